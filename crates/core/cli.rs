@@ -1,0 +1,136 @@
+//! Command-line parsing and the commands behind it.
+
+use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+
+use anyhow::{Context as _, bail};
+use bson::Bson;
+use clap::{Parser, Subcommand};
+use engine::{Engine, EngineConfig, Invocation, LogLevel, User};
+
+/// writ: a self-hosted runtime for App Services functions.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs one function and prints its result as EJSON, and its logs.
+    Call {
+        /// The function's name, e.g. `hello` or `utils/greeting`.
+        name: String,
+        /// The arguments, as an EJSON array.
+        #[arg(long, default_value = "[]")]
+        args: String,
+        /// Run as this user id instead of the system user.
+        #[arg(long)]
+        user_id: Option<String>,
+        /// The app directory.
+        #[arg(long, default_value = ".", env = "WRIT_APP")]
+        app: PathBuf,
+        /// The call's time limit in seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Validates an app directory and lists every problem.
+    Check {
+        /// The app directory.
+        #[arg(long, default_value = ".", env = "WRIT_APP")]
+        app: PathBuf,
+    },
+}
+
+/// Runs the command line and maps failures to a non-zero exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Call {
+            name,
+            args,
+            user_id,
+            app,
+            timeout,
+        } => call(&name, &args, user_id, &app, timeout),
+        Command::Check { app } => check(&app),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_args(text: &str) -> anyhow::Result<Vec<Bson>> {
+    let json: serde_json::Value = serde_json::from_str(text).context("--args is not valid JSON")?;
+    match Bson::try_from(json).context("--args is not valid EJSON")? {
+        Bson::Array(items) => Ok(items),
+        _ => bail!("--args must be an EJSON array, e.g. '[1, \"two\"]'"),
+    }
+}
+
+fn check(app: &std::path::Path) -> anyhow::Result<ExitCode> {
+    match loader::load(app) {
+        Ok(d) => {
+            println!("{}: ok, {} function(s)", app.display(), d.functions.len());
+            for (name, f) in &d.functions {
+                let private = if f.config.private { " (private)" } else { "" };
+                println!("  {name}{private}  {}", f.path);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprint!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn call(
+    name: &str,
+    args: &str,
+    user_id: Option<String>,
+    app: &std::path::Path,
+    timeout: u64,
+) -> anyhow::Result<ExitCode> {
+    let args = parse_args(args)?;
+    let deployment = loader::load(app).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let config = EngineConfig {
+        workers: 1,
+        time_limit: Duration::from_secs(timeout),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(config, Vec::new(), runtime.handle().clone())?;
+    engine.deploy(Arc::new(deployment));
+    let user = user_id.map(User::normal).unwrap_or_else(User::system);
+    let outcome = runtime.block_on(engine.call(Invocation::new(name, args, user)));
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => bail!("{} ({})", e, e.code()),
+    };
+    for line in &outcome.logs {
+        let tag = match line.level {
+            LogLevel::Info => "log",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        };
+        eprintln!("[{tag}] {}", line.message);
+    }
+    match outcome.result {
+        Ok(value) => {
+            println!("{}", value.into_relaxed_extjson());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ex) => {
+            eprintln!("error: {ex} (FunctionExecutionError)");
+            if !ex.stack.is_empty() {
+                eprintln!("{}", ex.stack);
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! The globals every function sees besides `context`: `BSON`, `EJSON`, `utils`, `console`,
+//! and a `require` that says clearly it is not supported yet.
+
+pub mod bson_types;
+pub mod ejson;
+pub mod util;
+pub mod utils;
+
+use boa_engine::{Context, JsNativeError, JsResult, NativeFunction, js_string, property::Attribute};
+
+/// Installs every global into a fresh worker context.
+pub fn install(context: &mut Context) -> JsResult<()> {
+    bson_types::install(context)?;
+    ejson::install(context)?;
+    utils::install(context)?;
+    crate::console::install(context)?;
+    context.register_global_callable(
+        js_string!("require"),
+        1,
+        NativeFunction::from_fn_ptr(|_, args, ctx| {
+            let name = util::arg(args, 0).to_string(ctx)?.to_std_string_escaped();
+            Err(JsNativeError::error()
+                .with_message(format!(
+                    "require('{name}') is not supported by writ yet: npm packages and Node built-in modules are not available to functions"
+                ))
+                .into())
+        }),
+    )?;
+    let _ = Attribute::all();
+    Ok(())
+}

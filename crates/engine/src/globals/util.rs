@@ -1,0 +1,71 @@
+//! Small helpers shared by the native functions of the globals.
+
+use boa_engine::{
+    Context, JsNativeError, JsObject, JsResult, JsString, JsValue,
+    object::NativeObject,
+    property::{Attribute, PropertyDescriptor},
+};
+
+/// The argument at `i`, or `undefined`.
+pub fn arg(args: &[JsValue], i: usize) -> JsValue {
+    args.get(i).cloned().unwrap_or_default()
+}
+
+/// A copy of the native data of `this`, or a `TypeError` naming the expected class.
+pub fn data_of<T: NativeObject + Clone>(this: &JsValue, class: &str) -> JsResult<T> {
+    this.as_object()
+        .and_then(|o| o.downcast_ref::<T>().map(|d| d.clone()))
+        .ok_or_else(|| {
+            JsNativeError::typ()
+                .with_message(format!(
+                    "{class} method called on an object that is not a {class}"
+                ))
+                .into()
+        })
+}
+
+/// Defines read-only, enumerable data properties on `obj`.
+pub fn define_props(obj: &JsObject, props: &[(&str, JsValue)], context: &mut Context) -> JsResult<()> {
+    for (name, value) in props {
+        obj.define_property_or_throw(
+            JsString::from(*name),
+            PropertyDescriptor::builder()
+                .value(value.clone())
+                .writable(false)
+                .enumerable(true)
+                .configurable(false),
+            context,
+        )?;
+    }
+    Ok(())
+}
+
+/// Converts `value` to a u32, with a `TypeError` naming `what` if it is not a non-negative integer.
+pub fn to_u32_arg(value: &JsValue, what: &str, context: &mut Context) -> JsResult<u32> {
+    let n = value.to_number(context)?;
+    if n.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&n) {
+        return Err(JsNativeError::typ()
+            .with_message(format!("{what} must be an unsigned 32-bit integer, got {n}"))
+            .into());
+    }
+    Ok(n as u32)
+}
+
+/// A string argument, or a `TypeError` naming the function and the argument.
+pub fn string_arg(args: &[JsValue], i: usize, what: &str) -> JsResult<String> {
+    match args.get(i).and_then(JsValue::as_string) {
+        Some(s) => Ok(s.to_std_string_escaped()),
+        None => Err(JsNativeError::typ()
+            .with_message(format!("{what} must be a string"))
+            .into()),
+    }
+}
+
+/// Read-only, non-enumerable attributes for methods installed on host objects.
+pub const METHOD: Attribute = Attribute::READONLY.union(Attribute::NON_ENUMERABLE);
+
+/// The `length` of an array-like object.
+pub fn array_len(obj: &JsObject, context: &mut Context) -> JsResult<u64> {
+    obj.get(boa_engine::js_string!("length"), context)?
+        .to_length(context)
+}

@@ -1,0 +1,282 @@
+//! [`Engine`]: the `Send` handle in front of the worker threads, and the supervisor that keeps
+//! the pool at its size.
+//!
+//! Boa's `Context` is not `Send`, so each one lives on its own OS thread for its whole life and
+//! calls travel to it as plain data over a bounded queue; replies come back on a oneshot. A full
+//! queue is reported at once ([`EngineError::Overloaded`], HTTP 429) instead of waiting. Callers
+//! wait at most until the call's deadline. A worker still inside JavaScript past its deadline
+//! (a runaway builtin the loop budget cannot stop) is retired: the supervisor starts a
+//! replacement at once, and the old thread exits whenever its JavaScript returns.
+
+use std::{
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use crate::{
+    api::{Deployment, Invocation, Outcome},
+    error::EngineError,
+    host::HostService,
+    worker::{Job, Worker},
+};
+
+/// How the engine runs calls.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Worker threads, each with its own JavaScript context.
+    pub workers: usize,
+    /// Calls that may wait for a worker before new ones are refused as overloaded.
+    pub queue_capacity: usize,
+    /// Wall-clock limit of a call, from submission to the end of its drain.
+    pub time_limit: Duration,
+    /// Host operations one call may have outstanding at once.
+    pub max_async_ops: usize,
+    /// Stack size of worker threads.
+    pub stack_size: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            queue_capacity: 10_000,
+            time_limit: Duration::from_secs(300),
+            max_async_ops: 1_000,
+            stack_size: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// How long past its deadline a worker may stay inside JavaScript before it is retired.
+const RETIRE_GRACE: Duration = Duration::from_millis(200);
+/// How often the supervisor looks at the workers.
+const SUPERVISOR_TICK: Duration = Duration::from_millis(25);
+
+struct Slot {
+    /// Milliseconds since `Shared::epoch` at which the running call's deadline passes; 0 when idle.
+    busy_until: AtomicU64,
+    retired: AtomicBool,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared {
+    config: EngineConfig,
+    services: Vec<Arc<dyn HostService>>,
+    runtime: tokio::runtime::Handle,
+    queue: crossbeam_channel::Receiver<Job>,
+    epoch: Instant,
+    slots: Mutex<Vec<Arc<Slot>>>,
+    shutdown: AtomicBool,
+    retired_total: AtomicU64,
+}
+
+impl Shared {
+    fn millis(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.epoch).as_millis() as u64 + 1
+    }
+}
+
+struct Inner {
+    queue: crossbeam_channel::Sender<Job>,
+    deployment: RwLock<Arc<Deployment>>,
+    shared: Arc<Shared>,
+    supervisor: Option<JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        if let Some(s) = &self.supervisor {
+            s.thread().unpark();
+        }
+    }
+}
+
+/// The handle callers use to run functions: cheap to clone, `Send + Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn spawn_worker(shared: &Arc<Shared>) -> std::io::Result<Arc<Slot>> {
+    let slot = Arc::new(Slot {
+        busy_until: AtomicU64::new(0),
+        retired: AtomicBool::new(false),
+        thread: Mutex::new(None),
+    });
+    let (s, sl) = (shared.clone(), slot.clone());
+    let handle = std::thread::Builder::new()
+        .name("writ-engine".into())
+        .stack_size(shared.config.stack_size)
+        .spawn(move || worker_main(&s, &sl))?;
+    *slot.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+    Ok(slot)
+}
+
+fn worker_main(shared: &Shared, slot: &Slot) {
+    let mut worker = match Worker::new(
+        shared.services.clone(),
+        shared.runtime.clone(),
+        shared.config.max_async_ops,
+    ) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "could not create a JavaScript context");
+            return;
+        }
+    };
+    while !slot.retired.load(Ordering::SeqCst) {
+        let Ok(mut job) = shared.queue.recv() else { return };
+        if Instant::now() >= job.deadline {
+            let _ = job.reply.send(Err(EngineError::TimeLimitExceeded(job.limit)));
+            continue;
+        }
+        slot.busy_until
+            .store(shared.millis(job.deadline), Ordering::SeqCst);
+        let result = worker.run(&mut job);
+        slot.busy_until.store(0, Ordering::SeqCst);
+        let _ = job.reply.send(result);
+    }
+}
+
+fn supervise(shared: Arc<Shared>) {
+    while !shared.shutdown.load(Ordering::SeqCst) {
+        std::thread::park_timeout(SUPERVISOR_TICK);
+        let now = shared.millis(Instant::now());
+        let grace = RETIRE_GRACE.as_millis() as u64;
+        let mut slots = shared.slots.lock().unwrap_or_else(|e| e.into_inner());
+        for i in 0..slots.len() {
+            let slot = &slots[i];
+            let busy = slot.busy_until.load(Ordering::SeqCst);
+            let stuck = busy != 0 && now > busy + grace;
+            let dead = slot
+                .thread
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .is_some_and(JoinHandle::is_finished);
+            if !stuck && !dead {
+                continue;
+            }
+            slot.retired.store(true, Ordering::SeqCst);
+            shared.retired_total.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(stuck, dead, "replacing an engine worker");
+            match spawn_worker(&shared) {
+                Ok(new) => slots[i] = new,
+                Err(e) => tracing::error!(error = %e, "could not start a replacement worker"),
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Starts the worker threads. Host operations run on `runtime`.
+    pub fn new(
+        config: EngineConfig,
+        services: Vec<Arc<dyn HostService>>,
+        runtime: tokio::runtime::Handle,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = crossbeam_channel::bounded(config.queue_capacity.max(1));
+        let workers = config.workers.max(1);
+        let shared = Arc::new(Shared {
+            config,
+            services,
+            runtime,
+            queue: rx,
+            epoch: Instant::now(),
+            slots: Mutex::new(Vec::new()),
+            shutdown: AtomicBool::new(false),
+            retired_total: AtomicU64::new(0),
+        });
+        let mut slots = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            slots.push(spawn_worker(&shared)?);
+        }
+        *shared.slots.lock().unwrap_or_else(|e| e.into_inner()) = slots;
+        let s = shared.clone();
+        let supervisor = std::thread::Builder::new()
+            .name("writ-supervisor".into())
+            .spawn(move || supervise(s))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                queue: tx,
+                deployment: RwLock::new(Arc::new(Deployment::default())),
+                shared,
+                supervisor: Some(supervisor),
+            }),
+        })
+    }
+
+    /// Makes `deployment` the one new calls run on; calls already running finish on theirs.
+    pub fn deploy(&self, deployment: Arc<Deployment>) {
+        *self.inner.deployment.write().unwrap_or_else(|e| e.into_inner()) = deployment;
+    }
+
+    /// The deployment new calls run on.
+    pub fn deployment(&self) -> Arc<Deployment> {
+        self.inner
+            .deployment
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// How many workers the supervisor has retired and replaced since start.
+    pub fn retired_workers(&self) -> u64 {
+        self.inner.shared.retired_total.load(Ordering::Relaxed)
+    }
+
+    /// Runs one call on the current deployment.
+    pub async fn call(&self, invocation: Invocation) -> Result<Outcome, EngineError> {
+        let deployment = self.deployment();
+        self.call_on(deployment, invocation).await
+    }
+
+    /// Runs one call on the given deployment.
+    pub async fn call_on(
+        &self,
+        deployment: Arc<Deployment>,
+        invocation: Invocation,
+    ) -> Result<Outcome, EngineError> {
+        if !deployment.functions.contains_key(&invocation.function) {
+            return Err(EngineError::FunctionNotFound(invocation.function));
+        }
+        let limit = invocation
+            .time_limit
+            .unwrap_or(self.inner.shared.config.time_limit);
+        let deadline = Instant::now() + limit;
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let job = Job {
+            invocation,
+            deployment,
+            deadline,
+            limit,
+            reply,
+        };
+        self.inner.queue.try_send(job).map_err(|e| match e {
+            crossbeam_channel::TrySendError::Full(_) => EngineError::Overloaded,
+            crossbeam_channel::TrySendError::Disconnected(_) => EngineError::ShutDown,
+        })?;
+        // The worker answers by the deadline itself; the margin covers a worker that is stuck.
+        let wait = tokio::time::Instant::from_std(deadline + RETIRE_GRACE);
+        match tokio::time::timeout_at(wait, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(EngineError::Internal(
+                "the worker running the call stopped".into(),
+            )),
+            Err(_) => Err(EngineError::TimeLimitExceeded(limit)),
+        }
+    }
+}

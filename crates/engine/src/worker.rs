@@ -1,0 +1,421 @@
+//! One engine worker: an OS thread owning a Boa context, running one call at a time.
+//!
+//! The worker compiles every function of a deployment once, the first time it sees that
+//! deployment. A call runs the function, then drains: it settles host operations as their
+//! completions arrive and runs promise jobs, until the returned value has settled and nothing
+//! the call started is outstanding, or the deadline passes. Each entry into JavaScript gets a
+//! loop-iteration budget sized to the time left, so a runaway loop ends near the deadline with
+//! the worker intact; if JavaScript does not come back at all, the supervisor retires this
+//! worker (see [`crate::pool`]).
+
+use std::{
+    cell::RefCell,
+    collections::HashMap,
+    rc::Rc,
+    sync::{Arc, mpsc},
+    time::{Duration, Instant},
+};
+
+use boa_engine::{
+    Context, JsError, JsObject, JsResult, JsString, JsValue,
+    builtins::promise::PromiseState,
+    context::{ContextBuilder, HostHooks},
+    error::{EngineError as BoaEngineError, RuntimeLimitError},
+    object::builtins::{JsFunction, JsPromise},
+};
+use bson::Bson;
+
+use crate::{
+    api::{Deployment, JsException, Outcome},
+    context::{SharedParts, invoke, request_object, user_object},
+    convert::{bson_to_js, js_to_bson},
+    error::EngineError,
+    host::{CallState, Completion, HostService, WorkerHost},
+    jobs::JobQueue,
+};
+
+/// Loop iterations allowed per millisecond left before the deadline. Boa runs about 1.1e5
+/// simple iterations per millisecond in release builds; the margin keeps honest loops safe.
+const LOOP_ITERATIONS_PER_MS: u64 = 160_000;
+
+/// One compiled function of a deployment.
+pub(crate) struct CompiledFunction {
+    pub factory: Result<JsFunction, String>,
+    pub run_as_system: bool,
+}
+
+/// A deployment compiled into one worker's context.
+pub(crate) struct Compiled {
+    pub deployment: Option<Arc<Deployment>>,
+    pub functions: HashMap<String, CompiledFunction>,
+    pub shared: SharedParts,
+}
+
+/// A call waiting for a worker.
+pub(crate) struct Job {
+    pub invocation: crate::Invocation,
+    pub deployment: Arc<Deployment>,
+    pub deadline: Instant,
+    pub limit: Duration,
+    pub reply: tokio::sync::oneshot::Sender<Result<Outcome, EngineError>>,
+}
+
+/// Tracks promises rejected with no handler, to report them in the call's logs.
+struct Hooks {
+    host: RefCell<Option<Rc<WorkerHost>>>,
+}
+
+impl HostHooks for Hooks {
+    fn promise_rejection_tracker(
+        &self,
+        promise: &JsObject<boa_engine::builtins::promise::Promise>,
+        operation: boa_engine::builtins::promise::OperationType,
+        _context: &mut Context,
+    ) {
+        let Some(host) = self.host.borrow().clone() else {
+            return;
+        };
+        let promise = promise.clone().upcast();
+        let mut rejections = host.rejections.borrow_mut();
+        match operation {
+            boa_engine::builtins::promise::OperationType::Reject => rejections.push(promise),
+            boa_engine::builtins::promise::OperationType::Handle => rejections.retain(|p| p != &promise),
+        }
+    }
+}
+
+/// A worker's context and the state around it.
+pub(crate) struct Worker {
+    context: Context,
+    host: Rc<WorkerHost>,
+    completions: mpsc::Receiver<Completion>,
+    seq: u64,
+}
+
+impl Worker {
+    /// Creates the worker's context with every global installed.
+    pub fn new(
+        services: Vec<Arc<dyn HostService>>,
+        runtime: tokio::runtime::Handle,
+        max_async_ops: usize,
+    ) -> Result<Self, String> {
+        let jobs = Rc::new(JobQueue::default());
+        let hooks = Rc::new(Hooks {
+            host: RefCell::new(None),
+        });
+        let mut context = ContextBuilder::new()
+            .job_executor(jobs.clone())
+            .host_hooks(hooks.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        crate::globals::install(&mut context).map_err(|e| e.to_string())?;
+        let shared = SharedParts::build(&Deployment::default(), &mut context).map_err(|e| e.to_string())?;
+        let (tx, rx) = mpsc::channel();
+        let host = Rc::new(WorkerHost {
+            call: RefCell::new(None),
+            compiled: RefCell::new(Rc::new(Compiled {
+                deployment: None,
+                functions: HashMap::new(),
+                shared,
+            })),
+            services,
+            completions: tx,
+            runtime,
+            max_async_ops,
+            jobs,
+            rejections: RefCell::new(Vec::new()),
+        });
+        *hooks.host.borrow_mut() = Some(host.clone());
+        context.insert_data(host.clone());
+        Ok(Self {
+            context,
+            host,
+            completions: rx,
+            seq: 0,
+        })
+    }
+
+    fn ensure_compiled(&mut self, deployment: &Arc<Deployment>) -> Result<(), EngineError> {
+        let current = self.host.compiled.borrow().deployment.clone();
+        if current.is_some_and(|d| Arc::ptr_eq(&d, deployment)) {
+            return Ok(());
+        }
+        let ctx = &mut self.context;
+        ctx.runtime_limits_mut().disable_loop_iteration_limit();
+        let mut functions = HashMap::with_capacity(deployment.functions.len());
+        for (name, spec) in &deployment.functions {
+            let factory = crate::source::compile(name, &spec.source, ctx);
+            functions.insert(
+                name.clone(),
+                CompiledFunction {
+                    factory,
+                    run_as_system: spec.config.run_as_system,
+                },
+            );
+        }
+        let shared = SharedParts::build(deployment, ctx).map_err(|e| EngineError::Internal(e.to_string()))?;
+        *self.host.compiled.borrow_mut() = Rc::new(Compiled {
+            deployment: Some(deployment.clone()),
+            functions,
+            shared,
+        });
+        Ok(())
+    }
+
+    fn set_budget(&mut self, deadline: Instant) {
+        let left = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
+        let budget = left.max(1).saturating_mul(LOOP_ITERATIONS_PER_MS);
+        self.context.runtime_limits_mut().set_loop_iteration_limit(budget);
+    }
+
+    /// Runs one call to the end and returns its outcome.
+    pub fn run(&mut self, job: &mut Job) -> Result<Outcome, EngineError> {
+        let started = Instant::now();
+        self.ensure_compiled(&job.deployment)?;
+        let inv = &job.invocation;
+        let spec = job
+            .deployment
+            .functions
+            .get(&inv.function)
+            .ok_or_else(|| EngineError::FunctionNotFound(inv.function.clone()))?;
+        if let Err(reason) = &self.host.compiled.borrow().functions[&inv.function].factory {
+            return Err(EngineError::FunctionInvalid {
+                name: inv.function.clone(),
+                reason: reason.clone(),
+            });
+        }
+        let system = inv.run_as_system || inv.user.user_type == crate::UserType::System;
+        let _ = spec;
+
+        self.seq += 1;
+        let ctx = &mut self.context;
+        let user_js =
+            user_object(&inv.user, ctx).map_err(|e| EngineError::InvalidArguments(e.to_string()))?;
+        let request_js = request_object(inv.request.as_ref(), ctx)
+            .map_err(|e| EngineError::InvalidArguments(e.to_string()))?;
+        let mut args = Vec::with_capacity(inv.args.len());
+        for a in &inv.args {
+            args.push(bson_to_js(a, ctx).map_err(|e| EngineError::InvalidArguments(e.to_string()))?);
+        }
+        *self.host.call.borrow_mut() = Some(CallState {
+            seq: self.seq,
+            user: Rc::new(inv.user.clone()),
+            deployment: job.deployment.clone(),
+            logs: Vec::new(),
+            dropped_logs: 0,
+            pending: HashMap::new(),
+            next_op: 0,
+            fatal: None,
+            user_js,
+            request_js,
+        });
+        self.host.rejections.borrow_mut().clear();
+
+        self.set_budget(job.deadline);
+        let first = invoke(&inv.function, system, &args, &mut self.context);
+        let result = self.drain(first, job);
+        let call = self.host.call.borrow_mut().take();
+        self.host.jobs.clear();
+        let mut logs = Vec::new();
+        if let Some(mut call) = call {
+            if call.dropped_logs > 0 {
+                call.logs.push(crate::LogLine {
+                    level: crate::LogLevel::Warn,
+                    message: format!("... {} more log lines were dropped", call.dropped_logs),
+                });
+            }
+            logs = call.logs;
+        }
+        let result = result?;
+        Ok(Outcome {
+            result,
+            logs,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Waits until the call's value has settled and nothing it started is outstanding.
+    fn drain(
+        &mut self,
+        first: JsResult<JsValue>,
+        job: &Job,
+    ) -> Result<Result<Bson, JsException>, EngineError> {
+        let value = match first.and_then(|v| self.run_jobs().map(|()| v)) {
+            Ok(v) => v,
+            Err(e) => return self.finish_err(e, job),
+        };
+        let promise = value.as_object().and_then(|o| JsPromise::from_object(o).ok());
+        loop {
+            if let Some(fatal) = self.host.call.borrow_mut().as_mut().and_then(|c| c.fatal.take()) {
+                return Err(fatal);
+            }
+            let settled = promise
+                .as_ref()
+                .is_none_or(|p| !matches!(p.state(), PromiseState::Pending));
+            let outstanding = self
+                .host
+                .call
+                .borrow()
+                .as_ref()
+                .is_some_and(|c| !c.pending.is_empty());
+            if settled && !outstanding {
+                break;
+            }
+            if !outstanding {
+                // Pending on something no host operation will ever settle.
+                return Ok(Err(JsException {
+                    name: "Error".into(),
+                    message:
+                        "the function's promise never settles: it awaits something that is never resolved"
+                            .into(),
+                    stack: String::new(),
+                    code: None,
+                }));
+            }
+            let left = job.deadline.saturating_duration_since(Instant::now());
+            let completion = match self.completions.recv_timeout(left) {
+                Ok(c) => c,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(EngineError::TimeLimitExceeded(job.limit));
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(EngineError::Internal("completion channel closed".into()));
+                }
+            };
+            if let Err(e) = self.complete(completion, job) {
+                return self.finish_err(e, job);
+            }
+        }
+        self.report_unhandled(promise.as_ref());
+        let final_value = match promise.map(|p| p.state()) {
+            Some(PromiseState::Fulfilled(v)) => v,
+            Some(PromiseState::Rejected(e)) => return self.finish_err(JsError::from_opaque(e), job),
+            Some(PromiseState::Pending) => unreachable!("checked settled above"),
+            None => value,
+        };
+        match js_to_bson(&final_value, &mut self.context) {
+            Ok(b) => Ok(Ok(b)),
+            Err(e) => Err(EngineError::InvalidResult(e.to_string())),
+        }
+    }
+
+    fn complete(&mut self, completion: Completion, job: &Job) -> JsResult<()> {
+        let resolvers = {
+            let mut call = self.host.call.borrow_mut();
+            let Some(call) = call.as_mut().filter(|c| c.seq == completion.seq) else {
+                return Ok(()); // a late completion of a call that already ended
+            };
+            call.pending.remove(&completion.op)
+        };
+        let Some(resolvers) = resolvers else { return Ok(()) };
+        self.set_budget(job.deadline);
+        let ctx = &mut self.context;
+        match completion.result {
+            Ok(value) => match bson_to_js(&value, ctx) {
+                Ok(v) => resolvers.resolve.call(&JsValue::undefined(), &[v], ctx)?,
+                Err(e) => {
+                    let e = e.into_opaque(ctx)?;
+                    resolvers.reject.call(&JsValue::undefined(), &[e], ctx)?
+                }
+            },
+            Err(err) => {
+                let e = err.to_js(ctx).into_opaque(ctx)?;
+                resolvers.reject.call(&JsValue::undefined(), &[e], ctx)?
+            }
+        };
+        self.run_jobs()
+    }
+
+    fn run_jobs(&mut self) -> JsResult<()> {
+        self.context.run_jobs()
+    }
+
+    fn report_unhandled(&mut self, result: Option<&JsPromise>) {
+        let rejected: Vec<JsObject> = std::mem::take(&mut *self.host.rejections.borrow_mut());
+        for p in rejected {
+            if result.is_some_and(|r| JsObject::from(r.clone()) == p) {
+                continue;
+            }
+            let Ok(promise) = JsPromise::from_object(p) else {
+                continue;
+            };
+            if let PromiseState::Rejected(reason) = promise.state() {
+                let ex = exception(JsError::from_opaque(reason), &mut self.context);
+                crate::console::push_log(
+                    &self.host,
+                    crate::LogLevel::Error,
+                    format!("Unhandled promise rejection: {ex}"),
+                );
+            }
+        }
+    }
+
+    fn finish_err(&mut self, err: JsError, job: &Job) -> Result<Result<Bson, JsException>, EngineError> {
+        if let Some(fatal) = self.host.call.borrow_mut().as_mut().and_then(|c| c.fatal.take()) {
+            return Err(fatal);
+        }
+        if let Some(engine) = err.as_engine() {
+            return Err(match engine {
+                BoaEngineError::RuntimeLimit(RuntimeLimitError::LoopIteration) => {
+                    EngineError::TimeLimitExceeded(job.limit)
+                }
+                BoaEngineError::RuntimeLimit(limit) => EngineError::StackLimitExceeded(limit.to_string()),
+                other => EngineError::Internal(other.to_string()),
+            });
+        }
+        if Instant::now() >= job.deadline {
+            return Err(EngineError::TimeLimitExceeded(job.limit));
+        }
+        Ok(Err(exception(err, &mut self.context)))
+    }
+}
+
+/// Describes a thrown value as a [`JsException`].
+pub(crate) fn exception(err: JsError, context: &mut Context) -> JsException {
+    let get = |obj: &JsObject, key: &str, ctx: &mut Context| -> Option<JsValue> {
+        obj.get(JsString::from(key), ctx)
+            .ok()
+            .filter(|v| !v.is_undefined())
+    };
+    let value = match err.into_opaque(context) {
+        Ok(v) => v,
+        Err(e) => {
+            return JsException {
+                name: "Error".into(),
+                message: e.to_string(),
+                stack: String::new(),
+                code: None,
+            };
+        }
+    };
+    match value.as_object() {
+        Some(obj)
+            if obj.is::<boa_engine::builtins::error::Error>() || get(&obj, "message", context).is_some() =>
+        {
+            let text = |v: Option<JsValue>, ctx: &mut Context| {
+                v.and_then(|v| v.to_string(ctx).ok())
+                    .map(|s| s.to_std_string_escaped())
+                    .unwrap_or_default()
+            };
+            let name = text(get(&obj, "name", context), context);
+            let message = text(get(&obj, "message", context), context);
+            let stack = text(get(&obj, "stack", context), context);
+            let code = get(&obj, "code", context).and_then(|c| js_to_bson(&c, context).ok());
+            JsException {
+                name: if name.is_empty() { "Error".into() } else { name },
+                message,
+                stack,
+                code,
+            }
+        }
+        _ => {
+            let message = crate::console::display(&value, context);
+            JsException {
+                name: "Error".into(),
+                message,
+                stack: String::new(),
+                code: None,
+            }
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Reads an App Services app directory into a [`Deployment`]: the immutable registry of functions
+//! and values the engine runs.
+//!
+//! Layout, as `appservices pull` exports it: `functions/config.json` (an array of entries with
+//! `name`, `private`, `run_as_system`, `run_as_user_id`, `can_evaluate`, `disable_arg_logs`)
+//! and `functions/**/*.js` (`functions/utils/add.js` is the function `utils/add`); `values/*.json`
+//! for `context.values`; `root_config.json` (or `realm_config.json`) for `context.app`.
+//!
+//! Loading validates everything, syntax included, and collects every problem before it fails,
+//! each with its file and, where there is one, its line. A JS file with no config entry gets
+//! the defaults; a config entry with no file is a problem. Loading never runs user code.
+
+use std::{
+    collections::BTreeMap,
+    fmt,
+    path::{Path, PathBuf},
+};
+
+use bson::Bson;
+use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
+use serde::Deserialize;
+
+/// One thing wrong with an app directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file the problem is in, relative to the app directory.
+    pub file: String,
+    /// 1-based line and column, when the problem has a position.
+    pub position: Option<(u32, u32)>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, col)) => write!(f, "{}:{}:{}: {}", self.file, line, col, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Every problem found while loading an app; loading fails if there is at least one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LoadError {
+    /// The problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the app has {} problem(s):", self.problems.len())?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfigEntry {
+    name: String,
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    run_as_system: bool,
+    #[serde(default)]
+    run_as_user_id: Option<String>,
+    #[serde(default)]
+    can_evaluate: Option<serde_json::Value>,
+    #[serde(default)]
+    disable_arg_logs: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct ValueFile {
+    name: String,
+    #[serde(default)]
+    value: serde_json::Value,
+    #[serde(default)]
+    from_secret: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RootConfig {
+    #[serde(default)]
+    app_id: Option<String>,
+    #[serde(default)]
+    client_app_id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    deployment_model: Option<String>,
+    #[serde(default)]
+    location: Option<String>,
+    #[serde(default)]
+    provider_region: Option<String>,
+}
+
+struct Loader<'a> {
+    root: &'a Path,
+    problems: Vec<Problem>,
+}
+
+impl Loader<'_> {
+    fn rel(&self, path: &Path) -> String {
+        path.strip_prefix(self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+
+    fn problem(&mut self, path: &Path, position: Option<(u32, u32)>, message: impl Into<String>) {
+        let file = self.rel(path);
+        self.problems.push(Problem {
+            file,
+            position,
+            message: message.into(),
+        });
+    }
+
+    fn read(&mut self, path: &Path) -> Option<String> {
+        match std::fs::read_to_string(path) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.problem(path, None, format!("cannot read: {e}"));
+                None
+            }
+        }
+    }
+
+    fn json<T: for<'de> Deserialize<'de>>(&mut self, path: &Path) -> Option<T> {
+        let text = self.read(path)?;
+        match serde_json::from_str(&text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let pos = (e.line() > 0).then(|| (e.line() as u32, e.column() as u32));
+                let msg = e.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                self.problem(path, pos, format!("invalid JSON: {msg}"));
+                None
+            }
+        }
+    }
+
+    fn js_files(&mut self, dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => return self.problem(dir, None, format!("cannot read directory: {e}")),
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "node_modules") {
+                    self.js_files(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "js") {
+                out.push(path);
+            }
+        }
+    }
+
+    fn functions(&mut self) -> BTreeMap<String, FunctionSpec> {
+        let dir = self.root.join("functions");
+        let mut functions = BTreeMap::new();
+        if !dir.is_dir() {
+            self.problem(
+                &dir,
+                None,
+                "no functions/ directory: is this an App Services app directory?",
+            );
+            return functions;
+        }
+        let config_path = dir.join("config.json");
+        let mut configs: BTreeMap<String, FunctionConfig> = BTreeMap::new();
+        if config_path.is_file()
+            && let Some(entries) = self.json::<Vec<ConfigEntry>>(&config_path)
+        {
+            for e in entries {
+                if configs.contains_key(&e.name) {
+                    self.problem(
+                        &config_path,
+                        None,
+                        format!("function '{}' is listed twice", e.name),
+                    );
+                }
+                let config = FunctionConfig {
+                    private: e.private,
+                    run_as_system: e.run_as_system,
+                    run_as_user_id: e.run_as_user_id.filter(|s| !s.is_empty()),
+                    can_evaluate: e
+                        .can_evaluate
+                        .filter(|v| !v.as_object().is_some_and(|o| o.is_empty())),
+                    disable_arg_logs: e.disable_arg_logs,
+                };
+                configs.insert(e.name, config);
+            }
+        }
+        let mut files = Vec::new();
+        self.js_files(&dir, &mut files);
+        for path in files {
+            let rel = path.strip_prefix(&dir).unwrap_or(&path).with_extension("");
+            let name = rel.to_string_lossy().replace('\\', "/");
+            let Some(source) = self.read(&path) else { continue };
+            if let Err(e) = engine::check_syntax(&source) {
+                self.problem(
+                    &path,
+                    Some((e.line, e.column)),
+                    format!("SyntaxError: {}", e.message),
+                );
+                continue;
+            }
+            let config = configs.remove(&name).unwrap_or_default();
+            let rel_path = self.rel(&path);
+            functions.insert(
+                name.clone(),
+                FunctionSpec {
+                    name,
+                    path: rel_path,
+                    source,
+                    config,
+                },
+            );
+        }
+        for name in configs.into_keys() {
+            self.problem(
+                &config_path,
+                None,
+                format!("function '{name}' has no file functions/{name}.js"),
+            );
+        }
+        functions
+    }
+
+    fn values(&mut self) -> BTreeMap<String, Bson> {
+        let dir = self.root.join("values");
+        let mut values = BTreeMap::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return values;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        {
+            let Some(v) = self.json::<ValueFile>(&path) else {
+                continue;
+            };
+            if v.from_secret {
+                // Secret-backed values are resolved from writ's configuration (a later issue);
+                // until then `context.values.get` returns undefined for them.
+                continue;
+            }
+            match Bson::try_from(v.value) {
+                Ok(b) => {
+                    values.insert(v.name, b);
+                }
+                Err(e) => self.problem(&path, None, format!("invalid value: {e}")),
+            }
+        }
+        values
+    }
+
+    fn app_info(&mut self) -> AppInfo {
+        let path = ["root_config.json", "realm_config.json", "config.json"]
+            .iter()
+            .map(|f| self.root.join(f))
+            .find(|p| p.is_file());
+        let config: RootConfig = match path {
+            Some(p) => self.json(&p).unwrap_or_default(),
+            None => RootConfig::default(),
+        };
+        let name = config.name.unwrap_or_else(|| {
+            self.root
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "writ-app".into())
+        });
+        AppInfo {
+            id: config.app_id.clone().unwrap_or_default(),
+            client_app_id: config
+                .client_app_id
+                .or(config.app_id)
+                .unwrap_or_else(|| name.clone()),
+            name,
+            project_id: String::new(),
+            deployment_model: config.deployment_model.unwrap_or_else(|| "LOCAL".into()),
+            provider_region: config
+                .provider_region
+                .or(config.location)
+                .unwrap_or_else(|| "local".into()),
+            last_deployed: String::new(),
+        }
+    }
+}
+
+/// Loads and validates the app in `dir`.
+pub fn load(dir: &Path) -> Result<Deployment, LoadError> {
+    let mut loader = Loader {
+        root: dir,
+        problems: Vec::new(),
+    };
+    if !dir.is_dir() {
+        loader.problem(dir, None, "app directory not found");
+        return Err(LoadError {
+            problems: loader.problems,
+        });
+    }
+    let functions = loader.functions();
+    let values = loader.values();
+    let app = loader.app_info();
+    if !loader.problems.is_empty() {
+        return Err(LoadError {
+            problems: loader.problems,
+        });
+    }
+    Ok(Deployment {
+        functions,
+        values,
+        environment_tag: String::new(),
+        environment_values: bson::Document::new(),
+        app,
+    })
+}

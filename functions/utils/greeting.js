@@ -1,0 +1,4 @@
+// A private helper: clients cannot call it, other functions can.
+exports = function (name) {
+  return `Hello, ${name}!`;
+};
