@@ -194,7 +194,6 @@ pub struct FunctionConfig {
     pub disable_arg_logs: bool,
 }
 
-
 /// One function of a deployment: its source and its configuration.
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {

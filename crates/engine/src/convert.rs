@@ -111,13 +111,22 @@ fn to_js(value: &Bson, depth: usize, mode: NumberMode, context: &mut Context) ->
         .into(),
         Bson::RegularExpression(r) => {
             let options = r.options.as_str();
-            if options.chars().all(|c| "imsu".contains(c)) {
-                JsRegExp::new(
-                    JsString::from(r.pattern.as_str()),
-                    JsString::from(options),
-                    context,
-                )?
-                .into()
+            let native = options
+                .chars()
+                .all(|c| "imsu".contains(c))
+                .then(|| {
+                    JsRegExp::new(
+                        JsString::from(r.pattern.as_str()),
+                        JsString::from(options),
+                        context,
+                    )
+                    .ok()
+                })
+                .flatten()
+                // Keep the pattern byte for byte: JS may re-escape it (`a/b` becomes `a\/b`).
+                .filter(|re| re.source(context).is_ok_and(|s| s == r.pattern.as_str()));
+            if let Some(re) = native {
+                re.into()
             } else {
                 JsBsonRegExp::from_data(
                     JsBsonRegExp {

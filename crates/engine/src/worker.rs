@@ -295,7 +295,9 @@ impl Worker {
         };
         match js_to_bson(&final_value, &mut self.context) {
             Ok(b) => Ok(Ok(b)),
-            Err(e) => Err(EngineError::InvalidResult(e.to_string())),
+            Err(e) => Err(EngineError::InvalidResult(
+                exception(e, &mut self.context).message,
+            )),
         }
     }
 

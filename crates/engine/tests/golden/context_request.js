@@ -1,0 +1,4 @@
+exports = function () {
+  const r = context.request;
+  return { ip: r.remoteIPAddress, headers: r.requestHeaders, query: r.rawQueryString, ua: r.httpUserAgent, action: r.action };
+};

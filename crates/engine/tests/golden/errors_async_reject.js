@@ -1,0 +1,4 @@
+exports = async function () {
+  await null;
+  throw new RangeError("out of range after await");
+};

@@ -1,0 +1,3 @@
+exports = async function () {
+  await new Promise(() => {});
+};

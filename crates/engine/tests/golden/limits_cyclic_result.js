@@ -1,0 +1,5 @@
+exports = function () {
+  const a = {};
+  a.self = a;
+  return a;
+};

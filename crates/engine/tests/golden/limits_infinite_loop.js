@@ -1,0 +1,4 @@
+// timeout_ms: 300
+exports = function () {
+  while (true) {}
+};

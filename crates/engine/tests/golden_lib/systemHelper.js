@@ -1,0 +1,4 @@
+// run_as_system
+exports = async function () {
+  return { system: context.runningAsSystem(), user: context.user.id };
+};

@@ -1,0 +1,366 @@
+//! The engine's contracts as a caller sees them: threading, limits, the drain rule, the pool.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use bson::Bson;
+use engine::{
+    Deployment, Engine, EngineConfig, EngineError, FunctionConfig, FunctionSpec, Invocation, LogLevel,
+    Outcome, User,
+    boa_engine::{Context, JsResult, JsValue, NativeFunction, js_string, object::ObjectInitializer},
+    host::{CallScope, HostError, HostService, spawn_op},
+};
+
+fn assert_send_sync<T: Send + Sync>() {}
+fn assert_send<T: Send>() {}
+
+#[test]
+fn handles_and_values_cross_threads() {
+    assert_send_sync::<Engine>();
+    assert_send::<Invocation>();
+    assert_send::<Outcome>();
+    assert_send::<Result<Outcome, EngineError>>();
+    fn future_is_send(e: &Engine) -> impl std::future::Future + Send + '_ {
+        e.call(Invocation::new("f", vec![], User::system()))
+    }
+    let _ = future_is_send;
+}
+
+/// A real host service: `test.sleep(ms, value)` resolves with `value` after `ms` milliseconds
+/// on the async runtime; `test.fail(msg)` rejects. Counts completed operations.
+struct Sleeper {
+    completed: Arc<AtomicUsize>,
+}
+
+impl HostService for Sleeper {
+    fn name(&self) -> &str {
+        "test"
+    }
+
+    fn instantiate(&self, _scope: CallScope, context: &mut Context) -> JsResult<JsValue> {
+        let completed = self.completed.clone();
+        // SAFETY-free: the closure captures only an Arc of a plain counter, no GC values.
+        let sleep = unsafe {
+            NativeFunction::from_closure(move |_, args, ctx| {
+                let ms = args.first().cloned().unwrap_or_default().to_number(ctx)? as u64;
+                let value = engine::convert::js_to_bson(&args.get(1).cloned().unwrap_or_default(), ctx)?;
+                let completed = completed.clone();
+                spawn_op(ctx, async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    completed.fetch_add(1, Ordering::SeqCst);
+                    Ok(value)
+                })
+            })
+        };
+        let fail = NativeFunction::from_fn_ptr(|_, args, ctx| {
+            let msg = args
+                .first()
+                .cloned()
+                .unwrap_or_default()
+                .to_string(ctx)?
+                .to_std_string_escaped();
+            spawn_op(ctx, async move {
+                Err(HostError {
+                    name: "MongoServerError".into(),
+                    message: msg,
+                    code: Some(11000),
+                    code_name: Some("DuplicateKey".into()),
+                })
+            })
+        });
+        Ok(ObjectInitializer::new(context)
+            .function(sleep, js_string!("sleep"), 2)
+            .function(fail, js_string!("fail"), 1)
+            .build()
+            .into())
+    }
+}
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    engine: Engine,
+    completed: Arc<AtomicUsize>,
+}
+
+fn fixture(config: EngineConfig, functions: &[(&str, &str)]) -> Fixture {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("rt");
+    let completed = Arc::new(AtomicUsize::new(0));
+    let services: Vec<Arc<dyn HostService>> = vec![Arc::new(Sleeper {
+        completed: completed.clone(),
+    })];
+    let engine = Engine::new(config, services, runtime.handle().clone()).expect("engine");
+    engine.deploy(Arc::new(deployment(functions)));
+    Fixture {
+        runtime,
+        engine,
+        completed,
+    }
+}
+
+fn deployment(functions: &[(&str, &str)]) -> Deployment {
+    let mut d = Deployment::default();
+    for (name, source) in functions {
+        d.functions.insert(
+            name.to_string(),
+            FunctionSpec {
+                name: name.to_string(),
+                path: format!("{name}.js"),
+                source: source.to_string(),
+                config: FunctionConfig::default(),
+            },
+        );
+    }
+    d
+}
+
+impl Fixture {
+    fn call(&self, name: &str, args: Vec<Bson>) -> Result<Outcome, EngineError> {
+        self.runtime
+            .block_on(self.engine.call(Invocation::new(name, args, User::system())))
+    }
+}
+
+#[test]
+fn unawaited_host_operations_finish_before_the_call_returns() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            ..EngineConfig::default()
+        },
+        &[(
+            "fire",
+            "exports = function () { const t = context.services.get('test'); t.sleep(50, 1).then(() => t.sleep(20, 2)); return 'sent'; }",
+        )],
+    );
+    let outcome = f.call("fire", vec![]).expect("call");
+    assert_eq!(outcome.result, Ok(Bson::String("sent".into())));
+    assert_eq!(
+        f.completed.load(Ordering::SeqCst),
+        2,
+        "both chained operations ran before the answer"
+    );
+}
+
+#[test]
+fn host_errors_reach_js_with_code_and_unawaited_rejections_are_logged() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            ..EngineConfig::default()
+        },
+        &[
+            (
+                "caught",
+                "exports = async function () { try { await context.services.get('test').fail('dup'); } catch (e) { return [e.name, e.message, e.code, e.codeName]; } }",
+            ),
+            (
+                "ignored",
+                "exports = function () { context.services.get('test').fail('nobody awaits'); return 1; }",
+            ),
+        ],
+    );
+    let caught = f.call("caught", vec![]).expect("call").result.expect("value");
+    assert_eq!(
+        caught,
+        Bson::Array(vec![
+            "MongoServerError".into(),
+            "dup".into(),
+            Bson::Int32(11000),
+            "DuplicateKey".into()
+        ])
+    );
+    let ignored = f.call("ignored", vec![]).expect("call");
+    assert_eq!(ignored.result, Ok(Bson::Int32(1)));
+    assert_eq!(ignored.logs.len(), 1);
+    assert_eq!(ignored.logs[0].level, LogLevel::Error);
+    assert!(
+        ignored.logs[0].message.contains("nobody awaits"),
+        "{:?}",
+        ignored.logs
+    );
+}
+
+#[test]
+fn more_than_the_async_limit_fails_the_call_with_its_own_code() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            max_async_ops: 10,
+            ..EngineConfig::default()
+        },
+        &[(
+            "flood",
+            "exports = function () { const t = context.services.get('test'); for (let i = 0; i < 11; i++) { try { t.sleep(10, i); } catch (e) {} } return 'swallowed'; }",
+        )],
+    );
+    let err = f.call("flood", vec![]).expect_err("limit");
+    assert_eq!(err.code(), "AsyncWorkLimitExceeded");
+    assert_eq!(err.to_string(), "exceeded max async work queue size of 10");
+}
+
+#[test]
+fn the_time_limit_covers_waiting_on_host_operations() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            time_limit: Duration::from_millis(200),
+            ..EngineConfig::default()
+        },
+        &[
+            (
+                "slow",
+                "exports = async function () { return await context.services.get('test').sleep(5000, 1); }",
+            ),
+            ("ok", "exports = () => 'ok'"),
+        ],
+    );
+    let start = Instant::now();
+    assert_eq!(
+        f.call("slow", vec![]).expect_err("timeout").code(),
+        "ExecutionTimeLimitExceeded"
+    );
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        f.call("ok", vec![]).expect("next call").result,
+        Ok(Bson::String("ok".into()))
+    );
+}
+
+#[test]
+fn a_runaway_builtin_retires_the_worker_and_the_pool_keeps_serving() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            time_limit: Duration::from_millis(300),
+            ..EngineConfig::default()
+        },
+        // indexOf over 2^32-1 holes is native work the loop budget cannot see (and allocates nothing).
+        &[
+            (
+                "runaway",
+                "exports = function () { return new Array(4294967295).indexOf(1); }",
+            ),
+            ("ok", "exports = () => 'ok'"),
+        ],
+    );
+    let start = Instant::now();
+    let err = f.call("runaway", vec![]).expect_err("timeout");
+    assert_eq!(err.code(), "ExecutionTimeLimitExceeded");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        f.call("ok", vec![]).expect("next call").result,
+        Ok(Bson::String("ok".into()))
+    );
+    assert_eq!(f.engine.retired_workers(), 1);
+}
+
+#[test]
+fn a_full_queue_is_refused_as_overloaded() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            queue_capacity: 1,
+            ..EngineConfig::default()
+        },
+        &[(
+            "slow",
+            "exports = async function () { return await context.services.get('test').sleep(300, 1); }",
+        )],
+    );
+    let results = f.runtime.block_on(async {
+        let calls = (0..4).map(|_| {
+            let e = f.engine.clone();
+            tokio::spawn(async move { e.call(Invocation::new("slow", vec![], User::system())).await })
+        });
+        let mut out = Vec::new();
+        for c in calls.collect::<Vec<_>>() {
+            out.push(c.await.expect("join"));
+        }
+        out
+    });
+    let overloaded = results
+        .iter()
+        .filter(|r| matches!(r, Err(EngineError::Overloaded)))
+        .count();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(overloaded >= 1, "{results:?}");
+    assert!(ok >= 1, "{results:?}");
+    assert_eq!(EngineError::Overloaded.code(), "TooManyRequests");
+}
+
+#[test]
+fn unknown_functions_and_bad_arguments_are_clear_errors() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            ..EngineConfig::default()
+        },
+        &[("id", "exports = (x) => x")],
+    );
+    let err = f.call("nope", vec![]).expect_err("unknown");
+    assert_eq!(err.code(), "FunctionNotFound");
+    assert_eq!(err.to_string(), "function not found: 'nope'");
+    let code = Bson::JavaScriptCode("1".into());
+    assert_eq!(
+        f.call("id", vec![code]).expect_err("bad arg").code(),
+        "InvalidParameter"
+    );
+}
+
+#[test]
+fn a_new_deployment_does_not_disturb_a_call_in_flight() {
+    let f = fixture(
+        EngineConfig {
+            workers: 2,
+            ..EngineConfig::default()
+        },
+        &[(
+            "v",
+            "exports = async () => { await context.services.get('test').sleep(200, 0); return 'old'; }",
+        )],
+    );
+    let engine = f.engine.clone();
+    let in_flight = f
+        .runtime
+        .spawn(async move { engine.call(Invocation::new("v", vec![], User::system())).await });
+    std::thread::sleep(Duration::from_millis(50));
+    f.engine
+        .deploy(Arc::new(deployment(&[("v", "exports = () => 'new'")])));
+    assert_eq!(
+        f.call("v", vec![]).expect("new").result,
+        Ok(Bson::String("new".into()))
+    );
+    let old = f.runtime.block_on(in_flight).expect("join").expect("old");
+    assert_eq!(old.result, Ok(Bson::String("old".into())));
+}
+
+#[test]
+fn no_state_leaks_between_calls() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            ..EngineConfig::default()
+        },
+        &[(
+            "leak",
+            "let n = 0; exports = function () { n += 1; context.user.custom = n; context.extra = true; return [n, context.extra]; }",
+        )],
+    );
+    for _ in 0..3 {
+        let r = f.call("leak", vec![]).expect("call").result.expect("value");
+        assert_eq!(r, Bson::Array(vec![Bson::Int32(1), Bson::Boolean(true)]));
+    }
+}
