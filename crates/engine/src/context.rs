@@ -1,17 +1,17 @@
-//! The `context` object a function sees, built for each call from parts built once per deployment.
+//! The `context` object a function sees.
 //!
-//! Shared parts (`values`, `environment`, `app`, `functions`, `services`, `http`) are created
-//! when a worker compiles a deployment and deep-frozen, so nothing a call does to them reaches
-//! the next call. Each call gets a fresh `context` object holding those parts plus its own
-//! `user` and `request`; its native data records whether it runs as system, which
-//! `runningAsSystem()` and `services.get()` read.
+//! Every part of `context` is built once per deployment on each worker and deep-frozen, so
+//! nothing one call does to it reaches the next, and starting a call creates no objects for it.
+//! There are two frozen `context` objects, one for calls running as the user and one for calls
+//! running as system, because `runningAsSystem()`, `services.get` and `functions.execute`
+//! depend on that. `context.user` and `context.request` are getters that build the current
+//! call's objects the first time a call reads them.
 
 use std::rc::Rc;
 
 use boa_engine::{
-    Context, Finalize, JsData, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Trace,
-    js_string,
-    object::{ObjectInitializer, builtins::JsArray},
+    Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, js_string,
+    object::{FunctionObjectBuilder, ObjectInitializer, builtins::JsArray},
     property::Attribute,
 };
 
@@ -22,42 +22,10 @@ use crate::{
     host::{CallScope, worker_host},
 };
 
-/// Native data of a `context` object: what distinguishes one call's context from another's.
-#[derive(Debug, Clone, Copy, Trace, Finalize, JsData)]
-#[boa_gc(empty_trace)]
-pub struct CallContext {
-    /// Whether this context runs with system privileges.
-    pub system: bool,
-}
-
-/// The parts of `context` shared by every call of one deployment on one worker.
+/// The two frozen `context` objects of one deployment on one worker.
 pub struct SharedParts {
-    values: JsObject,
-    environment: JsObject,
-    app: JsObject,
-    functions: JsObject,
-    services: JsObject,
-    http: JsObject,
-    running_as_system: JsValue,
-}
-
-fn system_of(this: &JsValue, context: &Context) -> bool {
-    if let Some(c) = this
-        .as_object()
-        .and_then(|o| o.downcast_ref::<CallContext>().map(|c| *c))
-    {
-        return c.system;
-    }
-    // Detached method (`const { get } = context.services`): fall back to the call's user.
-    worker_host(context)
-        .ok()
-        .and_then(|h| {
-            h.call
-                .borrow()
-                .as_ref()
-                .map(|c| c.user.user_type == crate::UserType::System)
-        })
-        .unwrap_or(false)
+    as_user: JsObject,
+    as_system: JsObject,
 }
 
 fn not_supported(what: &str) -> boa_engine::JsError {
@@ -82,8 +50,11 @@ fn deep_freeze(value: &JsValue, context: &mut Context) -> JsResult<()> {
             return Ok(());
         }
         for key in obj.own_property_keys(context)? {
-            let child = obj.get(key, context)?;
-            walk(&child, freeze, context, depth + 1)?;
+            // Data properties only: reading an accessor would run a getter.
+            let desc = obj.borrow().properties().get(&key);
+            if let Some(child) = desc.and_then(|d| d.value().cloned()) {
+                walk(&child, freeze, context, depth + 1)?;
+            }
         }
         freeze.call(&JsValue::undefined(), std::slice::from_ref(v), context)?;
         Ok(())
@@ -91,8 +62,18 @@ fn deep_freeze(value: &JsValue, context: &mut Context) -> JsResult<()> {
     walk(value, &freeze, context, 0)
 }
 
+fn getter(
+    context: &mut Context,
+    name: &'static str,
+    f: fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>,
+) -> boa_engine::object::builtins::JsFunction {
+    FunctionObjectBuilder::new(context.realm(), NativeFunction::from_fn_ptr(f))
+        .name(JsString::from(name))
+        .build()
+}
+
 impl SharedParts {
-    /// Builds the shared parts for `deployment`.
+    /// Builds and freezes both `context` objects for `deployment`.
     pub fn build(deployment: &Deployment, context: &mut Context) -> JsResult<Self> {
         let values = ObjectInitializer::new(context)
             .function(NativeFunction::from_fn_ptr(values_get), js_string!("get"), 1)
@@ -146,17 +127,6 @@ impl SharedParts {
             )
             .build();
 
-        let functions = ObjectInitializer::new(context)
-            .function(
-                NativeFunction::from_fn_ptr(functions_execute),
-                js_string!("execute"),
-                1,
-            )
-            .build();
-        let services = ObjectInitializer::new(context)
-            .function(NativeFunction::from_fn_ptr(services_get), js_string!("get"), 1)
-            .build();
-
         let mut http = ObjectInitializer::new(context);
         for method in ["get", "post", "put", "patch", "delete", "head"] {
             let f = match method {
@@ -170,55 +140,116 @@ impl SharedParts {
             http.function(f, JsString::from(method), 1);
         }
         let http = http.build();
+        let user = getter(context, "user", user_getter);
+        let request = getter(context, "request", request_getter);
 
-        let running_as_system = boa_engine::object::FunctionObjectBuilder::new(
-            context.realm(),
-            NativeFunction::from_fn_ptr(|this, _, ctx| Ok(system_of(this, ctx).into())),
-        )
-        .name(js_string!("runningAsSystem"))
-        .build();
-
-        for part in [&values, &environment, &app, &functions, &services, &http] {
-            deep_freeze(&part.clone().into(), context)?;
+        let mut variants = Vec::with_capacity(2);
+        for system in [false, true] {
+            let functions = ObjectInitializer::new(context)
+                .function(
+                    NativeFunction::from_copy_closure(move |_, args, ctx| {
+                        functions_execute(system, args, ctx)
+                    }),
+                    js_string!("execute"),
+                    1,
+                )
+                .build();
+            let services = ObjectInitializer::new(context)
+                .function(
+                    NativeFunction::from_copy_closure(move |_, args, ctx| services_get(system, args, ctx)),
+                    js_string!("get"),
+                    1,
+                )
+                .build();
+            let running_as_system = FunctionObjectBuilder::new(
+                context.realm(),
+                NativeFunction::from_copy_closure(move |_, _, _| Ok(system.into())),
+            )
+            .name(js_string!("runningAsSystem"))
+            .build();
+            let ctx_obj = ObjectInitializer::new(context)
+                .property(js_string!("app"), app.clone(), Attribute::ENUMERABLE)
+                .property(
+                    js_string!("environment"),
+                    environment.clone(),
+                    Attribute::ENUMERABLE,
+                )
+                .property(js_string!("functions"), functions, Attribute::ENUMERABLE)
+                .property(js_string!("http"), http.clone(), Attribute::ENUMERABLE)
+                .accessor(
+                    js_string!("request"),
+                    Some(request.clone()),
+                    None,
+                    Attribute::ENUMERABLE,
+                )
+                .property(js_string!("services"), services, Attribute::ENUMERABLE)
+                .accessor(
+                    js_string!("user"),
+                    Some(user.clone()),
+                    None,
+                    Attribute::ENUMERABLE,
+                )
+                .property(js_string!("values"), values.clone(), Attribute::ENUMERABLE)
+                .property(
+                    js_string!("runningAsSystem"),
+                    running_as_system,
+                    Attribute::ENUMERABLE,
+                )
+                .build();
+            deep_freeze(&ctx_obj.clone().into(), context)?;
+            variants.push(ctx_obj);
         }
-        Ok(Self {
-            values,
-            environment,
-            app,
-            functions,
-            services,
-            http,
-            running_as_system: running_as_system.into(),
-        })
+        let as_system = variants
+            .pop()
+            .ok_or_else(|| JsNativeError::error().with_message("no context"))?;
+        let as_user = variants
+            .pop()
+            .ok_or_else(|| JsNativeError::error().with_message("no context"))?;
+        Ok(Self { as_user, as_system })
     }
 
-    /// Builds the `context` object of one call.
-    pub fn call_context(
-        &self,
-        system: bool,
-        user: &JsValue,
-        request: &JsValue,
-        context: &mut Context,
-    ) -> JsObject {
-        let proto = context.intrinsics().constructors().object().prototype();
-        let obj = JsObject::from_proto_and_data(proto, CallContext { system });
-        let props: [(&str, JsValue); 9] = [
-            ("app", self.app.clone().into()),
-            ("environment", self.environment.clone().into()),
-            ("functions", self.functions.clone().into()),
-            ("http", self.http.clone().into()),
-            ("request", request.clone()),
-            ("services", self.services.clone().into()),
-            ("user", user.clone()),
-            ("values", self.values.clone().into()),
-            ("runningAsSystem", self.running_as_system.clone()),
-        ];
-        for (k, v) in props {
-            // A fresh ordinary object: defining data properties cannot fail.
-            let _ = obj.create_data_property_or_throw(JsString::from(k), v, context);
-        }
-        obj
+    /// The `context` object for a call with the given privilege.
+    pub fn context(&self, system: bool) -> &JsObject {
+        if system { &self.as_system } else { &self.as_user }
     }
+}
+
+fn user_getter(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let host = worker_host(context)?;
+    let user = {
+        let call = host.call.borrow();
+        let call = call
+            .as_ref()
+            .ok_or_else(|| JsNativeError::error().with_message("no call in progress"))?;
+        if let Some(v) = &call.user_js {
+            return Ok(v.clone());
+        }
+        call.user.clone()
+    };
+    let value = user_object(&user, context)?;
+    if let Some(call) = host.call.borrow_mut().as_mut() {
+        call.user_js = Some(value.clone());
+    }
+    Ok(value)
+}
+
+fn request_getter(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let host = worker_host(context)?;
+    let request = {
+        let call = host.call.borrow();
+        let call = call
+            .as_ref()
+            .ok_or_else(|| JsNativeError::error().with_message("no call in progress"))?;
+        if let Some(v) = &call.request_js {
+            return Ok(v.clone());
+        }
+        call.request.clone()
+    };
+    let value = request_object(request.as_deref(), context)?;
+    if let Some(call) = host.call.borrow_mut().as_mut() {
+        call.request_js = Some(value.clone());
+    }
+    Ok(value)
 }
 
 /// Builds `context.user`.
@@ -329,19 +360,17 @@ fn values_get(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<
     }
 }
 
-fn services_get(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+fn services_get(system: bool, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let name = string_arg(args, 0, "context.services.get: the service name")?;
     let host = worker_host(context)?;
-    let system = system_of(this, context);
     match host.services.iter().find(|s| s.name() == name) {
         Some(service) => service.clone().instantiate(CallScope { system }, context),
         None => Ok(JsValue::undefined()),
     }
 }
 
-fn functions_execute(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+fn functions_execute(system: bool, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let name = string_arg(args, 0, "context.functions.execute: the function name")?;
-    let system = system_of(this, context);
     invoke(&name, system, args.get(1..).unwrap_or_default(), context)
 }
 
@@ -361,21 +390,21 @@ pub fn invoke(name: &str, caller_system: bool, args: &[JsValue], context: &mut C
             JsNativeError::error().with_message(format!("function '{name}' is invalid: {reason}")),
         )
     })?;
-    let system = caller_system || function.run_as_system;
-    let (user, request) = {
-        let call = host.call.borrow();
-        let call = call
-            .as_ref()
-            .ok_or_else(|| JsNativeError::error().with_message("no call in progress"))?;
-        (call.user_js.clone(), call.request_js.clone())
+    let ctx_obj = compiled
+        .shared
+        .context(caller_system || function.run_as_system)
+        .clone();
+    let module = if function.uses_module {
+        let module = JsObject::with_object_proto(context.intrinsics());
+        let empty = JsObject::with_object_proto(context.intrinsics());
+        module.create_data_property_or_throw(js_string!("exports"), empty, context)?;
+        module.into()
+    } else {
+        JsValue::undefined()
     };
-    let ctx_obj = compiled.shared.call_context(system, &user, &request, context);
-    let module = JsObject::with_object_proto(context.intrinsics());
-    let empty = JsObject::with_object_proto(context.intrinsics());
-    module.create_data_property_or_throw(js_string!("exports"), empty, context)?;
     let exported = factory.call(
         &JsValue::undefined(),
-        &[ctx_obj.into(), JsValue::undefined(), module.into()],
+        &[ctx_obj.into(), JsValue::undefined(), module],
         context,
     )?;
     let Some(callable) = exported.as_callable() else {

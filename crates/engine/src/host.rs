@@ -111,8 +111,9 @@ pub(crate) struct CallState {
     pub pending: HashMap<u64, ResolvingFunctions>,
     pub next_op: u64,
     pub fatal: Option<EngineError>,
-    pub user_js: JsValue,
-    pub request_js: JsValue,
+    pub request: Option<Rc<crate::api::RequestInfo>>,
+    pub user_js: Option<JsValue>,
+    pub request_js: Option<JsValue>,
 }
 
 /// Per-worker state that native functions reach through the context's host data.

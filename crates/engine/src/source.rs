@@ -3,13 +3,15 @@
 //! A file is compiled once per deployment wrapped in its own function scope,
 //! `(function (context, exports, module) { <file> ... })`, which isolates its top-level
 //! declarations from every other file. Calling that factory runs the file's top level with the
-//! call's `context` and yields what it assigned to `exports` (or `module.exports`). The wrapper
+//! call's `context` and yields what it assigned to `exports` (or `module.exports`; a `module`
+//! object is only made for files that mention `module`). The wrapper
 //! opens on the file's first line, so line numbers in errors are the file's own.
 
 use boa_engine::{Context, Source, ast::scope::Scope, interner::Interner, parser::Parser};
 
 const HEADER: &str = "(function (context, exports, module) {";
-const FOOTER: &str = "\n;return typeof exports === \"function\" ? exports : module.exports;\n})";
+const FOOTER: &str =
+    "\n;return typeof exports === \"function\" || module === undefined ? exports : module.exports;\n})";
 
 /// The file's source inside its function wrapper.
 pub fn wrap(source: &str) -> String {
@@ -57,23 +59,24 @@ fn locate(err: &boa_engine::parser::Error, source: &str) -> SyntaxError {
         Some(i) => full[..i].to_string(),
         None => full,
     };
+    let lines = source.lines().count().max(1) as u32;
     match position {
-        Some(p) => {
+        Some(p) if p.line_number() <= lines => {
             let line = p.line_number();
             let mut column = p.column_number();
             if line == 1 {
                 column = column.saturating_sub(HEADER.chars().count() as u32);
             }
-            let lines = source.lines().count().max(1) as u32;
             SyntaxError {
-                line: line.min(lines),
+                line,
                 column: column.max(1),
                 message,
             }
         }
-        // `abrupt end`: the file ended inside a construct.
-        None => SyntaxError {
-            line: source.lines().count().max(1) as u32,
+        // Past the file's last line (inside the wrapper's footer), or `abrupt end`: the file
+        // ended inside a construct.
+        _ => SyntaxError {
+            line: lines,
             column: 1,
             message: format!("unexpected end of file ({message})"),
         },

@@ -27,7 +27,7 @@ use bson::Bson;
 
 use crate::{
     api::{Deployment, JsException, Outcome},
-    context::{SharedParts, invoke, request_object, user_object},
+    context::{SharedParts, invoke},
     convert::{bson_to_js, js_to_bson},
     error::EngineError,
     host::{CallState, Completion, HostService, WorkerHost},
@@ -42,6 +42,7 @@ const LOOP_ITERATIONS_PER_MS: u64 = 160_000;
 pub(crate) struct CompiledFunction {
     pub factory: Result<JsFunction, String>,
     pub run_as_system: bool,
+    pub uses_module: bool,
 }
 
 /// A deployment compiled into one worker's context.
@@ -150,6 +151,7 @@ impl Worker {
                 CompiledFunction {
                     factory,
                     run_as_system: spec.config.run_as_system,
+                    uses_module: spec.source.contains("module"),
                 },
             );
         }
@@ -173,8 +175,7 @@ impl Worker {
         let started = Instant::now();
         self.ensure_compiled(&job.deployment)?;
         let inv = &job.invocation;
-        let spec = job
-            .deployment
+        job.deployment
             .functions
             .get(&inv.function)
             .ok_or_else(|| EngineError::FunctionNotFound(inv.function.clone()))?;
@@ -185,14 +186,9 @@ impl Worker {
             });
         }
         let system = inv.run_as_system || inv.user.user_type == crate::UserType::System;
-        let _ = spec;
 
         self.seq += 1;
         let ctx = &mut self.context;
-        let user_js =
-            user_object(&inv.user, ctx).map_err(|e| EngineError::InvalidArguments(e.to_string()))?;
-        let request_js = request_object(inv.request.as_ref(), ctx)
-            .map_err(|e| EngineError::InvalidArguments(e.to_string()))?;
         let mut args = Vec::with_capacity(inv.args.len());
         for a in &inv.args {
             args.push(bson_to_js(a, ctx).map_err(|e| EngineError::InvalidArguments(e.to_string()))?);
@@ -206,8 +202,9 @@ impl Worker {
             pending: HashMap::new(),
             next_op: 0,
             fatal: None,
-            user_js,
-            request_js,
+            request: inv.request.clone().map(Rc::new),
+            user_js: None,
+            request_js: None,
         });
         self.host.rejections.borrow_mut().clear();
 

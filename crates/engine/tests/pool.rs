@@ -356,11 +356,16 @@ fn no_state_leaks_between_calls() {
         },
         &[(
             "leak",
-            "let n = 0; exports = function () { n += 1; context.user.custom = n; context.extra = true; return [n, context.extra]; }",
+            "let n = 0; exports = function () { const fresh = context.extra === undefined && context.user.custom === undefined; \
+             n += 1; context.user.custom = n; context.extra = true; return [n, fresh]; }",
         )],
     );
     for _ in 0..3 {
         let r = f.call("leak", vec![]).expect("call").result.expect("value");
-        assert_eq!(r, Bson::Array(vec![Bson::Int32(1), Bson::Boolean(true)]));
+        assert_eq!(
+            r,
+            Bson::Array(vec![Bson::Int32(1), Bson::Boolean(true)]),
+            "state survived a call"
+        );
     }
 }
