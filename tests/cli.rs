@@ -105,3 +105,78 @@ fn check_passes_on_the_sample_app() {
     assert!(out.contains("writeCustomUserData"), "{out}");
     assert!(out.contains("utils/greeting (private)"), "{out}");
 }
+
+#[test]
+fn write_custom_user_data_inserts_once_then_updates_with_exact_types() {
+    let uri = testkit::mongodb_uri();
+    let user = format!("user-{}", std::process::id());
+    let call = |food: &str| {
+        let args = format!(
+            r#"[{{"favoriteFood": "{food}", "lastUpdated": {{"$date": {{"$numberLong": "1700000000000"}}}}, "visits": {{"$numberLong": "9007199254740993"}}}}]"#
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_writ"))
+            .args(["call", "writeCustomUserData", "--user-id", &user, "--args", &args])
+            .current_dir(repo())
+            .env("MONGODB_URI", &uri)
+            .output()
+            .expect("run writ");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("EJSON on stdout");
+        v
+    };
+    let first = call("pizza");
+    assert_eq!(first["matchedCount"], 0);
+    assert_eq!(first["modifiedCount"], 0);
+    assert!(first["upsertedId"]["$oid"].is_string(), "{first}");
+    let second = call("pasta");
+    assert_eq!(
+        second,
+        serde_json::json!({"matchedCount": 1, "modifiedCount": 1}),
+        "no upsertedId the second time"
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let doc = rt.block_on(async {
+        let client = mongodb::Client::with_uri_str(&uri).await.expect("client");
+        let coll = client
+            .database("custom-user-data-database")
+            .collection::<bson::Document>("custom-user-data");
+        coll.find_one(bson::doc! { "userId": &user }).await.expect("find")
+    });
+    let doc = doc.expect("the document exists");
+    assert_eq!(doc.get("favoriteFood"), Some(&bson::Bson::String("pasta".into())));
+    assert_eq!(
+        doc.get("lastUpdated"),
+        Some(&bson::Bson::DateTime(bson::DateTime::from_millis(
+            1_700_000_000_000
+        )))
+    );
+    assert_eq!(doc.get("visits"), Some(&bson::Bson::Int64(9_007_199_254_740_993)));
+    assert!(matches!(doc.get("_id"), Some(bson::Bson::ObjectId(_))));
+}
+
+#[test]
+fn without_a_database_the_sample_function_says_what_is_missing() {
+    let out = Command::new(env!("CARGO_BIN_EXE_writ"))
+        .args([
+            "call",
+            "writeCustomUserData",
+            "--user-id",
+            "u",
+            "--args",
+            r#"[{"a": 1}]"#,
+        ])
+        .current_dir(repo())
+        .env_remove("MONGODB_URI")
+        .output()
+        .expect("run writ");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no database is configured for mongodb-atlas: set MONGODB_URI"),
+        "{err}"
+    );
+}

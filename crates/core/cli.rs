@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 use anyhow::{Context as _, bail};
 use bson::Bson;
 use clap::{Parser, Subcommand};
-use engine::{Engine, EngineConfig, Invocation, LogLevel, User};
+use engine::{Engine, EngineConfig, Invocation, LogLevel, User, host::HostService};
 
 /// writ: a self-hosted runtime for App Services functions.
 #[derive(Debug, Parser)]
@@ -72,6 +72,22 @@ fn parse_args(text: &str) -> anyhow::Result<Vec<Bson>> {
     }
 }
 
+/// The host services functions get: `mongodb-atlas` on `MONGODB_URI`.
+async fn services() -> anyhow::Result<Vec<Arc<dyn HostService>>> {
+    let executor: Arc<dyn bridge::Executor> = match std::env::var("MONGODB_URI") {
+        Ok(uri) if !uri.is_empty() => Arc::new(
+            bridge::DriverExecutor::connect(&uri)
+                .await
+                .context("MONGODB_URI is not a valid connection string")?,
+        ),
+        _ => Arc::new(bridge::Unconfigured),
+    };
+    Ok(vec![Arc::new(bridge::MongoService::new(
+        "mongodb-atlas",
+        executor,
+    ))])
+}
+
 fn check(app: &std::path::Path) -> anyhow::Result<ExitCode> {
     match loader::load(app) {
         Ok(d) => {
@@ -104,7 +120,7 @@ fn call(
         time_limit: Duration::from_secs(timeout),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(config, Vec::new(), runtime.handle().clone())?;
+    let engine = Engine::new(config, runtime.block_on(services())?, runtime.handle().clone())?;
     engine.deploy(Arc::new(deployment));
     let user = user_id.map(User::normal).unwrap_or_else(User::system);
     let outcome = runtime.block_on(engine.call(Invocation::new(name, args, user)));

@@ -1,0 +1,99 @@
+// The JS side of `context.services.get("mongodb-atlas")`: argument forms of App Services'
+// collection methods, gathered into one spec object per call. `call(kind, spec)` is native:
+// it checks the spec, builds the operation and returns the promise of its result.
+(function (call) {
+  "use strict";
+  const ns = (coll) => ({ database: coll.database.name, collection: coll.name });
+  const opts = (o) => (o === undefined || o === null ? {} : o);
+
+  class Cursor {
+    constructor(kind, spec) {
+      this._kind = kind;
+      this._spec = spec;
+      this._buffer = undefined;
+    }
+    _mutable(what) {
+      if (this._buffer !== undefined) {
+        throw new Error(`cursor.${what}() must be called before next() or toArray()`);
+      }
+      return this;
+    }
+    sort(sort) { this._mutable("sort")._spec.sort = sort; return this; }
+    skip(n) { this._mutable("skip")._spec.skip = n; return this; }
+    limit(n) { this._mutable("limit")._spec.limit = n; return this; }
+    async _fill() {
+      if (this._buffer === undefined) {
+        this._buffer = [];
+        this._buffer = await call(this._kind, this._spec);
+      }
+      return this._buffer;
+    }
+    async toArray() {
+      const buffer = await this._fill();
+      this._buffer = [];
+      return buffer;
+    }
+    async next() {
+      const buffer = await this._fill();
+      return buffer.length > 0 ? buffer.shift() : undefined;
+    }
+    async hasNext() {
+      const buffer = await this._fill();
+      return buffer.length > 0;
+    }
+  }
+
+  class Collection {
+    constructor(database, name) {
+      if (typeof name !== "string" || name === "") throw new TypeError("database.collection: name must be a non-empty string");
+      this.database = database;
+      this.name = name;
+    }
+    // Options are passed through whole: the native side rejects any it does not support, by name.
+    find(query, projection, options) {
+      return new Cursor("find", { ...opts(options), ...ns(this), filter: query, projection: projection ?? opts(options).projection });
+    }
+    findOne(query, projection, options) {
+      return call("findOne", { ...opts(options), ...ns(this), filter: query, projection: projection ?? opts(options).projection });
+    }
+    findOneAndUpdate(query, update, options) {
+      return call("findOneAndUpdate", { ...opts(options), ...ns(this), filter: query, update });
+    }
+    findOneAndReplace(query, replacement, options) {
+      return call("findOneAndReplace", { ...opts(options), ...ns(this), filter: query, replacement });
+    }
+    findOneAndDelete(query, options) {
+      return call("findOneAndDelete", { ...opts(options), ...ns(this), filter: query });
+    }
+    insertOne(document, options) { return call("insertOne", { ...opts(options), ...ns(this), document }); }
+    insertMany(documents, options) { return call("insertMany", { ...opts(options), ...ns(this), documents }); }
+    updateOne(query, update, options) { return call("updateOne", { ...opts(options), ...ns(this), filter: query, update }); }
+    updateMany(query, update, options) { return call("updateMany", { ...opts(options), ...ns(this), filter: query, update }); }
+    deleteOne(query, options) { return call("deleteOne", { ...opts(options), ...ns(this), filter: query }); }
+    deleteMany(query, options) { return call("deleteMany", { ...opts(options), ...ns(this), filter: query }); }
+    aggregate(pipeline, options) { return new Cursor("aggregate", { ...opts(options), ...ns(this), pipeline }); }
+    count(query, options) { return call("count", { ...opts(options), ...ns(this), filter: query }); }
+    countDocuments(query, options) { return call("countDocuments", { ...opts(options), ...ns(this), filter: query }); }
+    estimatedDocumentCount(options) { return call("estimatedDocumentCount", { ...opts(options), ...ns(this) }); }
+    distinct(field, query, options) { return call("distinct", { ...opts(options), ...ns(this), field, filter: query }); }
+    bulkWrite(operations, options) { return call("bulkWrite", { ...opts(options), ...ns(this), operations }); }
+    watch() { throw new Error("collection.watch is not supported in functions (App Services offered change streams to clients only)"); }
+  }
+
+  class Database {
+    constructor(name) {
+      if (typeof name !== "string" || name === "") throw new TypeError("mongodb.db: name must be a non-empty string");
+      this.name = name;
+    }
+    collection(name) { return new Collection(this, name); }
+    getCollectionNames() { return call("getCollectionNames", { database: this.name }); }
+  }
+
+  class MongoDBService {
+    db(name) { return new Database(name); }
+    admin() { return { getDBNames: () => call("getDBNames", {}) }; }
+    startSession() { throw new Error("mongodb.startSession (transactions) is not supported by writ yet"); }
+  }
+
+  return () => new MongoDBService();
+})

@@ -1,0 +1,172 @@
+//! Test support: a MongoDB for the tests to talk to.
+//!
+//! [`mongodb_uri`] returns `MONGODB_URI` when it is set (a real MongoDB), and otherwise starts the
+//! wire-protocol test server from the PyPI package `mongoeco` on a free loopback port, once per
+//! test process. The first use on a machine installs `mongoeco[wire]` into a Python 3.13
+//! virtual environment under `target/mongoeco-venv` (about 10 s); later runs reuse it. The
+//! server stops when the test process exits (it watches its stdin).
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, ChildStdin, Command, Stdio},
+    sync::{Mutex, OnceLock},
+};
+
+const LAUNCHER: &str = include_str!("../py/mongoeco_server.py");
+const PACKAGE: &str = "mongoeco[wire]==4.11.0";
+
+struct Server {
+    uri: String,
+    // Held for the life of the process: dropping stdin tells the server to stop.
+    _child: Mutex<(Child, ChildStdin)>,
+}
+
+static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+    }
+}
+
+fn python313() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("WRIT_PYTHON") {
+        return Ok(PathBuf::from(p));
+    }
+    let on_path = Command::new("python3.13")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if on_path {
+        return Ok(PathBuf::from("python3.13"));
+    }
+    let root = Command::new("pyenv")
+        .arg("root")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+    if let Some(root) = root
+        && let Ok(entries) = std::fs::read_dir(root.join("versions"))
+    {
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("3.13"))
+            })
+            .map(|p| p.join("bin/python3"))
+            .filter(|p| p.exists())
+            .collect();
+        found.sort();
+        if let Some(p) = found.pop() {
+            return Ok(p);
+        }
+    }
+    Err(
+        "the MongoDB test server needs Python 3.13 (python3.13 on PATH, a pyenv 3.13.x, or WRIT_PYTHON)"
+            .into(),
+    )
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// The virtual environment with mongoeco, installed on first use.
+fn venv() -> Result<PathBuf, String> {
+    let target = target_dir();
+    let venv = target.join("mongoeco-venv");
+    if venv.join(".ready").exists() {
+        return Ok(venv);
+    }
+    std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
+    // Build in a private directory and rename: concurrent test processes never see half a venv.
+    let tmp = target.join(format!("mongoeco-venv.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    run(
+        Command::new(python313()?).arg("-m").arg("venv").arg(&tmp),
+        "creating the mongoeco virtualenv",
+    )?;
+    run(
+        Command::new(tmp.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            PACKAGE,
+        ]),
+        "pip install mongoeco[wire]",
+    )?;
+    std::fs::write(tmp.join(".ready"), PACKAGE).map_err(|e| e.to_string())?;
+    if std::fs::rename(&tmp, &venv).is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !venv.join(".ready").exists() {
+            return Err(format!(
+                "could not install the mongoeco virtualenv at {}",
+                venv.display()
+            ));
+        }
+    }
+    Ok(venv)
+}
+
+fn start() -> Result<Server, String> {
+    let venv = venv()?;
+    let launcher = venv.join("writ_mongoeco_server.py");
+    std::fs::write(&launcher, LAUNCHER).map_err(|e| e.to_string())?;
+    let mut child = Command::new(venv.join("bin/python"))
+        .arg(&launcher)
+        .arg("0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("starting the mongoeco server: {e}"))?;
+    let stdin = child.stdin.take().ok_or("no stdin")?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let port: u16 = line
+        .trim()
+        .parse()
+        .map_err(|_| format!("the mongoeco server did not report a port (got {line:?})"))?;
+    Ok(Server {
+        uri: format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
+        _child: Mutex::new((child, stdin)),
+    })
+}
+
+/// A MongoDB connection string for tests: `MONGODB_URI`, or the wire test server of this process.
+///
+/// Panics with the reason when no server can be provided: a test that needs MongoDB must not
+/// pass without one.
+pub fn mongodb_uri() -> String {
+    if let Ok(uri) = std::env::var("MONGODB_URI")
+        && !uri.is_empty()
+    {
+        return uri;
+    }
+    match SERVER.get_or_init(start) {
+        Ok(s) => s.uri.clone(),
+        Err(e) => panic!("no MongoDB for the tests: {e}"),
+    }
+}
+
+/// Whether the tests run against a real MongoDB (`MONGODB_URI`) rather than the wire test server.
+pub fn real_mongodb() -> bool {
+    std::env::var("MONGODB_URI").is_ok_and(|u| !u.is_empty())
+}
