@@ -187,6 +187,11 @@ fn describe(value: &Bson) -> &'static str {
     }
 }
 
+/// A JS string as UTF-8; lone surrogates (not representable) are written escaped.
+pub fn rust_string(s: &JsString) -> String {
+    s.to_std_string().unwrap_or_else(|_| s.to_std_string_escaped())
+}
+
 /// The BSON number a JavaScript number is stored as.
 pub fn number_to_bson(n: f64) -> Bson {
     let integral = n.is_finite() && n.fract() == 0.0 && !(n == 0.0 && n.is_sign_negative());
@@ -205,7 +210,7 @@ fn to_bson(value: &JsValue, stack: &mut Vec<JsObject>, context: &mut Context) ->
         JsVariant::Null => Bson::Null,
         JsVariant::Undefined => return Ok(None),
         JsVariant::Boolean(b) => Bson::Boolean(b),
-        JsVariant::String(s) => Bson::String(s.to_std_string_escaped()),
+        JsVariant::String(s) => Bson::String(rust_string(&s)),
         JsVariant::Float64(n) => number_to_bson(n),
         JsVariant::Integer32(i) => Bson::Int32(i),
         JsVariant::BigInt(b) => {
@@ -274,16 +279,17 @@ fn object_to_bson(
         let mut doc = Document::new();
         for key in obj.own_property_keys(context)? {
             let name = match &key {
-                PropertyKey::String(s) => s.to_std_string_escaped(),
+                PropertyKey::String(s) => rust_string(s),
                 PropertyKey::Index(i) => i.get().to_string(),
                 PropertyKey::Symbol(_) => continue,
             };
+            // One lookup for data properties; getters (and exotic objects) go through [[Get]].
             let desc = obj.borrow().properties().get(&key);
-            let enumerable = desc.as_ref().and_then(|d| d.enumerable()).unwrap_or(true);
-            if !enumerable {
-                continue;
-            }
-            let v = obj.get(key, context)?;
+            let v = match desc {
+                Some(d) if d.enumerable() == Some(false) => continue,
+                Some(d) if d.value().is_some() => d.value().cloned().unwrap_or_default(),
+                _ => obj.get(key, context)?,
+            };
             if let Some(b) = to_bson(&v, stack, context)? {
                 doc.insert(name, b);
             }

@@ -287,6 +287,17 @@ impl Engine {
             crossbeam_channel::TrySendError::Full(_) => EngineError::Overloaded,
             crossbeam_channel::TrySendError::Disconnected(_) => EngineError::ShutDown,
         })?;
+        // A short call is answered within microseconds: poll for it, yielding to other tasks,
+        // before paying for a sleep and a wake-up.
+        let mut rx = rx;
+        let polling = Instant::now();
+        while polling.elapsed() < SPIN {
+            match rx.try_recv() {
+                Ok(result) => return result,
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => tokio::task::yield_now().await,
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => break,
+            }
+        }
         // The worker answers by the deadline itself; the margin covers a worker that is stuck.
         let wait = tokio::time::Instant::from_std(deadline + RETIRE_GRACE);
         match tokio::time::timeout_at(wait, rx).await {
