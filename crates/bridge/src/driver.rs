@@ -1,26 +1,63 @@
 //! [`DriverExecutor`]: operations run by the official MongoDB Rust driver.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
 use bson::{Bson, Document, doc};
 use engine::host::HostError;
 use futures_util::TryStreamExt;
 use mongodb::{
-    Client, Collection,
+    Client, ClientSession, Collection,
     error::{Error, ErrorKind, WriteFailure},
     options::{ReturnDocument, UpdateModifications},
 };
 
-use crate::{Executor, Op, OpFuture, Update, WriteModel, count};
+use crate::{Executor, Op, OpFuture, Request, SessionId, Update, WriteModel, count};
+
+type SharedSession = Arc<tokio::sync::Mutex<ClientSession>>;
+
+/// Sessions unused for this long are ended: no call runs longer than the execution limit.
+const SESSION_IDLE: Duration = Duration::from_secs(600);
 
 /// Runs operations on a MongoDB deployment through `mongodb::Client`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DriverExecutor {
     client: Client,
+    sessions: Arc<Mutex<HashMap<SessionId, (SharedSession, Instant)>>>,
+}
+
+impl std::fmt::Debug for DriverExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverExecutor").finish_non_exhaustive()
+    }
 }
 
 impl DriverExecutor {
     /// Wraps a connected client.
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            sessions: Arc::default(),
+        }
+    }
+
+    /// The driver session behind `id`, started on first use.
+    async fn session(&self, id: SessionId) -> Result<SharedSession, Error> {
+        let now = Instant::now();
+        {
+            let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((s, used)) = sessions.get_mut(&id) {
+                *used = now;
+                return Ok(s.clone());
+            }
+            sessions.retain(|_, (_, used)| now.duration_since(*used) < SESSION_IDLE);
+        }
+        let fresh = Arc::new(tokio::sync::Mutex::new(self.client.start_session().await?));
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(sessions.entry(id).or_insert((fresh, now)).0.clone())
     }
 
     /// Connects to `uri` (no round trip is made until the first operation).
@@ -97,8 +134,28 @@ pub fn host_error(e: Error) -> HostError {
     }
 }
 
+/// Awaits a driver action, inside the request's session when it has one.
+macro_rules! exec {
+    ($action:expr, $session:expr) => {
+        match $session.as_deref_mut() {
+            Some(s) => $action.session(s).await,
+            None => $action.await,
+        }
+    };
+}
+
 impl DriverExecutor {
-    async fn run(self, op: Op) -> Result<Bson, Error> {
+    async fn run(self, Request { op, session }: Request) -> Result<Bson, Error> {
+        let request_session = session;
+        let shared = match session {
+            Some(id) => Some(self.session(id).await?),
+            None => None,
+        };
+        let mut guard = match &shared {
+            Some(s) => Some(s.lock().await),
+            None => None,
+        };
+        let session = &mut guard;
         Ok(match op {
             Op::Find {
                 ns,
@@ -122,8 +179,11 @@ impl DriverExecutor {
                 if let Some(n) = limit {
                     find = find.limit(n);
                 }
-                let docs: Vec<Document> = find.await?.try_collect().await?;
-                Bson::Array(docs.into_iter().map(Bson::Document).collect())
+                let docs: Vec<Document> = match session.as_deref_mut() {
+                    Some(s) => find.session(&mut *s).await?.stream(s).try_collect().await?,
+                    None => find.await?.try_collect().await?,
+                };
+                docs_array(docs)
             }
             Op::FindOne {
                 ns,
@@ -139,10 +199,11 @@ impl DriverExecutor {
                 if let Some(s) = sort {
                     find = find.sort(s);
                 }
-                opt_doc(find.await?)
+                opt_doc(exec!(find, session)?)
             }
             Op::InsertOne { ns, document } => {
-                let r = self.coll(&ns).insert_one(document).await?;
+                let coll = self.coll(&ns);
+                let r = exec!(coll.insert_one(document), session)?;
                 Bson::Document(doc! { "insertedId": r.inserted_id })
             }
             Op::InsertMany {
@@ -151,7 +212,8 @@ impl DriverExecutor {
                 ordered,
             } => {
                 let n = documents.len();
-                let r = self.coll(&ns).insert_many(documents).ordered(ordered).await?;
+                let coll = self.coll(&ns);
+                let r = exec!(coll.insert_many(documents).ordered(ordered), session)?;
                 let ids: Vec<Bson> = (0..n).filter_map(|i| r.inserted_ids.get(&i).cloned()).collect();
                 Bson::Document(doc! { "insertedIds": ids })
             }
@@ -164,27 +226,30 @@ impl DriverExecutor {
                 many,
             } => {
                 let coll = self.coll(&ns);
+                let af = array_filters.unwrap_or_default();
                 let r = if many {
-                    let mut u = coll.update_many(filter, modifications(update)).upsert(upsert);
-                    if let Some(af) = array_filters {
-                        u = u.array_filters(af);
-                    }
-                    u.await?
+                    exec!(
+                        coll.update_many(filter, modifications(update))
+                            .upsert(upsert)
+                            .array_filters(af),
+                        session
+                    )?
                 } else {
-                    let mut u = coll.update_one(filter, modifications(update)).upsert(upsert);
-                    if let Some(af) = array_filters {
-                        u = u.array_filters(af);
-                    }
-                    u.await?
+                    exec!(
+                        coll.update_one(filter, modifications(update))
+                            .upsert(upsert)
+                            .array_filters(af),
+                        session
+                    )?
                 };
                 update_result(r)
             }
             Op::Delete { ns, filter, many } => {
                 let coll = self.coll(&ns);
                 let r = if many {
-                    coll.delete_many(filter).await?
+                    exec!(coll.delete_many(filter), session)?
                 } else {
-                    coll.delete_one(filter).await?
+                    exec!(coll.delete_one(filter), session)?
                 };
                 Bson::Document(doc! { "deletedCount": count(r.deleted_count) })
             }
@@ -216,7 +281,7 @@ impl DriverExecutor {
                 } else {
                     ReturnDocument::Before
                 });
-                opt_doc(f.await?)
+                opt_doc(exec!(f, session)?)
             }
             Op::FindOneAndReplace {
                 ns,
@@ -240,7 +305,7 @@ impl DriverExecutor {
                 } else {
                     ReturnDocument::Before
                 });
-                opt_doc(f.await?)
+                opt_doc(exec!(f, session)?)
             }
             Op::FindOneAndDelete {
                 ns,
@@ -256,11 +321,22 @@ impl DriverExecutor {
                 if let Some(p) = projection {
                     f = f.projection(p);
                 }
-                opt_doc(f.await?)
+                opt_doc(exec!(f, session)?)
             }
             Op::Aggregate { ns, pipeline } => {
-                let docs: Vec<Document> = self.coll(&ns).aggregate(pipeline).await?.try_collect().await?;
-                Bson::Array(docs.into_iter().map(Bson::Document).collect())
+                let coll = self.coll(&ns);
+                let docs: Vec<Document> = match session.as_deref_mut() {
+                    Some(s) => {
+                        coll.aggregate(pipeline)
+                            .session(&mut *s)
+                            .await?
+                            .stream(s)
+                            .try_collect()
+                            .await?
+                    }
+                    None => coll.aggregate(pipeline).await?.try_collect().await?,
+                };
+                docs_array(docs)
             }
             Op::Count {
                 ns,
@@ -276,16 +352,22 @@ impl DriverExecutor {
                 if let Some(n) = limit {
                     c = c.limit(n);
                 }
-                count(c.await?)
+                count(exec!(c, session)?)
             }
             Op::EstimatedCount { ns } => count(self.coll(&ns).estimated_document_count().await?),
-            Op::Distinct { ns, field, filter } => Bson::Array(self.coll(&ns).distinct(field, filter).await?),
+            Op::Distinct { ns, field, filter } => {
+                let coll = self.coll(&ns);
+                Bson::Array(exec!(coll.distinct(field, filter), session)?)
+            }
             Op::BulkWrite { ns, models, ordered } => {
                 let coll = self.coll(&ns);
+                let mut totals = BulkTotals::default();
                 let mut first_error = None;
-                for model in models {
+                for (index, model) in models.into_iter().enumerate() {
                     let r = match model {
-                        WriteModel::InsertOne(d) => coll.insert_one(d).await.map(drop),
+                        WriteModel::InsertOne(d) => {
+                            exec!(coll.insert_one(d), session).map(|_| totals.inserted += 1)
+                        }
                         WriteModel::Update {
                             filter,
                             update,
@@ -295,35 +377,32 @@ impl DriverExecutor {
                         } => {
                             let m = modifications(update);
                             let af = array_filters.unwrap_or_default();
-                            if many {
-                                coll.update_many(filter, m)
-                                    .upsert(upsert)
-                                    .array_filters(af)
-                                    .await
-                                    .map(drop)
+                            let r = if many {
+                                exec!(
+                                    coll.update_many(filter, m).upsert(upsert).array_filters(af),
+                                    session
+                                )
                             } else {
-                                coll.update_one(filter, m)
-                                    .upsert(upsert)
-                                    .array_filters(af)
-                                    .await
-                                    .map(drop)
-                            }
+                                exec!(
+                                    coll.update_one(filter, m).upsert(upsert).array_filters(af),
+                                    session
+                                )
+                            };
+                            r.map(|r| totals.add_update(index, r))
                         }
                         WriteModel::ReplaceOne {
                             filter,
                             replacement,
                             upsert,
-                        } => coll
-                            .replace_one(filter, replacement)
-                            .upsert(upsert)
-                            .await
-                            .map(drop),
+                        } => exec!(coll.replace_one(filter, replacement).upsert(upsert), session)
+                            .map(|r| totals.add_update(index, r)),
                         WriteModel::Delete { filter, many } => {
-                            if many {
-                                coll.delete_many(filter).await.map(drop)
+                            let r = if many {
+                                exec!(coll.delete_many(filter), session)
                             } else {
-                                coll.delete_one(filter).await.map(drop)
-                            }
+                                exec!(coll.delete_one(filter), session)
+                            };
+                            r.map(|r| totals.deleted += r.deleted_count)
                         }
                     };
                     if let Err(e) = r {
@@ -336,7 +415,7 @@ impl DriverExecutor {
                 if let Some(e) = first_error {
                     return Err(e);
                 }
-                Bson::Null
+                totals.into_bson()
             }
             Op::ListCollections { db } => {
                 let mut names = self.client.database(&db).list_collection_names().await?;
@@ -348,13 +427,80 @@ impl DriverExecutor {
                 names.sort();
                 Bson::Array(names.into_iter().map(Bson::String).collect())
             }
+            Op::StartTransaction => {
+                if let Some(s) = session.as_deref_mut() {
+                    s.start_transaction().await?;
+                }
+                Bson::Null
+            }
+            Op::CommitTransaction => {
+                if let Some(s) = session.as_deref_mut() {
+                    s.commit_transaction().await?;
+                }
+                Bson::Null
+            }
+            Op::AbortTransaction => {
+                if let Some(s) = session.as_deref_mut() {
+                    s.abort_transaction().await?;
+                }
+                Bson::Null
+            }
+            Op::EndSession => {
+                drop(guard);
+                if let Some(id) = request_session {
+                    self.sessions
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&id);
+                }
+                Bson::Null
+            }
+        })
+    }
+}
+
+fn docs_array(docs: Vec<Document>) -> Bson {
+    Bson::Array(docs.into_iter().map(Bson::Document).collect())
+}
+
+/// The counts of a bulk write, in the Node driver's `BulkWriteResult` names.
+#[derive(Default)]
+struct BulkTotals {
+    inserted: u64,
+    matched: u64,
+    modified: u64,
+    deleted: u64,
+    upserted: Vec<(usize, Bson)>,
+}
+
+impl BulkTotals {
+    fn add_update(&mut self, index: usize, r: mongodb::results::UpdateResult) {
+        self.matched += r.matched_count;
+        self.modified += r.modified_count;
+        if let Some(id) = r.upserted_id {
+            self.upserted.push((index, id));
+        }
+    }
+
+    fn into_bson(self) -> Bson {
+        let mut ids = Document::new();
+        for (i, id) in &self.upserted {
+            ids.insert(i.to_string(), id.clone());
+        }
+        Bson::Document(doc! {
+            "insertedCount": count(self.inserted),
+            "matchedCount": count(self.matched),
+            "modifiedCount": count(self.modified),
+            "deletedCount": count(self.deleted),
+            "upsertedCount": count(self.upserted.len() as u64),
+            "upsertedIds": ids,
         })
     }
 }
 
 impl Executor for DriverExecutor {
-    fn execute(&self, op: Op) -> OpFuture {
+    fn execute(&self, request: Request) -> OpFuture {
         let this = self.clone();
-        Box::pin(async move { this.run(op).await.map_err(host_error) })
+        Box::pin(async move { this.run(request).await.map_err(host_error) })
     }
 }

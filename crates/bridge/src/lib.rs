@@ -1,8 +1,8 @@
 //! `context.services.get("mongodb-atlas")`: the database, collection and cursor objects of App
 //! Services functions, executed by the official MongoDB driver (or, later, the embedded store).
 //!
-//! The JS side (`prelude.js`) only gathers each method's arguments into a spec; [`Op::parse`]
-//! turns the spec into a plain `Send` operation with errors naming the method and argument; an
+//! The JS side (`prelude.js`) only gathers each method's arguments into a spec; [`Request::parse`]
+//! turns the spec into a plain `Send` [`Request`] with errors naming the method and argument; an
 //! [`Executor`] runs it on the async runtime. That split is the seam: [`DriverExecutor`] runs
 //! operations on MongoDB, and any other backend implements the same trait.
 
@@ -15,7 +15,7 @@ use std::{future::Future, pin::Pin};
 use bson::Bson;
 pub use driver::DriverExecutor;
 use engine::host::HostError;
-pub use ops::{Namespace, Op, ParseError, Update, WriteModel};
+pub use ops::{Namespace, Op, ParseError, Request, SessionId, Update, WriteModel};
 pub use service::MongoService;
 
 /// The future an [`Executor`] returns: the App Services-shaped result of one operation.
@@ -23,8 +23,8 @@ pub type OpFuture = Pin<Box<dyn Future<Output = Result<Bson, HostError>> + Send>
 
 /// Runs operations against a backend. The one place that talks to a database.
 pub trait Executor: Send + Sync + 'static {
-    /// Starts `op`; the future resolves to the result shape App Services returns for it.
-    fn execute(&self, op: Op) -> OpFuture;
+    /// Starts a request; the future resolves to the result shape App Services returns for it.
+    fn execute(&self, request: Request) -> OpFuture;
 }
 
 /// A count as functions see it: Int32 when it fits (realm-core reads counts as Int32).
@@ -40,7 +40,7 @@ pub fn count(n: u64) -> Bson {
 pub struct Unconfigured;
 
 impl Executor for Unconfigured {
-    fn execute(&self, _op: Op) -> OpFuture {
+    fn execute(&self, _request: Request) -> OpFuture {
         Box::pin(async {
             Err(HostError::new(
                 "no database is configured for mongodb-atlas: set MONGODB_URI to a MongoDB connection string",

@@ -144,6 +144,26 @@ pub enum Op {
     ListCollections { db: String },
     /// `admin().getDBNames()`.
     ListDatabases,
+    /// `session.startTransaction()`.
+    StartTransaction,
+    /// `session.commitTransaction()`.
+    CommitTransaction,
+    /// `session.abortTransaction()`.
+    AbortTransaction,
+    /// `session.endSession()`.
+    EndSession,
+}
+
+/// Identifies a client session: `startSession()` makes one, operations name it in `{ session }`.
+pub type SessionId = bson::oid::ObjectId;
+
+/// An operation and the session it runs in, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// What to do.
+    pub op: Op,
+    /// The session (and so the transaction) it belongs to.
+    pub session: Option<SessionId>,
 }
 
 /// A malformed call: the message names the method and the argument.
@@ -275,7 +295,7 @@ impl Spec<'_> {
     }
 
     fn only(&self, allowed: &[&str]) -> Result<(), ParseError> {
-        const ALWAYS: [&str; 2] = ["database", "collection"];
+        const ALWAYS: [&str; 3] = ["database", "collection", "session"];
         match self
             .doc
             .keys()
@@ -324,20 +344,43 @@ fn write_model(spec: &Spec<'_>, i: usize, b: &Bson) -> Result<WriteModel, ParseE
     })
 }
 
-impl Op {
-    /// Builds the operation `kind` (a collection method name) from its spec document.
-    pub fn parse(kind: &str, doc: &Document) -> Result<Op, ParseError> {
-        let prefix = if matches!(kind, "getCollectionNames") {
-            "database"
-        } else if kind == "getDBNames" {
-            "admin"
-        } else {
-            "collection"
+impl Request {
+    /// Builds the request `kind` (a method name) from its spec document.
+    pub fn parse(kind: &str, doc: &Document) -> Result<Request, ParseError> {
+        let prefix = match kind {
+            "getCollectionNames" => "database",
+            "getDBNames" => "admin",
+            "startTransaction" | "commitTransaction" | "abortTransaction" | "endSession" => "session",
+            _ => "collection",
         };
         let s = Spec {
             method: format!("{prefix}.{kind}"),
             doc,
         };
+        let bad_session = || s.err("session must be a session from mongodb.startSession()");
+        let session = match doc.get("session") {
+            None | Some(Bson::Null) | Some(Bson::Undefined) => None,
+            Some(Bson::ObjectId(id)) => Some(*id),
+            Some(Bson::Document(d)) => match d.get("id") {
+                Some(Bson::ObjectId(id)) => Some(*id),
+                _ => return Err(bad_session()),
+            },
+            Some(_) => return Err(bad_session()),
+        };
+        let op = Op::parse_spec(kind, &s)?;
+        let needs_session = matches!(
+            op,
+            Op::StartTransaction | Op::CommitTransaction | Op::AbortTransaction | Op::EndSession
+        );
+        if needs_session && session.is_none() {
+            return Err(s.err("needs a session"));
+        }
+        Ok(Request { op, session })
+    }
+}
+
+impl Op {
+    fn parse_spec(kind: &str, s: &Spec<'_>) -> Result<Op, ParseError> {
         Ok(match kind {
             "find" => {
                 s.only(&["filter", "projection", "sort", "skip", "limit"])?;
@@ -477,7 +520,7 @@ impl Op {
                     Some(Bson::Array(items)) => items
                         .iter()
                         .enumerate()
-                        .map(|(i, b)| write_model(&s, i, b))
+                        .map(|(i, b)| write_model(s, i, b))
                         .collect::<Result<Vec<_>, _>>()?,
                     _ => return Err(s.err("operations must be an array")),
                 };
@@ -492,6 +535,10 @@ impl Op {
                 db: s.string("database")?,
             },
             "getDBNames" => Op::ListDatabases,
+            "startTransaction" => Op::StartTransaction,
+            "commitTransaction" => Op::CommitTransaction,
+            "abortTransaction" => Op::AbortTransaction,
+            "endSession" => Op::EndSession,
             other => {
                 return Err(ParseError {
                     method: "collection".into(),

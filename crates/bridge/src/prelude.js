@@ -76,8 +76,79 @@
     countDocuments(query, options) { return call("countDocuments", { ...opts(options), ...ns(this), filter: query }); }
     estimatedDocumentCount(options) { return call("estimatedDocumentCount", { ...opts(options), ...ns(this) }); }
     distinct(field, query, options) { return call("distinct", { ...opts(options), ...ns(this), field, filter: query }); }
-    bulkWrite(operations, options) { return call("bulkWrite", { ...opts(options), ...ns(this), operations }); }
+    // App Services documents bulkWrite as resolving to null; the bulk builders' execute() reports counts.
+    async bulkWrite(operations, options) { await call("bulkWrite", { ...opts(options), ...ns(this), operations }); return null; }
+    initializeOrderedBulkOp() { return new BulkOp(this, true); }
+    initializeUnorderedBulkOp() { return new BulkOp(this, false); }
     watch() { throw new Error("collection.watch is not supported in functions (App Services offered change streams to clients only)"); }
+  }
+
+  class BulkFind {
+    constructor(bulk, filter) {
+      this._bulk = bulk;
+      this._filter = filter;
+      this._upsert = false;
+    }
+    upsert() { this._upsert = true; return this; }
+    _push(op) { this._bulk._ops.push(op); return this._bulk; }
+    updateOne(update) { return this._push({ updateOne: { filter: this._filter, update, upsert: this._upsert } }); }
+    update(update) { return this._push({ updateMany: { filter: this._filter, update, upsert: this._upsert } }); }
+    replaceOne(replacement) { return this._push({ replaceOne: { filter: this._filter, replacement, upsert: this._upsert } }); }
+    deleteOne() { return this._push({ deleteOne: { filter: this._filter } }); }
+    delete() { return this._push({ deleteMany: { filter: this._filter } }); }
+    removeOne() { return this.deleteOne(); }
+    remove() { return this.delete(); }
+  }
+
+  class BulkOp {
+    constructor(collection, ordered) {
+      this._collection = collection;
+      this._ordered = ordered;
+      this._ops = [];
+      this._executed = false;
+    }
+    insert(document) { this._ops.push({ insertOne: { document } }); return this; }
+    find(filter) { return new BulkFind(this, filter); }
+    execute(options) {
+      if (this._executed) throw new Error("bulk operation: execute() was already called");
+      if (this._ops.length === 0) throw new Error("bulk operation: there are no operations to execute");
+      this._executed = true;
+      return call("bulkWrite", { ...opts(options), ...ns(this._collection), operations: this._ops, ordered: this._ordered });
+    }
+  }
+
+  class Session {
+    constructor() {
+      // The id is the only enumerable field: `{ session }` options carry just it.
+      this.id = new BSON.ObjectId();
+      Object.defineProperty(this, "_inTransaction", { value: false, writable: true, enumerable: false });
+    }
+    inTransaction() { return this._inTransaction; }
+    async startTransaction() {
+      await call("startTransaction", { session: this });
+      this._inTransaction = true;
+    }
+    async commitTransaction() {
+      await call("commitTransaction", { session: this });
+      this._inTransaction = false;
+    }
+    async abortTransaction() {
+      await call("abortTransaction", { session: this });
+      this._inTransaction = false;
+    }
+    async withTransaction(fn) {
+      await this.startTransaction();
+      let result;
+      try {
+        result = await fn(this);
+      } catch (error) {
+        if (this._inTransaction) await this.abortTransaction();
+        throw error;
+      }
+      if (this._inTransaction) await this.commitTransaction();
+      return result;
+    }
+    endSession() { return call("endSession", { session: this }); }
   }
 
   class Database {
@@ -92,7 +163,7 @@
   class MongoDBService {
     db(name) { return new Database(name); }
     admin() { return { getDBNames: () => call("getDBNames", {}) }; }
-    startSession() { throw new Error("mongodb.startSession (transactions) is not supported by writ yet"); }
+    startSession() { return new Session(); }
   }
 
   return () => new MongoDBService();

@@ -11,7 +11,7 @@ use engine::{
     host::{CallScope, HostService, spawn_op},
 };
 
-use crate::{Executor, Op};
+use crate::{Executor, Request};
 
 /// A MongoDB data source reachable as `context.services.get(name)`.
 pub struct MongoService {
@@ -56,11 +56,12 @@ fn native_call(index: usize, args: &[JsValue], context: &mut Context) -> JsResul
         &format!("collection.{kind}"),
         context,
     )?;
-    let op = Op::parse(&kind, &spec).map_err(|e| JsNativeError::typ().with_message(e.to_string()))?;
+    let request =
+        Request::parse(&kind, &spec).map_err(|e| JsNativeError::typ().with_message(e.to_string()))?;
     let executor = bridge_data(context).executors.borrow().get(index).cloned();
     let executor =
         executor.ok_or_else(|| JsNativeError::error().with_message("internal: executor missing"))?;
-    spawn_op(context, executor.execute(op))
+    spawn_op(context, executor.execute(request))
 }
 
 impl HostService for MongoService {

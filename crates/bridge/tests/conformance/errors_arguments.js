@@ -10,6 +10,6 @@ await attempt(() => coll.count({}, { limit: -1 }));
 await attempt(() => coll.updateOne({}, { $set: { a: 1 } }, { upsert: "yes" }));
 await attempt(() => coll.insertOne({ a: 1 }, { session: {} }));
 await attempt(() => coll.watch());
-await attempt(() => context.services.get("mongodb-atlas").startSession());
+await attempt(() => coll.insertOne({ b: 1 }, { session: "not a session" }));
 await attempt(() => context.services.get("mongodb-atlas").db(""));
 return messages;
