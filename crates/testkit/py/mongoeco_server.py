@@ -1,7 +1,7 @@
 """Runs mongoeco's MongoDB wire-protocol server on a loopback port for writ's tests.
 
 Usage: python mongoeco_server.py [PORT]   (0 or nothing: a free port)
-Prints the port on stdout once the server accepts connections, and stops when stdin closes
+Prints the port on stdout once the server answers `hello`, and stops when stdin closes
 (the test process that started it has exited) or on SIGTERM.
 
 mongoeco deviates from MongoDB in three places that the official Rust driver trips over; each
@@ -72,10 +72,32 @@ proxy.decode_op_msg = _decode_op_msg_accepting_int64
 proxy.encode_op_msg_response = _encode_op_msg_response_like_mongodb
 
 
+async def answers_hello(port: int) -> bool:
+    """Sends `hello` over the wire protocol, as a driver's first command, and checks the reply."""
+    from mongoeco.wire.protocol import encode_op_msg_request
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(encode_op_msg_request({"hello": 1, "$db": "admin"}, request_id=1))
+        await writer.drain()
+        header = await reader.readexactly(16)
+        length = int.from_bytes(header[:4], "little")
+        payload = await reader.readexactly(length - 16)
+        return b"isWritablePrimary" in payload or b"ismaster" in payload
+    finally:
+        writer.close()
+
+
 async def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     server = proxy.AsyncMongoEcoProxyServer(host="127.0.0.1", port=port)
     address = await server.start()
+    for _ in range(50):
+        if await answers_hello(address.port):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        sys.exit("the wire server does not answer hello")
     print(address.port, flush=True)
     loop = asyncio.get_running_loop()
     # Stop when the parent goes away: its end of our stdin closes.
