@@ -5,29 +5,16 @@ use std::sync::Arc;
 
 use bson::Bson;
 use criterion::{Criterion, criterion_group, criterion_main};
-use engine::{Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Invocation, User};
+use engine::{Engine, EngineConfig, Invocation, User};
 
-fn deployment() -> Deployment {
-    let mut d = Deployment::default();
-    let functions = [
+fn deployment() -> engine::Deployment {
+    testkit::deployment(&[
         ("noop", "exports = function () {};"),
         (
             "object10",
             "exports = function (n) { return { a: n, b: 'two', c: true, d: null, e: 2.5, f: [1, 2], g: { h: 1 }, i: 'x', j: n + 1, k: 'last' }; };",
         ),
-    ];
-    for (name, source) in functions {
-        d.functions.insert(
-            name.into(),
-            FunctionSpec {
-                name: name.into(),
-                path: format!("{name}.js"),
-                source: source.into(),
-                config: FunctionConfig::default(),
-            },
-        );
-    }
-    d
+    ])
 }
 
 fn engine_call(c: &mut Criterion) {

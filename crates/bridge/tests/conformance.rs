@@ -14,28 +14,6 @@ use engine::{
     Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Invocation, User, host::HostService,
 };
 
-fn render(result: Result<engine::Outcome, engine::EngineError>) -> String {
-    match result {
-        Ok(o) => {
-            let mut out = String::new();
-            for l in o.logs {
-                out.push_str(&format!("[log] {}\n", l.message));
-            }
-            match o.result {
-                Ok(v) => out.push_str(&format!("result: {}\n", v.into_canonical_extjson())),
-                Err(ex) => {
-                    out.push_str(&format!("exception: {}: {}\n", ex.name, ex.message));
-                    if let Some(c) = ex.code {
-                        out.push_str(&format!("exception code: {}\n", c.into_canonical_extjson()));
-                    }
-                }
-            }
-            out
-        }
-        Err(e) => format!("error {}: {e}\n", e.code()),
-    }
-}
-
 #[test]
 fn conformance_against_mongodb() {
     let uri = testkit::mongodb_uri();
@@ -97,7 +75,7 @@ fn conformance_against_mongodb() {
     for (i, case) in cases.iter().enumerate() {
         let name = case.file_stem().expect("stem").to_string_lossy().into_owned();
         let db = format!("conf_{run_id}_{i}");
-        let got = render(runtime.block_on(engine.call(Invocation::new(
+        let got = testkit::render(runtime.block_on(engine.call(Invocation::new(
             &name,
             vec![Bson::String(db)],
             User::system(),

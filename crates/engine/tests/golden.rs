@@ -9,8 +9,8 @@ use std::{path::Path, sync::Arc, time::Duration};
 
 use bson::{Bson, doc};
 use engine::{
-    Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Identity, Invocation, LogLevel,
-    RequestInfo, User, UserType,
+    Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Identity, Invocation, RequestInfo, User,
+    UserType,
 };
 
 fn header<'a>(source: &'a str, key: &str) -> Option<&'a str> {
@@ -70,33 +70,6 @@ fn default_user() -> User {
             data: doc! {},
         }],
     }
-}
-
-fn render(result: Result<engine::Outcome, engine::EngineError>) -> String {
-    let mut out = String::new();
-    match result {
-        Ok(outcome) => {
-            for line in outcome.logs {
-                let tag = match line.level {
-                    LogLevel::Info => "log",
-                    LogLevel::Warn => "warn",
-                    LogLevel::Error => "error",
-                };
-                out.push_str(&format!("[{tag}] {}\n", line.message));
-            }
-            match outcome.result {
-                Ok(v) => out.push_str(&format!("result: {}\n", v.into_canonical_extjson())),
-                Err(ex) => {
-                    out.push_str(&format!("exception: {}: {}\n", ex.name, ex.message));
-                    if let Some(code) = ex.code {
-                        out.push_str(&format!("exception code: {}\n", code.into_canonical_extjson()));
-                    }
-                }
-            }
-        }
-        Err(e) => out.push_str(&format!("error {}: {}\n", e.code(), e)),
-    }
-    out
 }
 
 #[test]
@@ -160,7 +133,7 @@ fn golden_cases() {
             action: "main".into(),
             ..RequestInfo::default()
         });
-        let got = render(runtime.block_on(engine.call_on(Arc::new(deployment), invocation)));
+        let got = testkit::render(runtime.block_on(engine.call_on(Arc::new(deployment), invocation)));
         let expected_path = case.with_extension("out");
         if update {
             std::fs::write(&expected_path, &got).expect("write golden");

@@ -10,8 +10,7 @@ use std::{
 
 use bson::Bson;
 use engine::{
-    Deployment, Engine, EngineConfig, EngineError, FunctionConfig, FunctionSpec, Invocation, LogLevel,
-    Outcome, User,
+    Engine, EngineConfig, EngineError, Invocation, LogLevel, Outcome, User,
     boa_engine::{Context, JsResult, JsValue, NativeFunction, js_string, object::ObjectInitializer},
     host::{CallScope, HostError, HostService, spawn_op},
 };
@@ -98,28 +97,12 @@ fn fixture(config: EngineConfig, functions: &[(&str, &str)]) -> Fixture {
         completed: completed.clone(),
     })];
     let engine = Engine::new(config, services, runtime.handle().clone()).expect("engine");
-    engine.deploy(Arc::new(deployment(functions)));
+    engine.deploy(Arc::new(testkit::deployment(functions)));
     Fixture {
         runtime,
         engine,
         completed,
     }
-}
-
-fn deployment(functions: &[(&str, &str)]) -> Deployment {
-    let mut d = Deployment::default();
-    for (name, source) in functions {
-        d.functions.insert(
-            name.to_string(),
-            FunctionSpec {
-                name: name.to_string(),
-                path: format!("{name}.js"),
-                source: source.to_string(),
-                config: FunctionConfig::default(),
-            },
-        );
-    }
-    d
 }
 
 impl Fixture {
@@ -338,7 +321,7 @@ fn a_new_deployment_does_not_disturb_a_call_in_flight() {
         .spawn(async move { engine.call(Invocation::new("v", vec![], User::system())).await });
     std::thread::sleep(Duration::from_millis(50));
     f.engine
-        .deploy(Arc::new(deployment(&[("v", "exports = () => 'new'")])));
+        .deploy(Arc::new(testkit::deployment(&[("v", "exports = () => 'new'")])));
     assert_eq!(
         f.call("v", vec![]).expect("new").result,
         Ok(Bson::String("new".into()))

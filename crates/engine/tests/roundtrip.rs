@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use bson::{Binary, Bson, Decimal128, Document, Regex, Timestamp, oid::ObjectId, spec::BinarySubtype};
-use engine::{Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Invocation, User};
+use engine::{Engine, EngineConfig, Invocation, User};
 use proptest::prelude::*;
 
 fn leaf() -> impl Strategy<Value = Bson> {
@@ -79,16 +79,7 @@ impl Echo {
             runtime.handle().clone(),
         )
         .expect("engine");
-        let mut d = Deployment::default();
-        d.functions.insert(
-            "echo".into(),
-            FunctionSpec {
-                name: "echo".into(),
-                path: "echo.js".into(),
-                source: "exports = (x) => x;".into(),
-                config: FunctionConfig::default(),
-            },
-        );
+        let d = testkit::deployment(&[("echo", "exports = (x) => x;")]);
         engine.deploy(Arc::new(d));
         Self { runtime, engine }
     }

@@ -170,3 +170,49 @@ pub fn mongodb_uri() -> String {
 pub fn real_mongodb() -> bool {
     std::env::var("MONGODB_URI").is_ok_and(|u| !u.is_empty())
 }
+
+/// A deployment of inline functions (`(name, source)`) with default configuration.
+pub fn deployment(functions: &[(&str, &str)]) -> engine::Deployment {
+    let mut d = engine::Deployment::default();
+    for (name, source) in functions {
+        d.functions.insert(
+            name.to_string(),
+            engine::FunctionSpec {
+                name: name.to_string(),
+                path: format!("{name}.js"),
+                source: source.to_string(),
+                config: engine::FunctionConfig::default(),
+            },
+        );
+    }
+    d
+}
+
+/// Renders a call's outcome for golden files: logs, then the result as canonical EJSON (exact
+/// types), the exception, or the engine error with its code.
+pub fn render(result: Result<engine::Outcome, engine::EngineError>) -> String {
+    let mut out = String::new();
+    match result {
+        Ok(outcome) => {
+            for line in outcome.logs {
+                let tag = match line.level {
+                    engine::LogLevel::Info => "log",
+                    engine::LogLevel::Warn => "warn",
+                    engine::LogLevel::Error => "error",
+                };
+                out.push_str(&format!("[{tag}] {}\n", line.message));
+            }
+            match outcome.result {
+                Ok(v) => out.push_str(&format!("result: {}\n", v.into_canonical_extjson())),
+                Err(ex) => {
+                    out.push_str(&format!("exception: {}: {}\n", ex.name, ex.message));
+                    if let Some(code) = ex.code {
+                        out.push_str(&format!("exception code: {}\n", code.into_canonical_extjson()));
+                    }
+                }
+            }
+        }
+        Err(e) => out.push_str(&format!("error {}: {}\n", e.code(), e)),
+    }
+    out
+}
