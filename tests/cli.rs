@@ -159,24 +159,32 @@ fn write_custom_user_data_inserts_once_then_updates_with_exact_types() {
 }
 
 #[test]
-fn without_a_database_the_sample_function_says_what_is_missing() {
-    let out = Command::new(env!("CARGO_BIN_EXE_writ"))
-        .args([
-            "call",
-            "writeCustomUserData",
-            "--user-id",
-            "u",
-            "--args",
-            r#"[{"a": 1}]"#,
-        ])
-        .current_dir(repo())
-        .env_remove("MONGODB_URI")
-        .output()
-        .expect("run writ");
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("no database is configured for mongodb-atlas: set MONGODB_URI"),
-        "{err}"
+fn without_mongodb_the_sample_function_runs_on_the_embedded_store_and_survives_a_restart() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let call = |food: &str| {
+        let args = format!(
+            r#"[{{"favoriteFood": "{food}", "lastUpdated": {{"$date": {{"$numberLong": "1700000000000"}}}}}}]"#
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_writ"))
+            .args(["call", "writeCustomUserData", "--user-id", "u-1", "--args", &args])
+            .arg("--data")
+            .arg(data.path())
+            .current_dir(repo())
+            .env_remove("MONGODB_URI")
+            .output()
+            .expect("run writ");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("EJSON on stdout")
+    };
+    let first = call("pizza");
+    assert!(first["upsertedId"]["$oid"].is_string(), "{first}");
+    // A new process: the document written by the first one is there.
+    let second = call("pasta");
+    assert_eq!(second, serde_json::json!({"matchedCount": 1, "modifiedCount": 1}));
+    let third = call("pasta");
+    assert_eq!(
+        third,
+        serde_json::json!({"matchedCount": 1, "modifiedCount": 0}),
+        "same value: matched, not modified"
     );
 }

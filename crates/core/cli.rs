@@ -33,6 +33,9 @@ enum Command {
         /// The call's time limit in seconds.
         #[arg(long, default_value_t = 300)]
         timeout: u64,
+        /// The embedded store's directory, used when MONGODB_URI is not set.
+        #[arg(long, default_value = ".writ/data", env = "WRIT_DATA")]
+        data: PathBuf,
     },
     /// Validates an app directory and lists every problem.
     Check {
@@ -52,7 +55,8 @@ pub fn main() -> ExitCode {
             user_id,
             app,
             timeout,
-        } => call(&name, &args, user_id, &app, timeout),
+            data,
+        } => call(&name, &args, user_id, &app, timeout, &data),
         Command::Check { app } => check(&app),
     };
     match result {
@@ -72,15 +76,20 @@ fn parse_args(text: &str) -> anyhow::Result<Vec<Bson>> {
     }
 }
 
-/// The host services functions get: `mongodb-atlas` on `MONGODB_URI`.
-async fn services() -> anyhow::Result<Vec<Arc<dyn HostService>>> {
+/// The host services functions get: `mongodb-atlas` on `MONGODB_URI`, or on the embedded
+/// store in `data` when it is not set.
+async fn services(data: &std::path::Path) -> anyhow::Result<Vec<Arc<dyn HostService>>> {
     let executor: Arc<dyn bridge::Executor> = match std::env::var("MONGODB_URI") {
         Ok(uri) if !uri.is_empty() => Arc::new(
             bridge::DriverExecutor::connect(&uri)
                 .await
                 .context("MONGODB_URI is not a valid connection string")?,
         ),
-        _ => Arc::new(bridge::Unconfigured),
+        _ => {
+            let store = store::Store::open(data)
+                .with_context(|| format!("cannot open the embedded store in {}", data.display()))?;
+            Arc::new(bridge::StoreExecutor::new(Arc::new(store)))
+        }
     };
     Ok(vec![Arc::new(bridge::MongoService::new(
         "mongodb-atlas",
@@ -111,6 +120,7 @@ fn call(
     user_id: Option<String>,
     app: &std::path::Path,
     timeout: u64,
+    data: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
     let args = parse_args(args)?;
     let deployment = loader::load(app).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -120,7 +130,11 @@ fn call(
         time_limit: Duration::from_secs(timeout),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(config, runtime.block_on(services())?, runtime.handle().clone())?;
+    let engine = Engine::new(
+        config,
+        runtime.block_on(services(data))?,
+        runtime.handle().clone(),
+    )?;
     engine.deploy(Arc::new(deployment));
     let user = user_id.map(User::normal).unwrap_or_else(User::system);
     let outcome = runtime.block_on(engine.call(Invocation::new(name, args, user)));

@@ -15,7 +15,7 @@ use mongodb::{
     options::{ReturnDocument, UpdateModifications},
 };
 
-use crate::{Executor, Op, OpFuture, Request, SessionId, Update, WriteModel, count};
+use crate::{BulkTotals, Executor, Op, OpFuture, Request, SessionId, Update, WriteModel, count};
 
 type SharedSession = Arc<tokio::sync::Mutex<ClientSession>>;
 
@@ -388,14 +388,17 @@ impl DriverExecutor {
                                     session
                                 )
                             };
-                            r.map(|r| totals.add_update(index, r))
+                            r.map(|r| {
+                                totals.add_update(index, r.matched_count, r.modified_count, r.upserted_id)
+                            })
                         }
                         WriteModel::ReplaceOne {
                             filter,
                             replacement,
                             upsert,
-                        } => exec!(coll.replace_one(filter, replacement).upsert(upsert), session)
-                            .map(|r| totals.add_update(index, r)),
+                        } => exec!(coll.replace_one(filter, replacement).upsert(upsert), session).map(|r| {
+                            totals.add_update(index, r.matched_count, r.modified_count, r.upserted_id)
+                        }),
                         WriteModel::Delete { filter, many } => {
                             let r = if many {
                                 exec!(coll.delete_many(filter), session)
@@ -461,41 +464,6 @@ impl DriverExecutor {
 
 fn docs_array(docs: Vec<Document>) -> Bson {
     Bson::Array(docs.into_iter().map(Bson::Document).collect())
-}
-
-/// The counts of a bulk write, in the Node driver's `BulkWriteResult` names.
-#[derive(Default)]
-struct BulkTotals {
-    inserted: u64,
-    matched: u64,
-    modified: u64,
-    deleted: u64,
-    upserted: Vec<(usize, Bson)>,
-}
-
-impl BulkTotals {
-    fn add_update(&mut self, index: usize, r: mongodb::results::UpdateResult) {
-        self.matched += r.matched_count;
-        self.modified += r.modified_count;
-        if let Some(id) = r.upserted_id {
-            self.upserted.push((index, id));
-        }
-    }
-
-    fn into_bson(self) -> Bson {
-        let mut ids = Document::new();
-        for (i, id) in &self.upserted {
-            ids.insert(i.to_string(), id.clone());
-        }
-        Bson::Document(doc! {
-            "insertedCount": count(self.inserted),
-            "matchedCount": count(self.matched),
-            "modifiedCount": count(self.modified),
-            "deletedCount": count(self.deleted),
-            "upsertedCount": count(self.upserted.len() as u64),
-            "upsertedIds": ids,
-        })
-    }
 }
 
 impl Executor for DriverExecutor {

@@ -7,13 +7,15 @@
 //! operations on MongoDB, and any other backend implements the same trait.
 
 mod driver;
+mod embedded;
 mod ops;
 mod service;
 
 use std::{future::Future, pin::Pin};
 
-use bson::Bson;
+use bson::{Bson, Document, doc};
 pub use driver::DriverExecutor;
+pub use embedded::StoreExecutor;
 use engine::host::HostError;
 pub use ops::{Namespace, Op, ParseError, Request, SessionId, Update, WriteModel};
 pub use service::MongoService;
@@ -35,16 +37,37 @@ pub fn count(n: u64) -> Bson {
     }
 }
 
-/// The executor used when no database is configured: every operation fails saying so.
-#[derive(Debug, Clone, Default)]
-pub struct Unconfigured;
+/// The counts of a bulk write, in the Node driver's `BulkWriteResult` names.
+#[derive(Default)]
+pub(crate) struct BulkTotals {
+    pub inserted: u64,
+    matched: u64,
+    modified: u64,
+    pub deleted: u64,
+    upserted: Vec<(usize, Bson)>,
+}
 
-impl Executor for Unconfigured {
-    fn execute(&self, _request: Request) -> OpFuture {
-        Box::pin(async {
-            Err(HostError::new(
-                "no database is configured for mongodb-atlas: set MONGODB_URI to a MongoDB connection string",
-            ))
+impl BulkTotals {
+    pub fn add_update(&mut self, index: usize, matched: u64, modified: u64, upserted_id: Option<Bson>) {
+        self.matched += matched;
+        self.modified += modified;
+        if let Some(id) = upserted_id {
+            self.upserted.push((index, id));
+        }
+    }
+
+    pub fn into_bson(self) -> Bson {
+        let mut ids = Document::new();
+        for (i, id) in &self.upserted {
+            ids.insert(i.to_string(), id.clone());
+        }
+        Bson::Document(doc! {
+            "insertedCount": count(self.inserted),
+            "matchedCount": count(self.matched),
+            "modifiedCount": count(self.modified),
+            "deletedCount": count(self.deleted),
+            "upsertedCount": count(self.upserted.len() as u64),
+            "upsertedIds": ids,
         })
     }
 }

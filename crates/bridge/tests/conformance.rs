@@ -14,17 +14,17 @@ use engine::{
     Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Invocation, User, host::HostService,
 };
 
-#[test]
-fn conformance_against_mongodb() {
-    let uri = testkit::mongodb_uri();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("rt");
-    let executor = runtime.block_on(DriverExecutor::connect(&uri)).expect("connect");
-    let services: Vec<Arc<dyn HostService>> =
-        vec![Arc::new(MongoService::new("mongodb-atlas", Arc::new(executor)))];
+/// Cases the embedded store cannot run yet (they need aggregation, transactions or
+/// arrayFilters); the store's issue empties this list.
+const STORE_PENDING: &[&str] = &["aggregate", "transactions", "update_many_operators"];
+
+fn run_suite(
+    backend: &str,
+    executor: Arc<dyn bridge::Executor>,
+    runtime: &tokio::runtime::Runtime,
+    skip: &[&str],
+) -> Vec<String> {
+    let services: Vec<Arc<dyn HostService>> = vec![Arc::new(MongoService::new("mongodb-atlas", executor))];
     let engine = Engine::new(
         EngineConfig {
             workers: 1,
@@ -34,7 +34,6 @@ fn conformance_against_mongodb() {
         runtime.handle().clone(),
     )
     .expect("engine");
-
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
     let mut cases: Vec<_> = std::fs::read_dir(&dir)
         .expect("dir")
@@ -74,6 +73,9 @@ fn conformance_against_mongodb() {
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let name = case.file_stem().expect("stem").to_string_lossy().into_owned();
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
         let db = format!("conf_{run_id}_{i}");
         let got = testkit::render(runtime.block_on(engine.call(Invocation::new(
             &name,
@@ -87,9 +89,49 @@ fn conformance_against_mongodb() {
         }
         let expected = std::fs::read_to_string(&out_path).unwrap_or_default();
         if expected != got {
-            failures.push(format!("--- {name}\nexpected:\n{expected}got:\n{got}"));
+            failures.push(format!("--- {backend}: {name}\nexpected:\n{expected}got:\n{got}"));
         }
     }
+    failures
+}
+
+#[test]
+fn conformance_against_mongodb() {
+    let uri = testkit::mongodb_uri();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("rt");
+    let executor = runtime.block_on(DriverExecutor::connect(&uri)).expect("connect");
+    let failures = run_suite("mongodb", Arc::new(executor), &runtime, &[]);
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn conformance_against_the_embedded_store() {
+    // The expected outputs are MongoDB's; UPDATE_GOLDEN only ever rewrites them from MongoDB.
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("rt");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(store::Store::open(dir.path()).expect("open store"));
+    let failures = run_suite(
+        "embedded store",
+        Arc::new(bridge::StoreExecutor::new(store)),
+        &runtime,
+        STORE_PENDING,
+    );
     assert!(
         failures.is_empty(),
         "{} case(s) differ:\n{}",

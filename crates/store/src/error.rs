@@ -1,0 +1,82 @@
+//! Store errors, each with the MongoDB error code and name a driver would report.
+
+use thiserror::Error;
+
+/// What can go wrong in the embedded store.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum StoreError {
+    /// A malformed query, update or option (MongoDB code 2, `BadValue`).
+    #[error("{0}")]
+    BadValue(String),
+    /// A unique index would be violated (MongoDB code 11000, `DuplicateKey`).
+    #[error("E11000 duplicate key error collection: {ns} index: {index} dup key: {key}")]
+    DuplicateKey {
+        /// `db.collection`.
+        ns: String,
+        /// The index name (`_id_`).
+        index: String,
+        /// The duplicated key, as extended JSON.
+        key: String,
+    },
+    /// An update that would change `_id` (MongoDB code 66, `ImmutableField`).
+    #[error("Performing an update on the path '_id' would modify the immutable field '_id'")]
+    ImmutableId,
+    /// Something MongoDB supports that this store does not (yet).
+    #[error(
+        "{0} is not supported by the embedded store; MongoDB supports it: set MONGODB_URI to use MongoDB"
+    )]
+    Unsupported(String),
+    /// The storage engine failed.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl StoreError {
+    /// MongoDB's numeric error code.
+    pub fn code(&self) -> i32 {
+        match self {
+            StoreError::BadValue(_) => 2,
+            StoreError::DuplicateKey { .. } => 11000,
+            StoreError::ImmutableId => 66,
+            StoreError::Unsupported(_) => 115,
+            StoreError::Storage(_) => 1,
+        }
+    }
+
+    /// MongoDB's error code name.
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            StoreError::BadValue(_) => "BadValue",
+            StoreError::DuplicateKey { .. } => "DuplicateKey",
+            StoreError::ImmutableId => "ImmutableField",
+            StoreError::Unsupported(_) => "CommandNotSupported",
+            StoreError::Storage(_) => "InternalError",
+        }
+    }
+}
+
+macro_rules! storage_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Storage(e.to_string())
+            }
+        }
+    )*};
+}
+
+storage_errors!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    bson::error::Error,
+    std::io::Error
+);
+
+/// Shorthand for a `BadValue`.
+pub fn bad(msg: impl Into<String>) -> StoreError {
+    StoreError::BadValue(msg.into())
+}

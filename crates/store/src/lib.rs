@@ -1,0 +1,640 @@
+//! writ's embedded document store: MongoDB's query and update semantics over BSON documents,
+//! stored in one `redb` file, so writ runs with no MongoDB process.
+//!
+//! Layout in redb: per collection `db.coll`, a table `docs:db.coll` from an insertion sequence
+//! number to the document's BSON bytes (natural order = insertion order, as users see in
+//! MongoDB), and a unique index `ids:db.coll` from the normalized `_id` to that number. A
+//! `catalog` table records each collection and its next sequence number. Every write is one
+//! redb transaction committed with fsync before it returns: acknowledged writes survive a crash
+//! and a crash never leaves half a write.
+//!
+//! Entry points: [`Store::open`], then [`Store::find`], [`Store::insert`], [`Store::update`],
+//! [`Store::delete`], [`Store::find_and_modify`], [`Store::count`], [`Store::distinct`].
+//! Semantics live in [`matcher`] (filters), [`update`] (update operators), [`project`]
+//! (projections) and [`order`] (BSON comparison). What is not implemented fails with
+//! [`StoreError::Unsupported`], which says to use MongoDB; it never silently differs.
+
+pub mod error;
+pub mod matcher;
+pub mod order;
+pub mod path;
+pub mod project;
+pub mod update;
+
+use std::{cmp::Ordering, path::Path};
+
+use bson::{Bson, Document, doc, oid::ObjectId};
+pub use error::StoreError;
+use error::bad;
+pub use matcher::Filter;
+use order::{compare, equal};
+pub use project::Projection;
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+
+const CATALOG: TableDefinition<&str, u64> = TableDefinition::new("catalog");
+
+/// A collection's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ns {
+    /// Database name.
+    pub db: String,
+    /// Collection name.
+    pub coll: String,
+}
+
+impl Ns {
+    /// `db.coll`
+    pub fn full(&self) -> String {
+        format!("{}.{}", self.db, self.coll)
+    }
+}
+
+/// Options of a find.
+#[derive(Debug, Clone, Default)]
+pub struct FindOptions {
+    /// Sort specification (`{ field: 1 | -1 }`).
+    pub sort: Option<Document>,
+    /// Documents to skip.
+    pub skip: u64,
+    /// Maximum documents to return (0 or negative limits as MongoDB: `|n|`, 0 = all).
+    pub limit: i64,
+    /// Projection.
+    pub projection: Option<Document>,
+}
+
+/// What an update did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateOutcome {
+    /// Documents the filter matched.
+    pub matched: u64,
+    /// Documents actually changed.
+    pub modified: u64,
+    /// The `_id` of the document an upsert inserted.
+    pub upserted_id: Option<Bson>,
+}
+
+/// How an update changes documents.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Update operators (`{ $set: ... }`).
+    Operators(Document),
+    /// A replacement document (keeps `_id`).
+    Replace(Document),
+}
+
+/// What `find_and_modify` does to the document it finds.
+#[derive(Debug, Clone)]
+pub enum Modify {
+    /// Update or replace it; `upsert` inserts when nothing matches; `return_new` returns the
+    /// post-image.
+    Change {
+        change: Change,
+        upsert: bool,
+        return_new: bool,
+    },
+    /// Delete it.
+    Delete,
+}
+
+/// The embedded store.
+pub struct Store {
+    db: Database,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+fn docs_table(ns: &str) -> String {
+    format!("docs:{ns}")
+}
+
+fn ids_table(ns: &str) -> String {
+    format!("ids:{ns}")
+}
+
+/// The index key of an `_id`: values MongoDB considers equal (`1`, `1.0`, `NumberLong(1)`) get
+/// the same key.
+fn id_key(id: &Bson) -> Result<Vec<u8>, StoreError> {
+    fn norm(v: &Bson) -> Bson {
+        match v {
+            Bson::Int32(i) => Bson::Int64(i64::from(*i)),
+            Bson::Double(d) if d.fract() == 0.0 && d.abs() < 9.2e18 => Bson::Int64(*d as i64),
+            Bson::Document(d) => Bson::Document(d.iter().map(|(k, v)| (k.clone(), norm(v))).collect()),
+            Bson::Array(a) => Bson::Array(a.iter().map(norm).collect()),
+            other => other.clone(),
+        }
+    }
+    Ok(doc! { "": norm(id) }.to_vec()?)
+}
+
+fn decode(bytes: &[u8]) -> Result<Document, StoreError> {
+    Ok(Document::from_reader(bytes)?)
+}
+
+/// The sort key of a document for one field: arrays sort by their smallest element ascending,
+/// their largest descending, as MongoDB does; a missing field sorts as null.
+fn sort_value(doc: &Document, path: &str, descending: bool) -> Bson {
+    let values = path::values_at(doc, path);
+    let mut flat: Vec<&Bson> = Vec::new();
+    for v in &values {
+        match v {
+            Bson::Array(a) if !a.is_empty() => flat.extend(a.iter()),
+            other => flat.push(other),
+        }
+    }
+    let pick = if descending {
+        flat.into_iter().max_by(|a, b| compare(a, b))
+    } else {
+        flat.into_iter().min_by(|a, b| compare(a, b))
+    };
+    pick.cloned().unwrap_or(Bson::Null)
+}
+
+fn parse_sort(sort: &Document) -> Result<Vec<(String, bool)>, StoreError> {
+    sort.iter()
+        .map(|(k, v)| match order::as_f64(v) {
+            Some(1.0) => Ok((k.clone(), false)),
+            Some(-1.0) => Ok((k.clone(), true)),
+            _ => match v {
+                Bson::Document(_) => Err(StoreError::Unsupported(format!("the sort option {{{k}: {v}}}"))),
+                _ => Err(bad(format!("bad sort specification for '{k}': {v}"))),
+            },
+        })
+        .collect()
+}
+
+fn sort_docs(docs: &mut [(u64, Document)], spec: &[(String, bool)]) {
+    docs.sort_by(|(_, a), (_, b)| {
+        for (path, desc) in spec {
+            let o = compare(&sort_value(a, path, *desc), &sort_value(b, path, *desc));
+            if o != Ordering::Equal {
+                return if *desc { o.reverse() } else { o };
+            }
+        }
+        Ordering::Equal
+    });
+}
+
+impl Store {
+    /// Opens (or creates) the store in directory `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let db = Database::create(dir.join("writ.redb"))?;
+        let txn = db.begin_write()?;
+        txn.open_table(CATALOG)?;
+        txn.commit()?;
+        Ok(Store { db })
+    }
+
+    /// Documents of `ns` matching `filter`, with their sequence numbers, in natural order.
+    fn scan(
+        txn: &ReadTransaction,
+        ns: &Ns,
+        filter: &Filter,
+        id_hint: Option<&Bson>,
+    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        let name = ns.full();
+        let docs_name = docs_table(&name);
+        let docs = match txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_name)) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        if let Some(id) = id_hint {
+            let ids_name = ids_table(&name);
+            let ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_name))?;
+            let key = id_key(id)?;
+            if let Some(seq) = ids.get(key.as_slice())? {
+                let seq = seq.value();
+                if let Some(bytes) = docs.get(seq)? {
+                    let d = decode(bytes.value())?;
+                    if filter.matches(&d) {
+                        out.push((seq, d));
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        for entry in docs.iter()? {
+            let (seq, bytes) = entry?;
+            let d = decode(bytes.value())?;
+            if filter.matches(&d) {
+                out.push((seq.value(), d));
+            }
+        }
+        Ok(out)
+    }
+
+    fn scan_write(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        filter: &Filter,
+        id_hint: Option<&Bson>,
+    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        let name = ns.full();
+        let docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
+        let mut out = Vec::new();
+        if let Some(id) = id_hint {
+            let ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+            let key = id_key(id)?;
+            if let Some(seq) = ids.get(key.as_slice())? {
+                let seq = seq.value();
+                if let Some(bytes) = docs.get(seq)? {
+                    let d = decode(bytes.value())?;
+                    if filter.matches(&d) {
+                        out.push((seq, d));
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        for entry in docs.iter()? {
+            let (seq, bytes) = entry?;
+            let d = decode(bytes.value())?;
+            if filter.matches(&d) {
+                out.push((seq.value(), d));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The `_id` equality of a filter, used to answer through the `_id` index.
+    fn id_hint(filter: &Document) -> Option<&Bson> {
+        match filter.get("_id") {
+            Some(Bson::Document(d)) if d.keys().next().is_some_and(|k| k.starts_with('$')) => {
+                match d.get("$eq") {
+                    Some(v) if d.len() == 1 => Some(v),
+                    _ => None,
+                }
+            }
+            Some(Bson::RegularExpression(_)) => None,
+            other => other,
+        }
+    }
+
+    /// Finds documents.
+    pub fn find(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        options: &FindOptions,
+    ) -> Result<Vec<Document>, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let projection = match &options.projection {
+            Some(p) => Projection::parse(p)?,
+            None => None,
+        };
+        let sort = options.sort.as_ref().map(parse_sort).transpose()?;
+        let txn = self.db.begin_read()?;
+        let mut docs = Self::scan(&txn, ns, &parsed, Self::id_hint(filter))?;
+        if let Some(spec) = &sort {
+            sort_docs(&mut docs, spec);
+        }
+        let limit = options.limit.unsigned_abs() as usize;
+        let iter = docs.into_iter().skip(options.skip as usize);
+        let taken: Vec<Document> = if limit > 0 {
+            iter.take(limit).map(|(_, d)| d).collect()
+        } else {
+            iter.map(|(_, d)| d).collect()
+        };
+        Ok(match projection {
+            Some(p) => taken.iter().map(|d| p.apply(d)).collect(),
+            None => taken,
+        })
+    }
+
+    /// Counts matching documents.
+    pub fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let txn = self.db.begin_read()?;
+        let n = Self::scan(&txn, ns, &parsed, Self::id_hint(filter))?.len() as u64;
+        let n = n.saturating_sub(skip);
+        Ok(if limit > 0 { n.min(limit) } else { n })
+    }
+
+    /// Distinct values of `field` among matching documents (array values contribute elements).
+    pub fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let txn = self.db.begin_read()?;
+        let mut out: Vec<Bson> = Vec::new();
+        for (_, d) in Self::scan(&txn, ns, &parsed, Self::id_hint(filter))? {
+            for v in path::values_at(&d, field) {
+                let items: Vec<&Bson> = match v {
+                    Bson::Array(a) => a.iter().collect(),
+                    other => vec![other],
+                };
+                for item in items {
+                    if !out.iter().any(|o| equal(o, item)) {
+                        out.push(item.clone());
+                    }
+                }
+            }
+        }
+        out.sort_by(compare);
+        Ok(out)
+    }
+
+    fn ensure_collection(txn: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
+        let mut catalog = txn.open_table(CATALOG)?;
+        let next = catalog.get(name)?.map(|v| v.value());
+        match next {
+            Some(n) => Ok(n),
+            None => {
+                catalog.insert(name, 0)?;
+                Ok(0)
+            }
+        }
+    }
+
+    /// Inserts one prepared document (with `_id`) in an open transaction.
+    fn insert_in(txn: &WriteTransaction, ns: &Ns, doc: &Document) -> Result<(), StoreError> {
+        let name = ns.full();
+        let seq = Self::ensure_collection(txn, &name)?;
+        let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
+        let key = id_key(&id)?;
+        let mut ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+        if ids.get(key.as_slice())?.is_some() {
+            return Err(StoreError::DuplicateKey {
+                ns: name,
+                index: "_id_".into(),
+                key: format!("{{ _id: {} }}", id.clone().into_relaxed_extjson()),
+            });
+        }
+        ids.insert(key.as_slice(), seq)?;
+        let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
+        docs.insert(seq, doc.to_vec()?.as_slice())?;
+        txn.open_table(CATALOG)?.insert(name.as_str(), seq + 1)?;
+        Ok(())
+    }
+
+    fn with_id(mut doc: Document) -> Result<Document, StoreError> {
+        match doc.get("_id") {
+            None => {
+                let mut out = doc! { "_id": ObjectId::new() };
+                out.extend(doc);
+                Ok(out)
+            }
+            Some(Bson::Array(_)) => Err(bad("The '_id' value cannot be of type array")),
+            Some(Bson::RegularExpression(_)) => Err(bad("can't use a regex for _id")),
+            Some(_) => {
+                if let Some(bad_key) = doc.keys().find(|k| k.starts_with('$')) {
+                    return Err(bad(format!(
+                        "Document can't have $ prefixed field names: {bad_key}"
+                    )));
+                }
+                Ok(std::mem::take(&mut doc))
+            }
+        }
+    }
+
+    /// Inserts documents (an `_id` is generated where missing). Ordered inserts stop at the
+    /// first error; unordered ones go on. Returns the ids inserted and the first error.
+    pub fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
+        let run = || -> Result<(Vec<Bson>, Option<StoreError>), StoreError> {
+            let txn = self.db.begin_write()?;
+            let mut ids = Vec::with_capacity(docs.len());
+            let mut first_error = None;
+            for d in docs {
+                let prepared = Self::with_id(d).and_then(|d| Self::insert_in(&txn, ns, &d).map(|()| d));
+                match prepared {
+                    Ok(d) => ids.push(d.get("_id").cloned().unwrap_or(Bson::Null)),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                        if ordered {
+                            break;
+                        }
+                    }
+                }
+            }
+            txn.commit()?;
+            Ok((ids, first_error))
+        };
+        run().unwrap_or_else(|e| (Vec::new(), Some(e)))
+    }
+
+    fn write_back(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        seq: u64,
+        old: &Document,
+        new: &Document,
+    ) -> Result<(), StoreError> {
+        let name = ns.full();
+        let old_id = old.get("_id").cloned().unwrap_or(Bson::Null);
+        let new_id = new.get("_id").cloned().unwrap_or(Bson::Null);
+        if !equal(&old_id, &new_id) {
+            return Err(StoreError::ImmutableId);
+        }
+        let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
+        docs.insert(seq, new.to_vec()?.as_slice())?;
+        Ok(())
+    }
+
+    fn changed(old: &Document, change: &Change, inserting: bool) -> Result<Document, StoreError> {
+        match change {
+            Change::Operators(u) => {
+                let mut d = old.clone();
+                update::apply(&mut d, u, inserting)?;
+                Ok(d)
+            }
+            Change::Replace(r) => {
+                if r.keys().any(|k| k.starts_with('$')) {
+                    return Err(bad("the replacement document must not contain update operators"));
+                }
+                let mut d = Document::new();
+                if let Some(id) = old.get("_id") {
+                    d.insert("_id", id.clone());
+                }
+                for (k, v) in r {
+                    if k == "_id" && old.get("_id").is_some_and(|id| !equal(id, v)) {
+                        return Err(StoreError::ImmutableId);
+                    }
+                    d.insert(k.clone(), v.clone());
+                }
+                Ok(d)
+            }
+        }
+    }
+
+    /// The document an upsert inserts: the filter's equalities, then the change.
+    fn upsert_doc(filter: &Filter, change: &Change) -> Result<Document, StoreError> {
+        let mut base = Document::new();
+        if let Change::Operators(_) = change {
+            let mut eqs = Vec::new();
+            filter.equalities(&mut eqs);
+            for (path, v) in eqs {
+                update::apply(&mut base, &doc! { "$set": { path: v } }, true)?;
+            }
+        }
+        let seeded_id = base.get("_id").cloned();
+        let mut d = Self::changed(&base, change, true)?;
+        if let (Change::Replace(_), Some(id)) = (change, seeded_id) {
+            d.insert("_id", id);
+        }
+        Self::with_id(d)
+    }
+
+    /// Updates the first (or every, with `multi`) matching document.
+    pub fn update(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        change: &Change,
+        upsert: bool,
+        multi: bool,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let txn = self.db.begin_write()?;
+        Self::ensure_collection(&txn, &ns.full())?;
+        let mut found = Self::scan_write(&txn, ns, &parsed, Self::id_hint(filter))?;
+        if !multi {
+            found.truncate(1);
+        }
+        let mut outcome = UpdateOutcome {
+            matched: found.len() as u64,
+            modified: 0,
+            upserted_id: None,
+        };
+        for (seq, old) in &found {
+            let written = Self::changed(old, change, false).and_then(|new| {
+                if &new != old {
+                    Self::write_back(&txn, ns, *seq, old, &new)?;
+                    outcome.modified += 1;
+                }
+                Ok(())
+            });
+            if let Err(e) = written {
+                // As in MongoDB, a multi-document update that fails on one document keeps the
+                // documents it already changed.
+                txn.commit()?;
+                return Err(e);
+            }
+        }
+        if found.is_empty() && upsert {
+            let d = Self::upsert_doc(&parsed, change)?;
+            Self::insert_in(&txn, ns, &d)?;
+            outcome.upserted_id = d.get("_id").cloned();
+        }
+        txn.commit()?;
+        Ok(outcome)
+    }
+
+    /// Deletes the first (or every) matching document; returns how many.
+    pub fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let txn = self.db.begin_write()?;
+        Self::ensure_collection(&txn, &ns.full())?;
+        let mut found = Self::scan_write(&txn, ns, &parsed, Self::id_hint(filter))?;
+        if !multi {
+            found.truncate(1);
+        }
+        Self::remove(&txn, ns, &found)?;
+        txn.commit()?;
+        Ok(found.len() as u64)
+    }
+
+    fn remove(txn: &WriteTransaction, ns: &Ns, found: &[(u64, Document)]) -> Result<(), StoreError> {
+        let name = ns.full();
+        let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
+        let mut ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+        for (seq, d) in found {
+            docs.remove(*seq)?;
+            let key = id_key(d.get("_id").unwrap_or(&Bson::Null))?;
+            ids.remove(key.as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// findOneAndUpdate / findOneAndReplace / findOneAndDelete.
+    pub fn find_and_modify(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        sort: Option<&Document>,
+        projection: Option<&Document>,
+        modify: &Modify,
+    ) -> Result<Option<Document>, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let projection = projection.map(Projection::parse).transpose()?.flatten();
+        let sort = sort.map(parse_sort).transpose()?;
+        let txn = self.db.begin_write()?;
+        Self::ensure_collection(&txn, &ns.full())?;
+        let mut found = Self::scan_write(&txn, ns, &parsed, Self::id_hint(filter))?;
+        if let Some(spec) = &sort {
+            sort_docs(&mut found, spec);
+        }
+        found.truncate(1);
+        let result = match (modify, found.pop()) {
+            (Modify::Delete, Some((seq, old))) => {
+                Self::remove(&txn, ns, &[(seq, old.clone())])?;
+                Some(old)
+            }
+            (Modify::Delete, None) => None,
+            (
+                Modify::Change {
+                    change, return_new, ..
+                },
+                Some((seq, old)),
+            ) => {
+                let new = Self::changed(&old, change, false)?;
+                if new != old {
+                    Self::write_back(&txn, ns, seq, &old, &new)?;
+                }
+                Some(if *return_new { new } else { old })
+            }
+            (
+                Modify::Change {
+                    change,
+                    upsert: true,
+                    return_new,
+                },
+                None,
+            ) => {
+                let d = Self::upsert_doc(&parsed, change)?;
+                Self::insert_in(&txn, ns, &d)?;
+                return_new.then_some(d)
+            }
+            (Modify::Change { .. }, None) => None,
+        };
+        txn.commit()?;
+        Ok(match (result, projection) {
+            (Some(d), Some(p)) => Some(p.apply(&d)),
+            (r, _) => r,
+        })
+    }
+
+    fn catalog(&self) -> Result<Vec<String>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let catalog = txn.open_table(CATALOG)?;
+        let mut names = Vec::new();
+        for entry in catalog.iter()? {
+            names.push(entry?.0.value().to_string());
+        }
+        Ok(names)
+    }
+
+    /// Collection names of database `db`.
+    pub fn list_collections(&self, db: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = format!("{db}.");
+        Ok(self
+            .catalog()?
+            .into_iter()
+            .filter_map(|n| n.strip_prefix(&prefix).map(str::to_string))
+            .collect())
+    }
+
+    /// Names of databases with at least one collection.
+    pub fn list_databases(&self) -> Result<Vec<String>, StoreError> {
+        let mut dbs: Vec<String> = self
+            .catalog()?
+            .into_iter()
+            .filter_map(|n| n.split_once('.').map(|(d, _)| d.to_string()))
+            .collect();
+        dbs.dedup();
+        Ok(dbs)
+    }
+}

@@ -1,0 +1,195 @@
+//! MongoDB semantics of the store where the wire test server deviates from MongoDB, and
+//! durability: what the conformance suite cannot check against that server.
+
+use bson::{Bson, Document, doc};
+use store::{Change, FindOptions, Ns, Store, StoreError};
+
+fn ns() -> Ns {
+    Ns {
+        db: "t".into(),
+        coll: "c".into(),
+    }
+}
+
+fn ids(store: &Store, filter: Document) -> Vec<i32> {
+    let options = FindOptions {
+        sort: Some(doc! { "_id": 1 }),
+        ..FindOptions::default()
+    };
+    store
+        .find(&ns(), &filter, &options)
+        .expect("find")
+        .iter()
+        .map(|d| d.get_i32("_id").expect("int _id"))
+        .collect()
+}
+
+fn seeded() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let docs = vec![
+        doc! { "_id": 1 },
+        doc! { "_id": 2, "a": false },
+        doc! { "_id": 3, "a": 5, "tags": ["x", "y"] },
+        doc! { "_id": 4, "a": null, "items": [{ "k": 1 }, { "k": 7 }] },
+        doc! { "_id": 5, "a": [1, 9] },
+    ];
+    let (_, err) = store.insert(&ns(), docs, true);
+    assert!(err.is_none());
+    (dir, store)
+}
+
+#[test]
+fn comparisons_stay_within_a_type_and_null_bounds_match_missing() {
+    let (_d, s) = seeded();
+    assert_eq!(
+        ids(&s, doc! { "a": { "$gt": 0 } }),
+        vec![3, 5],
+        "false is not greater than 0"
+    );
+    assert_eq!(ids(&s, doc! { "a": { "$not": { "$gt": 0 } } }), vec![1, 2, 4]);
+    assert_eq!(
+        ids(&s, doc! { "a": { "$lte": null } }),
+        vec![1, 4],
+        "$lte null matches null and missing"
+    );
+    assert_eq!(ids(&s, doc! { "a": null }), vec![1, 4]);
+    assert_eq!(ids(&s, doc! { "a": { "$all": [null] } }), vec![1, 4]);
+    assert_eq!(
+        ids(&s, doc! { "a": { "$gt": 8, "$lt": 10 } }),
+        vec![5],
+        "any array element satisfies each bound"
+    );
+    assert_eq!(
+        ids(&s, doc! { "a": { "$elemMatch": { "$gt": 8, "$lt": 10 } } }),
+        vec![5]
+    );
+}
+
+#[test]
+fn paths_reach_into_arrays_and_subdocuments() {
+    let (_d, s) = seeded();
+    assert_eq!(ids(&s, doc! { "items.k": 7 }), vec![4]);
+    assert_eq!(ids(&s, doc! { "items.1.k": 7 }), vec![4]);
+    assert_eq!(
+        ids(&s, doc! { "tags": "y" }),
+        vec![3],
+        "equality matches an array element"
+    );
+    assert_eq!(
+        ids(&s, doc! { "tags": ["x", "y"] }),
+        vec![3],
+        "and the whole array"
+    );
+    assert_eq!(ids(&s, doc! { "tags": { "$size": 2 } }), vec![3]);
+    assert_eq!(ids(&s, doc! { "a": { "$type": "number" } }), vec![3, 5]);
+    assert_eq!(
+        ids(
+            &s,
+            doc! { "$or": [{ "_id": 1 }, { "tags": { "$exists": true } }] }
+        ),
+        vec![1, 3]
+    );
+}
+
+#[test]
+fn update_counts_and_upserts_follow_mongodb() {
+    let (_d, s) = seeded();
+    let set = |v: Bson| Change::Operators(doc! { "$set": { "a": v } });
+    let r = s
+        .update(&ns(), &doc! { "_id": 3 }, &set(Bson::Int32(5)), false, false)
+        .expect("update");
+    assert_eq!(
+        (r.matched, r.modified),
+        (1, 0),
+        "setting the same value matches but does not modify"
+    );
+    let r = s
+        .update(
+            &ns(),
+            &doc! { "userId": "u", "n": { "$gt": 1 } },
+            &Change::Operators(doc! { "$inc": { "visits": 1 } }),
+            true,
+            false,
+        )
+        .expect("upsert");
+    assert!(matches!(r.upserted_id, Some(Bson::ObjectId(_))));
+    let doc = s
+        .find(&ns(), &doc! { "userId": "u" }, &FindOptions::default())
+        .expect("find")
+        .remove(0);
+    assert_eq!(doc.get("visits"), Some(&Bson::Int32(1)));
+    assert_eq!(doc.get("n"), None, "only equalities seed the upserted document");
+    // A multi update that fails on one document keeps the ones it changed before it.
+    let err = s
+        .update(
+            &ns(),
+            &doc! {},
+            &Change::Operators(doc! { "$inc": { "a": 1 } }),
+            false,
+            true,
+        )
+        .expect_err("non-numeric");
+    assert_eq!(err.code(), 2);
+    assert_eq!(
+        ids(&s, doc! { "a": Bson::Int32(1), "_id": { "$lt": 2 } }),
+        vec![1],
+        "document 1 was incremented before document 2 failed"
+    );
+    assert_eq!(
+        ids(&s, doc! { "a": 5 }),
+        vec![3],
+        "documents after the failing one are unchanged"
+    );
+}
+
+#[test]
+fn duplicate_ids_are_code_11000_and_equal_numbers_are_the_same_id() {
+    let (_d, s) = seeded();
+    let (_, err) = s.insert(&ns(), vec![doc! { "_id": 1.0 }], true);
+    let err = err.expect("duplicate");
+    assert_eq!((err.code(), err.code_name()), (11000, "DuplicateKey"));
+    assert!(matches!(err, StoreError::DuplicateKey { .. }));
+    assert_eq!(ids(&s, doc! { "_id": Bson::Int64(3) }), vec![3]);
+}
+
+#[test]
+fn acknowledged_writes_survive_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let s = Store::open(dir.path()).expect("open");
+        let (_, err) = s.insert(&ns(), vec![doc! { "_id": 1, "v": "kept" }], true);
+        assert!(err.is_none());
+    }
+    let s = Store::open(dir.path()).expect("reopen");
+    let docs = s.find(&ns(), &doc! {}, &FindOptions::default()).expect("find");
+    assert_eq!(docs, vec![doc! { "_id": 1, "v": "kept" }]);
+    assert_eq!(s.list_collections("t").expect("list"), vec!["c".to_string()]);
+}
+
+#[test]
+fn what_the_store_lacks_says_to_use_mongodb() {
+    let (_d, s) = seeded();
+    let err = s
+        .find(
+            &ns(),
+            &doc! { "$expr": { "$gt": ["$a", 1] } },
+            &FindOptions::default(),
+        )
+        .expect_err("unsupported");
+    assert!(
+        err.to_string()
+            .contains("not supported by the embedded store; MongoDB supports it"),
+        "{err}"
+    );
+    let err = s
+        .update(
+            &ns(),
+            &doc! {},
+            &Change::Operators(doc! { "$set": { "items.$[].k": 0 } }),
+            false,
+            true,
+        )
+        .expect_err("positional");
+    assert!(matches!(err, StoreError::Unsupported(_)));
+}
