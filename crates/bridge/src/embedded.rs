@@ -173,7 +173,13 @@ fn run(store: &Store, Request { op, session }: Request) -> Result<Bson, StoreErr
             projection.as_ref(),
             &Modify::Delete,
         )?),
-        Op::Aggregate { .. } => return Err(unsupported("aggregate")),
+        Op::Aggregate { ns: n, pipeline } => Bson::Array(
+            store
+                .aggregate(&ns(&n), &pipeline)?
+                .into_iter()
+                .map(Bson::Document)
+                .collect(),
+        ),
         Op::Count {
             ns: n,
             filter,

@@ -14,7 +14,9 @@
 //! (projections) and [`order`] (BSON comparison). What is not implemented fails with
 //! [`StoreError::Unsupported`], which says to use MongoDB; it never silently differs.
 
+pub mod aggregate;
 pub mod error;
+pub mod expr;
 pub mod matcher;
 pub mod order;
 pub mod path;
@@ -605,6 +607,33 @@ impl Store {
             (Some(d), Some(p)) => Some(p.apply(&d)),
             (r, _) => r,
         })
+    }
+
+    /// Runs an aggregation pipeline over `ns`; `$lookup` reads collections of the same database.
+    pub fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
+        let txn = self.db.begin_read()?;
+        // A leading $match is answered while scanning.
+        let (first, rest) = match pipeline.first().and_then(|s| s.get_document("$match").ok()) {
+            Some(m) => (Some(m.clone()), &pipeline[1..]),
+            None => (None, pipeline),
+        };
+        let filter = first.clone().unwrap_or_default();
+        let parsed = Filter::parse(&filter)?;
+        let docs = Self::scan(&txn, ns, &parsed, Self::id_hint(&filter))?
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
+        let read = |coll: &str| -> Result<Vec<Document>, StoreError> {
+            let other = Ns {
+                db: ns.db.clone(),
+                coll: coll.to_string(),
+            };
+            Ok(Self::scan(&txn, &other, &Filter::And(Vec::new()), None)?
+                .into_iter()
+                .map(|(_, d)| d)
+                .collect())
+        };
+        aggregate::run(docs, rest, &read)
     }
 
     fn catalog(&self) -> Result<Vec<String>, StoreError> {

@@ -193,3 +193,52 @@ fn what_the_store_lacks_says_to_use_mongodb() {
         .expect_err("positional");
     assert!(matches!(err, StoreError::Unsupported(_)));
 }
+
+#[test]
+fn aggregation_edge_cases_follow_mongodb() {
+    let (_d, s) = seeded();
+    let out = s
+        .aggregate(
+            &ns(),
+            &[doc! { "$match": { "_id": 1000 } }, doc! { "$count": "n" }],
+        )
+        .expect("count");
+    assert!(out.is_empty(), "$count of no documents outputs no document");
+    let out = s
+        .aggregate(
+            &ns(),
+            &[
+                doc! { "$match": { "_id": 3 } },
+                doc! { "$group": { "_id": null, "avg": { "$avg": "$a" } } },
+            ],
+        )
+        .expect("avg");
+    assert_eq!(
+        out,
+        vec![doc! { "_id": null, "avg": 5.0 }],
+        "$avg is always a double"
+    );
+    let (_, err) = s.insert(
+        &ns(),
+        vec![doc! { "_id": 6, "tags": [] }, doc! { "_id": 7, "tags": null }],
+        true,
+    );
+    assert!(err.is_none());
+    let unwind = doc! { "$unwind": { "path": "$tags", "preserveNullAndEmptyArrays": true } };
+    let out = s
+        .aggregate(&ns(), &[doc! { "$match": { "_id": { "$in": [6, 7] } } }, unwind])
+        .expect("unwind");
+    assert_eq!(
+        out,
+        vec![doc! { "_id": 6 }, doc! { "_id": 7, "tags": null }],
+        "an empty array's field is dropped, null kept"
+    );
+    let err = s
+        .aggregate(&ns(), &[doc! { "$facet": {} }])
+        .expect_err("unsupported stage");
+    assert!(
+        err.to_string()
+            .contains("the aggregation stage $facet is not supported by the embedded store"),
+        "{err}"
+    );
+}

@@ -1,0 +1,331 @@
+//! Aggregation pipelines: `$match $project $addFields/$set $unset $group $sort $skip $limit
+//! $count $unwind $replaceRoot/$replaceWith $lookup` (same database, localField/foreignField
+//! form). Other stages are reported as unsupported.
+
+use bson::{Bson, Document};
+
+use crate::{
+    error::{StoreError, bad},
+    expr::{Accumulator, eval},
+    matcher::Filter,
+    order::{as_f64, compare, equal},
+    project::Projection,
+    update,
+};
+
+/// Reads another collection of the same database (for `$lookup`).
+pub type Lookup<'a> = dyn Fn(&str) -> Result<Vec<Document>, StoreError> + 'a;
+
+fn set_field(doc: &mut Document, path: &str, value: Bson) -> Result<(), StoreError> {
+    update::apply(doc, &bson::doc! { "$set": { path: value } }, false)
+}
+
+fn is_flag(v: &Bson) -> bool {
+    matches!(v, Bson::Boolean(_)) || as_f64(v).is_some()
+}
+
+fn project(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreError> {
+    let flags: Document = spec
+        .iter()
+        .filter(|(_, v)| is_flag(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let computed: Vec<(&String, &Bson)> = spec.iter().filter(|(_, v)| !is_flag(v)).collect();
+    let excluding = flags
+        .iter()
+        .any(|(k, v)| k != "_id" && as_f64(v).map_or(v == &Bson::Boolean(false), |n| n == 0.0));
+    if excluding && !computed.is_empty() {
+        return Err(bad(
+            "Invalid $project: cannot use expressions in an exclusion projection",
+        ));
+    }
+    // Only computed fields (besides `_id`): start from `_id` alone.
+    let only_computed = !excluding && flags.keys().all(|k| k == "_id");
+    let keep_id = flags
+        .get("_id")
+        .is_none_or(|v| as_f64(v).map_or(v != &Bson::Boolean(false), |n| n != 0.0));
+    let projection = if only_computed {
+        None
+    } else {
+        Projection::parse(&flags)?
+    };
+    docs.into_iter()
+        .map(|d| {
+            let mut out = match (&projection, only_computed) {
+                (Some(p), _) => p.apply(&d),
+                (None, true) => match d.get("_id") {
+                    Some(id) if keep_id => bson::doc! { "_id": id.clone() },
+                    _ => Document::new(),
+                },
+                (None, false) => d.clone(),
+            };
+            for (k, e) in &computed {
+                if let Some(v) = eval(e, &d)? {
+                    set_field(&mut out, k, v)?;
+                }
+            }
+            Ok(out)
+        })
+        .collect()
+}
+
+fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreError> {
+    let id_expr = spec
+        .get("_id")
+        .ok_or_else(|| bad("a group specification must include an _id"))?;
+    let mut accs: Vec<(String, String, Bson)> = Vec::new();
+    for (k, v) in spec.iter().filter(|(k, _)| *k != "_id") {
+        let Bson::Document(d) = v else {
+            return Err(bad(format!("The field '{k}' must be an accumulator object")));
+        };
+        let (op, arg) = d
+            .iter()
+            .next()
+            .ok_or_else(|| bad(format!("The field '{k}' must specify one accumulator")))?;
+        let (op, arg) = if op == "$count" {
+            ("$sum".to_string(), Bson::Int32(1))
+        } else {
+            (op.clone(), arg.clone())
+        };
+        Accumulator::new(&op)?;
+        accs.push((k.clone(), op, arg));
+    }
+    let mut groups: Vec<(Bson, Vec<Accumulator>)> = Vec::new();
+    for d in &docs {
+        let key = eval(id_expr, d)?.unwrap_or(Bson::Null);
+        let idx = match groups.iter().position(|(k, _)| equal(k, &key)) {
+            Some(i) => i,
+            None => {
+                let fresh = accs
+                    .iter()
+                    .map(|(_, op, _)| Accumulator::new(op))
+                    .collect::<Result<Vec<_>, _>>()?;
+                groups.push((key, fresh));
+                groups.len() - 1
+            }
+        };
+        for ((_, _, arg), acc) in accs.iter().zip(groups[idx].1.iter_mut()) {
+            acc.add(eval(arg, d)?);
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(key, values)| {
+            let mut out = bson::doc! { "_id": key };
+            for ((name, _, _), acc) in accs.iter().zip(values) {
+                out.insert(name.clone(), acc.result());
+            }
+            out
+        })
+        .collect())
+}
+
+fn unwind(docs: Vec<Document>, spec: &Bson) -> Result<Vec<Document>, StoreError> {
+    let (path, keep_empty, index_field) = match spec {
+        Bson::String(p) => (p.clone(), false, None),
+        Bson::Document(d) => (
+            match d.get("path") {
+                Some(Bson::String(p)) => p.clone(),
+                _ => return Err(bad("$unwind needs a path")),
+            },
+            d.get_bool("preserveNullAndEmptyArrays").unwrap_or(false),
+            d.get_str("includeArrayIndex").ok().map(str::to_string),
+        ),
+        _ => return Err(bad("$unwind needs a path")),
+    };
+    let path = path
+        .strip_prefix('$')
+        .ok_or_else(|| bad("$unwind path must be prefixed by $"))?
+        .to_string();
+    let mut out = Vec::new();
+    for d in docs {
+        match crate::path::get_path(&d, &path).cloned() {
+            Some(Bson::Array(items)) if !items.is_empty() => {
+                for (i, item) in items.into_iter().enumerate() {
+                    let mut copy = d.clone();
+                    set_field(&mut copy, &path, item)?;
+                    if let Some(f) = &index_field {
+                        set_field(&mut copy, f, Bson::Int64(i as i64))?;
+                    }
+                    out.push(copy);
+                }
+            }
+            Some(Bson::Array(_)) | None | Some(Bson::Null) => {
+                if keep_empty {
+                    let mut copy = d.clone();
+                    // MongoDB drops an empty array's field (a null stays).
+                    if matches!(crate::path::get_path(&d, &path), Some(Bson::Array(_))) {
+                        update::apply(&mut copy, &bson::doc! { "$unset": { path.as_str(): "" } }, false)?;
+                    }
+                    if let Some(f) = &index_field {
+                        set_field(&mut copy, f, Bson::Null)?;
+                    }
+                    out.push(copy);
+                }
+            }
+            Some(_) => {
+                let mut copy = d.clone();
+                if let Some(f) = &index_field {
+                    set_field(&mut copy, f, Bson::Null)?;
+                }
+                out.push(copy);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn lookup(docs: Vec<Document>, spec: &Document, read: &Lookup<'_>) -> Result<Vec<Document>, StoreError> {
+    if spec.contains_key("pipeline") || spec.contains_key("let") {
+        return Err(StoreError::Unsupported("$lookup with a pipeline".into()));
+    }
+    let get = |k: &str| {
+        spec.get_str(k)
+            .map_err(|_| bad(format!("$lookup needs a string '{k}'")))
+    };
+    let (from, local, foreign, as_field) =
+        (get("from")?, get("localField")?, get("foreignField")?, get("as")?);
+    let foreign_docs = read(from)?;
+    docs.into_iter()
+        .map(|mut d| {
+            let locals: Vec<Bson> = match crate::path::values_at(&d, local).as_slice() {
+                [] => vec![Bson::Null],
+                vals => vals
+                    .iter()
+                    .flat_map(|v| match v {
+                        Bson::Array(a) => a.clone(),
+                        other => vec![(*other).clone()],
+                    })
+                    .collect(),
+            };
+            let matched: Vec<Bson> = foreign_docs
+                .iter()
+                .filter(|f| {
+                    locals.iter().any(|l| {
+                        Filter::parse(&bson::doc! { foreign: l.clone() }).is_ok_and(|flt| flt.matches(f))
+                    })
+                })
+                .map(|f| Bson::Document(f.clone()))
+                .collect();
+            set_field(&mut d, as_field, Bson::Array(matched))?;
+            Ok(d)
+        })
+        .collect()
+}
+
+/// Runs `pipeline` over `docs` (the collection's documents, in natural order).
+pub fn run(
+    mut docs: Vec<Document>,
+    pipeline: &[Document],
+    read: &Lookup<'_>,
+) -> Result<Vec<Document>, StoreError> {
+    for stage in pipeline {
+        if stage.len() != 1 {
+            return Err(bad(
+                "A pipeline stage specification object must contain exactly one field",
+            ));
+        }
+        let Some((name, spec)) = stage.iter().next() else {
+            continue;
+        };
+        let spec_doc = || match spec {
+            Bson::Document(d) => Ok(d),
+            _ => Err(bad(format!("the {name} stage specification must be an object"))),
+        };
+        docs = match name.as_str() {
+            "$match" => {
+                let f = Filter::parse(spec_doc()?)?;
+                docs.into_iter().filter(|d| f.matches(d)).collect()
+            }
+            "$project" => project(docs, spec_doc()?)?,
+            "$addFields" | "$set" => {
+                let spec = spec_doc()?;
+                docs.into_iter()
+                    .map(|mut d| {
+                        for (k, e) in spec {
+                            let v = eval(e, &d)?.unwrap_or(Bson::Null);
+                            set_field(&mut d, k, v)?;
+                        }
+                        Ok(d)
+                    })
+                    .collect::<Result<_, StoreError>>()?
+            }
+            "$unset" => {
+                let fields: Vec<String> = match spec {
+                    Bson::String(s) => vec![s.clone()],
+                    Bson::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                    _ => return Err(bad("$unset specification must be a string or an array")),
+                };
+                let spec: Document = fields.into_iter().map(|f| (f, Bson::Int32(0))).collect();
+                project(docs, &spec)?
+            }
+            "$group" => group(docs, spec_doc()?)?,
+            "$sort" => {
+                let spec: Vec<(String, bool)> = spec_doc()?
+                    .iter()
+                    .map(|(k, v)| (k.clone(), as_f64(v).is_some_and(|n| n < 0.0)))
+                    .collect();
+                let mut keyed: Vec<(u64, Document)> =
+                    docs.into_iter().enumerate().map(|(i, d)| (i as u64, d)).collect();
+                keyed.sort_by(|(_, a), (_, b)| {
+                    for (path, desc) in &spec {
+                        let get =
+                            |d: &Document| crate::path::get_path(d, path).cloned().unwrap_or(Bson::Null);
+                        let o = compare(&get(a), &get(b));
+                        if o.is_ne() {
+                            return if *desc { o.reverse() } else { o };
+                        }
+                    }
+                    std::cmp::Ordering::Equal
+                });
+                keyed.into_iter().map(|(_, d)| d).collect()
+            }
+            "$skip" => {
+                let n = as_f64(spec)
+                    .filter(|n| *n >= 0.0)
+                    .ok_or_else(|| bad("$skip must be a non-negative number"))?;
+                docs.into_iter().skip(n as usize).collect()
+            }
+            "$limit" => {
+                let n = as_f64(spec)
+                    .filter(|n| *n > 0.0)
+                    .ok_or_else(|| bad("$limit must be positive"))?;
+                docs.into_iter().take(n as usize).collect()
+            }
+            "$count" => {
+                let Bson::String(field) = spec else {
+                    return Err(bad("$count needs a field name"));
+                };
+                if docs.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![
+                        bson::doc! { field.as_str(): crate::expr::eval(&Bson::Int64(docs.len() as i64), &Document::new())?.map(|n| crate::order::as_f64(&n).map_or(n.clone(), |f| if f <= f64::from(i32::MAX) { Bson::Int32(f as i32) } else { n })).unwrap_or(Bson::Null) },
+                    ]
+                }
+            }
+            "$unwind" => unwind(docs, spec)?,
+            "$replaceRoot" | "$replaceWith" => {
+                let expr = if name == "$replaceRoot" {
+                    spec_doc()?
+                        .get("newRoot")
+                        .cloned()
+                        .ok_or_else(|| bad("$replaceRoot needs newRoot"))?
+                } else {
+                    spec.clone()
+                };
+                docs.iter()
+                    .map(|d| match eval(&expr, d)? {
+                        Some(Bson::Document(n)) => Ok(n),
+                        other => Err(bad(format!(
+                            "'newRoot' expression must evaluate to an object, but got {other:?}"
+                        ))),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "$lookup" => lookup(docs, spec_doc()?, read)?,
+            other => return Err(StoreError::Unsupported(format!("the aggregation stage {other}"))),
+        };
+    }
+    Ok(docs)
+}

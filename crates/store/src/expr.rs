@@ -1,0 +1,396 @@
+//! Aggregation expressions: `"$field.path"`, literals, `$$ROOT`, and the operators the
+//! supported stages need. Unknown operators are reported as unsupported.
+
+use bson::{Bson, Document};
+
+use crate::{
+    error::{StoreError, bad},
+    order::{as_f64, compare, equal},
+};
+
+/// The value of a field path in an expression: through arrays it collects each element's
+/// value, as MongoDB does; `None` is a missing field.
+pub fn field(doc: &Document, path: &str) -> Option<Bson> {
+    let mut parts = path.split('.');
+    let first = doc.get(parts.next()?)?.clone();
+    parts.try_fold(first, |cur, part| step(&cur, part))
+}
+
+fn step(v: &Bson, part: &str) -> Option<Bson> {
+    match v {
+        Bson::Document(d) => d.get(part).cloned(),
+        Bson::Array(items) => Some(Bson::Array(
+            items
+                .iter()
+                .filter_map(|i| match i {
+                    Bson::Document(_) | Bson::Array(_) => step(i, part),
+                    _ => None,
+                })
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+fn truthy(v: &Option<Bson>) -> bool {
+    match v {
+        None | Some(Bson::Null) | Some(Bson::Undefined) | Some(Bson::Boolean(false)) => false,
+        Some(other) => as_f64(other).is_none_or(|n| n != 0.0),
+    }
+}
+
+fn num(v: &Option<Bson>, op: &str) -> Result<Option<f64>, StoreError> {
+    match v {
+        None | Some(Bson::Null) => Ok(None),
+        Some(b) => as_f64(b)
+            .map(Some)
+            .ok_or_else(|| bad(format!("{op} only supports numeric types, not {b}"))),
+    }
+}
+
+/// Numeric result with MongoDB's widening: ints stay ints while exact, else doubles.
+fn number(n: f64, all_int: bool) -> Bson {
+    if all_int && n.fract() == 0.0 && n.abs() < 9.0e15 {
+        if let Ok(i) = i32::try_from(n as i64) {
+            return Bson::Int32(i);
+        }
+        return Bson::Int64(n as i64);
+    }
+    Bson::Double(n)
+}
+
+fn is_int(v: &Option<Bson>) -> bool {
+    matches!(v, Some(Bson::Int32(_) | Bson::Int64(_)))
+}
+
+fn args(spec: &Bson) -> Vec<Bson> {
+    match spec {
+        Bson::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+/// Evaluates `expr` against `root`.
+pub fn eval(expr: &Bson, root: &Document) -> Result<Option<Bson>, StoreError> {
+    match expr {
+        Bson::String(s) if s.starts_with("$$") => {
+            let (var, rest) = s[2..]
+                .split_once('.')
+                .map_or((&s[2..], None), |(v, r)| (v, Some(r)));
+            let base = match var {
+                "ROOT" | "CURRENT" => Bson::Document(root.clone()),
+                other => return Err(StoreError::Unsupported(format!("the variable $${other}"))),
+            };
+            Ok(match (rest, base) {
+                (None, b) => Some(b),
+                (Some(path), Bson::Document(d)) => field(&d, path),
+                _ => None,
+            })
+        }
+        Bson::String(s) if s.starts_with('$') => Ok(field(root, &s[1..])),
+        Bson::Array(items) => Ok(Some(Bson::Array(
+            items
+                .iter()
+                .map(|i| eval(i, root).map(|v| v.unwrap_or(Bson::Null)))
+                .collect::<Result<_, _>>()?,
+        ))),
+        Bson::Document(d) => match d.iter().next() {
+            Some((op, spec)) if op.starts_with('$') => {
+                if d.len() != 1 {
+                    return Err(bad(format!(
+                        "an expression specification must contain exactly one field, found {}",
+                        d.len()
+                    )));
+                }
+                operator(op, spec, root)
+            }
+            _ => {
+                let mut out = Document::new();
+                for (k, v) in d {
+                    if let Some(v) = eval(v, root)? {
+                        out.insert(k.clone(), v);
+                    }
+                }
+                Ok(Some(Bson::Document(out)))
+            }
+        },
+        other => Ok(Some(other.clone())),
+    }
+}
+
+fn evals(spec: &Bson, root: &Document) -> Result<Vec<Option<Bson>>, StoreError> {
+    args(spec).iter().map(|a| eval(a, root)).collect()
+}
+
+fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, StoreError> {
+    if op == "$literal" {
+        return Ok(Some(spec.clone()));
+    }
+    let vals = evals(spec, root)?;
+    let two = |vals: &[Option<Bson>]| -> Result<(Option<Bson>, Option<Bson>), StoreError> {
+        match vals {
+            [a, b] => Ok((a.clone(), b.clone())),
+            _ => Err(bad(format!("expression {op} takes exactly 2 arguments"))),
+        }
+    };
+    let cmp = |vals: &[Option<Bson>]| -> Result<std::cmp::Ordering, StoreError> {
+        let (a, b) = two(vals)?;
+        Ok(compare(&a.unwrap_or(Bson::Null), &b.unwrap_or(Bson::Null)))
+    };
+    Ok(Some(match op {
+        "$add" | "$multiply" => {
+            let mut acc = if op == "$add" { 0.0 } else { 1.0 };
+            let mut all_int = true;
+            let mut date = None;
+            for v in &vals {
+                if let Some(Bson::DateTime(d)) = v {
+                    date = Some(*d);
+                    acc += d.timestamp_millis() as f64;
+                    continue;
+                }
+                let Some(n) = num(v, op)? else {
+                    return Ok(Some(Bson::Null));
+                };
+                all_int &= is_int(v);
+                if op == "$add" { acc += n } else { acc *= n }
+            }
+            match date {
+                Some(_) => Bson::DateTime(bson::DateTime::from_millis(acc as i64)),
+                None => number(acc, all_int),
+            }
+        }
+        "$subtract" => {
+            let (a, b) = two(&vals)?;
+            match (&a, &b) {
+                (Some(Bson::DateTime(x)), Some(Bson::DateTime(y))) => {
+                    Bson::Int64(x.timestamp_millis() - y.timestamp_millis())
+                }
+                _ => match (num(&a, op)?, num(&b, op)?) {
+                    (Some(x), Some(y)) => number(x - y, is_int(&a) && is_int(&b)),
+                    _ => Bson::Null,
+                },
+            }
+        }
+        "$divide" => match (num(&vals[0], op)?, num(&two(&vals)?.1, op)?) {
+            (Some(_), Some(0.0)) => return Err(bad("can't $divide by zero")),
+            (Some(x), Some(y)) => Bson::Double(x / y),
+            _ => Bson::Null,
+        },
+        "$mod" => {
+            let (a, b) = two(&vals)?;
+            match (num(&a, op)?, num(&b, op)?) {
+                (Some(_), Some(0.0)) => return Err(bad("can't $mod by zero")),
+                (Some(x), Some(y)) => number(x % y, is_int(&a) && is_int(&b)),
+                _ => Bson::Null,
+            }
+        }
+        "$eq" => Bson::Boolean(cmp(&vals)?.is_eq()),
+        "$ne" => Bson::Boolean(!cmp(&vals)?.is_eq()),
+        "$gt" => Bson::Boolean(cmp(&vals)?.is_gt()),
+        "$gte" => Bson::Boolean(cmp(&vals)?.is_ge()),
+        "$lt" => Bson::Boolean(cmp(&vals)?.is_lt()),
+        "$lte" => Bson::Boolean(cmp(&vals)?.is_le()),
+        "$cmp" => Bson::Int32(cmp(&vals)? as i32),
+        "$and" => Bson::Boolean(vals.iter().all(truthy)),
+        "$or" => Bson::Boolean(vals.iter().any(truthy)),
+        "$not" => Bson::Boolean(!truthy(vals.first().unwrap_or(&None))),
+        "$cond" => {
+            let (c, t, f) = match spec {
+                Bson::Document(d) => (
+                    eval(d.get("if").unwrap_or(&Bson::Null), root)?,
+                    d.get("then").cloned().unwrap_or(Bson::Null),
+                    d.get("else").cloned().unwrap_or(Bson::Null),
+                ),
+                Bson::Array(a) if a.len() == 3 => (eval(&a[0], root)?, a[1].clone(), a[2].clone()),
+                _ => return Err(bad("$cond needs if, then and else")),
+            };
+            return eval(if truthy(&c) { &t } else { &f }, root);
+        }
+        "$ifNull" => {
+            return Ok(vals
+                .iter()
+                .find(|v| !matches!(v, None | Some(Bson::Null)))
+                .cloned()
+                .flatten()
+                .or(Some(Bson::Null)));
+        }
+        "$concat" => {
+            let mut s = String::new();
+            for v in &vals {
+                match v {
+                    Some(Bson::String(x)) => s.push_str(x),
+                    None | Some(Bson::Null) => return Ok(Some(Bson::Null)),
+                    Some(other) => return Err(bad(format!("$concat only supports strings, not {other}"))),
+                }
+            }
+            Bson::String(s)
+        }
+        "$toUpper" | "$toLower" => match vals.first().cloned().flatten() {
+            Some(Bson::String(s)) => Bson::String(if op == "$toUpper" {
+                s.to_uppercase()
+            } else {
+                s.to_lowercase()
+            }),
+            None | Some(Bson::Null) => Bson::String(String::new()),
+            Some(other) => Bson::String(other.to_string()),
+        },
+        "$toString" => match vals.first().cloned().flatten() {
+            None | Some(Bson::Null) => Bson::Null,
+            Some(Bson::String(s)) => Bson::String(s),
+            Some(Bson::ObjectId(o)) => Bson::String(o.to_hex()),
+            Some(Bson::DateTime(d)) => Bson::String(d.try_to_rfc3339_string().unwrap_or_default()),
+            Some(other) => Bson::String(match as_f64(&other) {
+                Some(n) if n.fract() == 0.0 => format!("{}", n as i64),
+                _ => other.to_string(),
+            }),
+        },
+        "$size" => match vals.first().cloned().flatten() {
+            Some(Bson::Array(a)) => Bson::Int32(a.len() as i32),
+            _ => return Err(bad("The argument to $size must be an array")),
+        },
+        "$arrayElemAt" => {
+            let (a, i) = two(&vals)?;
+            match (a, i.as_ref().and_then(as_f64)) {
+                (Some(Bson::Array(items)), Some(i)) => {
+                    let i = i as i64;
+                    let idx = if i < 0 { items.len() as i64 + i } else { i };
+                    return Ok(usize::try_from(idx).ok().and_then(|i| items.get(i).cloned()));
+                }
+                (None | Some(Bson::Null), _) => Bson::Null,
+                _ => return Err(bad("$arrayElemAt needs an array and a numeric index")),
+            }
+        }
+        "$first" | "$last" => match vals.first().cloned().flatten() {
+            Some(Bson::Array(a)) => {
+                return Ok(if op == "$first" {
+                    a.first().cloned()
+                } else {
+                    a.last().cloned()
+                });
+            }
+            None | Some(Bson::Null) => Bson::Null,
+            _ => return Err(bad(format!("{op}'s argument must be an array"))),
+        },
+        "$in" => {
+            let (v, list) = two(&vals)?;
+            match list {
+                Some(Bson::Array(items)) => {
+                    Bson::Boolean(items.iter().any(|i| equal(i, &v.clone().unwrap_or(Bson::Null))))
+                }
+                _ => return Err(bad("$in requires an array as a second argument")),
+            }
+        }
+        "$sum" | "$avg" | "$min" | "$max" => {
+            let items: Vec<Bson> = match vals.as_slice() {
+                [Some(Bson::Array(a))] => a.clone(),
+                other => other.iter().flatten().cloned().collect(),
+            };
+            let mut acc = Accumulator::new(op)?;
+            for i in &items {
+                acc.add(Some(i.clone()));
+            }
+            return Ok(Some(acc.result()));
+        }
+        other => {
+            return Err(StoreError::Unsupported(format!(
+                "the aggregation expression {other}"
+            )));
+        }
+    }))
+}
+
+/// A `$group` (or array) accumulator.
+#[derive(Debug, Clone)]
+pub enum Accumulator {
+    /// `$sum`: total and whether every input was an integer.
+    Sum(f64, bool),
+    /// `$avg`: total and count.
+    Avg(f64, u64),
+    /// `$min`
+    Min(Option<Bson>),
+    /// `$max`
+    Max(Option<Bson>),
+    /// `$first`
+    First(Option<Option<Bson>>),
+    /// `$last`
+    Last(Option<Bson>),
+    /// `$push`
+    Push(Vec<Bson>),
+    /// `$addToSet`
+    AddToSet(Vec<Bson>),
+}
+
+impl Accumulator {
+    /// A fresh accumulator for operator `op`.
+    pub fn new(op: &str) -> Result<Self, StoreError> {
+        Ok(match op {
+            "$sum" => Accumulator::Sum(0.0, true),
+            "$avg" => Accumulator::Avg(0.0, 0),
+            "$min" => Accumulator::Min(None),
+            "$max" => Accumulator::Max(None),
+            "$first" => Accumulator::First(None),
+            "$last" => Accumulator::Last(None),
+            "$push" => Accumulator::Push(Vec::new()),
+            "$addToSet" => Accumulator::AddToSet(Vec::new()),
+            other => return Err(StoreError::Unsupported(format!("the accumulator {other}"))),
+        })
+    }
+
+    /// Adds one input.
+    pub fn add(&mut self, v: Option<Bson>) {
+        match self {
+            Accumulator::Sum(t, all_int) => {
+                if let Some(n) = v.as_ref().and_then(as_f64) {
+                    *t += n;
+                    *all_int &= is_int(&v);
+                }
+            }
+            Accumulator::Avg(t, c) => {
+                if let Some(n) = v.as_ref().and_then(as_f64) {
+                    *t += n;
+                    *c += 1;
+                }
+            }
+            Accumulator::Min(m) => {
+                if let Some(v) = v.filter(|v| !matches!(v, Bson::Null))
+                    && m.as_ref().is_none_or(|cur| compare(&v, cur).is_lt())
+                {
+                    *m = Some(v);
+                }
+            }
+            Accumulator::Max(m) => {
+                if let Some(v) = v.filter(|v| !matches!(v, Bson::Null))
+                    && m.as_ref().is_none_or(|cur| compare(&v, cur).is_gt())
+                {
+                    *m = Some(v);
+                }
+            }
+            Accumulator::First(f) => {
+                if f.is_none() {
+                    *f = Some(v);
+                }
+            }
+            Accumulator::Last(l) => *l = v,
+            Accumulator::Push(items) => items.push(v.unwrap_or(Bson::Null)),
+            Accumulator::AddToSet(items) => {
+                if let Some(v) = v
+                    && !items.iter().any(|i| equal(i, &v))
+                {
+                    items.push(v);
+                }
+            }
+        }
+    }
+
+    /// The accumulated value.
+    pub fn result(self) -> Bson {
+        match self {
+            Accumulator::Sum(t, all_int) => number(t, all_int),
+            Accumulator::Avg(_, 0) => Bson::Null,
+            Accumulator::Avg(t, c) => Bson::Double(t / c as f64),
+            Accumulator::Min(m) | Accumulator::Max(m) | Accumulator::Last(m) => m.unwrap_or(Bson::Null),
+            Accumulator::First(f) => f.flatten().unwrap_or(Bson::Null),
+            Accumulator::Push(items) | Accumulator::AddToSet(items) => Bson::Array(items),
+        }
+    }
+}
