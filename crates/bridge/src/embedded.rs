@@ -37,11 +37,8 @@ fn unsupported(what: &str) -> StoreError {
 }
 
 fn change(update: Update, array_filters: Option<Vec<Document>>) -> Result<Change, StoreError> {
-    if array_filters.is_some() {
-        return Err(unsupported("arrayFilters"));
-    }
     match update {
-        Update::Document(d) => Ok(Change::Operators(d)),
+        Update::Document(d) => Ok(Change::Operators(d, array_filters.unwrap_or_default())),
         Update::Pipeline(_) => Err(unsupported("an update with an aggregation pipeline")),
     }
 }

@@ -16,7 +16,7 @@ use engine::{
 
 /// Cases the embedded store cannot run yet (they need transactions or arrayFilters); the
 /// store's issue empties this list.
-const STORE_PENDING: &[&str] = &["transactions", "update_many_operators"];
+const STORE_PENDING: &[&str] = &["transactions"];
 
 fn run_suite(
     backend: &str,

@@ -78,8 +78,8 @@ pub struct UpdateOutcome {
 /// How an update changes documents.
 #[derive(Debug, Clone)]
 pub enum Change {
-    /// Update operators (`{ $set: ... }`).
-    Operators(Document),
+    /// Update operators (`{ $set: ... }`) and the `arrayFilters` for `$[id]` paths.
+    Operators(Document, Vec<Document>),
     /// A replacement document (keeps `_id`).
     Replace(Document),
 }
@@ -436,11 +436,17 @@ impl Store {
         Ok(())
     }
 
-    fn changed(old: &Document, change: &Change, inserting: bool) -> Result<Document, StoreError> {
+    fn changed(
+        old: &Document,
+        change: &Change,
+        inserting: bool,
+        query: Option<&Filter>,
+    ) -> Result<Document, StoreError> {
         match change {
-            Change::Operators(u) => {
+            Change::Operators(u, array_filters) => {
                 let mut d = old.clone();
-                update::apply(&mut d, u, inserting)?;
+                let positional = update::Positional::new(query, array_filters)?;
+                update::apply_positional(&mut d, u, inserting, &positional)?;
                 Ok(d)
             }
             Change::Replace(r) => {
@@ -465,7 +471,7 @@ impl Store {
     /// The document an upsert inserts: the filter's equalities, then the change.
     fn upsert_doc(filter: &Filter, change: &Change) -> Result<Document, StoreError> {
         let mut base = Document::new();
-        if let Change::Operators(_) = change {
+        if let Change::Operators(..) = change {
             let mut eqs = Vec::new();
             filter.equalities(&mut eqs);
             for (path, v) in eqs {
@@ -473,7 +479,7 @@ impl Store {
             }
         }
         let seeded_id = base.get("_id").cloned();
-        let mut d = Self::changed(&base, change, true)?;
+        let mut d = Self::changed(&base, change, true, None)?;
         if let (Change::Replace(_), Some(id)) = (change, seeded_id) {
             d.insert("_id", id);
         }
@@ -502,7 +508,7 @@ impl Store {
             upserted_id: None,
         };
         for (seq, old) in &found {
-            let written = Self::changed(old, change, false).and_then(|new| {
+            let written = Self::changed(old, change, false, Some(&parsed)).and_then(|new| {
                 if &new != old {
                     Self::write_back(&txn, ns, *seq, old, &new)?;
                     outcome.modified += 1;
@@ -582,7 +588,7 @@ impl Store {
                 },
                 Some((seq, old)),
             ) => {
-                let new = Self::changed(&old, change, false)?;
+                let new = Self::changed(&old, change, false, Some(&parsed))?;
                 if new != old {
                     Self::write_back(&txn, ns, seq, &old, &new)?;
                 }

@@ -335,6 +335,28 @@ impl Filter {
         }
     }
 
+    /// Whether the parts of this filter about `prefix` (paths equal to it or below it) match
+    /// `doc`; parts about other paths are ignored. Used to find the element `$` refers to.
+    pub fn matches_on(&self, prefix: &str, doc: &Document) -> bool {
+        let under = |p: &str| p == prefix || p.starts_with(&format!("{prefix}."));
+        match self {
+            Filter::And(fs) => fs
+                .iter()
+                .all(|f| !f.mentions(prefix) || f.matches_on(prefix, doc)),
+            Filter::Or(fs) => fs.iter().any(|f| f.matches_on(prefix, doc)),
+            Filter::Nor(_) => true,
+            Filter::Field(path, _) if under(path) => self.matches(doc),
+            Filter::Field(..) => true,
+        }
+    }
+
+    pub(crate) fn mentions(&self, prefix: &str) -> bool {
+        match self {
+            Filter::And(fs) | Filter::Or(fs) | Filter::Nor(fs) => fs.iter().any(|f| f.mentions(prefix)),
+            Filter::Field(path, _) => path == prefix || path.starts_with(&format!("{prefix}.")),
+        }
+    }
+
     /// The `field: value` equalities a filter fixes, as an upsert seeds its new document.
     pub fn equalities(&self, out: &mut Vec<(String, Bson)>) {
         match self {

@@ -2,7 +2,8 @@
 //!
 //! Supported: `$set $unset $inc $mul $min $max $rename $setOnInsert $currentDate $push`
 //! (`$each $slice $sort $position`) `$addToSet $pop $pull $pullAll`, on dotted paths with
-//! numeric array indexes. Positional paths (`$`, `$[]`, `$[id]`) are reported as unsupported.
+//! numeric array indexes and the positional parts `$` (the first element the query matched),
+//! `$[]` (every element) and `$[id]` (the elements `arrayFilters` selects).
 
 use std::cmp::Ordering;
 
@@ -25,12 +26,109 @@ fn check_path(path: &str) -> Result<(), StoreError> {
             "the update path '{path}' contains an empty field name"
         )));
     }
-    if path.split('.').any(|p| p == "$" || p.starts_with("$[")) {
-        return Err(StoreError::Unsupported(format!(
-            "the positional update path '{path}'"
-        )));
-    }
     Ok(())
+}
+
+/// What positional path parts refer to: the query (for `$`) and the parsed `arrayFilters`.
+#[derive(Default)]
+pub struct Positional<'a> {
+    /// The update's query filter.
+    pub query: Option<&'a Filter>,
+    /// `arrayFilters`, by identifier.
+    pub array_filters: Vec<(String, Filter)>,
+}
+
+impl<'a> Positional<'a> {
+    /// Parses `arrayFilters` documents (each names one identifier, e.g. `{ "g.score": { $gt: 1 } }`).
+    pub fn new(query: Option<&'a Filter>, array_filters: &[Document]) -> Result<Self, StoreError> {
+        let mut parsed = Vec::with_capacity(array_filters.len());
+        for f in array_filters {
+            let id = f
+                .keys()
+                .next()
+                .map(|k| k.split('.').next().unwrap_or_default().to_string())
+                .ok_or_else(|| {
+                    bad("Cannot use an expression without a top-level field name in arrayFilters")
+                })?;
+            if f.keys().any(|k| k.split('.').next() != Some(id.as_str())) {
+                return Err(bad(
+                    "Error parsing array filter: expected a single top-level field name",
+                ));
+            }
+            parsed.push((id, Filter::parse(f)?));
+        }
+        Ok(Self {
+            query,
+            array_filters: parsed,
+        })
+    }
+
+    fn wrap(prefix: &str, element: &Bson) -> Document {
+        let parts: Vec<&str> = prefix.split('.').collect();
+        let mut value = element.clone();
+        for part in parts.iter().skip(1).rev() {
+            value = Bson::Document(bson::doc! { *part: value });
+        }
+        bson::doc! { parts[0]: value }
+    }
+
+    /// The concrete paths a (possibly positional) update path stands for in `doc`.
+    fn expand(&self, doc: &Document, path: &str) -> Result<Vec<String>, StoreError> {
+        let no_match = || bad("The positional operator did not find the match needed from the query.");
+        let mut prefixes = vec![String::new()];
+        for part in path.split('.') {
+            let positional = part == "$" || (part.starts_with("$[") && part.ends_with(']'));
+            let mut next = Vec::new();
+            for p in &prefixes {
+                let join = |s: &str| {
+                    if p.is_empty() {
+                        s.to_string()
+                    } else {
+                        format!("{p}.{s}")
+                    }
+                };
+                if !positional {
+                    next.push(join(part));
+                    continue;
+                }
+                let Some(Bson::Array(items)) = crate::path::get_path(doc, p) else {
+                    return Err(bad(format!(
+                        "The path '{p}' must exist in the document in order to apply array updates."
+                    )));
+                };
+                match part {
+                    "$[]" => next.extend((0..items.len()).map(|i| join(&i.to_string()))),
+                    "$" => {
+                        let query = self.query.filter(|q| q.mentions(p)).ok_or_else(no_match)?;
+                        let i = items
+                            .iter()
+                            .position(|e| query.matches_on(p, &Self::wrap(p, e)))
+                            .ok_or_else(no_match)?;
+                        next.push(join(&i.to_string()));
+                    }
+                    _ => {
+                        let id = &part[2..part.len() - 1];
+                        let (_, f) = self
+                            .array_filters
+                            .iter()
+                            .find(|(name, _)| name == id)
+                            .ok_or_else(|| {
+                                bad(format!(
+                                    "No array filter found for identifier '{id}' in path '{path}'"
+                                ))
+                            })?;
+                        for (i, e) in items.iter().enumerate() {
+                            if f.matches(&bson::doc! { id: e.clone() }) {
+                                next.push(join(&i.to_string()));
+                            }
+                        }
+                    }
+                }
+            }
+            prefixes = next;
+        }
+        Ok(prefixes)
+    }
 }
 
 fn get_mut<'a>(doc: &'a mut Document, path: &str) -> Option<&'a mut Bson> {
@@ -267,6 +365,16 @@ fn pull_matches(cond: &Bson, element: &Bson) -> Result<bool, StoreError> {
 
 /// Applies an operator update to `doc`. `inserting` enables `$setOnInsert`.
 pub fn apply(doc: &mut Document, update: &Document, inserting: bool) -> Result<(), StoreError> {
+    apply_positional(doc, update, inserting, &Positional::default())
+}
+
+/// Applies an operator update whose paths may be positional (`$`, `$[]`, `$[id]`).
+pub fn apply_positional(
+    doc: &mut Document,
+    update: &Document,
+    inserting: bool,
+    positional: &Positional<'_>,
+) -> Result<(), StoreError> {
     let id_before = doc.get("_id").cloned();
     for (op, fields) in update {
         let Bson::Document(fields) = fields else {
@@ -275,130 +383,136 @@ pub fn apply(doc: &mut Document, update: &Document, inserting: bool) -> Result<(
                 fields.element_type() as u8
             )));
         };
-        for (path, value) in fields {
-            check_path(path)?;
-            match op.as_str() {
-                "$set" => set_path(doc, path, value.clone())?,
-                "$setOnInsert" => {
-                    if inserting {
-                        set_path(doc, path, value.clone())?;
+        for (raw_path, value) in fields {
+            check_path(raw_path)?;
+            for path in positional.expand(doc, raw_path)? {
+                let path = path.as_str();
+                match op.as_str() {
+                    "$set" => set_path(doc, path, value.clone())?,
+                    "$setOnInsert" => {
+                        if inserting {
+                            set_path(doc, path, value.clone())?;
+                        }
                     }
-                }
-                "$unset" => unset_path(doc, path),
-                "$inc" | "$mul" => {
-                    let current = crate::path::get_path(doc, path).cloned();
-                    let base = match (&current, op.as_str()) {
-                        (Some(c), _) => c.clone(),
-                        (None, "$inc") => Bson::Int32(0),
-                        (None, _) => Bson::Int32(0),
-                    };
-                    if current.is_none() && op == "$mul" {
-                        let zero = match value {
-                            Bson::Double(_) => Bson::Double(0.0),
-                            Bson::Int64(_) => Bson::Int64(0),
-                            _ => Bson::Int32(0),
+                    "$unset" => unset_path(doc, path),
+                    "$inc" | "$mul" => {
+                        let current = crate::path::get_path(doc, path).cloned();
+                        let base = match (&current, op.as_str()) {
+                            (Some(c), _) => c.clone(),
+                            (None, "$inc") => Bson::Int32(0),
+                            (None, _) => Bson::Int32(0),
                         };
-                        number_kind(value).ok_or_else(|| bad("Cannot multiply with non-numeric argument"))?;
-                        set_path(doc, path, zero)?;
-                    } else {
-                        let r = arith(&base, value, op)?;
-                        set_path(doc, path, r)?;
-                    }
-                }
-                "$min" | "$max" => {
-                    let replace = match crate::path::get_path(doc, path) {
-                        None => true,
-                        Some(c) => {
-                            let o = compare(value, c);
-                            if op == "$min" { o.is_lt() } else { o.is_gt() }
-                        }
-                    };
-                    if replace {
-                        set_path(doc, path, value.clone())?;
-                    }
-                }
-                "$rename" => {
-                    let Bson::String(to) = value else {
-                        return Err(bad("The 'to' field for $rename must be a string"));
-                    };
-                    check_path(to)?;
-                    if let Some(v) = crate::path::get_path(doc, path).cloned() {
-                        unset_path(doc, path);
-                        set_path(doc, to, v)?;
-                    }
-                }
-                "$currentDate" => {
-                    let timestamp = matches!(value, Bson::Document(d) if d.get("$type") == Some(&Bson::String("timestamp".into())));
-                    let now = bson::DateTime::now();
-                    let v = if timestamp {
-                        Bson::Timestamp(bson::Timestamp {
-                            time: (now.timestamp_millis() / 1000) as u32,
-                            increment: 1,
-                        })
-                    } else {
-                        Bson::DateTime(now)
-                    };
-                    set_path(doc, path, v)?;
-                }
-                "$push" => push(doc, path, value)?,
-                "$addToSet" => {
-                    let (items, _) = each(value);
-                    let mut array = match crate::path::get_path(doc, path) {
-                        None => Vec::new(),
-                        Some(Bson::Array(a)) => a.clone(),
-                        Some(_) => {
-                            return Err(bad(format!("Cannot apply $addToSet to non-array field '{path}'")));
-                        }
-                    };
-                    for item in items {
-                        if !array.iter().any(|e| equal(e, &item)) {
-                            array.push(item);
+                        if current.is_none() && op == "$mul" {
+                            let zero = match value {
+                                Bson::Double(_) => Bson::Double(0.0),
+                                Bson::Int64(_) => Bson::Int64(0),
+                                _ => Bson::Int32(0),
+                            };
+                            number_kind(value)
+                                .ok_or_else(|| bad("Cannot multiply with non-numeric argument"))?;
+                            set_path(doc, path, zero)?;
+                        } else {
+                            let r = arith(&base, value, op)?;
+                            set_path(doc, path, r)?;
                         }
                     }
-                    set_path(doc, path, Bson::Array(array))?;
-                }
-                "$pop" => {
-                    let first = crate::order::as_f64(value).is_some_and(|n| n < 0.0);
-                    match get_mut(doc, path) {
-                        Some(Bson::Array(a)) if !a.is_empty() => {
-                            if first {
-                                a.remove(0);
-                            } else {
-                                a.pop();
+                    "$min" | "$max" => {
+                        let replace = match crate::path::get_path(doc, path) {
+                            None => true,
+                            Some(c) => {
+                                let o = compare(value, c);
+                                if op == "$min" { o.is_lt() } else { o.is_gt() }
+                            }
+                        };
+                        if replace {
+                            set_path(doc, path, value.clone())?;
+                        }
+                    }
+                    "$rename" => {
+                        let Bson::String(to) = value else {
+                            return Err(bad("The 'to' field for $rename must be a string"));
+                        };
+                        check_path(to)?;
+                        if let Some(v) = crate::path::get_path(doc, path).cloned() {
+                            unset_path(doc, path);
+                            set_path(doc, to, v)?;
+                        }
+                    }
+                    "$currentDate" => {
+                        let timestamp = matches!(value, Bson::Document(d) if d.get("$type") == Some(&Bson::String("timestamp".into())));
+                        let now = bson::DateTime::now();
+                        let v = if timestamp {
+                            Bson::Timestamp(bson::Timestamp {
+                                time: (now.timestamp_millis() / 1000) as u32,
+                                increment: 1,
+                            })
+                        } else {
+                            Bson::DateTime(now)
+                        };
+                        set_path(doc, path, v)?;
+                    }
+                    "$push" => push(doc, path, value)?,
+                    "$addToSet" => {
+                        let (items, _) = each(value);
+                        let mut array = match crate::path::get_path(doc, path) {
+                            None => Vec::new(),
+                            Some(Bson::Array(a)) => a.clone(),
+                            Some(_) => {
+                                return Err(bad(format!(
+                                    "Cannot apply $addToSet to non-array field '{path}'"
+                                )));
+                            }
+                        };
+                        for item in items {
+                            if !array.iter().any(|e| equal(e, &item)) {
+                                array.push(item);
                             }
                         }
-                        Some(Bson::Array(_)) | None => {}
-                        Some(_) => {
-                            return Err(bad(format!(
-                                "Path '{path}' contains an element of non-array type"
-                            )));
+                        set_path(doc, path, Bson::Array(array))?;
+                    }
+                    "$pop" => {
+                        let first = crate::order::as_f64(value).is_some_and(|n| n < 0.0);
+                        match get_mut(doc, path) {
+                            Some(Bson::Array(a)) if !a.is_empty() => {
+                                if first {
+                                    a.remove(0);
+                                } else {
+                                    a.pop();
+                                }
+                            }
+                            Some(Bson::Array(_)) | None => {}
+                            Some(_) => {
+                                return Err(bad(format!(
+                                    "Path '{path}' contains an element of non-array type"
+                                )));
+                            }
                         }
                     }
-                }
-                "$pull" | "$pullAll" => {
-                    let Some(Bson::Array(a)) = get_mut(doc, path) else {
-                        if crate::path::get_path(doc, path).is_some() {
-                            return Err(bad(format!("Cannot apply {op} to a non-array value")));
-                        }
-                        continue;
-                    };
-                    let mut kept = Vec::with_capacity(a.len());
-                    for e in a.drain(..) {
-                        let remove = if op == "$pull" {
-                            pull_matches(value, &e)?
-                        } else {
-                            let Bson::Array(list) = value else {
-                                return Err(bad("$pullAll requires an array argument"));
-                            };
-                            list.iter().any(|v| equal(v, &e))
+                    "$pull" | "$pullAll" => {
+                        let Some(Bson::Array(a)) = get_mut(doc, path) else {
+                            if crate::path::get_path(doc, path).is_some() {
+                                return Err(bad(format!("Cannot apply {op} to a non-array value")));
+                            }
+                            continue;
                         };
-                        if !remove {
-                            kept.push(e);
+                        let mut kept = Vec::with_capacity(a.len());
+                        for e in a.drain(..) {
+                            let remove = if op == "$pull" {
+                                pull_matches(value, &e)?
+                            } else {
+                                let Bson::Array(list) = value else {
+                                    return Err(bad("$pullAll requires an array argument"));
+                                };
+                                list.iter().any(|v| equal(v, &e))
+                            };
+                            if !remove {
+                                kept.push(e);
+                            }
                         }
+                        *a = kept;
                     }
-                    *a = kept;
+                    other => return Err(bad(format!("Unknown modifier: {other}"))),
                 }
-                other => return Err(bad(format!("Unknown modifier: {other}"))),
             }
         }
     }

@@ -95,7 +95,7 @@ fn paths_reach_into_arrays_and_subdocuments() {
 #[test]
 fn update_counts_and_upserts_follow_mongodb() {
     let (_d, s) = seeded();
-    let set = |v: Bson| Change::Operators(doc! { "$set": { "a": v } });
+    let set = |v: Bson| Change::Operators(doc! { "$set": { "a": v } }, vec![]);
     let r = s
         .update(&ns(), &doc! { "_id": 3 }, &set(Bson::Int32(5)), false, false)
         .expect("update");
@@ -108,7 +108,7 @@ fn update_counts_and_upserts_follow_mongodb() {
         .update(
             &ns(),
             &doc! { "userId": "u", "n": { "$gt": 1 } },
-            &Change::Operators(doc! { "$inc": { "visits": 1 } }),
+            &Change::Operators(doc! { "$inc": { "visits": 1 } }, vec![]),
             true,
             false,
         )
@@ -125,7 +125,7 @@ fn update_counts_and_upserts_follow_mongodb() {
         .update(
             &ns(),
             &doc! {},
-            &Change::Operators(doc! { "$inc": { "a": 1 } }),
+            &Change::Operators(doc! { "$inc": { "a": 1 } }, vec![]),
             false,
             true,
         )
@@ -186,7 +186,7 @@ fn what_the_store_lacks_says_to_use_mongodb() {
         .update(
             &ns(),
             &doc! {},
-            &Change::Operators(doc! { "$set": { "items.$[].k": 0 } }),
+            &Change::Operators(doc! { "$set": { "items.$[].k": 0 } }, vec![]),
             false,
             true,
         )
@@ -239,6 +239,71 @@ fn aggregation_edge_cases_follow_mongodb() {
     assert!(
         err.to_string()
             .contains("the aggregation stage $facet is not supported by the embedded store"),
+        "{err}"
+    );
+}
+
+#[test]
+fn positional_updates_follow_mongodb() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path()).expect("open");
+    let docs =
+        vec![doc! { "_id": 1, "grades": [80, 95, 100], "items": [{ "k": 1, "q": 0 }, { "k": 7, "q": 0 }] }];
+    assert!(s.insert(&ns(), docs, true).1.is_none());
+    let ops = |u: Document| Change::Operators(u, vec![]);
+    // `$`: the first element the query matched.
+    s.update(
+        &ns(),
+        &doc! { "_id": 1, "grades": 95 },
+        &ops(doc! { "$set": { "grades.$": 96 } }),
+        false,
+        false,
+    )
+    .expect("$");
+    s.update(
+        &ns(),
+        &doc! { "items.k": 7 },
+        &ops(doc! { "$inc": { "items.$.q": 5 } }),
+        false,
+        false,
+    )
+    .expect("$ in docs");
+    // `$[]`: every element.
+    s.update(
+        &ns(),
+        &doc! {},
+        &ops(doc! { "$inc": { "items.$[].q": 1 } }),
+        false,
+        false,
+    )
+    .expect("$[]");
+    // `$[id]` with arrayFilters.
+    let af = Change::Operators(
+        doc! { "$set": { "grades.$[g]": 0 } },
+        vec![doc! { "g": { "$gte": 100 } }],
+    );
+    let r = s.update(&ns(), &doc! {}, &af, false, false).expect("$[g]");
+    assert_eq!((r.matched, r.modified), (1, 1));
+    let d = s
+        .find(&ns(), &doc! {}, &FindOptions::default())
+        .expect("find")
+        .remove(0);
+    assert_eq!(
+        d,
+        doc! { "_id": 1, "grades": [80, 96, 0], "items": [{ "k": 1, "q": 1 }, { "k": 7, "q": 6 }] }
+    );
+    let err = s
+        .update(
+            &ns(),
+            &doc! {},
+            &ops(doc! { "$set": { "grades.$": 1 } }),
+            false,
+            false,
+        )
+        .expect_err("no match");
+    assert!(
+        err.to_string()
+            .contains("positional operator did not find the match"),
         "{err}"
     );
 }
