@@ -183,14 +183,8 @@ fn what_the_store_lacks_says_to_use_mongodb() {
         "{err}"
     );
     let err = s
-        .update(
-            &ns(),
-            &doc! {},
-            &Change::Operators(doc! { "$set": { "items.$[].k": 0 } }, vec![]),
-            false,
-            true,
-        )
-        .expect_err("positional");
+        .find(&ns(), &doc! { "a": { "$near": [0, 0] } }, &FindOptions::default())
+        .expect_err("geo");
     assert!(matches!(err, StoreError::Unsupported(_)));
 }
 
