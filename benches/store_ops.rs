@@ -1,0 +1,47 @@
+//! `store_ops`: the embedded store's basic operations, each a durable (fsync'd) commit for
+//! writes: upsert by `_id`, findOne by `_id`, an unindexed find over 10k documents and a
+//! `$group` over 10k documents.
+
+use bson::{Bson, doc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use store::{Change, FindOptions, Ns, Store};
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let ns = Ns { db: "bench".into(), coll: "users".into() };
+    let docs: Vec<_> = (0..10_000)
+        .map(|i| doc! { "_id": i, "userId": format!("user-{i}"), "group": i % 10, "score": i as f64 * 0.5, "tags": ["a", "b"] })
+        .collect();
+    assert!(store.insert(&ns, docs, true).1.is_none());
+
+    let mut group = c.benchmark_group("store_ops");
+    let mut n = 0i32;
+    group.bench_function("upsert_by_id", |b| {
+        b.iter(|| {
+            n = (n + 1) % 10_000;
+            let change = Change::Operators(doc! { "$set": { "favoriteFood": "pizza", "n": n } }, vec![]);
+            store.update(&ns, &doc! { "_id": n }, &change, true, false).expect("upsert")
+        })
+    });
+    group.bench_function("find_one_by_id", |b| {
+        let options = FindOptions { limit: 1, ..FindOptions::default() };
+        b.iter(|| store.find(&ns, &doc! { "_id": 4242 }, &options).expect("find"))
+    });
+    group.bench_function("find_unindexed_10k", |b| {
+        b.iter(|| store.find(&ns, &doc! { "userId": "user-9999" }, &FindOptions::default()).expect("find"))
+    });
+    group.bench_function("group_10k", |b| {
+        let pipeline = [doc! { "$group": { "_id": "$group", "total": { "$sum": "$score" }, "n": { "$sum": 1 } } }];
+        b.iter(|| {
+            let out = store.aggregate(&ns, &pipeline).expect("aggregate");
+            assert_eq!(out.len(), 10);
+            out
+        })
+    });
+    group.finish();
+    let _ = Bson::Null;
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
