@@ -9,7 +9,10 @@ use store::{Change, FindOptions, Ns, Store};
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("open");
-    let ns = Ns { db: "bench".into(), coll: "users".into() };
+    let ns = Ns {
+        db: "bench".into(),
+        coll: "users".into(),
+    };
     let docs: Vec<_> = (0..10_000)
         .map(|i| doc! { "_id": i, "userId": format!("user-{i}"), "group": i % 10, "score": i as f64 * 0.5, "tags": ["a", "b"] })
         .collect();
@@ -21,18 +24,28 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             n = (n + 1) % 10_000;
             let change = Change::Operators(doc! { "$set": { "favoriteFood": "pizza", "n": n } }, vec![]);
-            store.update(&ns, &doc! { "_id": n }, &change, true, false).expect("upsert")
+            store
+                .update(&ns, &doc! { "_id": n }, &change, true, false)
+                .expect("upsert")
         })
     });
     group.bench_function("find_one_by_id", |b| {
-        let options = FindOptions { limit: 1, ..FindOptions::default() };
+        let options = FindOptions {
+            limit: 1,
+            ..FindOptions::default()
+        };
         b.iter(|| store.find(&ns, &doc! { "_id": 4242 }, &options).expect("find"))
     });
     group.bench_function("find_unindexed_10k", |b| {
-        b.iter(|| store.find(&ns, &doc! { "userId": "user-9999" }, &FindOptions::default()).expect("find"))
+        b.iter(|| {
+            store
+                .find(&ns, &doc! { "userId": "user-9999" }, &FindOptions::default())
+                .expect("find")
+        })
     });
     group.bench_function("group_10k", |b| {
-        let pipeline = [doc! { "$group": { "_id": "$group", "total": { "$sum": "$score" }, "n": { "$sum": 1 } } }];
+        let pipeline =
+            [doc! { "$group": { "_id": "$group", "total": { "$sum": "$score" }, "n": { "$sum": 1 } } }];
         b.iter(|| {
             let out = store.aggregate(&ns, &pipeline).expect("aggregate");
             assert_eq!(out.len(), 10);

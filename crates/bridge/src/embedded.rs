@@ -1,27 +1,42 @@
 //! [`StoreExecutor`]: operations run by writ's embedded store (`crates/store`).
 //!
 //! The store is synchronous and commits with fsync, so each operation runs on the blocking
-//! thread pool, never on the async runtime's threads. What the store does not implement yet
-//! fails with its "not supported by the embedded store; use MongoDB" error.
+//! thread pool, never on the async runtime's threads. A session's transaction holds the
+//! store's write transaction on a thread of its own from `startTransaction` to commit or abort;
+//! its operations run there and see its writes. What the store does not implement yet fails
+//! with its "not supported by the embedded store; use MongoDB" error.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use bson::{Bson, Document, doc};
 use engine::host::HostError;
-use store::{Change, FindOptions, Modify, Ns, Store, StoreError};
+use store::{Change, FindOptions, Modify, Ns, Store, StoreError, Transaction};
 
-use crate::{BulkTotals, Executor, Namespace, Op, OpFuture, Request, Update, WriteModel, count};
+use crate::{BulkTotals, Executor, Namespace, Op, OpFuture, Request, SessionId, Update, WriteModel, count};
 
 /// Runs operations on the embedded store.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StoreExecutor {
     store: Arc<Store>,
+    transactions: Arc<Mutex<HashMap<SessionId, std::sync::mpsc::Sender<TxnMsg>>>>,
+}
+
+impl std::fmt::Debug for StoreExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreExecutor").finish_non_exhaustive()
+    }
 }
 
 impl StoreExecutor {
     /// Wraps an open store.
     pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            transactions: Arc::default(),
+        }
     }
 }
 
@@ -32,14 +47,12 @@ fn ns(n: &Namespace) -> Ns {
     }
 }
 
-fn unsupported(what: &str) -> StoreError {
-    StoreError::Unsupported(what.to_string())
-}
-
 fn change(update: Update, array_filters: Option<Vec<Document>>) -> Result<Change, StoreError> {
     match update {
         Update::Document(d) => Ok(Change::Operators(d, array_filters.unwrap_or_default())),
-        Update::Pipeline(_) => Err(unsupported("an update with an aggregation pipeline")),
+        Update::Pipeline(_) => Err(StoreError::Unsupported(
+            "an update with an aggregation pipeline".into(),
+        )),
     }
 }
 
@@ -55,10 +68,100 @@ fn update_result(o: store::UpdateOutcome) -> Bson {
     Bson::Document(out)
 }
 
-fn run(store: &Store, Request { op, session }: Request) -> Result<Bson, StoreError> {
-    if session.is_some() {
-        return Err(unsupported("a session (transactions)"));
-    }
+/// The operations a plain store call and a transaction both offer.
+trait Target {
+    fn find(&self, ns: &Ns, filter: &Document, options: &FindOptions) -> Result<Vec<Document>, StoreError>;
+    fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError>;
+    fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError>;
+    fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError>;
+    fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>);
+    fn update(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        change: &Change,
+        upsert: bool,
+        multi: bool,
+    ) -> Result<store::UpdateOutcome, StoreError>;
+    fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError>;
+    fn find_and_modify(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        sort: Option<&Document>,
+        projection: Option<&Document>,
+        modify: &Modify,
+    ) -> Result<Option<Document>, StoreError>;
+    fn names(&self, db: Option<&str>) -> Result<Vec<String>, StoreError>;
+}
+
+macro_rules! target {
+    ($t:ty, $names:expr) => {
+        impl Target for $t {
+            fn find(
+                &self,
+                ns: &Ns,
+                filter: &Document,
+                options: &FindOptions,
+            ) -> Result<Vec<Document>, StoreError> {
+                <$t>::find(self, ns, filter, options)
+            }
+            fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError> {
+                <$t>::count(self, ns, filter, skip, limit)
+            }
+            fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
+                <$t>::distinct(self, ns, field, filter)
+            }
+            fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
+                <$t>::aggregate(self, ns, pipeline)
+            }
+            fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
+                <$t>::insert(self, ns, docs, ordered)
+            }
+            fn update(
+                &self,
+                ns: &Ns,
+                filter: &Document,
+                change: &Change,
+                upsert: bool,
+                multi: bool,
+            ) -> Result<store::UpdateOutcome, StoreError> {
+                <$t>::update(self, ns, filter, change, upsert, multi)
+            }
+            fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError> {
+                <$t>::delete(self, ns, filter, multi)
+            }
+            fn find_and_modify(
+                &self,
+                ns: &Ns,
+                filter: &Document,
+                sort: Option<&Document>,
+                projection: Option<&Document>,
+                modify: &Modify,
+            ) -> Result<Option<Document>, StoreError> {
+                <$t>::find_and_modify(self, ns, filter, sort, projection, modify)
+            }
+            fn names(&self, db: Option<&str>) -> Result<Vec<String>, StoreError> {
+                let f: fn(&$t, Option<&str>) -> Result<Vec<String>, StoreError> = $names;
+                f(self, db)
+            }
+        }
+    };
+}
+
+target!(Store, |s, db| match db {
+    Some(db) => s.list_collections(db),
+    None => s.list_databases(),
+});
+target!(Transaction, |_, _| Err(bad_in_txn(
+    "listing collections or databases"
+)));
+
+fn bad_in_txn(what: &str) -> StoreError {
+    StoreError::BadValue(format!("{what} is not allowed in a transaction"))
+}
+
+fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
     Ok(match op {
         Op::Find {
             ns: n,
@@ -235,17 +338,17 @@ fn run(store: &Store, Request { op, session }: Request) -> Result<Bson, StoreErr
             totals.into_bson()
         }
         Op::ListCollections { db } => {
-            let mut names = store.list_collections(&db)?;
+            let mut names = store.names(Some(&db))?;
             names.sort();
             Bson::Array(names.into_iter().map(Bson::String).collect())
         }
         Op::ListDatabases => {
-            let mut names = store.list_databases()?;
+            let mut names = store.names(None)?;
             names.sort();
             Bson::Array(names.into_iter().map(Bson::String).collect())
         }
         Op::StartTransaction | Op::CommitTransaction | Op::AbortTransaction | Op::EndSession => {
-            return Err(unsupported("a session (transactions)"));
+            return Err(StoreError::BadValue("session commands need a session".into()));
         }
     })
 }
@@ -260,11 +363,156 @@ pub fn host_error(e: StoreError) -> HostError {
     }
 }
 
+/// How long a transaction may wait for its next operation before it is aborted.
+const TRANSACTION_IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A message to the thread that holds a session's open transaction.
+enum TxnMsg {
+    Run(Box<Op>, std::sync::mpsc::SyncSender<Result<Bson, StoreError>>),
+    Commit(std::sync::mpsc::SyncSender<Result<Bson, StoreError>>),
+    Abort(std::sync::mpsc::SyncSender<Result<Bson, StoreError>>),
+}
+
+fn no_transaction() -> StoreError {
+    StoreError::BadValue("no transaction is in progress in this session (NoSuchTransaction)".into())
+}
+
+/// The thread of one transaction: redb's write transaction lives here from start to end, so
+/// the transaction's operations, from any async task, run in it one after another.
+fn transaction_thread(
+    store: Arc<Store>,
+    rx: std::sync::mpsc::Receiver<TxnMsg>,
+    started: std::sync::mpsc::SyncSender<Result<Bson, StoreError>>,
+) {
+    let mut txn = match store.begin() {
+        Ok(t) => {
+            let _ = started.send(Ok(Bson::Null));
+            Some(t)
+        }
+        Err(e) => {
+            let _ = started.send(Err(e));
+            return;
+        }
+    };
+    // MongoDB aborts transactions older than transactionLifetimeLimitSeconds (60 s by default);
+    // here an idle minute ends it, so a function that never commits cannot block other writers.
+    while let Ok(msg) = rx.recv_timeout(TRANSACTION_IDLE_LIMIT) {
+        match msg {
+            TxnMsg::Run(op, reply) => {
+                let result = match &txn {
+                    Some(t) => run(t, *op),
+                    None => Err(StoreError::BadValue(
+                        "the transaction was aborted by an earlier error (NoSuchTransaction)".into(),
+                    )),
+                };
+                if result.is_err() {
+                    // As in MongoDB, an error aborts the transaction.
+                    if let Some(t) = txn.take() {
+                        let _ = t.abort();
+                    }
+                }
+                let _ = reply.send(result);
+            }
+            TxnMsg::Commit(reply) => {
+                let r = match txn.take() {
+                    Some(t) => t.commit().map(|()| Bson::Null),
+                    None => Err(StoreError::BadValue(
+                        "the transaction was aborted by an earlier error (NoSuchTransaction)".into(),
+                    )),
+                };
+                let _ = reply.send(r);
+                return;
+            }
+            TxnMsg::Abort(reply) => {
+                if let Some(t) = txn.take() {
+                    let _ = t.abort();
+                }
+                let _ = reply.send(Ok(Bson::Null));
+                return;
+            }
+        }
+    }
+}
+
+/// Sends a message to a transaction's thread and waits for its answer.
+fn ask(
+    tx: &std::sync::mpsc::Sender<TxnMsg>,
+    message: impl FnOnce(std::sync::mpsc::SyncSender<Result<Bson, StoreError>>) -> TxnMsg,
+) -> Result<Bson, StoreError> {
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+    tx.send(message(reply)).map_err(|_| no_transaction())?;
+    answer.recv().map_err(|_| no_transaction())?
+}
+
+impl StoreExecutor {
+    fn execute_blocking(&self, Request { op, session }: Request) -> Result<Bson, StoreError> {
+        let Some(id) = session else {
+            return run(self.store.as_ref(), op);
+        };
+        let active = self
+            .transactions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        match op {
+            Op::StartTransaction => {
+                if active.is_some() {
+                    return Err(StoreError::BadValue(
+                        "a transaction is already in progress in this session".into(),
+                    ));
+                }
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (started, ok) = std::sync::mpsc::sync_channel(1);
+                let store = self.store.clone();
+                std::thread::Builder::new()
+                    .name("writ-store-txn".into())
+                    .spawn(move || transaction_thread(store, rx, started))
+                    .map_err(|e| StoreError::Storage(e.to_string()))?;
+                ok.recv().map_err(|_| no_transaction())??;
+                self.transactions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id, tx);
+                Ok(Bson::Null)
+            }
+            Op::CommitTransaction | Op::AbortTransaction => {
+                let tx = self
+                    .transactions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id)
+                    .ok_or_else(no_transaction)?;
+                if matches!(op, Op::CommitTransaction) {
+                    ask(&tx, TxnMsg::Commit)
+                } else {
+                    ask(&tx, TxnMsg::Abort)
+                }
+            }
+            Op::EndSession => {
+                if let Some(tx) = self
+                    .transactions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id)
+                {
+                    ask(&tx, TxnMsg::Abort)?;
+                }
+                Ok(Bson::Null)
+            }
+            op => match active {
+                Some(tx) => ask(&tx, |reply| TxnMsg::Run(Box::new(op), reply)),
+                None => run(self.store.as_ref(), op),
+            },
+        }
+    }
+}
+
 impl Executor for StoreExecutor {
     fn execute(&self, request: Request) -> OpFuture {
-        let store = self.store.clone();
+        let this = self.clone();
         Box::pin(async move {
-            match tokio::task::spawn_blocking(move || run(&store, request)).await {
+            match tokio::task::spawn_blocking(move || this.execute_blocking(request)).await {
                 Ok(r) => r.map_err(host_error),
                 Err(e) => Err(HostError::new(format!("the embedded store failed: {e}"))),
             }

@@ -2,9 +2,10 @@
 //! with expected results (`conformance/<case>.js` + `.out`, canonical EJSON so types are exact).
 //!
 //! Each case is the body of `async function (db, coll)` where `db` is a fresh database of its
-//! own and `coll` its collection `c`. It runs against the MongoDB wire test server, or the real
-//! MongoDB in `MONGODB_URI`; the embedded store joins with its issue. `UPDATE_GOLDEN=1` rewrites
-//! the `.out` files (review them by hand against MongoDB's documented behaviour).
+//! own and `coll` its collection `c`. It runs against the MongoDB wire test server (or the real
+//! MongoDB in `MONGODB_URI`) and against the embedded store, with the same expected results.
+//! `UPDATE_GOLDEN=1` rewrites the `.out` files from MongoDB (review them by hand against
+//! MongoDB's documented behaviour).
 
 use std::{path::Path, sync::Arc};
 
@@ -14,15 +15,10 @@ use engine::{
     Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Invocation, User, host::HostService,
 };
 
-/// Cases the embedded store cannot run yet (they need transactions or arrayFilters); the
-/// store's issue empties this list.
-const STORE_PENDING: &[&str] = &["transactions"];
-
 fn run_suite(
     backend: &str,
     executor: Arc<dyn bridge::Executor>,
     runtime: &tokio::runtime::Runtime,
-    skip: &[&str],
 ) -> Vec<String> {
     let services: Vec<Arc<dyn HostService>> = vec![Arc::new(MongoService::new("mongodb-atlas", executor))];
     let engine = Engine::new(
@@ -73,9 +69,6 @@ fn run_suite(
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let name = case.file_stem().expect("stem").to_string_lossy().into_owned();
-        if skip.contains(&name.as_str()) {
-            continue;
-        }
         let db = format!("conf_{run_id}_{i}");
         let got = testkit::render(runtime.block_on(engine.call(Invocation::new(
             &name,
@@ -104,7 +97,7 @@ fn conformance_against_mongodb() {
         .build()
         .expect("rt");
     let executor = runtime.block_on(DriverExecutor::connect(&uri)).expect("connect");
-    let failures = run_suite("mongodb", Arc::new(executor), &runtime, &[]);
+    let failures = run_suite("mongodb", Arc::new(executor), &runtime);
     assert!(
         failures.is_empty(),
         "{} case(s) differ:\n{}",
@@ -130,7 +123,6 @@ fn conformance_against_the_embedded_store() {
         "embedded store",
         Arc::new(bridge::StoreExecutor::new(store)),
         &runtime,
-        STORE_PENDING,
     );
     assert!(
         failures.is_empty(),

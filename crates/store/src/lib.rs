@@ -98,6 +98,105 @@ pub enum Modify {
     Delete,
 }
 
+/// What reads run against: a snapshot, or a transaction's own view (which sees its writes).
+#[derive(Clone, Copy)]
+enum Snap<'a> {
+    Read(&'a ReadTransaction),
+    Write(&'a WriteTransaction),
+}
+
+impl Snap<'_> {
+    fn scan(
+        self,
+        ns: &Ns,
+        filter: &Filter,
+        id_hint: Option<&Bson>,
+    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        match self {
+            Snap::Read(t) => Store::scan(t, ns, filter, id_hint),
+            Snap::Write(t) => Store::scan_write(t, ns, filter, id_hint),
+        }
+    }
+}
+
+/// A multi-operation transaction (a MongoDB session's transaction): its reads see its own
+/// writes, other readers see none of them until [`Transaction::commit`], and other writers wait.
+/// Dropping it without committing aborts it.
+pub struct Transaction {
+    txn: WriteTransaction,
+}
+
+impl Transaction {
+    /// Finds documents, seeing this transaction's writes.
+    pub fn find(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        options: &FindOptions,
+    ) -> Result<Vec<Document>, StoreError> {
+        Store::find_in(Snap::Write(&self.txn), ns, filter, options)
+    }
+
+    /// Counts matching documents.
+    pub fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError> {
+        Store::count_in(Snap::Write(&self.txn), ns, filter, skip, limit)
+    }
+
+    /// Distinct values of a field.
+    pub fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
+        Store::distinct_in(Snap::Write(&self.txn), ns, field, filter)
+    }
+
+    /// Runs an aggregation pipeline.
+    pub fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
+        Store::aggregate_in(Snap::Write(&self.txn), ns, pipeline)
+    }
+
+    /// Inserts documents.
+    pub fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
+        Store::insert_txn(&self.txn, ns, docs, ordered)
+    }
+
+    /// Updates documents.
+    pub fn update(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        change: &Change,
+        upsert: bool,
+        multi: bool,
+    ) -> Result<UpdateOutcome, StoreError> {
+        Store::update_txn(&self.txn, ns, filter, change, upsert, multi)
+    }
+
+    /// Deletes documents.
+    pub fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError> {
+        Store::delete_txn(&self.txn, ns, filter, multi)
+    }
+
+    /// findOneAndUpdate / findOneAndReplace / findOneAndDelete.
+    pub fn find_and_modify(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        sort: Option<&Document>,
+        projection: Option<&Document>,
+        modify: &Modify,
+    ) -> Result<Option<Document>, StoreError> {
+        Store::find_and_modify_txn(&self.txn, ns, filter, sort, projection, modify)
+    }
+
+    /// Makes every write of the transaction durable and visible, at once.
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.txn.commit()?)
+    }
+
+    /// Discards every write of the transaction.
+    pub fn abort(self) -> Result<(), StoreError> {
+        Ok(self.txn.abort()?)
+    }
+}
+
 /// The embedded store.
 pub struct Store {
     db: Database,
@@ -279,8 +378,8 @@ impl Store {
     }
 
     /// Finds documents.
-    pub fn find(
-        &self,
+    fn find_in(
+        snap: Snap<'_>,
         ns: &Ns,
         filter: &Document,
         options: &FindOptions,
@@ -291,8 +390,7 @@ impl Store {
             None => None,
         };
         let sort = options.sort.as_ref().map(parse_sort).transpose()?;
-        let txn = self.db.begin_read()?;
-        let mut docs = Self::scan(&txn, ns, &parsed, Self::id_hint(filter))?;
+        let mut docs = snap.scan(ns, &parsed, Self::id_hint(filter))?;
         if let Some(spec) = &sort {
             sort_docs(&mut docs, spec);
         }
@@ -310,20 +408,24 @@ impl Store {
     }
 
     /// Counts matching documents.
-    pub fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError> {
+    fn count_in(
+        snap: Snap<'_>,
+        ns: &Ns,
+        filter: &Document,
+        skip: u64,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
         let parsed = Filter::parse(filter)?;
-        let txn = self.db.begin_read()?;
-        let n = Self::scan(&txn, ns, &parsed, Self::id_hint(filter))?.len() as u64;
+        let n = snap.scan(ns, &parsed, Self::id_hint(filter))?.len() as u64;
         let n = n.saturating_sub(skip);
         Ok(if limit > 0 { n.min(limit) } else { n })
     }
 
     /// Distinct values of `field` among matching documents (array values contribute elements).
-    pub fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
+    fn distinct_in(snap: Snap<'_>, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
         let parsed = Filter::parse(filter)?;
-        let txn = self.db.begin_read()?;
         let mut out: Vec<Bson> = Vec::new();
-        for (_, d) in Self::scan(&txn, ns, &parsed, Self::id_hint(filter))? {
+        for (_, d) in snap.scan(ns, &parsed, Self::id_hint(filter))? {
             for v in path::values_at(&d, field) {
                 let items: Vec<&Bson> = match v {
                     Bson::Array(a) => a.iter().collect(),
@@ -395,13 +497,17 @@ impl Store {
 
     /// Inserts documents (an `_id` is generated where missing). Ordered inserts stop at the
     /// first error; unordered ones go on. Returns the ids inserted and the first error.
-    pub fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
+    fn insert_txn(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        docs: Vec<Document>,
+        ordered: bool,
+    ) -> (Vec<Bson>, Option<StoreError>) {
         let run = || -> Result<(Vec<Bson>, Option<StoreError>), StoreError> {
-            let txn = self.db.begin_write()?;
             let mut ids = Vec::with_capacity(docs.len());
             let mut first_error = None;
             for d in docs {
-                let prepared = Self::with_id(d).and_then(|d| Self::insert_in(&txn, ns, &d).map(|()| d));
+                let prepared = Self::with_id(d).and_then(|d| Self::insert_in(txn, ns, &d).map(|()| d));
                 match prepared {
                     Ok(d) => ids.push(d.get("_id").cloned().unwrap_or(Bson::Null)),
                     Err(e) => {
@@ -412,7 +518,6 @@ impl Store {
                     }
                 }
             }
-            txn.commit()?;
             Ok((ids, first_error))
         };
         run().unwrap_or_else(|e| (Vec::new(), Some(e)))
@@ -487,8 +592,8 @@ impl Store {
     }
 
     /// Updates the first (or every, with `multi`) matching document.
-    pub fn update(
-        &self,
+    fn update_txn(
+        txn: &WriteTransaction,
         ns: &Ns,
         filter: &Document,
         change: &Change,
@@ -496,9 +601,8 @@ impl Store {
         multi: bool,
     ) -> Result<UpdateOutcome, StoreError> {
         let parsed = Filter::parse(filter)?;
-        let txn = self.db.begin_write()?;
-        Self::ensure_collection(&txn, &ns.full())?;
-        let mut found = Self::scan_write(&txn, ns, &parsed, Self::id_hint(filter))?;
+        Self::ensure_collection(txn, &ns.full())?;
+        let mut found = Self::scan_write(txn, ns, &parsed, Self::id_hint(filter))?;
         if !multi {
             found.truncate(1);
         }
@@ -510,38 +614,37 @@ impl Store {
         for (seq, old) in &found {
             let written = Self::changed(old, change, false, Some(&parsed)).and_then(|new| {
                 if &new != old {
-                    Self::write_back(&txn, ns, *seq, old, &new)?;
+                    Self::write_back(txn, ns, *seq, old, &new)?;
                     outcome.modified += 1;
                 }
                 Ok(())
             });
-            if let Err(e) = written {
-                // As in MongoDB, a multi-document update that fails on one document keeps the
-                // documents it already changed.
-                txn.commit()?;
-                return Err(e);
-            }
+            // The documents changed before a failure stay changed (the caller commits them,
+            // as MongoDB keeps them outside a transaction).
+            written?;
         }
         if found.is_empty() && upsert {
             let d = Self::upsert_doc(&parsed, change)?;
-            Self::insert_in(&txn, ns, &d)?;
+            Self::insert_in(txn, ns, &d)?;
             outcome.upserted_id = d.get("_id").cloned();
         }
-        txn.commit()?;
         Ok(outcome)
     }
 
     /// Deletes the first (or every) matching document; returns how many.
-    pub fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError> {
+    fn delete_txn(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        filter: &Document,
+        multi: bool,
+    ) -> Result<u64, StoreError> {
         let parsed = Filter::parse(filter)?;
-        let txn = self.db.begin_write()?;
-        Self::ensure_collection(&txn, &ns.full())?;
-        let mut found = Self::scan_write(&txn, ns, &parsed, Self::id_hint(filter))?;
+        Self::ensure_collection(txn, &ns.full())?;
+        let mut found = Self::scan_write(txn, ns, &parsed, Self::id_hint(filter))?;
         if !multi {
             found.truncate(1);
         }
-        Self::remove(&txn, ns, &found)?;
-        txn.commit()?;
+        Self::remove(txn, ns, &found)?;
         Ok(found.len() as u64)
     }
 
@@ -558,8 +661,8 @@ impl Store {
     }
 
     /// findOneAndUpdate / findOneAndReplace / findOneAndDelete.
-    pub fn find_and_modify(
-        &self,
+    fn find_and_modify_txn(
+        txn: &WriteTransaction,
         ns: &Ns,
         filter: &Document,
         sort: Option<&Document>,
@@ -569,16 +672,15 @@ impl Store {
         let parsed = Filter::parse(filter)?;
         let projection = projection.map(Projection::parse).transpose()?.flatten();
         let sort = sort.map(parse_sort).transpose()?;
-        let txn = self.db.begin_write()?;
-        Self::ensure_collection(&txn, &ns.full())?;
-        let mut found = Self::scan_write(&txn, ns, &parsed, Self::id_hint(filter))?;
+        Self::ensure_collection(txn, &ns.full())?;
+        let mut found = Self::scan_write(txn, ns, &parsed, Self::id_hint(filter))?;
         if let Some(spec) = &sort {
             sort_docs(&mut found, spec);
         }
         found.truncate(1);
         let result = match (modify, found.pop()) {
             (Modify::Delete, Some((seq, old))) => {
-                Self::remove(&txn, ns, &[(seq, old.clone())])?;
+                Self::remove(txn, ns, &[(seq, old.clone())])?;
                 Some(old)
             }
             (Modify::Delete, None) => None,
@@ -590,7 +692,7 @@ impl Store {
             ) => {
                 let new = Self::changed(&old, change, false, Some(&parsed))?;
                 if new != old {
-                    Self::write_back(&txn, ns, seq, &old, &new)?;
+                    Self::write_back(txn, ns, seq, &old, &new)?;
                 }
                 Some(if *return_new { new } else { old })
             }
@@ -603,12 +705,11 @@ impl Store {
                 None,
             ) => {
                 let d = Self::upsert_doc(&parsed, change)?;
-                Self::insert_in(&txn, ns, &d)?;
+                Self::insert_in(txn, ns, &d)?;
                 return_new.then_some(d)
             }
             (Modify::Change { .. }, None) => None,
         };
-        txn.commit()?;
         Ok(match (result, projection) {
             (Some(d), Some(p)) => Some(p.apply(&d)),
             (r, _) => r,
@@ -616,8 +717,7 @@ impl Store {
     }
 
     /// Runs an aggregation pipeline over `ns`; `$lookup` reads collections of the same database.
-    pub fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
-        let txn = self.db.begin_read()?;
+    fn aggregate_in(snap: Snap<'_>, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
         // A leading $match is answered while scanning.
         let (first, rest) = match pipeline.first().and_then(|s| s.get_document("$match").ok()) {
             Some(m) => (Some(m.clone()), &pipeline[1..]),
@@ -625,7 +725,8 @@ impl Store {
         };
         let filter = first.clone().unwrap_or_default();
         let parsed = Filter::parse(&filter)?;
-        let docs = Self::scan(&txn, ns, &parsed, Self::id_hint(&filter))?
+        let docs = snap
+            .scan(ns, &parsed, Self::id_hint(&filter))?
             .into_iter()
             .map(|(_, d)| d)
             .collect();
@@ -634,12 +735,95 @@ impl Store {
                 db: ns.db.clone(),
                 coll: coll.to_string(),
             };
-            Ok(Self::scan(&txn, &other, &Filter::And(Vec::new()), None)?
+            Ok(snap
+                .scan(&other, &Filter::And(Vec::new()), None)?
                 .into_iter()
                 .map(|(_, d)| d)
                 .collect())
         };
         aggregate::run(docs, rest, &read)
+    }
+
+    /// Starts a transaction; other writes wait until it commits or aborts.
+    pub fn begin(&self) -> Result<Transaction, StoreError> {
+        Ok(Transaction {
+            txn: self.db.begin_write()?,
+        })
+    }
+
+    /// Runs one write in its own transaction and commits it, even when it fails part way: like
+    /// MongoDB outside a transaction, what a multi-document write did before failing stays.
+    fn autocommit<T>(
+        &self,
+        write: impl FnOnce(&WriteTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let txn = self.db.begin_write()?;
+        let result = write(&txn);
+        txn.commit()?;
+        result
+    }
+
+    /// Finds documents.
+    pub fn find(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        options: &FindOptions,
+    ) -> Result<Vec<Document>, StoreError> {
+        Self::find_in(Snap::Read(&self.db.begin_read()?), ns, filter, options)
+    }
+
+    /// Counts matching documents.
+    pub fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError> {
+        Self::count_in(Snap::Read(&self.db.begin_read()?), ns, filter, skip, limit)
+    }
+
+    /// Distinct values of `field` among matching documents (array values contribute elements).
+    pub fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
+        Self::distinct_in(Snap::Read(&self.db.begin_read()?), ns, field, filter)
+    }
+
+    /// Runs an aggregation pipeline over `ns`; `$lookup` reads collections of the same database.
+    pub fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
+        Self::aggregate_in(Snap::Read(&self.db.begin_read()?), ns, pipeline)
+    }
+
+    /// Inserts documents (an `_id` is generated where missing). Ordered inserts stop at the
+    /// first error; unordered ones go on. Returns the ids inserted and the first error.
+    pub fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
+        match self.autocommit(|txn| Ok(Self::insert_txn(txn, ns, docs, ordered))) {
+            Ok(r) => r,
+            Err(e) => (Vec::new(), Some(e)),
+        }
+    }
+
+    /// Updates the first (or every, with `multi`) matching document.
+    pub fn update(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        change: &Change,
+        upsert: bool,
+        multi: bool,
+    ) -> Result<UpdateOutcome, StoreError> {
+        self.autocommit(|txn| Self::update_txn(txn, ns, filter, change, upsert, multi))
+    }
+
+    /// Deletes the first (or every) matching document; returns how many.
+    pub fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError> {
+        self.autocommit(|txn| Self::delete_txn(txn, ns, filter, multi))
+    }
+
+    /// findOneAndUpdate / findOneAndReplace / findOneAndDelete.
+    pub fn find_and_modify(
+        &self,
+        ns: &Ns,
+        filter: &Document,
+        sort: Option<&Document>,
+        projection: Option<&Document>,
+        modify: &Modify,
+    ) -> Result<Option<Document>, StoreError> {
+        self.autocommit(|txn| Self::find_and_modify_txn(txn, ns, filter, sort, projection, modify))
     }
 
     fn catalog(&self) -> Result<Vec<String>, StoreError> {

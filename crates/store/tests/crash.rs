@@ -16,7 +16,10 @@ use store::{FindOptions, Ns, Store};
 const TEST: &str = "killed_writer_loses_no_acknowledged_write";
 
 fn ns() -> Ns {
-    Ns { db: "crash".into(), coll: "log".into() }
+    Ns {
+        db: "crash".into(),
+        coll: "log".into(),
+    }
 }
 
 fn write_forever(dir: &str) {
@@ -58,13 +61,25 @@ fn killed_writer_loses_no_acknowledged_write() {
     }
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
-    assert!(acked.len() >= 50, "the writer acknowledged only {} writes", acked.len());
+    assert!(
+        acked.len() >= 50,
+        "the writer acknowledged only {} writes",
+        acked.len()
+    );
 
     let store = Store::open(dir.path()).expect("the store opens after a crash");
-    let docs = store.find(&ns(), &doc! {}, &FindOptions::default()).expect("find");
+    let docs = store
+        .find(&ns(), &doc! {}, &FindOptions::default())
+        .expect("find");
     let stored: std::collections::HashSet<i64> = docs.iter().map(|d| d.get_i64("_id").expect("id")).collect();
     let lost: Vec<i64> = acked.iter().copied().filter(|i| !stored.contains(i)).collect();
-    assert!(lost.is_empty(), "acknowledged writes lost after SIGKILL: {lost:?}");
+    assert!(
+        lost.is_empty(),
+        "acknowledged writes lost after SIGKILL: {lost:?}"
+    );
     // Nothing half-written: every stored document is whole.
-    assert!(docs.iter().all(|d| d.get_str("payload").is_ok_and(|p| p.len() == 200)));
+    assert!(
+        docs.iter()
+            .all(|d| d.get_str("payload").is_ok_and(|p| p.len() == 200))
+    );
 }
