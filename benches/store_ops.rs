@@ -1,6 +1,6 @@
-//! `store_ops`: the embedded store's basic operations, each a durable (fsync'd) commit for
-//! writes: upsert by `_id`, findOne by `_id`, an unindexed find over 10k documents and a
-//! `$group` over 10k documents.
+//! `store_ops`: the embedded store's basic operations, writes durable (fsync'd) before they
+//! return: upsert by `_id` from one writer and from 16 concurrent writers (group commit),
+//! findOne by `_id`, an unindexed find over 10k documents and a `$group` over 10k documents.
 
 use bson::{Bson, doc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -27,6 +27,30 @@ fn bench(c: &mut Criterion) {
             store
                 .update(&ns, &doc! { "_id": n }, &change, true, false)
                 .expect("upsert")
+        })
+    });
+    // The same upserts from 16 concurrent writers: group commit shares each fsync; the time
+    // reported is per upsert (total time / upserts).
+    group.bench_function("upsert_by_id_16_writers", |b| {
+        b.iter_custom(|iters| {
+            let per_writer = iters.div_ceil(16).max(1);
+            let start = std::time::Instant::now();
+            std::thread::scope(|scope| {
+                for w in 0..16i32 {
+                    let (store, ns) = (&store, &ns);
+                    scope.spawn(move || {
+                        for i in 0..per_writer {
+                            let id = (w * 600 + (i % 600) as i32) % 10_000;
+                            let change =
+                                Change::Operators(doc! { "$set": { "w": w, "i": i as i64 } }, vec![]);
+                            store
+                                .update(ns, &doc! { "_id": id }, &change, true, false)
+                                .expect("upsert");
+                        }
+                    });
+                }
+            });
+            start.elapsed().mul_f64(iters as f64 / (per_writer * 16) as f64)
         })
     });
     group.bench_function("find_one_by_id", |b| {

@@ -15,6 +15,7 @@
 //! [`StoreError::Unsupported`], which says to use MongoDB; it never silently differs.
 
 pub mod aggregate;
+mod commit;
 pub mod error;
 pub mod expr;
 pub mod matcher;
@@ -23,7 +24,7 @@ pub mod path;
 pub mod project;
 pub mod update;
 
-use std::{cmp::Ordering, path::Path};
+use std::{cmp::Ordering, path::Path, sync::Arc};
 
 use bson::{Bson, Document, doc, oid::ObjectId};
 pub use error::StoreError;
@@ -199,7 +200,8 @@ impl Transaction {
 
 /// The embedded store.
 pub struct Store {
-    db: Database,
+    db: Arc<Database>,
+    committer: commit::Committer,
 }
 
 impl std::fmt::Debug for Store {
@@ -287,7 +289,9 @@ impl Store {
         let txn = db.begin_write()?;
         txn.open_table(CATALOG)?;
         txn.commit()?;
-        Ok(Store { db })
+        let db = Arc::new(db);
+        let committer = commit::Committer::start(db.clone())?;
+        Ok(Store { db, committer })
     }
 
     /// Documents of `ns` matching `filter`, with their sequence numbers, in natural order.
@@ -753,14 +757,12 @@ impl Store {
 
     /// Runs one write in its own transaction and commits it, even when it fails part way: like
     /// MongoDB outside a transaction, what a multi-document write did before failing stays.
-    fn autocommit<T>(
+    /// Writes from concurrent callers share one commit (see [`commit`]).
+    fn autocommit<T: Send + 'static>(
         &self,
-        write: impl FnOnce(&WriteTransaction) -> Result<T, StoreError>,
+        write: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let txn = self.db.begin_write()?;
-        let result = write(&txn);
-        txn.commit()?;
-        result
+        self.committer.run(write)
     }
 
     /// Finds documents.
@@ -791,7 +793,8 @@ impl Store {
     /// Inserts documents (an `_id` is generated where missing). Ordered inserts stop at the
     /// first error; unordered ones go on. Returns the ids inserted and the first error.
     pub fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
-        match self.autocommit(|txn| Ok(Self::insert_txn(txn, ns, docs, ordered))) {
+        let ns = ns.clone();
+        match self.autocommit(move |txn| Ok(Self::insert_txn(txn, &ns, docs, ordered))) {
             Ok(r) => r,
             Err(e) => (Vec::new(), Some(e)),
         }
@@ -806,12 +809,14 @@ impl Store {
         upsert: bool,
         multi: bool,
     ) -> Result<UpdateOutcome, StoreError> {
-        self.autocommit(|txn| Self::update_txn(txn, ns, filter, change, upsert, multi))
+        let (ns, filter, change) = (ns.clone(), filter.clone(), change.clone());
+        self.autocommit(move |txn| Self::update_txn(txn, &ns, &filter, &change, upsert, multi))
     }
 
     /// Deletes the first (or every) matching document; returns how many.
     pub fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError> {
-        self.autocommit(|txn| Self::delete_txn(txn, ns, filter, multi))
+        let (ns, filter) = (ns.clone(), filter.clone());
+        self.autocommit(move |txn| Self::delete_txn(txn, &ns, &filter, multi))
     }
 
     /// findOneAndUpdate / findOneAndReplace / findOneAndDelete.
@@ -823,7 +828,11 @@ impl Store {
         projection: Option<&Document>,
         modify: &Modify,
     ) -> Result<Option<Document>, StoreError> {
-        self.autocommit(|txn| Self::find_and_modify_txn(txn, ns, filter, sort, projection, modify))
+        let (ns, filter, modify) = (ns.clone(), filter.clone(), modify.clone());
+        let (sort, projection) = (sort.cloned(), projection.cloned());
+        self.autocommit(move |txn| {
+            Self::find_and_modify_txn(txn, &ns, &filter, sort.as_ref(), projection.as_ref(), &modify)
+        })
     }
 
     fn catalog(&self) -> Result<Vec<String>, StoreError> {
