@@ -1,6 +1,6 @@
 //! `store_ops`: the embedded store's basic operations, writes durable (fsync'd) before they
 //! return: upsert by `_id` from one writer and from 16 concurrent writers (group commit),
-//! findOne by `_id`, an unindexed find over 10k documents and a `$group` over 10k documents.
+//! findOne by `_id` and by a unique secondary index, an unindexed find over 10k documents and a `$group` over 10k documents.
 
 use bson::{Bson, doc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -17,6 +17,8 @@ fn bench(c: &mut Criterion) {
         .map(|i| doc! { "_id": i, "userId": format!("user-{i}"), "group": i % 10, "score": i as f64 * 0.5, "tags": ["a", "b"] })
         .collect();
     assert!(store.insert(&ns, docs, true).1.is_none());
+
+    store.create_index(&ns, "userId", true).expect("index");
 
     let mut group = c.benchmark_group("store_ops");
     let mut n = 0i32;
@@ -60,10 +62,17 @@ fn bench(c: &mut Criterion) {
         };
         b.iter(|| store.find(&ns, &doc! { "_id": 4242 }, &options).expect("find"))
     });
-    group.bench_function("find_unindexed_10k", |b| {
+    group.bench_function("find_one_by_unique_index", |b| {
         b.iter(|| {
             store
                 .find(&ns, &doc! { "userId": "user-9999" }, &FindOptions::default())
+                .expect("find")
+        })
+    });
+    group.bench_function("find_unindexed_10k", |b| {
+        b.iter(|| {
+            store
+                .find(&ns, &doc! { "score": 4999.5 }, &FindOptions::default())
                 .expect("find")
         })
     });

@@ -18,6 +18,7 @@ pub mod aggregate;
 mod commit;
 pub mod error;
 pub mod expr;
+mod index;
 pub mod matcher;
 pub mod order;
 pub mod path;
@@ -29,6 +30,7 @@ use std::{cmp::Ordering, path::Path, sync::Arc};
 use bson::{Bson, Document, doc, oid::ObjectId};
 pub use error::StoreError;
 use error::bad;
+pub use index::IndexSpec;
 pub use matcher::Filter;
 use order::{compare, equal};
 pub use project::Projection;
@@ -107,15 +109,10 @@ enum Snap<'a> {
 }
 
 impl Snap<'_> {
-    fn scan(
-        self,
-        ns: &Ns,
-        filter: &Filter,
-        id_hint: Option<&Bson>,
-    ) -> Result<Vec<(u64, Document)>, StoreError> {
+    fn scan(self, ns: &Ns, filter: &Filter, raw: &Document) -> Result<Vec<(u64, Document)>, StoreError> {
         match self {
-            Snap::Read(t) => Store::scan(t, ns, filter, id_hint),
-            Snap::Write(t) => Store::scan_write(t, ns, filter, id_hint),
+            Snap::Read(t) => Store::scan(t, ns, filter, raw),
+            Snap::Write(t) => Store::scan_write(t, ns, filter, raw),
         }
     }
 }
@@ -220,7 +217,7 @@ fn ids_table(ns: &str) -> String {
 
 /// The index key of an `_id`: values MongoDB considers equal (`1`, `1.0`, `NumberLong(1)`) get
 /// the same key.
-fn id_key(id: &Bson) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn id_key(id: &Bson) -> Result<Vec<u8>, StoreError> {
     fn norm(v: &Bson) -> Bson {
         match v {
             Bson::Int32(i) => Bson::Int64(i64::from(*i)),
@@ -299,8 +296,9 @@ impl Store {
         txn: &ReadTransaction,
         ns: &Ns,
         filter: &Filter,
-        id_hint: Option<&Bson>,
+        raw: &Document,
     ) -> Result<Vec<(u64, Document)>, StoreError> {
+        let id_hint = Self::id_hint(raw);
         let name = ns.full();
         let docs_name = docs_table(&name);
         let docs = match txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_name)) {
@@ -324,6 +322,33 @@ impl Store {
             }
             return Ok(out);
         }
+        let specs = match txn.open_table(index::INDEXES) {
+            Ok(t) => t
+                .get(name.as_str())?
+                .map(|v| index::parse_specs(v.value()))
+                .transpose()?
+                .unwrap_or_default(),
+            Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let seqs = index::lookup(&specs, raw, |n| {
+            match txn.open_multimap_table(index::def(&index::table(&name, n))) {
+                Ok(t) => Ok(Some(t)),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        })?;
+        if let Some(seqs) = seqs {
+            for seq in seqs {
+                if let Some(bytes) = docs.get(seq)? {
+                    let d = decode(bytes.value())?;
+                    if filter.matches(&d) {
+                        out.push((seq, d));
+                    }
+                }
+            }
+            return Ok(out);
+        }
         for entry in docs.iter()? {
             let (seq, bytes) = entry?;
             let d = decode(bytes.value())?;
@@ -338,8 +363,9 @@ impl Store {
         txn: &WriteTransaction,
         ns: &Ns,
         filter: &Filter,
-        id_hint: Option<&Bson>,
+        raw: &Document,
     ) -> Result<Vec<(u64, Document)>, StoreError> {
+        let id_hint = Self::id_hint(raw);
         let name = ns.full();
         let docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
         let mut out = Vec::new();
@@ -348,6 +374,23 @@ impl Store {
             let key = id_key(id)?;
             if let Some(seq) = ids.get(key.as_slice())? {
                 let seq = seq.value();
+                if let Some(bytes) = docs.get(seq)? {
+                    let d = decode(bytes.value())?;
+                    if filter.matches(&d) {
+                        out.push((seq, d));
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        let specs = index::specs(txn, &name)?;
+        let seqs = index::lookup(&specs, raw, |n| {
+            Ok(Some(
+                txn.open_multimap_table(index::def(&index::table(&name, n)))?,
+            ))
+        })?;
+        if let Some(seqs) = seqs {
+            for seq in seqs {
                 if let Some(bytes) = docs.get(seq)? {
                     let d = decode(bytes.value())?;
                     if filter.matches(&d) {
@@ -394,7 +437,7 @@ impl Store {
             None => None,
         };
         let sort = options.sort.as_ref().map(parse_sort).transpose()?;
-        let mut docs = snap.scan(ns, &parsed, Self::id_hint(filter))?;
+        let mut docs = snap.scan(ns, &parsed, filter)?;
         if let Some(spec) = &sort {
             sort_docs(&mut docs, spec);
         }
@@ -420,7 +463,7 @@ impl Store {
         limit: u64,
     ) -> Result<u64, StoreError> {
         let parsed = Filter::parse(filter)?;
-        let n = snap.scan(ns, &parsed, Self::id_hint(filter))?.len() as u64;
+        let n = snap.scan(ns, &parsed, filter)?.len() as u64;
         let n = n.saturating_sub(skip);
         Ok(if limit > 0 { n.min(limit) } else { n })
     }
@@ -429,7 +472,7 @@ impl Store {
     fn distinct_in(snap: Snap<'_>, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
         let parsed = Filter::parse(filter)?;
         let mut out: Vec<Bson> = Vec::new();
-        for (_, d) in snap.scan(ns, &parsed, Self::id_hint(filter))? {
+        for (_, d) in snap.scan(ns, &parsed, filter)? {
             for v in path::values_at(&d, field) {
                 let items: Vec<&Bson> = match v {
                     Bson::Array(a) => a.iter().collect(),
@@ -472,6 +515,8 @@ impl Store {
                 key: format!("{{ _id: {} }}", id.clone().into_relaxed_extjson()),
             });
         }
+        // Unique secondary indexes are checked before anything is written.
+        index::add(txn, &name, &index::specs(txn, &name)?, doc, seq)?;
         ids.insert(key.as_slice(), seq)?;
         let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
         docs.insert(seq, doc.to_vec()?.as_slice())?;
@@ -540,6 +585,12 @@ impl Store {
         if !equal(&old_id, &new_id) {
             return Err(StoreError::ImmutableId);
         }
+        let specs = index::specs(txn, &name)?;
+        index::remove(txn, &name, &specs, old, seq)?;
+        if let Err(e) = index::add(txn, &name, &specs, new, seq) {
+            index::add(txn, &name, &specs, old, seq)?;
+            return Err(e);
+        }
         let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
         docs.insert(seq, new.to_vec()?.as_slice())?;
         Ok(())
@@ -606,7 +657,7 @@ impl Store {
     ) -> Result<UpdateOutcome, StoreError> {
         let parsed = Filter::parse(filter)?;
         Self::ensure_collection(txn, &ns.full())?;
-        let mut found = Self::scan_write(txn, ns, &parsed, Self::id_hint(filter))?;
+        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
         if !multi {
             found.truncate(1);
         }
@@ -644,7 +695,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let parsed = Filter::parse(filter)?;
         Self::ensure_collection(txn, &ns.full())?;
-        let mut found = Self::scan_write(txn, ns, &parsed, Self::id_hint(filter))?;
+        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
         if !multi {
             found.truncate(1);
         }
@@ -656,7 +707,9 @@ impl Store {
         let name = ns.full();
         let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
         let mut ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+        let specs = index::specs(txn, &name)?;
         for (seq, d) in found {
+            index::remove(txn, &name, &specs, d, *seq)?;
             docs.remove(*seq)?;
             let key = id_key(d.get("_id").unwrap_or(&Bson::Null))?;
             ids.remove(key.as_slice())?;
@@ -677,7 +730,7 @@ impl Store {
         let projection = projection.map(Projection::parse).transpose()?.flatten();
         let sort = sort.map(parse_sort).transpose()?;
         Self::ensure_collection(txn, &ns.full())?;
-        let mut found = Self::scan_write(txn, ns, &parsed, Self::id_hint(filter))?;
+        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
         if let Some(spec) = &sort {
             sort_docs(&mut found, spec);
         }
@@ -730,7 +783,7 @@ impl Store {
         let filter = first.clone().unwrap_or_default();
         let parsed = Filter::parse(&filter)?;
         let docs = snap
-            .scan(ns, &parsed, Self::id_hint(&filter))?
+            .scan(ns, &parsed, &filter)?
             .into_iter()
             .map(|(_, d)| d)
             .collect();
@@ -740,7 +793,7 @@ impl Store {
                 coll: coll.to_string(),
             };
             Ok(snap
-                .scan(&other, &Filter::And(Vec::new()), None)?
+                .scan(&other, &Filter::And(Vec::new()), &Document::new())?
                 .into_iter()
                 .map(|(_, d)| d)
                 .collect())
@@ -833,6 +886,60 @@ impl Store {
         self.autocommit(move |txn| {
             Self::find_and_modify_txn(txn, &ns, &filter, sort.as_ref(), projection.as_ref(), &modify)
         })
+    }
+
+    /// Creates an index on `field` (`{ field: 1 }`), unique if asked, over the documents already
+    /// there; returns its name. Creating an index that exists is a no-op; one that the existing
+    /// documents violate fails with code 11000 and leaves nothing behind.
+    pub fn create_index(&self, ns: &Ns, field: &str, unique: bool) -> Result<String, StoreError> {
+        if field.is_empty() || field.starts_with('$') {
+            return Err(bad(format!("invalid index key '{field}'")));
+        }
+        let ns = ns.clone();
+        let field = field.to_string();
+        self.autocommit(move |txn| {
+            let name = ns.full();
+            Self::ensure_collection(txn, &name)?;
+            let mut specs = index::specs(txn, &name)?;
+            let index_name = format!("{field}_1");
+            if let Some(existing) = specs.iter().find(|s| s.name == index_name) {
+                if existing.unique != unique {
+                    return Err(bad(format!(
+                        "an index named {index_name} already exists with different options"
+                    )));
+                }
+                return Ok(index_name);
+            }
+            let spec = IndexSpec {
+                name: index_name.clone(),
+                field: field.clone(),
+                unique,
+            };
+            let all = Self::scan_write(txn, &ns, &Filter::And(Vec::new()), &Document::new())?;
+            for (seq, d) in &all {
+                if let Err(e) = index::add(txn, &name, std::slice::from_ref(&spec), d, *seq) {
+                    txn.delete_multimap_table(index::def(&index::table(&name, &index_name)))?;
+                    return Err(e);
+                }
+            }
+            specs.push(spec);
+            index::save_specs(txn, &name, &specs)?;
+            Ok(index_name)
+        })
+    }
+
+    /// The secondary indexes of `ns`.
+    pub fn indexes(&self, ns: &Ns) -> Result<Vec<IndexSpec>, StoreError> {
+        let txn = self.db.begin_read()?;
+        match txn.open_table(index::INDEXES) {
+            Ok(t) => Ok(t
+                .get(ns.full().as_str())?
+                .map(|v| index::parse_specs(v.value()))
+                .transpose()?
+                .unwrap_or_default()),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn catalog(&self) -> Result<Vec<String>, StoreError> {

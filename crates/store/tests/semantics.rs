@@ -301,3 +301,85 @@ fn positional_updates_follow_mongodb() {
         "{err}"
     );
 }
+
+#[test]
+fn unique_indexes_refuse_duplicates_and_answer_equality() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path()).expect("open");
+    let users = Ns {
+        db: "t".into(),
+        coll: "users".into(),
+    };
+    let docs = vec![
+        doc! { "_id": 1, "email": "a@x" },
+        doc! { "_id": 2, "email": "b@x", "tags": ["p", "q"] },
+    ];
+    assert!(s.insert(&users, docs, true).1.is_none());
+    assert_eq!(s.create_index(&users, "email", true).expect("index"), "email_1");
+    assert_eq!(
+        s.create_index(&users, "email", true).expect("again"),
+        "email_1",
+        "creating it twice is a no-op"
+    );
+    s.create_index(&users, "tags", false).expect("multikey index");
+
+    // Inserts and updates that would duplicate a key are refused with 11000 and change nothing.
+    let (_, err) = s.insert(&users, vec![doc! { "_id": 3, "email": "a@x" }], true);
+    let err = err.expect("duplicate email");
+    assert_eq!(err.code(), 11000);
+    assert!(err.to_string().contains("index: email_1"), "{err}");
+    assert!(
+        s.find(&users, &doc! { "_id": 3 }, &FindOptions::default())
+            .expect("find")
+            .is_empty()
+    );
+    let set = Change::Operators(doc! { "$set": { "email": "a@x" } }, vec![]);
+    assert_eq!(
+        s.update(&users, &doc! { "_id": 2 }, &set, false, false)
+            .expect_err("dup")
+            .code(),
+        11000
+    );
+    assert_eq!(
+        s.find(&users, &doc! { "email": "b@x" }, &FindOptions::default())
+            .expect("find"),
+        vec![doc! { "_id": 2, "email": "b@x", "tags": ["p", "q"] }],
+        "the refused update left the document and its index entries as they were"
+    );
+    // Equality through the indexes, including array elements; deletes leave the index.
+    assert_eq!(
+        s.find(&users, &doc! { "tags": "q" }, &FindOptions::default())
+            .expect("find")
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.delete(&users, &doc! { "email": "a@x" }, false).expect("delete"),
+        1
+    );
+    assert!(
+        s.insert(&users, vec![doc! { "_id": 4, "email": "a@x" }], true)
+            .1
+            .is_none(),
+        "the deleted key is free"
+    );
+    // A unique index the data already violates is not created.
+    // (As in MongoDB, a missing field is null in a unique index: at most one document may lack it.)
+    let (_, err) = s.insert(
+        &users,
+        vec![doc! { "_id": 5, "name": "n" }, doc! { "_id": 6, "name": "n" }],
+        true,
+    );
+    assert_eq!(
+        err.map(|e| e.code()),
+        Some(11000),
+        "a second document without an email is refused"
+    );
+    let (_, err) = s.insert(&users, vec![doc! { "_id": 6, "email": "c@x", "name": "n" }], true);
+    assert!(err.is_none());
+    assert_eq!(
+        s.create_index(&users, "name", true).expect_err("violated").code(),
+        11000
+    );
+    assert_eq!(s.indexes(&users).expect("list").len(), 2);
+}

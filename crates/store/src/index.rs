@@ -1,0 +1,201 @@
+//! Secondary indexes on one field: a redb multimap from the field's normalized value to the
+//! documents' sequence numbers. Arrays index each element (multikey), a missing field indexes
+//! as null, as in MongoDB. A unique index refuses a second document with the same key
+//! (code 11000). Equality on an indexed field is answered through the index.
+
+use bson::{Bson, Document, doc};
+use redb::{
+    MultimapTableDefinition, ReadableMultimapTable, ReadableTable, TableDefinition, WriteTransaction,
+};
+
+use crate::{error::StoreError, id_key, path::values_at};
+
+/// Index specifications per collection: `db.coll` → `{ indexes: [{ name, field, unique }] }`.
+pub(crate) const INDEXES: TableDefinition<&str, &[u8]> = TableDefinition::new("indexes");
+
+/// One secondary index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSpec {
+    /// Its name (`email_1`).
+    pub name: String,
+    /// The indexed field (a dotted path).
+    pub field: String,
+    /// Whether two documents may not share a key.
+    pub unique: bool,
+}
+
+pub(crate) fn table(ns: &str, name: &str) -> String {
+    format!("ix:{ns}:{name}")
+}
+
+pub(crate) fn def(name: &str) -> MultimapTableDefinition<'_, &'static [u8], u64> {
+    MultimapTableDefinition::new(name)
+}
+
+pub(crate) fn parse_specs(bytes: &[u8]) -> Result<Vec<IndexSpec>, StoreError> {
+    let d = Document::from_reader(bytes)?;
+    let list = d
+        .get_array("indexes")
+        .map_err(|e| StoreError::Storage(e.to_string()))?;
+    Ok(list
+        .iter()
+        .filter_map(|b| b.as_document())
+        .map(|s| IndexSpec {
+            name: s.get_str("name").unwrap_or_default().to_string(),
+            field: s.get_str("field").unwrap_or_default().to_string(),
+            unique: s.get_bool("unique").unwrap_or(false),
+        })
+        .collect())
+}
+
+/// The index specifications of `ns` in a write transaction.
+pub(crate) fn specs(txn: &WriteTransaction, ns: &str) -> Result<Vec<IndexSpec>, StoreError> {
+    let table = txn.open_table(INDEXES)?;
+    let bytes = table.get(ns)?.map(|v| v.value().to_vec());
+    bytes.map_or(Ok(Vec::new()), |b| parse_specs(&b))
+}
+
+pub(crate) fn save_specs(txn: &WriteTransaction, ns: &str, specs: &[IndexSpec]) -> Result<(), StoreError> {
+    let list: Vec<Bson> = specs
+        .iter()
+        .map(|s| Bson::Document(doc! { "name": &s.name, "field": &s.field, "unique": s.unique }))
+        .collect();
+    let bytes = doc! { "indexes": list }.to_vec()?;
+    txn.open_table(INDEXES)?.insert(ns, bytes.as_slice())?;
+    Ok(())
+}
+
+/// The index keys of `doc` for `field`.
+pub(crate) fn keys(doc: &Document, field: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut values: Vec<&Bson> = Vec::new();
+    for v in values_at(doc, field) {
+        match v {
+            Bson::Array(items) if !items.is_empty() => values.extend(items.iter()),
+            other => values.push(other),
+        }
+    }
+    let mut out = Vec::with_capacity(values.len().max(1));
+    if values.is_empty() {
+        out.push(id_key(&Bson::Null)?);
+    }
+    for v in values {
+        let k = id_key(v)?;
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds `doc` (at `seq`) to every index of `ns`. Unique indexes are all checked before anything
+/// is written, so a refused document leaves every index as it was.
+pub(crate) fn add(
+    txn: &WriteTransaction,
+    ns: &str,
+    specs: &[IndexSpec],
+    doc: &Document,
+    seq: u64,
+) -> Result<(), StoreError> {
+    let mut planned = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let doc_keys = keys(doc, &spec.field)?;
+        if spec.unique {
+            let t = txn.open_multimap_table(def(&table(ns, &spec.name)))?;
+            for key in &doc_keys {
+                let taken = t
+                    .get(key.as_slice())?
+                    .filter_map(Result::ok)
+                    .any(|s| s.value() != seq);
+                if taken {
+                    let value = values_at(doc, &spec.field)
+                        .first()
+                        .map(|v| (*v).clone())
+                        .unwrap_or(Bson::Null);
+                    return Err(StoreError::DuplicateKey {
+                        ns: ns.to_string(),
+                        index: spec.name.clone(),
+                        key: format!("{{ {}: {} }}", spec.field, value.into_relaxed_extjson()),
+                    });
+                }
+            }
+        }
+        planned.push((table(ns, &spec.name), doc_keys));
+    }
+    for (name, doc_keys) in planned {
+        let mut t = txn.open_multimap_table(def(&name))?;
+        for key in doc_keys {
+            t.insert(key.as_slice(), seq)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes `doc` (at `seq`) from every index of `ns`.
+pub(crate) fn remove(
+    txn: &WriteTransaction,
+    ns: &str,
+    specs: &[IndexSpec],
+    doc: &Document,
+    seq: u64,
+) -> Result<(), StoreError> {
+    for spec in specs {
+        let name = table(ns, &spec.name);
+        let mut t = txn.open_multimap_table(def(&name))?;
+        for key in keys(doc, &spec.field)? {
+            t.remove(key.as_slice(), seq)?;
+        }
+    }
+    Ok(())
+}
+
+/// The top-level equalities of a filter an index could answer: `field: value` or
+/// `field: { $eq: value }`, with a scalar value.
+pub(crate) fn equalities(filter: &Document) -> Vec<(&str, &Bson)> {
+    filter
+        .iter()
+        .filter(|(k, _)| !k.starts_with('$') && k.as_str() != "_id")
+        .filter_map(|(k, v)| {
+            let v = match v {
+                Bson::Document(d) if d.keys().next().is_some_and(|k| k.starts_with('$')) => {
+                    match d.get("$eq") {
+                        Some(v) if d.len() == 1 => v,
+                        _ => return None,
+                    }
+                }
+                other => other,
+            };
+            match v {
+                Bson::Document(_) | Bson::Array(_) | Bson::RegularExpression(_) => None,
+                scalar => Some((k.as_str(), scalar)),
+            }
+        })
+        .collect()
+}
+
+/// The sequence numbers an index gives for the filter's first indexed equality, sorted (natural
+/// order), or `None` when no index applies.
+pub(crate) fn lookup<M>(
+    specs: &[IndexSpec],
+    filter: &Document,
+    open: impl Fn(&str) -> Result<Option<M>, StoreError>,
+) -> Result<Option<Vec<u64>>, StoreError>
+where
+    M: redb::ReadableMultimapTable<&'static [u8], u64>,
+{
+    for (field, value) in equalities(filter) {
+        let Some(spec) = specs.iter().find(|s| s.field == field) else {
+            continue;
+        };
+        let Some(t) = open(&spec.name)? else { continue };
+        let key = id_key(value)?;
+        let mut seqs: Vec<u64> = t
+            .get(key.as_slice())?
+            .filter_map(Result::ok)
+            .map(|v| v.value())
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        return Ok(Some(seqs));
+    }
+    Ok(None)
+}
