@@ -234,6 +234,47 @@ fn decode(bytes: &[u8]) -> Result<Document, StoreError> {
     Ok(Document::from_reader(bytes)?)
 }
 
+/// The sequence number the `_id` index gives for `id` (none or one).
+fn id_seqs(ids: &impl ReadableTable<&'static [u8], u64>, id: &Bson) -> Result<Vec<u64>, StoreError> {
+    Ok(ids
+        .get(id_key(id)?.as_slice())?
+        .map(|s| s.value())
+        .into_iter()
+        .collect())
+}
+
+/// The documents among `seqs` (or all, in natural order) that match `filter`.
+fn matching(
+    docs: &impl ReadableTable<u64, &'static [u8]>,
+    seqs: Option<Vec<u64>>,
+    filter: &Filter,
+) -> Result<Vec<(u64, Document)>, StoreError> {
+    let mut out = Vec::new();
+    let mut keep = |seq: u64, bytes: &[u8]| -> Result<(), StoreError> {
+        let d = decode(bytes)?;
+        if filter.matches(&d) {
+            out.push((seq, d));
+        }
+        Ok(())
+    };
+    match seqs {
+        Some(seqs) => {
+            for seq in seqs {
+                if let Some(bytes) = docs.get(seq)? {
+                    keep(seq, bytes.value())?;
+                }
+            }
+        }
+        None => {
+            for entry in docs.iter()? {
+                let (seq, bytes) = entry?;
+                keep(seq.value(), bytes.value())?;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The sort key of a document for one field: arrays sort by their smallest element ascending,
 /// their largest descending, as MongoDB does; a missing field sorts as null.
 fn sort_value(doc: &Document, path: &str, descending: bool) -> Bson {
@@ -291,123 +332,68 @@ impl Store {
         Ok(Store { db, committer })
     }
 
-    /// Documents of `ns` matching `filter`, with their sequence numbers, in natural order.
+    /// Documents of `ns` matching `filter`, with their sequence numbers, in natural order; an
+    /// `_id` or indexed equality in `raw` (the filter as written) reads through its index.
     fn scan(
         txn: &ReadTransaction,
         ns: &Ns,
         filter: &Filter,
         raw: &Document,
     ) -> Result<Vec<(u64, Document)>, StoreError> {
-        let id_hint = Self::id_hint(raw);
         let name = ns.full();
-        let docs_name = docs_table(&name);
-        let docs = match txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_name)) {
+        let docs = match txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name))) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         };
-        let mut out = Vec::new();
-        if let Some(id) = id_hint {
-            let ids_name = ids_table(&name);
-            let ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_name))?;
-            let key = id_key(id)?;
-            if let Some(seq) = ids.get(key.as_slice())? {
-                let seq = seq.value();
-                if let Some(bytes) = docs.get(seq)? {
-                    let d = decode(bytes.value())?;
-                    if filter.matches(&d) {
-                        out.push((seq, d));
+        let seqs = match Self::id_hint(raw) {
+            Some(id) => Some(id_seqs(
+                &txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?,
+                id,
+            )?),
+            None => {
+                let specs = match txn.open_table(index::INDEXES) {
+                    Ok(t) => t
+                        .get(name.as_str())?
+                        .map(|v| index::parse_specs(v.value()))
+                        .transpose()?
+                        .unwrap_or_default(),
+                    Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                };
+                index::lookup(&specs, raw, |n| {
+                    match txn.open_multimap_table(index::def(&index::table(&name, n))) {
+                        Ok(t) => Ok(Some(t)),
+                        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                        Err(e) => Err(e.into()),
                     }
-                }
+                })?
             }
-            return Ok(out);
-        }
-        let specs = match txn.open_table(index::INDEXES) {
-            Ok(t) => t
-                .get(name.as_str())?
-                .map(|v| index::parse_specs(v.value()))
-                .transpose()?
-                .unwrap_or_default(),
-            Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
-            Err(e) => return Err(e.into()),
         };
-        let seqs = index::lookup(&specs, raw, |n| {
-            match txn.open_multimap_table(index::def(&index::table(&name, n))) {
-                Ok(t) => Ok(Some(t)),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(e.into()),
-            }
-        })?;
-        if let Some(seqs) = seqs {
-            for seq in seqs {
-                if let Some(bytes) = docs.get(seq)? {
-                    let d = decode(bytes.value())?;
-                    if filter.matches(&d) {
-                        out.push((seq, d));
-                    }
-                }
-            }
-            return Ok(out);
-        }
-        for entry in docs.iter()? {
-            let (seq, bytes) = entry?;
-            let d = decode(bytes.value())?;
-            if filter.matches(&d) {
-                out.push((seq.value(), d));
-            }
-        }
-        Ok(out)
+        matching(&docs, seqs, filter)
     }
 
+    /// [`Store::scan`] inside a write transaction (which sees its own writes).
     fn scan_write(
         txn: &WriteTransaction,
         ns: &Ns,
         filter: &Filter,
         raw: &Document,
     ) -> Result<Vec<(u64, Document)>, StoreError> {
-        let id_hint = Self::id_hint(raw);
         let name = ns.full();
         let docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
-        let mut out = Vec::new();
-        if let Some(id) = id_hint {
-            let ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
-            let key = id_key(id)?;
-            if let Some(seq) = ids.get(key.as_slice())? {
-                let seq = seq.value();
-                if let Some(bytes) = docs.get(seq)? {
-                    let d = decode(bytes.value())?;
-                    if filter.matches(&d) {
-                        out.push((seq, d));
-                    }
-                }
-            }
-            return Ok(out);
-        }
-        let specs = index::specs(txn, &name)?;
-        let seqs = index::lookup(&specs, raw, |n| {
-            Ok(Some(
-                txn.open_multimap_table(index::def(&index::table(&name, n)))?,
-            ))
-        })?;
-        if let Some(seqs) = seqs {
-            for seq in seqs {
-                if let Some(bytes) = docs.get(seq)? {
-                    let d = decode(bytes.value())?;
-                    if filter.matches(&d) {
-                        out.push((seq, d));
-                    }
-                }
-            }
-            return Ok(out);
-        }
-        for entry in docs.iter()? {
-            let (seq, bytes) = entry?;
-            let d = decode(bytes.value())?;
-            if filter.matches(&d) {
-                out.push((seq.value(), d));
-            }
-        }
-        Ok(out)
+        let seqs = match Self::id_hint(raw) {
+            Some(id) => Some(id_seqs(
+                &txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?,
+                id,
+            )?),
+            None => index::lookup(&index::specs(txn, &name)?, raw, |n| {
+                Ok(Some(
+                    txn.open_multimap_table(index::def(&index::table(&name, n)))?,
+                ))
+            })?,
+        };
+        matching(&docs, seqs, filter)
     }
 
     /// The `_id` equality of a filter, used to answer through the `_id` index.
