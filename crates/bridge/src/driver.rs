@@ -15,7 +15,7 @@ use mongodb::{
     options::{ReturnDocument, UpdateModifications},
 };
 
-use crate::{BulkTotals, Executor, Op, OpFuture, Request, SessionId, Update, WriteModel, count};
+use crate::{BulkTotals, Executor, Op, OpFuture, Request, SessionId, Update, WriteModel, count, keep_going};
 
 type SharedSession = Arc<tokio::sync::Mutex<ClientSession>>;
 
@@ -408,12 +408,7 @@ impl DriverExecutor {
                             r.map(|r| totals.deleted += r.deleted_count)
                         }
                     };
-                    if let Err(e) = r {
-                        if ordered {
-                            return Err(e);
-                        }
-                        first_error.get_or_insert(e);
-                    }
+                    keep_going(&mut first_error, r, ordered)?;
                 }
                 if let Some(e) = first_error {
                     return Err(e);

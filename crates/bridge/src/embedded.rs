@@ -15,7 +15,9 @@ use bson::{Bson, Document, doc};
 use engine::host::HostError;
 use store::{Change, FindOptions, Modify, Ns, Store, StoreError, Transaction};
 
-use crate::{BulkTotals, Executor, Namespace, Op, OpFuture, Request, SessionId, Update, WriteModel, count};
+use crate::{
+    BulkTotals, Executor, Namespace, Op, OpFuture, Request, SessionId, Update, WriteModel, count, keep_going,
+};
 
 /// Runs operations on the embedded store.
 #[derive(Clone)]
@@ -325,12 +327,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                         store.delete(&n, &filter, many).map(|d| totals.deleted += d)
                     }
                 };
-                if let Err(e) = r {
-                    if ordered {
-                        return Err(e);
-                    }
-                    first_error.get_or_insert(e);
-                }
+                keep_going(&mut first_error, r, ordered)?;
             }
             if let Some(e) = first_error {
                 return Err(e);

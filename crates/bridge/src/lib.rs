@@ -71,3 +71,20 @@ impl BulkTotals {
         })
     }
 }
+
+/// One write of a bulk write is done: an ordered bulk write stops at its first error, an
+/// unordered one goes on and keeps the first error to report at the end.
+pub(crate) fn keep_going<E>(
+    first_error: &mut Option<E>,
+    result: Result<(), E>,
+    ordered: bool,
+) -> Result<(), E> {
+    match result {
+        Err(e) if ordered => Err(e),
+        Err(e) => {
+            first_error.get_or_insert(e);
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
+}
