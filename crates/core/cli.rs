@@ -17,6 +17,39 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serves the app over the App Services client API, so Realm SDK clients can use it.
+    Serve {
+        /// The app directory.
+        #[arg(long, default_value = ".", env = "WRIT_APP")]
+        app: PathBuf,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "WRIT_LISTEN")]
+        listen: std::net::SocketAddr,
+        /// The client app id clients use; defaults to the app's client_app_id or name.
+        #[arg(long, env = "WRIT_APP_ID")]
+        app_id: Option<String>,
+        /// The embedded store's directory, used when MONGODB_URI is not set.
+        #[arg(long, default_value = ".writ/data", env = "WRIT_DATA")]
+        data: PathBuf,
+        /// The public origin clients reach writ at (default: http://<Host header>).
+        #[arg(long, env = "WRIT_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// The secret access tokens are signed with (default: generated and stored).
+        #[arg(long, env = "WRIT_JWT_SECRET", hide_env_values = true)]
+        jwt_secret: Option<String>,
+        /// How long access tokens are valid, in seconds.
+        #[arg(long, default_value_t = 1800)]
+        access_token_ttl: u64,
+        /// The HS256 key custom-token (JWT) logins are verified with.
+        #[arg(long, env = "WRIT_CUSTOM_TOKEN_KEY", hide_env_values = true)]
+        custom_token_key: Option<String>,
+        /// Engine worker threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        workers: usize,
+        /// Do not reload the app when its files change.
+        #[arg(long)]
+        no_watch: bool,
+    },
     /// Runs one function and prints its result as EJSON, and its logs.
     Call {
         /// The function's name, e.g. `hello` or `utils/greeting`.
@@ -49,6 +82,30 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve {
+            app,
+            listen,
+            app_id,
+            data,
+            public_url,
+            jwt_secret,
+            access_token_ttl,
+            custom_token_key,
+            workers,
+            no_watch,
+        } => serve(crate::server::Options {
+            app,
+            listen,
+            app_id,
+            data,
+            mongodb_uri: std::env::var("MONGODB_URI").ok().filter(|u| !u.is_empty()),
+            public_url,
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(access_token_ttl),
+            custom_token_key,
+            workers,
+            watch: !no_watch,
+        }),
         Command::Call {
             name,
             args,
@@ -66,6 +123,19 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn serve(options: crate::server::Options) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WRIT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(crate::server::serve(options))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_args(text: &str) -> anyhow::Result<Vec<Bson>> {

@@ -1,9 +1,5 @@
-//! The `writ` binary: loads an App Services app and runs its functions.
-//!
-//! `writ call` runs one function from the shell; `writ check` validates an app directory.
-
-mod cli;
+//! The `writ` binary: serves an App Services app, or runs and checks its functions.
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    writ::cli::main()
 }

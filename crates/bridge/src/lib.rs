@@ -9,6 +9,7 @@
 mod driver;
 mod embedded;
 mod ops;
+pub mod rules;
 mod service;
 
 use std::{future::Future, pin::Pin};
@@ -18,6 +19,7 @@ pub use driver::DriverExecutor;
 pub use embedded::StoreExecutor;
 use engine::host::HostError;
 pub use ops::{Namespace, Op, ParseError, Request, SessionId, Update, WriteModel};
+pub use rules::{RuleEnv, RuleError, Rules};
 pub use service::MongoService;
 
 /// The future an [`Executor`] returns: the App Services-shaped result of one operation.

@@ -1,8 +1,10 @@
 // The JS side of `context.services.get("mongodb-atlas")`: argument forms of App Services'
 // collection methods, gathered into one spec object per call. `call(kind, spec)` is native:
 // it checks the spec, builds the operation and returns the promise of its result.
-(function (call) {
+(function (callUser, callSystem) {
   "use strict";
+  // One set of classes per privilege, so user code cannot reach the system's native call.
+  function classes(call) {
   const ns = (coll) => ({ database: coll.database.name, collection: coll.name });
   const opts = (o) => (o === undefined || o === null ? {} : o);
 
@@ -166,5 +168,9 @@
     startSession() { return new Session(); }
   }
 
-  return () => new MongoDBService();
+  return MongoDBService;
+  }
+  const UserService = classes(callUser);
+  const SystemService = classes(callSystem);
+  return (system) => (system ? new SystemService() : new UserService());
 })

@@ -8,10 +8,10 @@ use engine::{
         object::{FunctionObjectBuilder, builtins::JsFunction},
     },
     convert::js_to_document,
-    host::{CallScope, HostService, spawn_op},
+    host::{CallScope, HostError, HostService, spawn_op, with_call},
 };
 
-use crate::{Executor, Request};
+use crate::{Executor, Request, RuleEnv, Rules};
 
 /// A MongoDB data source reachable as `context.services.get(name)`.
 pub struct MongoService {
@@ -32,7 +32,7 @@ impl MongoService {
 /// Per-context state: the compiled prelude and one native `call` per service.
 #[derive(Default)]
 struct BridgeData {
-    executors: RefCell<Vec<Arc<dyn Executor>>>,
+    executors: RefCell<Vec<(Arc<dyn Executor>, String)>>,
     factories: RefCell<HashMap<String, JsFunction>>,
 }
 
@@ -45,7 +45,30 @@ fn bridge_data(context: &mut Context) -> Rc<BridgeData> {
     d
 }
 
-fn native_call(index: usize, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+/// Applies the deployment's rules to a request made by a user (not the system).
+///
+/// A deployment without [`Rules`] attached (one built by hand rather than by the loader) is not
+/// restricted; `loader::load` always attaches them.
+fn authorize(service: &str, request: Request, context: &Context) -> JsResult<Result<Request, HostError>> {
+    with_call(context, |user, deployment| {
+        let Some(rules) = deployment.extensions.get::<Rules>() else {
+            return Ok(request);
+        };
+        let environment = bson::doc! {
+            "tag": &deployment.environment_tag,
+            "values": deployment.environment_values.clone(),
+        };
+        let env = RuleEnv::new(user, &deployment.values, environment);
+        rules.authorize(service, &env, request).map_err(|e| HostError {
+            name: "Error".into(),
+            message: e.message,
+            code: None,
+            code_name: Some(e.code.into()),
+        })
+    })
+}
+
+fn native_call(index: usize, system: bool, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let kind = args
         .first()
         .and_then(JsValue::as_string)
@@ -58,9 +81,21 @@ fn native_call(index: usize, args: &[JsValue], context: &mut Context) -> JsResul
     )?;
     let request =
         Request::parse(&kind, &spec).map_err(|e| JsNativeError::typ().with_message(e.to_string()))?;
-    let executor = bridge_data(context).executors.borrow().get(index).cloned();
-    let executor =
-        executor.ok_or_else(|| JsNativeError::error().with_message("internal: executor missing"))?;
+    let data = bridge_data(context);
+    let (executor, service) = data
+        .executors
+        .borrow()
+        .get(index)
+        .cloned()
+        .ok_or_else(|| JsNativeError::error().with_message("internal: executor missing"))?;
+    let request = if system {
+        request
+    } else {
+        match authorize(&service, request, context)? {
+            Ok(r) => r,
+            Err(e) => return Err(e.to_js(context)),
+        }
+    };
     spawn_op(context, executor.execute(request))
 }
 
@@ -69,7 +104,7 @@ impl HostService for MongoService {
         &self.name
     }
 
-    fn instantiate(&self, _scope: CallScope, context: &mut Context) -> JsResult<JsValue> {
+    fn instantiate(&self, scope: CallScope, context: &mut Context) -> JsResult<JsValue> {
         let data = bridge_data(context);
         let existing = data.factories.borrow().get(&self.name).cloned();
         let factory = match existing {
@@ -77,19 +112,29 @@ impl HostService for MongoService {
             None => {
                 let index = {
                     let mut executors = data.executors.borrow_mut();
-                    executors.push(self.executor.clone());
+                    executors.push((self.executor.clone(), self.name.clone()));
                     executors.len() - 1
                 };
-                let call = FunctionObjectBuilder::new(
-                    context.realm(),
-                    NativeFunction::from_copy_closure(move |_, args, ctx| native_call(index, args, ctx)),
-                )
-                .build();
+                let native = |system: bool, context: &mut Context| {
+                    FunctionObjectBuilder::new(
+                        context.realm(),
+                        NativeFunction::from_copy_closure(move |_, args, ctx| {
+                            native_call(index, system, args, ctx)
+                        }),
+                    )
+                    .build()
+                };
+                let call_user = native(false, context);
+                let call_system = native(true, context);
                 let prelude = context.eval(Source::from_bytes(include_str!("prelude.js")))?;
                 let prelude = prelude.as_callable().ok_or_else(|| {
                     JsNativeError::typ().with_message("internal: prelude is not a function")
                 })?;
-                let factory = prelude.call(&JsValue::undefined(), &[call.into()], context)?;
+                let factory = prelude.call(
+                    &JsValue::undefined(),
+                    &[call_user.into(), call_system.into()],
+                    context,
+                )?;
                 let factory = factory
                     .as_object()
                     .and_then(JsFunction::from_object)
@@ -102,6 +147,6 @@ impl HostService for MongoService {
                 factory
             }
         };
-        factory.call(&JsValue::undefined(), &[], context)
+        factory.call(&JsValue::undefined(), &[scope.system.into()], context)
     }
 }

@@ -3,7 +3,13 @@
 //! Nothing here holds a Boa value: arguments and results are BSON, logs are strings. That is what
 //! lets a call travel from an async HTTP handler to a worker thread and back.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{
+    any::{Any, TypeId},
+    collections::{BTreeMap, HashMap},
+    fmt,
+    sync::Arc,
+    time::Duration,
+};
 
 use bson::{Bson, Document};
 
@@ -239,6 +245,31 @@ pub struct Deployment {
     pub environment_values: Document,
     /// `context.app`.
     pub app: AppInfo,
+    /// Typed parts of the app that services and the server read per call (data-access rules,
+    /// auth configuration); they change with the deployment, atomically.
+    pub extensions: Extensions,
+}
+
+/// A map from type to one shared value of that type, attached to a [`Deployment`].
+#[derive(Clone, Default)]
+pub struct Extensions(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl Extensions {
+    /// Attaches `value`, replacing any earlier value of the same type.
+    pub fn insert<T: Any + Send + Sync>(&mut self, value: T) {
+        self.0.insert(TypeId::of::<T>(), Arc::new(value));
+    }
+
+    /// The attached value of type `T`, if any.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.0.get(&TypeId::of::<T>()).and_then(|v| v.downcast_ref())
+    }
+}
+
+impl fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Extensions({} attached)", self.0.len())
+    }
 }
 
 /// A deployment shared by the callers and every worker.

@@ -150,6 +150,14 @@ pub fn current_user(context: &Context) -> JsResult<User> {
     call.as_ref().map(|c| (*c.user).clone()).ok_or_else(no_call)
 }
 
+/// Runs `f` with the current call's user and deployment, without copying either.
+pub fn with_call<R>(context: &Context, f: impl FnOnce(&User, &Deployment) -> R) -> JsResult<R> {
+    let host = worker_host(context)?;
+    let call = host.call.borrow();
+    let call = call.as_ref().ok_or_else(no_call)?;
+    Ok(f(&call.user, &call.deployment))
+}
+
 /// Starts `op` on the async runtime and returns the promise the function awaits.
 ///
 /// Fails the whole call with `AsyncWorkLimitExceeded` when the call already has the maximum of

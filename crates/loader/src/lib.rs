@@ -4,7 +4,9 @@
 //! Layout, as `appservices pull` exports it: `functions/config.json` (an array of entries with
 //! `name`, `private`, `run_as_system`, `run_as_user_id`, `can_evaluate`, `disable_arg_logs`)
 //! and `functions/**/*.js` (`functions/utils/add.js` is the function `utils/add`); `values/*.json`
-//! for `context.values`; `root_config.json` (or `realm_config.json`) for `context.app`.
+//! for `context.values`; `root_config.json` (or `realm_config.json`) for `context.app`;
+//! `auth/providers.json` and `auth/custom_user_data.json` ([`AuthConfig`]) and
+//! `data_sources/**/rules.json` ([`bridge::Rules`]), attached to the deployment's extensions.
 //!
 //! Loading validates everything, syntax included, and collects every problem before it fails,
 //! each with its file and, where there is one, its line. A JS file with no config entry gets
@@ -16,6 +18,9 @@ use std::{
     path::{Path, PathBuf},
 };
 
+mod auth;
+
+pub use auth::{AuthConfig, CustomUserData, Provider};
 use bson::Bson;
 use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
 use serde::Deserialize;
@@ -312,6 +317,8 @@ pub fn load(dir: &Path) -> Result<Deployment, LoadError> {
     let functions = loader.functions();
     let values = loader.values();
     let app = loader.app_info();
+    let auth = loader.auth();
+    let rules = loader.rules();
     if !loader.problems.is_empty() {
         return Err(LoadError {
             problems: loader.problems,
@@ -323,5 +330,11 @@ pub fn load(dir: &Path) -> Result<Deployment, LoadError> {
         environment_tag: String::new(),
         environment_values: bson::Document::new(),
         app,
+        extensions: {
+            let mut e = engine::Extensions::default();
+            e.insert(auth);
+            e.insert(rules);
+            e
+        },
     })
 }

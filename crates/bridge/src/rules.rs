@@ -1,0 +1,746 @@
+//! Data-access rules for users: App Services roles and filters from
+//! `data_sources/<service>/<db>/<coll>/rules.json` (and `default_rule.json`), enforced on every
+//! operation a user (not the system) makes, from a client or from a function.
+//!
+//! Rules compile, per request, into MongoDB filters: a role's `apply_when`, its permissions
+//! (`read`, `write`, `insert`, `delete`, booleans or expressions) and its `document_filters`
+//! expand `%%user.*`, `%%values.*` and `%%environment.*`; parts that name document fields stay
+//! filters, the rest evaluate to constants. Roles apply in order (a document gets the first role
+//! whose `apply_when` holds). Reads and writes are narrowed by the resulting filter, so a user
+//! only ever sees and changes documents the rules allow; inserted documents, upserts and the
+//! new values of fields the rules look at are checked before anything is written.
+//!
+//! Anything the rules could express that writ does not evaluate (field-level permissions,
+//! `%function`, document expansions such as `%%root`) is refused when the rules load, never
+//! ignored.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bson::{Bson, Document, doc, oid::ObjectId};
+use engine::User;
+use store::Filter;
+
+use crate::{Op, Request, Update, WriteModel};
+
+/// A request a user's rules do not allow.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct RuleError {
+    /// App Services' error code, e.g. `NoMatchingRuleFound`.
+    pub code: &'static str,
+    /// What was refused, naming the namespace.
+    pub message: String,
+}
+
+fn refuse(code: &'static str, message: impl Into<String>) -> RuleError {
+    RuleError {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Every data source's rules, attached to a deployment by the loader.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    services: HashMap<String, ServiceRules>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ServiceRules {
+    collections: HashMap<(String, String), CollectionRules>,
+    default: Option<CollectionRules>,
+}
+
+/// The roles and filters of one collection (or a data source's default rule).
+#[derive(Debug, Clone)]
+pub struct CollectionRules {
+    roles: Vec<Role>,
+    filters: Vec<QueryFilter>,
+}
+
+#[derive(Debug, Clone)]
+struct Role {
+    apply_when: Bson,
+    read: Bson,
+    write: Bson,
+    insert: Bson,
+    delete: Bson,
+    read_filter: Option<Bson>,
+    write_filter: Option<Bson>,
+}
+
+#[derive(Debug, Clone)]
+struct QueryFilter {
+    apply_when: Bson,
+    query: Document,
+}
+
+impl CollectionRules {
+    /// Reads a `rules.json` or `default_rule.json` document; the error says what is wrong or
+    /// not supported.
+    pub fn from_json(json: &serde_json::Value) -> Result<CollectionRules, String> {
+        let doc = match Bson::try_from(json.clone()) {
+            Ok(Bson::Document(d)) => d,
+            _ => return Err("must be a JSON object".into()),
+        };
+        let mut roles = Vec::new();
+        for (i, role) in array(&doc, "roles")?.iter().enumerate() {
+            let Bson::Document(r) = role else {
+                return Err(format!("roles[{i}] must be an object"));
+            };
+            for key in ["fields", "additional_fields"] {
+                if r.get_document(key).is_ok_and(|d| !d.is_empty()) {
+                    return Err(format!(
+                        "roles[{i}].{key}: field-level permissions are not supported by writ yet; \
+                         enforce them in a system function"
+                    ));
+                }
+            }
+            let filters = r.get_document("document_filters").ok();
+            let role = Role {
+                apply_when: r
+                    .get("apply_when")
+                    .cloned()
+                    .unwrap_or(Bson::Document(Document::new())),
+                read: r.get("read").cloned().unwrap_or(Bson::Boolean(false)),
+                write: r.get("write").cloned().unwrap_or(Bson::Boolean(false)),
+                insert: r.get("insert").cloned().unwrap_or(Bson::Boolean(false)),
+                delete: r.get("delete").cloned().unwrap_or(Bson::Boolean(false)),
+                read_filter: filters.and_then(|f| f.get("read").cloned()),
+                write_filter: filters.and_then(|f| f.get("write").cloned()),
+            };
+            for (what, e) in [
+                ("apply_when", Some(&role.apply_when)),
+                ("read", Some(&role.read)),
+                ("write", Some(&role.write)),
+                ("insert", Some(&role.insert)),
+                ("delete", Some(&role.delete)),
+                ("document_filters.read", role.read_filter.as_ref()),
+                ("document_filters.write", role.write_filter.as_ref()),
+            ] {
+                if let Some(e) = e {
+                    validate(e).map_err(|m| format!("roles[{i}].{what}: {m}"))?;
+                }
+            }
+            roles.push(role);
+        }
+        let mut filters = Vec::new();
+        for (i, f) in array(&doc, "filters")?.iter().enumerate() {
+            let Bson::Document(f) = f else {
+                return Err(format!("filters[{i}] must be an object"));
+            };
+            if f.get_document("projection").is_ok_and(|p| !p.is_empty()) {
+                return Err(format!("filters[{i}].projection is not supported by writ yet"));
+            }
+            let filter = QueryFilter {
+                apply_when: f
+                    .get("apply_when")
+                    .cloned()
+                    .unwrap_or(Bson::Document(Document::new())),
+                query: f.get_document("query").cloned().unwrap_or_default(),
+            };
+            validate(&filter.apply_when).map_err(|m| format!("filters[{i}].apply_when: {m}"))?;
+            validate(&Bson::Document(filter.query.clone()))
+                .map_err(|m| format!("filters[{i}].query: {m}"))?;
+            filters.push(filter);
+        }
+        Ok(CollectionRules { roles, filters })
+    }
+}
+
+fn array<'a>(doc: &'a Document, key: &str) -> Result<&'a [Bson], String> {
+    match doc.get(key) {
+        None | Some(Bson::Null) => Ok(&[]),
+        Some(Bson::Array(a)) => Ok(a),
+        Some(_) => Err(format!("'{key}' must be an array")),
+    }
+}
+
+const ROOTS: [&str; 5] = ["user", "values", "environment", "true", "false"];
+
+/// Refuses expansions and operators writ does not evaluate.
+fn validate(e: &Bson) -> Result<(), String> {
+    match e {
+        Bson::String(s) if s.starts_with("%%") => {
+            let root = s[2..].split('.').next().unwrap_or_default();
+            if ROOTS.contains(&root) {
+                Ok(())
+            } else {
+                Err(format!("the expansion '{s}' is not supported by writ yet"))
+            }
+        }
+        Bson::Document(d) => {
+            for (k, v) in d {
+                if k.starts_with("%%") {
+                    validate(&Bson::String(k.clone()))?;
+                } else if k.starts_with('%') && k != "%stringToOid" && k != "%oidToString" {
+                    return Err(format!("the operator '{k}' is not supported by writ yet"));
+                }
+                validate(v)?;
+            }
+            Ok(())
+        }
+        Bson::Array(items) => items.iter().try_for_each(validate),
+        _ => Ok(()),
+    }
+}
+
+impl Rules {
+    /// Sets the rules of `service`'s collection `db.coll`.
+    pub fn insert(&mut self, service: &str, db: &str, coll: &str, rules: CollectionRules) {
+        let s = self.services.entry(service.to_string()).or_default();
+        s.collections.insert((db.to_string(), coll.to_string()), rules);
+    }
+
+    /// Sets the rules of `service`'s collections that have none of their own.
+    pub fn set_default(&mut self, service: &str, rules: CollectionRules) {
+        self.services.entry(service.to_string()).or_default().default = Some(rules);
+    }
+
+    /// How many collections have rules of their own.
+    pub fn len(&self) -> usize {
+        self.services.values().map(|s| s.collections.len()).sum()
+    }
+
+    /// True when no collection has rules (and no default rule exists).
+    pub fn is_empty(&self) -> bool {
+        self.services
+            .values()
+            .all(|s| s.collections.is_empty() && s.default.is_none())
+    }
+
+    fn lookup(&self, service: &str, db: &str, coll: &str) -> Option<&CollectionRules> {
+        let s = self.services.get(service)?;
+        s.collections
+            .get(&(db.to_string(), coll.to_string()))
+            .or(s.default.as_ref())
+    }
+
+    /// Narrows `request` to what `user` may do on `service`, or refuses it.
+    pub fn authorize(&self, service: &str, env: &RuleEnv, request: Request) -> Result<Request, RuleError> {
+        let Some(ns) = namespace(&request.op) else {
+            return Ok(request);
+        };
+        let (db, coll) = (ns.db.clone(), ns.coll.clone());
+        let name = format!("{db}.{coll}");
+        let rules = self.lookup(service, &db, &coll).ok_or_else(|| {
+            refuse(
+                "NoMatchingRuleFound",
+                format!("no rule exists for namespace '{name}'"),
+            )
+        })?;
+        let p = rules
+            .compile(env)
+            .map_err(|m| refuse("InvalidRule", format!("the rules of '{name}' cannot apply: {m}")))?;
+        let op = p.apply(request.op, &name)?;
+        Ok(Request { op, ..request })
+    }
+}
+
+fn namespace(op: &Op) -> Option<&crate::Namespace> {
+    Some(match op {
+        Op::Find { ns, .. }
+        | Op::FindOne { ns, .. }
+        | Op::InsertOne { ns, .. }
+        | Op::InsertMany { ns, .. }
+        | Op::Update { ns, .. }
+        | Op::Delete { ns, .. }
+        | Op::FindOneAndUpdate { ns, .. }
+        | Op::FindOneAndReplace { ns, .. }
+        | Op::FindOneAndDelete { ns, .. }
+        | Op::Aggregate { ns, .. }
+        | Op::Count { ns, .. }
+        | Op::EstimatedCount { ns }
+        | Op::Distinct { ns, .. }
+        | Op::BulkWrite { ns, .. } => ns,
+        _ => return None,
+    })
+}
+
+/// What rule expressions can expand: `%%user`, `%%values`, `%%environment`.
+pub struct RuleEnv {
+    roots: Document,
+}
+
+impl RuleEnv {
+    /// The expansions for `user` in a deployment with `values` and `environment` (`{tag, values}`).
+    pub fn new(user: &User, values: &BTreeMap<String, Bson>, environment: Document) -> Self {
+        let identities: Vec<Bson> = user
+            .identities
+            .iter()
+            .map(|i| Bson::Document(doc! {"id": &i.id, "provider_type": &i.provider_type}))
+            .collect();
+        let values: Document = values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let roots = doc! {
+            "user": {
+                "id": &user.id,
+                "type": user.user_type.as_str(),
+                "data": user.data.clone(),
+                "custom_data": user.custom_data.clone(),
+                "identities": identities,
+            },
+            "values": values,
+            "environment": environment,
+            "true": true,
+            "false": false,
+        };
+        Self { roots }
+    }
+
+    /// The value of an expansion such as `%%user.custom_data.team`; `None` when it is missing.
+    fn resolve(&self, expansion: &str) -> Option<Bson> {
+        let mut parts = expansion.trim_start_matches("%%").split('.');
+        let mut cur = self.roots.get(parts.next()?)?;
+        for part in parts {
+            cur = match cur {
+                Bson::Document(d) => d.get(part)?,
+                Bson::Array(a) => a.get(part.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(cur.clone())
+    }
+}
+
+/// A rule that evaluated to a constant, or that depends on the document.
+#[derive(Debug, Clone, PartialEq)]
+enum Cond {
+    Const(bool),
+    Doc(Document),
+}
+
+impl Cond {
+    fn and(self, other: Cond) -> Cond {
+        match (self, other) {
+            (Cond::Const(false), _) | (_, Cond::Const(false)) => Cond::Const(false),
+            (Cond::Const(true), c) | (c, Cond::Const(true)) => c,
+            (Cond::Doc(a), Cond::Doc(b)) if a == b => Cond::Doc(a),
+            (Cond::Doc(a), Cond::Doc(b)) => Cond::Doc(doc! {"$and": [a, b]}),
+        }
+    }
+
+    fn or(self, other: Cond) -> Cond {
+        match (self, other) {
+            (Cond::Const(true), _) | (_, Cond::Const(true)) => Cond::Const(true),
+            (Cond::Const(false), c) | (c, Cond::Const(false)) => c,
+            (Cond::Doc(a), Cond::Doc(b)) if a == b => Cond::Doc(a),
+            (Cond::Doc(a), Cond::Doc(b)) => Cond::Doc(doc! {"$or": [a, b]}),
+        }
+    }
+
+    fn not(self) -> Cond {
+        match self {
+            Cond::Const(b) => Cond::Const(!b),
+            Cond::Doc(d) => Cond::Doc(doc! {"$nor": [d]}),
+        }
+    }
+
+    fn holds_for(&self, document: &Document) -> bool {
+        match self {
+            Cond::Const(b) => *b,
+            Cond::Doc(d) => Filter::parse(d).is_ok_and(|f| f.matches(document)),
+        }
+    }
+}
+
+/// Expands `%%...` values and `%stringToOid` / `%oidToString`; `None` if an expansion is missing.
+fn expand(v: &Bson, env: &RuleEnv) -> Result<Option<Bson>, String> {
+    Ok(match v {
+        Bson::String(s) if s.starts_with("%%") => env.resolve(s),
+        Bson::Document(d) if d.len() == 1 && d.contains_key("%stringToOid") => {
+            match expand(&d["%stringToOid"], env)? {
+                Some(Bson::String(s)) => Some(Bson::ObjectId(
+                    ObjectId::parse_str(&s).map_err(|_| format!("%stringToOid: '{s}' is not an ObjectId"))?,
+                )),
+                Some(Bson::ObjectId(id)) => Some(Bson::ObjectId(id)),
+                Some(_) => return Err("%stringToOid needs a string".into()),
+                None => None,
+            }
+        }
+        Bson::Document(d) if d.len() == 1 && d.contains_key("%oidToString") => {
+            match expand(&d["%oidToString"], env)? {
+                Some(Bson::ObjectId(id)) => Some(Bson::String(id.to_hex())),
+                Some(Bson::String(s)) => Some(Bson::String(s)),
+                Some(_) => return Err("%oidToString needs an ObjectId".into()),
+                None => None,
+            }
+        }
+        Bson::Document(d) => {
+            let mut out = Document::new();
+            for (k, v) in d {
+                match expand(v, env)? {
+                    Some(v) => out.insert(k.clone(), v),
+                    None => return Ok(None),
+                };
+            }
+            Some(Bson::Document(out))
+        }
+        Bson::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for v in items {
+                match expand(v, env)? {
+                    Some(v) => out.push(v),
+                    None => return Ok(None),
+                }
+            }
+            Some(Bson::Array(out))
+        }
+        other => Some(other.clone()),
+    })
+}
+
+/// Evaluates a rule expression: booleans, `%%` expansions, and expression documents whose keys
+/// are expansions (evaluated now) or document fields (kept as a filter).
+fn eval(e: &Bson, env: &RuleEnv) -> Result<Cond, String> {
+    match e {
+        Bson::Boolean(b) => Ok(Cond::Const(*b)),
+        Bson::String(s) if s.starts_with("%%") => match env.resolve(s) {
+            Some(Bson::Boolean(b)) => Ok(Cond::Const(b)),
+            None | Some(Bson::Null) => Ok(Cond::Const(false)),
+            Some(_) => Err(format!("'{s}' is not a boolean")),
+        },
+        Bson::Document(d) => {
+            let mut cond = Cond::Const(true);
+            let mut fields = Document::new();
+            for (k, v) in d {
+                let part = match k.as_str() {
+                    "$and" | "$or" | "$nor" => {
+                        let Bson::Array(items) = v else {
+                            return Err(format!("{k} needs an array"));
+                        };
+                        let mut acc = Cond::Const(k == "$and");
+                        for item in items {
+                            let c = eval(item, env)?;
+                            acc = if k == "$and" { acc.and(c) } else { acc.or(c) };
+                        }
+                        if k == "$nor" { acc.not() } else { acc }
+                    }
+                    k if k.starts_with("%%") => {
+                        let value = env.resolve(k);
+                        let Some(test) = expand(v, env)? else {
+                            return Ok(Cond::Const(false));
+                        };
+                        let filter = Filter::parse(&doc! {"v": test}).map_err(|e| format!("{k}: {e}"))?;
+                        let subject = value.map(|v| doc! {"v": v}).unwrap_or_default();
+                        Cond::Const(filter.matches(&subject))
+                    }
+                    k if k.starts_with('$') || k.starts_with('%') => {
+                        return Err(format!("the operator '{k}' is not supported here"));
+                    }
+                    _ => {
+                        let Some(test) = expand(v, env)? else {
+                            return Ok(Cond::Const(false));
+                        };
+                        fields.insert(k.to_string(), test);
+                        Cond::Const(true)
+                    }
+                };
+                cond = cond.and(part);
+            }
+            if !fields.is_empty() {
+                cond = cond.and(Cond::Doc(fields));
+            }
+            Ok(cond)
+        }
+        _ => Err("must be a boolean or an expression object".into()),
+    }
+}
+
+/// Evaluates a rule expression that must not depend on a document (e.g. a function's
+/// `can_evaluate`) to a boolean.
+pub fn evaluate(expression: &Bson, env: &RuleEnv) -> Result<bool, String> {
+    match eval(expression, env)? {
+        Cond::Const(b) => Ok(b),
+        Cond::Doc(_) => Err("the expression names document fields, which only data rules may".into()),
+    }
+}
+
+/// A request's permissions once the rules are evaluated for a user.
+struct Permissions {
+    read: Cond,
+    write: Cond,
+    insert: Cond,
+    delete: Cond,
+}
+
+impl CollectionRules {
+    fn compile(&self, env: &RuleEnv) -> Result<Permissions, String> {
+        let mut p = Permissions {
+            read: Cond::Const(false),
+            write: Cond::Const(false),
+            insert: Cond::Const(false),
+            delete: Cond::Const(false),
+        };
+        let mut earlier = Cond::Const(false);
+        for role in &self.roles {
+            let apply = eval(&role.apply_when, env)?;
+            let mine = apply.clone().and(earlier.clone().not());
+            let doc_filter = |f: &Option<Bson>| f.as_ref().map_or(Ok(Cond::Const(true)), |f| eval(f, env));
+            let write_filter = doc_filter(&role.write_filter)?;
+            let write = eval(&role.write, env)?.and(write_filter.clone());
+            let read = eval(&role.read, env)?
+                .and(doc_filter(&role.read_filter)?)
+                .or(write.clone());
+            let insert = eval(&role.insert, env)?.and(write_filter.clone());
+            let delete = eval(&role.delete, env)?.and(write_filter);
+            p.read = p.read.or(mine.clone().and(read));
+            p.write = p.write.or(mine.clone().and(write));
+            p.insert = p.insert.or(mine.clone().and(insert));
+            p.delete = p.delete.or(mine.and(delete));
+            earlier = earlier.or(apply);
+            if earlier == Cond::Const(true) {
+                break;
+            }
+        }
+        for f in &self.filters {
+            match eval(&f.apply_when, env)? {
+                Cond::Const(false) => {}
+                Cond::Const(true) => {
+                    let q = match expand(&Bson::Document(f.query.clone()), env)? {
+                        Some(Bson::Document(q)) => Cond::Doc(q),
+                        _ => Cond::Const(false),
+                    };
+                    for c in [&mut p.read, &mut p.write, &mut p.insert, &mut p.delete] {
+                        *c = std::mem::replace(c, Cond::Const(false)).and(q.clone());
+                    }
+                }
+                Cond::Doc(_) => return Err("a filter's apply_when must not name document fields".into()),
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// `filter` narrowed to the documents `cond` allows.
+fn narrow(filter: Document, cond: &Cond) -> Document {
+    match cond {
+        Cond::Const(true) => filter,
+        Cond::Const(false) => doc! {"$and": [filter, {"_id": {"$in": []}}]},
+        Cond::Doc(c) if filter.is_empty() => c.clone(),
+        Cond::Doc(c) => doc! {"$and": [filter, c.clone()]},
+    }
+}
+
+/// The field names a filter tests at its top level, if it is a plain conjunction.
+fn conjunction_fields(filter: &Document, out: &mut Vec<(String, Bson)>) -> bool {
+    filter.iter().all(|(k, v)| match (k.as_str(), v) {
+        ("$and", Bson::Array(items)) => items.iter().all(|i| match i {
+            Bson::Document(d) => conjunction_fields(d, out),
+            _ => false,
+        }),
+        (k, _) if k.starts_with('$') => false,
+        _ => {
+            out.push((k.clone(), v.clone()));
+            true
+        }
+    })
+}
+
+fn touches(path: &str, field: &str) -> bool {
+    let (a, b) = (path.split('.').next(), field.split('.').next());
+    a == b
+}
+
+impl Permissions {
+    fn apply(&self, mut op: Op, ns: &str) -> Result<Op, RuleError> {
+        let denied = |what: &str| refuse("PermissionDenied", format!("{what} not permitted on '{ns}'"));
+        let narrowed = |filter: &mut Document, cond: &Cond| *filter = narrow(std::mem::take(filter), cond);
+        match &mut op {
+            Op::Find { filter, .. }
+            | Op::FindOne { filter, .. }
+            | Op::Count { filter, .. }
+            | Op::Distinct { filter, .. } => narrowed(filter, &self.read),
+            Op::EstimatedCount { ns: n } if self.read != Cond::Const(true) => {
+                op = Op::Count {
+                    ns: n.clone(),
+                    filter: narrow(Document::new(), &self.read),
+                    skip: None,
+                    limit: None,
+                };
+            }
+            Op::Aggregate { pipeline, .. } => {
+                const OTHER_COLLECTIONS: [&str; 5] =
+                    ["$lookup", "$graphLookup", "$unionWith", "$out", "$merge"];
+                let stages = pipeline.iter().flat_map(|s| s.keys());
+                if let Some(k) = stages
+                    .into_iter()
+                    .find(|k| OTHER_COLLECTIONS.contains(&k.as_str()))
+                {
+                    return Err(denied(&format!(
+                        "aggregate stage {k} (other collections) by a user"
+                    )));
+                }
+                if self.read != Cond::Const(true) {
+                    pipeline.insert(0, doc! {"$match": narrow(Document::new(), &self.read)});
+                }
+            }
+            Op::InsertOne { document, .. } => self.check_insert(document, &denied)?,
+            Op::InsertMany { documents, .. } => {
+                for d in documents.iter() {
+                    self.check_insert(d, &denied)?;
+                }
+            }
+            Op::Update {
+                filter,
+                update,
+                upsert,
+                ..
+            }
+            | Op::FindOneAndUpdate {
+                filter,
+                update,
+                upsert,
+                ..
+            } => {
+                self.writable(&self.write, "update", &denied)?;
+                self.check_update(filter, update, *upsert, &denied)?;
+                narrowed(filter, &self.write);
+            }
+            Op::FindOneAndReplace {
+                filter,
+                replacement,
+                upsert,
+                ..
+            } => {
+                self.writable(&self.write, "update", &denied)?;
+                self.check_replacement(replacement, *upsert, &denied)?;
+                narrowed(filter, &self.write);
+            }
+            Op::Delete { filter, .. } | Op::FindOneAndDelete { filter, .. } => {
+                self.writable(&self.delete, "delete", &denied)?;
+                narrowed(filter, &self.delete);
+            }
+            Op::BulkWrite { models, .. } => {
+                for m in models.iter_mut() {
+                    self.apply_model(m, &denied)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(op)
+    }
+
+    fn writable(&self, cond: &Cond, what: &str, denied: &dyn Fn(&str) -> RuleError) -> Result<(), RuleError> {
+        match cond {
+            Cond::Const(false) => Err(denied(what)),
+            _ => Ok(()),
+        }
+    }
+
+    fn apply_model(&self, m: &mut WriteModel, denied: &dyn Fn(&str) -> RuleError) -> Result<(), RuleError> {
+        let narrowed = |filter: &mut Document, cond: &Cond| *filter = narrow(std::mem::take(filter), cond);
+        match m {
+            WriteModel::InsertOne(d) => self.check_insert(d, denied)?,
+            WriteModel::Update {
+                filter,
+                update,
+                upsert,
+                ..
+            } => {
+                self.writable(&self.write, "update", denied)?;
+                self.check_update(filter, update, *upsert, denied)?;
+                narrowed(filter, &self.write);
+            }
+            WriteModel::ReplaceOne {
+                filter,
+                replacement,
+                upsert,
+            } => {
+                self.writable(&self.write, "update", denied)?;
+                self.check_replacement(replacement, *upsert, denied)?;
+                narrowed(filter, &self.write);
+            }
+            WriteModel::Delete { filter, .. } => {
+                self.writable(&self.delete, "delete", denied)?;
+                narrowed(filter, &self.delete);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_insert(&self, document: &Document, denied: &dyn Fn(&str) -> RuleError) -> Result<(), RuleError> {
+        if self.insert.holds_for(document) {
+            Ok(())
+        } else {
+            Err(denied("insert"))
+        }
+    }
+
+    fn check_replacement(
+        &self,
+        replacement: &Document,
+        upsert: bool,
+        denied: &dyn Fn(&str) -> RuleError,
+    ) -> Result<(), RuleError> {
+        if !self.write.holds_for(replacement) {
+            return Err(denied("update (the replacement would not be writable)"));
+        }
+        if upsert {
+            self.check_insert(replacement, denied)?;
+        }
+        Ok(())
+    }
+
+    /// The new values of fields the write rules look at must still satisfy them; an upsert's
+    /// document must be insertable.
+    fn check_update(
+        &self,
+        filter: &Document,
+        update: &Update,
+        upsert: bool,
+        denied: &dyn Fn(&str) -> RuleError,
+    ) -> Result<(), RuleError> {
+        let (tested, plain) = match &self.write {
+            Cond::Doc(c) => {
+                let mut fields = Vec::new();
+                let plain = conjunction_fields(c, &mut fields);
+                (fields, plain)
+            }
+            Cond::Const(_) => (Vec::new(), true),
+        };
+        let mut new_values = Document::new();
+        match update {
+            Update::Pipeline(_) if !tested.is_empty() || upsert => {
+                return Err(denied("update with a pipeline (rules restrict this collection)"));
+            }
+            Update::Pipeline(_) => {}
+            Update::Document(u) => {
+                for (operator, fields) in u {
+                    let Bson::Document(fields) = fields else { continue };
+                    for (path, value) in fields {
+                        let set = operator == "$set" || operator == "$setOnInsert";
+                        if set && !path.contains('.') {
+                            new_values.insert(path.clone(), value.clone());
+                        }
+                        if tested.iter().any(|(f, _)| touches(path, f))
+                            && (!set || path.contains('.') || !plain)
+                        {
+                            return Err(denied(&format!("update of '{path}' with {operator}")));
+                        }
+                    }
+                }
+            }
+        }
+        let changed: Document = tested
+            .iter()
+            .filter(|(f, _)| new_values.contains_key(f))
+            .map(|(f, c)| (f.clone(), c.clone()))
+            .collect();
+        if !changed.is_empty() && !Cond::Doc(changed).holds_for(&new_values) {
+            return Err(denied("update (the new values would not be writable)"));
+        }
+        if upsert {
+            let mut seed = Document::new();
+            if let Ok(f) = Filter::parse(filter) {
+                let mut eqs = Vec::new();
+                f.equalities(&mut eqs);
+                for (k, v) in eqs.into_iter().filter(|(k, _)| !k.contains('.')) {
+                    seed.insert(k, v);
+                }
+            }
+            seed.extend(new_values);
+            self.check_insert(&seed, denied)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+//! Data-access rules: what a user may read and write, from a client request and from a function
+//! running as that user, on the embedded store (the rules become filters, so every backend
+//! enforces them the same way).
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use bridge::{MongoService, Request, RuleEnv, Rules, StoreExecutor, rules::CollectionRules};
+use bson::{Bson, doc};
+use engine::{Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Invocation, User};
+
+fn own_documents() -> CollectionRules {
+    CollectionRules::from_json(&serde_json::json!({
+        "roles": [
+            {
+                "name": "admin",
+                "apply_when": {"%%user.custom_data.admin": true},
+                "read": true, "write": true, "insert": true, "delete": true
+            },
+            {
+                "name": "owner",
+                "apply_when": {},
+                "document_filters": {"read": {"userId": "%%user.id"}, "write": {"userId": "%%user.id"}},
+                "read": true, "write": true, "insert": true, "delete": false
+            }
+        ]
+    }))
+    .expect("rules")
+}
+
+fn rules() -> Rules {
+    let mut rules = Rules::default();
+    rules.insert("mongodb-atlas", "app", "data", own_documents());
+    rules
+}
+
+fn authorize(user: &User, kind: &str, spec: bson::Document) -> Result<Request, bridge::RuleError> {
+    let mut spec = spec;
+    spec.insert("database", "app");
+    spec.insert("collection", "data");
+    let request = Request::parse(kind, &spec).expect("valid request");
+    let env = RuleEnv::new(user, &BTreeMap::new(), doc! {});
+    rules().authorize("mongodb-atlas", &env, request)
+}
+
+#[test]
+fn reads_are_narrowed_to_the_users_documents() {
+    let alice = User::normal("alice");
+    let r = authorize(&alice, "find", doc! {"filter": {"x": 1}}).expect("allowed");
+    let bridge::Op::Find { filter, .. } = r.op else {
+        panic!()
+    };
+    assert_eq!(filter, doc! {"$and": [{"x": 1}, {"userId": "alice"}]});
+}
+
+#[test]
+fn a_role_chosen_by_custom_data_applies() {
+    let mut admin = User::normal("root");
+    admin.custom_data = doc! {"admin": true};
+    let r = authorize(&admin, "deleteMany", doc! {"filter": {}}).expect("allowed");
+    let bridge::Op::Delete { filter, .. } = r.op else {
+        panic!()
+    };
+    assert_eq!(filter, doc! {});
+    let e = authorize(&User::normal("alice"), "deleteMany", doc! {"filter": {}}).expect_err("denied");
+    assert_eq!(e.code, "PermissionDenied");
+}
+
+#[test]
+fn inserts_upserts_and_moved_documents_are_checked() {
+    let alice = User::normal("alice");
+    assert!(authorize(&alice, "insertOne", doc! {"document": {"userId": "alice"}}).is_ok());
+    assert!(authorize(&alice, "insertOne", doc! {"document": {"userId": "bob"}}).is_err());
+    let upsert = |filter| doc! {"filter": filter, "update": {"$set": {"a": 1}}, "upsert": true};
+    assert!(authorize(&alice, "updateOne", upsert(doc! {"userId": "alice"})).is_ok());
+    assert!(authorize(&alice, "updateOne", upsert(doc! {"userId": "bob"})).is_err());
+    let set_owner = |owner: &str| doc! {"filter": {}, "update": {"$set": {"userId": owner}}};
+    assert!(authorize(&alice, "updateOne", set_owner("alice")).is_ok());
+    assert!(authorize(&alice, "updateOne", set_owner("bob")).is_err());
+    let unset = doc! {"filter": {}, "update": {"$unset": {"userId": ""}}};
+    assert!(authorize(&alice, "updateOne", unset).is_err());
+    let replace = |owner: &str| doc! {"filter": {}, "replacement": {"userId": owner}};
+    assert!(authorize(&alice, "findOneAndReplace", replace("alice")).is_ok());
+    assert!(authorize(&alice, "findOneAndReplace", replace("bob")).is_err());
+}
+
+#[test]
+fn collections_without_rules_are_closed_and_lookups_are_refused() {
+    let alice = User::normal("alice");
+    let spec = doc! {"database": "app", "collection": "other", "filter": {}};
+    let request = Request::parse("find", &spec).expect("valid");
+    let env = RuleEnv::new(&alice, &BTreeMap::new(), doc! {});
+    let e = rules()
+        .authorize("mongodb-atlas", &env, request)
+        .expect_err("no rule");
+    assert_eq!(e.code, "NoMatchingRuleFound");
+    let lookup = doc! {"pipeline": [{"$lookup": {"from": "other", "localField": "a", "foreignField": "b", "as": "c"}}]};
+    assert!(authorize(&alice, "aggregate", lookup).is_err());
+}
+
+#[test]
+fn unsupported_rule_features_are_refused_when_loading() {
+    let fields = serde_json::json!({"roles": [{"name": "r", "fields": {"secret": {"read": false}}}]});
+    assert!(
+        CollectionRules::from_json(&fields)
+            .unwrap_err()
+            .contains("field-level")
+    );
+    let function =
+        serde_json::json!({"roles": [{"name": "r", "apply_when": {"%%true": {"%function": {"name": "f"}}}}]});
+    assert!(
+        CollectionRules::from_json(&function)
+            .unwrap_err()
+            .contains("%function")
+    );
+}
+
+#[test]
+fn functions_running_as_a_user_follow_the_rules_and_system_functions_do_not() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(store::Store::open(dir.path()).expect("store"));
+    let executor = Arc::new(StoreExecutor::new(store));
+    let engine = Engine::new(
+        EngineConfig {
+            workers: 1,
+            ..EngineConfig::default()
+        },
+        vec![Arc::new(MongoService::new("mongodb-atlas", executor))],
+        runtime.handle().clone(),
+    )
+    .expect("engine");
+    let mut deployment = Deployment::default();
+    let function = |name: &str, source: &str, run_as_system: bool| FunctionSpec {
+        name: name.into(),
+        path: format!("{name}.js"),
+        source: source.into(),
+        config: FunctionConfig {
+            run_as_system,
+            ..FunctionConfig::default()
+        },
+    };
+    let body = r#"exports = async (doc) => {
+        const c = context.services.get("mongodb-atlas").db("app").collection("data");
+        if (doc) await c.insertOne(doc);
+        return (await c.find({}).toArray()).map((d) => d.userId).sort();
+    };"#;
+    deployment
+        .functions
+        .insert("asUser".into(), function("asUser", body, false));
+    deployment
+        .functions
+        .insert("asSystem".into(), function("asSystem", body, true));
+    deployment.extensions.insert(rules());
+    engine.deploy(Arc::new(deployment));
+    let call = |name: &str, user: &str, arg: Bson| {
+        let outcome = runtime
+            .block_on(engine.call(Invocation::new(name, vec![arg], User::normal(user))))
+            .expect("call");
+        outcome.result.map_err(|e| e.message)
+    };
+    let names = |v: &[&str]| Bson::Array(v.iter().map(|s| Bson::String(s.to_string())).collect());
+    assert_eq!(
+        call("asUser", "alice", Bson::Document(doc! {"userId": "alice"})),
+        Ok(names(&["alice"]))
+    );
+    assert_eq!(
+        call("asUser", "bob", Bson::Document(doc! {"userId": "bob"})),
+        Ok(names(&["bob"]))
+    );
+    let denied = call("asUser", "bob", Bson::Document(doc! {"userId": "alice"})).expect_err("denied");
+    assert!(denied.contains("insert not permitted"), "{denied}");
+    assert_eq!(call("asSystem", "bob", Bson::Null), Ok(names(&["alice", "bob"])));
+}

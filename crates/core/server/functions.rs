@@ -1,0 +1,267 @@
+//! `POST .../functions/call`: user functions, and `mongodb-atlas` service operations from the
+//! SDKs' remote MongoDB client (each narrowed by the app's rules).
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    body::Bytes,
+    extract::{Path, State as AxumState},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use bridge::{Request, RuleEnv, Rules};
+use bson::{Bson, Document, doc, oid::ObjectId};
+use engine::{Invocation, RequestInfo, User};
+
+use super::{
+    ApiError, State,
+    auth::{access, body_doc},
+    check_app, tokens,
+};
+
+/// The SDK methods a client may call on a MongoDB service.
+const CLIENT_OPS: [&str; 13] = [
+    "find",
+    "findOne",
+    "findOneAndUpdate",
+    "findOneAndReplace",
+    "findOneAndDelete",
+    "aggregate",
+    "count",
+    "insertOne",
+    "insertMany",
+    "deleteOne",
+    "deleteMany",
+    "updateOne",
+    "updateMany",
+];
+
+/// A successful call's result as canonical EJSON (exact types for every SDK).
+fn ejson(value: Bson) -> Response {
+    let body = value.into_canonical_extjson().to_string();
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `POST .../functions/call`.
+pub async fn call(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    check_app(&state, &app)?;
+    let claims = access(&state, &headers).await?;
+    let user = tokens::caller(&claims);
+    let body = body_doc(&body)?;
+    let name = body
+        .get_str("name")
+        .map_err(|_| ApiError::bad_request("InvalidParameter", "'name' must be the function's name"))?
+        .to_string();
+    let args = match body.get("arguments") {
+        None | Some(Bson::Null) => Vec::new(),
+        Some(Bson::Array(a)) => a.clone(),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "InvalidParameter",
+                "'arguments' must be an array",
+            ));
+        }
+    };
+    let started = Instant::now();
+    let result = match body.get_str("service") {
+        Ok(service) => service_call(&state, &user, service, &name, args).await,
+        Err(_) => function_call(&state, user.clone(), &name, args, &headers).await,
+    };
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.code,
+    };
+    tracing::info!(
+        function = %name,
+        service = body.get_str("service").unwrap_or(""),
+        user = %user.id,
+        duration_us = started.elapsed().as_micros() as u64,
+        outcome,
+        "call"
+    );
+    result.map(ejson)
+}
+
+async fn function_call(
+    state: &State,
+    user: User,
+    name: &str,
+    args: Vec<Bson>,
+    headers: &HeaderMap,
+) -> Result<Bson, ApiError> {
+    let deployment = state.deployment();
+    let Some(spec) = deployment.functions.get(name) else {
+        return Err(engine::EngineError::FunctionNotFound(name.to_string()).into());
+    };
+    if spec.config.private {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "PermissionDenied",
+            format!("function '{name}' is private: only other functions can call it"),
+        ));
+    }
+    let env = || {
+        RuleEnv::new(
+            &user,
+            &deployment.values,
+            doc! {"tag": &deployment.environment_tag},
+        )
+    };
+    if let Some(rule) = &spec.config.can_evaluate {
+        let rule = Bson::try_from(rule.clone()).unwrap_or(Bson::Boolean(false));
+        match bridge::rules::evaluate(&rule, &env()) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "PermissionDenied",
+                    format!("rule not matched for function '{name}' (can_evaluate)"),
+                ));
+            }
+            Err(m) => {
+                return Err(ApiError::bad_request(
+                    "InvalidRule",
+                    format!("can_evaluate of '{name}': {m}"),
+                ));
+            }
+        }
+    }
+    let user = match &spec.config.run_as_user_id {
+        Some(id) => run_as(state, id).await?,
+        None => user,
+    };
+    let mut invocation = Invocation::new(name, args, user);
+    invocation.request = Some(request_info(headers, name));
+    let outcome = state.engine.call(invocation).await?;
+    for line in &outcome.logs {
+        tracing::debug!(function = %name, "{}", line.message);
+    }
+    outcome
+        .result
+        .map_err(|ex| ApiError::bad_request("FunctionExecutionError", ex.to_string()))
+}
+
+/// The stored user a function configured with `run_as_user_id` runs as.
+async fn run_as(state: &State, id: &str) -> Result<User, ApiError> {
+    let missing = || ApiError::internal("run_as_user_id", format!("user '{id}' does not exist"));
+    let oid = ObjectId::parse_str(id).map_err(|_| missing())?;
+    let user = state.users.user(&oid).await?.ok_or_else(missing)?;
+    Ok(super::users::engine_user(&user))
+}
+
+fn request_info(headers: &HeaderMap, action: &str) -> RequestInfo {
+    let mut info = RequestInfo {
+        action: action.to_string(),
+        ..RequestInfo::default()
+    };
+    for (k, v) in headers {
+        if k == header::AUTHORIZATION {
+            continue;
+        }
+        let v = v.to_str().unwrap_or_default().to_string();
+        info.request_headers
+            .entry(k.as_str().to_string())
+            .or_default()
+            .push(v);
+    }
+    let get = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
+    info.http_referrer = get(header::REFERER);
+    info.http_user_agent = get(header::USER_AGENT);
+    info
+}
+
+/// The spec `Request::parse` reads, from the SDK's argument object (client-api.md §7).
+fn client_spec(name: &str, arg: &Document) -> Result<(&'static str, Document), ApiError> {
+    let mut spec = Document::new();
+    let mut kind = CLIENT_OPS.iter().copied().find(|k| *k == name).ok_or_else(|| {
+        ApiError::bad_request(
+            "InvalidParameter",
+            format!("'{name}' is not a MongoDB operation clients can call"),
+        )
+    })?;
+    for (k, v) in arg {
+        let key = match (name, k.as_str()) {
+            (_, "query") => "filter",
+            ("find" | "findOne", "project") => "projection",
+            ("findOneAndReplace", "update") => "replacement",
+            (_, other) => other,
+        };
+        spec.insert(key, v.clone());
+    }
+    // realm-web sends findOneAndDelete as findOneAndReplace without a replacement.
+    if kind == "findOneAndReplace" && !spec.contains_key("replacement") {
+        kind = "findOneAndDelete";
+        spec.remove("upsert");
+        spec.remove("returnNewDocument");
+    }
+    Ok((kind, spec))
+}
+
+async fn service_call(
+    state: &State,
+    user: &User,
+    service: &str,
+    name: &str,
+    args: Vec<Bson>,
+) -> Result<Bson, ApiError> {
+    if service != state.service {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "ServiceNotFound",
+            format!("service not found: '{service}'"),
+        ));
+    }
+    let arg = match args.as_slice() {
+        [Bson::Document(d)] => d,
+        _ => {
+            return Err(ApiError::bad_request(
+                "InvalidParameter",
+                format!("{name}: expected one argument object"),
+            ));
+        }
+    };
+    let (kind, spec) = client_spec(name, arg)?;
+    let request =
+        Request::parse(kind, &spec).map_err(|e| ApiError::bad_request("InvalidParameter", e.to_string()))?;
+    let deployment = state.deployment();
+    let request = match deployment.extensions.get::<Rules>() {
+        Some(rules) => {
+            let env = RuleEnv::new(
+                user,
+                &deployment.values,
+                doc! {"tag": &deployment.environment_tag},
+            );
+            rules
+                .authorize(service, &env, request)
+                .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?
+        }
+        None => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "NoMatchingRuleFound",
+                "the app has no rules",
+            ));
+        }
+    };
+    state.data.execute(request).await.map_err(|e| {
+        let code = e.code.map(|c| format!(" (code {c})")).unwrap_or_default();
+        ApiError::bad_request("MongoDBError", format!("{}{code}", e.message))
+    })
+}
+
+/// `GET .../functions/call?baas_request=...`: change streams (`watch`).
+pub async fn watch(AxumState(state): AxumState<Arc<State>>, Path(app): Path<String>) -> ApiError {
+    if let Err(e) = check_app(&state, &app) {
+        return e;
+    }
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplemented",
+        "watch (change streams) is not supported by writ yet",
+    )
+}

@@ -1,0 +1,284 @@
+//! `writ serve`: the App Services client HTTP API (`/api/client/v2.0/...`) over the engine,
+//! the bridge and the user store.
+//!
+//! [`app`] builds the router from a [`State`] (tests drive it without a socket); [`serve`]
+//! loads the app, opens the store, starts the engine and the file watcher, and listens.
+//! Every error leaves through [`ApiError`] as `{error, error_code}`; every response, errors
+//! and preflights included, carries CORS headers.
+
+mod auth;
+mod error;
+mod functions;
+mod reload;
+mod tokens;
+mod users;
+
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, Path},
+    http::{HeaderMap, Method, header},
+    routing::{delete, get, post, put},
+};
+use bridge::Executor;
+use engine::{Deployment, Engine, EngineConfig};
+pub use error::ApiError;
+use tower_http::{catch_panic::CatchPanicLayer, cors::CorsLayer};
+use users::Users;
+
+/// App Services' request size limit.
+const MAX_REQUEST_BYTES: usize = 18 * 1024 * 1024;
+
+/// Everything a request handler needs; shared by all requests.
+pub struct State {
+    /// The client app id clients address (`/app/{appId}/...`) and tokens are issued for.
+    pub app_id: String,
+    /// The function engine.
+    pub engine: Engine,
+    /// The data source behind `mongodb-atlas` (MongoDB or the embedded store).
+    pub data: Arc<dyn Executor>,
+    /// The data source's service name.
+    pub service: String,
+    /// Users and sessions.
+    users: Users,
+    /// Access token issuing and checking.
+    tokens: tokens::Tokens,
+    /// The public origin for the location response; `None` uses the request's `Host`.
+    pub public_url: Option<String>,
+    /// The key `custom-token` logins are verified with (HS256), if that provider is configured.
+    pub custom_token_key: Option<jsonwebtoken::DecodingKey>,
+    deployment: RwLock<Arc<Deployment>>,
+}
+
+impl State {
+    /// The deployment new requests run on.
+    pub fn deployment(&self) -> Arc<Deployment> {
+        self.deployment
+            .read()
+            .map(|d| d.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Makes `deployment` the one new requests and calls run on; calls in flight finish on theirs.
+    pub fn deploy(&self, deployment: Deployment) {
+        let deployment = Arc::new(deployment);
+        self.engine.deploy(deployment.clone());
+        match self.deployment.write() {
+            Ok(mut d) => *d = deployment,
+            Err(e) => *e.into_inner() = deployment,
+        }
+    }
+}
+
+/// How `writ serve` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The app directory.
+    pub app: PathBuf,
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The client app id; defaults to the app's `client_app_id` or name.
+    pub app_id: Option<String>,
+    /// The embedded store's directory, used when `mongodb_uri` is `None`.
+    pub data: PathBuf,
+    /// MongoDB's connection string; `None` selects the embedded store.
+    pub mongodb_uri: Option<String>,
+    /// The public origin clients reach writ at, for the location response.
+    pub public_url: Option<String>,
+    /// The access token signing secret; generated and stored when `None`.
+    pub jwt_secret: Option<String>,
+    /// How long access tokens are valid.
+    pub access_token_ttl: Duration,
+    /// The HS256 key that verifies `custom-token` logins.
+    pub custom_token_key: Option<String>,
+    /// Worker threads of the engine (0: one per core).
+    pub workers: usize,
+    /// Reload the app when its files change.
+    pub watch: bool,
+}
+
+/// Builds the router for `state`.
+pub fn app(state: Arc<State>) -> Router {
+    const APP: &str = "/api/client/v2.0/app/{app}";
+    const AUTH: &str = "/api/client/v2.0/auth";
+    let userpass = format!("{APP}/auth/providers/local-userpass");
+    Router::new()
+        .route(&format!("{APP}/location"), get(location))
+        .route(
+            &format!("{APP}/auth/providers/{{provider}}/login"),
+            post(auth::login),
+        )
+        .route(&format!("{userpass}/register"), post(auth::register))
+        .route(&format!("{userpass}/confirm"), post(auth::confirm))
+        .route(&format!("{userpass}/confirm/send"), post(auth::confirm_send))
+        .route(&format!("{userpass}/reset"), post(auth::reset))
+        .route(&format!("{userpass}/reset/send"), post(auth::reset_send))
+        .route(&format!("{userpass}/confirm/call"), post(auth::not_supported))
+        .route(&format!("{userpass}/reset/call"), post(auth::not_supported))
+        .route(&format!("{AUTH}/profile"), get(auth::profile))
+        .route(
+            &format!("{AUTH}/session"),
+            post(auth::refresh).delete(auth::logout),
+        )
+        .route(&format!("{AUTH}/delete"), delete(auth::delete_user))
+        .route(
+            &format!("{AUTH}/api_keys"),
+            post(auth::create_api_key).get(auth::list_api_keys),
+        )
+        .route(
+            &format!("{AUTH}/api_keys/{{id}}"),
+            get(auth::get_api_key).delete(auth::delete_api_key),
+        )
+        .route(
+            &format!("{AUTH}/api_keys/{{id}}/enable"),
+            put(auth::enable_api_key),
+        )
+        .route(
+            &format!("{AUTH}/api_keys/{{id}}/disable"),
+            put(auth::disable_api_key),
+        )
+        .route(
+            &format!("{APP}/functions/call"),
+            post(functions::call).get(functions::watch),
+        )
+        .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "NotFound", "no such route") })
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::internal("request", "the handler panicked"))
+        }))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]),
+        )
+        .with_state(state)
+}
+
+/// `GET .../location`: where the client sends every later request.
+async fn location(
+    axum::extract::State(state): axum::extract::State<Arc<State>>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    check_app(&state, &app)?;
+    let hostname = match &state.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .ok_or_else(|| ApiError::bad_request("BadRequest", "the request has no Host header"))?;
+            format!("http://{host}")
+        }
+    };
+    let ws = hostname.replacen("http", "ws", 1);
+    Ok(Json(serde_json::json!({
+        "deployment_model": "GLOBAL",
+        "location": "US-VA",
+        "hostname": hostname,
+        "ws_hostname": ws,
+    })))
+}
+
+/// Refuses requests addressed to another app.
+fn check_app(state: &State, app: &str) -> Result<(), ApiError> {
+    if app == state.app_id {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "AppNotFound",
+            format!("cannot find app using Client App ID '{app}'"),
+        ))
+    }
+}
+
+/// Builds the state for `options`: loads the app, opens the data source, starts the engine.
+pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
+    let deployment = loader::load(&options.app).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app_id = options
+        .app_id
+        .clone()
+        .unwrap_or_else(|| deployment.app.client_app_id.clone());
+    let data: Arc<dyn Executor> = match &options.mongodb_uri {
+        Some(uri) => Arc::new(
+            bridge::DriverExecutor::connect(uri)
+                .await
+                .context("MONGODB_URI is not a valid connection string")?,
+        ),
+        None => {
+            let store = store::Store::open(&options.data)
+                .with_context(|| format!("cannot open the embedded store in {}", options.data.display()))?;
+            Arc::new(bridge::StoreExecutor::new(Arc::new(store)))
+        }
+    };
+    let service = "mongodb-atlas".to_string();
+    let mut config = EngineConfig::default();
+    if options.workers > 0 {
+        config.workers = options.workers;
+    }
+    let engine = Engine::new(
+        config,
+        vec![Arc::new(bridge::MongoService::new(service.clone(), data.clone()))],
+        tokio::runtime::Handle::current(),
+    )?;
+    let users = Users::new(data.clone(), &app_id);
+    let tokens = tokens::Tokens::load(
+        &users,
+        options.jwt_secret.clone(),
+        &app_id,
+        options.access_token_ttl,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot set up access tokens: {e}"))?;
+    let state = Arc::new(State {
+        app_id,
+        engine,
+        data,
+        service,
+        users,
+        tokens,
+        public_url: options.public_url.clone(),
+        custom_token_key: options
+            .custom_token_key
+            .as_ref()
+            .map(|k| jsonwebtoken::DecodingKey::from_secret(k.as_bytes())),
+        deployment: RwLock::new(Arc::new(Deployment::default())),
+    });
+    state.deploy(deployment);
+    Ok(state)
+}
+
+/// Runs `writ serve` until the process is stopped.
+pub async fn serve(options: Options) -> anyhow::Result<()> {
+    let state = state(&options).await?;
+    let _watcher = if options.watch {
+        Some(reload::watch(options.app.clone(), state.clone())?)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    let d = state.deployment();
+    tracing::info!(
+        app_id = %state.app_id,
+        functions = d.functions.len(),
+        "writ serving {} on http://{addr} (store: {})",
+        options.app.display(),
+        if options.mongodb_uri.is_some() { "MongoDB" } else { "embedded" },
+    );
+    // A line tests and scripts can wait for.
+    println!("listening on http://{addr}");
+    axum::serve(listener, app(state)).await?;
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Access tokens: HS256 JWTs carrying `exp`, `iat`, `sub`, `aud` (the app id), the session id
+//! and `user_data` (the custom user data document, canonical EJSON as App Services embedded
+//! it). The signing secret comes from the configuration, or is generated once and kept in the
+//! user store so every writ process of the app shares it.
+
+use std::time::Duration;
+
+use bson::{Bson, Document, doc, oid::ObjectId};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    error::ApiError,
+    users::{Users, engine_user, random_secret},
+};
+
+/// Issues and verifies the access tokens of one app.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    app_id: String,
+    /// How long an access token is valid (30 minutes by default).
+    pub access_ttl: Duration,
+    /// How long a refresh token (a session) is valid (60 days by default).
+    pub refresh_ttl: Duration,
+}
+
+/// The claims of a writ access token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user id.
+    pub sub: String,
+    /// The client app id the token was issued for.
+    pub aud: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// Issue time, seconds since the epoch.
+    pub iat: i64,
+    /// The session (refresh token) the token belongs to.
+    pub sid: String,
+    /// The device id returned at login.
+    pub baas_device_id: String,
+    /// The custom user data document, canonical EJSON (`user.customData` in the SDKs).
+    #[serde(default)]
+    pub user_data: serde_json::Value,
+    /// The user's type, profile data and identities, so a call needs no user lookup.
+    #[serde(default)]
+    pub writ_user: serde_json::Value,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+impl Tokens {
+    /// Tokens for `app_id`, signed with `secret`, or with the app's stored secret (created on
+    /// first start) when `secret` is `None`.
+    pub async fn load(
+        users: &Users,
+        secret: Option<String>,
+        app_id: &str,
+        access_ttl: Duration,
+    ) -> Result<Self, ApiError> {
+        let secret = match secret {
+            Some(s) => s,
+            None => {
+                let filter = doc! {"_id": "jwt"};
+                let update = doc! {"$setOnInsert": {"secret": random_secret(48)}};
+                users.update("keys", filter.clone(), update, true).await?;
+                let stored = users.find_one("keys", filter).await?;
+                stored
+                    .and_then(|d| d.get_str("secret").ok().map(str::to_string))
+                    .ok_or_else(|| ApiError::internal("signing key", "not stored"))?
+            }
+        };
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[app_id]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        validation.leeway = 0;
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+            app_id: app_id.to_string(),
+            access_ttl,
+            refresh_ttl: Duration::from_secs(60 * 24 * 3600),
+        })
+    }
+
+    /// An access token for the stored `user` in session `sid`, carrying `custom_data`.
+    pub fn issue(
+        &self,
+        user: &Document,
+        custom_data: Option<Document>,
+        sid: &ObjectId,
+        device_id: &str,
+    ) -> Result<String, ApiError> {
+        let iat = now();
+        let writ_user = doc! {
+            "type": user.get_str("type").unwrap_or("normal"),
+            "data": user.get_document("data").cloned().unwrap_or_default(),
+            "identities": user.get_array("identities").cloned().unwrap_or_default(),
+        };
+        let claims = AccessClaims {
+            sub: user.get_object_id("_id").map(|i| i.to_hex()).unwrap_or_default(),
+            aud: self.app_id.clone(),
+            exp: iat + self.access_ttl.as_secs().max(1) as i64,
+            iat,
+            sid: sid.to_hex(),
+            baas_device_id: device_id.to_string(),
+            user_data: custom_data
+                .map(|d| Bson::Document(d).into_canonical_extjson())
+                .unwrap_or_else(|| serde_json::json!({})),
+            writ_user: Bson::Document(writ_user).into_canonical_extjson(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal("issuing an access token", e))
+    }
+
+    /// The claims of a valid access token of this app; 401 `InvalidSession` otherwise.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map(|t| t.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    ApiError::invalid_session("invalid session: access token expired")
+                }
+                _ => ApiError::invalid_session(format!("invalid session: {e}")),
+            })
+    }
+}
+
+/// The `context.user` an access token describes.
+pub fn caller(claims: &AccessClaims) -> engine::User {
+    let doc_of = |v: &serde_json::Value| match Bson::try_from(v.clone()) {
+        Ok(Bson::Document(d)) => d,
+        _ => Document::new(),
+    };
+    let mut stored = doc_of(&claims.writ_user);
+    if let Ok(id) = ObjectId::parse_str(&claims.sub) {
+        stored.insert("_id", id);
+    }
+    let mut user = engine_user(&stored);
+    user.id = claims.sub.clone();
+    user.custom_data = doc_of(&claims.user_data);
+    user
+}

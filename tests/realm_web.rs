@@ -1,0 +1,188 @@
+//! The unmodified `realm-web` 2.0.1 client from npm against a real `writ serve` process, on the
+//! embedded store and on the MongoDB wire-protocol test server: the two seed flows and the
+//! client-visible contracts (token refresh, private functions, rules, errors, EJSON types,
+//! hot reload). The scenarios themselves are in `tests/client/flows.mjs`.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/client/node_modules`, installed from the lock file on first use.
+fn client_dir() -> PathBuf {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let dir = repo().join("tests/client");
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if !dir.join("node_modules/realm-web/package.json").is_file() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm must be installed (Node 20)");
+        assert!(status.success(), "npm ci in tests/client failed");
+    }
+    dir
+}
+
+const ECHO: &str = r#"exports = function (arg) {
+  const t = (v) => v instanceof BSON.ObjectId ? "ObjectId" : v instanceof Date ? "Date"
+    : v instanceof BSON.Long ? "Long" : v instanceof BSON.Decimal128 ? "Decimal128" : typeof v;
+  return { value: arg, longString: arg.long.toString(),
+    types: { oid: t(arg.oid), date: t(arg.date), long: t(arg.long), dec: t(arg.dec) } };
+};
+"#;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+/// A `writ serve` process on a free port, serving a copy of the sample app.
+struct Server {
+    child: Child,
+    base: String,
+    app_dir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(mongodb: bool) -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app_dir = dir.path().join("app");
+    for part in ["functions", "auth", "data_sources"] {
+        copy_dir(&repo().join(part), &app_dir.join(part));
+    }
+    std::fs::copy(repo().join("root_config.json"), app_dir.join("root_config.json")).expect("copy");
+    std::fs::write(app_dir.join("functions/echo.js"), ECHO).expect("write");
+    std::fs::write(app_dir.join("functions/version.js"), "exports = () => 1;\n").expect("write");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--access-token-ttl", "2"])
+        .arg("--app")
+        .arg(&app_dir)
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .env("WRIT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if mongodb {
+        cmd.env("MONGODB_URI", testkit::mongodb_uri());
+    } else {
+        cmd.env_remove("MONGODB_URI");
+    }
+    let mut child = cmd.spawn().expect("start writ serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("writ serve did not start: {line:?}"))
+        .to_string();
+    Server {
+        child,
+        base,
+        app_dir,
+        _dir: dir,
+    }
+}
+
+/// Runs scenarios of `flows.mjs` against `server`; returns stdout, panics with the failure.
+fn client(server: &Server, scenarios: &[&str]) -> String {
+    let out = Command::new("node")
+        .arg("flows.mjs")
+        .arg(&server.base)
+        .arg("writ-sample")
+        .args(scenarios)
+        .current_dir(client_dir())
+        .output()
+        .expect("node must be installed");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "realm-web scenarios failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+const ALL: [&str; 11] = [
+    "seedWeb",
+    "seedFlutter",
+    "expiredToken",
+    "privateRefused",
+    "otherUsersDocument",
+    "unknownFunction",
+    "ejsonRoundTrip",
+    "logoutEndsSession",
+    "apiKeys",
+    "emailPasswordErrors",
+    "deleteUser",
+];
+
+#[test]
+fn realm_web_on_the_embedded_store() {
+    let server = start(false);
+    let out = client(&server, &ALL);
+    assert_eq!(out.lines().filter(|l| l.starts_with("ok ")).count(), ALL.len());
+}
+
+#[test]
+fn realm_web_on_mongodb() {
+    let server = start(true);
+    let out = client(&server, &ALL);
+    assert_eq!(out.lines().filter(|l| l.starts_with("ok ")).count(), ALL.len());
+}
+
+fn wait_for_version(server: &Server, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = client(server, &["version"]);
+        if out.contains(&format!("version {want}")) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still {out:?}, wanted version {want}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn editing_a_function_file_reloads_it_and_a_broken_edit_does_not() {
+    let server = start(false);
+    wait_for_version(&server, "1");
+    let file = server.app_dir.join("functions/version.js");
+    std::fs::write(&file, "exports = () => 2;\n").expect("write");
+    wait_for_version(&server, "2");
+    std::fs::write(&file, "exports = () => {\n  return (3;\n};\n").expect("write");
+    std::thread::sleep(Duration::from_millis(800));
+    wait_for_version(&server, "2");
+    let check = Command::new(env!("CARGO_BIN_EXE_writ"))
+        .arg("check")
+        .arg("--app")
+        .arg(&server.app_dir)
+        .output()
+        .expect("writ check");
+    assert!(!check.status.success());
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert!(err.contains("functions/version.js:2:"), "{err}");
+}
