@@ -126,7 +126,8 @@ fn client(server: &Server, scenarios: &[&str]) -> String {
     stdout
 }
 
-const ALL: [&str; 11] = [
+const ALL: [&str; 12] = [
+    "forgedAndOtherApp",
     "seedWeb",
     "seedFlutter",
     "expiredToken",

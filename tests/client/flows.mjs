@@ -176,6 +176,35 @@ const SCENARIOS = {
     assert.equal((await response.json()).error_code, "InvalidSession");
   },
 
+  // Forged tokens and requests for another app are refused with App Services' errors.
+  async forgedAndOtherApp() {
+    const user = await newApp().logIn(Realm.Credentials.anonymous(false));
+    const [header, payload, signature] = user.accessToken.split(".");
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString());
+    claims.sub = "000000000000000000000000";
+    const forged = [header, Buffer.from(JSON.stringify(claims)).toString("base64url"), signature].join(".");
+    const call = (token, app = appId) =>
+      fetch(`${baseUrl}/api/client/v2.0/app/${app}/functions/call`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "hello", arguments: ["x"] }),
+      });
+    const refused = await call(forged);
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).error_code, "InvalidSession");
+    assert.equal(refused.headers.get("access-control-allow-origin"), "*");
+    const otherApp = await call(user.accessToken, "another-app");
+    assert.equal(otherApp.status, 404);
+    assert.equal((await otherApp.json()).error_code, "AppNotFound");
+    const tooLarge = await fetch(`${baseUrl}/api/client/v2.0/app/${appId}/functions/call`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${user.accessToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "hello", arguments: ["x".repeat(19 * 1024 * 1024)] }),
+    });
+    assert.equal(tooLarge.status, 413);
+    assert.equal((await tooLarge.json()).error_code, "RequestTooLarge");
+  },
+
   // User API keys: create, log in with the key as the same user, disable.
   async apiKeys() {
     const app = newApp();

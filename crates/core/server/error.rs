@@ -63,6 +63,36 @@ impl From<EngineError> for ApiError {
     }
 }
 
+/// Rewrites the framework's own plain-text rejections (body too large, wrong method, ...) into
+/// App Services' error format, so every error a client sees is `{error, error_code}`.
+pub async fn framework_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "RequestTooLarge",
+        StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+        StatusCode::NOT_FOUND => "NotFound",
+        s if s.is_server_error() => "InternalServerError",
+        _ => "BadRequest",
+    };
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request is larger than the 18 MB limit".to_string(),
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        _ => text,
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": self.message, "error_code": self.code});

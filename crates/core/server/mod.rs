@@ -149,6 +149,7 @@ pub fn app(state: Arc<State>) -> Router {
             post(functions::call).get(functions::watch),
         )
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "NotFound", "no such route") })
+        .layer(axum::middleware::map_response(error::framework_errors))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::internal("request", "the handler panicked"))
