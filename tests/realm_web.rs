@@ -83,6 +83,7 @@ fn start(mongodb: bool) -> Server {
         .arg("--data")
         .arg(dir.path().join("data"))
         .env("WRIT_LOG", "warn")
+        .env("WRIT_CUSTOM_TOKEN_KEY", "test-custom-token-key")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if mongodb {
@@ -126,7 +127,8 @@ fn client(server: &Server, scenarios: &[&str]) -> String {
     stdout
 }
 
-const ALL: [&str; 12] = [
+const ALL: [&str; 13] = [
+    "customToken",
     "forgedAndOtherApp",
     "seedWeb",
     "seedFlutter",

@@ -2,6 +2,7 @@
 // realm-web 2.0.1 client. Usage: node flows.mjs <baseUrl> <appId> <scenario>...
 // Prints "ok <scenario>" per passing scenario; any failure exits non-zero with the reason.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import * as Realm from "realm-web";
 
 const [baseUrl, appId, ...scenarios] = process.argv.slice(2);
@@ -203,6 +204,24 @@ const SCENARIOS = {
     });
     assert.equal(tooLarge.status, 413);
     assert.equal((await tooLarge.json()).error_code, "RequestTooLarge");
+  },
+
+  // custom-token: a JWT signed with the key writ is configured with logs in; the same subject
+  // is the same user; a token signed with another key is refused.
+  async customToken() {
+    const sign = (claims, key) => {
+      const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+      const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
+      return `${body}.${createHmac("sha256", key).update(body).digest("base64url")}`;
+    };
+    const claims = { sub: `ext-${unique()}`, exp: Math.floor(Date.now() / 1000) + 60, name: "Ext User" };
+    const app = newApp();
+    const first = await app.logIn(Realm.Credentials.jwt(sign(claims, "test-custom-token-key")));
+    assert.equal(first.profile.name, "Ext User");
+    const again = await app.logIn(Realm.Credentials.jwt(sign(claims, "test-custom-token-key")));
+    assert.equal(again.id, first.id);
+    const e = await rejects(app.logIn(Realm.Credentials.jwt(sign(claims, "some-other-key"))));
+    assert.equal(e.statusCode, 401);
   },
 
   // User API keys: create, log in with the key as the same user, disable.

@@ -137,11 +137,19 @@ async fn access_token(
     state.tokens.issue(&user, data, sid, device)
 }
 
+/// The enabled provider `name`. `custom-token` is enabled by configuring its key
+/// (`--custom-token-key`), unless the app declares it disabled.
 fn provider(state: &State, name: &str) -> Result<loader::Provider, ApiError> {
     let deployment = state.deployment();
     let auth = deployment.extensions.get::<loader::AuthConfig>();
     match auth.and_then(|a| a.providers.get(name)) {
         Some(p) if !p.disabled => Ok(p.clone()),
+        None if name == "custom-token" && state.custom_token_key.is_some() => Ok(loader::Provider {
+            name: name.into(),
+            provider_type: name.into(),
+            disabled: false,
+            config: serde_json::Value::Null,
+        }),
         _ => Err(ApiError::bad_request(
             "AuthProviderNotFound",
             format!("authentication via '{name}' is unsupported"),
