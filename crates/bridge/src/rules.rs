@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bson::{Bson, Document, doc, oid::ObjectId};
-use engine::User;
+use engine::{Deployment, User};
 use store::Filter;
 
 use crate::{Op, Request, Update, WriteModel};
@@ -237,6 +237,22 @@ impl Rules {
     }
 }
 
+/// Narrows `request`, made by `user` on `service`, by the rules attached to `deployment`.
+///
+/// A deployment without [`Rules`] attached (one built by hand rather than by the loader) is not
+/// restricted; `loader::load` always attaches them.
+pub fn authorize_call(
+    deployment: &Deployment,
+    service: &str,
+    user: &User,
+    request: Request,
+) -> Result<Request, RuleError> {
+    match deployment.extensions.get::<Rules>() {
+        Some(rules) => rules.authorize(service, &RuleEnv::for_call(user, deployment), request),
+        None => Ok(request),
+    }
+}
+
 fn namespace(op: &Op) -> Option<&crate::Namespace> {
     Some(match op {
         Op::Find { ns, .. }
@@ -263,6 +279,15 @@ pub struct RuleEnv {
 }
 
 impl RuleEnv {
+    /// The expansions for `user` calling into `deployment` (its values and environment).
+    pub fn for_call(user: &User, deployment: &Deployment) -> Self {
+        let environment = doc! {
+            "tag": &deployment.environment_tag,
+            "values": deployment.environment_values.clone(),
+        };
+        Self::new(user, &deployment.values, environment)
+    }
+
     /// The expansions for `user` in a deployment with `values` and `environment` (`{tag, values}`).
     pub fn new(user: &User, values: &BTreeMap<String, Bson>, environment: Document) -> Self {
         let identities: Vec<Bson> = user
@@ -511,6 +536,11 @@ impl CollectionRules {
     }
 }
 
+/// Narrows `filter` in place to the documents `cond` allows.
+fn restrict(filter: &mut Document, cond: &Cond) {
+    *filter = narrow(std::mem::take(filter), cond);
+}
+
 /// `filter` narrowed to the documents `cond` allows.
 fn narrow(filter: Document, cond: &Cond) -> Document {
     match cond {
@@ -544,12 +574,11 @@ fn touches(path: &str, field: &str) -> bool {
 impl Permissions {
     fn apply(&self, mut op: Op, ns: &str) -> Result<Op, RuleError> {
         let denied = |what: &str| refuse("PermissionDenied", format!("{what} not permitted on '{ns}'"));
-        let narrowed = |filter: &mut Document, cond: &Cond| *filter = narrow(std::mem::take(filter), cond);
         match &mut op {
             Op::Find { filter, .. }
             | Op::FindOne { filter, .. }
             | Op::Count { filter, .. }
-            | Op::Distinct { filter, .. } => narrowed(filter, &self.read),
+            | Op::Distinct { filter, .. } => restrict(filter, &self.read),
             Op::EstimatedCount { ns: n } if self.read != Cond::Const(true) => {
                 op = Op::Count {
                     ns: n.clone(),
@@ -594,7 +623,7 @@ impl Permissions {
             } => {
                 self.writable(&self.write, "update", &denied)?;
                 self.check_update(filter, update, *upsert, &denied)?;
-                narrowed(filter, &self.write);
+                restrict(filter, &self.write);
             }
             Op::FindOneAndReplace {
                 filter,
@@ -604,11 +633,11 @@ impl Permissions {
             } => {
                 self.writable(&self.write, "update", &denied)?;
                 self.check_replacement(replacement, *upsert, &denied)?;
-                narrowed(filter, &self.write);
+                restrict(filter, &self.write);
             }
             Op::Delete { filter, .. } | Op::FindOneAndDelete { filter, .. } => {
                 self.writable(&self.delete, "delete", &denied)?;
-                narrowed(filter, &self.delete);
+                restrict(filter, &self.delete);
             }
             Op::BulkWrite { models, .. } => {
                 for m in models.iter_mut() {
@@ -628,7 +657,6 @@ impl Permissions {
     }
 
     fn apply_model(&self, m: &mut WriteModel, denied: &dyn Fn(&str) -> RuleError) -> Result<(), RuleError> {
-        let narrowed = |filter: &mut Document, cond: &Cond| *filter = narrow(std::mem::take(filter), cond);
         match m {
             WriteModel::InsertOne(d) => self.check_insert(d, denied)?,
             WriteModel::Update {
@@ -639,7 +667,7 @@ impl Permissions {
             } => {
                 self.writable(&self.write, "update", denied)?;
                 self.check_update(filter, update, *upsert, denied)?;
-                narrowed(filter, &self.write);
+                restrict(filter, &self.write);
             }
             WriteModel::ReplaceOne {
                 filter,
@@ -648,11 +676,11 @@ impl Permissions {
             } => {
                 self.writable(&self.write, "update", denied)?;
                 self.check_replacement(replacement, *upsert, denied)?;
-                narrowed(filter, &self.write);
+                restrict(filter, &self.write);
             }
             WriteModel::Delete { filter, .. } => {
                 self.writable(&self.delete, "delete", denied)?;
-                narrowed(filter, &self.delete);
+                restrict(filter, &self.delete);
             }
         }
         Ok(())

@@ -11,7 +11,7 @@ use engine::{
     host::{CallScope, HostError, HostService, spawn_op, with_call},
 };
 
-use crate::{Executor, Request, RuleEnv, Rules};
+use crate::{Executor, Request, rules::authorize_call};
 
 /// A MongoDB data source reachable as `context.services.get(name)`.
 pub struct MongoService {
@@ -46,20 +46,9 @@ fn bridge_data(context: &mut Context) -> Rc<BridgeData> {
 }
 
 /// Applies the deployment's rules to a request made by a user (not the system).
-///
-/// A deployment without [`Rules`] attached (one built by hand rather than by the loader) is not
-/// restricted; `loader::load` always attaches them.
 fn authorize(service: &str, request: Request, context: &Context) -> JsResult<Result<Request, HostError>> {
     with_call(context, |user, deployment| {
-        let Some(rules) = deployment.extensions.get::<Rules>() else {
-            return Ok(request);
-        };
-        let environment = bson::doc! {
-            "tag": &deployment.environment_tag,
-            "values": deployment.environment_values.clone(),
-        };
-        let env = RuleEnv::new(user, &deployment.values, environment);
-        rules.authorize(service, &env, request).map_err(|e| HostError {
+        authorize_call(deployment, service, user, request).map_err(|e| HostError {
             name: "Error".into(),
             message: e.message,
             code: None,

@@ -54,6 +54,15 @@ pub(super) fn body_doc(body: &[u8]) -> Result<Document, ApiError> {
     }
 }
 
+/// An email address from `body[key]`, normalized as accounts are keyed (trimmed, lower case).
+fn email_field(body: &Document, key: &str) -> Result<String, ApiError> {
+    Ok(string_field(body, key)?.trim().to_lowercase())
+}
+
+fn user_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "UserNotFound", "user not found")
+}
+
 fn string_field(body: &Document, key: &str) -> Result<String, ApiError> {
     body.get_str(key)
         .map(str::to_string)
@@ -250,7 +259,7 @@ async fn verify_password(password: String, hash: String) -> bool {
 }
 
 async fn userpass_login(state: &State, body: &Document) -> Result<ObjectId, ApiError> {
-    let email = string_field(body, "username")?.trim().to_lowercase();
+    let email = email_field(body, "username")?;
     let password = string_field(body, "password")?;
     let account = state.users.find_one("userpass", doc! {"_id": &email}).await?;
     let Some(account) = account else {
@@ -352,7 +361,7 @@ pub async fn register(
     check_app(&state, &app)?;
     let provider = provider(&state, "local-userpass")?;
     let body = body_doc(&body)?;
-    let email = string_field(&body, "email")?.trim().to_lowercase();
+    let email = email_field(&body, "email")?;
     if !email.contains('@') {
         return Err(ApiError::bad_request(
             "BadRequest",
@@ -413,7 +422,7 @@ pub async fn confirm_send(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     check_app(&state, &app)?;
-    let email = string_field(&body_doc(&body)?, "email")?.trim().to_lowercase();
+    let email = email_field(&body_doc(&body)?, "email")?;
     let account = state.users.find_one("userpass", doc! {"_id": &email}).await?;
     match account {
         Some(a) if !a.get_bool("confirmed").unwrap_or(false) => {
@@ -421,11 +430,7 @@ pub async fn confirm_send(
         }
         Some(_) => return Err(ApiError::bad_request("UserAlreadyConfirmed", "already confirmed")),
         None => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "UserNotFound",
-                "user not found",
-            ));
+            return Err(user_not_found());
         }
     }
     Ok(StatusCode::NO_CONTENT)
@@ -438,18 +443,14 @@ pub async fn reset_send(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     check_app(&state, &app)?;
-    let email = string_field(&body_doc(&body)?, "email")?.trim().to_lowercase();
+    let email = email_field(&body_doc(&body)?, "email")?;
     if state
         .users
         .find_one("userpass", doc! {"_id": &email})
         .await?
         .is_none()
     {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "UserNotFound",
-            "user not found",
-        ));
+        return Err(user_not_found());
     }
     issue_token(&state, "reset", &email).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -9,8 +9,8 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use bridge::{Request, RuleEnv, Rules};
-use bson::{Bson, Document, doc, oid::ObjectId};
+use bridge::{Request, RuleEnv};
+use bson::{Bson, Document, oid::ObjectId};
 use engine::{Invocation, RequestInfo, User};
 
 use super::{
@@ -105,16 +105,9 @@ async fn function_call(
             format!("function '{name}' is private: only other functions can call it"),
         ));
     }
-    let env = || {
-        RuleEnv::new(
-            &user,
-            &deployment.values,
-            doc! {"tag": &deployment.environment_tag},
-        )
-    };
     if let Some(rule) = &spec.config.can_evaluate {
         let rule = Bson::try_from(rule.clone()).unwrap_or(Bson::Boolean(false));
-        match bridge::rules::evaluate(&rule, &env()) {
+        match bridge::rules::evaluate(&rule, &RuleEnv::for_call(&user, &deployment)) {
             Ok(true) => {}
             Ok(false) => {
                 return Err(ApiError::new(
@@ -229,25 +222,8 @@ async fn service_call(
     let request =
         Request::parse(kind, &spec).map_err(|e| ApiError::bad_request("InvalidParameter", e.to_string()))?;
     let deployment = state.deployment();
-    let request = match deployment.extensions.get::<Rules>() {
-        Some(rules) => {
-            let env = RuleEnv::new(
-                user,
-                &deployment.values,
-                doc! {"tag": &deployment.environment_tag},
-            );
-            rules
-                .authorize(service, &env, request)
-                .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?
-        }
-        None => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "NoMatchingRuleFound",
-                "the app has no rules",
-            ));
-        }
-    };
+    let request = bridge::rules::authorize_call(&deployment, service, user, request)
+        .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?;
     state.data.execute(request).await.map_err(|e| {
         let code = e.code.map(|c| format!(" (code {c})")).unwrap_or_default();
         ApiError::bad_request("MongoDBError", format!("{}{code}", e.message))
