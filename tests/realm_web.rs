@@ -4,9 +4,8 @@
 //! hot reload). The scenarios themselves are in `tests/client/flows.mjs`.
 
 use std::{
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::PathBuf,
+    process::{Command, Stdio},
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -39,41 +38,17 @@ const ECHO: &str = r#"exports = function (arg) {
 };
 "#;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
-}
-
 /// A `writ serve` process on a free port, serving a copy of the sample app.
 struct Server {
-    child: Child,
-    base: String,
+    process: testkit::Listening,
     app_dir: PathBuf,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start(mongodb: bool) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let app_dir = dir.path().join("app");
-    for part in ["functions", "auth", "data_sources"] {
-        copy_dir(&repo().join(part), &app_dir.join(part));
-    }
-    std::fs::copy(repo().join("root_config.json"), app_dir.join("root_config.json")).expect("copy");
+    testkit::copy_sample_app(&app_dir).expect("copy the sample app");
     std::fs::write(app_dir.join("functions/echo.js"), ECHO).expect("write");
     std::fs::write(app_dir.join("functions/version.js"), "exports = () => 1;\n").expect("write");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
@@ -84,25 +59,15 @@ fn start(mongodb: bool) -> Server {
         .arg(dir.path().join("data"))
         .env("WRIT_LOG", "warn")
         .env("WRIT_CUSTOM_TOKEN_KEY", "test-custom-token-key")
-        .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if mongodb {
         cmd.env("MONGODB_URI", testkit::mongodb_uri());
     } else {
         cmd.env_remove("MONGODB_URI");
     }
-    let mut child = cmd.spawn().expect("start writ serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("writ serve did not start: {line:?}"))
-        .to_string();
+    let process = testkit::Listening::start(&mut cmd).expect("start writ serve");
     Server {
-        child,
-        base,
+        process,
         app_dir,
         _dir: dir,
     }
@@ -112,7 +77,7 @@ fn start(mongodb: bool) -> Server {
 fn client(server: &Server, scenarios: &[&str]) -> String {
     let out = Command::new("node")
         .arg("flows.mjs")
-        .arg(&server.base)
+        .arg(&server.process.base)
         .arg("writ-sample")
         .args(scenarios)
         .current_dir(client_dir())

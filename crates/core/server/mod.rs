@@ -98,7 +98,7 @@ pub struct Options {
     pub access_token_ttl: Duration,
     /// The HS256 key that verifies `custom-token` logins.
     pub custom_token_key: Option<String>,
-    /// Worker threads of the engine (0: one per core).
+    /// Worker threads of the engine (0: four per core).
     pub workers: usize,
     /// Reload the app when its files change.
     pub watch: bool,

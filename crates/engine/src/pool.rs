@@ -11,7 +11,7 @@
 use std::{
     sync::{
         Arc, Mutex, RwLock,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     thread::JoinHandle,
     time::{Duration, Instant},
@@ -27,7 +27,8 @@ use crate::{
 /// How the engine runs calls.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Worker threads, each with its own JavaScript context.
+    /// Worker threads, each with its own JavaScript context. A worker runs one call at a time and
+    /// waits while the call waits for the database, so the default is four per core.
     pub workers: usize,
     /// Calls that may wait for a worker before new ones are refused as overloaded.
     pub queue_capacity: usize,
@@ -42,7 +43,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            workers: 4 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             queue_capacity: 10_000,
             time_limit: Duration::from_secs(300),
             max_async_ops: 1_000,
@@ -72,6 +73,8 @@ struct Shared {
     slots: Mutex<Vec<Arc<Slot>>>,
     shutdown: AtomicBool,
     retired_total: AtomicU64,
+    /// Idle workers polling the queue right now (see [`SPIN`]).
+    spinning: AtomicUsize,
 }
 
 impl Shared {
@@ -138,7 +141,7 @@ fn worker_main(shared: &Shared, slot: &Slot) {
         }
     };
     while !slot.retired.load(Ordering::SeqCst) {
-        let Some(mut job) = next_job(&shared.queue) else {
+        let Some(mut job) = next_job(shared) else {
             return;
         };
         if Instant::now() >= job.deadline {
@@ -154,19 +157,32 @@ fn worker_main(shared: &Shared, slot: &Slot) {
 }
 
 /// How long an idle worker polls the queue before it sleeps: calls arriving back to back then
-/// skip a thread wake-up, which costs more than the call itself.
+/// skip a thread wake-up, which costs more than the call itself. Only one worker polls at a
+/// time; the others would only take CPU from the busy ones.
 const SPIN: Duration = Duration::from_micros(30);
 
-fn next_job(queue: &crossbeam_channel::Receiver<Job>) -> Option<Job> {
-    let start = Instant::now();
-    loop {
-        match queue.try_recv() {
-            Ok(job) => return Some(job),
-            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
-            Err(crossbeam_channel::TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
-            Err(crossbeam_channel::TryRecvError::Empty) => return queue.recv().ok(),
+fn next_job(shared: &Shared) -> Option<Job> {
+    let queue = &shared.queue;
+    if shared.spinning.fetch_add(1, Ordering::AcqRel) == 0 {
+        let start = Instant::now();
+        let polled = loop {
+            match queue.try_recv() {
+                Ok(job) => break Some(Some(job)),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => break Some(None),
+                Err(crossbeam_channel::TryRecvError::Empty) if start.elapsed() < SPIN => {
+                    std::hint::spin_loop()
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => break None,
+            }
+        };
+        shared.spinning.fetch_sub(1, Ordering::AcqRel);
+        if let Some(job) = polled {
+            return job;
         }
+    } else {
+        shared.spinning.fetch_sub(1, Ordering::AcqRel);
     }
+    queue.recv().ok()
 }
 
 fn supervise(shared: Arc<Shared>) {
@@ -217,6 +233,7 @@ impl Engine {
             slots: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
             retired_total: AtomicU64::new(0),
+            spinning: AtomicUsize::new(0),
         });
         let mut slots = Vec::with_capacity(workers);
         for _ in 0..workers {

@@ -216,3 +216,70 @@ pub fn render(result: Result<engine::Outcome, engine::EngineError>) -> String {
     }
     out
 }
+
+/// Copies the directory tree `from` into `to`, creating `to`.
+pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies the sample app at the repository root (functions, auth, rules, root config) into `to`.
+pub fn copy_sample_app(to: &Path) -> std::io::Result<()> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for part in ["functions", "auth", "data_sources"] {
+        copy_dir(&repo.join(part), &to.join(part))?;
+    }
+    std::fs::copy(repo.join("root_config.json"), to.join("root_config.json"))?;
+    Ok(())
+}
+
+/// A running server process that announced itself with a `listening on <base URL>` line on its
+/// stdout (as `writ serve` does); killed when dropped.
+pub struct Listening {
+    /// The process.
+    pub child: Child,
+    /// The base URL from its `listening on` line.
+    pub base: String,
+}
+
+impl Listening {
+    /// Spawns `cmd` with a piped stdout and waits for its `listening on` line.
+    pub fn start(cmd: &mut Command) -> std::io::Result<Self> {
+        let mut child = cmd.stdout(Stdio::piped()).spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        match line.trim().strip_prefix("listening on ") {
+            Some(base) => Ok(Self {
+                base: base.to_string(),
+                child,
+            }),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(std::io::Error::other(format!(
+                    "the server did not start: {line:?}"
+                )))
+            }
+        }
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

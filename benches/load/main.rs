@@ -1,0 +1,346 @@
+//! The load run: a real `writ serve` process on loopback against the HTTP floor (a minimal axum
+//! hello-world, this binary re-run as `hello-server`) and against Node.js running the same
+//! function file behind `node:http` (`node_server.mjs`), in interleaved rounds; then process
+//! start to first successful call. Prints the results and the ratio table of DESIGN.md §4.
+//!
+//! `cargo bench --bench load [-- --connections 16 --requests 20000 --rounds 3]`
+//! (`--requests` is per scenario and round; `--only TEXT` keeps the scenarios whose name has it).
+//! Without `--bench` (as `cargo test --all-targets` runs it) it is a quick check that every
+//! scenario works: 200 requests, one round, like criterion's test mode.
+
+mod client;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use client::{Run, Target, quantile};
+use testkit::Listening;
+
+const APP_ID: &str = "writ-sample";
+const SECRET: &str = "load-run-secret-load-run-secret-0";
+const CALL: &str = "/api/client/v2.0/app/writ-sample/functions/call";
+const ANON: &str = "/api/client/v2.0/app/writ-sample/auth/providers/anon-user/login";
+
+struct Options {
+    only: Option<String>,
+    connections: usize,
+    requests: usize,
+    rounds: usize,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut o = Options {
+        only: None,
+        connections: 16,
+        requests: 20_000,
+        rounds: 3,
+    };
+    if !std::env::args().any(|a| a == "--bench") {
+        (o.requests, o.rounds) = (200, 1);
+    }
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--only" {
+            o.only = args.next();
+            continue;
+        }
+        let slot = match arg.as_str() {
+            "--connections" => &mut o.connections,
+            "--requests" => &mut o.requests,
+            "--rounds" => &mut o.rounds,
+            _ => continue, // `--bench` and filters from `cargo bench`
+        };
+        *slot = args.next().context("a number after the flag")?.parse()?;
+    }
+    Ok(o)
+}
+
+fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("hello-server") {
+        return hello_server();
+    }
+    let options = options()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, load_run(&options))
+}
+
+/// The HTTP floor: axum's hello-world, on tokio's default multi-threaded runtime.
+fn hello_server() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "Hello, World!" }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        println!("listening on http://{}", listener.local_addr()?);
+        axum::serve(listener, app).await?;
+        Ok(())
+    })
+}
+
+/// A copy of the sample app with a no-op function added.
+fn app(dir: &Path) -> anyhow::Result<PathBuf> {
+    let app = dir.join("app");
+    testkit::copy_sample_app(&app)?;
+    std::fs::write(app.join("functions/noop.js"), "exports = function () {};\n")?;
+    Ok(app)
+}
+
+fn writ(app: &Path, data: &Path) -> anyhow::Result<Listening> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--no-watch",
+        "--jwt-secret",
+        SECRET,
+    ])
+    .arg("--app")
+    .arg(app)
+    .arg("--data")
+    .arg(data)
+    .env_remove("MONGODB_URI")
+    .stderr(Stdio::null());
+    Ok(Listening::start(&mut cmd)?)
+}
+
+/// Node, from PATH or from the copy `.ci/run` downloads into `target/node`.
+fn node() -> Option<PathBuf> {
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/node/bin/node");
+    [PathBuf::from("node"), bundled].into_iter().find(|n| {
+        Command::new(n)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+fn addr(server: &Listening) -> String {
+    server.base.trim_start_matches("http://").to_string()
+}
+
+/// Logs in one anonymous user per connection; returns their access tokens.
+async fn tokens(writ: &str, n: usize) -> anyhow::Result<Vec<String>> {
+    let login = Target {
+        addr: writ.to_string(),
+        method: "POST",
+        path: ANON.into(),
+        body: String::new(),
+        tokens: vec![],
+    };
+    let mut sender = client::connect(writ).await?;
+    let mut tokens = Vec::new();
+    for _ in 0..n {
+        let (status, body) = client::send(&mut sender, &login, None, "{}".into()).await?;
+        anyhow::ensure!(status == 200, "anonymous login answered {status}");
+        let json: serde_json::Value = serde_json::from_slice(&body)?;
+        tokens.push(json["access_token"].as_str().context("access_token")?.to_string());
+    }
+    Ok(tokens)
+}
+
+fn call(addr: &str, function: &str, args: &str, tokens: &[String]) -> Target {
+    Target {
+        addr: addr.to_string(),
+        method: "POST",
+        path: CALL.into(),
+        body: format!(r#"{{"name":"{function}","arguments":[{args}]}}"#),
+        tokens: tokens.to_vec(),
+    }
+}
+
+const WRITE_ARGS: &str = r#"{"favoriteColor":"purple","visits":{n}}"#;
+
+async fn load_run(o: &Options) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = app(dir.path())?;
+    let startup = startup(&app, dir.path()).await?;
+
+    let hello = Listening::start(Command::new(std::env::current_exe()?).arg("hello-server"))?;
+    let writ = writ(&app, &dir.path().join("data"))?;
+    let node = match node() {
+        Some(node) => Some(Listening::start(
+            Command::new(node)
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/load/node_server.mjs"))
+                .arg(&app)
+                .args([APP_ID, SECRET]),
+        )?),
+        None => {
+            eprintln!("node not found: the Node.js scenarios are skipped");
+            None
+        }
+    };
+    let tokens = tokens(&addr(&writ), o.connections).await?;
+    let mut scenarios = vec![
+        (
+            "axum hello-world (HTTP floor)",
+            Target {
+                addr: addr(&hello),
+                method: "GET",
+                path: "/".into(),
+                body: String::new(),
+                tokens: vec![],
+            },
+        ),
+        ("writ no-op", call(&addr(&writ), "noop", "", &tokens)),
+        (
+            "writ writeCustomUserData",
+            call(&addr(&writ), "writeCustomUserData", WRITE_ARGS, &tokens),
+        ),
+    ];
+    if let Some(node) = &node {
+        scenarios.push(("node no-op", call(&addr(node), "noop", "", &tokens)));
+        scenarios.push((
+            "node writeCustomUserData",
+            call(&addr(node), "writeCustomUserData", WRITE_ARGS, &tokens),
+        ));
+    }
+    if let Some(only) = &o.only {
+        scenarios.retain(|(name, _)| name.contains(only.as_str()));
+    }
+    println!(
+        "load run: {} connections, {} requests per scenario and round, {} rounds, interleaved",
+        o.connections, o.requests, o.rounds
+    );
+    for (_, target) in &scenarios {
+        client::run(target, o.connections, o.requests / 10).await?; // warm-up
+    }
+    let mut results: Vec<Vec<Run>> = scenarios.iter().map(|_| Vec::new()).collect();
+    for _ in 0..o.rounds {
+        for (i, (_, target)) in scenarios.iter().enumerate() {
+            results[i].push(client::run(target, o.connections, o.requests).await?);
+        }
+    }
+    let summaries: Vec<_> = scenarios
+        .iter()
+        .zip(&results)
+        .map(|((name, _), runs)| Summary::of(name, runs))
+        .collect();
+    report(&summaries, &startup);
+    Ok(())
+}
+
+/// One scenario over all rounds: the median round's throughput, latency quantiles of all requests.
+struct Summary {
+    name: &'static str,
+    throughput: f64,
+    p50: Duration,
+    p99: Duration,
+    p999: Duration,
+}
+
+impl Summary {
+    fn of(name: &'static str, runs: &[Run]) -> Self {
+        let mut rates: Vec<f64> = runs.iter().map(Run::throughput).collect();
+        rates.sort_by(f64::total_cmp);
+        let mut all: Vec<Duration> = runs.iter().flat_map(|r| r.latencies.iter().copied()).collect();
+        all.sort_unstable();
+        Self {
+            name,
+            throughput: rates[rates.len() / 2],
+            p50: quantile(&all, 0.5),
+            p99: quantile(&all, 0.99),
+            p999: quantile(&all, 0.999),
+        }
+    }
+}
+
+/// Process start to "listening" and to the first answered call (anonymous login + `hello`), on a
+/// fresh data directory each time.
+struct Startup {
+    listening: Vec<Duration>,
+    first_call: Vec<Duration>,
+}
+
+async fn startup(app: &Path, dir: &Path) -> anyhow::Result<Startup> {
+    let mut s = Startup {
+        listening: vec![],
+        first_call: vec![],
+    };
+    for i in 0..7 {
+        let started = Instant::now();
+        let writ = writ(app, &dir.join(format!("startup-{i}")))?;
+        s.listening.push(started.elapsed());
+        let addr = addr(&writ);
+        let token = tokens(&addr, 1).await?.remove(0);
+        let target = call(&addr, "hello", "", &[]);
+        let mut sender = client::connect(&addr).await?;
+        let (status, body) = client::send(&mut sender, &target, Some(&token), target.body.clone()).await?;
+        anyhow::ensure!(
+            status == 200,
+            "first call answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        s.first_call.push(started.elapsed());
+    }
+    s.listening.sort_unstable();
+    s.first_call.sort_unstable();
+    Ok(s)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn report(summaries: &[Summary], startup: &Startup) {
+    println!("\n| scenario | req/s | p50 | p99 | p99.9 |\n|---|---:|---:|---:|---:|");
+    for s in summaries {
+        println!(
+            "| {} | {:.0} | {} | {} | {} |",
+            s.name,
+            s.throughput,
+            ms(s.p50),
+            ms(s.p99),
+            ms(s.p999)
+        );
+    }
+    let find = |name: &str| summaries.iter().find(|s| s.name.starts_with(name));
+    let median = |v: &[Duration]| v[v.len() / 2];
+    println!("\n| DESIGN.md §4 bar | measured | target | met |\n|---|---:|---:|---|");
+    let row = |bar: &str, value: f64, target: &str, met: bool| {
+        println!(
+            "| {bar} | {value:.2} | {target} | {} |",
+            if met { "yes" } else { "NO" }
+        );
+    };
+    if let (Some(w), Some(h)) = (find("writ writeCustomUserData"), find("axum")) {
+        row(
+            "writeCustomUserData throughput / axum hello-world",
+            w.throughput / h.throughput,
+            ">= 0.40",
+            w.throughput / h.throughput >= 0.4,
+        );
+        let tail = w.p99.as_secs_f64() / w.p50.as_secs_f64();
+        row("writeCustomUserData p99 / p50", tail, "< 2.00", tail < 2.0);
+    }
+    for f in ["writeCustomUserData", "no-op"] {
+        if let (Some(w), Some(n)) = (find(&format!("writ {f}")), find(&format!("node {f}"))) {
+            row(
+                &format!("writ / node {f} throughput"),
+                w.throughput / n.throughput,
+                ">= 1.00",
+                w.throughput >= n.throughput,
+            );
+        }
+    }
+    let first = median(&startup.first_call).as_secs_f64() * 1e3;
+    row(
+        "process start to first call, ms (median of 7)",
+        first,
+        "< 100",
+        first < 100.0,
+    );
+    println!(
+        "\nstart-up: listening after {} (median; max {}), first call answered after {} (median; max {})",
+        ms(median(&startup.listening)),
+        ms(startup.listening[startup.listening.len() - 1]),
+        ms(median(&startup.first_call)),
+        ms(startup.first_call[startup.first_call.len() - 1]),
+    );
+}
