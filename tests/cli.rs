@@ -3,9 +3,15 @@
 use std::{path::Path, process::Command};
 
 fn writ(args: &[&str], dir: &Path) -> (i32, String, String) {
+    writ_env(args, dir, &[])
+}
+
+fn writ_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_writ"))
         .args(args)
         .current_dir(dir)
+        .env_remove("WRIT_ENVIRONMENT")
+        .envs(env.iter().copied())
         .output()
         .expect("run writ");
     (
@@ -186,5 +192,108 @@ fn without_mongodb_the_sample_function_runs_on_the_embedded_store_and_survives_a
         third,
         serde_json::json!({"matchedCount": 1, "modifiedCount": 0}),
         "same value: matched, not modified"
+    );
+}
+
+/// The line `writ check` prints for `file`.
+fn line_for<'a>(out: &'a str, file: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.split_whitespace().any(|w| w == file))
+        .unwrap_or_else(|| panic!("no line for {file} in:\n{out}"))
+}
+
+#[test]
+fn check_lists_what_it_does_with_each_file_of_the_exported_example() {
+    let app = repo().join("examples/exported-app");
+    let app = app.to_str().expect("utf-8 path");
+    let secret = [("WRIT_SECRET_exampleApiKey", "s")];
+    let (code, out, err) = writ_env(&["check", "--app", app], repo(), &secret);
+    assert_eq!(code, 0, "{out}{err}");
+    for (file, status) in [
+        ("functions/onUserCreation.js", "loaded"),
+        ("triggers/onLogin.json", "loaded"),
+        ("values/apiKey.json", "loaded"),
+        ("environments/development.json", "loaded"),
+        ("environments/production.json", "ignored"),
+        ("auth/providers.json", "loaded"),
+        ("sync/config.json", "unsupported"),
+        ("triggers/onColorChange.json", "unsupported"),
+    ] {
+        assert!(line_for(&out, file).starts_with(status), "{file}: {out}");
+    }
+    assert!(
+        line_for(&out, "data_sources/mongodb-atlas/exported-app/users/schema.json")
+            .starts_with("not enforced")
+    );
+    assert!(
+        out.contains("18 loaded, 1 validated but not enforced, 2 unsupported"),
+        "{out}"
+    );
+
+    // Another environment is selected by WRIT_ENVIRONMENT.
+    let env = [secret[0], ("WRIT_ENVIRONMENT", "production")];
+    let (code, out, _) = writ_env(&["check", "--app", app], repo(), &env);
+    assert_eq!(code, 0);
+    assert!(
+        line_for(&out, "environments/production.json").starts_with("loaded"),
+        "{out}"
+    );
+
+    // A secret-backed value without its secret is a broken configuration.
+    let (code, _, err) = writ_env(&["check", "--app", app], repo(), &[]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(
+            "values/apiKey.json: value 'apiKey' reads secret 'exampleApiKey': set WRIT_SECRET_exampleApiKey"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = [
+        ("functions/hello.js", "exports = () => 1;"),
+        ("functions/node_modules.zip", "PK"),
+        ("functions/package.json", "{}"),
+        ("sync/config.json", "{}"),
+        ("graphql/config.json", "{}"),
+        ("hosting/config.json", "{}"),
+        ("http_endpoints/config.json", "[]"),
+        ("log_forwarders/all.json", "{}"),
+        ("services/twilio/config.json", "{}"),
+        (
+            "triggers/changes.json",
+            r#"{"name": "changes", "type": "DATABASE", "function_name": "hello"}"#,
+        ),
+        (
+            "triggers/nightly.json",
+            r#"{"name": "nightly", "type": "SCHEDULED", "function_name": "hello"}"#,
+        ),
+        ("data_sources/mongodb-atlas/db/coll/schema.json", "{}"),
+    ];
+    for (file, text) in files {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let (code, out, err) = writ(&["check", "--app", "."], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    for (file, _) in &files[1..11] {
+        assert!(line_for(&out, file).starts_with("unsupported"), "{file}: {out}");
+    }
+    assert!(
+        out.contains("1 loaded, 1 validated but not enforced, 10 unsupported"),
+        "{out}"
+    );
+
+    let trigger = r#"{"name": "onLogin", "type": "AUTHENTICATION", "config": {"operation_type": "LOGIN"}, "function_name": "missing"}"#;
+    std::fs::write(dir.path().join("triggers/onLogin.json"), trigger).expect("write");
+    let (code, _, err) = writ(&["check", "--app", "."], dir.path());
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("triggers/onLogin.json: the trigger's function 'missing' does not exist"),
+        "{err}"
     );
 }

@@ -75,10 +75,15 @@ fn start(mongodb: bool) -> Server {
 
 /// Runs scenarios of `flows.mjs` against `server`; returns stdout, panics with the failure.
 fn client(server: &Server, scenarios: &[&str]) -> String {
+    run_script("flows.mjs", &server.process.base, "writ-sample", scenarios)
+}
+
+/// Runs scenarios of `tests/client/<script>` against the app `app_id` at `base`.
+fn run_script(script: &str, base: &str, app_id: &str, scenarios: &[&str]) -> String {
     let out = Command::new("node")
-        .arg("flows.mjs")
-        .arg(&server.process.base)
-        .arg("writ-sample")
+        .arg(script)
+        .arg(base)
+        .arg(app_id)
         .args(scenarios)
         .current_dir(client_dir())
         .output()
@@ -153,4 +158,34 @@ fn editing_a_function_file_reloads_it_and_a_broken_edit_does_not() {
     assert!(!check.status.success());
     let err = String::from_utf8_lossy(&check.stderr);
     assert!(err.contains("functions/version.js:2:"), "{err}");
+}
+
+#[test]
+fn the_exported_app_example_runs_as_exported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch"])
+        .arg("--app")
+        .arg(repo().join("examples/exported-app"))
+        .arg("--data")
+        .arg(dir.path())
+        .env("WRIT_LOG", "warn")
+        .env("WRIT_SECRET_exampleApiKey", "secret-for-tests")
+        .env_remove("WRIT_ENVIRONMENT")
+        .env_remove("MONGODB_URI")
+        .stderr(Stdio::inherit());
+    let server = testkit::Listening::start(&mut cmd).expect("start writ serve");
+    let scenarios = [
+        "creationHookAndLoginTrigger",
+        "creationRefused",
+        "anonymousUser",
+        "valuesAndEnvironment",
+        "disabledProvider",
+    ];
+    let out = run_script("exported.mjs", &server.base, "exported-app-abcde", &scenarios);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("ok ")).count(),
+        scenarios.len(),
+        "{out}"
+    );
 }

@@ -168,7 +168,14 @@ async fn services(data: &std::path::Path) -> anyhow::Result<Vec<Arc<dyn HostServ
 }
 
 fn check(app: &std::path::Path) -> anyhow::Result<ExitCode> {
-    match loader::load(app) {
+    let loaded = loader::load(app);
+    let environment = loader::environment_tag(app, &loader::LoadOptions::from_env());
+    let entries = loader::inventory(app, &environment);
+    for entry in &entries {
+        println!("{entry}");
+    }
+    println!("{}", crate::server::inventory_summary(&entries));
+    match loaded {
         Ok(d) => {
             println!("{}: ok, {} function(s)", app.display(), d.functions.len());
             for (name, f) in &d.functions {

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import * as Realm from "realm-web";
+import { rejects, run } from "./harness.mjs";
 
 const [baseUrl, appId, ...scenarios] = process.argv.slice(2);
 const { BSON } = Realm;
@@ -28,15 +29,6 @@ async function register(app) {
 
 const customData = (user) =>
   user.mongoClient("mongodb-atlas").db("custom-user-data-database").collection("custom-user-data");
-
-async function rejects(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected the call to fail");
-}
 
 const SCENARIOS = {
   // The seed web flow: read customData, update the document, refresh, see the change.
@@ -268,14 +260,4 @@ const SCENARIOS = {
   },
 };
 
-for (const name of scenarios) {
-  const scenario = SCENARIOS[name];
-  if (!scenario) throw new Error(`unknown scenario ${name}`);
-  try {
-    await scenario();
-  } catch (e) {
-    console.error(`FAILED ${name}:`, e);
-    process.exit(1);
-  }
-  console.log(`ok ${name}`);
-}
+await run(SCENARIOS, scenarios);

@@ -13,7 +13,7 @@ use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, State, check_app,
+    ApiError, State, check_app, hooks,
     tokens::AccessClaims,
     users::{StoreFailure, random_secret, token_hash},
 };
@@ -196,7 +196,7 @@ pub async fn login(
     let user_id = match provider.provider_type.as_str() {
         "anon-user" => {
             let identity = doc! {"id": ObjectId::new().to_hex(), "provider_type": "anon-user", "provider_id": "anon-user"};
-            state.users.create_user(identity, Document::new()).await?
+            hooks::create_user(&state, "anon-user", identity, Document::new()).await?
         }
         "local-userpass" => userpass_login(&state, &body).await?,
         "api-key" => api_key_login(&state, &body).await?,
@@ -222,6 +222,10 @@ pub async fn login(
         .users
         .create_session(user_id, &device.to_hex(), state.tokens.refresh_ttl)
         .await?;
+    // LOGIN triggers run before the token is made, so it carries what they wrote.
+    if let Some(user) = state.users.user(&user_id).await? {
+        hooks::auth_event(&state, "LOGIN", &provider.provider_type, &user).await;
+    }
     let access_token = access_token(&state, &user_id, &sid, &device.to_hex()).await?;
     tracing::info!(provider = %name, user = %user_id, "login");
     Ok(Json(json!({
@@ -280,8 +284,8 @@ async fn userpass_login(state: &State, body: &Document) -> Result<ObjectId, ApiE
         return Ok(id);
     }
     // First login: the user is created now, as App Services did.
-    let identity = doc! {"id": ObjectId::new().to_hex(), "provider_type": "local-userpass", "provider_id": "local-userpass", "provider_data": {"email": &email}};
-    let id = state.users.create_user(identity, doc! {"email": &email}).await?;
+    let identity = userpass_identity(&email);
+    let id = hooks::create_user(state, "local-userpass", identity, doc! {"email": &email}).await?;
     let claimed = state
         .users
         .update(
@@ -300,6 +304,10 @@ async fn userpass_login(state: &State, body: &Document) -> Result<ObjectId, ApiE
     account
         .and_then(|a| a.get_object_id("user_id").ok())
         .ok_or_else(|| ApiError::internal("login", "account without user"))
+}
+
+fn userpass_identity(email: &str) -> Document {
+    doc! {"id": ObjectId::new().to_hex(), "provider_type": "local-userpass", "provider_id": "local-userpass", "provider_data": {"email": email}}
 }
 
 fn check_password(password: &str) -> Result<(), ApiError> {
@@ -391,8 +399,25 @@ pub async fn register(
     }
     if !confirmed {
         issue_token(&state, "confirm", &email).await?;
+        return Ok(StatusCode::CREATED);
     }
-    Ok(StatusCode::CREATED)
+    // A confirmed account's user exists from sign-up, so a failing user creation function
+    // refuses the sign-up itself and leaves no account behind.
+    let identity = userpass_identity(&email);
+    match hooks::create_user(&state, "local-userpass", identity, doc! {"email": &email}).await {
+        Ok(id) => {
+            let set = doc! {"$set": {"user_id": id}};
+            state
+                .users
+                .update("userpass", doc! {"_id": &email}, set, false)
+                .await?;
+            Ok(StatusCode::CREATED)
+        }
+        Err(e) => {
+            state.users.delete("userpass", doc! {"_id": &email}).await?;
+            Err(e)
+        }
+    }
 }
 
 /// `POST .../local-userpass/confirm`.
@@ -552,8 +577,20 @@ pub async fn logout(AxumState(state): S, headers: HeaderMap) -> Result<StatusCod
 pub async fn delete_user(AxumState(state): S, headers: HeaderMap) -> Result<StatusCode, ApiError> {
     let claims = access(&state, &headers).await?;
     let id = ObjectId::parse_str(&claims.sub).map_err(|_| ApiError::invalid_session("invalid session"))?;
+    let user = state.users.user(&id).await?;
     state.users.delete_user(&id).await?;
     tracing::info!(user = %claims.sub, "user deleted");
+    if let Some(user) = user {
+        let provider = user
+            .get_array("identities")
+            .ok()
+            .and_then(|ids| ids.first())
+            .and_then(Bson::as_document)
+            .and_then(|i| i.get_str("provider_type").ok())
+            .unwrap_or_default()
+            .to_string();
+        hooks::auth_event(&state, "DELETE", &provider, &user).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -614,7 +651,7 @@ async fn custom_token_login(state: &State, body: &Document) -> Result<ObjectId, 
         }
     }
     let identity = doc! {"id": &sub, "provider_type": "custom-token", "provider_id": "custom-token", "provider_data": data.clone()};
-    let id = state.users.create_user(identity, data).await?;
+    let id = hooks::create_user(state, "custom-token", identity, data).await?;
     match state
         .users
         .insert("identities", doc! {"_id": &key, "user_id": id})

@@ -9,6 +9,7 @@
 mod auth;
 mod error;
 mod functions;
+mod hooks;
 mod reload;
 mod tokens;
 mod users;
@@ -202,9 +203,36 @@ fn check_app(state: &State, app: &str) -> Result<(), ApiError> {
     }
 }
 
+/// One line counting the entries of an app's inventory by status.
+pub fn inventory_summary(entries: &[loader::Entry]) -> String {
+    let count = |s: loader::Status| entries.iter().filter(|e| e.status == s).count();
+    format!(
+        "{} loaded, {} validated but not enforced, {} unsupported, {} ignored",
+        count(loader::Status::Loaded),
+        count(loader::Status::NotEnforced),
+        count(loader::Status::Unsupported),
+        count(loader::Status::Ignored),
+    )
+}
+
+/// Logs what writ does not run or enforce in the app, once, at start.
+fn log_inventory(app: &std::path::Path, environment: &str) {
+    let entries = loader::inventory(app, environment);
+    for e in &entries {
+        match e.status {
+            loader::Status::Unsupported | loader::Status::NotEnforced => {
+                tracing::warn!(file = %e.file, "{}: {}", e.status.label(), e.note)
+            }
+            _ => {}
+        }
+    }
+    tracing::info!("app files: {}", inventory_summary(&entries));
+}
+
 /// Builds the state for `options`: loads the app, opens the data source, starts the engine.
 pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
     let deployment = loader::load(&options.app).map_err(|e| anyhow::anyhow!("{e}"))?;
+    log_inventory(&options.app, &deployment.environment_tag);
     let app_id = options
         .app_id
         .clone()

@@ -13,8 +13,9 @@ use notify::{RecursiveMode, Watcher as _};
 use super::State;
 
 /// The parts of an app directory whose changes matter.
-const WATCHED: [&str; 8] = [
+const WATCHED: [&str; 9] = [
     "functions",
+    "triggers",
     "auth",
     "data_sources",
     "values",

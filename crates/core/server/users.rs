@@ -179,18 +179,12 @@ impl Users {
         })
     }
 
-    /// Creates a user with one identity and its profile data.
-    pub async fn create_user(&self, identity: Document, data: Document) -> Result<ObjectId, ApiError> {
-        let id = ObjectId::new();
-        let user = doc! {
-            "_id": id,
-            "type": "normal",
-            "data": data,
-            "identities": [identity],
-            "created_at": DateTime::now(),
-        };
-        self.insert("users", user).await?;
-        Ok(id)
+    /// Stores a new user document (see `hooks::create_user`).
+    pub async fn insert_user(&self, user: Document) -> Result<(), ApiError> {
+        self.insert("users", user).await.map_err(|e| match e {
+            StoreFailure::Duplicate => ApiError::internal("creating a user", "duplicate user id"),
+            StoreFailure::Other(e) => e,
+        })
     }
 
     /// The user `id`, if it exists.

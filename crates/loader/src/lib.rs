@@ -4,9 +4,11 @@
 //! Layout, as `appservices pull` exports it: `functions/config.json` (an array of entries with
 //! `name`, `private`, `run_as_system`, `run_as_user_id`, `can_evaluate`, `disable_arg_logs`)
 //! and `functions/**/*.js` (`functions/utils/add.js` is the function `utils/add`); `values/*.json`
-//! for `context.values`; `root_config.json` (or `realm_config.json`) for `context.app`;
-//! `auth/providers.json` and `auth/custom_user_data.json` ([`AuthConfig`]) and
+//! and `environments/<tag>.json` for `context.values` and `context.environment` (values.rs);
+//! `root_config.json` (or `realm_config.json`) for `context.app`; `auth/providers.json` and
+//! `auth/custom_user_data.json` ([`AuthConfig`]), authentication triggers ([`AuthTriggers`]) and
 //! `data_sources/**/rules.json` ([`bridge::Rules`]), attached to the deployment's extensions.
+//! [`inventory`] says, per file, what writ does with the rest of an export.
 //!
 //! Loading validates everything, syntax included, and collects every problem before it fails,
 //! each with its file and, where there is one, its line. A JS file with no config entry gets
@@ -19,11 +21,16 @@ use std::{
 };
 
 mod auth;
+mod inventory;
+mod triggers;
+mod values;
 
 pub use auth::{AuthConfig, CustomUserData, Provider};
-use bson::Bson;
 use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
+pub use inventory::{Entry, Status, inventory};
 use serde::Deserialize;
+pub use triggers::{AuthTrigger, AuthTriggers};
+pub use values::{LoadOptions, SECRET_PREFIX, environment_tag};
 
 /// One thing wrong with an app directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,15 +82,6 @@ struct ConfigEntry {
     can_evaluate: Option<serde_json::Value>,
     #[serde(default)]
     disable_arg_logs: bool,
-}
-
-#[derive(Debug, Deserialize)]
-struct ValueFile {
-    name: String,
-    #[serde(default)]
-    value: serde_json::Value,
-    #[serde(default)]
-    from_secret: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,36 +236,6 @@ impl Loader<'_> {
         functions
     }
 
-    fn values(&mut self) -> BTreeMap<String, Bson> {
-        let dir = self.root.join("values");
-        let mut values = BTreeMap::new();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return values;
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        {
-            let Some(v) = self.json::<ValueFile>(&path) else {
-                continue;
-            };
-            if v.from_secret {
-                // Secret-backed values are resolved from writ's configuration (a later issue);
-                // until then `context.values.get` returns undefined for them.
-                continue;
-            }
-            match Bson::try_from(v.value) {
-                Ok(b) => {
-                    values.insert(v.name, b);
-                }
-                Err(e) => self.problem(&path, None, format!("invalid value: {e}")),
-            }
-        }
-        values
-    }
-
     fn app_info(&mut self) -> AppInfo {
         let path = ["root_config.json", "realm_config.json", "config.json"]
             .iter()
@@ -302,8 +270,27 @@ impl Loader<'_> {
     }
 }
 
-/// Loads and validates the app in `dir`.
+/// The `.json` files directly in `dir`, sorted.
+pub(crate) fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// Loads and validates the app in `dir` with the settings of this process's environment
+/// ([`LoadOptions::from_env`]).
 pub fn load(dir: &Path) -> Result<Deployment, LoadError> {
+    load_with(dir, &LoadOptions::from_env())
+}
+
+/// Loads and validates the app in `dir`.
+pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadError> {
     let mut loader = Loader {
         root: dir,
         problems: Vec::new(),
@@ -315,9 +302,25 @@ pub fn load(dir: &Path) -> Result<Deployment, LoadError> {
         });
     }
     let functions = loader.functions();
-    let values = loader.values();
     let app = loader.app_info();
+    let tag = environment_tag(dir, options);
+    let (environment_tag, environment_values) = loader.environment(&tag);
+    let values = loader.values(&environment_values, &options.secrets);
     let auth = loader.auth();
+    if let Some(f) = auth
+        .custom_user_data
+        .as_ref()
+        .and_then(|c| c.on_user_creation_function.as_ref())
+        .filter(|f| !functions.contains_key(*f))
+    {
+        let path = dir.join("auth/custom_user_data.json");
+        loader.problem(
+            &path,
+            None,
+            format!("the user creation function '{f}' does not exist"),
+        );
+    }
+    let triggers = loader.triggers(&functions);
     let rules = loader.rules();
     if !loader.problems.is_empty() {
         return Err(LoadError {
@@ -327,12 +330,13 @@ pub fn load(dir: &Path) -> Result<Deployment, LoadError> {
     Ok(Deployment {
         functions,
         values,
-        environment_tag: String::new(),
-        environment_values: bson::Document::new(),
+        environment_tag,
+        environment_values,
         app,
         extensions: {
             let mut e = engine::Extensions::default();
             e.insert(auth);
+            e.insert(triggers);
             e.insert(rules);
             e
         },

@@ -1,0 +1,100 @@
+//! App code that runs on authentication events: the user creation function of
+//! `auth/custom_user_data.json` (before a user exists; throwing refuses the sign-up) and the
+//! app's authentication triggers (after a user is created, logs in or is deleted; their
+//! failures are logged and change nothing for the client). Both run as system.
+
+use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
+use engine::{Invocation, User};
+
+use super::{State, error::ApiError};
+
+/// The `user` object functions receive in auth events: id, type, profile data, identities.
+fn event_user(user: &Document) -> Document {
+    let identities: Vec<Bson> = user
+        .get_array("identities")
+        .map(|ids| {
+            ids.iter()
+                .filter_map(Bson::as_document)
+                .map(|i| Bson::Document(doc! {"id": i.get("id").cloned().unwrap_or(Bson::Null), "provider_type": i.get("provider_type").cloned().unwrap_or(Bson::Null)}))
+                .collect()
+        })
+        .unwrap_or_default();
+    doc! {
+        "id": user.get_object_id("_id").map(|id| id.to_hex()).unwrap_or_default(),
+        "type": user.get_str("type").unwrap_or("normal"),
+        "data": user.get_document("data").cloned().unwrap_or_default(),
+        "identities": identities,
+        "custom_data": {},
+    }
+}
+
+/// Creates a user with one identity: runs the user creation function first (its failure
+/// refuses the sign-up and nothing is stored), then stores the user, then fires CREATE triggers.
+pub async fn create_user(
+    state: &State,
+    provider_type: &str,
+    identity: Document,
+    data: Document,
+) -> Result<ObjectId, ApiError> {
+    let id = ObjectId::new();
+    let user = doc! {
+        "_id": id,
+        "type": "normal",
+        "data": data,
+        "identities": [identity],
+        "created_at": DateTime::now(),
+    };
+    let deployment = state.deployment();
+    let creation = deployment
+        .extensions
+        .get::<loader::AuthConfig>()
+        .and_then(|a| a.custom_user_data.as_ref())
+        .and_then(|c| c.on_user_creation_function.clone());
+    if let Some(function) = creation {
+        let call = Invocation::new(&function, vec![Bson::Document(event_user(&user))], User::system());
+        let failed = |message: String| {
+            ApiError::bad_request(
+                "FunctionExecutionError",
+                format!(
+                    "the user creation function '{function}' failed, so the user was not created: {message}"
+                ),
+            )
+        };
+        match state.engine.call(call).await {
+            Ok(outcome) => outcome.result.map_err(|ex| failed(ex.to_string()))?,
+            Err(e) => return Err(failed(e.to_string())),
+        };
+    }
+    state.users.insert_user(user.clone()).await?;
+    auth_event(state, "CREATE", provider_type, &user).await;
+    Ok(id)
+}
+
+/// Runs the enabled authentication triggers for `operation` by a `provider_type` user, in turn,
+/// with the event `{operationType, providers, user, time}`. The client's request waits for them,
+/// so their writes are visible when it returns; failures are logged only.
+pub async fn auth_event(state: &State, operation: &str, provider_type: &str, user: &Document) {
+    let deployment = state.deployment();
+    let Some(triggers) = deployment.extensions.get::<loader::AuthTriggers>() else {
+        return;
+    };
+    for trigger in triggers.matching(operation, provider_type) {
+        let event = doc! {
+            "operationType": operation,
+            "providers": [provider_type],
+            "user": event_user(user),
+            "time": DateTime::now(),
+        };
+        let call = Invocation::new(&trigger.function, vec![Bson::Document(event)], User::system());
+        let failure = match state.engine.call(call).await {
+            Ok(outcome) => outcome.result.err().map(|ex| ex.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        match failure {
+            None => tracing::info!(trigger = %trigger.name, operation, "authentication trigger ran"),
+            Some(error) => {
+                tracing::warn!(trigger = %trigger.name, operation, %error, "authentication trigger failed")
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! What writ does with each file of an exported app: loaded, validated but not enforced, or not
+//! supported. `writ check` prints it and `writ serve` logs it, so no part of an export is
+//! silently ignored.
+
+use std::{fmt, path::Path};
+
+use crate::triggers::TriggerFile;
+
+/// How writ treats one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Read and in effect.
+    Loaded,
+    /// Read and checked, but writ does not apply it.
+    NotEnforced,
+    /// Part of App Services that writ does not run.
+    Unsupported,
+    /// Present but not used in this configuration (another environment, not an app file).
+    Ignored,
+}
+
+impl Status {
+    /// The word `writ check` prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Loaded => "loaded",
+            Status::NotEnforced => "not enforced",
+            Status::Unsupported => "unsupported",
+            Status::Ignored => "ignored",
+        }
+    }
+}
+
+/// One file (or directory) of the app and what writ does with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Path relative to the app directory.
+    pub file: String,
+    /// How writ treats it.
+    pub status: Status,
+    /// What it is, or why it is not used.
+    pub note: String,
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:<13} {}  ({})", self.status.label(), self.file, self.note)
+    }
+}
+
+/// Top-level parts of an export that writ does not run, and what they are.
+const UNSUPPORTED: [(&str, &str); 6] = [
+    ("sync", "Device Sync"),
+    ("graphql", "the GraphQL API"),
+    ("hosting", "static hosting"),
+    ("http_endpoints", "HTTPS endpoints"),
+    ("log_forwarders", "log forwarders"),
+    ("services", "third-party services"),
+];
+
+const PROVIDERS: [&str; 4] = ["anon-user", "local-userpass", "api-key", "custom-token"];
+
+/// Lists every file of the app in `dir` with what writ does with it; `environment` is the
+/// selected tag ("" for none).
+pub fn inventory(dir: &Path, environment: &str) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    for rel in files {
+        let (status, note) = classify(dir, &rel, environment);
+        out.push(Entry {
+            file: rel,
+            status,
+            note,
+        });
+    }
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        let top = rel.split('/').next().unwrap_or_default();
+        let app_part = [
+            "functions",
+            "values",
+            "environments",
+            "auth",
+            "triggers",
+            "data_sources",
+        ]
+        .contains(&top)
+            || UNSUPPORTED.iter().any(|(d, _)| *d == top);
+        if path.is_dir() && app_part && name != "node_modules" {
+            walk(root, &path, out);
+        } else if path.is_dir() {
+            out.push(format!("{rel}/"));
+        } else {
+            out.push(rel);
+        }
+    }
+}
+
+fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
+    use Status::*;
+    let parts: Vec<&str> = rel.trim_end_matches('/').split('/').collect();
+    let json = || -> serde_json::Value {
+        std::fs::read_to_string(root.join(rel))
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default()
+    };
+    let s = |t: &str| t.to_string();
+    match parts.as_slice() {
+        ["root_config.json" | "realm_config.json" | "config.json"] => {
+            (Loaded, s("app name and ids (context.app)"))
+        }
+        ["functions", "config.json"] => (Loaded, s("function settings")),
+        [
+            "functions",
+            "node_modules.zip" | "package.json" | "package-lock.json" | "node_modules",
+        ] => (
+            Unsupported,
+            s("npm dependencies: require() of packages is not available"),
+        ),
+        ["functions", .., f] if f.ends_with(".js") => (
+            Loaded,
+            format!("function {}", rel["functions/".len()..].trim_end_matches(".js")),
+        ),
+        ["values", f] if f.ends_with(".json") => match json().get("from_secret").and_then(|v| v.as_bool()) {
+            Some(true) => (Loaded, s("value read from a secret (WRIT_SECRET_<name>)")),
+            _ => (Loaded, s("value (context.values)")),
+        },
+        ["environments", f] if f.ends_with(".json") => {
+            let tag = f.trim_end_matches(".json");
+            if tag == environment || (environment.is_empty() && tag == "no-environment") {
+                (Loaded, s("the selected environment (context.environment)"))
+            } else {
+                (
+                    Ignored,
+                    format!("environment '{tag}' is not selected (WRIT_ENVIRONMENT)"),
+                )
+            }
+        }
+        ["auth", "providers.json"] => {
+            let v = json();
+            let items: Vec<serde_json::Value> = match &v {
+                serde_json::Value::Object(m) => m.values().cloned().collect(),
+                serde_json::Value::Array(a) => a.clone(),
+                _ => Vec::new(),
+            };
+            let other: Vec<String> = items
+                .iter()
+                .filter(|p| !p.get("disabled").and_then(|d| d.as_bool()).unwrap_or(false))
+                .filter_map(|p| p.get("type").and_then(|t| t.as_str()))
+                .filter(|t| !PROVIDERS.contains(t))
+                .map(String::from)
+                .collect();
+            if other.is_empty() {
+                (Loaded, s("authentication providers"))
+            } else {
+                (
+                    Loaded,
+                    format!("authentication providers; not supported: {}", other.join(", ")),
+                )
+            }
+        }
+        ["auth", "custom_user_data.json"] => (Loaded, s("custom user data and the user creation function")),
+        ["triggers", f] if f.ends_with(".json") => match serde_json::from_value::<TriggerFile>(json()) {
+            Ok(t) if t.trigger_type == "AUTHENTICATION" => {
+                (Loaded, format!("authentication trigger {}", t.name))
+            }
+            Ok(t) => (
+                Unsupported,
+                format!(
+                    "{} trigger {}: only authentication triggers run",
+                    t.trigger_type.to_lowercase(),
+                    t.name
+                ),
+            ),
+            Err(_) => (Unsupported, s("not a trigger configuration writ can read")),
+        },
+        ["data_sources", _, "config.json"] => (Loaded, s("data source (MONGODB_URI or the embedded store)")),
+        ["data_sources", .., "rules.json" | "default_rule.json"] => (Loaded, s("rules")),
+        ["data_sources", .., "schema.json"] => (NotEnforced, s("the schema is not applied to writes")),
+        ["data_sources", .., "relationships.json"] => {
+            (NotEnforced, s("relationships are used by Sync and GraphQL only"))
+        }
+        [top, ..] if UNSUPPORTED.iter().any(|(d, _)| d == top) => {
+            let what = UNSUPPORTED
+                .iter()
+                .find(|(d, _)| d == top)
+                .map(|(_, w)| *w)
+                .unwrap_or_default();
+            (Unsupported, format!("not run by writ: {what}"))
+        }
+        _ => (Ignored, s("not part of an App Services app")),
+    }
+}

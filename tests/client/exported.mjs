@@ -1,0 +1,86 @@
+// realm-web 2.0.1 against `writ serve --app examples/exported-app`: the user creation function,
+// the LOGIN trigger, values from a secret and the environment, a disabled provider.
+// Usage: node exported.mjs <baseUrl> <appId> <scenario>...  (prints "ok <scenario>")
+import assert from "node:assert/strict";
+import * as Realm from "realm-web";
+import { rejects, run } from "./harness.mjs";
+
+const [baseUrl, appId, ...scenarios] = process.argv.slice(2);
+const newApp = () => new Realm.App({ id: appId, baseUrl });
+// customData is the token's claim as JSON.parse left it: canonical EJSON, as Atlas embedded it
+// (`{"$numberInt": "1"}`); realm-web users deserialize it to get numbers and dates.
+const data = (user) => Realm.BSON.EJSON.deserialize(user.customData);
+const unique = () => `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+
+const SCENARIOS = {
+  // Sign-up runs onUserCreation; the first token already carries its document, and the LOGIN
+  // trigger's count; a function updates the document; the client sees it after a refresh.
+  async creationHookAndLoginTrigger() {
+    const app = newApp();
+    const email = `user-${unique()}@example.com`;
+    await app.emailPasswordAuth.registerUser({ email, password: "s3cret-password" });
+    const credentials = Realm.Credentials.emailPassword(email, "s3cret-password");
+    const user = await app.logIn(credentials);
+    assert.equal(data(user).createdBy, "onUserCreation");
+    assert.equal(data(user).email, email);
+    assert.equal(data(user).plan, "trial", "signupPlan comes from the development environment");
+    assert.equal(data(user).user_id, user.id);
+    assert.equal(data(user).loginCount, 1, "the LOGIN trigger ran before the token was made");
+    assert.equal(data(user).lastProvider, "local-userpass");
+    assert.equal(data(user).welcomed, "CREATE", "the CREATE trigger ran");
+    assert.ok(data(user).lastLogin instanceof Date);
+
+    await user.functions.setFavoriteColor("teal");
+    assert.equal(data(user).favoriteColor, undefined);
+    await user.refreshCustomData();
+    assert.equal(data(user).favoriteColor, "teal");
+    assert.equal(data(user).loginCount, 1, "a refresh is not a login");
+
+    await user.logOut();
+    const again = await app.logIn(credentials);
+    assert.equal(data(again).loginCount, 2);
+    assert.equal(data(again).favoriteColor, "teal");
+  },
+
+  // A user creation function that throws refuses the sign-up; no account is left behind.
+  async creationRefused() {
+    const app = newApp();
+    const email = `user-${unique()}@blocked.example`;
+    const e = await rejects(app.emailPasswordAuth.registerUser({ email, password: "s3cret-password" }));
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.errorCode, "FunctionExecutionError");
+    assert.match(e.message, /sign-ups from blocked\.example are not allowed/);
+    const login = await rejects(app.logIn(Realm.Credentials.emailPassword(email, "s3cret-password")));
+    assert.equal(login.statusCode, 401, "no user exists");
+  },
+
+  // Anonymous users get the creation hook and the trigger too (the trigger lists anon-user).
+  async anonymousUser() {
+    const user = await newApp().logIn(Realm.Credentials.anonymous(false));
+    assert.equal(data(user).createdBy, "onUserCreation");
+    assert.equal(data(user).loginCount, 1);
+    assert.equal(data(user).lastProvider, "anon-user");
+    assert.equal(data(user).welcomed, undefined, "the CREATE trigger lists local-userpass only");
+  },
+
+  // context.values (plain, from the environment, from a secret) and context.environment.
+  async valuesAndEnvironment() {
+    const user = await newApp().logIn(Realm.Credentials.anonymous(false));
+    assert.deepEqual(await user.functions.appInfo(), {
+      appName: "writ exported-app example",
+      plan: "trial",
+      environment: "development",
+      greeting: "Hello from development",
+      apiKeyLength: "secret-for-tests".length,
+    });
+  },
+
+  // providers.json disables API-key logins.
+  async disabledProvider() {
+    const e = await rejects(newApp().logIn(Realm.Credentials.apiKey("any-key")));
+    assert.equal(e.errorCode, "AuthProviderNotFound");
+    assert.match(e.message, /authentication via 'api-key' is unsupported/);
+  },
+};
+
+await run(SCENARIOS, scenarios);
