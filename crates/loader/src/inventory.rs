@@ -165,13 +165,27 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
                 serde_json::Value::Array(a) => a.clone(),
                 _ => Vec::new(),
             };
-            let other: Vec<String> = items
+            let mut other: Vec<String> = items
                 .iter()
                 .filter(|p| !p.get("disabled").and_then(|d| d.as_bool()).unwrap_or(false))
                 .filter_map(|p| p.get("type").and_then(|t| t.as_str()))
                 .filter(|t| !PROVIDERS.contains(t))
                 .map(String::from)
                 .collect();
+            for (key, what) in [
+                (
+                    "runConfirmationFunction",
+                    "the email/password confirmation function",
+                ),
+                ("runResetFunction", "the password reset function"),
+            ] {
+                let on = |p: &serde_json::Value| {
+                    p.pointer(&format!("/config/{key}")).and_then(|v| v.as_bool()) == Some(true)
+                };
+                if items.iter().any(on) {
+                    other.push(what.to_string());
+                }
+            }
             if other.is_empty() {
                 (Loaded, s("authentication providers"))
             } else {
