@@ -223,9 +223,7 @@ pub async fn login(
         .create_session(user_id, &device.to_hex(), state.tokens.refresh_ttl)
         .await?;
     // LOGIN triggers run before the token is made, so it carries what they wrote.
-    if let Some(user) = state.users.user(&user_id).await? {
-        hooks::auth_event(&state, "LOGIN", &provider.provider_type, &user).await;
-    }
+    hooks::login(&state, &provider.provider_type, &user_id).await?;
     let access_token = access_token(&state, &user_id, &sid, &device.to_hex()).await?;
     tracing::info!(provider = %name, user = %user_id, "login");
     Ok(Json(json!({
@@ -581,15 +579,13 @@ pub async fn delete_user(AxumState(state): S, headers: HeaderMap) -> Result<Stat
     state.users.delete_user(&id).await?;
     tracing::info!(user = %claims.sub, "user deleted");
     if let Some(user) = user {
-        let provider = user
-            .get_array("identities")
-            .ok()
-            .and_then(|ids| ids.first())
-            .and_then(Bson::as_document)
-            .and_then(|i| i.get_str("provider_type").ok())
-            .unwrap_or_default()
-            .to_string();
-        hooks::auth_event(&state, "DELETE", &provider, &user).await;
+        let user_info = super::users::engine_user(&user);
+        let provider = user_info
+            .identities
+            .first()
+            .map(|i| i.provider_type.as_str())
+            .unwrap_or_default();
+        hooks::auth_event(&state, "DELETE", provider, &user).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,26 +6,44 @@
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use engine::{Invocation, User};
 
-use super::{State, error::ApiError};
+use super::{State, error::ApiError, users::engine_user};
 
 /// The `user` object functions receive in auth events: id, type, profile data, identities.
 fn event_user(user: &Document) -> Document {
+    let user = engine_user(user);
     let identities: Vec<Bson> = user
-        .get_array("identities")
-        .map(|ids| {
-            ids.iter()
-                .filter_map(Bson::as_document)
-                .map(|i| Bson::Document(doc! {"id": i.get("id").cloned().unwrap_or(Bson::Null), "provider_type": i.get("provider_type").cloned().unwrap_or(Bson::Null)}))
-                .collect()
-        })
-        .unwrap_or_default();
+        .identities
+        .iter()
+        .map(|i| Bson::Document(doc! {"id": &i.id, "provider_type": &i.provider_type}))
+        .collect();
     doc! {
-        "id": user.get_object_id("_id").map(|id| id.to_hex()).unwrap_or_default(),
-        "type": user.get_str("type").unwrap_or("normal"),
-        "data": user.get_document("data").cloned().unwrap_or_default(),
+        "id": user.id,
+        "type": user.user_type.as_str(),
+        "data": user.data,
         "identities": identities,
         "custom_data": {},
     }
+}
+
+/// The enabled authentication triggers for `operation` by a `provider_type` user.
+fn triggers(state: &State, operation: &str, provider_type: &str) -> Vec<loader::AuthTrigger> {
+    let deployment = state.deployment();
+    deployment
+        .extensions
+        .get::<loader::AuthTriggers>()
+        .map(|t| t.matching(operation, provider_type).cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Runs the LOGIN triggers for user `id`; reads the user only when a trigger fires.
+pub async fn login(state: &State, provider_type: &str, id: &ObjectId) -> Result<(), ApiError> {
+    if triggers(state, "LOGIN", provider_type).is_empty() {
+        return Ok(());
+    }
+    if let Some(user) = state.users.user(id).await? {
+        auth_event(state, "LOGIN", provider_type, &user).await;
+    }
+    Ok(())
 }
 
 /// Creates a user with one identity: runs the user creation function first (its failure
@@ -74,11 +92,7 @@ pub async fn create_user(
 /// with the event `{operationType, providers, user, time}`. The client's request waits for them,
 /// so their writes are visible when it returns; failures are logged only.
 pub async fn auth_event(state: &State, operation: &str, provider_type: &str, user: &Document) {
-    let deployment = state.deployment();
-    let Some(triggers) = deployment.extensions.get::<loader::AuthTriggers>() else {
-        return;
-    };
-    for trigger in triggers.matching(operation, provider_type) {
+    for trigger in triggers(state, operation, provider_type) {
         let event = doc! {
             "operationType": operation,
             "providers": [provider_type],

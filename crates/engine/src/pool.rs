@@ -11,7 +11,7 @@
 use std::{
     sync::{
         Arc, Mutex, RwLock,
-        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     thread::JoinHandle,
     time::{Duration, Instant},
@@ -73,8 +73,8 @@ struct Shared {
     slots: Mutex<Vec<Arc<Slot>>>,
     shutdown: AtomicBool,
     retired_total: AtomicU64,
-    /// Idle workers polling the queue right now (see [`SPIN`]).
-    spinning: AtomicUsize,
+    /// Whether an idle worker is polling the queue right now (see [`SPIN`]).
+    spinning: AtomicBool,
 }
 
 impl Shared {
@@ -163,7 +163,7 @@ const SPIN: Duration = Duration::from_micros(30);
 
 fn next_job(shared: &Shared) -> Option<Job> {
     let queue = &shared.queue;
-    if shared.spinning.fetch_add(1, Ordering::AcqRel) == 0 {
+    if !shared.spinning.swap(true, Ordering::AcqRel) {
         let start = Instant::now();
         let polled = loop {
             match queue.try_recv() {
@@ -175,12 +175,10 @@ fn next_job(shared: &Shared) -> Option<Job> {
                 Err(crossbeam_channel::TryRecvError::Empty) => break None,
             }
         };
-        shared.spinning.fetch_sub(1, Ordering::AcqRel);
+        shared.spinning.store(false, Ordering::Release);
         if let Some(job) = polled {
             return job;
         }
-    } else {
-        shared.spinning.fetch_sub(1, Ordering::AcqRel);
     }
     queue.recv().ok()
 }
@@ -233,7 +231,7 @@ impl Engine {
             slots: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
             retired_total: AtomicU64::new(0),
-            spinning: AtomicUsize::new(0),
+            spinning: AtomicBool::new(false),
         });
         let mut slots = Vec::with_capacity(workers);
         for _ in 0..workers {

@@ -7,7 +7,7 @@
 //! environment tag comes from [`LoadOptions`] or else `root_config.json`'s `environment`; with
 //! no tag, `environments/no-environment.json` applies if present.
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::collections::BTreeMap;
 
 use bson::{Bson, Document};
 use serde::Deserialize;
@@ -89,15 +89,7 @@ impl Loader<'_> {
         secrets: &BTreeMap<String, String>,
     ) -> BTreeMap<String, Bson> {
         let mut values = BTreeMap::new();
-        let Ok(entries) = std::fs::read_dir(self.root.join("values")) else {
-            return values;
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        {
+        for path in crate::json_files(&self.root.join("values")) {
             let Some(v) = self.json::<ValueFile>(&path) else {
                 continue;
             };
