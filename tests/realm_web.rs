@@ -3,6 +3,8 @@
 //! client-visible contracts (token refresh, private functions, rules, errors, EJSON types,
 //! hot reload). The scenarios themselves are in `tests/client/flows.mjs`.
 
+mod common;
+
 use std::{
     path::PathBuf,
     process::{Command, Stdio},
@@ -10,9 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{Server, repo, serve_sample};
 
 /// `tests/client/node_modules`, installed from the lock file on first use.
 fn client_dir() -> PathBuf {
@@ -38,39 +38,15 @@ const ECHO: &str = r#"exports = function (arg) {
 };
 "#;
 
-/// A `writ serve` process on a free port, serving a copy of the sample app.
-struct Server {
-    process: testkit::Listening,
-    app_dir: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
 fn start(mongodb: bool) -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app_dir = dir.path().join("app");
-    testkit::copy_sample_app(&app_dir).expect("copy the sample app");
-    std::fs::write(app_dir.join("functions/echo.js"), ECHO).expect("write");
-    std::fs::write(app_dir.join("functions/version.js"), "exports = () => 1;\n").expect("write");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--access-token-ttl", "2"])
-        .arg("--app")
-        .arg(&app_dir)
-        .arg("--data")
-        .arg(dir.path().join("data"))
-        .env("WRIT_LOG", "warn")
-        .env("WRIT_CUSTOM_TOKEN_KEY", "test-custom-token-key")
-        .stderr(Stdio::inherit());
-    if mongodb {
-        cmd.env("MONGODB_URI", testkit::mongodb_uri());
-    } else {
-        cmd.env_remove("MONGODB_URI");
-    }
-    let process = testkit::Listening::start(&mut cmd).expect("start writ serve");
-    Server {
-        process,
-        app_dir,
-        _dir: dir,
-    }
+    let functions = [("echo", ECHO), ("version", "exports = () => 1;\n")];
+    let args = [
+        "--access-token-ttl",
+        "2",
+        "--custom-token-key",
+        "test-custom-token-key",
+    ];
+    serve_sample(mongodb, &functions, &args)
 }
 
 /// Runs scenarios of `flows.mjs` against `server`; returns stdout, panics with the failure.

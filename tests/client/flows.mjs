@@ -30,6 +30,23 @@ async function register(app) {
 const customData = (user) =>
   user.mongoClient("mongodb-atlas").db("custom-user-data-database").collection("custom-user-data");
 
+const profile = (token) =>
+  fetch(`${baseUrl}/api/client/v2.0/auth/profile`, { headers: { Authorization: `Bearer ${token}` } });
+const refreshWith = (token) =>
+  fetch(`${baseUrl}/api/client/v2.0/auth/session`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}` },
+  });
+
+// A refresh token whose session has ended gets a new access token no more.
+async function assertRefused(refreshToken) {
+  const response = await refreshWith(refreshToken);
+  assert.equal(response.status, 401);
+  const body = await response.json();
+  assert.equal(body.error_code, "InvalidSession");
+  assert.match(body.error, /failed to find refresh token/);
+}
+
 const SCENARIOS = {
   // The seed web flow: read customData, update the document, refresh, see the change.
   async seedWeb() {
@@ -89,6 +106,7 @@ const SCENARIOS = {
     const user = await newApp().logIn(Realm.Credentials.anonymous(false));
     const e = await rejects(user.callFunction("utils/greeting", "x"));
     assert.equal(e.statusCode, 403);
+    assert.equal(e.errorCode, "NotCallable");
     assert.match(e.error, /private/);
     // ...but public functions that call it work.
     assert.equal(await user.functions.hello("x"), "Hello, x!");
@@ -161,12 +179,23 @@ const SCENARIOS = {
     const app = newApp();
     const { user } = await register(app);
     const token = user.accessToken;
+    const refreshToken = user.refreshToken;
+    // The refresh token is a JWT, as the native SDKs' core parses it: integer exp and iat.
+    const parts = refreshToken.split(".");
+    assert.equal(parts.length, 3);
+    const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString());
+    assert.ok(Number.isInteger(claims.exp) && Number.isInteger(claims.iat), JSON.stringify(claims));
+    assert.equal(claims.sub, user.id);
+    // It is not an access token, and an access token is not a refresh token.
+    assert.equal((await profile(refreshToken)).status, 401);
+    assert.equal((await refreshWith(token)).status, 401);
+    assert.equal((await refreshWith(refreshToken)).status, 201);
     await user.logOut();
-    const response = await fetch(`${baseUrl}/api/client/v2.0/auth/profile`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
+    const response = await profile(token);
     assert.equal(response.status, 401);
     assert.equal((await response.json()).error_code, "InvalidSession");
+    // Its signature is still valid, but its session has ended.
+    await assertRefused(refreshToken);
   },
 
   // Forged tokens and requests for another app are refused with App Services' errors.
@@ -248,9 +277,11 @@ const SCENARIOS = {
   async deleteUser() {
     const app = newApp();
     const { user, email, password } = await register(app);
+    const refreshToken = user.refreshToken;
     await app.deleteUser(user);
     const e = await rejects(app.logIn(Realm.Credentials.emailPassword(email, password)));
     assert.equal(e.statusCode, 401);
+    await assertRefused(refreshToken);
   },
 
   // Used by the hot reload test: prints what `version` returns.

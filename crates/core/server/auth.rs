@@ -90,9 +90,13 @@ fn no_refresh_token() -> ApiError {
 /// The live session named by the request's refresh token.
 async fn refresh_session(state: &State, headers: &HeaderMap) -> Result<Document, ApiError> {
     let token = bearer(headers).ok_or_else(no_refresh_token)?;
+    let sid = state
+        .tokens
+        .refresh_session_id(token)
+        .ok_or_else(no_refresh_token)?;
     state
         .users
-        .session_for_refresh_token(token)
+        .live_session(&sid, token)
         .await?
         .ok_or_else(no_refresh_token)
 }
@@ -218,9 +222,17 @@ pub async fn login(
         },
         Err(_) => ObjectId::new(),
     };
-    let (sid, refresh_token) = state
+    let sid = ObjectId::new();
+    let refresh_token = state.tokens.issue_refresh(&user_id, &sid)?;
+    state
         .users
-        .create_session(user_id, &device.to_hex(), state.tokens.refresh_ttl)
+        .create_session(
+            sid,
+            user_id,
+            &device.to_hex(),
+            &refresh_token,
+            state.tokens.refresh_ttl,
+        )
         .await?;
     // LOGIN triggers run before the token is made, so it carries what they wrote.
     hooks::login(&state, &provider.provider_type, &user_id).await?;

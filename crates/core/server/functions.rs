@@ -99,9 +99,10 @@ async fn function_call(
         return Err(engine::EngineError::FunctionNotFound(name.to_string()).into());
     };
     if spec.config.private {
+        // `NotCallable` is App Services' code for this (the native SDKs' core knows it).
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "PermissionDenied",
+            "NotCallable",
             format!("function '{name}' is private: only other functions can call it"),
         ));
     }

@@ -1,7 +1,10 @@
-//! Access tokens: HS256 JWTs carrying `exp`, `iat`, `sub`, `aud` (the app id), the session id
-//! and `user_data` (the custom user data document, canonical EJSON as App Services embedded
-//! it). The signing secret comes from the configuration, or is generated once and kept in the
-//! user store so every writ process of the app shares it.
+//! Access and refresh tokens, both HS256 JWTs with integer `exp` and `iat`, `sub` and `aud`
+//! (the app id). An access token carries the session id and `user_data` (the custom user data
+//! document, canonical EJSON as App Services embedded it); a refresh token (`typ: "refresh"`)
+//! names its session and a random `jti`. The native SDKs' core (realm-core) parses both as JWTs,
+//! so neither may be opaque. A signature alone never makes a token valid: the server checks
+//! the session behind it on every use. The signing secret comes from the configuration, or is
+//! generated once and kept in the user store so every writ process of the app shares it.
 
 use std::time::Duration;
 
@@ -47,6 +50,23 @@ pub struct AccessClaims {
     /// The user's type, profile data and identities, so a call needs no user lookup.
     #[serde(default)]
     pub writ_user: serde_json::Value,
+    /// `"access"`; a refresh token (`"refresh"`) is never accepted as an access token.
+    #[serde(default)]
+    pub typ: String,
+}
+
+/// The claims of a writ refresh token.
+#[derive(Debug, Serialize, Deserialize)]
+struct RefreshClaims {
+    sub: String,
+    aud: String,
+    exp: i64,
+    iat: i64,
+    typ: String,
+    /// The session the token belongs to.
+    sid: String,
+    /// Random, so the token cannot be recomputed from the others and the key.
+    jti: String,
 }
 
 fn now() -> i64 {
@@ -116,21 +136,55 @@ impl Tokens {
                 .map(|d| Bson::Document(d).into_canonical_extjson())
                 .unwrap_or_else(|| serde_json::json!({})),
             writ_user: Bson::Document(writ_user).into_canonical_extjson(),
+            typ: "access".into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal("issuing an access token", e))
     }
 
+    /// The refresh token of session `sid` of user `user_id`, valid for `refresh_ttl`.
+    pub fn issue_refresh(&self, user_id: &ObjectId, sid: &ObjectId) -> Result<String, ApiError> {
+        let iat = now();
+        let claims = RefreshClaims {
+            sub: user_id.to_hex(),
+            aud: self.app_id.clone(),
+            exp: iat + self.refresh_ttl.as_secs() as i64,
+            iat,
+            typ: "refresh".into(),
+            sid: sid.to_hex(),
+            jti: random_secret(16),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal("issuing a refresh token", e))
+    }
+
+    /// The session a refresh token names, if the token is a refresh token of this app, signed
+    /// by it and not expired. (Opaque `<session id>.<secret>` tokens of earlier writ versions
+    /// are not read: their clients get `InvalidSession` and log in again.)
+    pub fn refresh_session_id(&self, token: &str) -> Option<ObjectId> {
+        let claims = jsonwebtoken::decode::<RefreshClaims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        (claims.typ == "refresh").then_some(())?;
+        ObjectId::parse_str(&claims.sid).ok()
+    }
+
     /// The claims of a valid access token of this app; 401 `InvalidSession` otherwise.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map(|t| t.claims)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
                     ApiError::invalid_session("invalid session: access token expired")
                 }
                 _ => ApiError::invalid_session(format!("invalid session: {e}")),
-            })
+            })?;
+        if claims.typ == "refresh" {
+            return Err(ApiError::invalid_session(
+                "invalid session: a refresh token is not an access token",
+            ));
+        }
+        Ok(claims)
     }
 }
 

@@ -3,7 +3,7 @@
 //! `__writ_<app id>`, so several writ processes can serve one app.
 //!
 //! Collections: `users` (`{_id, type, data, identities, created_at}`), `sessions` (one per
-//! refresh token: `{_id, user_id, hash, expires_at}`), `userpass` (`{_id: email, password_hash,
+//! refresh token: `{_id, user_id, device_id, hash, expires_at}`), `userpass` (`{_id: email, password_hash,
 //! confirmed, user_id}`), `tokens` (confirmation and reset tokens), `identities` (`{_id:
 //! "<provider>:<id>", user_id}` for external identities), `api_keys` and `keys` (the signing key).
 //! Secrets are stored only as hashes (argon2 for passwords, SHA-256 for random tokens).
@@ -192,36 +192,37 @@ impl Users {
         self.find_one("users", doc! {"_id": id}).await
     }
 
-    /// Starts a session for `user_id`; returns its id and the refresh token for it.
+    /// Starts session `sid` for `user_id`, valid for `ttl`, with `refresh_token` as its token
+    /// (stored only as a hash).
     pub async fn create_session(
         &self,
+        sid: ObjectId,
         user_id: ObjectId,
         device_id: &str,
+        refresh_token: &str,
         ttl: std::time::Duration,
-    ) -> Result<(ObjectId, String), ApiError> {
-        let sid = ObjectId::new();
-        let secret = random_secret(32);
+    ) -> Result<(), ApiError> {
         let expires = DateTime::from_millis(DateTime::now().timestamp_millis() + ttl.as_millis() as i64);
         self.insert(
             "sessions",
-            doc! {"_id": sid, "user_id": user_id, "device_id": device_id, "hash": token_hash(&secret), "expires_at": expires},
+            doc! {"_id": sid, "user_id": user_id, "device_id": device_id, "hash": token_hash(refresh_token), "expires_at": expires},
         )
         .await?;
-        Ok((sid, format!("{}.{}", sid.to_hex(), secret)))
+        Ok(())
     }
 
-    /// The live session a refresh token names, if the token is valid and not expired.
-    pub async fn session_for_refresh_token(&self, token: &str) -> Result<Option<Document>, ApiError> {
-        let Some((sid, secret)) = token.split_once('.') else {
-            return Ok(None);
-        };
-        let Ok(sid) = ObjectId::parse_str(sid) else {
-            return Ok(None);
-        };
+    /// The live session `sid` if it was started with `refresh_token` and has not expired.
+    pub async fn live_session(
+        &self,
+        sid: &ObjectId,
+        refresh_token: &str,
+    ) -> Result<Option<Document>, ApiError> {
         let Some(session) = self.find_one("sessions", doc! {"_id": sid}).await? else {
             return Ok(None);
         };
-        let valid = session.get_str("hash").is_ok_and(|h| h == token_hash(secret))
+        let valid = session
+            .get_str("hash")
+            .is_ok_and(|h| h == token_hash(refresh_token))
             && session
                 .get_datetime("expires_at")
                 .is_ok_and(|e| *e > DateTime::now());
