@@ -49,6 +49,8 @@ enum Command {
         /// Do not reload the app when its files change.
         #[arg(long)]
         no_watch: bool,
+        #[command(flatten)]
+        limits: crate::server::LimitOptions,
     },
     /// Runs one function and prints its result as EJSON, and its logs.
     Call {
@@ -93,6 +95,7 @@ pub fn main() -> ExitCode {
             custom_token_key,
             workers,
             no_watch,
+            limits,
         } => serve(crate::server::Options {
             app,
             listen,
@@ -105,6 +108,7 @@ pub fn main() -> ExitCode {
             custom_token_key,
             workers,
             watch: !no_watch,
+            limits,
         }),
         Command::Call {
             name,

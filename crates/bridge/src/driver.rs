@@ -444,6 +444,11 @@ impl DriverExecutor {
                 Bson::Null
             }
             Op::EndSession => {
+                // Abort a transaction left open here, before the answer, rather than in the
+                // background when the session is dropped: MongoDB holds its writes' locks.
+                if let Some(s) = session.as_deref_mut() {
+                    let _ = s.abort_transaction().await;
+                }
                 drop(guard);
                 if let Some(id) = request_session {
                     self.sessions

@@ -42,11 +42,8 @@ impl StoreExecutor {
     }
 }
 
-fn ns(n: &Namespace) -> Ns {
-    Ns {
-        db: n.db.clone(),
-        coll: n.coll.clone(),
-    }
+fn ns(n: &Namespace) -> Result<Ns, StoreError> {
+    Ns::new(&n.db, &n.coll)
 }
 
 fn change(update: Update, array_filters: Option<Vec<Document>>) -> Result<Change, StoreError> {
@@ -152,7 +149,10 @@ macro_rules! target {
 }
 
 target!(Store, |s, db| match db {
-    Some(db) => s.list_collections(db),
+    Some(db) => {
+        store::check_db_name(db)?;
+        s.list_collections(db)
+    }
     None => s.list_databases(),
 });
 target!(Transaction, |_, _| Err(bad_in_txn(
@@ -181,7 +181,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             };
             Bson::Array(
                 store
-                    .find(&ns(&n), &filter, &options)?
+                    .find(&ns(&n)?, &filter, &options)?
                     .into_iter()
                     .map(Bson::Document)
                     .collect(),
@@ -199,10 +199,10 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                 limit: 1,
                 projection,
             };
-            opt_doc(store.find(&ns(&n), &filter, &options)?.into_iter().next())
+            opt_doc(store.find(&ns(&n)?, &filter, &options)?.into_iter().next())
         }
         Op::InsertOne { ns: n, document } => {
-            let (ids, err) = store.insert(&ns(&n), vec![document], true);
+            let (ids, err) = store.insert(&ns(&n)?, vec![document], true);
             if let Some(e) = err {
                 return Err(e);
             }
@@ -213,7 +213,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             documents,
             ordered,
         } => {
-            let (ids, err) = store.insert(&ns(&n), documents, ordered);
+            let (ids, err) = store.insert(&ns(&n)?, documents, ordered);
             if let Some(e) = err {
                 return Err(e);
             }
@@ -226,9 +226,9 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             upsert,
             array_filters,
             many,
-        } => update_result(store.update(&ns(&n), &filter, &change(update, array_filters)?, upsert, many)?),
+        } => update_result(store.update(&ns(&n)?, &filter, &change(update, array_filters)?, upsert, many)?),
         Op::Delete { ns: n, filter, many } => {
-            Bson::Document(doc! { "deletedCount": count(store.delete(&ns(&n), &filter, many)?) })
+            Bson::Document(doc! { "deletedCount": count(store.delete(&ns(&n)?, &filter, many)?) })
         }
         Op::FindOneAndUpdate {
             ns: n,
@@ -245,7 +245,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                 upsert,
                 return_new,
             };
-            opt_doc(store.find_and_modify(&ns(&n), &filter, sort.as_ref(), projection.as_ref(), &modify)?)
+            opt_doc(store.find_and_modify(&ns(&n)?, &filter, sort.as_ref(), projection.as_ref(), &modify)?)
         }
         Op::FindOneAndReplace {
             ns: n,
@@ -261,7 +261,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                 upsert,
                 return_new,
             };
-            opt_doc(store.find_and_modify(&ns(&n), &filter, sort.as_ref(), projection.as_ref(), &modify)?)
+            opt_doc(store.find_and_modify(&ns(&n)?, &filter, sort.as_ref(), projection.as_ref(), &modify)?)
         }
         Op::FindOneAndDelete {
             ns: n,
@@ -269,7 +269,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             sort,
             projection,
         } => opt_doc(store.find_and_modify(
-            &ns(&n),
+            &ns(&n)?,
             &filter,
             sort.as_ref(),
             projection.as_ref(),
@@ -277,7 +277,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
         )?),
         Op::Aggregate { ns: n, pipeline } => Bson::Array(
             store
-                .aggregate(&ns(&n), &pipeline)?
+                .aggregate(&ns(&n)?, &pipeline)?
                 .into_iter()
                 .map(Bson::Document)
                 .collect(),
@@ -287,15 +287,15 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             filter,
             skip,
             limit,
-        } => count(store.count(&ns(&n), &filter, skip.unwrap_or(0), limit.unwrap_or(0))?),
-        Op::EstimatedCount { ns: n } => count(store.count(&ns(&n), &Document::new(), 0, 0)?),
-        Op::Distinct { ns: n, field, filter } => Bson::Array(store.distinct(&ns(&n), &field, &filter)?),
+        } => count(store.count(&ns(&n)?, &filter, skip.unwrap_or(0), limit.unwrap_or(0))?),
+        Op::EstimatedCount { ns: n } => count(store.count(&ns(&n)?, &Document::new(), 0, 0)?),
+        Op::Distinct { ns: n, field, filter } => Bson::Array(store.distinct(&ns(&n)?, &field, &filter)?),
         Op::BulkWrite {
             ns: n,
             models,
             ordered,
         } => {
-            let n = ns(&n);
+            let n = ns(&n)?;
             let mut totals = BulkTotals::default();
             let mut first_error = None;
             for (index, model) in models.into_iter().enumerate() {

@@ -20,7 +20,7 @@ use bson::{Bson, Document, doc, oid::ObjectId};
 use engine::{Deployment, User};
 use store::Filter;
 
-use crate::{Op, Request, Update, WriteModel};
+use crate::{Executor, Op, OpFuture, Request, Update, WriteModel};
 
 /// A request a user's rules do not allow.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -218,7 +218,10 @@ impl Rules {
 
     /// Narrows `request` to what `user` may do on `service`, or refuses it.
     pub fn authorize(&self, service: &str, env: &RuleEnv, request: Request) -> Result<Request, RuleError> {
+        guard(&request.op)?;
         let Some(ns) = namespace(&request.op) else {
+            // Listings are filtered by `visible` (see `execute_as_user`); session commands
+            // carry no data.
             return Ok(request);
         };
         let (db, coll) = (ns.db.clone(), ns.coll.clone());
@@ -235,12 +238,55 @@ impl Rules {
         let op = p.apply(request.op, &name)?;
         Ok(Request { op, ..request })
     }
+
+    /// Which names a user's `getDBNames()` (`db` = `None`) or `getCollectionNames()` on `db`
+    /// shows: those the rules name, or all when a default rule exists.
+    fn visible(&self, service: &str, db: Option<&str>) -> Visible {
+        let Some(s) = self.services.get(service) else {
+            return Visible::default();
+        };
+        let names = s
+            .collections
+            .keys()
+            .filter(|(d, _)| db.is_none_or(|db| d == db))
+            .map(|(d, c)| if db.is_some() { c.clone() } else { d.clone() })
+            .collect();
+        Visible {
+            all: s.default.is_some(),
+            names,
+        }
+    }
+}
+
+/// The database names a user may see listed.
+#[derive(Debug, Default)]
+struct Visible {
+    all: bool,
+    names: std::collections::HashSet<String>,
+}
+
+impl Visible {
+    fn keep(&self, result: Bson) -> Bson {
+        match result {
+            Bson::Array(names) => Bson::Array(
+                names
+                    .into_iter()
+                    .filter(|n| {
+                        n.as_str()
+                            .is_some_and(|n| !is_internal(n) && (self.all || self.names.contains(n)))
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
 }
 
 /// Narrows `request`, made by `user` on `service`, by the rules attached to `deployment`.
 ///
 /// A deployment without [`Rules`] attached (one built by hand rather than by the loader) is not
-/// restricted; `loader::load` always attaches them.
+/// restricted by rules; `loader::load` always attaches them. writ's own databases and the
+/// operators and stages users may never use are refused either way.
 pub fn authorize_call(
     deployment: &Deployment,
     service: &str,
@@ -249,8 +295,195 @@ pub fn authorize_call(
 ) -> Result<Request, RuleError> {
     match deployment.extensions.get::<Rules>() {
         Some(rules) => rules.authorize(service, &RuleEnv::for_call(user, deployment), request),
-        None => Ok(request),
+        None => guard(&request.op).map(|()| request),
     }
+}
+
+/// Runs `request`, made by `user` (not the system) on `service`, on `executor`: **the** way a
+/// user's request reaches a database, from a client or from a function running as the user.
+/// The request is refused or narrowed by [`authorize_call`]; listings leave out writ's own
+/// databases and what the rules do not name.
+pub fn execute_as_user(
+    executor: &dyn Executor,
+    deployment: &Deployment,
+    service: &str,
+    user: &User,
+    request: Request,
+) -> Result<OpFuture, RuleError> {
+    let request = authorize_call(deployment, service, user, request)?;
+    let rules = deployment.extensions.get::<Rules>();
+    let listing = match &request.op {
+        Op::ListDatabases => Some(None),
+        Op::ListCollections { db } => Some(Some(db.as_str())),
+        _ => None,
+    };
+    let visible = listing.map(|db| match rules {
+        Some(r) => r.visible(service, db),
+        None => Visible {
+            all: true,
+            names: Default::default(),
+        },
+    });
+    let result = executor.execute(request);
+    Ok(match visible {
+        None => result,
+        Some(v) => Box::pin(async move { result.await.map(|names| v.keep(names)) }),
+    })
+}
+
+/// The prefix of writ's own databases (users, sessions, signing keys): `__writ_<app id>`.
+pub const INTERNAL_DB_PREFIX: &str = "__writ_";
+
+/// True for a database writ keeps for itself; no user request may reach one.
+pub fn is_internal(db: &str) -> bool {
+    db.get(..INTERNAL_DB_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(INTERNAL_DB_PREFIX))
+}
+
+/// Stages that read or write other collections than the one a request names.
+const OTHER_COLLECTIONS: [&str; 5] = ["$lookup", "$graphLookup", "$unionWith", "$out", "$merge"];
+/// Operators that run JavaScript on the database server.
+const SERVER_JS: [&str; 3] = ["$where", "$function", "$accumulator"];
+
+/// What no user request may do, whatever the rules say: reach writ's own databases, reach
+/// other collections through pipeline stages (at any depth: `$facet`, `$lookup` pipelines), or
+/// run JavaScript on the database server. Walks every filter, update, projection, sort and
+/// pipeline of the operation; inserted and replacement documents are data and are not read.
+fn guard(op: &Op) -> Result<(), RuleError> {
+    let denied = |m: String| Err(refuse("PermissionDenied", m));
+    let db = match op {
+        Op::ListCollections { db } => Some(db.as_str()),
+        op => namespace(op).map(|ns| ns.db.as_str()),
+    };
+    if let Some(db) = db.filter(|db| is_internal(db)) {
+        return denied(format!(
+            "'{db}' is writ's own database: no user request may reach it"
+        ));
+    }
+    let mut parts: Vec<&Document> = Vec::new();
+    match op {
+        Op::Find {
+            filter,
+            projection,
+            sort,
+            ..
+        }
+        | Op::FindOne {
+            filter,
+            projection,
+            sort,
+            ..
+        }
+        | Op::FindOneAndReplace {
+            filter,
+            projection,
+            sort,
+            ..
+        }
+        | Op::FindOneAndDelete {
+            filter,
+            projection,
+            sort,
+            ..
+        } => parts.extend(
+            [Some(filter), projection.as_ref(), sort.as_ref()]
+                .into_iter()
+                .flatten(),
+        ),
+        Op::Update {
+            filter,
+            update: u,
+            array_filters,
+            ..
+        } => {
+            parts.push(filter);
+            update(u, &mut parts);
+            parts.extend(array_filters.iter().flatten());
+        }
+        Op::FindOneAndUpdate {
+            filter,
+            update: u,
+            sort,
+            projection,
+            array_filters,
+            ..
+        } => {
+            parts.extend(
+                [Some(filter), projection.as_ref(), sort.as_ref()]
+                    .into_iter()
+                    .flatten(),
+            );
+            update(u, &mut parts);
+            parts.extend(array_filters.iter().flatten());
+        }
+        Op::Delete { filter, .. } | Op::Count { filter, .. } | Op::Distinct { filter, .. } => {
+            parts.push(filter)
+        }
+        Op::Aggregate { pipeline, .. } => parts.extend(pipeline),
+        Op::BulkWrite { models, .. } => {
+            for m in models {
+                match m {
+                    WriteModel::InsertOne(_) => {}
+                    WriteModel::Update {
+                        filter, update: u, ..
+                    } => {
+                        parts.push(filter);
+                        update(u, &mut parts);
+                    }
+                    WriteModel::ReplaceOne { filter, .. } | WriteModel::Delete { filter, .. } => {
+                        parts.push(filter)
+                    }
+                }
+            }
+        }
+        Op::InsertOne { .. }
+        | Op::InsertMany { .. }
+        | Op::EstimatedCount { .. }
+        | Op::ListCollections { .. }
+        | Op::ListDatabases
+        | Op::StartTransaction
+        | Op::CommitTransaction
+        | Op::AbortTransaction
+        | Op::EndSession => {}
+    }
+    for part in parts {
+        if let Some(k) = forbidden_key(part) {
+            return denied(if SERVER_JS.contains(&k) {
+                format!("{k} (JavaScript on the database server) is not permitted for users")
+            } else {
+                format!("{k} (other collections) is not permitted for users")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The documents of an update: the update document, or the stages of a pipeline update.
+fn update<'a>(u: &'a Update, parts: &mut Vec<&'a Document>) {
+    match u {
+        Update::Document(d) => parts.push(d),
+        Update::Pipeline(stages) => parts.extend(stages),
+    }
+}
+
+/// The first key, at any depth, naming a stage or operator users may not use.
+fn forbidden_key(doc: &Document) -> Option<&'static str> {
+    fn in_value(v: &Bson) -> Option<&'static str> {
+        match v {
+            Bson::Document(d) => forbidden_key(d),
+            Bson::Array(items) => items.iter().find_map(in_value),
+            _ => None,
+        }
+    }
+    doc.iter().find_map(|(k, v)| {
+        let k = k.as_str();
+        OTHER_COLLECTIONS
+            .iter()
+            .chain(SERVER_JS.iter())
+            .find(|f| **f == k)
+            .copied()
+            .or_else(|| in_value(v))
+    })
 }
 
 fn namespace(op: &Op) -> Option<&crate::Namespace> {
@@ -269,7 +502,12 @@ fn namespace(op: &Op) -> Option<&crate::Namespace> {
         | Op::EstimatedCount { ns }
         | Op::Distinct { ns, .. }
         | Op::BulkWrite { ns, .. } => ns,
-        _ => return None,
+        Op::ListCollections { .. }
+        | Op::ListDatabases
+        | Op::StartTransaction
+        | Op::CommitTransaction
+        | Op::AbortTransaction
+        | Op::EndSession => return None,
     })
 }
 
@@ -587,18 +825,9 @@ impl Permissions {
                     limit: None,
                 };
             }
+            Op::EstimatedCount { .. } => {}
+            // `guard` has refused stages that reach other collections, at any depth.
             Op::Aggregate { pipeline, .. } => {
-                const OTHER_COLLECTIONS: [&str; 5] =
-                    ["$lookup", "$graphLookup", "$unionWith", "$out", "$merge"];
-                let stages = pipeline.iter().flat_map(|s| s.keys());
-                if let Some(k) = stages
-                    .into_iter()
-                    .find(|k| OTHER_COLLECTIONS.contains(&k.as_str()))
-                {
-                    return Err(denied(&format!(
-                        "aggregate stage {k} (other collections) by a user"
-                    )));
-                }
                 if self.read != Cond::Const(true) {
                     pipeline.insert(0, doc! {"$match": narrow(Document::new(), &self.read)});
                 }
@@ -644,7 +873,12 @@ impl Permissions {
                     self.apply_model(m, &denied)?;
                 }
             }
-            _ => {}
+            Op::ListCollections { .. }
+            | Op::ListDatabases
+            | Op::StartTransaction
+            | Op::CommitTransaction
+            | Op::AbortTransaction
+            | Op::EndSession => {}
         }
         Ok(op)
     }

@@ -8,10 +8,10 @@ use engine::{
         object::{FunctionObjectBuilder, builtins::JsFunction},
     },
     convert::js_to_document,
-    host::{CallScope, HostError, HostService, spawn_op, with_call},
+    host::{CallScope, HostError, HostService, at_call_end, call_id, spawn_op, with_call},
 };
 
-use crate::{Executor, Request, rules::authorize_call};
+use crate::{Executor, Op, OpFuture, Request, SessionId, rules};
 
 /// A MongoDB data source reachable as `context.services.get(name)`.
 pub struct MongoService {
@@ -34,6 +34,58 @@ impl MongoService {
 struct BridgeData {
     executors: RefCell<Vec<(Arc<dyn Executor>, String)>>,
     factories: RefCell<HashMap<String, JsFunction>>,
+    sessions: RefCell<CallSessions>,
+}
+
+/// The sessions the current call opened: the id the function chose (per service) mapped to
+/// the id the executor knows, which is random and never shown to JavaScript.
+#[derive(Default)]
+struct CallSessions {
+    call: u64,
+    ids: HashMap<(usize, SessionId), SessionId>,
+}
+
+/// `request` with its session replaced by one the current call owns. A session the call has
+/// not used before gets a fresh random id, and is ended (its transaction aborted) when the call
+/// ends; so a function can neither reach another call's session nor leave one open.
+fn own_session(
+    mut request: Request,
+    index: usize,
+    executor: &Arc<dyn Executor>,
+    context: &mut Context,
+) -> JsResult<Request> {
+    let Some(chosen) = request.session else {
+        return Ok(request);
+    };
+    let call = call_id(context)?;
+    let data = bridge_data(context);
+    let mut sessions = data.sessions.borrow_mut();
+    if sessions.call != call {
+        *sessions = CallSessions {
+            call,
+            ids: HashMap::new(),
+        };
+    }
+    let id = match sessions.ids.get(&(index, chosen)) {
+        Some(id) => *id,
+        None => {
+            let id = SessionId::from_bytes(rand::random());
+            sessions.ids.insert((index, chosen), id);
+            let executor = executor.clone();
+            at_call_end(context, async move {
+                let end = Request {
+                    op: Op::EndSession,
+                    session: Some(id),
+                };
+                if let Err(e) = executor.execute(end).await {
+                    tracing::warn!("ending a session the call left open: {}", e.message);
+                }
+            })?;
+            id
+        }
+    };
+    request.session = Some(id);
+    Ok(request)
 }
 
 fn bridge_data(context: &mut Context) -> Rc<BridgeData> {
@@ -45,10 +97,15 @@ fn bridge_data(context: &mut Context) -> Rc<BridgeData> {
     d
 }
 
-/// Applies the deployment's rules to a request made by a user (not the system).
-fn authorize(service: &str, request: Request, context: &Context) -> JsResult<Result<Request, HostError>> {
+/// Runs a request made by a user (not the system) under the deployment's rules.
+fn execute_as_user(
+    executor: &dyn Executor,
+    service: &str,
+    request: Request,
+    context: &Context,
+) -> JsResult<Result<OpFuture, HostError>> {
     with_call(context, |user, deployment| {
-        authorize_call(deployment, service, user, request).map_err(|e| HostError {
+        rules::execute_as_user(executor, deployment, service, user, request).map_err(|e| HostError {
             name: "Error".into(),
             message: e.message,
             code: None,
@@ -77,15 +134,17 @@ fn native_call(index: usize, system: bool, args: &[JsValue], context: &mut Conte
         .get(index)
         .cloned()
         .ok_or_else(|| JsNativeError::error().with_message("internal: executor missing"))?;
-    let request = if system {
-        request
+    let request = own_session(request, index, &executor, context)?;
+    let op = if system {
+        executor.execute(request)
     } else {
-        match authorize(&service, request, context)? {
-            Ok(r) => r,
-            Err(e) => return Err(e.to_js(context)),
+        match execute_as_user(executor.as_ref(), &service, request, context)? {
+            Ok(op) => op,
+            // A refusal rejects the operation's promise, as a database error would.
+            Err(e) => Box::pin(std::future::ready(Err(e))),
         }
     };
-    spawn_op(context, executor.execute(request))
+    spawn_op(context, op)
 }
 
 impl HostService for MongoService {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::{
     ApiError, State, check_app, hooks,
+    throttle::{self, ClientAddress},
     tokens::AccessClaims,
     users::{StoreFailure, random_secret, token_hash},
 };
@@ -170,6 +171,15 @@ fn provider(state: &State, name: &str) -> Result<loader::Provider, ApiError> {
     }
 }
 
+/// Refuses a new user (anonymous login, registration) when `address` made too many.
+fn new_user_allowed(state: &State, address: &str) -> Result<(), ApiError> {
+    state
+        .limits
+        .signup_address
+        .take(address)
+        .map_err(|wait| throttle::too_many("new users from this address", wait))
+}
+
 fn invalid_password() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
@@ -182,6 +192,7 @@ fn invalid_password() -> ApiError {
 pub async fn login(
     AxumState(state): S,
     Path((app, name)): Path<(String, String)>,
+    ClientAddress(address): ClientAddress,
     uri: axum::http::Uri,
     body: Bytes,
 ) -> JsonResult {
@@ -199,10 +210,11 @@ pub async fn login(
     let body = body_doc(&body)?;
     let user_id = match provider.provider_type.as_str() {
         "anon-user" => {
+            new_user_allowed(&state, &address)?;
             let identity = doc! {"id": ObjectId::new().to_hex(), "provider_type": "anon-user", "provider_id": "anon-user"};
             hooks::create_user(&state, "anon-user", identity, Document::new()).await?
         }
-        "local-userpass" => userpass_login(&state, &body).await?,
+        "local-userpass" => userpass_login(&state, &body, &address).await?,
         "api-key" => api_key_login(&state, &body).await?,
         "custom-token" => custom_token_login(&state, &body).await?,
         other => {
@@ -246,43 +258,26 @@ pub async fn login(
     })))
 }
 
-async fn hash_password(password: String) -> Result<String, ApiError> {
-    use argon2::password_hash::{PasswordHasher as _, SaltString, rand_core::OsRng};
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ApiError::internal("hashing a password", e))
-    })
-    .await
-    .map_err(|e| ApiError::internal("hashing a password", e))?
-}
-
-async fn verify_password(password: String, hash: String) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false)
-}
-
-async fn userpass_login(state: &State, body: &Document) -> Result<ObjectId, ApiError> {
+/// Checks an email/password login. Throttled per account and per client address (only
+/// failures count); an unknown email costs one password check like a known one.
+async fn userpass_login(state: &State, body: &Document, address: &str) -> Result<ObjectId, ApiError> {
     let email = email_field(body, "username")?;
     let password = string_field(body, "password")?;
+    let limits = &state.limits;
+    let too_many = |wait| throttle::too_many("failed logins", wait);
+    limits.login_address.take(address).map_err(too_many)?;
+    if let Err(wait) = limits.login_account.take(&email) {
+        limits.login_address.refund(address);
+        return Err(too_many(wait));
+    }
     let account = state.users.find_one("userpass", doc! {"_id": &email}).await?;
-    let Some(account) = account else {
+    let hash = account.as_ref().and_then(|a| a.get_str("password_hash").ok());
+    let matches = state.passwords.verify(password, hash).await?;
+    let Some(account) = account.filter(|_| matches) else {
         return Err(invalid_password());
     };
-    let hash = account.get_str("password_hash").unwrap_or_default().to_string();
-    if !verify_password(password, hash).await {
-        return Err(invalid_password());
-    }
+    limits.login_account.forget(&email);
+    limits.login_address.refund(address);
     if !account.get_bool("confirmed").unwrap_or(false) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -374,10 +369,12 @@ async fn take_token(state: &State, kind: &str, body: &Document) -> Result<String
 pub async fn register(
     AxumState(state): S,
     Path(app): Path<String>,
+    ClientAddress(address): ClientAddress,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     check_app(&state, &app)?;
     let provider = provider(&state, "local-userpass")?;
+    new_user_allowed(&state, &address)?;
     let body = body_doc(&body)?;
     let email = email_field(&body, "email")?;
     if !email.contains('@') {
@@ -391,7 +388,7 @@ pub async fn register(
     let confirmed = provider.flag("autoConfirm", true);
     let account = doc! {
         "_id": &email,
-        "password_hash": hash_password(password).await?,
+        "password_hash": state.passwords.hash(password).await?,
         "confirmed": confirmed,
         "user_id": Bson::Null,
         "created_at": DateTime::now(),
@@ -502,7 +499,7 @@ pub async fn reset(
     let password = string_field(&body, "password")?;
     check_password(&password)?;
     let email = take_token(&state, "reset", &body).await?;
-    let hash = hash_password(password).await?;
+    let hash = state.passwords.hash(password).await?;
     state
         .users
         .update(

@@ -179,6 +179,13 @@ fn client_spec(name: &str, arg: &Document) -> Result<(&'static str, Document), A
         )
     })?;
     for (k, v) in arg {
+        if k == "session" {
+            // Sessions belong to function calls; a client could otherwise join one.
+            return Err(ApiError::bad_request(
+                "InvalidParameter",
+                format!("{name}: clients cannot use sessions"),
+            ));
+        }
         let key = match (name, k.as_str()) {
             (_, "query") => "filter",
             ("find" | "findOne", "project") => "projection",
@@ -223,9 +230,9 @@ async fn service_call(
     let request =
         Request::parse(kind, &spec).map_err(|e| ApiError::bad_request("InvalidParameter", e.to_string()))?;
     let deployment = state.deployment();
-    let request = bridge::rules::authorize_call(&deployment, service, user, request)
+    let op = bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, user, request)
         .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?;
-    state.data.execute(request).await.map_err(|e| {
+    op.await.map_err(|e| {
         let code = e.code.map(|c| format!(" (code {c})")).unwrap_or_default();
         ApiError::bad_request("MongoDBError", format!("{}{code}", e.message))
     })

@@ -10,7 +10,9 @@ mod auth;
 mod error;
 mod functions;
 mod hooks;
+mod passwords;
 mod reload;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -31,6 +33,7 @@ use axum::{
 use bridge::Executor;
 use engine::{Deployment, Engine, EngineConfig};
 pub use error::ApiError;
+pub use throttle::{LimitOptions, Rate};
 use tower_http::{catch_panic::CatchPanicLayer, cors::CorsLayer};
 use users::Users;
 
@@ -55,6 +58,10 @@ pub struct State {
     pub public_url: Option<String>,
     /// The key `custom-token` logins are verified with (HS256), if that provider is configured.
     pub custom_token_key: Option<jsonwebtoken::DecodingKey>,
+    /// Throttles of logins and new users.
+    limits: throttle::Limits,
+    /// Password hashing threads.
+    passwords: passwords::Passwords,
     deployment: RwLock<Arc<Deployment>>,
 }
 
@@ -103,6 +110,8 @@ pub struct Options {
     pub workers: usize,
     /// Reload the app when its files change.
     pub watch: bool,
+    /// Throttles and the password hashing bound.
+    pub limits: LimitOptions,
 }
 
 /// Builds the router for `state`.
@@ -268,6 +277,8 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot set up access tokens: {e}"))?;
+    let passwords = passwords::Passwords::start(options.limits.password_hash_concurrency)
+        .context("cannot start the password hashing threads")?;
     let state = Arc::new(State {
         app_id,
         engine,
@@ -280,6 +291,8 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
             .custom_token_key
             .as_ref()
             .map(|k| jsonwebtoken::DecodingKey::from_secret(k.as_bytes())),
+        limits: throttle::Limits::new(&options.limits),
+        passwords,
         deployment: RwLock::new(Arc::new(Deployment::default())),
     });
     state.deploy(deployment);
@@ -308,6 +321,7 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     );
     // A line tests and scripts can wait for.
     println!("listening on http://{addr}");
-    axum::serve(listener, app(state)).await?;
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).await?;
     Ok(())
 }

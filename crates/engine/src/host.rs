@@ -114,7 +114,15 @@ pub(crate) struct CallState {
     pub request: Option<Rc<crate::api::RequestInfo>>,
     pub user_js: Option<JsValue>,
     pub request_js: Option<JsValue>,
+    /// What services must undo when the call ends, whatever way it ends (see [`at_call_end`]).
+    pub cleanups: Vec<CallCleanup>,
 }
+
+/// Work a service registered to run when the current call ends.
+pub type CallCleanup = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// How long the worker waits for a call's cleanups before it takes the next call.
+pub(crate) const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Per-worker state that native functions reach through the context's host data.
 pub(crate) struct WorkerHost {
@@ -156,6 +164,29 @@ pub fn with_call<R>(context: &Context, f: impl FnOnce(&User, &Deployment) -> R) 
     let call = host.call.borrow();
     let call = call.as_ref().ok_or_else(no_call)?;
     Ok(f(&call.user, &call.deployment))
+}
+
+/// Identifies the current call among the calls this worker context runs (a service keeps
+/// per-call state keyed by it).
+pub fn call_id(context: &Context) -> JsResult<u64> {
+    let host = worker_host(context)?;
+    let call = host.call.borrow();
+    call.as_ref().map(|c| c.seq).ok_or_else(no_call)
+}
+
+/// Registers `cleanup` to run when the current call ends: after its answer is settled, before
+/// the worker takes another call, also when the call failed or timed out. Services end what
+/// a call opened and left open with it (sessions, transactions), so nothing a call holds
+/// outlives it.
+pub fn at_call_end<F>(context: &Context, cleanup: F) -> JsResult<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let host = worker_host(context)?;
+    let mut call = host.call.borrow_mut();
+    let call = call.as_mut().ok_or_else(no_call)?;
+    call.cleanups.push(Box::pin(cleanup));
+    Ok(())
 }
 
 /// Starts `op` on the async runtime and returns the promise the function awaits.

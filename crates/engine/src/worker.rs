@@ -205,6 +205,7 @@ impl Worker {
             request: inv.request.clone().map(Rc::new),
             user_js: None,
             request_js: None,
+            cleanups: Vec::new(),
         });
         self.host.rejections.borrow_mut().clear();
 
@@ -215,6 +216,10 @@ impl Worker {
         self.host.jobs.clear();
         let mut logs = Vec::new();
         if let Some(mut call) = call {
+            for cleanup in call.cleanups.drain(..) {
+                let limited = async { tokio::time::timeout(crate::host::CLEANUP_LIMIT, cleanup).await };
+                let _ = self.host.runtime.block_on(limited);
+            }
             if call.dropped_logs > 0 {
                 call.logs.push(crate::LogLine {
                     level: crate::LogLevel::Warn,

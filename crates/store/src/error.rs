@@ -18,6 +18,9 @@ pub enum StoreError {
         /// The duplicated key, as extended JSON.
         key: String,
     },
+    /// A database or collection name MongoDB refuses (MongoDB code 73, `InvalidNamespace`).
+    #[error("{0}")]
+    InvalidNamespace(String),
     /// An update that would change `_id` (MongoDB code 66, `ImmutableField`).
     #[error("Performing an update on the path '_id' would modify the immutable field '_id'")]
     ImmutableId,
@@ -37,6 +40,7 @@ impl StoreError {
         match self {
             StoreError::BadValue(_) => 2,
             StoreError::DuplicateKey { .. } => 11000,
+            StoreError::InvalidNamespace(_) => 73,
             StoreError::ImmutableId => 66,
             StoreError::Unsupported(_) => 115,
             StoreError::Storage(_) => 1,
@@ -48,6 +52,7 @@ impl StoreError {
         match self {
             StoreError::BadValue(_) => "BadValue",
             StoreError::DuplicateKey { .. } => "DuplicateKey",
+            StoreError::InvalidNamespace(_) => "InvalidNamespace",
             StoreError::ImmutableId => "ImmutableField",
             StoreError::Unsupported(_) => "CommandNotSupported",
             StoreError::Storage(_) => "InternalError",

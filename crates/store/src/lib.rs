@@ -48,10 +48,60 @@ pub struct Ns {
 }
 
 impl Ns {
+    /// The collection `coll` of database `db`, if MongoDB accepts both names (else
+    /// `InvalidNamespace`, code 73, as MongoDB answers).
+    pub fn new(db: &str, coll: &str) -> Result<Ns, StoreError> {
+        check_db_name(db)?;
+        let invalid = |why: &str| {
+            Err(StoreError::InvalidNamespace(format!(
+                "Invalid collection name: '{coll}': {why}"
+            )))
+        };
+        if coll.is_empty() {
+            return invalid("it is empty");
+        }
+        if coll.contains(['$', '\0']) {
+            return invalid("it contains '$' or a NUL character");
+        }
+        if coll.starts_with('.') || coll.ends_with('.') || coll.contains("..") {
+            return invalid("it starts or ends with '.' or has an empty part");
+        }
+        if coll.starts_with("system.") {
+            return invalid("system collections are reserved");
+        }
+        if db.len() + 1 + coll.len() > 255 {
+            return invalid("the namespace is longer than 255 bytes");
+        }
+        Ok(Ns {
+            db: db.to_string(),
+            coll: coll.to_string(),
+        })
+    }
+
     /// `db.coll`
     pub fn full(&self) -> String {
         format!("{}.{}", self.db, self.coll)
     }
+}
+
+/// Refuses database names MongoDB refuses: empty, 64 bytes or more, or containing one of
+/// `/\. "$` or NUL.
+pub fn check_db_name(db: &str) -> Result<(), StoreError> {
+    let invalid = |why: &str| {
+        Err(StoreError::InvalidNamespace(format!(
+            "Invalid database name: '{db}': {why}"
+        )))
+    };
+    if db.is_empty() {
+        return invalid("it is empty");
+    }
+    if db.len() >= 64 {
+        return invalid("it must be shorter than 64 bytes");
+    }
+    if db.contains(['/', '\\', '.', ' ', '"', '$', '\0']) {
+        return invalid("it contains one of / \\ . space \" $ or NUL");
+    }
+    Ok(())
 }
 
 /// Options of a find.

@@ -1,0 +1,269 @@
+//! What stops one client from guessing passwords or filling the user store: failed password
+//! logins throttled per account and per client address, and new users (anonymous logins,
+//! registrations) throttled per client address. Throttled requests get 429 `TooManyRequests`
+//! with `Retry-After`. (The memory password hashing may hold is bounded in `passwords.rs`.)
+//!
+//! The throttles are token buckets: a key holds up to `burst` tokens and regains them evenly
+//! over `period`. A password login spends a token of its account and of its address before the
+//! password is checked, and a successful one gets them back, so only failures count; a new
+//! user spends one of its address. A request whose key has no token left is refused before any
+//! work. (`governor` was considered: it cannot give a token back.)
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::request::Parts,
+};
+
+use super::ApiError;
+
+/// How many keys one throttle tracks at most; past that, keys it does not know are refused
+/// until old ones have refilled (a bound on memory under a distributed attack).
+const MAX_KEYS: usize = 100_000;
+
+/// `burst` events, regained evenly over `period` (written `BURST/SECONDS`, e.g. `10/300`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Events allowed at once.
+    pub burst: u32,
+    /// How long a key takes to regain all of them.
+    pub period: Duration,
+}
+
+impl FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("'{s}' is not BURST/SECONDS, e.g. 10/300");
+        let (burst, secs) = s.split_once('/').ok_or_else(bad)?;
+        let burst: u32 = burst.trim().parse().map_err(|_| bad())?;
+        let secs: u64 = secs.trim().parse().map_err(|_| bad())?;
+        if burst == 0 || secs == 0 {
+            return Err(bad());
+        }
+        Ok(Rate {
+            burst,
+            period: Duration::from_secs(secs),
+        })
+    }
+}
+
+/// The abuse limits of `writ serve` (flags and environment variables).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitOptions {
+    /// Failed password logins per account: BURST/SECONDS.
+    #[arg(long, env = "WRIT_LOGIN_THROTTLE_ACCOUNT", default_value = "10/300")]
+    pub login_throttle_account: Rate,
+    /// Failed password logins per client address: BURST/SECONDS.
+    #[arg(long, env = "WRIT_LOGIN_THROTTLE_ADDRESS", default_value = "100/300")]
+    pub login_throttle_address: Rate,
+    /// New users (anonymous logins, registrations) per client address: BURST/SECONDS.
+    #[arg(long, env = "WRIT_SIGNUP_THROTTLE_ADDRESS", default_value = "30/60")]
+    pub signup_throttle_address: Rate,
+    /// Password hashing threads, so hashes computed at once (each holds ~19 MiB); 0: one per core.
+    #[arg(long, env = "WRIT_PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
+    pub password_hash_concurrency: usize,
+    /// The header a reverse proxy puts the client's address in (its last entry is used), e.g.
+    /// X-Forwarded-For; by default the connection's peer address.
+    #[arg(long, env = "WRIT_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<String>,
+}
+
+impl Default for LimitOptions {
+    fn default() -> Self {
+        let rate = |burst, secs| Rate {
+            burst,
+            period: Duration::from_secs(secs),
+        };
+        Self {
+            login_throttle_account: rate(10, 300),
+            login_throttle_address: rate(100, 300),
+            signup_throttle_address: rate(30, 60),
+            password_hash_concurrency: 0,
+            client_address_header: None,
+        }
+    }
+}
+
+/// A token bucket per key.
+pub struct Throttle {
+    rate: Rate,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Throttle {
+    /// A throttle allowing `rate` per key.
+    pub fn new(rate: Rate) -> Self {
+        Self {
+            rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn per_token(&self) -> f64 {
+        self.rate.period.as_secs_f64() / f64::from(self.rate.burst)
+    }
+
+    /// The tokens `key` holds now (refilled since it was last charged).
+    fn tokens(&self, entry: Option<&(f64, Instant)>, now: Instant) -> f64 {
+        let burst = f64::from(self.rate.burst);
+        entry.map_or(burst, |(tokens, at)| {
+            (tokens + now.duration_since(*at).as_secs_f64() / self.per_token()).min(burst)
+        })
+    }
+
+    /// Spends one of `key`'s tokens, or refuses with how long to wait when it has none left.
+    /// Spent up front, so concurrent requests cannot all pass before any is counted.
+    pub fn take(&self, key: &str) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_KEYS && !buckets.contains_key(key) {
+            let full = f64::from(self.rate.burst);
+            buckets.retain(|_, entry| self.tokens(Some(entry), now) < full);
+            if buckets.len() >= MAX_KEYS {
+                return Err(Duration::from_secs_f64(self.per_token()));
+            }
+        }
+        let tokens = self.tokens(buckets.get(key), now);
+        if tokens < 1.0 {
+            return Err(Duration::from_secs_f64((1.0 - tokens) * self.per_token()));
+        }
+        buckets.insert(key.to_string(), (tokens - 1.0, now));
+        Ok(())
+    }
+
+    /// Gives back a token [`Throttle::take`] spent (the request turned out not to count).
+    pub fn refund(&self, key: &str) {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let tokens = self.tokens(buckets.get(key), now);
+        if tokens + 1.0 >= f64::from(self.rate.burst) {
+            buckets.remove(key);
+        } else {
+            buckets.insert(key.to_string(), (tokens + 1.0, now));
+        }
+    }
+
+    /// Forgets `key` (a successful login clears its account's failures).
+    pub fn forget(&self, key: &str) {
+        self.buckets.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}
+
+/// The throttles of one server.
+pub struct Limits {
+    /// Failed password logins per account.
+    pub login_account: Throttle,
+    /// Failed password logins per client address.
+    pub login_address: Throttle,
+    /// New users per client address.
+    pub signup_address: Throttle,
+    client_address_header: Option<String>,
+}
+
+impl Limits {
+    /// The throttles `options` describe.
+    pub fn new(options: &LimitOptions) -> Self {
+        Self {
+            login_account: Throttle::new(options.login_throttle_account),
+            login_address: Throttle::new(options.login_throttle_address),
+            signup_address: Throttle::new(options.signup_throttle_address),
+            client_address_header: options.client_address_header.clone(),
+        }
+    }
+}
+
+/// 429 `TooManyRequests`, telling the client when to try again.
+pub fn too_many(what: &str, wait: Duration) -> ApiError {
+    let mut e = ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequests",
+        format!("too many {what}: try again later"),
+    );
+    e.retry_after = Some(wait.as_secs().max(1));
+    e
+}
+
+/// The client's address as throttles key it: an IPv6 address by its /64 network (one host's
+/// share), `unknown` when the request carries none.
+pub struct ClientAddress(pub String);
+
+fn key_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+impl FromRequestParts<Arc<super::State>> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<super::State>) -> Result<Self, ApiError> {
+        let forwarded = state.limits.client_address_header.as_deref().and_then(|h| {
+            let value = parts.headers.get(h)?.to_str().ok()?;
+            value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        });
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddress(
+            forwarded.or(peer).map_or_else(|| "unknown".to_string(), key_of),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_regains_its_tokens_over_the_period() {
+        let t = Throttle::new("2/1".parse().unwrap());
+        assert!(t.take("a").is_ok() && t.take("a").is_ok());
+        let wait = t.take("a").unwrap_err();
+        assert!(wait <= Duration::from_millis(500), "{wait:?}");
+        assert!(t.take("b").is_ok(), "other keys are not affected");
+        std::thread::sleep(wait + Duration::from_millis(20));
+        assert!(t.take("a").is_ok());
+        t.forget("a");
+        assert!(t.take("a").is_ok() && t.take("a").is_ok() && t.take("a").is_err());
+        t.refund("a");
+        assert!(t.take("a").is_ok() && t.take("a").is_err());
+    }
+
+    #[test]
+    fn rates_parse_as_burst_per_seconds() {
+        assert_eq!(
+            "10/300".parse::<Rate>(),
+            Ok(Rate {
+                burst: 10,
+                period: Duration::from_secs(300)
+            })
+        );
+        for bad in ["10", "0/5", "5/0", "a/b", ""] {
+            assert!(bad.parse::<Rate>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_network() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        assert_eq!(key_of(a), key_of(b));
+        assert_eq!(key_of("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1");
+    }
+}

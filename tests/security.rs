@@ -1,0 +1,579 @@
+//! The server played as an attacker would, in-process: each test drives `writ::server::app`
+//! with `tower::ServiceExt::oneshot` on a temporary embedded store (no socket), so the cases
+//! run in milliseconds; the flood runs against a real `writ serve` process, whose memory the
+//! kernel reports. Every case here was a working attack before it was fixed.
+
+mod common;
+
+use std::{
+    io::{Read as _, Write as _},
+    net::TcpStream,
+    path::Path,
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode},
+};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+use writ::server::{LimitOptions, Options, app, state};
+
+const APP: &str = "/api/client/v2.0/app/writ-sample";
+const INTERNAL: &str = "__writ_writ-sample";
+
+/// App Services' "read and write all" preset, common in real exports.
+const PERMISSIVE_DEFAULT_RULE: &str = r#"{"roles": [{"name": "readAndWriteAll", "apply_when": {}, "read": true, "write": true, "insert": true, "delete": true}]}"#;
+
+/// A function running as its caller that tries to list and read writ's own database.
+const SNOOP: &str = r#"exports = async () => {
+  const m = context.services.get("mongodb-atlas");
+  const code = (p) => p.then(() => "allowed", (e) => e.codeName);
+  return {
+    dbs: await m.admin().getDBNames(),
+    colls: await code(m.db("__writ_writ-sample").getCollectionNames()),
+    keys: await code(m.db("__writ_writ-sample").collection("keys").findOne({})),
+    where: await code(m.db("app").collection("c").find({ $where: "true" }).toArray()),
+  };
+};
+"#;
+
+/// A function that opens a transaction, writes in it and returns without ending it.
+const LEAVE_OPEN: &str = r#"exports = async () => {
+  const m = context.services.get("mongodb-atlas");
+  const session = m.startSession();
+  await session.startTransaction();
+  await m.db("custom-user-data-database").collection("custom-user-data")
+    .insertOne({ userId: context.user.id, uncommitted: true }, { session });
+  return "left open";
+};
+"#;
+
+struct Api {
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    retry_after: Option<u64>,
+    body: Value,
+}
+
+impl Reply {
+    fn code(&self) -> &str {
+        self.body["error_code"].as_str().unwrap_or_default()
+    }
+}
+
+impl Api {
+    /// The sample app plus `functions` and, when given, a `default_rule.json`.
+    async fn new(functions: &[(&str, &str)], default_rule: Option<&str>, limits: LimitOptions) -> Api {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app_dir = dir.path().join("app");
+        testkit::copy_sample_app(&app_dir).expect("copy the sample app");
+        for (name, source) in functions {
+            std::fs::write(app_dir.join(format!("functions/{name}.js")), source).expect("write");
+        }
+        if let Some(rule) = default_rule {
+            write(
+                &app_dir.join("data_sources/mongodb-atlas/default_rule.json"),
+                rule,
+            );
+        }
+        let options = Options {
+            app: app_dir,
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            app_id: None,
+            data: dir.path().join("data"),
+            mongodb_uri: None,
+            public_url: None,
+            jwt_secret: None,
+            access_token_ttl: Duration::from_secs(1800),
+            custom_token_key: None,
+            workers: 2,
+            watch: false,
+            limits,
+        };
+        let state = state(&options).await.expect("state");
+        Api {
+            router: app(state),
+            _dir: dir,
+        }
+    }
+
+    async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Value, from: &str) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", from);
+        if let Some(t) = token {
+            request = request.header("authorization", format!("Bearer {t}"));
+        }
+        let request = request.body(Body::from(body.to_string())).expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            retry_after,
+            body,
+        }
+    }
+
+    async fn anonymous(&self) -> String {
+        let r = self
+            .send(
+                "POST",
+                &format!("{APP}/auth/providers/anon-user/login"),
+                None,
+                json!({}),
+                "10.0.0.1",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        r.body["access_token"].as_str().expect("token").to_string()
+    }
+
+    async fn call(&self, token: &str, name: &str) -> Reply {
+        let body = json!({"name": name, "arguments": []});
+        self.send(
+            "POST",
+            &format!("{APP}/functions/call"),
+            Some(token),
+            body,
+            "10.0.0.1",
+        )
+        .await
+    }
+
+    /// An SDK `mongoClient` operation, as realm-web sends it.
+    async fn service(&self, token: &str, name: &str, arg: Value) -> Reply {
+        let body = json!({"name": name, "service": "mongodb-atlas", "arguments": [arg]});
+        self.send(
+            "POST",
+            &format!("{APP}/functions/call"),
+            Some(token),
+            body,
+            "10.0.0.1",
+        )
+        .await
+    }
+
+    async fn login(&self, email: &str, password: &str, from: &str) -> Reply {
+        let body = json!({"username": email, "password": password});
+        let path = format!("{APP}/auth/providers/local-userpass/login");
+        self.send("POST", &path, None, body, from).await
+    }
+
+    async fn register(&self, email: &str, from: &str) -> Reply {
+        let body = json!({"email": email, "password": "right-password"});
+        let path = format!("{APP}/auth/providers/local-userpass/register");
+        self.send("POST", &path, None, body, from).await
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+/// Limits that read the client address from `X-Forwarded-For`, so tests can vary it.
+fn limits() -> LimitOptions {
+    LimitOptions {
+        client_address_header: Some("x-forwarded-for".into()),
+        ..LimitOptions::default()
+    }
+}
+
+fn assert_refused(r: &Reply, what: &str) {
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: {:?}", r.body);
+    assert_eq!(r.code(), "PermissionDenied", "{what}: {:?}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permissive_default_rule_never_reaches_writs_own_database() {
+    let api = Api::new(&[("snoop", SNOOP)], Some(PERMISSIVE_DEFAULT_RULE), limits()).await;
+    let token = api.anonymous().await;
+    let internal = |coll: &str| json!({"database": INTERNAL, "collection": coll});
+    for (op, mut arg) in [
+        ("find", internal("keys")),
+        ("findOne", internal("users")),
+        ("count", internal("sessions")),
+        ("insertOne", internal("users")),
+        ("updateOne", internal("keys")),
+        ("deleteMany", internal("sessions")),
+        ("aggregate", internal("userpass")),
+        (
+            "find",
+            json!({"database": "__WRIT_writ-sample", "collection": "keys"}),
+        ),
+    ] {
+        let extra = match op {
+            "insertOne" => json!({"document": {"_id": "jwt", "secret": "mine"}}),
+            "updateOne" => json!({"query": {}, "update": {"$set": {"secret": "mine"}}}),
+            "aggregate" => json!({"pipeline": []}),
+            _ => json!({"query": {}}),
+        };
+        arg.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        assert_refused(&api.service(&token, op, arg).await, op);
+    }
+    // Pipelines reach other collections only through stages, at any depth: all refused.
+    let app_coll = |pipeline: Value| json!({"database": "app", "collection": "c", "pipeline": pipeline});
+    for pipeline in [
+        json!([{"$facet": {"x": [{"$lookup": {"from": "keys", "localField": "a", "foreignField": "b", "as": "k"}}]}}]),
+        json!([{"$lookup": {"from": "c", "pipeline": [{"$unionWith": {"coll": "keys"}}], "as": "k"}}]),
+        json!([{"$facet": {"x": [{"$match": {}}, {"$unionWith": "keys"}]}}]),
+        json!([{"$match": {}}, {"$merge": {"into": {"db": INTERNAL, "coll": "keys"}}}]),
+    ] {
+        assert_refused(
+            &api.service(&token, "aggregate", app_coll(pipeline.clone())).await,
+            &pipeline.to_string(),
+        );
+    }
+    // The permissive rule still works for the app's own data.
+    let insert = json!({"database": "app", "collection": "c", "document": {"a": 1}});
+    assert_eq!(
+        api.service(&token, "insertOne", insert).await.status,
+        StatusCode::OK
+    );
+    // Inside a function running as the user: listings leave writ's database out, reads refused.
+    let r = api.call(&token, "snoop").await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let dbs: Vec<&str> = r.body["dbs"]
+        .as_array()
+        .expect("dbs")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(dbs.contains(&"app"), "{dbs:?}");
+    assert!(dbs.iter().all(|d| !d.starts_with("__writ_")), "{dbs:?}");
+    assert_eq!(r.body["colls"], "PermissionDenied");
+    assert_eq!(r.body["keys"], "PermissionDenied");
+    assert_eq!(r.body["where"], "PermissionDenied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript_on_the_database_server_is_refused_for_users() {
+    let api = Api::new(&[], Some(PERMISSIVE_DEFAULT_RULE), limits()).await;
+    let token = api.anonymous().await;
+    let coll = |extra: Value| {
+        let mut arg = json!({"database": "app", "collection": "c"});
+        arg.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        arg
+    };
+    let function = json!({"$function": {"body": "function() { return true; }", "args": [], "lang": "js"}});
+    for (op, arg) in [
+        (
+            "find",
+            coll(json!({"query": {"$where": "sleep(100000) || true"}})),
+        ),
+        (
+            "findOne",
+            coll(json!({"query": {"$or": [{"a": 1}, {"$where": "true"}]}})),
+        ),
+        ("count", coll(json!({"query": {"$expr": function.clone()}}))),
+        (
+            "aggregate",
+            coll(json!({"pipeline": [{"$match": {"$expr": function.clone()}}]})),
+        ),
+        (
+            "aggregate",
+            coll(
+                json!({"pipeline": [{"$group": {"_id": null, "x": {"$accumulator": {
+            "init": "function() { return 0; }", "accumulate": "function(s) { return s; }",
+            "accumulateArgs": [], "merge": "function(a) { return a; }", "lang": "js"}}}}]}),
+            ),
+        ),
+        (
+            "find",
+            coll(json!({"query": {}, "project": {"x": function.clone()}})),
+        ),
+        (
+            "updateOne",
+            coll(json!({"query": {}, "update": [{"$set": {"x": function}}]})),
+        ),
+    ] {
+        assert_refused(&api.service(&token, op, arg.clone()).await, &arg.to_string());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_left_open_is_aborted_when_its_call_ends() {
+    let api = Api::new(&[("leaveOpen", LEAVE_OPEN)], None, limits()).await;
+    let mallory = api.anonymous().await;
+    let r = api.call(&mallory, "leaveOpen").await;
+    assert_eq!(r.body, json!("left open"), "{:?}", r.body);
+    // Another user's write and a login (sessions are writes) go through at once; a minute's
+    // wait for the abandoned transaction would trip this bound.
+    let write = async {
+        let path = format!("{APP}/auth/providers/anon-user/login");
+        let login = api.send("POST", &path, None, json!({}), "10.0.0.2").await;
+        let (alice, id) = (
+            login.body["access_token"].as_str(),
+            login.body["user_id"].as_str(),
+        );
+        let insert = json!({"database": "custom-user-data-database", "collection": "custom-user-data",
+            "document": {"userId": id, "favoriteColor": "green"}});
+        api.service(alice.expect("token"), "insertOne", insert).await
+    };
+    let r = tokio::time::timeout(Duration::from_secs(20), write)
+        .await
+        .expect("a write after an abandoned transaction waited for it");
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // What the transaction wrote was never committed.
+    let find =
+        json!({"database": "custom-user-data-database", "collection": "custom-user-data", "query": {}});
+    let r = api.service(&mallory, "find", find).await;
+    assert_eq!(
+        r.body,
+        json!([]),
+        "mallory's transaction was committed: {:?}",
+        r.body
+    );
+    // Clients have no sessions, so they cannot join a function's transaction either.
+    let joined = json!({"database": "custom-user-data-database", "collection": "custom-user-data",
+        "query": {}, "session": {"id": {"$oid": "000000000000000000000001"}}});
+    let r = api.service(&mallory, "find", joined).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "InvalidParameter"),
+        "{:?}",
+        r.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_mongodb_refuses_are_refused() {
+    let api = Api::new(&[], Some(PERMISSIVE_DEFAULT_RULE), limits()).await;
+    let token = api.anonymous().await;
+    for (db, coll) in [
+        ("a$b", "c"),
+        ("a.b", "c"),
+        ("", "c"),
+        ("a\0b", "c"),
+        ("app", "$c"),
+        ("app", "a..b"),
+        ("app", ""),
+    ] {
+        let arg = json!({"database": db, "collection": coll, "document": {"a": 1}});
+        let r = api.service(&token, "insertOne", arg).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{db:?}.{coll:?}: {:?}", r.body);
+        let message = r.body["error"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("(code 73)") || r.code() == "InvalidParameter",
+            "{db:?}.{coll:?}: {message}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_guessing_is_throttled_per_account_and_the_right_password_works_after() {
+    let rate = |s: &str| s.parse().expect("rate");
+    let api = Api::new(
+        &[],
+        None,
+        LimitOptions {
+            login_throttle_account: rate("3/3"),
+            ..limits()
+        },
+    )
+    .await;
+    assert_eq!(
+        api.register("victim@example.com", "10.0.0.1").await.status,
+        StatusCode::CREATED
+    );
+    // Guesses from several addresses: the account's budget is what runs out.
+    for i in 0..3 {
+        let r = api
+            .login("victim@example.com", "guess", &format!("10.1.0.{i}"))
+            .await;
+        assert_eq!(r.code(), "InvalidPassword", "{:?}", r.body);
+    }
+    let r = api.login("victim@example.com", "guess", "10.1.0.9").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests")
+    );
+    let wait = r.retry_after.expect("Retry-After");
+    // While throttled, even the right password is not checked.
+    let r = api
+        .login("victim@example.com", "right-password", "10.0.0.1")
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another account is not affected.
+    assert_eq!(
+        api.register("other@example.com", "10.0.0.1").await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        api.login("other@example.com", "right-password", "10.0.0.1")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    let r = api
+        .login("victim@example.com", "right-password", "10.0.0.1")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_can_neither_guess_across_accounts_nor_mass_create_users() {
+    let rate = |s: &str| s.parse().expect("rate");
+    let api = Api::new(
+        &[],
+        None,
+        LimitOptions {
+            login_throttle_address: rate("4/600"),
+            signup_throttle_address: rate("5/600"),
+            ..limits()
+        },
+    )
+    .await;
+    // Unknown and known accounts cost the same and count the same.
+    assert_eq!(
+        api.register("known@example.com", "10.2.0.1").await.status,
+        StatusCode::CREATED
+    );
+    for email in [
+        "known@example.com",
+        "nobody1@example.com",
+        "nobody2@example.com",
+        "nobody3@example.com",
+    ] {
+        let r = api.login(email, "guess", "10.9.9.9").await;
+        assert_eq!(r.code(), "InvalidPassword", "{email}: {:?}", r.body);
+    }
+    let r = api.login("nobody4@example.com", "guess", "10.9.9.9").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.retry_after.is_some());
+    assert_eq!(
+        api.login("known@example.com", "right-password", "10.2.0.2")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // New users: anonymous logins and registrations share one budget per address.
+    let anon = |from: &'static str| {
+        let api = &api;
+        async move {
+            let path = format!("{APP}/auth/providers/anon-user/login");
+            api.send("POST", &path, None, json!({}), from).await
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(anon("10.3.0.1").await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        api.register("a@example.com", "10.3.0.1").await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        api.register("b@example.com", "10.3.0.1").await.status,
+        StatusCode::CREATED
+    );
+    let r = anon("10.3.0.1").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests")
+    );
+    assert_eq!(
+        api.register("c@example.com", "10.3.0.1").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        anon("10.3.0.2").await.status,
+        StatusCode::OK,
+        "another address is not affected"
+    );
+}
+
+/// The status and `Retry-After` of one HTTP/1.1 POST to `base` (`http://host:port`).
+fn post(base: &str, path: &str, body: &str) -> (u16, bool) {
+    let host = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).expect("connect");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (
+        status,
+        response.to_ascii_lowercase().contains("\r\nretry-after: "),
+    )
+}
+
+/// A process's resident memory now and at its peak, in KiB.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Two hundred wrong-password logins at once, from one address: the first hundred (the
+/// address's default budget) are checked, at most two at a time, the rest get 429 at once; the
+/// process's peak memory stays within the documented bound (password hashes at once x ~19 MiB,
+/// plus headroom), where unbounded hashing held ~19 MiB for every one in flight.
+#[test]
+fn a_flood_of_wrong_passwords_is_throttled_within_bounded_memory() {
+    let server = common::serve_sample(false, &[], &["--password-hash-concurrency", "2"]);
+    let base = server.process.base.clone();
+    let register = format!("{APP}/auth/providers/local-userpass/register");
+    let (status, _) = post(
+        &base,
+        &register,
+        r#"{"email":"flood@example.com","password":"right-password"}"#,
+    );
+    assert_eq!(status, 201);
+    let pid = server.process.child.id();
+    let (baseline, _) = memory_kib(pid);
+    let login = format!("{APP}/auth/providers/local-userpass/login");
+    let replies: Vec<(u16, bool)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..200)
+            .map(|i| {
+                let (base, login) = (&base, &login);
+                scope.spawn(move || {
+                    let body = format!(r#"{{"username":"user{i}@example.com","password":"guess"}}"#);
+                    post(base, login, &body)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("client")).collect()
+    });
+    let refused = replies.iter().filter(|(s, _)| *s == 401).count();
+    let throttled = replies.iter().filter(|(s, retry)| *s == 429 && *retry).count();
+    assert_eq!((refused, throttled), (100, 100), "{replies:?}");
+    let (_, peak) = memory_kib(pid);
+    let grew_mib = peak.saturating_sub(baseline) / 1024;
+    assert!(
+        grew_mib < 100,
+        "peak memory grew by {grew_mib} MiB over {} MiB",
+        baseline / 1024
+    );
+}
