@@ -104,6 +104,13 @@ impl Api {
         }
     }
 
+    /// The sample app with [`limits`] changed by `configure`.
+    async fn throttled(configure: impl FnOnce(&mut LimitOptions)) -> Api {
+        let mut limits = limits();
+        configure(&mut limits);
+        Api::new(&[], None, limits).await
+    }
+
     async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Value, from: &str) -> Reply {
         let mut request = Request::builder()
             .method(method)
@@ -145,29 +152,20 @@ impl Api {
         r.body["access_token"].as_str().expect("token").to_string()
     }
 
+    async fn functions_call(&self, token: &str, body: Value) -> Reply {
+        let path = format!("{APP}/functions/call");
+        self.send("POST", &path, Some(token), body, "10.0.0.1").await
+    }
+
     async fn call(&self, token: &str, name: &str) -> Reply {
-        let body = json!({"name": name, "arguments": []});
-        self.send(
-            "POST",
-            &format!("{APP}/functions/call"),
-            Some(token),
-            body,
-            "10.0.0.1",
-        )
-        .await
+        self.functions_call(token, json!({"name": name, "arguments": []}))
+            .await
     }
 
     /// An SDK `mongoClient` operation, as realm-web sends it.
     async fn service(&self, token: &str, name: &str, arg: Value) -> Reply {
         let body = json!({"name": name, "service": "mongodb-atlas", "arguments": [arg]});
-        self.send(
-            "POST",
-            &format!("{APP}/functions/call"),
-            Some(token),
-            body,
-            "10.0.0.1",
-        )
-        .await
+        self.functions_call(token, body).await
     }
 
     async fn login(&self, email: &str, password: &str, from: &str) -> Reply {
@@ -194,6 +192,10 @@ fn limits() -> LimitOptions {
         client_address_header: Some("x-forwarded-for".into()),
         ..LimitOptions::default()
     }
+}
+
+fn rate(text: &str) -> writ::server::Rate {
+    text.parse().expect("rate")
 }
 
 fn assert_refused(r: &Reply, what: &str) {
@@ -383,16 +385,7 @@ async fn names_mongodb_refuses_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_guessing_is_throttled_per_account_and_the_right_password_works_after() {
-    let rate = |s: &str| s.parse().expect("rate");
-    let api = Api::new(
-        &[],
-        None,
-        LimitOptions {
-            login_throttle_account: rate("3/3"),
-            ..limits()
-        },
-    )
-    .await;
+    let api = Api::throttled(|l| l.login_throttle_account = rate("3/3")).await;
     assert_eq!(
         api.register("victim@example.com", "10.0.0.1").await.status,
         StatusCode::CREATED
@@ -435,16 +428,10 @@ async fn password_guessing_is_throttled_per_account_and_the_right_password_works
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_can_neither_guess_across_accounts_nor_mass_create_users() {
-    let rate = |s: &str| s.parse().expect("rate");
-    let api = Api::new(
-        &[],
-        None,
-        LimitOptions {
-            login_throttle_address: rate("4/600"),
-            signup_throttle_address: rate("5/600"),
-            ..limits()
-        },
-    )
+    let api = Api::throttled(|l| {
+        l.login_throttle_address = rate("4/600");
+        l.signup_throttle_address = rate("5/600");
+    })
     .await;
     // Unknown and known accounts cost the same and count the same.
     assert_eq!(

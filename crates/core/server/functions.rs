@@ -4,8 +4,7 @@
 use std::{sync::Arc, time::Instant};
 
 use axum::{
-    body::Bytes,
-    extract::{Path, State as AxumState},
+    extract::State as AxumState,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -15,8 +14,8 @@ use engine::{Invocation, RequestInfo, User};
 
 use super::{
     ApiError, State,
-    auth::{access, body_doc},
-    check_app, tokens,
+    extract::{Body, Caller, ThisApp},
+    tokens,
 };
 
 /// The SDK methods a client may call on a MongoDB service.
@@ -45,14 +44,12 @@ fn ejson(value: Bson) -> Response {
 /// `POST .../functions/call`.
 pub async fn call(
     AxumState(state): AxumState<Arc<State>>,
-    Path(app): Path<String>,
+    _: ThisApp,
+    Caller(claims): Caller,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
-    check_app(&state, &app)?;
-    let claims = access(&state, &headers).await?;
     let user = tokens::caller(&claims);
-    let body = body_doc(&body)?;
     let name = body
         .get_str("name")
         .map_err(|_| ApiError::bad_request("InvalidParameter", "'name' must be the function's name"))?
@@ -145,7 +142,7 @@ async fn run_as(state: &State, id: &str) -> Result<User, ApiError> {
     let missing = || ApiError::internal("run_as_user_id", format!("user '{id}' does not exist"));
     let oid = ObjectId::parse_str(id).map_err(|_| missing())?;
     let user = state.users.user(&oid).await?.ok_or_else(missing)?;
-    Ok(super::users::engine_user(&user))
+    Ok(user.engine_user())
 }
 
 fn request_info(headers: &HeaderMap, action: &str) -> RequestInfo {
@@ -239,10 +236,7 @@ async fn service_call(
 }
 
 /// `GET .../functions/call?baas_request=...`: change streams (`watch`).
-pub async fn watch(AxumState(state): AxumState<Arc<State>>, Path(app): Path<String>) -> ApiError {
-    if let Err(e) = check_app(&state, &app) {
-        return e;
-    }
+pub async fn watch(_: ThisApp) -> ApiError {
     ApiError::new(
         StatusCode::NOT_IMPLEMENTED,
         "NotImplemented",

@@ -6,11 +6,15 @@
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use engine::{Invocation, User};
 
-use super::{State, error::ApiError, users::engine_user};
+use super::{
+    State,
+    error::ApiError,
+    users::{IdentityRecord, UserRecord},
+};
 
 /// The `user` object functions receive in auth events: id, type, profile data, identities.
-fn event_user(user: &Document) -> Document {
-    let user = engine_user(user);
+fn event_user(user: &UserRecord) -> Document {
+    let user = user.engine_user();
     let identities: Vec<Bson> = user
         .identities
         .iter()
@@ -50,18 +54,11 @@ pub async fn login(state: &State, provider_type: &str, id: &ObjectId) -> Result<
 /// refuses the sign-up and nothing is stored), then stores the user, then fires CREATE triggers.
 pub async fn create_user(
     state: &State,
-    provider_type: &str,
-    identity: Document,
+    identity: IdentityRecord,
     data: Document,
 ) -> Result<ObjectId, ApiError> {
-    let id = ObjectId::new();
-    let user = doc! {
-        "_id": id,
-        "type": "normal",
-        "data": data,
-        "identities": [identity],
-        "created_at": DateTime::now(),
-    };
+    let provider_type = identity.provider_type.clone();
+    let user = UserRecord::new(identity, data);
     let deployment = state.deployment();
     let creation = deployment
         .extensions
@@ -83,15 +80,15 @@ pub async fn create_user(
             Err(e) => return Err(failed(e.to_string())),
         };
     }
-    state.users.insert_user(user.clone()).await?;
-    auth_event(state, "CREATE", provider_type, &user).await;
-    Ok(id)
+    state.users.insert_user(&user).await?;
+    auth_event(state, "CREATE", &provider_type, &user).await;
+    Ok(user.id)
 }
 
 /// Runs the enabled authentication triggers for `operation` by a `provider_type` user, in turn,
 /// with the event `{operationType, providers, user, time}`. The client's request waits for them,
 /// so their writes are visible when it returns; failures are logged only.
-pub async fn auth_event(state: &State, operation: &str, provider_type: &str, user: &Document) {
+pub async fn auth_event(state: &State, operation: &str, provider_type: &str, user: &UserRecord) {
     for trigger in triggers(state, operation, provider_type) {
         let event = doc! {
             "operationType": operation,

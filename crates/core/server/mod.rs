@@ -6,14 +6,18 @@
 //! Every error leaves through [`ApiError`] as `{error, error_code}`; every response, errors
 //! and preflights included, carries CORS headers.
 
-mod auth;
+mod api_keys;
 mod error;
+mod extract;
 mod functions;
 mod hooks;
+mod logins;
 mod passwords;
 mod reload;
+mod sessions;
 mod throttle;
 mod tokens;
+mod userpass;
 mod users;
 
 use std::{
@@ -26,7 +30,7 @@ use std::{
 use anyhow::Context as _;
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, Path},
+    extract::DefaultBodyLimit,
     http::{HeaderMap, Method, header},
     routing::{delete, get, post, put},
 };
@@ -123,37 +127,31 @@ pub fn app(state: Arc<State>) -> Router {
         .route(&format!("{APP}/location"), get(location))
         .route(
             &format!("{APP}/auth/providers/{{provider}}/login"),
-            post(auth::login),
+            post(logins::login),
         )
-        .route(&format!("{userpass}/register"), post(auth::register))
-        .route(&format!("{userpass}/confirm"), post(auth::confirm))
-        .route(&format!("{userpass}/confirm/send"), post(auth::confirm_send))
-        .route(&format!("{userpass}/reset"), post(auth::reset))
-        .route(&format!("{userpass}/reset/send"), post(auth::reset_send))
-        .route(&format!("{userpass}/confirm/call"), post(auth::not_supported))
-        .route(&format!("{userpass}/reset/call"), post(auth::not_supported))
-        .route(&format!("{AUTH}/profile"), get(auth::profile))
+        .route(&format!("{userpass}/register"), post(userpass::register))
+        .route(&format!("{userpass}/confirm"), post(userpass::confirm))
+        .route(&format!("{userpass}/confirm/send"), post(userpass::confirm_send))
+        .route(&format!("{userpass}/reset"), post(userpass::reset))
+        .route(&format!("{userpass}/reset/send"), post(userpass::reset_send))
+        .route(&format!("{userpass}/confirm/call"), post(userpass::not_supported))
+        .route(&format!("{userpass}/reset/call"), post(userpass::not_supported))
+        .route(&format!("{AUTH}/profile"), get(sessions::profile))
         .route(
             &format!("{AUTH}/session"),
-            post(auth::refresh).delete(auth::logout),
+            post(sessions::refresh).delete(sessions::logout),
         )
-        .route(&format!("{AUTH}/delete"), delete(auth::delete_user))
+        .route(&format!("{AUTH}/delete"), delete(sessions::delete_user))
         .route(
             &format!("{AUTH}/api_keys"),
-            post(auth::create_api_key).get(auth::list_api_keys),
+            post(api_keys::create).get(api_keys::list),
         )
         .route(
             &format!("{AUTH}/api_keys/{{id}}"),
-            get(auth::get_api_key).delete(auth::delete_api_key),
+            get(api_keys::get).delete(api_keys::delete),
         )
-        .route(
-            &format!("{AUTH}/api_keys/{{id}}/enable"),
-            put(auth::enable_api_key),
-        )
-        .route(
-            &format!("{AUTH}/api_keys/{{id}}/disable"),
-            put(auth::disable_api_key),
-        )
+        .route(&format!("{AUTH}/api_keys/{{id}}/enable"), put(api_keys::enable))
+        .route(&format!("{AUTH}/api_keys/{{id}}/disable"), put(api_keys::disable))
         .route(
             &format!("{APP}/functions/call"),
             post(functions::call).get(functions::watch),
@@ -176,10 +174,9 @@ pub fn app(state: Arc<State>) -> Router {
 /// `GET .../location`: where the client sends every later request.
 async fn location(
     axum::extract::State(state): axum::extract::State<Arc<State>>,
-    Path(app): Path<String>,
+    _: extract::ThisApp,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    check_app(&state, &app)?;
     let hostname = match &state.public_url {
         Some(u) => u.trim_end_matches('/').to_string(),
         None => {
@@ -197,19 +194,6 @@ async fn location(
         "hostname": hostname,
         "ws_hostname": ws,
     })))
-}
-
-/// Refuses requests addressed to another app.
-fn check_app(state: &State, app: &str) -> Result<(), ApiError> {
-    if app == state.app_id {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "AppNotFound",
-            format!("cannot find app using Client App ID '{app}'"),
-        ))
-    }
 }
 
 /// One line counting the entries of an app's inventory by status.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     error::ApiError,
-    users::{Users, engine_user, random_secret},
+    users::{UserRecord, Users, random_secret},
 };
 
 /// Issues and verifies the access tokens of one app.
@@ -87,15 +87,7 @@ impl Tokens {
     ) -> Result<Self, ApiError> {
         let secret = match secret {
             Some(s) => s,
-            None => {
-                let filter = doc! {"_id": "jwt"};
-                let update = doc! {"$setOnInsert": {"secret": random_secret(48)}};
-                users.update("keys", filter.clone(), update, true).await?;
-                let stored = users.find_one("keys", filter).await?;
-                stored
-                    .and_then(|d| d.get_str("secret").ok().map(str::to_string))
-                    .ok_or_else(|| ApiError::internal("signing key", "not stored"))?
-            }
+            None => users.signing_secret(random_secret(48)).await?,
         };
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[app_id]);
@@ -114,19 +106,21 @@ impl Tokens {
     /// An access token for the stored `user` in session `sid`, carrying `custom_data`.
     pub fn issue(
         &self,
-        user: &Document,
+        user: &UserRecord,
         custom_data: Option<Document>,
         sid: &ObjectId,
         device_id: &str,
     ) -> Result<String, ApiError> {
         let iat = now();
+        let identities = bson::serialize_to_bson(&user.identities)
+            .map_err(|e| ApiError::internal("issuing an access token", e))?;
         let writ_user = doc! {
-            "type": user.get_str("type").unwrap_or("normal"),
-            "data": user.get_document("data").cloned().unwrap_or_default(),
-            "identities": user.get_array("identities").cloned().unwrap_or_default(),
+            "type": &user.user_type,
+            "data": user.data.clone(),
+            "identities": identities,
         };
         let claims = AccessClaims {
-            sub: user.get_object_id("_id").map(|i| i.to_hex()).unwrap_or_default(),
+            sub: user.id.to_hex(),
             aud: self.app_id.clone(),
             exp: iat + self.access_ttl.as_secs().max(1) as i64,
             iat,
@@ -190,16 +184,29 @@ impl Tokens {
 
 /// The `context.user` an access token describes.
 pub fn caller(claims: &AccessClaims) -> engine::User {
-    let doc_of = |v: &serde_json::Value| match Bson::try_from(v.clone()) {
+    let mut stored = match Bson::try_from(claims.writ_user.clone()) {
         Ok(Bson::Document(d)) => d,
         _ => Document::new(),
     };
-    let mut stored = doc_of(&claims.writ_user);
-    if let Ok(id) = ObjectId::parse_str(&claims.sub) {
-        stored.insert("_id", id);
-    }
-    let mut user = engine_user(&stored);
+    stored.insert(
+        "_id",
+        ObjectId::parse_str(&claims.sub).unwrap_or(ObjectId::from_bytes([0; 12])),
+    );
+    let mut user = match bson::deserialize_from_document::<UserRecord>(stored) {
+        Ok(u) => u.engine_user(),
+        // Tokens are ours; an unreadable profile still names its user.
+        Err(_) => engine::User {
+            id: claims.sub.clone(),
+            user_type: engine::UserType::Normal,
+            data: Document::new(),
+            custom_data: Document::new(),
+            identities: Vec::new(),
+        },
+    };
     user.id = claims.sub.clone();
-    user.custom_data = doc_of(&claims.user_data);
+    user.custom_data = match Bson::try_from(claims.user_data.clone()) {
+        Ok(Bson::Document(d)) => d,
+        _ => Document::new(),
+    };
     user
 }

@@ -1,21 +1,203 @@
-//! Users, identities, sessions, email/password credentials and API keys, stored through the
-//! same [`Executor`] as the app's data (MongoDB or the embedded store), in the database
-//! `__writ_<app id>`, so several writ processes can serve one app.
-//!
-//! Collections: `users` (`{_id, type, data, identities, created_at}`), `sessions` (one per
-//! refresh token: `{_id, user_id, device_id, hash, expires_at}`), `userpass` (`{_id: email, password_hash,
-//! confirmed, user_id}`), `tokens` (confirmation and reset tokens), `identities` (`{_id:
-//! "<provider>:<id>", user_id}` for external identities), `api_keys` and `keys` (the signing key).
-//! Secrets are stored only as hashes (argon2 for passwords, SHA-256 for random tokens).
+//! Users, identities, sessions, email/password accounts, confirmation and reset tokens and API
+//! keys, stored through the same [`Executor`] as the app's data (MongoDB or the embedded
+//! store), in the database `__writ_<app id>` (which no user request can reach: see
+//! `bridge::rules`), so several writ processes can serve one app. Each collection has a typed
+//! record; secrets are stored only as hashes (argon2 for passwords, SHA-256 for random tokens).
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use bridge::{Executor, Namespace, Op, Request, Update};
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use engine::{Identity, User, UserType};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
+
+/// A user (`users`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// The user id.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// `normal` or `server`.
+    #[serde(rename = "type", default = "normal")]
+    pub user_type: String,
+    /// Profile data (e.g. `email`).
+    #[serde(default)]
+    pub data: Document,
+    /// The identities the user logs in with.
+    #[serde(default)]
+    pub identities: Vec<IdentityRecord>,
+    /// When the user was created.
+    #[serde(default = "DateTime::now")]
+    pub created_at: DateTime,
+}
+
+fn normal() -> String {
+    "normal".into()
+}
+
+/// One identity of a user: a provider and the user's id there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdentityRecord {
+    /// The id within the provider.
+    pub id: String,
+    /// The provider type, e.g. `local-userpass`.
+    pub provider_type: String,
+    /// The provider's name.
+    #[serde(default)]
+    pub provider_id: String,
+    /// What the provider knows of the user (e.g. `email`).
+    #[serde(default)]
+    pub provider_data: Document,
+}
+
+impl UserRecord {
+    /// A new user with one identity and profile `data`.
+    pub fn new(identity: IdentityRecord, data: Document) -> Self {
+        Self {
+            id: ObjectId::new(),
+            user_type: normal(),
+            data,
+            identities: vec![identity],
+            created_at: DateTime::now(),
+        }
+    }
+
+    /// The `context.user` of this user (custom data not included).
+    pub fn engine_user(&self) -> User {
+        User {
+            id: self.id.to_hex(),
+            user_type: match self.user_type.as_str() {
+                "server" => UserType::Server,
+                _ => UserType::Normal,
+            },
+            data: self.data.clone(),
+            custom_data: Document::new(),
+            identities: self
+                .identities
+                .iter()
+                .map(|i| Identity {
+                    id: i.id.clone(),
+                    provider_type: i.provider_type.clone(),
+                    data: i.provider_data.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The provider type of the user's first identity.
+    pub fn provider_type(&self) -> &str {
+        self.identities.first().map_or("", |i| i.provider_type.as_str())
+    }
+}
+
+impl IdentityRecord {
+    /// A new identity of `provider_type` (also the provider's name) with `provider_data`.
+    pub fn new(id: String, provider_type: &str, provider_data: Document) -> Self {
+        Self {
+            id,
+            provider_type: provider_type.into(),
+            provider_id: provider_type.into(),
+            provider_data,
+        }
+    }
+}
+
+/// A session (`sessions`): one per refresh token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// The session id (the refresh token's `sid`).
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// Whose session it is.
+    pub user_id: ObjectId,
+    /// The device id returned at login.
+    #[serde(default)]
+    pub device_id: String,
+    hash: String,
+    expires_at: DateTime,
+}
+
+/// An email/password account (`userpass`), keyed by the normalized email.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// The email, trimmed and lower case.
+    #[serde(rename = "_id")]
+    pub email: String,
+    /// The argon2 hash of the password, PHC string form.
+    pub password_hash: String,
+    /// Whether the email is confirmed.
+    pub confirmed: bool,
+    /// The account's user, once created.
+    pub user_id: Option<ObjectId>,
+    #[serde(default = "DateTime::now")]
+    created_at: DateTime,
+}
+
+impl AccountRecord {
+    /// A new account without a user yet.
+    pub fn new(email: String, password_hash: String, confirmed: bool) -> Self {
+        Self {
+            email,
+            password_hash,
+            confirmed,
+            user_id: None,
+            created_at: DateTime::now(),
+        }
+    }
+}
+
+/// A user API key (`api_keys`); the key itself is shown once, at creation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// The key's id: the first 24 characters of the key.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// Whose key it is.
+    pub user_id: ObjectId,
+    /// The name the user gave it.
+    pub name: String,
+    hash: String,
+    /// A disabled key logs nobody in.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+impl ApiKeyRecord {
+    /// A new key named `name` for `user_id`, and the key to show the user.
+    pub fn new(user_id: ObjectId, name: String) -> (Self, String) {
+        let id = ObjectId::new();
+        let secret = random_secret(30);
+        let key = format!("{}{secret}", id.to_hex());
+        let record = Self {
+            id,
+            user_id,
+            name,
+            hash: token_hash(&secret),
+            disabled: false,
+        };
+        (record, key)
+    }
+
+    /// True if `key` is this record's key.
+    pub fn matches(&self, key: &str) -> bool {
+        key.get(24..)
+            .is_some_and(|secret| self.hash == token_hash(secret))
+    }
+}
+
+/// A confirmation or reset token (`tokens`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TokenRecord {
+    #[serde(rename = "_id")]
+    id: ObjectId,
+    kind: String,
+    email: String,
+    hash: String,
+    expires_at: DateTime,
+}
 
 /// The store of users and sessions of one app.
 #[derive(Clone)]
@@ -57,6 +239,14 @@ pub fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn from_now(ttl: Duration) -> DateTime {
+    DateTime::from_millis(DateTime::now().timestamp_millis() + ttl.as_millis() as i64)
+}
+
+fn to_doc<T: Serialize>(record: &T) -> Result<Document, ApiError> {
+    bson::serialize_to_document(record).map_err(|e| ApiError::internal("user store", e))
+}
+
 impl Users {
     /// The users of app `app_id`, stored through `exec`.
     pub fn new(exec: Arc<dyn Executor>, app_id: &str) -> Self {
@@ -72,7 +262,7 @@ impl Users {
             .collect();
         Self {
             exec,
-            db: format!("__writ_{safe}"),
+            db: format!("{}{safe}", bridge::rules::INTERNAL_DB_PREFIX),
         }
     }
 
@@ -93,22 +283,26 @@ impl Users {
             })
     }
 
-    /// The document of `coll` matching `filter`, if any.
-    pub async fn find_one(&self, coll: &str, filter: Document) -> Result<Option<Document>, ApiError> {
+    async fn find_one<T: DeserializeOwned>(
+        &self,
+        coll: &str,
+        filter: Document,
+    ) -> Result<Option<T>, ApiError> {
         let op = Op::FindOne {
             ns: self.ns(coll),
             filter,
             projection: None,
             sort: None,
         };
-        Ok(match self.run(op).await? {
-            Bson::Document(d) => Some(d),
-            _ => None,
-        })
+        match self.run(op).await? {
+            Bson::Document(d) => bson::deserialize_from_document(d)
+                .map(Some)
+                .map_err(|e| ApiError::internal("user store", format!("{coll}: {e}"))),
+            _ => Ok(None),
+        }
     }
 
-    /// Every document of `coll` matching `filter`.
-    pub async fn find(&self, coll: &str, filter: Document) -> Result<Vec<Document>, ApiError> {
+    async fn find<T: DeserializeOwned>(&self, coll: &str, filter: Document) -> Result<Vec<T>, ApiError> {
         let op = Op::Find {
             ns: self.ns(coll),
             filter,
@@ -117,36 +311,34 @@ impl Users {
             skip: None,
             limit: None,
         };
-        Ok(match self.run(op).await? {
-            Bson::Array(items) => items
-                .into_iter()
-                .filter_map(|b| match b {
-                    Bson::Document(d) => Some(d),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        })
+        let Bson::Array(items) = self.run(op).await? else {
+            return Ok(Vec::new());
+        };
+        items
+            .into_iter()
+            .map(|b| {
+                bson::deserialize_from_bson(b)
+                    .map_err(|e| ApiError::internal("user store", format!("{coll}: {e}")))
+            })
+            .collect()
     }
 
-    /// Inserts `document`; a taken `_id` is [`StoreFailure::Duplicate`].
-    pub async fn insert(&self, coll: &str, document: Document) -> Result<(), StoreFailure> {
-        self.run(Op::InsertOne {
+    async fn insert(&self, coll: &str, document: Document) -> Result<(), StoreFailure> {
+        let op = Op::InsertOne {
             ns: self.ns(coll),
             document,
-        })
-        .await
-        .map(|_| ())
+        };
+        self.run(op).await.map(|_| ())
     }
 
     /// Applies `update` to the first document matching `filter`; true if one matched.
-    pub async fn update(
+    async fn update(
         &self,
         coll: &str,
         filter: Document,
         update: Document,
         upsert: bool,
-    ) -> Result<bool, StoreFailure> {
+    ) -> Result<bool, ApiError> {
         let result = self
             .run(Op::Update {
                 ns: self.ns(coll),
@@ -164,32 +356,51 @@ impl Users {
         Ok(matched > 0 || upsert)
     }
 
-    /// Deletes the documents matching `filter`; the number deleted.
-    pub async fn delete(&self, coll: &str, filter: Document) -> Result<i64, ApiError> {
-        let result = self
-            .run(Op::Delete {
-                ns: self.ns(coll),
-                filter,
-                many: true,
-            })
-            .await?;
-        Ok(match result {
-            Bson::Document(d) => d.get("deletedCount").and_then(Bson::as_i32).unwrap_or(0).into(),
-            _ => 0,
-        })
+    async fn delete(&self, coll: &str, filter: Document) -> Result<(), ApiError> {
+        let op = Op::Delete {
+            ns: self.ns(coll),
+            filter,
+            many: true,
+        };
+        self.run(op).await?;
+        Ok(())
     }
 
-    /// Stores a new user document (see `hooks::create_user`).
-    pub async fn insert_user(&self, user: Document) -> Result<(), ApiError> {
-        self.insert("users", user).await.map_err(|e| match e {
+    /// The app's stored access token signing secret; `fresh` becomes it if there is none yet
+    /// (race-free across processes).
+    pub async fn signing_secret(&self, fresh: String) -> Result<String, ApiError> {
+        let filter = doc! {"_id": "jwt"};
+        let update = doc! {"$setOnInsert": {"secret": fresh}};
+        self.update("keys", filter.clone(), update, true).await?;
+        #[derive(Deserialize)]
+        struct Key {
+            secret: String,
+        }
+        let stored: Option<Key> = self.find_one("keys", filter).await?;
+        stored
+            .map(|k| k.secret)
+            .ok_or_else(|| ApiError::internal("signing key", "not stored"))
+    }
+
+    /// The user `id`, if it exists.
+    pub async fn user(&self, id: &ObjectId) -> Result<Option<UserRecord>, ApiError> {
+        self.find_one("users", doc! {"_id": id}).await
+    }
+
+    /// Stores a new user (see `hooks::create_user`).
+    pub async fn insert_user(&self, user: &UserRecord) -> Result<(), ApiError> {
+        self.insert("users", to_doc(user)?).await.map_err(|e| match e {
             StoreFailure::Duplicate => ApiError::internal("creating a user", "duplicate user id"),
             StoreFailure::Other(e) => e,
         })
     }
 
-    /// The user `id`, if it exists.
-    pub async fn user(&self, id: &ObjectId) -> Result<Option<Document>, ApiError> {
-        self.find_one("users", doc! {"_id": id}).await
+    /// Removes every trace of user `id`: sessions, credentials, identities, API keys.
+    pub async fn delete_user(&self, id: &ObjectId) -> Result<(), ApiError> {
+        for coll in ["sessions", "userpass", "identities", "api_keys"] {
+            self.delete(coll, doc! {"user_id": id}).await?;
+        }
+        self.delete("users", doc! {"_id": id}).await
     }
 
     /// Starts session `sid` for `user_id`, valid for `ttl`, with `refresh_token` as its token
@@ -200,15 +411,16 @@ impl Users {
         user_id: ObjectId,
         device_id: &str,
         refresh_token: &str,
-        ttl: std::time::Duration,
+        ttl: Duration,
     ) -> Result<(), ApiError> {
-        let expires = DateTime::from_millis(DateTime::now().timestamp_millis() + ttl.as_millis() as i64);
-        self.insert(
-            "sessions",
-            doc! {"_id": sid, "user_id": user_id, "device_id": device_id, "hash": token_hash(refresh_token), "expires_at": expires},
-        )
-        .await?;
-        Ok(())
+        let session = SessionRecord {
+            id: sid,
+            user_id,
+            device_id: device_id.into(),
+            hash: token_hash(refresh_token),
+            expires_at: from_now(ttl),
+        };
+        Ok(self.insert("sessions", to_doc(&session)?).await?)
     }
 
     /// The live session `sid` if it was started with `refresh_token` and has not expired.
@@ -216,60 +428,148 @@ impl Users {
         &self,
         sid: &ObjectId,
         refresh_token: &str,
-    ) -> Result<Option<Document>, ApiError> {
-        let Some(session) = self.find_one("sessions", doc! {"_id": sid}).await? else {
-            return Ok(None);
-        };
-        let valid = session
-            .get_str("hash")
-            .is_ok_and(|h| h == token_hash(refresh_token))
-            && session
-                .get_datetime("expires_at")
-                .is_ok_and(|e| *e > DateTime::now());
-        Ok(valid.then_some(session))
+    ) -> Result<Option<SessionRecord>, ApiError> {
+        let session: Option<SessionRecord> = self.find_one("sessions", doc! {"_id": sid}).await?;
+        Ok(session.filter(|s| s.hash == token_hash(refresh_token) && s.expires_at > DateTime::now()))
     }
 
     /// True if session `sid` still exists (not logged out, user not deleted).
     pub async fn session_alive(&self, sid: &ObjectId) -> Result<bool, ApiError> {
-        Ok(self.find_one("sessions", doc! {"_id": sid}).await?.is_some())
+        let session: Option<Document> = self.find_one("sessions", doc! {"_id": sid}).await?;
+        Ok(session.is_some())
     }
 
-    /// Removes every trace of user `id`: sessions, credentials, identities, API keys.
-    pub async fn delete_user(&self, id: &ObjectId) -> Result<(), ApiError> {
-        for coll in ["sessions", "userpass", "identities", "api_keys"] {
-            self.delete(coll, doc! {"user_id": id}).await?;
+    /// Ends session `sid`: its refresh token and access tokens stop working at once.
+    pub async fn end_session(&self, sid: &ObjectId) -> Result<(), ApiError> {
+        self.delete("sessions", doc! {"_id": sid}).await
+    }
+
+    /// The email/password account of `email`, if any.
+    pub async fn account(&self, email: &str) -> Result<Option<AccountRecord>, ApiError> {
+        self.find_one("userpass", doc! {"_id": email}).await
+    }
+
+    /// Stores a new account; a taken email is [`StoreFailure::Duplicate`].
+    pub async fn insert_account(&self, account: &AccountRecord) -> Result<(), StoreFailure> {
+        let document = to_doc(account).map_err(StoreFailure::Other)?;
+        self.insert("userpass", document).await
+    }
+
+    /// Makes `user_id` the user of `email`'s account if it has none yet; false if it had one.
+    pub async fn claim_account(&self, email: &str, user_id: ObjectId) -> Result<bool, ApiError> {
+        let filter = doc! {"_id": email, "user_id": Bson::Null};
+        self.update("userpass", filter, doc! {"$set": {"user_id": user_id}}, false)
+            .await
+    }
+
+    /// Sets `fields` (`confirmed`, `password_hash`) of `email`'s account.
+    pub async fn update_account(&self, email: &str, fields: Document) -> Result<(), ApiError> {
+        self.update("userpass", doc! {"_id": email}, doc! {"$set": fields}, false)
+            .await
+            .map(|_| ())
+    }
+
+    /// Removes `email`'s account.
+    pub async fn delete_account(&self, email: &str) -> Result<(), ApiError> {
+        self.delete("userpass", doc! {"_id": email}).await
+    }
+
+    /// A new `kind` (confirm, reset) token for `email`, valid 30 minutes: its id and the token.
+    pub async fn issue_token(&self, kind: &str, email: &str) -> Result<(ObjectId, String), ApiError> {
+        let token = random_secret(32);
+        let record = TokenRecord {
+            id: ObjectId::new(),
+            kind: kind.into(),
+            email: email.into(),
+            hash: token_hash(&token),
+            expires_at: from_now(Duration::from_secs(30 * 60)),
+        };
+        self.insert("tokens", to_doc(&record)?).await?;
+        Ok((record.id, token))
+    }
+
+    /// The email a valid, unexpired `kind` token belongs to; the token is used up.
+    pub async fn take_token(
+        &self,
+        kind: &str,
+        id: &ObjectId,
+        token: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let found: Option<TokenRecord> = self.find_one("tokens", doc! {"_id": id, "kind": kind}).await?;
+        let Some(found) = found.filter(|t| t.hash == token_hash(token) && t.expires_at > DateTime::now())
+        else {
+            return Ok(None);
+        };
+        self.delete("tokens", doc! {"_id": id}).await?;
+        Ok(Some(found.email))
+    }
+
+    /// The user of the external identity `key` (`<provider>:<id>`), if known.
+    pub async fn identity_user(&self, key: &str) -> Result<Option<ObjectId>, ApiError> {
+        #[derive(Deserialize)]
+        struct Link {
+            user_id: ObjectId,
         }
-        self.delete("users", doc! {"_id": id}).await?;
-        Ok(())
+        let link: Option<Link> = self.find_one("identities", doc! {"_id": key}).await?;
+        Ok(link.map(|l| l.user_id))
     }
-}
 
-/// The `context.user` of a stored user document.
-pub fn engine_user(user: &Document) -> User {
-    let identities = user
-        .get_array("identities")
-        .map(|ids| {
-            ids.iter()
-                .filter_map(Bson::as_document)
-                .map(|i| Identity {
-                    id: i.get_str("id").unwrap_or_default().to_string(),
-                    provider_type: i.get_str("provider_type").unwrap_or_default().to_string(),
-                    data: i.get_document("provider_data").cloned().unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    User {
-        id: user
-            .get_object_id("_id")
-            .map(|id| id.to_hex())
-            .unwrap_or_default(),
-        user_type: match user.get_str("type") {
-            Ok("server") => UserType::Server,
-            _ => UserType::Normal,
-        },
-        data: user.get_document("data").cloned().unwrap_or_default(),
-        custom_data: Document::new(),
-        identities,
+    /// Links the external identity `key` to `user_id`; a linked one is [`StoreFailure::Duplicate`].
+    pub async fn link_identity(&self, key: &str, user_id: ObjectId) -> Result<(), StoreFailure> {
+        self.insert("identities", doc! {"_id": key, "user_id": user_id})
+            .await
+    }
+
+    /// Removes user `id`'s record alone (a sign-up that lost a race to another).
+    pub async fn discard_user(&self, id: &ObjectId) -> Result<(), ApiError> {
+        self.delete("users", doc! {"_id": id}).await
+    }
+
+    /// The API keys of `user_id`.
+    pub async fn api_keys(&self, user_id: &ObjectId) -> Result<Vec<ApiKeyRecord>, ApiError> {
+        self.find("api_keys", doc! {"user_id": user_id}).await
+    }
+
+    /// The API key `id` (of `owner`, when given).
+    pub async fn api_key(
+        &self,
+        id: &ObjectId,
+        owner: Option<&ObjectId>,
+    ) -> Result<Option<ApiKeyRecord>, ApiError> {
+        let mut filter = doc! {"_id": id};
+        if let Some(owner) = owner {
+            filter.insert("user_id", owner);
+        }
+        self.find_one("api_keys", filter).await
+    }
+
+    /// True if `user_id` has a key named `name`.
+    pub async fn api_key_named(&self, user_id: &ObjectId, name: &str) -> Result<bool, ApiError> {
+        let found: Option<Document> = self
+            .find_one("api_keys", doc! {"user_id": user_id, "name": name})
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Stores a new API key.
+    pub async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), ApiError> {
+        Ok(self.insert("api_keys", to_doc(key)?).await?)
+    }
+
+    /// Deletes API key `id`.
+    pub async fn delete_api_key(&self, id: &ObjectId) -> Result<(), ApiError> {
+        self.delete("api_keys", doc! {"_id": id}).await
+    }
+
+    /// Enables or disables API key `id`.
+    pub async fn set_api_key_disabled(&self, id: &ObjectId, disabled: bool) -> Result<(), ApiError> {
+        self.update(
+            "api_keys",
+            doc! {"_id": id},
+            doc! {"$set": {"disabled": disabled}},
+            false,
+        )
+        .await
+        .map(|_| ())
     }
 }

@@ -1,0 +1,163 @@
+//! `POST .../auth/providers/{provider}/login`: which provider signs the user in, anonymous and
+//! custom-token (JWT) logins, new-user throttling, and the session a login starts. The
+//! email/password and API key checks live with their concerns (`userpass.rs`, `api_keys.rs`).
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{Path, State as AxumState},
+    http::{StatusCode, Uri},
+};
+use bson::{Bson, Document, oid::ObjectId};
+use serde_json::{Value, json};
+
+use super::{
+    ApiError, State, api_keys,
+    extract::{Body, ClientAddress, ThisApp},
+    hooks, sessions, throttle, userpass,
+    users::{IdentityRecord, StoreFailure},
+};
+
+/// The enabled provider `name`. `custom-token` is enabled by configuring its key
+/// (`--custom-token-key`), unless the app declares it disabled.
+pub fn provider(state: &State, name: &str) -> Result<loader::Provider, ApiError> {
+    let deployment = state.deployment();
+    let auth = deployment.extensions.get::<loader::AuthConfig>();
+    match auth.and_then(|a| a.providers.get(name)) {
+        Some(p) if !p.disabled => Ok(p.clone()),
+        None if name == "custom-token" && state.custom_token_key.is_some() => Ok(loader::Provider {
+            name: name.into(),
+            provider_type: name.into(),
+            disabled: false,
+            config: serde_json::Value::Null,
+        }),
+        _ => Err(ApiError::bad_request(
+            "AuthProviderNotFound",
+            format!("authentication via '{name}' is unsupported"),
+        )),
+    }
+}
+
+/// Refuses a new user (anonymous login, registration, a confirmation or reset email) when
+/// `address` asked for too many.
+pub fn new_user_allowed(state: &State, address: &str) -> Result<(), ApiError> {
+    state
+        .limits
+        .signup_address
+        .take(address)
+        .map_err(|wait| throttle::too_many("new users from this address", wait))
+}
+
+/// The device id the SDK sent in `options.device.deviceId`, or a new one.
+fn device_id(body: &Document) -> ObjectId {
+    let device = body
+        .get_document("options")
+        .and_then(|o| o.get_document("device"));
+    match device.map(|d| d.get("deviceId")) {
+        Ok(Some(Bson::ObjectId(id))) => *id,
+        _ => ObjectId::new(),
+    }
+}
+
+/// `POST .../auth/providers/{provider}/login`.
+pub async fn login(
+    AxumState(state): AxumState<Arc<State>>,
+    _: ThisApp,
+    Path((_, name)): Path<(String, String)>,
+    ClientAddress(address): ClientAddress,
+    uri: Uri,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    if uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "link=true"))
+    {
+        return Err(ApiError::bad_request(
+            "NotImplemented",
+            "linking identities is not supported by writ yet",
+        ));
+    }
+    let provider = provider(&state, &name)?;
+    let user_id = match provider.provider_type.as_str() {
+        "anon-user" => {
+            new_user_allowed(&state, &address)?;
+            let identity = IdentityRecord::new(ObjectId::new().to_hex(), "anon-user", Document::new());
+            hooks::create_user(&state, identity, Document::new()).await?
+        }
+        "local-userpass" => userpass::login(&state, &body, &address).await?,
+        "api-key" => api_keys::login(&state, &body).await?,
+        "custom-token" => custom_token_login(&state, &body).await?,
+        other => {
+            return Err(ApiError::bad_request(
+                "AuthProviderNotFound",
+                format!("the provider type '{other}' is not supported by writ yet"),
+            ));
+        }
+    };
+    let device = device_id(&body.0).to_hex();
+    let (sid, refresh_token) = sessions::start(&state, user_id, &device).await?;
+    // LOGIN triggers run before the token is made, so it carries what they wrote.
+    hooks::login(&state, &provider.provider_type, &user_id).await?;
+    let access_token = sessions::access_token(&state, &user_id, &sid, &device).await?;
+    tracing::info!(provider = %name, user = %user_id, "login");
+    Ok(Json(json!({
+        "access_token": access_token,
+        "refresh_token": refresh_token,
+        "user_id": user_id.to_hex(),
+        "device_id": device,
+    })))
+}
+
+/// The user a custom token (an HS256 JWT with `sub` and `exp`) signs in; created at first use.
+async fn custom_token_login(state: &State, body: &Body) -> Result<ObjectId, ApiError> {
+    let key = state.custom_token_key.as_ref().ok_or_else(|| {
+        ApiError::bad_request(
+            "AuthProviderNotFound",
+            "custom-token needs a verification key (--custom-token-key)",
+        )
+    })?;
+    let token = body.string("token")?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    let claims = jsonwebtoken::decode::<serde_json::Map<String, Value>>(&token, key, &validation)
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidSession",
+                format!("invalid custom token: {e}"),
+            )
+        })?
+        .claims;
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let key = format!("custom-token:{sub}");
+    if let Some(id) = state.users.identity_user(&key).await? {
+        return Ok(id);
+    }
+    let mut data = Document::new();
+    for field in ["name", "email", "first_name", "last_name", "picture"] {
+        if let Some(Value::String(s)) = claims.get(field) {
+            data.insert(field, s.as_str());
+        }
+    }
+    let identity = IdentityRecord::new(sub, "custom-token", data.clone());
+    let id = hooks::create_user(state, identity, data).await?;
+    match state.users.link_identity(&key, id).await {
+        Ok(()) => Ok(id),
+        Err(StoreFailure::Duplicate) => {
+            // Another login of the same identity won the race: use its user.
+            state.users.discard_user(&id).await?;
+            state
+                .users
+                .identity_user(&key)
+                .await?
+                .ok_or_else(|| ApiError::internal("custom token login", "identity without user"))
+        }
+        Err(StoreFailure::Other(e)) => Err(e),
+    }
+}
