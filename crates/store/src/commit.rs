@@ -1,14 +1,16 @@
 //! Group commit: every write outside a transaction goes to one writer thread, which runs all
-//! the writes waiting at that moment in one redb transaction and makes them durable with one
-//! commit (one fsync). A write is acknowledged only after that commit, so no acknowledged
-//! write can be lost; under concurrency many writes share the cost of one fsync.
+//! the writes waiting at that moment, each in its own redb transaction committed without a
+//! sync, then makes them all durable with one commit (one fsync). A write is acknowledged only
+//! after that commit, so no acknowledged write can be lost; under concurrency many writes
+//! share the cost of one fsync. A write that panics is rolled back alone (its transaction is
+//! dropped): the other writes of its group commit or fail on their own.
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     sync::{Arc, Mutex, mpsc},
 };
 
-use redb::{Database, WriteTransaction};
+use redb::{Database, Durability, WriteTransaction};
 
 use crate::error::StoreError;
 
@@ -88,24 +90,77 @@ fn writer(db: &Database, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match db.begin_write() {
-            Ok(txn) => {
-                // A job that panics loses its answer (its caller gets an error); the others go on.
-                let replies: Vec<Reply> = group
-                    .into_iter()
-                    .filter_map(|job| catch_unwind(AssertUnwindSafe(|| job(Some(&txn)))).ok())
-                    .collect();
-                let committed = txn.commit().map_err(StoreError::from);
-                for reply in replies {
-                    reply(committed.clone());
+        let mut replies: Vec<(Reply, Result<(), StoreError>)> = Vec::with_capacity(group.len());
+        for job in group {
+            let mut txn = match db.begin_write() {
+                Ok(txn) => txn,
+                Err(e) => {
+                    job(None)(Err(StoreError::from(e)));
+                    continue;
                 }
+            };
+            if let Err(e) = txn.set_durability(Durability::None) {
+                job(None)(Err(StoreError::Storage(e.to_string())));
+                continue;
             }
-            Err(e) => {
-                let e = StoreError::from(e);
-                for job in group {
-                    job(None)(Err(e.clone()));
-                }
+            // A job that panics loses its answer (its caller gets an error) and its transaction,
+            // which is dropped and so aborted: nothing it wrote is committed.
+            if let Ok(reply) = catch_unwind(AssertUnwindSafe(|| job(Some(&txn)))) {
+                let committed = txn.commit().map_err(StoreError::from);
+                replies.push((reply, committed));
             }
         }
+        if replies.is_empty() {
+            continue;
+        }
+        // One durable commit makes every write committed above durable.
+        let durable = db
+            .begin_write()
+            .map_err(StoreError::from)
+            .and_then(|t| t.commit().map_err(StoreError::from));
+        for (reply, committed) in replies {
+            reply(committed.and(durable.clone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::{ReadableDatabase as _, TableDefinition};
+
+    use super::*;
+
+    const T: TableDefinition<&str, u64> = TableDefinition::new("t");
+
+    #[test]
+    fn a_write_that_panics_leaves_nothing_and_the_others_commit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Arc::new(Database::create(dir.path().join("db")).expect("db"));
+        let committer = Committer::start(db.clone()).expect("writer");
+        let (panicked, wrote) = std::thread::scope(|scope| {
+            let panics = scope.spawn(|| {
+                committer.run(|txn| -> Result<(), StoreError> {
+                    txn.open_table(T)?.insert("half", 1)?;
+                    panic!("injected: a bug in the middle of a write");
+                })
+            });
+            let writes = scope.spawn(|| {
+                committer.run(|txn| {
+                    txn.open_table(T)?.insert("whole", 2)?;
+                    Ok(())
+                })
+            });
+            (panics.join().expect("thread"), writes.join().expect("thread"))
+        });
+        assert!(panicked.is_err());
+        assert_eq!(wrote, Ok(()));
+        drop(committer);
+        let read = db.begin_read().expect("read");
+        let table = read.open_table(T).expect("table");
+        assert!(
+            table.get("half").expect("get").is_none(),
+            "the panicking write was committed"
+        );
+        assert_eq!(table.get("whole").expect("get").map(|v| v.value()), Some(2));
     }
 }

@@ -21,6 +21,12 @@ pub enum StoreError {
     /// A database or collection name MongoDB refuses (MongoDB code 73, `InvalidNamespace`).
     #[error("{0}")]
     InvalidNamespace(String),
+    /// A document over 16 MiB (MongoDB code 10334, `BSONObjectTooLarge`).
+    #[error("{0}")]
+    TooLarge(String),
+    /// A document nested deeper than 100 levels (MongoDB code 15, `Overflow`).
+    #[error("{0}")]
+    TooDeep(String),
     /// An update that would change `_id` (MongoDB code 66, `ImmutableField`).
     #[error("Performing an update on the path '_id' would modify the immutable field '_id'")]
     ImmutableId,
@@ -41,6 +47,8 @@ impl StoreError {
             StoreError::BadValue(_) => 2,
             StoreError::DuplicateKey { .. } => 11000,
             StoreError::InvalidNamespace(_) => 73,
+            StoreError::TooLarge(_) => 10334,
+            StoreError::TooDeep(_) => 15,
             StoreError::ImmutableId => 66,
             StoreError::Unsupported(_) => 115,
             StoreError::Storage(_) => 1,
@@ -53,6 +61,8 @@ impl StoreError {
             StoreError::BadValue(_) => "BadValue",
             StoreError::DuplicateKey { .. } => "DuplicateKey",
             StoreError::InvalidNamespace(_) => "InvalidNamespace",
+            StoreError::TooLarge(_) => "BSONObjectTooLarge",
+            StoreError::TooDeep(_) => "Overflow",
             StoreError::ImmutableId => "ImmutableField",
             StoreError::Unsupported(_) => "CommandNotSupported",
             StoreError::Storage(_) => "InternalError",

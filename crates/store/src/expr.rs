@@ -162,20 +162,25 @@ fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, Stor
         "$subtract" => {
             let (a, b) = two(&vals)?;
             match (&a, &b) {
-                (Some(Bson::DateTime(x)), Some(Bson::DateTime(y))) => {
-                    Bson::Int64(x.timestamp_millis() - y.timestamp_millis())
-                }
+                (Some(Bson::DateTime(x)), Some(Bson::DateTime(y))) => x
+                    .timestamp_millis()
+                    .checked_sub(y.timestamp_millis())
+                    .map(Bson::Int64)
+                    .ok_or_else(|| bad("$subtract: the difference of the dates overflows"))?,
                 _ => match (num(&a, op)?, num(&b, op)?) {
                     (Some(x), Some(y)) => number(x - y, is_int(&a) && is_int(&b)),
                     _ => Bson::Null,
                 },
             }
         }
-        "$divide" => match (num(&vals[0], op)?, num(&two(&vals)?.1, op)?) {
-            (Some(_), Some(0.0)) => return Err(bad("can't $divide by zero")),
-            (Some(x), Some(y)) => Bson::Double(x / y),
-            _ => Bson::Null,
-        },
+        "$divide" => {
+            let (a, b) = two(&vals)?;
+            match (num(&a, op)?, num(&b, op)?) {
+                (Some(_), Some(0.0)) => return Err(bad("can't $divide by zero")),
+                (Some(x), Some(y)) => Bson::Double(x / y),
+                _ => Bson::Null,
+            }
+        }
         "$mod" => {
             let (a, b) = two(&vals)?;
             match (num(&a, op)?, num(&b, op)?) {

@@ -84,6 +84,36 @@ impl Ns {
     }
 }
 
+/// The largest document MongoDB stores, in bytes of BSON.
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+/// The deepest nesting of documents and arrays MongoDB stores.
+pub const MAX_DEPTH: usize = 100;
+
+/// The BSON of `doc` as stored, if MongoDB would store it: at most [`MAX_DEPTH`] levels deep
+/// and [`MAX_DOCUMENT_BYTES`] long (else `too_large` names the refusal).
+fn stored_bytes(doc: &Document, too_large: &str) -> Result<Vec<u8>, StoreError> {
+    fn depth_ok(v: &Bson, depth: usize) -> bool {
+        match v {
+            Bson::Document(d) => depth < MAX_DEPTH && d.values().all(|v| depth_ok(v, depth + 1)),
+            Bson::Array(a) => depth < MAX_DEPTH && a.iter().all(|v| depth_ok(v, depth + 1)),
+            _ => true,
+        }
+    }
+    if !doc.values().all(|v| depth_ok(v, 1)) {
+        return Err(StoreError::TooDeep(format!(
+            "the document is nested deeper than the maximum of {MAX_DEPTH} levels"
+        )));
+    }
+    let bytes = doc.to_vec()?;
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(StoreError::TooLarge(format!(
+            "{too_large}: size in bytes: {}, max size: {MAX_DOCUMENT_BYTES}",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Refuses database names MongoDB refuses: empty, 64 bytes or more, or containing one of
 /// `/\. "$` or NUL.
 pub fn check_db_name(db: &str) -> Result<(), StoreError> {
@@ -539,6 +569,7 @@ impl Store {
 
     /// Inserts one prepared document (with `_id`) in an open transaction.
     fn insert_in(txn: &WriteTransaction, ns: &Ns, doc: &Document) -> Result<(), StoreError> {
+        let bytes = stored_bytes(doc, "object to insert too large")?;
         let name = ns.full();
         let seq = Self::ensure_collection(txn, &name)?;
         let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
@@ -555,7 +586,7 @@ impl Store {
         index::add(txn, &name, &index::specs(txn, &name)?, doc, seq)?;
         ids.insert(key.as_slice(), seq)?;
         let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
-        docs.insert(seq, doc.to_vec()?.as_slice())?;
+        docs.insert(seq, bytes.as_slice())?;
         txn.open_table(CATALOG)?.insert(name.as_str(), seq + 1)?;
         Ok(())
     }
@@ -621,6 +652,7 @@ impl Store {
         if !equal(&old_id, &new_id) {
             return Err(StoreError::ImmutableId);
         }
+        let bytes = stored_bytes(new, "Resulting document after update is larger than the limit")?;
         let specs = index::specs(txn, &name)?;
         index::remove(txn, &name, &specs, old, seq)?;
         if let Err(e) = index::add(txn, &name, &specs, new, seq) {
@@ -628,7 +660,7 @@ impl Store {
             return Err(e);
         }
         let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
-        docs.insert(seq, new.to_vec()?.as_slice())?;
+        docs.insert(seq, bytes.as_slice())?;
         Ok(())
     }
 

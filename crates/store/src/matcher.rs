@@ -435,7 +435,10 @@ impl Cond {
                 })
             }),
             Cond::Regex(r) => expanded(values).iter().any(|v| matches!(v, Bson::String(s) if r.is_match(s))),
-            Cond::Mod(d, r) => expanded(values).iter().any(|v| as_f64(v).is_some_and(|n| (n as i64) % d == *r)),
+            // `wrapping_rem`: i64::MIN % -1 overflows, and its remainder is 0.
+            Cond::Mod(d, r) => expanded(values)
+                .iter()
+                .any(|v| as_f64(v).is_some_and(|n| (n as i64).wrapping_rem(*d) == *r)),
             Cond::Size(n) => values.iter().any(|v| matches!(v, Bson::Array(a) if a.len() == *n)),
             Cond::All(items) => !items.is_empty() && items.iter().all(|i| eq_holds(values, i)),
             Cond::ElemMatchDoc(f) => values.iter().any(|v| {

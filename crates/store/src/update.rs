@@ -144,6 +144,9 @@ fn get_mut<'a>(doc: &'a mut Document, path: &str) -> Option<&'a mut Bson> {
     Some(cur)
 }
 
+/// How many missing elements an update may add before an array index, as in MongoDB.
+const MAX_BACKFILL: usize = 1_500_000;
+
 fn set_path(doc: &mut Document, path: &str, value: Bson) -> Result<(), StoreError> {
     let parts: Vec<&str> = path.split('.').collect();
     let (last, parents) = parts.split_last().ok_or_else(|| bad("empty update path"))?;
@@ -173,8 +176,13 @@ fn set_path(doc: &mut Document, path: &str, value: Bson) -> Result<(), StoreErro
                         "Cannot create field '{part}' in an array (path '{path}')"
                     ))
                 })?;
-                while a.len() <= i {
-                    a.push(Bson::Null);
+                if i > a.len() + MAX_BACKFILL {
+                    return Err(bad(format!(
+                        "can't backfill more than {MAX_BACKFILL} elements (path '{path}')"
+                    )));
+                }
+                if a.len() <= i {
+                    a.resize(i + 1, Bson::Null);
                 }
                 if is_last {
                     a[i] = value;
