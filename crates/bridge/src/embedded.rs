@@ -511,7 +511,11 @@ impl Executor for StoreExecutor {
         Box::pin(async move {
             match tokio::task::spawn_blocking(move || this.execute_blocking(request)).await {
                 Ok(r) => r.map_err(host_error),
-                Err(e) => Err(HostError::new(format!("the embedded store failed: {e}"))),
+                // A panic is a bug in writ: its text goes to the log, not to the caller.
+                Err(e) => {
+                    tracing::error!("the embedded store failed on a request: {e}");
+                    Err(HostError::new("internal error in the embedded store"))
+                }
             }
         })
     }
