@@ -38,8 +38,26 @@ const ECHO: &str = r#"exports = function (arg) {
 };
 "#;
 
+/// A settings merge as real functions write it: client input reaches `Object.prototype` through
+/// `{"constructor": {"prototype": ...}}` unless the built-ins are frozen.
+const MERGE_SETTINGS: &str = r#"exports = function (input) {
+  const merge = (a, b) => {
+    for (const k in b) {
+      if (b[k] && typeof b[k] === "object") { a[k] = a[k] || {}; merge(a[k], b[k]); } else { a[k] = b[k]; }
+    }
+    return a;
+  };
+  const settings = merge({ theme: "light" }, input);
+  return { theme: settings.theme, isAdmin: ({}).isAdmin === true, customDataIsAdmin: context.user.custom_data.isAdmin === true };
+};
+"#;
+
 fn start(mongodb: bool) -> Server {
-    let functions = [("echo", ECHO), ("version", "exports = () => 1;\n")];
+    let functions = [
+        ("echo", ECHO),
+        ("version", "exports = () => 1;\n"),
+        ("mergeSettings", MERGE_SETTINGS),
+    ];
     let args = [
         "--access-token-ttl",
         "2",
@@ -73,7 +91,8 @@ fn run_script(script: &str, base: &str, app_id: &str, scenarios: &[&str]) -> Str
     stdout
 }
 
-const ALL: [&str; 13] = [
+const ALL: [&str; 14] = [
+    "prototypePollution",
     "customToken",
     "forgedAndOtherApp",
     "seedWeb",

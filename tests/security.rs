@@ -51,6 +51,27 @@ const LEAVE_OPEN: &str = r#"exports = async () => {
 };
 "#;
 
+/// A function that tries to replace the collection methods every later call uses.
+const TAMPER: &str = r#"exports = async () => {
+  const m = context.services.get("mongodb-atlas");
+  const coll = m.db("app").collection("c");
+  for (const target of [Object.getPrototypeOf(coll), Object.getPrototypeOf(m), Object.getPrototypeOf(coll.find({}))]) {
+    for (const name of ["find", "findOne", "insertOne", "db", "toArray"]) {
+      try { target[name] = () => "hijacked"; } catch (e) {}
+    }
+  }
+  return "tried";
+};
+"#;
+
+/// What a later call gets from the same methods.
+const USE_BRIDGE: &str = r#"exports = async () => {
+  const coll = context.services.get("mongodb-atlas").db("app").collection("c");
+  await coll.insertOne({ by: context.user.id });
+  return { found: (await coll.find({}).toArray()).length, one: typeof (await coll.findOne({})) };
+};
+"#;
+
 struct Api {
     router: Router,
     _dir: tempfile::TempDir,
@@ -563,4 +584,21 @@ fn a_flood_of_wrong_passwords_is_throttled_within_bounded_memory() {
         "peak memory grew by {grew_mib} MiB over {} MiB",
         baseline / 1024
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cannot_replace_the_database_methods_later_calls_use() {
+    let functions = [("tamper", TAMPER), ("useBridge", USE_BRIDGE)];
+    let api = Api::new(&functions, Some(PERMISSIVE_DEFAULT_RULE), limits()).await;
+    let (mallory, alice) = (api.anonymous().await, api.anonymous().await);
+    // Several rounds, so calls land on every worker after the tampering.
+    for _ in 0..4 {
+        assert_eq!(api.call(&mallory, "tamper").await.body, json!("tried"));
+    }
+    for round in 0..4 {
+        let r = api.call(&alice, "useBridge").await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let found = json!({"$numberInt": (round + 1).to_string()});
+        assert_eq!(r.body, json!({"found": found, "one": "object"}));
+    }
 }

@@ -284,6 +284,22 @@ const SCENARIOS = {
     await assertRefused(refreshToken);
   },
 
+  // User A's input pollutes nothing: user B's calls (on any worker) see clean built-ins.
+  async prototypePollution() {
+    const app = newApp();
+    const mallory = await app.logIn(Realm.Credentials.anonymous(false));
+    const attack = JSON.parse('{"constructor": {"prototype": {"isAdmin": true}}, "theme": "dark"}');
+    for (let i = 0; i < 8; i += 1) {
+      const own = await mallory.functions.mergeSettings(attack);
+      assert.deepEqual(own, { theme: "dark", isAdmin: false, customDataIsAdmin: false });
+    }
+    const alice = await newApp().logIn(Realm.Credentials.anonymous(false));
+    for (let i = 0; i < 8; i += 1) {
+      const seen = await alice.functions.mergeSettings({});
+      assert.deepEqual(seen, { theme: "light", isAdmin: false, customDataIsAdmin: false });
+    }
+  },
+
   // Used by the hot reload test: prints what `version` returns.
   async version() {
     const user = await newApp().logIn(Realm.Credentials.anonymous(false));

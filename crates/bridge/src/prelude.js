@@ -168,6 +168,11 @@
     startSession() { return new Session(); }
   }
 
+  // Frozen, like every built-in: a call cannot change what a later call's objects do.
+  for (const C of [Cursor, Collection, BulkFind, BulkOp, Session, Database, MongoDBService]) {
+    Object.freeze(C.prototype);
+    Object.freeze(C);
+  }
   return MongoDBService;
   }
   const UserService = classes(callUser);

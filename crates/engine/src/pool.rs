@@ -129,16 +129,17 @@ fn spawn_worker(shared: &Arc<Shared>) -> std::io::Result<Arc<Slot>> {
 }
 
 fn worker_main(shared: &Shared, slot: &Slot) {
-    let mut worker = match Worker::new(
-        shared.services.clone(),
-        shared.runtime.clone(),
-        shared.config.max_async_ops,
-    ) {
-        Ok(w) => w,
-        Err(e) => {
-            tracing::error!(error = %e, "could not create a JavaScript context");
-            return;
-        }
+    let new_worker = || {
+        Worker::new(
+            shared.services.clone(),
+            shared.runtime.clone(),
+            shared.config.max_async_ops,
+        )
+        .inspect_err(|e| tracing::error!(error = %e, "could not create a JavaScript context"))
+        .ok()
+    };
+    let Some(mut worker) = new_worker() else {
+        return;
     };
     while !slot.retired.load(Ordering::SeqCst) {
         let Some(mut job) = next_job(shared) else {
@@ -153,6 +154,13 @@ fn worker_main(shared: &Shared, slot: &Slot) {
         let result = worker.run(&mut job);
         slot.busy_until.store(0, Ordering::SeqCst);
         let _ = job.reply.send(result);
+        if worker.tainted() {
+            tracing::warn!("a call changed the global object for good: replacing its JavaScript context");
+            match new_worker() {
+                Some(w) => worker = w,
+                None => return,
+            }
+        }
     }
 }
 

@@ -91,6 +91,10 @@ pub(crate) struct Worker {
     host: Rc<WorkerHost>,
     completions: mpsc::Receiver<Completion>,
     seq: u64,
+    /// The global object as lockdown left it, restored after every call.
+    globals: crate::globals::lockdown::GlobalSnapshot,
+    /// A call left the global object changed for good: the context must be replaced.
+    tainted: bool,
 }
 
 impl Worker {
@@ -110,6 +114,7 @@ impl Worker {
             .build()
             .map_err(|e| e.to_string())?;
         crate::globals::install(&mut context).map_err(|e| e.to_string())?;
+        let globals = crate::globals::lockdown::apply(&mut context).map_err(|e| e.to_string())?;
         let shared = SharedParts::build(&Deployment::default(), &mut context).map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel();
         let host = Rc::new(WorkerHost {
@@ -133,7 +138,15 @@ impl Worker {
             host,
             completions: rx,
             seq: 0,
+            globals,
+            tainted: false,
         })
+    }
+
+    /// True when a call left the context's global object changed beyond repair; the worker
+    /// then replaces the context before the next call.
+    pub fn tainted(&self) -> bool {
+        self.tainted
     }
 
     fn ensure_compiled(&mut self, deployment: &Arc<Deployment>) -> Result<(), EngineError> {
@@ -214,6 +227,9 @@ impl Worker {
         let result = self.drain(first, job);
         let call = self.host.call.borrow_mut().take();
         self.host.jobs.clear();
+        if !self.globals.restore(&mut self.context) {
+            self.tainted = true;
+        }
         let mut logs = Vec::new();
         if let Some(mut call) = call {
             for cleanup in call.cleanups.drain(..) {

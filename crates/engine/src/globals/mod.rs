@@ -3,6 +3,7 @@
 
 pub mod bson_types;
 pub mod ejson;
+pub mod lockdown;
 pub mod util;
 pub mod utils;
 

@@ -1,0 +1,90 @@
+// Lockdown of a worker context, run once after every global is installed (as SES's `lockdown`
+// does for its realms): nothing a call does to a built-in can be seen by a later call.
+//
+// 1. Enablements: properties that code commonly sets on objects that inherit them
+//    (`this.name = ...` in an Error subclass, `F.prototype.toString = ...`) become accessors
+//    whose setter defines the property on the object itself; a frozen data property would make
+//    those assignments fail (the "override mistake").
+// 2. Every intrinsic reachable from the global object, and the hidden ones (iterator,
+//    generator and async prototypes), is frozen: this script returns them as roots and the
+//    native side (`lockdown.rs`) walks and freezes them.
+// 3. The global object's own bindings (`Object`, `JSON`, `BSON`, `console`, ...) become
+//    read-only and permanent. New globals a call creates are deleted when it ends (Rust side).
+(function () {
+  "use strict";
+  const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf } = Object;
+  const hasOwn = Object.prototype.hasOwnProperty;
+  const ownKeys = Reflect.ownKeys;
+
+  function enable(proto, name) {
+    const desc = getOwnPropertyDescriptor(proto, name);
+    if (!desc || !("value" in desc)) return;
+    const value = desc.value;
+    defineProperty(proto, name, {
+      get() {
+        return value;
+      },
+      set(next) {
+        if (this === proto) {
+          throw new TypeError(`Cannot assign to read only property '${String(name)}' of a built-in prototype`);
+        }
+        if (hasOwn.call(this, name)) {
+          this[name] = next;
+        } else {
+          defineProperty(this, name, { value: next, writable: true, enumerable: true, configurable: true });
+        }
+      },
+      enumerable: desc.enumerable,
+      configurable: false,
+    });
+  }
+
+  const errors = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
+  if (typeof AggregateError === "function") errors.push(AggregateError);
+  const overridable = [
+    [Object.prototype, ["constructor", "toString", "valueOf", "toLocaleString", "hasOwnProperty"]],
+    [Function.prototype, ["constructor", "toString"]],
+    [Array.prototype, ["constructor", "toString"]],
+    [Promise.prototype, ["constructor"]],
+    [Date.prototype, ["constructor", "toJSON", "toString"]],
+    [RegExp.prototype, ["constructor", "toString"]],
+    [Map.prototype, ["constructor"]],
+    [Set.prototype, ["constructor"]],
+    ...errors.map((E) => [E.prototype, ["constructor", "message", "name", "toString"]]),
+  ];
+  for (const [proto, names] of overridable) {
+    for (const name of names) enable(proto, name);
+  }
+
+  // The roots of the intrinsics the native side freezes (it follows prototypes and property
+  // values from there): the global object's bindings and the hidden intrinsics.
+  const roots = [
+    [][Symbol.iterator](),
+    new Map()[Symbol.iterator](),
+    new Set()[Symbol.iterator](),
+    ""[Symbol.iterator](),
+    /a/[Symbol.matchAll]("a"),
+    (function* () {})(),
+    (async function* () {})(),
+    function* () {},
+    async function () {},
+    async function* () {},
+    getPrototypeOf(Int8Array),
+  ];
+  for (const key of ownKeys(globalThis)) {
+    const desc = getOwnPropertyDescriptor(globalThis, key);
+    for (const v of [desc.value, desc.get, desc.set]) {
+      if ((typeof v === "object" || typeof v === "function") && v !== null && v !== globalThis) roots.push(v);
+    }
+  }
+
+  for (const key of ownKeys(globalThis)) {
+    const desc = getOwnPropertyDescriptor(globalThis, key);
+    if (desc.configurable) {
+      if ("value" in desc) desc.writable = false;
+      desc.configurable = false;
+      defineProperty(globalThis, key, desc);
+    }
+  }
+  return roots;
+})()

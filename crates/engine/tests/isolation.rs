@@ -1,0 +1,128 @@
+//! What one call does to shared JavaScript state never reaches a later call on the same worker:
+//! built-ins are frozen (prototype pollution fails), new globals are removed after the call,
+//! and a call that changes the global object for good gets its context replaced. Code that
+//! overrides inherited built-in methods on its own objects keeps working.
+
+use std::{sync::Arc, time::Duration};
+
+use bson::{Bson, doc};
+use engine::{Engine, EngineConfig, Invocation, User};
+
+/// One worker, so every call runs in the same context as the one before.
+fn engine(functions: &[(&str, &str)]) -> (tokio::runtime::Runtime, Engine) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let config = EngineConfig {
+        workers: 1,
+        time_limit: Duration::from_secs(10),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(config, vec![], runtime.handle().clone()).expect("engine");
+    engine.deploy(Arc::new(testkit::deployment(functions)));
+    (runtime, engine)
+}
+
+fn call(rt: &tokio::runtime::Runtime, engine: &Engine, name: &str, args: Vec<Bson>) -> Bson {
+    let mut user = User::system();
+    user.custom_data = doc! {"plan": "free"};
+    let outcome = rt
+        .block_on(engine.call(Invocation::new(name, args, user)))
+        .expect("call");
+    outcome.result.expect("value")
+}
+
+/// The deep merge of the report: client input `{"constructor":{"prototype":{"isAdmin":true}}}`
+/// reached `Object.prototype` through it.
+const POLLUTE: &str = r#"exports = function (input) {
+  const merge = (a, b) => {
+    for (const k in b) {
+      if (b[k] && typeof b[k] === "object") { a[k] = a[k] || {}; merge(a[k], b[k]); } else { a[k] = b[k]; }
+    }
+    return a;
+  };
+  merge({}, input);
+  Array.prototype.evil = 1;
+  JSON.parse = () => ({ hacked: true });
+  globalThis.leaked = "yes";
+  implicitGlobal = 5;
+  try { Object.defineProperty(Object.prototype, "spy", { set(v) { globalThis.stolen = v; } }); } catch (e) {}
+  return ({}).isAdmin === undefined;
+};
+"#;
+
+const PROBE: &str = r#"exports = function () {
+  return {
+    isAdmin: typeof ({}).isAdmin,
+    customIsAdmin: typeof context.user.custom_data.isAdmin,
+    evil: typeof [].evil,
+    parse: JSON.parse('{"a":1}').a,
+    leaked: typeof leaked,
+    implicit: typeof implicitGlobal,
+    spy: typeof Object.getOwnPropertyDescriptor(Object.prototype, "spy"),
+  };
+};
+"#;
+
+#[test]
+fn a_call_cannot_change_what_later_calls_see() {
+    let (rt, engine) = engine(&[("pollute", POLLUTE), ("probe", PROBE)]);
+    let input = doc! {"constructor": {"prototype": {"isAdmin": true}}};
+    let own = call(&rt, &engine, "pollute", vec![Bson::Document(input)]);
+    assert_eq!(
+        own,
+        Bson::Boolean(true),
+        "the pollution did not even hold within its own call"
+    );
+    let seen = call(&rt, &engine, "probe", vec![]);
+    let clean = doc! {
+        "isAdmin": "undefined", "customIsAdmin": "undefined", "evil": "undefined", "parse": 1,
+        "leaked": "undefined", "implicit": "undefined", "spy": "undefined",
+    };
+    assert_eq!(seen, Bson::Document(clean));
+}
+
+#[test]
+fn a_permanent_global_gets_the_context_replaced() {
+    let plant = "exports = function () { Object.defineProperty(globalThis, 'planted', { value: 1 }); \
+                 Object.setPrototypeOf(globalThis, { inherited: 2 }); return typeof planted; }";
+    let probe = "exports = () => [typeof planted, typeof inherited]";
+    let (rt, engine) = engine(&[("plant", plant), ("probe", probe)]);
+    assert_eq!(call(&rt, &engine, "plant", vec![]), Bson::String("number".into()));
+    let seen = call(&rt, &engine, "probe", vec![]);
+    assert_eq!(seen, Bson::Array(vec!["undefined".into(), "undefined".into()]));
+}
+
+#[test]
+fn code_that_overrides_inherited_methods_on_its_own_objects_still_works() {
+    let overrides = r#"exports = function () {
+      "use strict";
+      class MyError extends Error { constructor(m) { super(m); this.name = "MyError"; } }
+      function F() {}
+      F.prototype.toString = function () { return "F"; };
+      const e = new Error("m");
+      e.name = "Custom";
+      const o = {};
+      o.toString = () => "o";
+      o.valueOf = () => 41;
+      o.hasOwnProperty = () => "mine";
+      const d = new Date(0);
+      d.toJSON = () => "date";
+      return [new MyError("x").name, String(new F()), e.name, String(o), o + 1, o.hasOwnProperty(),
+        JSON.stringify(d), new MyError("x") instanceof Error, String(new MyError("boom")),
+        Object.isFrozen(Object.prototype), Object.isFrozen(BSON.ObjectId.prototype)];
+    };"#;
+    let (rt, engine) = engine(&[("overrides", overrides)]);
+    let expected = bson::bson!([
+        "MyError",
+        "F",
+        "Custom",
+        "o",
+        42,
+        "mine",
+        "\"date\"",
+        true,
+        "MyError: boom",
+        true,
+        true
+    ]);
+    assert_eq!(call(&rt, &engine, "overrides", vec![]), expected);
+}
