@@ -70,8 +70,11 @@ impl GlobalSnapshot {
             return false;
         };
         let mut clean = true;
-        for key in keys.into_iter().filter(|k| !self.keys.contains(k)) {
-            clean &= global.delete_property_or_throw(key, context).is_ok();
+        // Lockdown made every original binding permanent, so the same count means no new one.
+        if keys.len() != self.keys.len() {
+            for key in keys.into_iter().filter(|k| !self.keys.contains(k)) {
+                clean &= global.delete_property_or_throw(key, context).is_ok();
+            }
         }
         let same_prototype = match (&self.prototype, global.prototype()) {
             (Some(a), Some(b)) => JsObject::equals(a, &b),
