@@ -179,8 +179,13 @@ impl Api {
     }
 
     async fn call(&self, token: &str, name: &str) -> Reply {
-        self.functions_call(token, json!({"name": name, "arguments": []}))
-            .await
+        self.call_from(token, name, "10.0.0.1").await
+    }
+
+    async fn call_from(&self, token: &str, name: &str, from: &str) -> Reply {
+        let path = format!("{APP}/functions/call");
+        let body = json!({"name": name, "arguments": []});
+        self.send("POST", &path, Some(token), body, from).await
     }
 
     /// An SDK `mongoClient` operation, as realm-web sends it.
@@ -601,4 +606,42 @@ async fn a_call_cannot_replace_the_database_methods_later_calls_use() {
         let found = json!({"$numberInt": (round + 1).to_string()});
         assert_eq!(r.body, json!({"found": found, "one": "object"}));
     }
+}
+
+/// Keeps its worker busy for a second and a half (a runaway, as far as the pool can tell).
+const BUSY: &str =
+    "exports = () => { const end = Date.now() + 1500; while (Date.now() < end) {} return 'done'; };";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_user_cannot_hold_every_worker() {
+    // Two workers: each user and each address may hold one.
+    let api = Api::new(&[("busy", BUSY)], None, limits()).await;
+    let (mallory, alice) = (api.anonymous().await, api.anonymous().await);
+    let (first, (second, other_address, probe)) =
+        tokio::join!(api.call_from(&mallory, "busy", "10.6.0.1"), async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let second = api.call_from(&mallory, "busy", "10.6.0.1").await;
+            let other_address = api.call_from(&mallory, "busy", "10.6.0.2").await;
+            let probe = api.call_from(&alice, "hello", "10.7.0.1").await;
+            (second, other_address, probe)
+        });
+    assert_eq!(first.body, json!("done"));
+    for (r, what) in [
+        (&second, "a second call of the same user"),
+        (&other_address, "the same user from another address"),
+    ] {
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
+            "{what}: {:?}",
+            r.body
+        );
+        assert!(r.retry_after.is_some());
+    }
+    assert_eq!(
+        probe.status,
+        StatusCode::OK,
+        "another user is answered meanwhile: {:?}",
+        probe.body
+    );
 }

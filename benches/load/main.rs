@@ -100,6 +100,9 @@ fn writ(app: &Path, data: &Path) -> anyhow::Result<Listening> {
         "--no-watch",
         "--jwt-secret",
         SECRET,
+        // One load generator is one address with many connections: no per-address cap.
+        "--max-calls-per-address",
+        "1000000",
     ])
     .arg("--app")
     .arg(app)

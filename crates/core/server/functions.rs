@@ -14,7 +14,8 @@ use engine::{Invocation, RequestInfo, User};
 
 use super::{
     ApiError, State,
-    extract::{Body, Caller, ThisApp},
+    extract::{Body, Caller, ClientAddress, ThisApp},
+    throttle::InFlightSlot,
     tokens,
 };
 
@@ -46,10 +47,13 @@ pub async fn call(
     AxumState(state): AxumState<Arc<State>>,
     _: ThisApp,
     Caller(claims): Caller,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     let user = tokens::caller(&claims);
+    // Held by the engine until its worker is done with the call, even if the client hangs up.
+    let slot = state.in_flight.enter(&user.id, &address)?;
     let name = body
         .get_str("name")
         .map_err(|_| ApiError::bad_request("InvalidParameter", "'name' must be the function's name"))?
@@ -67,7 +71,7 @@ pub async fn call(
     let started = Instant::now();
     let result = match body.get_str("service") {
         Ok(service) => service_call(&state, &user, service, &name, args).await,
-        Err(_) => function_call(&state, user.clone(), &name, args, &headers).await,
+        Err(_) => function_call(&state, user.clone(), &name, args, &headers, slot).await,
     };
     let outcome = match &result {
         Ok(_) => "ok",
@@ -90,6 +94,7 @@ async fn function_call(
     name: &str,
     args: Vec<Bson>,
     headers: &HeaderMap,
+    slot: InFlightSlot,
 ) -> Result<Bson, ApiError> {
     let deployment = state.deployment();
     let Some(spec) = deployment.functions.get(name) else {
@@ -128,6 +133,7 @@ async fn function_call(
     };
     let mut invocation = Invocation::new(name, args, user);
     invocation.request = Some(request_info(headers, name));
+    invocation.hold = Some(engine::Hold(Arc::new(slot)));
     let outcome = state.engine.call(invocation).await?;
     for line in &outcome.logs {
         tracing::debug!(function = %name, "{}", line.message);

@@ -66,6 +66,8 @@ pub struct State {
     limits: throttle::Limits,
     /// Password hashing threads.
     passwords: passwords::Passwords,
+    /// Calls in flight per user and per client address.
+    in_flight: Arc<throttle::InFlight>,
     deployment: RwLock<Arc<Deployment>>,
 }
 
@@ -243,10 +245,14 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
         }
     };
     let service = "mongodb-atlas".to_string();
-    let mut config = EngineConfig::default();
+    let mut config = EngineConfig {
+        time_limit: Duration::from_secs(options.limits.function_timeout.max(1)),
+        ..EngineConfig::default()
+    };
     if options.workers > 0 {
         config.workers = options.workers;
     }
+    let in_flight = throttle::InFlight::new(&options.limits, config.workers);
     let engine = Engine::new(
         config,
         vec![Arc::new(bridge::MongoService::new(service.clone(), data.clone()))],
@@ -277,6 +283,7 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
             .map(|k| jsonwebtoken::DecodingKey::from_secret(k.as_bytes())),
         limits: throttle::Limits::new(&options.limits),
         passwords,
+        in_flight,
         deployment: RwLock::new(Arc::new(Deployment::default())),
     });
     state.deploy(deployment);

@@ -12,7 +12,7 @@
 use std::{
     collections::HashMap,
     str::FromStr,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -68,6 +68,16 @@ pub struct LimitOptions {
     /// X-Forwarded-For; by default the connection's peer address.
     #[arg(long, env = "WRIT_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<String>,
+    /// Calls one user may have in flight at once; 0: half the engine's workers.
+    #[arg(long, env = "WRIT_MAX_CALLS_PER_USER", default_value_t = 0)]
+    pub max_calls_per_user: usize,
+    /// Calls one client address may have in flight at once; 0: the engine's workers less a
+    /// quarter (so one address never holds the whole pool).
+    #[arg(long, env = "WRIT_MAX_CALLS_PER_ADDRESS", default_value_t = 0)]
+    pub max_calls_per_address: usize,
+    /// A function call's time limit, in seconds (App Services: 300).
+    #[arg(long, env = "WRIT_FUNCTION_TIMEOUT", default_value_t = 300)]
+    pub function_timeout: u64,
 }
 
 impl Default for LimitOptions {
@@ -82,6 +92,9 @@ impl Default for LimitOptions {
             signup_throttle_address: rate(30, 60),
             password_hash_concurrency: 0,
             client_address_header: None,
+            max_calls_per_user: 0,
+            max_calls_per_address: 0,
+            function_timeout: 300,
         }
     }
 }
@@ -171,6 +184,72 @@ impl Limits {
             login_address: Throttle::new(options.login_throttle_address),
             signup_address: Throttle::new(options.signup_throttle_address),
             client_address_header: options.client_address_header.clone(),
+        }
+    }
+}
+
+/// Calls in flight per user and per client address, capped so one client or user cannot hold
+/// every worker (a runaway holds its worker until its deadline) and the pool keeps capacity
+/// for others.
+pub struct InFlight {
+    per_user: usize,
+    per_address: usize,
+    counts: Mutex<HashMap<String, usize>>,
+}
+
+/// One call's place in [`InFlight`], given back when dropped.
+pub struct InFlightSlot {
+    owner: Arc<InFlight>,
+    keys: [String; 2],
+}
+
+impl InFlight {
+    /// Caps from `options`; by default half of `workers` per user and `workers` less a
+    /// quarter per address (at least one each).
+    pub fn new(options: &LimitOptions, workers: usize) -> Arc<Self> {
+        let or = |n: usize, default: usize| if n == 0 { default.max(1) } else { n };
+        Arc::new(Self {
+            per_user: or(options.max_calls_per_user, workers / 2),
+            per_address: or(options.max_calls_per_address, workers - (workers / 4).max(1)),
+            counts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A slot for a call by `user` from `address`; 429 when either has its cap in flight.
+    pub fn enter(self: &Arc<Self>, user: &str, address: &str) -> Result<InFlightSlot, ApiError> {
+        let keys = [format!("user:{user}"), format!("address:{address}")];
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let count = |k: &String| counts.get(k).copied().unwrap_or(0);
+        let full = if count(&keys[0]) >= self.per_user {
+            Some("calls in flight for this user")
+        } else if count(&keys[1]) >= self.per_address {
+            Some("calls in flight from this address")
+        } else {
+            None
+        };
+        if let Some(what) = full {
+            return Err(too_many(what, Duration::from_secs(1)));
+        }
+        for k in &keys {
+            *counts.entry(k.clone()).or_insert(0) += 1;
+        }
+        Ok(InFlightSlot {
+            owner: self.clone(),
+            keys,
+        })
+    }
+}
+
+impl Drop for InFlightSlot {
+    fn drop(&mut self) {
+        let mut counts = self.owner.counts.lock().unwrap_or_else(|e| e.into_inner());
+        for k in &self.keys {
+            if let Some(n) = counts.get_mut(k) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(k);
+                }
+            }
         }
     }
 }

@@ -119,6 +119,21 @@ pub struct Invocation {
     pub request: Option<RequestInfo>,
     /// The wall-clock limit for this call; `None` uses the engine's configured limit.
     pub time_limit: Option<Duration>,
+    /// Kept alive until the engine is done with the call (see [`Hold`]).
+    pub hold: Option<Hold>,
+}
+
+/// Something a caller keeps alive for exactly as long as the engine works on its call: until
+/// a worker has finished it (or skipped it), even when the caller stopped waiting. A cap on
+/// calls in flight holds its slot this way, so hanging up does not free a slot whose call
+/// still runs.
+#[derive(Clone)]
+pub struct Hold(pub Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hold")
+    }
 }
 
 impl Invocation {
@@ -131,6 +146,7 @@ impl Invocation {
             run_as_system: false,
             request: None,
             time_limit: None,
+            hold: None,
         }
     }
 }

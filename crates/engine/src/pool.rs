@@ -145,14 +145,20 @@ fn worker_main(shared: &Shared, slot: &Slot) {
         let Some(mut job) = next_job(shared) else {
             return;
         };
-        if Instant::now() >= job.deadline {
-            let _ = job.reply.send(Err(EngineError::TimeLimitExceeded(job.limit)));
+        if job.reply.is_closed() {
+            // Its caller is gone (the client hung up while the call was queued).
             continue;
         }
+        // The call's time starts now: waiting in the queue is not charged to it.
+        let now = Instant::now();
+        job.deadline = now + job.limit;
+        let _ = job.started.set(now);
         slot.busy_until
             .store(shared.millis(job.deadline), Ordering::SeqCst);
         let result = worker.run(&mut job);
         slot.busy_until.store(0, Ordering::SeqCst);
+        // Released before the answer, so the caller's next call finds its slot free.
+        drop(job.invocation.hold.take());
         let _ = job.reply.send(result);
         if worker.tainted() {
             tracing::warn!("a call changed the global object for good: replacing its JavaScript context");
@@ -297,13 +303,14 @@ impl Engine {
         let limit = invocation
             .time_limit
             .unwrap_or(self.inner.shared.config.time_limit);
-        let deadline = Instant::now() + limit;
         let (reply, rx) = tokio::sync::oneshot::channel();
+        let started = Arc::new(std::sync::OnceLock::new());
         let job = Job {
             invocation,
             deployment,
-            deadline,
+            deadline: Instant::now() + limit,
             limit,
+            started: started.clone(),
             reply,
         };
         self.inner.queue.try_send(job).map_err(|e| match e {
@@ -321,14 +328,25 @@ impl Engine {
                 Err(tokio::sync::oneshot::error::TryRecvError::Closed) => break,
             }
         }
-        // The worker answers by the deadline itself; the margin covers a worker that is stuck.
-        let wait = tokio::time::Instant::from_std(deadline + RETIRE_GRACE);
-        match tokio::time::timeout_at(wait, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(EngineError::Internal(
-                "the worker running the call stopped".into(),
-            )),
-            Err(_) => Err(EngineError::TimeLimitExceeded(limit)),
+        // The worker answers by the deadline itself (counted from when it took the call); the
+        // margin covers a worker that is stuck. While the call is queued, keep waiting.
+        loop {
+            let from = started.get().copied().unwrap_or_else(Instant::now);
+            let wait = tokio::time::Instant::from_std(from + limit + RETIRE_GRACE);
+            match tokio::time::timeout_at(wait, &mut rx).await {
+                Ok(Ok(result)) => return result,
+                Ok(Err(_)) => {
+                    return Err(EngineError::Internal(
+                        "the worker running the call stopped".into(),
+                    ));
+                }
+                Err(_) => match started.get() {
+                    Some(t) if Instant::now() >= *t + limit + RETIRE_GRACE => {
+                        return Err(EngineError::TimeLimitExceeded(limit));
+                    }
+                    _ => continue,
+                },
+            }
         }
     }
 }

@@ -56,8 +56,11 @@ pub(crate) struct Compiled {
 pub(crate) struct Job {
     pub invocation: crate::Invocation,
     pub deployment: Arc<Deployment>,
+    /// When the call must end: set when a worker takes the job (queue time is not charged).
     pub deadline: Instant,
     pub limit: Duration,
+    /// When a worker took the job, for the caller's own wait.
+    pub started: Arc<std::sync::OnceLock<Instant>>,
     pub reply: tokio::sync::oneshot::Sender<Result<Outcome, EngineError>>,
 }
 

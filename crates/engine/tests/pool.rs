@@ -219,6 +219,28 @@ fn the_time_limit_covers_waiting_on_host_operations() {
 }
 
 #[test]
+fn time_waiting_in_the_queue_is_not_charged_to_the_call() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            time_limit: Duration::from_millis(700),
+            ..EngineConfig::default()
+        },
+        &[(
+            "wait",
+            "exports = async function () { return await context.services.get('test').sleep(400, 1); }",
+        )],
+    );
+    // Three calls for one worker: the last waits ~800 ms in the queue, then runs 400 ms of its
+    // 700 ms, and succeeds.
+    let call = || f.engine.call(Invocation::new("wait", vec![], User::system()));
+    let (a, b, c) = f.runtime.block_on(async { tokio::join!(call(), call(), call()) });
+    for r in [a, b, c] {
+        assert_eq!(r.expect("call").result, Ok(Bson::Int32(1)));
+    }
+}
+
+#[test]
 fn a_runaway_builtin_retires_the_worker_and_the_pool_keeps_serving() {
     let f = fixture(
         EngineConfig {
