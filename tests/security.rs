@@ -92,6 +92,16 @@ impl Reply {
 impl Api {
     /// The sample app plus `functions` and, when given, a `default_rule.json`.
     async fn new(functions: &[(&str, &str)], default_rule: Option<&str>, limits: LimitOptions) -> Api {
+        Api::on(functions, default_rule, limits, None).await
+    }
+
+    /// [`Api::new`] on MongoDB at `mongodb_uri` instead of the embedded store.
+    async fn on(
+        functions: &[(&str, &str)],
+        default_rule: Option<&str>,
+        limits: LimitOptions,
+        mongodb_uri: Option<String>,
+    ) -> Api {
         let dir = tempfile::tempdir().expect("tempdir");
         let app_dir = dir.path().join("app");
         testkit::copy_sample_app(&app_dir).expect("copy the sample app");
@@ -109,7 +119,7 @@ impl Api {
             listen: "127.0.0.1:0".parse().expect("addr"),
             app_id: None,
             data: dir.path().join("data"),
-            mongodb_uri: None,
+            mongodb_uri,
             public_url: None,
             jwt_secret: None,
             access_token_ttl: Duration::from_secs(1800),
@@ -342,7 +352,17 @@ async fn javascript_on_the_database_server_is_refused_for_users() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_left_open_is_aborted_when_its_call_ends() {
-    let api = Api::new(&[("leaveOpen", LEAVE_OPEN)], None, limits()).await;
+    abandoned_transaction(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_left_open_on_mongodb_is_aborted_when_its_call_ends() {
+    abandoned_transaction(Some(testkit::mongodb_uri())).await;
+}
+
+async fn abandoned_transaction(mongodb_uri: Option<String>) {
+    let app = [("leaveOpen", LEAVE_OPEN)];
+    let api = Api::on(&app, None, limits(), mongodb_uri).await;
     let mallory = api.anonymous().await;
     let r = api.call(&mallory, "leaveOpen").await;
     assert_eq!(r.body, json!("left open"), "{:?}", r.body);
