@@ -5,7 +5,7 @@
 //! logins, however few ran at once.) Requests wait in a queue; one whose client has gone is
 //! skipped.
 
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use argon2::{
     Algorithm, Argon2, Block, Params, Version,
@@ -19,8 +19,9 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 /// The password hashing threads of one server.
 pub struct Passwords {
     jobs: mpsc::Sender<Job>,
-    /// A hash no password matches, checked for unknown accounts so they cost what known ones do.
-    dummy: String,
+    /// A hash no password matches, checked for unknown accounts so they cost what known ones
+    /// do; made by the first hashing thread free, not on the start-up path.
+    dummy: Arc<OnceLock<String>>,
 }
 
 /// Runs argon2 with `params` in `memory` (grown once to the size the parameters need).
@@ -74,6 +75,16 @@ fn hash_now(password: &str, memory: &mut Vec<Block>) -> Result<String, String> {
     Ok(phc.to_string())
 }
 
+/// The dummy hash, made on first use (another thread wanting it meanwhile waits for it).
+fn dummy_hash(dummy: &OnceLock<String>, memory: &mut Vec<Block>) -> String {
+    dummy
+        .get_or_init(|| {
+            // No password matches a hash that failed to be made either.
+            hash_now(&super::users::random_secret(16), memory).unwrap_or_default()
+        })
+        .clone()
+}
+
 /// True if `password` matches the PHC string `hash` (compared in constant time).
 fn verify_now(password: &str, hash: &str, memory: &mut Vec<Block>) -> bool {
     let mut check = || -> Option<bool> {
@@ -117,8 +128,11 @@ impl Passwords {
                     }
                 })?;
         }
-        let dummy =
-            hash_now(&super::users::random_secret(16), &mut Vec::new()).map_err(std::io::Error::other)?;
+        let dummy: Arc<OnceLock<String>> = Arc::default();
+        let warm = dummy.clone();
+        let _ = jobs.send(Box::new(move |memory| {
+            dummy_hash(&warm, memory);
+        }));
         Ok(Self { jobs, dummy })
     }
 
@@ -148,11 +162,15 @@ impl Passwords {
     /// True if `password` matches `hash`; with no hash (an unknown account), false after the
     /// same work.
     pub async fn verify(&self, password: String, hash: Option<&str>) -> Result<bool, ApiError> {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or(&self.dummy).to_string();
+        let stored = hash.map(str::to_string);
+        let dummy = self.dummy.clone();
         let matches = self
-            .run(move |memory| verify_now(&password, &hash, memory))
+            .run(move |memory| {
+                let hash = stored.unwrap_or_else(|| dummy_hash(&dummy, memory));
+                verify_now(&password, &hash, memory)
+            })
             .await?;
+        let known = hash.is_some();
         Ok(known && matches)
     }
 }
