@@ -41,15 +41,15 @@
 
   const errors = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
   if (typeof AggregateError === "function") errors.push(AggregateError);
+  // Not `constructor` of Promise, Array, RegExp, Map or Set prototypes: the engine reads those
+  // on every `await` and array method (species), where a getter call costs, and code does
+  // not set them on its own promises and arrays.
   const overridable = [
     [Object.prototype, ["constructor", "toString", "valueOf", "toLocaleString", "hasOwnProperty"]],
     [Function.prototype, ["constructor", "toString"]],
-    [Array.prototype, ["constructor", "toString"]],
-    [Promise.prototype, ["constructor"]],
-    [Date.prototype, ["constructor", "toJSON", "toString"]],
-    [RegExp.prototype, ["constructor", "toString"]],
-    [Map.prototype, ["constructor"]],
-    [Set.prototype, ["constructor"]],
+    [Array.prototype, ["toString"]],
+    [Date.prototype, ["toJSON", "toString"]],
+    [RegExp.prototype, ["toString"]],
     ...errors.map((E) => [E.prototype, ["constructor", "message", "name", "toString"]]),
   ];
   for (const [proto, names] of overridable) {
