@@ -3,6 +3,8 @@
 // Each test crate uses a part of this module.
 #![allow(dead_code)]
 
+pub mod api;
+
 use std::{
     path::PathBuf,
     process::{Command, Stdio},

@@ -38,8 +38,28 @@ const CLIENT_OPS: [&str; 13] = [
 
 /// A successful call's result as canonical EJSON (exact types for every SDK).
 fn ejson(value: Bson) -> Response {
-    let body = value.into_canonical_extjson().to_string();
+    let body = canonical(value).to_string();
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `value` as canonical EJSON. The bson crate writes subnormal doubles as bare numbers (its
+/// canonical form covers only normal ones and zero); they become `{"$numberDouble": "5e-324"}`
+/// like every other double. Bare floats appear nowhere else in its canonical output.
+pub(super) fn canonical(value: Bson) -> serde_json::Value {
+    fn fix(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or_default();
+                *v = serde_json::json!({"$numberDouble": format!("{f:e}")});
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(fix),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(fix),
+            _ => {}
+        }
+    }
+    let mut json = value.into_canonical_extjson();
+    fix(&mut json);
+    json
 }
 
 /// `POST .../functions/call`.

@@ -127,9 +127,9 @@ impl Tokens {
             sid: sid.to_hex(),
             baas_device_id: device_id.to_string(),
             user_data: custom_data
-                .map(|d| Bson::Document(d).into_canonical_extjson())
+                .map(|d| super::functions::canonical(Bson::Document(d)))
                 .unwrap_or_else(|| serde_json::json!({})),
-            writ_user: Bson::Document(writ_user).into_canonical_extjson(),
+            writ_user: super::functions::canonical(Bson::Document(writ_user)),
             typ: "access".into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
