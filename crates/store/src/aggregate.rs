@@ -108,16 +108,16 @@ fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreErr
             acc.add(eval(arg, d)?);
         }
     }
-    Ok(groups
+    groups
         .into_iter()
         .map(|(key, values)| {
             let mut out = bson::doc! { "_id": key };
             for ((name, _, _), acc) in accs.iter().zip(values) {
-                out.insert(name.clone(), acc.result());
+                out.insert(name.clone(), acc.result()?);
             }
-            out
+            Ok(out)
         })
-        .collect())
+        .collect()
 }
 
 fn unwind(docs: Vec<Document>, spec: &Bson) -> Result<Vec<Document>, StoreError> {

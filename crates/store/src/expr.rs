@@ -48,19 +48,64 @@ fn num(v: &Option<Bson>, op: &str) -> Result<Option<f64>, StoreError> {
     }
 }
 
-/// Numeric result with MongoDB's widening: ints stay ints while exact, else doubles.
-fn number(n: f64, all_int: bool) -> Bson {
-    if all_int && n.fract() == 0.0 && n.abs() < 9.0e15 {
-        if let Ok(i) = i32::try_from(n as i64) {
-            return Bson::Int32(i);
+/// `a op b` for `$add`, `$subtract`, `$multiply` and `$mod` with MongoDB's result types: two
+/// Int32 give an Int32 while the result fits, else an Int64; with an Int64, an Int64 while
+/// it fits, else a Double; with a Double, a Double. Decimal128 arithmetic is not done here.
+fn arith(op: &str, a: &Bson, b: &Bson) -> Result<Bson, StoreError> {
+    let int = |v: &Bson| match v {
+        Bson::Int32(i) => Some(i64::from(*i)),
+        Bson::Int64(i) => Some(*i),
+        _ => None,
+    };
+    for v in [a, b] {
+        match v {
+            Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => {}
+            Bson::Decimal128(_) => {
+                return Err(StoreError::Unsupported(format!("{op} on Decimal128 values")));
+            }
+            other => return Err(bad(format!("{op} only supports numeric types, not {other}"))),
         }
-        return Bson::Int64(n as i64);
     }
-    Bson::Double(n)
+    if let (Some(x), Some(y)) = (int(a), int(b)) {
+        if op == "$mod" && y == 0 {
+            return Err(bad("can't $mod by zero"));
+        }
+        let exact = match op {
+            "$add" => x.checked_add(y),
+            "$subtract" => x.checked_sub(y),
+            "$multiply" => x.checked_mul(y),
+            // i64::MIN % -1 overflows in Rust; its remainder is 0.
+            _ => Some(x.wrapping_rem(y)),
+        };
+        let long = matches!(a, Bson::Int64(_)) || matches!(b, Bson::Int64(_));
+        match exact {
+            Some(r) if !long => return Ok(i32::try_from(r).map_or(Bson::Int64(r), Bson::Int32)),
+            Some(r) => return Ok(Bson::Int64(r)),
+            None => {}
+        }
+    }
+    let (x, y) = (as_f64(a).unwrap_or(f64::NAN), as_f64(b).unwrap_or(f64::NAN));
+    Ok(Bson::Double(match op {
+        "$add" => x + y,
+        "$subtract" => x - y,
+        "$multiply" => x * y,
+        _ if y == 0.0 => return Err(bad("can't $mod by zero")),
+        _ => x % y,
+    }))
 }
 
-fn is_int(v: &Option<Bson>) -> bool {
-    matches!(v, Some(Bson::Int32(_) | Bson::Int64(_)))
+/// `date` moved by `millis` (a number, rounded to whole milliseconds).
+fn add_millis(date: bson::DateTime, millis: &Bson) -> Result<bson::DateTime, StoreError> {
+    let ms = match millis {
+        Bson::Int32(i) => i64::from(*i),
+        Bson::Int64(i) => *i,
+        Bson::Double(f) if f.is_finite() && f.abs() < 9.2e18 => f.round() as i64,
+        other => return Err(bad(format!("cannot add {other} to a date"))),
+    };
+    date.timestamp_millis()
+        .checked_add(ms)
+        .map(bson::DateTime::from_millis)
+        .ok_or_else(|| bad("the date is out of range"))
 }
 
 fn args(spec: &Bson) -> Vec<Bson> {
@@ -139,38 +184,32 @@ fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, Stor
     };
     Ok(Some(match op {
         "$add" | "$multiply" => {
-            let mut acc = if op == "$add" { 0.0 } else { 1.0 };
-            let mut all_int = true;
-            let mut date = None;
-            for v in &vals {
-                if let Some(Bson::DateTime(d)) = v {
-                    date = Some(*d);
-                    acc += d.timestamp_millis() as f64;
-                    continue;
+            let (mut acc, mut date) = (Bson::Int32(if op == "$add" { 0 } else { 1 }), None);
+            for v in vals.iter() {
+                match v {
+                    None | Some(Bson::Null) => return Ok(Some(Bson::Null)),
+                    Some(Bson::DateTime(d)) if op == "$add" && date.is_none() => date = Some(*d),
+                    Some(n) => acc = arith(op, &acc, n)?,
                 }
-                let Some(n) = num(v, op)? else {
-                    return Ok(Some(Bson::Null));
-                };
-                all_int &= is_int(v);
-                if op == "$add" { acc += n } else { acc *= n }
             }
             match date {
-                Some(_) => Bson::DateTime(bson::DateTime::from_millis(acc as i64)),
-                None => number(acc, all_int),
+                Some(d) => Bson::DateTime(add_millis(d, &acc)?),
+                None => acc,
             }
         }
         "$subtract" => {
             let (a, b) = two(&vals)?;
             match (&a, &b) {
+                (None | Some(Bson::Null), _) | (_, None | Some(Bson::Null)) => Bson::Null,
                 (Some(Bson::DateTime(x)), Some(Bson::DateTime(y))) => x
                     .timestamp_millis()
                     .checked_sub(y.timestamp_millis())
                     .map(Bson::Int64)
                     .ok_or_else(|| bad("$subtract: the difference of the dates overflows"))?,
-                _ => match (num(&a, op)?, num(&b, op)?) {
-                    (Some(x), Some(y)) => number(x - y, is_int(&a) && is_int(&b)),
-                    _ => Bson::Null,
-                },
+                (Some(Bson::DateTime(x)), Some(n)) => {
+                    Bson::DateTime(add_millis(*x, &arith("$subtract", &Bson::Int32(0), n)?)?)
+                }
+                (Some(x), Some(y)) => arith(op, x, y)?,
             }
         }
         "$divide" => {
@@ -183,10 +222,9 @@ fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, Stor
         }
         "$mod" => {
             let (a, b) = two(&vals)?;
-            match (num(&a, op)?, num(&b, op)?) {
-                (Some(_), Some(0.0)) => return Err(bad("can't $mod by zero")),
-                (Some(x), Some(y)) => number(x % y, is_int(&a) && is_int(&b)),
-                _ => Bson::Null,
+            match (&a, &b) {
+                (None | Some(Bson::Null), _) | (_, None | Some(Bson::Null)) => Bson::Null,
+                (Some(x), Some(y)) => arith(op, x, y)?,
             }
         }
         "$eq" => Bson::Boolean(cmp(&vals)?.is_eq()),
@@ -294,7 +332,7 @@ fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, Stor
             for i in &items {
                 acc.add(Some(i.clone()));
             }
-            return Ok(Some(acc.result()));
+            return Ok(Some(acc.result()?));
         }
         other => {
             return Err(StoreError::Unsupported(format!(
@@ -307,8 +345,8 @@ fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, Stor
 /// A `$group` (or array) accumulator.
 #[derive(Debug, Clone)]
 pub enum Accumulator {
-    /// `$sum`: total and whether every input was an integer.
-    Sum(f64, bool),
+    /// `$sum`: the exact total so far (MongoDB's result types), or the first error.
+    Sum(Result<Bson, StoreError>),
     /// `$avg`: total and count.
     Avg(f64, u64),
     /// `$min`
@@ -329,7 +367,7 @@ impl Accumulator {
     /// A fresh accumulator for operator `op`.
     pub fn new(op: &str) -> Result<Self, StoreError> {
         Ok(match op {
-            "$sum" => Accumulator::Sum(0.0, true),
+            "$sum" => Accumulator::Sum(Ok(Bson::Int32(0))),
             "$avg" => Accumulator::Avg(0.0, 0),
             "$min" => Accumulator::Min(None),
             "$max" => Accumulator::Max(None),
@@ -344,10 +382,10 @@ impl Accumulator {
     /// Adds one input.
     pub fn add(&mut self, v: Option<Bson>) {
         match self {
-            Accumulator::Sum(t, all_int) => {
-                if let Some(n) = v.as_ref().and_then(as_f64) {
-                    *t += n;
-                    *all_int &= is_int(&v);
+            // Non-numbers are ignored, as in MongoDB.
+            Accumulator::Sum(total) => {
+                if let (Ok(t), Some(n)) = (&*total, v.filter(|v| as_f64(v).is_some())) {
+                    *total = arith("$add", t, &n);
                 }
             }
             Accumulator::Avg(t, c) => {
@@ -388,14 +426,14 @@ impl Accumulator {
     }
 
     /// The accumulated value.
-    pub fn result(self) -> Bson {
-        match self {
-            Accumulator::Sum(t, all_int) => number(t, all_int),
+    pub fn result(self) -> Result<Bson, StoreError> {
+        Ok(match self {
+            Accumulator::Sum(total) => total?,
             Accumulator::Avg(_, 0) => Bson::Null,
             Accumulator::Avg(t, c) => Bson::Double(t / c as f64),
             Accumulator::Min(m) | Accumulator::Max(m) | Accumulator::Last(m) => m.unwrap_or(Bson::Null),
             Accumulator::First(f) => f.flatten().unwrap_or(Bson::Null),
             Accumulator::Push(items) | Accumulator::AddToSet(items) => Bson::Array(items),
-        }
+        })
     }
 }
