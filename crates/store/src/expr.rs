@@ -94,6 +94,26 @@ fn arith(op: &str, a: &Bson, b: &Bson) -> Result<Bson, StoreError> {
     }))
 }
 
+/// A double as text, the way JavaScript's `String(number)` writes it: the shortest digits
+/// that read back exactly, in exponent form below 1e-6 and from 1e21 (`1e+30`, `2.5`, `1`).
+fn double_string(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let magnitude = f.abs();
+    if magnitude == 0.0 || (1e-6..1e21).contains(&magnitude) {
+        return format!("{f}");
+    }
+    let text = format!("{f:e}");
+    match text.split_once('e') {
+        Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
+        _ => text,
+    }
+}
+
 /// `date` moved by `millis` (a number, rounded to whole milliseconds).
 fn add_millis(date: bson::DateTime, millis: &Bson) -> Result<bson::DateTime, StoreError> {
     let ms = match millis {
@@ -282,10 +302,11 @@ fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, Stor
             Some(Bson::String(s)) => Bson::String(s),
             Some(Bson::ObjectId(o)) => Bson::String(o.to_hex()),
             Some(Bson::DateTime(d)) => Bson::String(d.try_to_rfc3339_string().unwrap_or_default()),
-            Some(other) => Bson::String(match as_f64(&other) {
-                Some(n) if n.fract() == 0.0 => format!("{}", n as i64),
-                _ => other.to_string(),
-            }),
+            Some(Bson::Int32(i)) => Bson::String(i.to_string()),
+            Some(Bson::Int64(i)) => Bson::String(i.to_string()),
+            Some(Bson::Double(f)) => Bson::String(double_string(f)),
+            Some(Bson::Decimal128(d)) => Bson::String(d.to_string()),
+            Some(other) => Bson::String(other.to_string()),
         },
         "$size" => match vals.first().cloned().flatten() {
             Some(Bson::Array(a)) => Bson::Int32(a.len() as i32),

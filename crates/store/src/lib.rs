@@ -357,12 +357,23 @@ fn matching(
 
 /// The sort key of a document for one field: arrays sort by their smallest element ascending,
 /// their largest descending, as MongoDB does; a missing field sorts as null.
+/// True when an update left a document as it was, byte for byte (a NaN is then unchanged,
+/// though NaN != NaN): MongoDB counts and writes only real changes.
+fn same(new: &Document, old: &Document) -> bool {
+    match (new.to_vec(), old.to_vec()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => new == old,
+    }
+}
+
 fn sort_value(doc: &Document, path: &str, descending: bool) -> Bson {
     let values = path::values_at(doc, path);
     let mut flat: Vec<&Bson> = Vec::new();
     for v in &values {
         match v {
             Bson::Array(a) if !a.is_empty() => flat.extend(a.iter()),
+            // MongoDB sorts an empty array below null and missing fields (only MinKey is lower).
+            Bson::Array(_) => flat.push(&Bson::MinKey),
             other => flat.push(other),
         }
     }
@@ -736,7 +747,7 @@ impl Store {
         };
         for (seq, old) in &found {
             let written = Self::changed(old, change, false, Some(&parsed)).and_then(|new| {
-                if &new != old {
+                if !same(&new, old) {
                     Self::write_back(txn, ns, *seq, old, &new)?;
                     outcome.modified += 1;
                 }
@@ -816,7 +827,7 @@ impl Store {
                 Some((seq, old)),
             ) => {
                 let new = Self::changed(&old, change, false, Some(&parsed))?;
-                if new != old {
+                if !same(&new, &old) {
                     Self::write_back(txn, ns, seq, &old, &new)?;
                 }
                 Some(if *return_new { new } else { old })

@@ -144,3 +144,57 @@ fn aggregation_arithmetic_follows_mongodbs_types_and_overflow() {
     let e = project(bson::bson!({"$add": [dec("0.1"), 1]})).expect_err("decimal arithmetic");
     assert_eq!(e.code(), 115, "what the store does not do says so: {e}");
 }
+
+#[test]
+fn numbers_print_as_mongodb_prints_them() {
+    // `$toString(1e30)` once printed "9223372036854775807".
+    let cases = [
+        (Bson::Double(1e30), "1e+30"),
+        (Bson::Double(2.5), "2.5"),
+        (Bson::Double(1.0), "1"),
+        (Bson::Double(1e-7), "1e-7"),
+        (Bson::Int64(i64::MIN), "-9223372036854775808"),
+        (Bson::Int32(42), "42"),
+        (dec("0.1"), "0.1"),
+    ];
+    for (value, want) in cases {
+        let got = project(bson::bson!({"$toString": [value.clone()]})).expect("evaluates");
+        assert_eq!(got, Bson::String(want.into()), "$toString of {value}");
+    }
+}
+
+#[test]
+fn an_empty_array_sorts_below_null_and_missing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let ns = Ns::new("t", "c").expect("ns");
+    let docs = vec![
+        doc! {"_id": 1, "v": 1},
+        doc! {"_id": 2, "v": null},
+        doc! {"_id": 3},
+        doc! {"_id": 4, "v": []},
+    ];
+    let (_, err) = store.insert(&ns, docs, true);
+    assert!(err.is_none());
+    let options = FindOptions {
+        sort: Some(doc! {"v": 1, "_id": 1}),
+        ..FindOptions::default()
+    };
+    let found = store.find(&ns, &doc! {}, &options).expect("find");
+    let order: Vec<i32> = found.iter().map(|d| d.get_i32("_id").expect("_id")).collect();
+    assert_eq!(order, vec![4, 2, 3, 1]);
+}
+
+#[test]
+fn setting_a_nan_to_itself_modifies_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let ns = Ns::new("t", "c").expect("ns");
+    let (_, err) = store.insert(&ns, vec![doc! {"_id": 1, "v": f64::NAN}], true);
+    assert!(err.is_none());
+    let change = store::Change::Operators(doc! {"$set": {"v": f64::NAN}}, vec![]);
+    let outcome = store
+        .update(&ns, &doc! {}, &change, false, false)
+        .expect("update");
+    assert_eq!((outcome.matched, outcome.modified), (1, 0));
+}
