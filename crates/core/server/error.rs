@@ -32,6 +32,24 @@ impl ApiError {
         }
     }
 
+    /// The error for a bare HTTP `status` the framework produced, with its `text`: App
+    /// Services' code for that status (413 `RequestTooLarge`, 405, 404, 5xx, else `BadRequest`).
+    pub fn from_status(status: StatusCode, text: String) -> Self {
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "RequestTooLarge",
+            StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+            StatusCode::NOT_FOUND => "NotFound",
+            s if s.is_server_error() => "InternalServerError",
+            _ => "BadRequest",
+        };
+        let message = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "the request is larger than the 18 MB limit".to_string(),
+            _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_lowercase(),
+            _ => text,
+        };
+        Self::new(status, code, message)
+    }
+
     /// 400 with `code`.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -81,19 +99,7 @@ pub async fn framework_errors(response: Response) -> Response {
         .await
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
-    let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "RequestTooLarge",
-        StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
-        StatusCode::NOT_FOUND => "NotFound",
-        s if s.is_server_error() => "InternalServerError",
-        _ => "BadRequest",
-    };
-    let message = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "the request is larger than the 18 MB limit".to_string(),
-        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_lowercase(),
-        _ => text,
-    };
-    ApiError::new(status, code, message).into_response()
+    ApiError::from_status(status, text).into_response()
 }
 
 impl IntoResponse for ApiError {

@@ -119,13 +119,9 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            let code = match e.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => "RequestTooLarge",
-                _ => "BadRequest",
-            };
-            ApiError::new(e.status(), code, e.body_text())
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::from_status(e.status(), e.body_text()))?;
         if bytes.is_empty() {
             return Ok(Body(Document::new()));
         }

@@ -169,37 +169,38 @@ pub async fn confirm(AxumState(state): S, _: ThisApp, body: Body) -> Result<Stat
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST .../local-userpass/confirm/send`: a new confirmation token (throttled per address
-/// like new users, since each one is written).
+/// The start of `confirm/send` and `reset/send`: each writes a token, so they are throttled
+/// per address like new users; the body's email and its account, which must exist.
+async fn token_request(state: &State, address: &str, body: &Body) -> Result<AccountRecord, ApiError> {
+    logins::new_user_allowed(state, address)?;
+    let email = body.email("email")?;
+    state.users.account(&email).await?.ok_or_else(user_not_found)
+}
+
+/// `POST .../local-userpass/confirm/send`: a new confirmation token.
 pub async fn confirm_send(
     AxumState(state): S,
     _: ThisApp,
     ClientAddress(address): ClientAddress,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
-    logins::new_user_allowed(&state, &address)?;
-    let email = body.email("email")?;
-    match state.users.account(&email).await? {
-        Some(a) if !a.confirmed => issue_token(&state, "confirm", &email).await?,
-        Some(_) => return Err(ApiError::bad_request("UserAlreadyConfirmed", "already confirmed")),
-        None => return Err(user_not_found()),
+    let account = token_request(&state, &address, &body).await?;
+    if account.confirmed {
+        return Err(ApiError::bad_request("UserAlreadyConfirmed", "already confirmed"));
     }
+    issue_token(&state, "confirm", &account.email).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST .../local-userpass/reset/send`: a new reset token (throttled like `confirm/send`).
+/// `POST .../local-userpass/reset/send`: a new reset token.
 pub async fn reset_send(
     AxumState(state): S,
     _: ThisApp,
     ClientAddress(address): ClientAddress,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
-    logins::new_user_allowed(&state, &address)?;
-    let email = body.email("email")?;
-    if state.users.account(&email).await?.is_none() {
-        return Err(user_not_found());
-    }
-    issue_token(&state, "reset", &email).await?;
+    let account = token_request(&state, &address, &body).await?;
+    issue_token(&state, "reset", &account.email).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

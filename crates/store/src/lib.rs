@@ -357,13 +357,25 @@ fn matching(
 
 /// The sort key of a document for one field: arrays sort by their smallest element ascending,
 /// their largest descending, as MongoDB does; a missing field sorts as null.
-/// True when an update left a document as it was, byte for byte (a NaN is then unchanged,
-/// though NaN != NaN): MongoDB counts and writes only real changes.
+/// True when an update left a document as it was, as its bytes would show: doubles by their
+/// bits (a NaN is unchanged though NaN != NaN; -0 is not 0). MongoDB counts and writes only
+/// real changes.
 fn same(new: &Document, old: &Document) -> bool {
-    match (new.to_vec(), old.to_vec()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => new == old,
+    fn same_value(a: &Bson, b: &Bson) -> bool {
+        match (a, b) {
+            (Bson::Double(x), Bson::Double(y)) => x.to_bits() == y.to_bits(),
+            (Bson::Document(x), Bson::Document(y)) => same(x, y),
+            (Bson::Array(x), Bson::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+            }
+            _ => a == b,
+        }
     }
+    new.len() == old.len()
+        && new
+            .iter()
+            .zip(old)
+            .all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
 }
 
 fn sort_value(doc: &Document, path: &str, descending: bool) -> Bson {
