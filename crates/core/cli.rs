@@ -15,6 +15,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of `Serve` costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serves the app over the App Services client API, so Realm SDK clients can use it.
@@ -72,6 +74,14 @@ enum Command {
         #[arg(long, default_value = ".writ/data", env = "WRIT_DATA")]
         data: PathBuf,
     },
+    /// Runs one engine worker process (started by `writ serve`; speaks on its standard input
+    /// and output).
+    #[command(hide = true)]
+    Worker {
+        /// The names of the MongoDB services functions can get.
+        #[arg(long)]
+        service: Vec<String>,
+    },
     /// Validates an app directory and lists every problem.
     Check {
         /// The app directory.
@@ -119,6 +129,11 @@ pub fn main() -> ExitCode {
             data,
         } => call(&name, &args, user_id, &app, timeout, &data),
         Command::Check { app } => check(&app),
+        Command::Worker { service } => {
+            let services = service.into_iter().map(bridge::MongoService::js).collect();
+            let code = engine::process::child::run(services);
+            return ExitCode::from(u8::try_from(code).unwrap_or(1));
+        }
     };
     match result {
         Ok(code) => code,
@@ -206,9 +221,11 @@ fn call(
     let args = parse_args(args)?;
     let deployment = loader::load(app).map_err(|e| anyhow::anyhow!("{e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let limits = crate::server::LimitOptions::default();
     let config = EngineConfig {
         workers: 1,
         time_limit: Duration::from_secs(timeout),
+        isolation: crate::server::isolation(&limits, "mongodb-atlas")?,
         ..EngineConfig::default()
     };
     let engine = Engine::new(

@@ -174,10 +174,12 @@ pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
-/// Limits that read the client address from `X-Forwarded-For`, so tests can vary it.
+/// Limits that read the client address from `X-Forwarded-For`, so tests can vary it; worker
+/// processes run the `writ` binary this test was built with.
 pub fn limits() -> LimitOptions {
     LimitOptions {
         client_address_header: Some("x-forwarded-for".into()),
+        worker_program: Some(env!("CARGO_BIN_EXE_writ").into()),
         ..LimitOptions::default()
     }
 }

@@ -12,18 +12,15 @@ mod ops;
 pub mod rules;
 mod service;
 
-use std::{future::Future, pin::Pin};
-
 use bson::{Bson, Document, doc};
 pub use driver::DriverExecutor;
 pub use embedded::StoreExecutor;
-use engine::host::HostError;
 pub use ops::{Namespace, Op, ParseError, Request, SessionId, Update, WriteModel};
 pub use rules::{RuleEnv, RuleError, Rules};
 pub use service::MongoService;
 
 /// The future an [`Executor`] returns: the App Services-shaped result of one operation.
-pub type OpFuture = Pin<Box<dyn Future<Output = Result<Bson, HostError>> + Send>>;
+pub use engine::host::OpFuture;
 
 /// Runs operations against a backend. The one place that talks to a database.
 pub trait Executor: Send + Sync + 'static {

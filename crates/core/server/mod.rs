@@ -37,7 +37,7 @@ use axum::{
 use bridge::Executor;
 use engine::{Deployment, Engine, EngineConfig};
 pub use error::ApiError;
-pub use throttle::{LimitOptions, Rate};
+pub use throttle::{IsolationMode, LimitOptions, Rate};
 use tower_http::{catch_panic::CatchPanicLayer, cors::CorsLayer};
 use users::Users;
 
@@ -247,6 +247,8 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
     let service = "mongodb-atlas".to_string();
     let mut config = EngineConfig {
         time_limit: Duration::from_secs(options.limits.function_timeout.max(1)),
+        memory_limit: options.limits.function_memory.max(1).saturating_mul(1024 * 1024),
+        isolation: isolation(&options.limits, &service)?,
         ..EngineConfig::default()
     };
     if options.workers > 0 {
@@ -288,6 +290,22 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
     });
     state.deploy(deployment);
     Ok(state)
+}
+
+/// Where the engine runs calls, as the options say: worker processes run this binary's
+/// hidden `worker` command with the same services.
+pub fn isolation(limits: &LimitOptions, service: &str) -> anyhow::Result<engine::Isolation> {
+    if limits.isolation == throttle::IsolationMode::Thread {
+        return Ok(engine::Isolation::Threads);
+    }
+    let program = match &limits.worker_program {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().context("cannot find this program to run workers")?,
+    };
+    Ok(engine::Isolation::Processes(engine::WorkerCommand {
+        program,
+        args: vec!["worker".into(), "--service".into(), service.into()],
+    }))
 }
 
 /// Runs `writ serve` until the process is stopped.

@@ -78,6 +78,25 @@ pub struct LimitOptions {
     /// A function call's time limit, in seconds (App Services: 300).
     #[arg(long, env = "WRIT_FUNCTION_TIMEOUT", default_value_t = 300)]
     pub function_timeout: u64,
+    /// The memory one function call may allocate, in MiB (App Services: 350).
+    #[arg(long, env = "WRIT_FUNCTION_MEMORY", default_value_t = 350)]
+    pub function_memory: u64,
+    /// Where functions run: `process` (worker processes, isolated and limited) or `thread`
+    /// (threads of the server: no memory limit, no stopping a runaway; trusted code only).
+    #[arg(long, env = "WRIT_ISOLATION", value_enum, default_value_t = IsolationMode::Process)]
+    pub isolation: IsolationMode,
+    /// The program worker processes run (default: this binary).
+    #[arg(long, env = "WRIT_WORKER_PROGRAM", hide = true)]
+    pub worker_program: Option<std::path::PathBuf>,
+}
+
+/// Where `writ serve` runs functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IsolationMode {
+    /// Worker processes: a call's memory is capped and a call past its deadline is killed.
+    Process,
+    /// Threads of the server process, for trusted code.
+    Thread,
 }
 
 impl Default for LimitOptions {
@@ -95,6 +114,9 @@ impl Default for LimitOptions {
             max_calls_per_user: 0,
             max_calls_per_address: 0,
             function_timeout: 300,
+            function_memory: 350,
+            isolation: IsolationMode::Process,
+            worker_program: None,
         }
     }
 }

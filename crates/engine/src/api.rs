@@ -12,9 +12,10 @@ use std::{
 };
 
 use bson::{Bson, Document};
+use serde::{Deserialize, Serialize};
 
 /// Who a function runs as: the `context.user` of App Services.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// The user's id (the hex string of an ObjectId for app users); empty for the system user.
     pub id: String,
@@ -53,7 +54,7 @@ impl User {
 }
 
 /// The kind of user, as App Services names it in `context.user.type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserType {
     /// An application user logged in through any provider except API keys.
     Normal,
@@ -75,7 +76,7 @@ impl UserType {
 }
 
 /// One linked authentication provider identity of a user.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
     /// The identity's id within its provider.
     pub id: String,
@@ -86,7 +87,7 @@ pub struct Identity {
 }
 
 /// What `context.request` shows a function about the request that called it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestInfo {
     /// The caller's IP address.
     pub remote_ip_address: String,
@@ -105,7 +106,7 @@ pub struct RequestInfo {
 }
 
 /// One function call handed to the engine.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Invocation {
     /// The function's name as in `functions/config.json` (e.g. `utils/add`).
     pub function: String,
@@ -118,8 +119,10 @@ pub struct Invocation {
     /// Information about the calling request, if the call came over HTTP.
     pub request: Option<RequestInfo>,
     /// The wall-clock limit for this call; `None` uses the engine's configured limit.
+    #[serde(skip)]
     pub time_limit: Option<Duration>,
     /// Kept alive until the engine is done with the call (see [`Hold`]).
+    #[serde(skip)]
     pub hold: Option<Hold>,
 }
 
@@ -152,7 +155,7 @@ impl Invocation {
 }
 
 /// The level of one captured `console` line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LogLevel {
     /// `console.log`, `console.info` and `console.debug`.
     Info,
@@ -163,7 +166,7 @@ pub enum LogLevel {
 }
 
 /// One line a function logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
     /// How severe the line is.
     pub level: LogLevel,
@@ -172,7 +175,7 @@ pub struct LogLine {
 }
 
 /// A JavaScript exception that ended a call: the user's error, reported as a value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JsException {
     /// The error's `name` (`Error`, `TypeError`, ...), or `Error` for thrown non-errors.
     pub name: String,
@@ -191,7 +194,7 @@ impl std::fmt::Display for JsException {
 }
 
 /// The result of a call that ran: its value or the exception it threw, and what it logged.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
     /// The function's return value (promises awaited) or the exception it ended with.
     pub result: Result<Bson, JsException>,
@@ -202,7 +205,7 @@ pub struct Outcome {
 }
 
 /// The configuration of one function, as `functions/config.json` declares it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FunctionConfig {
     /// Not callable by clients when true; other functions can still execute it.
     pub private: bool,
@@ -217,7 +220,7 @@ pub struct FunctionConfig {
 }
 
 /// One function of a deployment: its source and its configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FunctionSpec {
     /// The function's name (`utils/add` for `functions/utils/add.js`).
     pub name: String,
@@ -230,7 +233,7 @@ pub struct FunctionSpec {
 }
 
 /// What `context.app` reports.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AppInfo {
     /// The internal app id.
     pub id: String,

@@ -19,7 +19,7 @@ use crate::{
     api::{Deployment, RequestInfo, User},
     convert::{bson_to_js, document_to_js},
     globals::util::string_arg,
-    host::{CallScope, worker_host},
+    host::worker_host,
 };
 
 /// The two frozen `context` objects of one deployment on one worker.
@@ -156,7 +156,9 @@ impl SharedParts {
                 .build();
             let services = ObjectInitializer::new(context)
                 .function(
-                    NativeFunction::from_copy_closure(move |_, args, ctx| services_get(system, args, ctx)),
+                    NativeFunction::from_copy_closure(move |_, args, ctx| {
+                        crate::services::get(system, args, ctx)
+                    }),
                     js_string!("get"),
                     1,
                 )
@@ -356,15 +358,6 @@ fn values_get(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<
         .and_then(|c| c.deployment.values.get(&name).cloned());
     match value {
         Some(v) => bson_to_js(&v, context),
-        None => Ok(JsValue::undefined()),
-    }
-}
-
-fn services_get(system: bool, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let name = string_arg(args, 0, "context.services.get: the service name")?;
-    let host = worker_host(context)?;
-    match host.services.iter().find(|s| s.name() == name) {
-        Some(service) => service.clone().instantiate(CallScope { system }, context),
         None => Ok(JsValue::undefined()),
     }
 }

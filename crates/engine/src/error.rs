@@ -9,7 +9,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 /// Why a call produced no [`Outcome`](crate::Outcome).
-#[derive(Debug, Clone, Error, PartialEq)]
+#[derive(Debug, Clone, Error, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum EngineError {
     /// No function of that name in the deployment. Maps to 404 `FunctionNotFound`.
     #[error("function not found: '{0}'")]
@@ -38,6 +38,10 @@ pub enum EngineError {
     /// The result could not be turned into BSON or is too large. Maps to 400 `InvalidResult`.
     #[error("invalid function result: {0}")]
     InvalidResult(String),
+    /// The call allocated more memory than a call may hold. Maps to 400
+    /// `ExecutionMemoryLimitExceeded`.
+    #[error("execution memory limit exceeded: the function used more than {0} MiB")]
+    MemoryLimitExceeded(u64),
     /// Every worker is busy and the queue is full. Maps to 429 `TooManyRequests`.
     #[error("too many concurrent function calls; try again later")]
     Overloaded,
@@ -60,6 +64,7 @@ impl EngineError {
             EngineError::StackLimitExceeded(_) => "StackLimitExceeded",
             EngineError::AsyncWorkLimitExceeded(_) => "AsyncWorkLimitExceeded",
             EngineError::InvalidResult(_) => "InvalidResult",
+            EngineError::MemoryLimitExceeded(_) => "ExecutionMemoryLimitExceeded",
             EngineError::Overloaded => "TooManyRequests",
             EngineError::ShutDown | EngineError::Internal(_) => "InternalServerError",
         }

@@ -1,24 +1,30 @@
 //! The seam between the engine and the services it hosts (the MongoDB bridge first).
 //!
-//! A [`HostService`] builds the object `context.services.get(name)` returns. Its methods turn
-//! their arguments into a plain `Send` description and start the work with [`spawn_op`], which
-//! runs the future on the shared async runtime and hands the function a promise. The worker
-//! settles the promise when the future completes, counts outstanding operations against the
-//! call's limit and waits for all of them before the call ends.
+//! A service has two halves. Its JavaScript half ([`ServiceJs`]: a prelude and a synchronous
+//! check) builds the object `context.services.get(name)` returns, inside a worker; each of its
+//! methods ends in a native `call(kind, spec)` that checks the spec and starts a [`HostOp`].
+//! Its host half ([`HostService::start`]) runs that operation where the data and the rules are.
+//! With worker processes the halves are in different processes and the operation crosses the
+//! worker's pipe; with in-process workers it is a future on the same runtime. Either way the
+//! worker settles the operation's promise when the result comes back, counts outstanding
+//! operations against the call's limit and waits for all of them before the call ends.
 
 use std::{
+    any::{Any, TypeId},
     cell::RefCell,
     collections::HashMap,
     future::Future,
+    pin::Pin,
     rc::Rc,
-    sync::{Arc, mpsc},
+    sync::{Arc, Mutex, mpsc},
 };
 
 use boa_engine::{
     Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue,
     builtins::promise::ResolvingFunctions, object::builtins::JsPromise,
 };
-use bson::Bson;
+use bson::{Bson, Document};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     api::{Deployment, LogLine, User},
@@ -27,25 +33,123 @@ use crate::{
     worker::Compiled,
 };
 
-/// A service reachable as `context.services.get(name)`.
-pub trait HostService: Send + Sync + 'static {
+/// The JavaScript half of a service: everything a worker needs to build its object.
+#[derive(Clone)]
+pub struct ServiceJs {
     /// The name functions pass to `context.services.get`.
-    fn name(&self) -> &str;
-
-    /// Builds the service object for one `services.get` call. Runs on a worker thread, inside a
-    /// call; `scope` says whether that call runs with system privileges.
-    fn instantiate(&self, scope: CallScope, context: &mut Context) -> JsResult<JsValue>;
+    pub name: String,
+    /// A script evaluating to `(callUser, callSystem) => (system) => serviceObject`; the two
+    /// natives start operations with user and with system privilege.
+    pub prelude: &'static str,
+    /// Checks an operation's spec before it starts, so a malformed call throws at once.
+    pub check: fn(kind: &str, spec: &Document) -> Result<(), String>,
 }
 
-/// What a service may know about the call it serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CallScope {
-    /// True when the function runs as system (by configuration, by the caller or by the user).
+/// One operation a function started on a service, as plain data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostOp {
+    /// The service's name.
+    pub service: String,
+    /// The operation (`findOne`, `updateOne`, ...).
+    pub kind: String,
+    /// Its arguments, gathered by the prelude.
+    pub spec: Document,
+    /// Whether the code that started it runs with system privileges.
     pub system: bool,
 }
 
+/// The future a service returns for one operation.
+pub type OpFuture = Pin<Box<dyn Future<Output = Result<Bson, HostError>> + Send>>;
+
+/// A service reachable as `context.services.get(name)`: its JavaScript half and the code that
+/// runs its operations.
+pub trait HostService: Send + Sync + 'static {
+    /// The JavaScript half, which workers build the service object from.
+    fn js(&self) -> ServiceJs;
+
+    /// Runs one operation of `call`. Runs in the process that owns the data, never in a worker
+    /// process; it alone decides what the operation may touch (rules, privileges).
+    fn start(&self, call: &CallInfo, op: HostOp) -> OpFuture;
+}
+
+/// What the host half of a service knows about the call an operation belongs to.
+pub struct CallInfo {
+    /// The user the call runs for.
+    pub user: Arc<User>,
+    /// The deployment the call runs on.
+    pub deployment: Arc<Deployment>,
+    system_allowed: bool,
+    local: Mutex<CallLocal>,
+}
+
+#[derive(Default)]
+struct CallLocal {
+    cleanups: Vec<CallCleanup>,
+    state: HashMap<TypeId, Box<dyn Any + Send>>,
+}
+
+/// Work a service registered to run when its call ends.
+pub type CallCleanup = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// How long the engine waits for a call's cleanups before the worker takes another call.
+pub(crate) const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl CallInfo {
+    /// The host-side record of a call of `user` on `deployment`.
+    pub fn new(user: User, deployment: Arc<Deployment>, run_as_system: bool) -> Self {
+        let system_allowed = run_as_system
+            || user.user_type == crate::UserType::System
+            || deployment.functions.values().any(|f| f.config.run_as_system);
+        Self {
+            user: Arc::new(user),
+            deployment,
+            system_allowed,
+            local: Mutex::new(CallLocal::default()),
+        }
+    }
+
+    /// Whether `op` may run with system privileges. A worker says which privilege its code has;
+    /// this holds that claim to what the call and its deployment allow, so a worker cannot
+    /// raise a call that has no way to system privilege.
+    pub fn runs_as_system(&self, op: &HostOp) -> bool {
+        op.system && self.system_allowed
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CallLocal> {
+        self.local.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers `cleanup` to run when the call ends, however it ends, before its worker takes
+    /// another call. Services end what a call opened and left open (sessions, transactions).
+    pub fn at_end<F: Future<Output = ()> + Send + 'static>(&self, cleanup: F) {
+        self.lock().cleanups.push(Box::pin(cleanup));
+    }
+
+    /// Runs `f` on this call's value of type `T` (created on first use): state a service keeps
+    /// for one call, such as the sessions it opened.
+    pub fn with_local<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut local = self.lock();
+        let entry = local
+            .state
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()));
+        match entry.downcast_mut::<T>() {
+            Some(value) => f(value),
+            None => unreachable!("call-local state is keyed by its type"),
+        }
+    }
+
+    /// Runs the cleanups registered so far, each for at most five seconds.
+    pub async fn finish(&self) {
+        let cleanups = std::mem::take(&mut self.lock().cleanups);
+        for cleanup in cleanups {
+            let _ = tokio::time::timeout(CLEANUP_LIMIT, cleanup).await;
+        }
+    }
+}
+
 /// A failed host operation, as the function sees it: an `Error` with `name`, `code`, `codeName`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostError {
     /// The JS error's `name`, e.g. `MongoServerError`.
     pub name: String,
@@ -101,6 +205,20 @@ pub(crate) struct Completion {
     pub result: Result<Bson, HostError>,
 }
 
+/// How a worker's operations reach their services.
+pub(crate) enum Link {
+    /// In this process: futures on `runtime`, completions on a channel.
+    Local {
+        services: Vec<Arc<dyn HostService>>,
+        runtime: tokio::runtime::Handle,
+        completions: mpsc::Sender<Completion>,
+        /// The running call's host-side record.
+        call: RefCell<Option<Arc<CallInfo>>>,
+    },
+    /// In the parent process, over the worker's pipe.
+    Remote(RefCell<crate::process::child::Pipe>),
+}
+
 /// The state of the call a worker is running.
 pub(crate) struct CallState {
     pub seq: u64,
@@ -114,23 +232,16 @@ pub(crate) struct CallState {
     pub request: Option<Rc<crate::api::RequestInfo>>,
     pub user_js: Option<JsValue>,
     pub request_js: Option<JsValue>,
-    /// What services must undo when the call ends, whatever way it ends (see [`at_call_end`]).
-    pub cleanups: Vec<CallCleanup>,
 }
-
-/// Work a service registered to run when the current call ends.
-pub type CallCleanup = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// How long the worker waits for a call's cleanups before it takes the next call.
-pub(crate) const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Per-worker state that native functions reach through the context's host data.
 pub(crate) struct WorkerHost {
     pub call: RefCell<Option<CallState>>,
     pub compiled: RefCell<Rc<Compiled>>,
-    pub services: Vec<Arc<dyn HostService>>,
-    pub completions: mpsc::Sender<Completion>,
-    pub runtime: tokio::runtime::Handle,
+    pub services: Vec<ServiceJs>,
+    /// Each service's factory, built from its prelude the first time a call asks for it.
+    pub factories: RefCell<HashMap<usize, JsObject>>,
+    pub link: Link,
     pub max_async_ops: usize,
     pub jobs: Rc<JobQueue>,
     pub rejections: RefCell<Vec<JsObject>>,
@@ -151,53 +262,22 @@ fn no_call() -> JsError {
         .into()
 }
 
-/// The user the current call runs for, as services see it when applying rules.
-pub fn current_user(context: &Context) -> JsResult<User> {
+/// Starts operation `kind` of service number `service` and returns the promise the function
+/// awaits. Fails the whole call with `AsyncWorkLimitExceeded` when the call already has the
+/// maximum of operations outstanding.
+pub(crate) fn start_op(
+    context: &mut Context,
+    service: usize,
+    kind: String,
+    spec: Document,
+    system: bool,
+) -> JsResult<JsValue> {
     let host = worker_host(context)?;
-    let call = host.call.borrow();
-    call.as_ref().map(|c| (*c.user).clone()).ok_or_else(no_call)
-}
-
-/// Runs `f` with the current call's user and deployment, without copying either.
-pub fn with_call<R>(context: &Context, f: impl FnOnce(&User, &Deployment) -> R) -> JsResult<R> {
-    let host = worker_host(context)?;
-    let call = host.call.borrow();
-    let call = call.as_ref().ok_or_else(no_call)?;
-    Ok(f(&call.user, &call.deployment))
-}
-
-/// Identifies the current call among the calls this worker context runs (a service keeps
-/// per-call state keyed by it).
-pub fn call_id(context: &Context) -> JsResult<u64> {
-    let host = worker_host(context)?;
-    let call = host.call.borrow();
-    call.as_ref().map(|c| c.seq).ok_or_else(no_call)
-}
-
-/// Registers `cleanup` to run when the current call ends: after its answer is settled, before
-/// the worker takes another call, also when the call failed or timed out. Services end what
-/// a call opened and left open with it (sessions, transactions), so nothing a call holds
-/// outlives it.
-pub fn at_call_end<F>(context: &Context, cleanup: F) -> JsResult<()>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    let host = worker_host(context)?;
-    let mut call = host.call.borrow_mut();
-    let call = call.as_mut().ok_or_else(no_call)?;
-    call.cleanups.push(Box::pin(cleanup));
-    Ok(())
-}
-
-/// Starts `op` on the async runtime and returns the promise the function awaits.
-///
-/// Fails the whole call with `AsyncWorkLimitExceeded` when the call already has the maximum of
-/// operations outstanding.
-pub fn spawn_op<F>(context: &mut Context, op: F) -> JsResult<JsValue>
-where
-    F: Future<Output = Result<Bson, HostError>> + Send + 'static,
-{
-    let host = worker_host(context)?;
+    let name = host
+        .services
+        .get(service)
+        .map(|s| s.name.clone())
+        .ok_or_else(|| JsNativeError::error().with_message("internal: unknown service"))?;
     let (promise, resolvers) = JsPromise::new_pending(context);
     let (seq, id) = {
         let mut call = host.call.borrow_mut();
@@ -213,10 +293,31 @@ where
         call.pending.insert(id, resolvers);
         (call.seq, id)
     };
-    let tx = host.completions.clone();
-    host.runtime.spawn(async move {
-        let result = op.await;
-        let _ = tx.send(Completion { seq, op: id, result });
-    });
+    let op = HostOp {
+        service: name,
+        kind,
+        spec,
+        system,
+    };
+    match &host.link {
+        Link::Local {
+            services,
+            runtime,
+            completions,
+            call,
+        } => {
+            let info = call.borrow().clone().ok_or_else(no_call)?;
+            let future = services[service].start(&info, op);
+            let tx = completions.clone();
+            runtime.spawn(async move {
+                let result = future.await;
+                let _ = tx.send(Completion { seq, op: id, result });
+            });
+        }
+        Link::Remote(pipe) => pipe
+            .borrow_mut()
+            .send_op(seq, id, &op)
+            .map_err(|e| JsNativeError::error().with_message(format!("internal: {e}")))?,
+    }
     Ok(promise.into())
 }

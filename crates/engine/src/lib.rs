@@ -17,12 +17,15 @@ pub mod globals;
 pub mod host;
 mod jobs;
 mod pool;
+pub mod process;
+mod services;
 pub mod source;
 mod worker;
 
 pub use api::*;
 pub use error::EngineError;
-pub use pool::{Engine, EngineConfig};
+pub use pool::{Engine, EngineConfig, Isolation};
+pub use process::WorkerCommand;
 pub use source::{SyntaxError, check_syntax};
 
 /// Re-exported so host services build their objects with the engine's own Boa.

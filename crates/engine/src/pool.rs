@@ -1,12 +1,14 @@
-//! [`Engine`]: the `Send` handle in front of the worker threads, and the supervisor that keeps
-//! the pool at its size.
+//! [`Engine`]: the `Send` handle callers run functions through, in front of either worker
+//! processes ([`crate::process`], isolated: the default of `writ serve`) or worker threads in
+//! this process (for trusted code only: a thread cannot be stopped or limited in memory).
 //!
-//! Boa's `Context` is not `Send`, so each one lives on its own OS thread for its whole life and
-//! calls travel to it as plain data over a bounded queue; replies come back on a oneshot. A full
-//! queue is reported at once ([`EngineError::Overloaded`], HTTP 429) instead of waiting. Callers
-//! wait at most until the call's deadline. A worker still inside JavaScript past its deadline
-//! (a runaway builtin the loop budget cannot stop) is retired: the supervisor starts a
-//! replacement at once, and the old thread exits whenever its JavaScript returns.
+//! Worker threads: Boa's `Context` is not `Send`, so each one lives on its own OS thread for
+//! its whole life and calls travel to it as plain data over a bounded queue; replies come back
+//! on a oneshot. A full queue is reported at once ([`EngineError::Overloaded`], HTTP 429)
+//! instead of waiting. Callers wait at most until the call's deadline. A worker still inside
+//! JavaScript past its deadline (a runaway builtin the loop budget cannot stop) is retired: the
+//! supervisor starts a replacement at once, and the old thread exits whenever its JavaScript
+//! returns.
 
 use std::{
     sync::{
@@ -21,8 +23,18 @@ use crate::{
     api::{Deployment, Invocation, Outcome},
     error::EngineError,
     host::HostService,
-    worker::{Job, Worker},
+    worker::{Call, Worker},
 };
+
+/// A call waiting for a worker thread.
+pub(crate) struct Job {
+    pub invocation: Invocation,
+    pub deployment: Arc<Deployment>,
+    pub limit: Duration,
+    /// When a worker took the job, for the caller's own wait.
+    pub started: Arc<std::sync::OnceLock<Instant>>,
+    pub reply: tokio::sync::oneshot::Sender<Result<Outcome, EngineError>>,
+}
 
 /// How the engine runs calls.
 #[derive(Debug, Clone)]
@@ -38,6 +50,22 @@ pub struct EngineConfig {
     pub max_async_ops: usize,
     /// Stack size of worker threads.
     pub stack_size: usize,
+    /// Where calls run.
+    pub isolation: Isolation,
+    /// Bytes one call may allocate (worker processes only); App Services allows 350 MB.
+    pub memory_limit: u64,
+}
+
+/// Where an engine runs calls.
+#[derive(Debug, Clone, Default)]
+pub enum Isolation {
+    /// On threads of this process: no memory limit, and a runaway builtin keeps its thread
+    /// busy after its deadline. For trusted code (embedding, tests, benchmarks).
+    #[default]
+    Threads,
+    /// In worker processes started with this command: each call's memory is capped and a call
+    /// past its deadline is killed.
+    Processes(crate::process::WorkerCommand),
 }
 
 impl Default for EngineConfig {
@@ -48,6 +76,8 @@ impl Default for EngineConfig {
             time_limit: Duration::from_secs(300),
             max_async_ops: 1_000,
             stack_size: 16 * 1024 * 1024,
+            isolation: Isolation::Threads,
+            memory_limit: 350 * 1024 * 1024,
         }
     }
 }
@@ -83,20 +113,31 @@ impl Shared {
     }
 }
 
-struct Inner {
+/// The worker threads of an engine.
+struct Threads {
     queue: crossbeam_channel::Sender<Job>,
-    deployment: RwLock<Arc<Deployment>>,
     shared: Arc<Shared>,
     supervisor: Option<JoinHandle<()>>,
 }
 
-impl Drop for Inner {
+impl Drop for Threads {
     fn drop(&mut self) {
         self.shared.shutdown.store(true, Ordering::SeqCst);
         if let Some(s) = &self.supervisor {
             s.thread().unpark();
         }
     }
+}
+
+enum Backend {
+    Threads(Threads),
+    Processes(Arc<crate::process::ProcessPool>),
+}
+
+struct Inner {
+    config: EngineConfig,
+    deployment: RwLock<Arc<Deployment>>,
+    backend: Backend,
 }
 
 /// The handle callers use to run functions: cheap to clone, `Send + Sync`.
@@ -108,7 +149,7 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("config", &self.inner.shared.config)
+            .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
 }
@@ -130,7 +171,7 @@ fn spawn_worker(shared: &Arc<Shared>) -> std::io::Result<Arc<Slot>> {
 
 fn worker_main(shared: &Shared, slot: &Slot) {
     let new_worker = || {
-        Worker::new(
+        Worker::local(
             shared.services.clone(),
             shared.runtime.clone(),
             shared.config.max_async_ops,
@@ -151,11 +192,15 @@ fn worker_main(shared: &Shared, slot: &Slot) {
         }
         // The call's time starts now: waiting in the queue is not charged to it.
         let now = Instant::now();
-        job.deadline = now + job.limit;
+        let deadline = now + job.limit;
         let _ = job.started.set(now);
-        slot.busy_until
-            .store(shared.millis(job.deadline), Ordering::SeqCst);
-        let result = worker.run(&mut job);
+        slot.busy_until.store(shared.millis(deadline), Ordering::SeqCst);
+        let result = worker.run(&Call {
+            invocation: &job.invocation,
+            deployment: &job.deployment,
+            deadline,
+            limit: job.limit,
+        });
         slot.busy_until.store(0, Ordering::SeqCst);
         // Released before the answer, so the caller's next call finds its slot free.
         drop(job.invocation.hold.take());
@@ -228,8 +273,38 @@ fn supervise(shared: Arc<Shared>) {
 }
 
 impl Engine {
-    /// Starts the worker threads. Host operations run on `runtime`.
+    /// Starts the workers (threads or processes, as `config.isolation` says). Host operations
+    /// run on `runtime`.
     pub fn new(
+        config: EngineConfig,
+        services: Vec<Arc<dyn HostService>>,
+        runtime: tokio::runtime::Handle,
+    ) -> std::io::Result<Self> {
+        let backend = match &config.isolation {
+            Isolation::Threads => Backend::Threads(Threads::start(config.clone(), services, runtime)?),
+            Isolation::Processes(command) => {
+                let settings = crate::process::PoolSettings {
+                    command: command.clone(),
+                    workers: config.workers,
+                    queue_capacity: config.queue_capacity,
+                    memory_limit: config.memory_limit,
+                    max_async_ops: config.max_async_ops,
+                };
+                Backend::Processes(crate::process::ProcessPool::start(settings, services, runtime)?)
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                deployment: RwLock::new(Arc::new(Deployment::default())),
+                backend,
+            }),
+        })
+    }
+}
+
+impl Threads {
+    fn start(
         config: EngineConfig,
         services: Vec<Arc<dyn HostService>>,
         runtime: tokio::runtime::Handle,
@@ -257,15 +332,14 @@ impl Engine {
             .name("writ-supervisor".into())
             .spawn(move || supervise(s))?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                queue: tx,
-                deployment: RwLock::new(Arc::new(Deployment::default())),
-                shared,
-                supervisor: Some(supervisor),
-            }),
+            queue: tx,
+            shared,
+            supervisor: Some(supervisor),
         })
     }
+}
 
+impl Engine {
     /// Makes `deployment` the one new calls run on; calls already running finish on theirs.
     pub fn deploy(&self, deployment: Arc<Deployment>) {
         *self.inner.deployment.write().unwrap_or_else(|e| e.into_inner()) = deployment;
@@ -280,9 +354,12 @@ impl Engine {
             .clone()
     }
 
-    /// How many workers the supervisor has retired and replaced since start.
+    /// How many workers were retired or killed and replaced since start.
     pub fn retired_workers(&self) -> u64 {
-        self.inner.shared.retired_total.load(Ordering::Relaxed)
+        match &self.inner.backend {
+            Backend::Threads(t) => t.shared.retired_total.load(Ordering::Relaxed),
+            Backend::Processes(p) => p.replaced(),
+        }
     }
 
     /// Runs one call on the current deployment.
@@ -300,20 +377,31 @@ impl Engine {
         if !deployment.functions.contains_key(&invocation.function) {
             return Err(EngineError::FunctionNotFound(invocation.function));
         }
-        let limit = invocation
-            .time_limit
-            .unwrap_or(self.inner.shared.config.time_limit);
+        let limit = invocation.time_limit.unwrap_or(self.inner.config.time_limit);
+        match &self.inner.backend {
+            Backend::Threads(threads) => threads.call(deployment, invocation, limit).await,
+            Backend::Processes(pool) => pool.call(deployment, invocation, limit).await,
+        }
+    }
+}
+
+impl Threads {
+    async fn call(
+        &self,
+        deployment: Arc<Deployment>,
+        invocation: Invocation,
+        limit: Duration,
+    ) -> Result<Outcome, EngineError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         let started = Arc::new(std::sync::OnceLock::new());
         let job = Job {
             invocation,
             deployment,
-            deadline: Instant::now() + limit,
             limit,
             started: started.clone(),
             reply,
         };
-        self.inner.queue.try_send(job).map_err(|e| match e {
+        self.queue.try_send(job).map_err(|e| match e {
             crossbeam_channel::TrySendError::Full(_) => EngineError::Overloaded,
             crossbeam_channel::TrySendError::Disconnected(_) => EngineError::ShutDown,
         })?;

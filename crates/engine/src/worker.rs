@@ -26,11 +26,11 @@ use boa_engine::{
 use bson::Bson;
 
 use crate::{
-    api::{Deployment, JsException, Outcome},
+    api::{Deployment, Invocation, JsException, Outcome},
     context::{SharedParts, invoke},
     convert::{bson_to_js, js_to_bson},
     error::EngineError,
-    host::{CallState, Completion, HostService, WorkerHost},
+    host::{CallInfo, CallState, Completion, HostService, Link, ServiceJs, WorkerHost},
     jobs::JobQueue,
 };
 
@@ -52,16 +52,14 @@ pub(crate) struct Compiled {
     pub shared: SharedParts,
 }
 
-/// A call waiting for a worker.
-pub(crate) struct Job {
-    pub invocation: crate::Invocation,
-    pub deployment: Arc<Deployment>,
-    /// When the call must end: set when a worker takes the job (queue time is not charged).
+/// One call as a worker runs it.
+pub(crate) struct Call<'a> {
+    pub invocation: &'a Invocation,
+    pub deployment: &'a Arc<Deployment>,
+    /// When the call must end (counted from when a worker took it).
     pub deadline: Instant,
+    /// The call's limit, for the error that reports it.
     pub limit: Duration,
-    /// When a worker took the job, for the caller's own wait.
-    pub started: Arc<std::sync::OnceLock<Instant>>,
-    pub reply: tokio::sync::oneshot::Sender<Result<Outcome, EngineError>>,
 }
 
 /// Tracks promises rejected with no handler, to report them in the call's logs.
@@ -92,7 +90,8 @@ impl HostHooks for Hooks {
 pub(crate) struct Worker {
     context: Context,
     host: Rc<WorkerHost>,
-    completions: mpsc::Receiver<Completion>,
+    /// With a local link, where its operations' completions arrive.
+    completions: Option<mpsc::Receiver<Completion>>,
     seq: u64,
     /// The global object as lockdown left it, restored after every call.
     globals: crate::globals::lockdown::GlobalSnapshot,
@@ -101,10 +100,37 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// Creates the worker's context with every global installed.
-    pub fn new(
+    /// A worker whose operations run as futures on `runtime` in this process.
+    pub fn local(
         services: Vec<Arc<dyn HostService>>,
         runtime: tokio::runtime::Handle,
+        max_async_ops: usize,
+    ) -> Result<Self, String> {
+        let js = services.iter().map(|s| s.js()).collect();
+        let (tx, rx) = mpsc::channel();
+        let link = Link::Local {
+            services,
+            runtime,
+            completions: tx,
+            call: RefCell::new(None),
+        };
+        Self::new(js, link, Some(rx), max_async_ops)
+    }
+
+    /// A worker whose operations go to the parent process over `pipe`.
+    pub fn remote(
+        services: Vec<ServiceJs>,
+        pipe: crate::process::child::Pipe,
+        max_async_ops: usize,
+    ) -> Result<Self, String> {
+        Self::new(services, Link::Remote(RefCell::new(pipe)), None, max_async_ops)
+    }
+
+    /// Creates the worker's context with every global installed.
+    fn new(
+        services: Vec<ServiceJs>,
+        link: Link,
+        completions: Option<mpsc::Receiver<Completion>>,
         max_async_ops: usize,
     ) -> Result<Self, String> {
         let jobs = Rc::new(JobQueue::default());
@@ -119,7 +145,6 @@ impl Worker {
         crate::globals::install(&mut context).map_err(|e| e.to_string())?;
         let globals = crate::globals::lockdown::apply(&mut context).map_err(|e| e.to_string())?;
         let shared = SharedParts::build(&Deployment::default(), &mut context).map_err(|e| e.to_string())?;
-        let (tx, rx) = mpsc::channel();
         let host = Rc::new(WorkerHost {
             call: RefCell::new(None),
             compiled: RefCell::new(Rc::new(Compiled {
@@ -128,8 +153,8 @@ impl Worker {
                 shared,
             })),
             services,
-            completions: tx,
-            runtime,
+            factories: RefCell::new(HashMap::new()),
+            link,
             max_async_ops,
             jobs,
             rejections: RefCell::new(Vec::new()),
@@ -139,7 +164,7 @@ impl Worker {
         Ok(Self {
             context,
             host,
-            completions: rx,
+            completions,
             seq: 0,
             globals,
             tainted: false,
@@ -186,12 +211,20 @@ impl Worker {
         self.context.runtime_limits_mut().set_loop_iteration_limit(budget);
     }
 
-    /// Runs one call to the end and returns its outcome.
-    pub fn run(&mut self, job: &mut Job) -> Result<Outcome, EngineError> {
+    /// The worker's link, when it is a pipe to the parent.
+    pub(crate) fn pipe(&self) -> Option<std::cell::RefMut<'_, crate::process::child::Pipe>> {
+        match &self.host.link {
+            Link::Remote(pipe) => Some(pipe.borrow_mut()),
+            Link::Local { .. } => None,
+        }
+    }
+
+    /// Runs one call to the end and returns its outcome. The call must end by `call.deadline`.
+    pub fn run(&mut self, call: &Call<'_>) -> Result<Outcome, EngineError> {
         let started = Instant::now();
-        self.ensure_compiled(&job.deployment)?;
-        let inv = &job.invocation;
-        job.deployment
+        self.ensure_compiled(call.deployment)?;
+        let inv = call.invocation;
+        call.deployment
             .functions
             .get(&inv.function)
             .ok_or_else(|| EngineError::FunctionNotFound(inv.function.clone()))?;
@@ -212,7 +245,7 @@ impl Worker {
         *self.host.call.borrow_mut() = Some(CallState {
             seq: self.seq,
             user: Rc::new(inv.user.clone()),
-            deployment: job.deployment.clone(),
+            deployment: call.deployment.clone(),
             logs: Vec::new(),
             dropped_logs: 0,
             pending: HashMap::new(),
@@ -221,31 +254,37 @@ impl Worker {
             request: inv.request.clone().map(Rc::new),
             user_js: None,
             request_js: None,
-            cleanups: Vec::new(),
         });
+        if let Link::Local { call: info, .. } = &self.host.link {
+            let record = CallInfo::new(inv.user.clone(), call.deployment.clone(), system);
+            *info.borrow_mut() = Some(Arc::new(record));
+        }
         self.host.rejections.borrow_mut().clear();
 
-        self.set_budget(job.deadline);
+        self.set_budget(call.deadline);
         let first = invoke(&inv.function, system, &args, &mut self.context);
-        let result = self.drain(first, job);
-        let call = self.host.call.borrow_mut().take();
+        let result = self.drain(first, call);
+        let state = self.host.call.borrow_mut().take();
         self.host.jobs.clear();
         if !self.globals.restore(&mut self.context) {
             self.tainted = true;
         }
+        if let Link::Local {
+            call: info, runtime, ..
+        } = &self.host.link
+            && let Some(info) = info.borrow_mut().take()
+        {
+            runtime.block_on(info.finish());
+        }
         let mut logs = Vec::new();
-        if let Some(mut call) = call {
-            for cleanup in call.cleanups.drain(..) {
-                let limited = async { tokio::time::timeout(crate::host::CLEANUP_LIMIT, cleanup).await };
-                let _ = self.host.runtime.block_on(limited);
-            }
-            if call.dropped_logs > 0 {
-                call.logs.push(crate::LogLine {
+        if let Some(mut state) = state {
+            if state.dropped_logs > 0 {
+                state.logs.push(crate::LogLine {
                     level: crate::LogLevel::Warn,
-                    message: format!("... {} more log lines were dropped", call.dropped_logs),
+                    message: format!("... {} more log lines were dropped", state.dropped_logs),
                 });
             }
-            logs = call.logs;
+            logs = state.logs;
         }
         let result = result?;
         Ok(Outcome {
@@ -255,11 +294,28 @@ impl Worker {
         })
     }
 
+    /// The next completion of an operation, waiting at most until `deadline`.
+    fn next_completion(&mut self, deadline: Instant) -> Result<Completion, EngineError> {
+        match (&self.host.link, &self.completions) {
+            (Link::Remote(pipe), _) => pipe.borrow_mut().recv_result(deadline),
+            (Link::Local { .. }, Some(rx)) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                rx.recv_timeout(left).map_err(|e| match e {
+                    mpsc::RecvTimeoutError::Timeout => EngineError::TimeLimitExceeded(Duration::ZERO),
+                    mpsc::RecvTimeoutError::Disconnected => {
+                        EngineError::Internal("completion channel closed".into())
+                    }
+                })
+            }
+            (Link::Local { .. }, None) => Err(EngineError::Internal("no completion channel".into())),
+        }
+    }
+
     /// Waits until the call's value has settled and nothing it started is outstanding.
     fn drain(
         &mut self,
         first: JsResult<JsValue>,
-        job: &Job,
+        job: &Call<'_>,
     ) -> Result<Result<Bson, JsException>, EngineError> {
         let value = match first.and_then(|v| self.run_jobs().map(|()| v)) {
             Ok(v) => v,
@@ -293,15 +349,12 @@ impl Worker {
                     code: None,
                 }));
             }
-            let left = job.deadline.saturating_duration_since(Instant::now());
-            let completion = match self.completions.recv_timeout(left) {
+            let completion = match self.next_completion(job.deadline) {
                 Ok(c) => c,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
+                Err(EngineError::TimeLimitExceeded(_)) => {
                     return Err(EngineError::TimeLimitExceeded(job.limit));
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(EngineError::Internal("completion channel closed".into()));
-                }
+                Err(e) => return Err(e),
             };
             if let Err(e) = self.complete(completion, job) {
                 return self.finish_err(e, job);
@@ -322,7 +375,7 @@ impl Worker {
         }
     }
 
-    fn complete(&mut self, completion: Completion, job: &Job) -> JsResult<()> {
+    fn complete(&mut self, completion: Completion, job: &Call<'_>) -> JsResult<()> {
         let resolvers = {
             let mut call = self.host.call.borrow_mut();
             let Some(call) = call.as_mut().filter(|c| c.seq == completion.seq) else {
@@ -373,7 +426,7 @@ impl Worker {
         }
     }
 
-    fn finish_err(&mut self, err: JsError, job: &Job) -> Result<Result<Bson, JsException>, EngineError> {
+    fn finish_err(&mut self, err: JsError, job: &Call<'_>) -> Result<Result<Bson, JsException>, EngineError> {
         if let Some(fatal) = self.host.call.borrow_mut().as_mut().and_then(|c| c.fatal.take()) {
             return Err(fatal);
         }

@@ -11,8 +11,7 @@ use std::{
 use bson::Bson;
 use engine::{
     Engine, EngineConfig, EngineError, Invocation, LogLevel, Outcome, User,
-    boa_engine::{Context, JsResult, JsValue, NativeFunction, js_string, object::ObjectInitializer},
-    host::{CallScope, HostError, HostService, spawn_op},
+    host::{CallInfo, HostError, HostOp, HostService, OpFuture, ServiceJs},
 };
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -36,47 +35,47 @@ struct Sleeper {
     completed: Arc<AtomicUsize>,
 }
 
+const SLEEPER_PRELUDE: &str = r#"(function (callUser, callSystem) {
+  return function (system) {
+    const call = system ? callSystem : callUser;
+    return {
+      sleep: (ms, value) => call("sleep", { ms, value }),
+      fail: (msg) => call("fail", { msg: String(msg) }),
+    };
+  };
+})"#;
+
 impl HostService for Sleeper {
-    fn name(&self) -> &str {
-        "test"
+    fn js(&self) -> ServiceJs {
+        ServiceJs {
+            name: "test".into(),
+            prelude: SLEEPER_PRELUDE,
+            check: |_, _| Ok(()),
+        }
     }
 
-    fn instantiate(&self, _scope: CallScope, context: &mut Context) -> JsResult<JsValue> {
+    fn start(&self, _call: &CallInfo, op: HostOp) -> OpFuture {
         let completed = self.completed.clone();
-        // SAFETY-free: the closure captures only an Arc of a plain counter, no GC values.
-        let sleep = unsafe {
-            NativeFunction::from_closure(move |_, args, ctx| {
-                let ms = args.first().cloned().unwrap_or_default().to_number(ctx)? as u64;
-                let value = engine::convert::js_to_bson(&args.get(1).cloned().unwrap_or_default(), ctx)?;
-                let completed = completed.clone();
-                spawn_op(ctx, async move {
-                    tokio::time::sleep(Duration::from_millis(ms)).await;
+        Box::pin(async move {
+            match op.kind.as_str() {
+                "sleep" => {
+                    let ms = op
+                        .spec
+                        .get("ms")
+                        .and_then(Bson::as_f64)
+                        .or_else(|| op.spec.get("ms").and_then(|b| b.as_i32().map(f64::from)));
+                    tokio::time::sleep(Duration::from_millis(ms.unwrap_or(0.0) as u64)).await;
                     completed.fetch_add(1, Ordering::SeqCst);
-                    Ok(value)
-                })
-            })
-        };
-        let fail = NativeFunction::from_fn_ptr(|_, args, ctx| {
-            let msg = args
-                .first()
-                .cloned()
-                .unwrap_or_default()
-                .to_string(ctx)?
-                .to_std_string_escaped();
-            spawn_op(ctx, async move {
-                Err(HostError {
+                    Ok(op.spec.get("value").cloned().unwrap_or(Bson::Null))
+                }
+                _ => Err(HostError {
                     name: "MongoServerError".into(),
-                    message: msg,
+                    message: op.spec.get_str("msg").unwrap_or_default().to_string(),
                     code: Some(11000),
                     code_name: Some("DuplicateKey".into()),
-                })
-            })
-        });
-        Ok(ObjectInitializer::new(context)
-            .function(sleep, js_string!("sleep"), 2)
-            .function(fail, js_string!("fail"), 1)
-            .build()
-            .into())
+                }),
+            }
+        })
     }
 }
 

@@ -1,0 +1,260 @@
+//! The worker process: one locked-down JavaScript context running one call at a time, talking
+//! to the engine over its standard input and output.
+//!
+//! A worker touches nothing but its pipe: every database operation is a message the engine
+//! authorizes and runs. Its limits are its own process's: the allocator ends it at the memory
+//! limit ([`super::alloc`]), a stack overflow ends it with [`EXIT_STACK`], and the engine kills
+//! it at the deadline. After a call that held a lot of memory it exits by itself, so the kernel
+//! takes the pages back and the engine starts a fresh one.
+
+use std::{
+    fs::File,
+    io::{BufReader, BufWriter, Read, Write},
+    os::fd::{AsRawFd, FromRawFd},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use super::{
+    alloc,
+    wire::{self, FromWorker, ToWorker},
+};
+use crate::{
+    api::Deployment,
+    error::EngineError,
+    host::{Completion, HostOp, ServiceJs},
+    worker::{Call, Worker},
+};
+
+/// The exit code of a worker whose stack overflowed.
+pub const EXIT_STACK: i32 = 87;
+
+/// A worker exits after a call whose peak memory rose this much, so its pages go back.
+const RECYCLE_BYTES: isize = 64 * 1024 * 1024;
+
+/// Stack of the thread that runs JavaScript.
+const STACK_SIZE: usize = 64 * 1024 * 1024;
+
+/// How a worker process is configured: the engine sets these in its environment.
+#[derive(Debug, Clone)]
+struct ChildOptions {
+    /// Bytes one call may allocate.
+    memory_limit: u64,
+    /// Host operations one call may have outstanding.
+    max_async_ops: usize,
+}
+
+impl ChildOptions {
+    fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+        Self {
+            memory_limit: var(super::ENV_MEMORY).unwrap_or(350 * 1024 * 1024),
+            max_async_ops: var(super::ENV_ASYNC_OPS).unwrap_or(1_000) as usize,
+        }
+    }
+}
+
+/// The worker's end of its pipe to the engine.
+pub(crate) struct Pipe {
+    input: BufReader<File>,
+    output: BufWriter<File>,
+}
+
+impl Pipe {
+    /// Queues an operation message; it is sent when the worker next waits.
+    pub fn send_op(&mut self, seq: u64, op: u64, host_op: &HostOp) -> std::io::Result<()> {
+        let frame = wire::encode(&FromWorker::Op {
+            seq,
+            op,
+            host_op: host_op.clone(),
+        })
+        .map_err(std::io::Error::other)?;
+        self.output.write_all(&frame)
+    }
+
+    /// Waits until `deadline` for the result of an operation.
+    pub fn recv_result(&mut self, deadline: Instant) -> Result<Completion, EngineError> {
+        let lost = |e: std::io::Error| EngineError::Internal(format!("the engine's pipe failed: {e}"));
+        self.output.flush().map_err(lost)?;
+        if self.input.buffer().is_empty() && !self.readable_by(deadline).map_err(lost)? {
+            return Err(EngineError::TimeLimitExceeded(Duration::ZERO));
+        }
+        match self.recv().map_err(lost)? {
+            ToWorker::Result { seq, op, result } => Ok(Completion { seq, op, result }),
+            ToWorker::Call { .. } => Err(EngineError::Internal(
+                "a call arrived while one was running".into(),
+            )),
+        }
+    }
+
+    fn readable_by(&self, deadline: Instant) -> std::io::Result<bool> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut fd = libc::pollfd {
+            fd: self.input.get_ref().as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd, for the duration of the call.
+        let n = unsafe { libc::poll(&mut fd, 1, ms) };
+        match n {
+            n if n > 0 => Ok(true),
+            0 => Ok(false),
+            _ => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    Ok(true)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    fn recv(&mut self) -> std::io::Result<ToWorker> {
+        let mut head = [0u8; 4];
+        self.input.read_exact(&mut head)?;
+        let len = wire::frame_len(&head)
+            .map_err(std::io::Error::other)?
+            .unwrap_or_default();
+        let mut frame = vec![0u8; len];
+        frame[..4].copy_from_slice(&head);
+        self.input.read_exact(&mut frame[4..])?;
+        wire::decode(&frame).map_err(std::io::Error::other)
+    }
+
+    fn send_done(&mut self, msg: &FromWorker) -> std::io::Result<()> {
+        let frame = match wire::encode(msg) {
+            Ok(f) => f,
+            Err(e) => {
+                let FromWorker::Done { seq, recycle, .. } = msg else {
+                    return Err(std::io::Error::other(e));
+                };
+                wire::encode(&FromWorker::Done {
+                    seq: *seq,
+                    outcome: Err(EngineError::InvalidResult(e.to_string())),
+                    recycle: *recycle,
+                })
+                .map_err(std::io::Error::other)?
+            }
+        };
+        self.output.write_all(&frame)?;
+        self.output.flush()
+    }
+}
+
+extern "C" fn on_fault(_: libc::c_int) {
+    // SAFETY: `_exit` is async-signal-safe.
+    unsafe { libc::_exit(EXIT_STACK) }
+}
+
+/// Ends the process with [`EXIT_STACK`] on a stack overflow (the only way a worker faults),
+/// instead of printing and aborting. Runs on the alternate signal stack Rust gives threads.
+fn exit_on_fault() {
+    // SAFETY: installs a handler that only calls `_exit`; the struct is fully initialized.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_fault as *const () as usize;
+        action.sa_flags = libc::SA_ONSTACK;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGSEGV, &action, std::ptr::null_mut());
+        libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+    }
+}
+
+/// Runs a worker process until the engine closes its pipe. `services` are the JavaScript
+/// halves of the host's services. Returns the process's exit code. The binary must install
+/// [`alloc::Counting`] as its global allocator for the memory limit to hold.
+pub fn run(services: Vec<ServiceJs>) -> i32 {
+    alloc::enable();
+    let options = ChildOptions::from_env();
+    exit_on_fault();
+    // The protocol gets its own descriptor; anything printed to standard output goes to the
+    // log (standard error) instead of into the protocol.
+    // SAFETY: plain descriptor calls on the process's own standard descriptors.
+    let (input, output) = unsafe {
+        let out = libc::dup(1);
+        libc::dup2(2, 1);
+        (File::from_raw_fd(0), File::from_raw_fd(out))
+    };
+    let pipe = Pipe {
+        input: BufReader::with_capacity(64 * 1024, input),
+        output: BufWriter::with_capacity(64 * 1024, output),
+    };
+    let thread = std::thread::Builder::new()
+        .name("writ-worker".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || serve(options, services, pipe));
+    match thread.map(|t| t.join()) {
+        Ok(Ok(code)) => code,
+        _ => 70,
+    }
+}
+
+fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
+    let mut worker = match Worker::remote(services, pipe, options.max_async_ops) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("writ worker: cannot create a JavaScript context: {e}");
+            return 70;
+        }
+    };
+    let baseline = alloc::live();
+    let mut deployment: Option<Arc<Deployment>> = None;
+    loop {
+        let message = match worker.pipe().map(|mut p| p.recv()) {
+            Some(Ok(m)) => m,
+            // The engine closed the pipe: shut down.
+            _ => return 0,
+        };
+        let ToWorker::Call {
+            seq,
+            deployment: sent,
+            invocation,
+            limit_ms,
+        } = message
+        else {
+            // A late result of a call that already ended.
+            continue;
+        };
+        if let Some(d) = sent {
+            deployment = Some(d.into_deployment());
+        }
+        let Some(current) = deployment.clone() else {
+            return 70;
+        };
+        let start = alloc::limit_from_now(options.memory_limit);
+        let limit = Duration::from_millis(limit_ms);
+        let call = Call {
+            invocation: &invocation,
+            deployment: &current,
+            deadline: Instant::now() + limit,
+            limit,
+        };
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(&call)));
+        let (outcome, crashed) = match ran {
+            Ok(o) => (o, false),
+            Err(_) => (
+                Err(EngineError::Internal(
+                    "the engine failed while running this call".into(),
+                )),
+                true,
+            ),
+        };
+        let recycle = crashed
+            || worker.tainted()
+            || alloc::peak() - start > RECYCLE_BYTES
+            || alloc::live() - baseline > RECYCLE_BYTES;
+        alloc::limit_from_now(u64::MAX);
+        let sent = worker.pipe().map(|mut p| {
+            p.send_done(&FromWorker::Done {
+                seq,
+                outcome,
+                recycle,
+            })
+        });
+        if recycle || !matches!(sent, Some(Ok(()))) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! Worker processes: each call runs in a separate process the engine can kill.
+//!
+//! The engine (this module, in the server's process) keeps a pool of worker processes, each
+//! the host binary re-executed as a worker ([`child::run`]). A call takes an idle worker, sends
+//! it the invocation (and the deployment, the first time that worker sees it), runs the host
+//! operations the worker asks for through the services' host halves, and gets the outcome.
+//! The call's deadline, counted from when it got a worker, is enforced by killing the worker;
+//! a worker that exits (memory limit, stack overflow, crash) or is killed is replaced in the
+//! background. One call can cost others only its own worker and its share of the pool.
+
+pub mod alloc;
+pub mod child;
+mod wire;
+
+use std::{
+    path::PathBuf,
+    process::Stdio,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    process::{Child, ChildStdout, Command},
+    sync::{Semaphore, mpsc},
+    task::JoinSet,
+};
+
+use crate::{
+    api::{Deployment, Invocation, Outcome},
+    error::EngineError,
+    host::{CallInfo, HostError, HostService},
+};
+use wire::{FromWorker, ToWorker, WireDeployment};
+
+/// How the engine starts a worker process: the host binary and the arguments that make it run
+/// [`child::run`] with the JavaScript halves of the same services.
+#[derive(Debug, Clone)]
+pub struct WorkerCommand {
+    /// The program, normally the running binary (`std::env::current_exe()`).
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+}
+
+/// The environment variable that hands a worker its memory limit in bytes.
+pub(crate) const ENV_MEMORY: &str = "WRIT_WORKER_MEMORY_LIMIT";
+/// The environment variable that hands a worker its limit on outstanding operations.
+pub(crate) const ENV_ASYNC_OPS: &str = "WRIT_WORKER_MAX_ASYNC_OPS";
+
+/// How long past its deadline a worker may run before it is killed; the worker ends ordinary
+/// overruns itself within this margin.
+const KILL_GRACE: Duration = Duration::from_millis(250);
+
+/// One running worker process.
+struct Proc {
+    child: Child,
+    /// Frames for the task that writes the worker's input, so the engine never blocks on it.
+    input: mpsc::UnboundedSender<Vec<u8>>,
+    output: ChildStdout,
+    /// Bytes read from the worker that do not make a whole frame yet.
+    buffer: Vec<u8>,
+    /// The deployment this worker has compiled.
+    deployment: Option<Arc<Deployment>>,
+    seq: u64,
+}
+
+impl Proc {
+    /// The worker's next message; `None` when it closed its output (it exited). Cancel-safe:
+    /// bytes already read stay in the buffer.
+    async fn next(&mut self) -> std::io::Result<Option<FromWorker>> {
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            if let Some(len) = wire::frame_len(&self.buffer).map_err(std::io::Error::other)? {
+                if self.buffer.len() >= len {
+                    let message = wire::decode(&self.buffer[..len]).map_err(std::io::Error::other);
+                    self.buffer.drain(..len);
+                    return message.map(Some);
+                }
+                self.buffer.reserve(len - self.buffer.len());
+            }
+            let n = self.output.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Settings of a [`ProcessPool`].
+pub(crate) struct PoolSettings {
+    pub command: WorkerCommand,
+    pub workers: usize,
+    pub queue_capacity: usize,
+    pub memory_limit: u64,
+    pub max_async_ops: usize,
+}
+
+/// The pool of worker processes behind an [`Engine`](crate::Engine).
+pub(crate) struct ProcessPool {
+    settings: PoolSettings,
+    services: Vec<Arc<dyn HostService>>,
+    names: Vec<String>,
+    idle: Mutex<Vec<Proc>>,
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    replaced: AtomicU64,
+    runtime: tokio::runtime::Handle,
+}
+
+impl ProcessPool {
+    /// Starts `settings.workers` worker processes.
+    pub fn start(
+        settings: PoolSettings,
+        services: Vec<Arc<dyn HostService>>,
+        runtime: tokio::runtime::Handle,
+    ) -> std::io::Result<Arc<Self>> {
+        let workers = settings.workers.max(1);
+        let names = services.iter().map(|s| s.js().name).collect();
+        let pool = Arc::new(Self {
+            settings,
+            services,
+            names,
+            idle: Mutex::new(Vec::with_capacity(workers)),
+            permits: Arc::new(Semaphore::new(workers)),
+            waiting: AtomicUsize::new(0),
+            replaced: AtomicU64::new(0),
+            runtime,
+        });
+        let _enter = pool.runtime.enter();
+        let mut started = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            started.push(pool.spawn()?);
+        }
+        *pool.lock() = started;
+        Ok(pool)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Proc>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many workers were replaced after being killed or exiting.
+    pub fn replaced(&self) -> u64 {
+        self.replaced.load(Ordering::Relaxed)
+    }
+
+    fn spawn(&self) -> std::io::Result<Proc> {
+        let s = &self.settings;
+        let mut child = Command::new(&s.command.program)
+            .args(&s.command.args)
+            .env(ENV_MEMORY, s.memory_limit.to_string())
+            .env(ENV_ASYNC_OPS, s.max_async_ops.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()?;
+        let (Some(mut stdin), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(std::io::Error::other("a worker process has no pipes"));
+        };
+        let (input, mut frames) = mpsc::unbounded_channel::<Vec<u8>>();
+        self.runtime.spawn(async move {
+            while let Some(frame) = frames.recv().await {
+                if stdin.write_all(&frame).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Proc {
+            child,
+            input,
+            output,
+            buffer: Vec::new(),
+            deployment: None,
+            seq: 0,
+        })
+    }
+
+    /// Starts a worker in the background to take the place of one that is gone.
+    fn replace(self: &Arc<Self>) {
+        self.replaced.fetch_add(1, Ordering::Relaxed);
+        let pool = self.clone();
+        self.runtime.spawn(async move {
+            let _enter = pool.runtime.enter();
+            match pool.spawn() {
+                Ok(p) => pool.put_back(p),
+                Err(e) => tracing::error!(error = %e, "could not start a worker process"),
+            }
+        });
+    }
+
+    fn put_back(&self, proc: Proc) {
+        let mut idle = self.lock();
+        if idle.len() < self.settings.workers.max(1) {
+            idle.push(proc);
+        }
+    }
+
+    /// Runs one call on a worker process.
+    pub async fn call(
+        self: &Arc<Self>,
+        deployment: Arc<Deployment>,
+        mut invocation: Invocation,
+        limit: Duration,
+    ) -> Result<Outcome, EngineError> {
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                let queued = Queued::enter(&self.waiting, self.settings.queue_capacity)?;
+                let permit = self.permits.clone().acquire_owned().await;
+                drop(queued);
+                permit.map_err(|_| EngineError::ShutDown)?
+            }
+        };
+        let pool = self.clone();
+        let task = self.runtime.spawn(async move {
+            let hold = invocation.hold.take();
+            let proc = pool.lock().pop();
+            let mut proc = match proc {
+                Some(p) => p,
+                None => pool
+                    .spawn()
+                    .map_err(|e| EngineError::Internal(format!("cannot start a worker: {e}")))?,
+            };
+            let (result, healthy) = pool.converse(&mut proc, &deployment, invocation, limit).await;
+            if healthy {
+                pool.put_back(proc);
+            } else {
+                drop(proc);
+                pool.replace();
+            }
+            drop(permit);
+            drop(hold);
+            result
+        });
+        task.await
+            .unwrap_or_else(|_| Err(EngineError::Internal("the call's task failed".into())))
+    }
+
+    /// Sends `invocation` to `proc` and serves its operations until it answers, exits or
+    /// passes its deadline. Returns the outcome and whether the worker can take another call.
+    async fn converse(
+        &self,
+        proc: &mut Proc,
+        deployment: &Arc<Deployment>,
+        invocation: Invocation,
+        limit: Duration,
+    ) -> (Result<Outcome, EngineError>, bool) {
+        let system = invocation.run_as_system;
+        let info = Arc::new(CallInfo::new(invocation.user.clone(), deployment.clone(), system));
+        let fresh = !proc
+            .deployment
+            .as_ref()
+            .is_some_and(|d| Arc::ptr_eq(d, deployment));
+        proc.seq += 1;
+        let seq = proc.seq;
+        let call = ToWorker::Call {
+            seq,
+            deployment: fresh.then(|| Box::new(WireDeployment::from(deployment))),
+            invocation: Box::new(invocation),
+            limit_ms: limit.as_millis() as u64,
+        };
+        let frame = match wire::encode(&call) {
+            Ok(f) => f,
+            Err(e) => return (Err(EngineError::InvalidArguments(e.to_string())), true),
+        };
+        if proc.input.send(frame).is_err() {
+            return (
+                Err(EngineError::Internal("a worker process is gone".into())),
+                false,
+            );
+        }
+        proc.deployment = Some(deployment.clone());
+        let deadline = tokio::time::Instant::now() + limit + KILL_GRACE;
+        let mut ops: JoinSet<(u64, Result<bson::Bson, HostError>)> = JoinSet::new();
+        let (result, healthy) = loop {
+            tokio::select! {
+                message = proc.next() => match message {
+                    Ok(Some(FromWorker::Op { seq: s, op, host_op })) if s == seq => {
+                        if ops.len() >= self.settings.max_async_ops {
+                            let _ = proc.child.start_kill();
+                            break (Err(EngineError::AsyncWorkLimitExceeded(self.settings.max_async_ops)), false);
+                        }
+                        let future = match self.names.iter().position(|n| *n == host_op.service) {
+                            Some(i) => self.services[i].start(&info, host_op),
+                            None => Box::pin(std::future::ready(Err(HostError::new("unknown service")))),
+                        };
+                        ops.spawn(async move { (op, future.await) });
+                    }
+                    Ok(Some(FromWorker::Done { seq: s, outcome, recycle })) if s == seq => {
+                        break (outcome, !recycle);
+                    }
+                    Ok(Some(_)) => {
+                        let _ = proc.child.start_kill();
+                        break (Err(EngineError::Internal("a worker process broke the protocol".into())), false);
+                    }
+                    Ok(None) | Err(_) => {
+                        let status = proc.child.wait().await;
+                        break (Err(self.exit_error(status)), false);
+                    }
+                },
+                Some(joined) = ops.join_next(), if !ops.is_empty() => {
+                    if let Ok((op, result)) = joined {
+                        let frame = wire::encode(&ToWorker::Result { seq, op, result }).or_else(|e| {
+                            let result = Err(HostError::new(format!("the operation's result is too large: {e}")));
+                            wire::encode(&ToWorker::Result { seq, op, result })
+                        });
+                        if let Ok(frame) = frame {
+                            let _ = proc.input.send(frame);
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    let _ = proc.child.start_kill();
+                    break (Err(EngineError::TimeLimitExceeded(limit)), false);
+                }
+            }
+        };
+        // Every operation the call started finishes before its answer, so the caller can read
+        // every write; then what the call left open is closed.
+        while ops.join_next().await.is_some() {}
+        info.finish().await;
+        (result, healthy)
+    }
+
+    fn exit_error(&self, status: std::io::Result<std::process::ExitStatus>) -> EngineError {
+        match status.ok().and_then(|s| s.code()) {
+            Some(alloc::EXIT_MEMORY) => {
+                EngineError::MemoryLimitExceeded(self.settings.memory_limit / (1024 * 1024))
+            }
+            Some(child::EXIT_STACK) => {
+                EngineError::StackLimitExceeded("the call's recursion overflowed the stack".into())
+            }
+            _ => EngineError::Internal("the worker process running the call stopped".into()),
+        }
+    }
+}
+
+/// A call waiting for a worker, counted against the queue's capacity while it waits.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn enter(waiting: &'a AtomicUsize, capacity: usize) -> Result<Self, EngineError> {
+        if waiting.fetch_add(1, Ordering::SeqCst) >= capacity {
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(EngineError::Overloaded);
+        }
+        Ok(Self(waiting))
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,274 @@
+//! Hostile functions against a real `writ serve` process with small limits (2 s, 64 MiB): each
+//! ends with its own App Services error code while another user's calls keep being answered;
+//! afterwards no process keeps burning CPU, memory is back near its baseline, and the next
+//! call sees pristine built-ins.
+
+mod common;
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+const APP: &str = "/api/client/v2.0/app/writ-sample";
+
+/// (function name, body, the error code its call must end with)
+const HOSTILE: &[(&str, &str, &str)] = &[
+    (
+        "repeat1e9",
+        "return 'x'.repeat(1e9).length;",
+        "ExecutionMemoryLimitExceeded",
+    ),
+    (
+        "repeat2e9",
+        "return 'x'.repeat(2e9).length;",
+        "ExecutionMemoryLimitExceeded",
+    ),
+    (
+        "padEnd",
+        "return 'a'.padEnd(2 ** 30).length;",
+        "ExecutionMemoryLimitExceeded",
+    ),
+    (
+        "hugeJoin",
+        "const a = []; a.length = 3e7; return a.join('abc').length;",
+        "ExecutionMemoryLimitExceeded",
+    ),
+    (
+        "memoryBomb",
+        "const a = []; for (;;) a.push({ n: a.length, bytes: new Uint8Array(1 << 16) });",
+        "ExecutionMemoryLimitExceeded",
+    ),
+    // Boa refuses this size itself: an ordinary RangeError, as on App Services.
+    (
+        "arrayBuffer",
+        "return new ArrayBuffer(1e10).byteLength;",
+        "FunctionExecutionError",
+    ),
+    (
+        "deepStringify",
+        "let a = []; for (let i = 0; i < 200000; i++) a = [a]; return JSON.stringify(a).length;",
+        "StackLimitExceeded",
+    ),
+    (
+        "deepString",
+        "let a = []; for (let i = 0; i < 200000; i++) a = [a]; return String(a).length;",
+        "StackLimitExceeded",
+    ),
+    (
+        "recursionThroughBuiltins",
+        "function f() { return [1].map(f); } return f();",
+        "StackLimitExceeded",
+    ),
+    (
+        "throwingGetter",
+        "return { get x() { throw new Error('boom'); } };",
+        "InvalidResult",
+    ),
+    ("spin", "for (;;) {}", "ExecutionTimeLimitExceeded"),
+    (
+        "catastrophicRegex",
+        "return /^(a+)+$/.test('a'.repeat(40) + 'b');",
+        "ExecutionTimeLimitExceeded",
+    ),
+];
+
+const PROBE: &str = "exports = () => ({ ok: [1, 2].map((x) => x * 2).join(',') });";
+
+/// What a fresh context would say about its built-ins.
+const PRISTINE: &str = r#"exports = () => ({
+  objectKeys: Object.getOwnPropertyNames(Object.prototype).sort().join(','),
+  arrayMap: Array.prototype.map.toString(),
+  json: JSON.stringify({ a: [1, 'x'] }),
+  repeat: 'ab'.repeat(2),
+  leaked: typeof globalThis.leaked,
+})"#;
+
+/// Tries to leave state behind for later calls.
+const POLLUTE: &str = r#"exports = () => {
+  try { Object.prototype.isAdmin = true; } catch (e) {}
+  try { Array.prototype.map = () => 'hijacked'; } catch (e) {}
+  try { globalThis.leaked = 1; } catch (e) {}
+  return 'tried';
+}"#;
+
+fn request(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let host = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let body = body.to_string();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let json = response
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+fn anonymous(base: &str) -> String {
+    let (status, body) = request(
+        base,
+        &format!("{APP}/auth/providers/anon-user/login"),
+        None,
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+fn call(base: &str, token: &str, name: &str) -> (u16, Value) {
+    let body = json!({"name": name, "arguments": []});
+    request(base, &format!("{APP}/functions/call"), Some(token), &body)
+}
+
+/// The process ids of `pid` and every process below it.
+fn family(pid: u32) -> Vec<u32> {
+    let mut all = vec![pid];
+    let mut i = 0;
+    while i < all.len() {
+        let parent = all[i];
+        for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            if stat(child).is_some_and(|s| s.ppid == parent) && !all.contains(&child) {
+                all.push(child);
+            }
+        }
+        i += 1;
+    }
+    all
+}
+
+struct Stat {
+    ppid: u32,
+    /// User plus system CPU time, in clock ticks.
+    cpu: u64,
+    /// Resident memory, in pages.
+    rss: u64,
+}
+
+fn stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = &text[text.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+    Some(Stat {
+        ppid: num(1)? as u32,
+        cpu: num(11)? + num(12)?,
+        rss: num(21)?,
+    })
+}
+
+/// CPU ticks and resident MiB of the server and its workers together.
+fn usage(pid: u32) -> (u64, u64) {
+    let stats: Vec<Stat> = family(pid).into_iter().filter_map(stat).collect();
+    let cpu = stats.iter().map(|s| s.cpu).sum();
+    let rss = stats.iter().map(|s| s.rss).sum::<u64>() * 4096 / (1024 * 1024);
+    (cpu, rss)
+}
+
+#[test]
+fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
+    let mut functions: Vec<(String, String)> = HOSTILE
+        .iter()
+        .map(|(name, body, _)| (name.to_string(), format!("exports = function () {{ {body} }};")))
+        .collect();
+    functions.push(("probe".into(), PROBE.into()));
+    functions.push(("pristine".into(), PRISTINE.into()));
+    functions.push(("pollute".into(), POLLUTE.into()));
+    let borrowed: Vec<(&str, &str)> = functions.iter().map(|(n, s)| (n.as_str(), s.as_str())).collect();
+    let args = [
+        "--workers",
+        "2",
+        "--function-timeout",
+        "2",
+        "--function-memory",
+        "64",
+        // Both users call from this one address.
+        "--max-calls-per-address",
+        "4",
+    ];
+    let server = common::serve_sample(false, &borrowed, &args);
+    let base = server.process.base.clone();
+    let pid = server.process.child.id();
+    let (mallory, alice) = (anonymous(&base), anonymous(&base));
+    let (_, clean) = call(&base, &alice, "pristine");
+    for _ in 0..4 {
+        assert_eq!(call(&base, &alice, "probe").0, 200);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, baseline_mib) = usage(pid);
+
+    for (name, _, code) in HOSTILE {
+        let started = Instant::now();
+        let (status, body, probes) = std::thread::scope(|scope| {
+            let hostile = scope.spawn(|| call(&base, &mallory, name));
+            let mut probes = Vec::new();
+            while !hostile.is_finished() {
+                let t = Instant::now();
+                let (status, body) = call(&base, &alice, "probe");
+                assert_eq!(
+                    (status, &body),
+                    (200, &json!({"ok": "2,4"})),
+                    "probe during {name}"
+                );
+                probes.push(t.elapsed());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let (status, body) = hostile.join().expect("hostile call");
+            (status, body, probes)
+        });
+        assert_eq!(body["error_code"], json!(code), "{name}: {status} {body}");
+        assert!(status == 400, "{name}: status {status}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+        let slowest = probes.iter().max().copied().unwrap_or_default();
+        assert!(
+            slowest < Duration::from_secs(1),
+            "a probe waited {slowest:?} during {name}"
+        );
+    }
+
+    // Nothing keeps running: over a second the server and its workers use next to no CPU.
+    std::thread::sleep(Duration::from_millis(500));
+    let (before, _) = usage(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let (after, rss_mib) = usage(pid);
+    let ticks = after - before;
+    assert!(ticks < 30, "{ticks} CPU ticks in an idle second");
+    assert!(
+        rss_mib < baseline_mib + 64,
+        "resident memory {rss_mib} MiB, baseline {baseline_mib} MiB"
+    );
+
+    // State a call leaves behind reaches no later call, on any worker.
+    for _ in 0..4 {
+        assert_eq!(call(&base, &mallory, "pollute").1, json!("tried"));
+    }
+    for _ in 0..4 {
+        let (status, body) = call(&base, &alice, "pristine");
+        assert_eq!((status, &body), (200, &clean));
+    }
+    assert_eq!(clean["leaked"], json!("undefined"));
+}
