@@ -505,9 +505,42 @@ impl StoreExecutor {
     }
 }
 
+/// A read of one document by `_id`, outside a transaction: microseconds on redb's MVCC
+/// snapshot, so it runs where it is asked instead of paying two thread hops.
+fn point_read(request: &Request) -> bool {
+    let Request {
+        op: Op::FindOne {
+            filter, sort: None, ..
+        },
+        session: None,
+    } = request
+    else {
+        return false;
+    };
+    filter.len() == 1
+        && filter.get("_id").is_some_and(|id| {
+            !matches!(
+                id,
+                Bson::Document(_) | Bson::Array(_) | Bson::RegularExpression(_)
+            )
+        })
+}
+
 impl Executor for StoreExecutor {
     fn execute(&self, request: Request) -> OpFuture {
         let this = self.clone();
+        if point_read(&request) {
+            let ran =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.execute_blocking(request)));
+            let result = match ran {
+                Ok(r) => r.map_err(host_error),
+                Err(_) => {
+                    tracing::error!("the embedded store failed on a point read");
+                    Err(HostError::new("internal error in the embedded store"))
+                }
+            };
+            return Box::pin(std::future::ready(result));
+        }
         Box::pin(async move {
             match tokio::task::spawn_blocking(move || this.execute_blocking(request)).await {
                 Ok(r) => r.map_err(host_error),

@@ -22,8 +22,10 @@ pub struct User {
     /// `normal`, `server` or `system`.
     pub user_type: UserType,
     /// Metadata merged from the user's identities (email, name, ...).
+    #[serde(with = "crate::process::raw::document")]
     pub data: Document,
     /// The custom user data document as of the caller's access token.
+    #[serde(with = "crate::process::raw::document")]
     pub custom_data: Document,
     /// One entry per linked authentication provider.
     pub identities: Vec<Identity>,
@@ -83,6 +85,7 @@ pub struct Identity {
     /// The provider type, e.g. `local-userpass` or `anon-user`.
     pub provider_type: String,
     /// Provider-specific data.
+    #[serde(with = "crate::process::raw::document")]
     pub data: Document,
 }
 
@@ -111,6 +114,7 @@ pub struct Invocation {
     /// The function's name as in `functions/config.json` (e.g. `utils/add`).
     pub function: String,
     /// Positional arguments.
+    #[serde(with = "crate::process::raw::values")]
     pub args: Vec<Bson>,
     /// The calling user (`context.user`).
     pub user: User,
@@ -194,7 +198,7 @@ impl std::fmt::Display for JsException {
 }
 
 /// The result of a call that ran: its value or the exception it threw, and what it logged.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Outcome {
     /// The function's return value (promises awaited) or the exception it ended with.
     pub result: Result<Bson, JsException>,

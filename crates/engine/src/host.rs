@@ -53,6 +53,7 @@ pub struct HostOp {
     /// The operation (`findOne`, `updateOne`, ...).
     pub kind: String,
     /// Its arguments, gathered by the prelude.
+    #[serde(with = "crate::process::raw::document")]
     pub spec: Document,
     /// Whether the code that started it runs with system privileges.
     pub system: bool,

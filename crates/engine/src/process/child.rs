@@ -246,6 +246,7 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
             || alloc::peak() - start > RECYCLE_BYTES
             || alloc::live() - baseline > RECYCLE_BYTES;
         alloc::limit_from_now(u64::MAX);
+        let outcome = outcome.map(Into::into);
         let sent = worker.pipe().map(|mut p| {
             p.send_done(&FromWorker::Done {
                 seq,

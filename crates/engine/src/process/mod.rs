@@ -10,6 +10,7 @@
 
 pub mod alloc;
 pub mod child;
+pub(crate) mod raw;
 mod wire;
 
 use std::{
@@ -24,8 +25,8 @@ use std::{
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    process::{Child, ChildStdout, Command},
-    sync::{Semaphore, mpsc},
+    process::{Child, ChildStdin, ChildStdout, Command},
+    sync::Semaphore,
     task::JoinSet,
 };
 
@@ -58,8 +59,7 @@ const KILL_GRACE: Duration = Duration::from_millis(250);
 /// One running worker process.
 struct Proc {
     child: Child,
-    /// Frames for the task that writes the worker's input, so the engine never blocks on it.
-    input: mpsc::UnboundedSender<Vec<u8>>,
+    input: ChildStdin,
     output: ChildStdout,
     /// Bytes read from the worker that do not make a whole frame yet.
     buffer: Vec<u8>,
@@ -68,26 +68,24 @@ struct Proc {
     seq: u64,
 }
 
-impl Proc {
-    /// The worker's next message; `None` when it closed its output (it exited). Cancel-safe:
-    /// bytes already read stay in the buffer.
-    async fn next(&mut self) -> std::io::Result<Option<FromWorker>> {
-        let mut chunk = [0u8; 64 * 1024];
-        loop {
-            if let Some(len) = wire::frame_len(&self.buffer).map_err(std::io::Error::other)? {
-                if self.buffer.len() >= len {
-                    let message = wire::decode(&self.buffer[..len]).map_err(std::io::Error::other);
-                    self.buffer.drain(..len);
-                    return message.map(Some);
-                }
-                self.buffer.reserve(len - self.buffer.len());
+/// The worker's next message from `output`; `None` when it closed its output (it exited).
+/// Cancel-safe: bytes already read stay in `buffer`.
+async fn next_message(output: &mut ChildStdout, buffer: &mut Vec<u8>) -> std::io::Result<Option<FromWorker>> {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(len) = wire::frame_len(buffer).map_err(std::io::Error::other)? {
+            if buffer.len() >= len {
+                let message = wire::decode(&buffer[..len]).map_err(std::io::Error::other);
+                buffer.drain(..len);
+                return message.map(Some);
             }
-            let n = self.output.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(None);
-            }
-            self.buffer.extend_from_slice(&chunk[..n]);
+            buffer.reserve(len - buffer.len());
         }
+        let n = output.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -160,17 +158,9 @@ impl ProcessPool {
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()?;
-        let (Some(mut stdin), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(std::io::Error::other("a worker process has no pipes"));
         };
-        let (input, mut frames) = mpsc::unbounded_channel::<Vec<u8>>();
-        self.runtime.spawn(async move {
-            while let Some(frame) = frames.recv().await {
-                if stdin.write_all(&frame).await.is_err() {
-                    break;
-                }
-            }
-        });
         Ok(Proc {
             child,
             input,
@@ -269,18 +259,23 @@ impl ProcessPool {
             Ok(f) => f,
             Err(e) => return (Err(EngineError::InvalidArguments(e.to_string())), true),
         };
-        if proc.input.send(frame).is_err() {
+        // The worker is waiting for exactly this: the write cannot wait on the worker.
+        if proc.input.write_all(&frame).await.is_err() {
             return (
                 Err(EngineError::Internal("a worker process is gone".into())),
                 false,
             );
         }
         proc.deployment = Some(deployment.clone());
+        // Results waiting to be written, and how much of the first is written. They are written
+        // while the worker's messages are read, so neither side can block the other.
+        let mut outbox: std::collections::VecDeque<Vec<u8>> = Default::default();
+        let mut written = 0;
         let deadline = tokio::time::Instant::now() + limit + KILL_GRACE;
         let mut ops: JoinSet<(u64, Result<bson::Bson, HostError>)> = JoinSet::new();
         let (result, healthy) = loop {
             tokio::select! {
-                message = proc.next() => match message {
+                message = next_message(&mut proc.output, &mut proc.buffer) => match message {
                     Ok(Some(FromWorker::Op { seq: s, op, host_op })) if s == seq => {
                         if ops.len() >= self.settings.max_async_ops {
                             let _ = proc.child.start_kill();
@@ -293,7 +288,7 @@ impl ProcessPool {
                         ops.spawn(async move { (op, future.await) });
                     }
                     Ok(Some(FromWorker::Done { seq: s, outcome, recycle })) if s == seq => {
-                        break (outcome, !recycle);
+                        break (outcome.map(Outcome::from), !recycle);
                     }
                     Ok(Some(_)) => {
                         let _ = proc.child.start_kill();
@@ -311,8 +306,21 @@ impl ProcessPool {
                             wire::encode(&ToWorker::Result { seq, op, result })
                         });
                         if let Ok(frame) = frame {
-                            let _ = proc.input.send(frame);
+                            outbox.push_back(frame);
                         }
+                    }
+                }
+                n = proc.input.write(outbox.front().map_or(&[][..], |f| &f[written..])), if !outbox.is_empty() => {
+                    match n {
+                        Ok(n) if n > 0 => {
+                            written += n;
+                            if outbox.front().is_some_and(|f| written == f.len()) {
+                                outbox.pop_front();
+                                written = 0;
+                            }
+                        }
+                        // The worker is gone; its exit is read on the other branch.
+                        _ => outbox.clear(),
                     }
                 }
                 _ = tokio::time::sleep_until(deadline) => {

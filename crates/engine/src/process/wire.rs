@@ -9,7 +9,7 @@ use bson::{Bson, Document};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
-    api::{AppInfo, Deployment, FunctionSpec, Invocation, Outcome},
+    api::{AppInfo, Deployment, FunctionSpec, Invocation, JsException, LogLine, Outcome},
     error::EngineError,
     host::{HostError, HostOp},
 };
@@ -32,6 +32,7 @@ pub(crate) enum ToWorker {
     Result {
         seq: u64,
         op: u64,
+        #[serde(with = "super::raw::result")]
         result: Result<Bson, HostError>,
     },
 }
@@ -44,9 +45,38 @@ pub(crate) enum FromWorker {
     /// Call `seq` ended; with `recycle` the worker exits after this message.
     Done {
         seq: u64,
-        outcome: Result<Outcome, EngineError>,
+        outcome: Result<WireOutcome, EngineError>,
         recycle: bool,
     },
+}
+
+/// An [`Outcome`] on the wire, its value as raw BSON.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct WireOutcome {
+    #[serde(with = "super::raw::result")]
+    result: Result<Bson, Box<JsException>>,
+    logs: Vec<LogLine>,
+    elapsed: std::time::Duration,
+}
+
+impl From<Outcome> for WireOutcome {
+    fn from(o: Outcome) -> Self {
+        Self {
+            result: o.result.map_err(Box::new),
+            logs: o.logs,
+            elapsed: o.elapsed,
+        }
+    }
+}
+
+impl From<WireOutcome> for Outcome {
+    fn from(o: WireOutcome) -> Self {
+        Self {
+            result: o.result.map_err(|e| *e),
+            logs: o.logs,
+            elapsed: o.elapsed,
+        }
+    }
 }
 
 /// A deployment without its host-side extensions (rules, auth): what a worker may see.
@@ -118,5 +148,99 @@ pub(crate) fn frame_len(buf: &[u8]) -> Result<Option<usize>, WireError> {
     match usize::try_from(len) {
         Ok(n) if (5..=MAX_FRAME).contains(&n) => Ok(Some(n)),
         _ => Err(WireError::TooLarge(len.max(0) as usize)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::{Binary, Bson, Decimal128, Regex, Timestamp, doc, oid::ObjectId, spec::BinarySubtype};
+
+    use std::time::Duration;
+
+    use super::*;
+    use crate::api::{Invocation, LogLevel, User};
+
+    fn every_type() -> Document {
+        doc! {
+            "double": 1.5, "negZero": -0.0, "nan": f64::NAN, "string": "é\u{0}x",
+            "doc": { "nested": [1, { "a": Bson::Null }] }, "array": [Bson::Int32(1), Bson::Int64(1)],
+            "binary": Binary { subtype: BinarySubtype::Uuid, bytes: vec![7; 16] },
+            "undefined": Bson::Undefined, "oid": ObjectId::from_bytes([1; 12]), "bool": true,
+            "date": bson::DateTime::from_millis(-1), "null": Bson::Null,
+            "regex": Regex { pattern: "a+".try_into().unwrap(), options: "i".try_into().unwrap() },
+            "js": Bson::JavaScriptCode("f()".into()), "int32": i32::MIN, "int64": i64::MAX,
+            "ts": Timestamp { time: 1, increment: 2 }, "dec": Decimal128::from_bytes([3; 16]),
+            "min": Bson::MinKey, "max": Bson::MaxKey, "$dollar": { "$oid": "not an id" },
+        }
+    }
+
+    #[test]
+    fn a_call_and_its_outcome_keep_every_bson_type() {
+        let mut user = User::normal("u1");
+        user.custom_data = every_type();
+        let args = vec![Bson::Document(every_type()), Bson::Int64(5), Bson::Double(5.0)];
+        let call = ToWorker::Call {
+            seq: 7,
+            deployment: None,
+            invocation: Box::new(Invocation::new("f", args.clone(), user.clone())),
+            limit_ms: 10,
+        };
+        let ToWorker::Call { invocation, .. } = decode(&encode(&call).unwrap()).unwrap() else {
+            panic!("not a call");
+        };
+        // NaN is not equal to itself: compare the bytes.
+        let bytes = |d: &Document| bson::serialize_to_vec(d).unwrap();
+        assert_eq!(bytes(&invocation.user.custom_data), bytes(&user.custom_data));
+        assert_eq!(invocation.args.len(), 3);
+        assert_eq!(invocation.args[1..], args[1..]);
+        let outcome = Outcome {
+            result: Ok(Bson::Array(vec![
+                Bson::Int32(1),
+                Bson::Decimal128(Decimal128::from_bytes([9; 16])),
+            ])),
+            logs: vec![LogLine {
+                level: LogLevel::Warn,
+                message: "w".into(),
+            }],
+            elapsed: Duration::from_micros(3),
+        };
+        let done = FromWorker::Done {
+            seq: 7,
+            outcome: Ok(outcome.clone().into()),
+            recycle: false,
+        };
+        let FromWorker::Done {
+            outcome: Ok(back), ..
+        } = decode(&encode(&done).unwrap()).unwrap()
+        else {
+            panic!("not an outcome");
+        };
+        let back = Outcome::from(back);
+        assert_eq!(back.result, outcome.result);
+        assert_eq!(back.logs, outcome.logs);
+        let thrown = Err(JsException {
+            name: "TypeError".into(),
+            message: "m".into(),
+            stack: String::new(),
+            code: Some(Bson::Int32(11000)),
+        });
+        let done = FromWorker::Done {
+            seq: 8,
+            outcome: Ok(Outcome {
+                result: thrown.clone(),
+                ..outcome
+            }
+            .into()),
+            recycle: true,
+        };
+        let FromWorker::Done {
+            outcome: Ok(back),
+            recycle: true,
+            ..
+        } = decode(&encode(&done).unwrap()).unwrap()
+        else {
+            panic!("not an outcome");
+        };
+        assert_eq!(Outcome::from(back).result, thrown);
     }
 }
