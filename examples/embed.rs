@@ -2,6 +2,13 @@
 //! the engine, call a function, read its result and logs.
 //!
 //! Run with `cargo run --example embed` from the repository root (it uses `./functions`).
+//!
+//! `EngineConfig::default()` runs calls on worker threads of this process
+//! (`Isolation::Threads`): no memory limit and no stopping a runaway builtin, so only for code
+//! the embedder trusts. For untrusted functions use `Isolation::Processes` with a
+//! `WorkerCommand` that starts a binary whose `main` calls `engine::process::child::run` with
+//! the services' JavaScript halves and installs `engine::process::alloc::Counting` as its
+//! global allocator, as `writ worker` does.
 
 use std::{path::Path, sync::Arc};
 

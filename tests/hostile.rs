@@ -5,11 +5,7 @@
 
 mod common;
 
-use std::{
-    io::{Read, Write},
-    net::TcpStream,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -96,29 +92,12 @@ const POLLUTE: &str = r#"exports = () => {
 }"#;
 
 fn request(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
-    let body = body.to_string();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let response = common::raw_post(base, path, token, &body.to_string());
     let json = response
         .split_once("\r\n\r\n")
         .and_then(|(_, b)| serde_json::from_str(b).ok())
         .unwrap_or(Value::Null);
-    (status, json)
+    (common::status_of(&response), json)
 }
 
 fn anonymous(base: &str) -> String {

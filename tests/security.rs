@@ -5,11 +5,7 @@
 
 mod common;
 
-use std::{
-    io::{Read as _, Write as _},
-    net::TcpStream,
-    time::Duration,
-};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::api::{APP, Api, Reply, limits, rate};
@@ -370,19 +366,9 @@ async fn one_address_can_neither_guess_across_accounts_nor_mass_create_users() {
 
 /// The status and `Retry-After` of one HTTP/1.1 POST to `base` (`http://host:port`).
 fn post(base: &str, path: &str, body: &str) -> (u16, bool) {
-    let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("connect");
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let response = common::raw_post(base, path, None, body);
     (
-        status,
+        common::status_of(&response),
         response.to_ascii_lowercase().contains("\r\nretry-after: "),
     )
 }

@@ -54,3 +54,32 @@ pub fn serve_sample(mongodb: bool, functions: &[(&str, &str)], args: &[&str]) ->
         _dir: dir,
     }
 }
+
+/// One HTTP/1.1 POST of a JSON `body` to `base` (`http://host:port`), with a bearer `token` if
+/// given, on a fresh connection; returns the whole response as text (status line, headers,
+/// body). Plain sockets, so a test controls exactly what is sent.
+pub fn raw_post(base: &str, path: &str, token: Option<&str>, body: &str) -> String {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .expect("timeout");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+/// The status code of a response [`raw_post`] returned.
+pub fn status_of(response: &str) -> u16 {
+    response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0)
+}

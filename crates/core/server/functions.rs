@@ -154,7 +154,7 @@ async fn function_call(
     let mut invocation = Invocation::new(name, args, user);
     invocation.request = Some(request_info(headers, name));
     invocation.hold = Some(engine::Hold(Arc::new(slot)));
-    let outcome = state.engine.call(invocation).await?;
+    let outcome = state.engine.call_on(deployment.clone(), invocation).await?;
     for line in &outcome.logs {
         tracing::debug!(function = %name, "{}", line.message);
     }

@@ -20,12 +20,7 @@ mod tokens;
 mod userpass;
 mod users;
 
-use std::{
-    net::SocketAddr,
-    path::PathBuf,
-    sync::{Arc, RwLock},
-    time::Duration,
-};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{
@@ -68,26 +63,18 @@ pub struct State {
     passwords: passwords::Passwords,
     /// Calls in flight per user and per client address.
     in_flight: Arc<throttle::InFlight>,
-    deployment: RwLock<Arc<Deployment>>,
 }
 
 impl State {
-    /// The deployment new requests run on.
+    /// The deployment new requests run on: the engine's, the one copy there is. A request
+    /// reads it once and uses that snapshot throughout, its function call included.
     pub fn deployment(&self) -> Arc<Deployment> {
-        self.deployment
-            .read()
-            .map(|d| d.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
+        self.engine.deployment()
     }
 
     /// Makes `deployment` the one new requests and calls run on; calls in flight finish on theirs.
     pub fn deploy(&self, deployment: Deployment) {
-        let deployment = Arc::new(deployment);
-        self.engine.deploy(deployment.clone());
-        match self.deployment.write() {
-            Ok(mut d) => *d = deployment,
-            Err(e) => *e.into_inner() = deployment,
-        }
+        self.engine.deploy(Arc::new(deployment));
     }
 }
 
@@ -286,7 +273,6 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
         limits: throttle::Limits::new(&options.limits),
         passwords,
         in_flight,
-        deployment: RwLock::new(Arc::new(Deployment::default())),
     });
     state.deploy(deployment);
     Ok(state)

@@ -22,10 +22,10 @@ pub struct User {
     /// `normal`, `server` or `system`.
     pub user_type: UserType,
     /// Metadata merged from the user's identities (email, name, ...).
-    #[serde(with = "crate::process::raw::document")]
+    #[serde(with = "crate::raw_serde::document")]
     pub data: Document,
     /// The custom user data document as of the caller's access token.
-    #[serde(with = "crate::process::raw::document")]
+    #[serde(with = "crate::raw_serde::document")]
     pub custom_data: Document,
     /// One entry per linked authentication provider.
     pub identities: Vec<Identity>,
@@ -85,7 +85,7 @@ pub struct Identity {
     /// The provider type, e.g. `local-userpass` or `anon-user`.
     pub provider_type: String,
     /// Provider-specific data.
-    #[serde(with = "crate::process::raw::document")]
+    #[serde(with = "crate::raw_serde::document")]
     pub data: Document,
 }
 
@@ -114,7 +114,7 @@ pub struct Invocation {
     /// The function's name as in `functions/config.json` (e.g. `utils/add`).
     pub function: String,
     /// Positional arguments.
-    #[serde(with = "crate::process::raw::values")]
+    #[serde(with = "crate::raw_serde::values")]
     pub args: Vec<Bson>,
     /// The calling user (`context.user`).
     pub user: User,

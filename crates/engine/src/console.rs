@@ -1,13 +1,12 @@
 //! `console`: every line a function logs goes into its call's [`Outcome::logs`](crate::Outcome).
 
 use boa_engine::{
-    Context, JsResult, JsValue, JsVariant, NativeFunction, js_string, object::ObjectInitializer,
-    property::Attribute,
+    Context, JsResult, JsValue, NativeFunction, js_string, object::ObjectInitializer, property::Attribute,
 };
 
 use crate::{
     api::{LogLevel, LogLine},
-    host::{WorkerHost, worker_host},
+    state::{WorkerHost, worker_host},
 };
 
 /// Lines kept per call; further lines are counted and reported as dropped.
@@ -34,30 +33,12 @@ pub(crate) fn push_log(host: &WorkerHost, level: LogLevel, mut message: String) 
     call.logs.push(LogLine { level, message });
 }
 
-/// Formats a value the way `console.log` shows it: strings raw, BSON values as relaxed EJSON.
-pub fn display(value: &JsValue, context: &mut Context) -> String {
-    match value.variant() {
-        JsVariant::String(s) => s.to_std_string_escaped(),
-        JsVariant::Object(obj) => {
-            if obj.is::<boa_engine::builtins::error::Error>() {
-                let ex = crate::worker::exception(boa_engine::JsError::from_opaque(value.clone()), context);
-                return ex.to_string();
-            }
-            if obj.is_callable() {
-                return "[Function]".into();
-            }
-            match crate::convert::js_to_bson(value, context) {
-                Ok(b) => b.into_relaxed_extjson().to_string(),
-                Err(_) => value.display().to_string(),
-            }
-        }
-        _ => value.display().to_string(),
-    }
-}
-
 fn log_with(level: LogLevel, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let host = worker_host(context)?;
-    let parts: Vec<String> = args.iter().map(|a| display(a, context)).collect();
+    let parts: Vec<String> = args
+        .iter()
+        .map(|a| crate::describe::display(a, context))
+        .collect();
     push_log(&host, level, parts.join(" "));
     Ok(JsValue::undefined())
 }

@@ -19,14 +19,8 @@ use crate::{
     api::{Deployment, RequestInfo, User},
     convert::{bson_to_js, document_to_js},
     globals::util::string_arg,
-    host::worker_host,
+    state::{SharedParts, worker_host},
 };
-
-/// The two frozen `context` objects of one deployment on one worker.
-pub struct SharedParts {
-    as_user: JsObject,
-    as_system: JsObject,
-}
 
 fn not_supported(what: &str) -> boa_engine::JsError {
     JsNativeError::error()
@@ -208,11 +202,6 @@ impl SharedParts {
             .pop()
             .ok_or_else(|| JsNativeError::error().with_message("no context"))?;
         Ok(Self { as_user, as_system })
-    }
-
-    /// The `context` object for a call with the given privilege.
-    pub fn context(&self, system: bool) -> &JsObject {
-        if system { &self.as_system } else { &self.as_user }
     }
 }
 

@@ -13,7 +13,7 @@
 
 use boa_engine::{
     Context, JsNativeError, JsObject, JsResult, JsString, JsValue, JsVariant,
-    object::builtins::{JsArray, JsArrayBuffer, JsDate, JsRegExp, JsTypedArray},
+    object::builtins::{JsArray, JsDate, JsRegExp},
     property::PropertyKey,
 };
 use bson::{Binary, Bson, Document, Regex, Timestamp, spec::BinarySubtype};
@@ -254,7 +254,7 @@ fn object_to_bson(
         let options: String = options.into_iter().collect();
         return Ok(Some(Bson::RegularExpression(regex(pattern, options)?)));
     }
-    if let Some(bytes) = typed_array_bytes(obj, context)? {
+    if let Some(bytes) = crate::globals::util::typed_array_bytes(obj, context)? {
         return Ok(Some(Bson::Binary(Binary {
             subtype: BinarySubtype::Generic,
             bytes,
@@ -348,28 +348,4 @@ fn class_value(obj: &JsObject) -> Option<Bson> {
         return Some(Bson::MaxKey);
     }
     None
-}
-
-/// The bytes of a typed array or `ArrayBuffer`, or `None` if `obj` is neither.
-pub fn typed_array_bytes(obj: &JsObject, context: &mut Context) -> JsResult<Option<Vec<u8>>> {
-    if let Ok(buf) = JsArrayBuffer::from_object(obj.clone()) {
-        return Ok(Some(buf.to_vec().unwrap_or_default()));
-    }
-    let Ok(ta) = JsTypedArray::from_object(obj.clone()) else {
-        return Ok(None);
-    };
-    let offset = ta.byte_offset(context)?;
-    let len = ta.byte_length(context)?;
-    let buffer = ta.buffer(context)?;
-    let bytes = buffer
-        .as_object()
-        .and_then(|b| JsArrayBuffer::from_object(b).ok())
-        .and_then(|b| b.to_vec())
-        .unwrap_or_default();
-    Ok(Some(
-        bytes
-            .get(offset..offset + len)
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default(),
-    ))
 }

@@ -11,27 +11,17 @@
 
 use std::{
     any::{Any, TypeId},
-    cell::RefCell,
     collections::HashMap,
     future::Future,
     pin::Pin,
-    rc::Rc,
-    sync::{Arc, Mutex, mpsc},
+    sync::{Arc, Mutex},
 };
 
-use boa_engine::{
-    Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue,
-    builtins::promise::ResolvingFunctions, object::builtins::JsPromise,
-};
+use boa_engine::{Context, JsError, JsNativeError, JsObject, JsString};
 use bson::{Bson, Document};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    api::{Deployment, LogLine, User},
-    error::EngineError,
-    jobs::JobQueue,
-    worker::Compiled,
-};
+use crate::api::{Deployment, User};
 
 /// The JavaScript half of a service: everything a worker needs to build its object.
 #[derive(Clone)]
@@ -53,7 +43,7 @@ pub struct HostOp {
     /// The operation (`findOne`, `updateOne`, ...).
     pub kind: String,
     /// Its arguments, gathered by the prelude.
-    #[serde(with = "crate::process::raw::document")]
+    #[serde(with = "crate::raw_serde::document")]
     pub spec: Document,
     /// Whether the code that started it runs with system privileges.
     pub system: bool,
@@ -204,121 +194,4 @@ pub(crate) struct Completion {
     pub seq: u64,
     pub op: u64,
     pub result: Result<Bson, HostError>,
-}
-
-/// How a worker's operations reach their services.
-pub(crate) enum Link {
-    /// In this process: futures on `runtime`, completions on a channel.
-    Local {
-        services: Vec<Arc<dyn HostService>>,
-        runtime: tokio::runtime::Handle,
-        completions: mpsc::Sender<Completion>,
-        /// The running call's host-side record.
-        call: RefCell<Option<Arc<CallInfo>>>,
-    },
-    /// In the parent process, over the worker's pipe.
-    Remote(RefCell<crate::process::child::Pipe>),
-}
-
-/// The state of the call a worker is running.
-pub(crate) struct CallState {
-    pub seq: u64,
-    pub user: Rc<User>,
-    pub deployment: Arc<Deployment>,
-    pub logs: Vec<LogLine>,
-    pub dropped_logs: usize,
-    pub pending: HashMap<u64, ResolvingFunctions>,
-    pub next_op: u64,
-    pub fatal: Option<EngineError>,
-    pub request: Option<Rc<crate::api::RequestInfo>>,
-    pub user_js: Option<JsValue>,
-    pub request_js: Option<JsValue>,
-}
-
-/// Per-worker state that native functions reach through the context's host data.
-pub(crate) struct WorkerHost {
-    pub call: RefCell<Option<CallState>>,
-    pub compiled: RefCell<Rc<Compiled>>,
-    pub services: Vec<ServiceJs>,
-    /// Each service's factory, built from its prelude the first time a call asks for it.
-    pub factories: RefCell<HashMap<usize, JsObject>>,
-    pub link: Link,
-    pub max_async_ops: usize,
-    pub jobs: Rc<JobQueue>,
-    pub rejections: RefCell<Vec<JsObject>>,
-}
-
-/// The worker state of `context`; every worker context has one.
-pub(crate) fn worker_host(context: &Context) -> JsResult<Rc<WorkerHost>> {
-    context.get_data::<Rc<WorkerHost>>().cloned().ok_or_else(|| {
-        JsNativeError::error()
-            .with_message("not running on a writ worker")
-            .into()
-    })
-}
-
-fn no_call() -> JsError {
-    JsNativeError::error()
-        .with_message("no function call is in progress")
-        .into()
-}
-
-/// Starts operation `kind` of service number `service` and returns the promise the function
-/// awaits. Fails the whole call with `AsyncWorkLimitExceeded` when the call already has the
-/// maximum of operations outstanding.
-pub(crate) fn start_op(
-    context: &mut Context,
-    service: usize,
-    kind: String,
-    spec: Document,
-    system: bool,
-) -> JsResult<JsValue> {
-    let host = worker_host(context)?;
-    let name = host
-        .services
-        .get(service)
-        .map(|s| s.name.clone())
-        .ok_or_else(|| JsNativeError::error().with_message("internal: unknown service"))?;
-    let (promise, resolvers) = JsPromise::new_pending(context);
-    let (seq, id) = {
-        let mut call = host.call.borrow_mut();
-        let call = call.as_mut().ok_or_else(no_call)?;
-        if call.pending.len() >= host.max_async_ops {
-            let err = EngineError::AsyncWorkLimitExceeded(host.max_async_ops);
-            let message = err.to_string();
-            call.fatal.get_or_insert(err);
-            return Err(JsNativeError::error().with_message(message).into());
-        }
-        let id = call.next_op;
-        call.next_op += 1;
-        call.pending.insert(id, resolvers);
-        (call.seq, id)
-    };
-    let op = HostOp {
-        service: name,
-        kind,
-        spec,
-        system,
-    };
-    match &host.link {
-        Link::Local {
-            services,
-            runtime,
-            completions,
-            call,
-        } => {
-            let info = call.borrow().clone().ok_or_else(no_call)?;
-            let future = services[service].start(&info, op);
-            let tx = completions.clone();
-            runtime.spawn(async move {
-                let result = future.await;
-                let _ = tx.send(Completion { seq, op: id, result });
-            });
-        }
-        Link::Remote(pipe) => pipe
-            .borrow_mut()
-            .send_op(seq, id, &op)
-            .map_err(|e| JsNativeError::error().with_message(format!("internal: {e}")))?,
-    }
-    Ok(promise.into())
 }

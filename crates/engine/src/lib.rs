@@ -12,14 +12,17 @@ pub mod api;
 mod console;
 mod context;
 pub mod convert;
+pub mod describe;
 mod error;
 pub mod globals;
 pub mod host;
 mod jobs;
 mod pool;
 pub mod process;
+mod raw_serde;
 mod services;
 pub mod source;
+mod state;
 mod worker;
 
 pub use api::*;

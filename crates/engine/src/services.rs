@@ -13,7 +13,7 @@ use boa_engine::{
 use crate::{
     convert::js_to_document,
     globals::util::string_arg,
-    host::{start_op, worker_host},
+    state::{start_op, worker_host},
 };
 
 /// `context.services.get(name)` for a caller with privilege `system`.

@@ -17,40 +17,28 @@ use std::{
 };
 
 use boa_engine::{
-    Context, JsError, JsObject, JsResult, JsString, JsValue,
+    Context, JsError, JsObject, JsResult, JsValue,
     builtins::promise::PromiseState,
     context::{ContextBuilder, HostHooks},
     error::{EngineError as BoaEngineError, RuntimeLimitError},
-    object::builtins::{JsFunction, JsPromise},
+    object::builtins::JsPromise,
 };
 use bson::Bson;
 
 use crate::{
     api::{Deployment, Invocation, JsException, Outcome},
-    context::{SharedParts, invoke},
+    context::invoke,
     convert::{bson_to_js, js_to_bson},
     error::EngineError,
-    host::{CallInfo, CallState, Completion, HostService, Link, ServiceJs, WorkerHost},
+    host::{CallInfo, Completion, HostService, ServiceJs},
     jobs::JobQueue,
+    state::SharedParts,
+    state::{CallState, Compiled, CompiledFunction, Link, WorkerHost},
 };
 
 /// Loop iterations allowed per millisecond left before the deadline. Boa runs about 1.1e5
 /// simple iterations per millisecond in release builds; the margin keeps honest loops safe.
 const LOOP_ITERATIONS_PER_MS: u64 = 160_000;
-
-/// One compiled function of a deployment.
-pub(crate) struct CompiledFunction {
-    pub factory: Result<JsFunction, String>,
-    pub run_as_system: bool,
-    pub uses_module: bool,
-}
-
-/// A deployment compiled into one worker's context.
-pub(crate) struct Compiled {
-    pub deployment: Option<Arc<Deployment>>,
-    pub functions: HashMap<String, CompiledFunction>,
-    pub shared: SharedParts,
-}
 
 /// One call as a worker runs it.
 pub(crate) struct Call<'a> {
@@ -120,7 +108,7 @@ impl Worker {
     /// A worker whose operations go to the parent process over `pipe`.
     pub fn remote(
         services: Vec<ServiceJs>,
-        pipe: crate::process::child::Pipe,
+        pipe: crate::process::pipe::Pipe,
         max_async_ops: usize,
     ) -> Result<Self, String> {
         Self::new(services, Link::Remote(RefCell::new(pipe)), None, max_async_ops)
@@ -143,6 +131,7 @@ impl Worker {
             .build()
             .map_err(|e| e.to_string())?;
         crate::globals::install(&mut context).map_err(|e| e.to_string())?;
+        crate::console::install(&mut context).map_err(|e| e.to_string())?;
         let globals = crate::globals::lockdown::apply(&mut context).map_err(|e| e.to_string())?;
         let shared = SharedParts::build(&Deployment::default(), &mut context).map_err(|e| e.to_string())?;
         let host = Rc::new(WorkerHost {
@@ -212,7 +201,7 @@ impl Worker {
     }
 
     /// The worker's link, when it is a pipe to the parent.
-    pub(crate) fn pipe(&self) -> Option<std::cell::RefMut<'_, crate::process::child::Pipe>> {
+    pub(crate) fn pipe(&self) -> Option<std::cell::RefMut<'_, crate::process::pipe::Pipe>> {
         match &self.host.link {
             Link::Remote(pipe) => Some(pipe.borrow_mut()),
             Link::Local { .. } => None,
@@ -370,7 +359,7 @@ impl Worker {
         match js_to_bson(&final_value, &mut self.context) {
             Ok(b) => Ok(Ok(b)),
             Err(e) => Err(EngineError::InvalidResult(
-                exception(e, &mut self.context).message,
+                crate::describe::exception(e, &mut self.context).message,
             )),
         }
     }
@@ -416,7 +405,7 @@ impl Worker {
                 continue;
             };
             if let PromiseState::Rejected(reason) = promise.state() {
-                let ex = exception(JsError::from_opaque(reason), &mut self.context);
+                let ex = crate::describe::exception(JsError::from_opaque(reason), &mut self.context);
                 crate::console::push_log(
                     &self.host,
                     crate::LogLevel::Error,
@@ -442,56 +431,6 @@ impl Worker {
         if Instant::now() >= job.deadline {
             return Err(EngineError::TimeLimitExceeded(job.limit));
         }
-        Ok(Err(exception(err, &mut self.context)))
-    }
-}
-
-/// Describes a thrown value as a [`JsException`].
-pub(crate) fn exception(err: JsError, context: &mut Context) -> JsException {
-    let get = |obj: &JsObject, key: &str, ctx: &mut Context| -> Option<JsValue> {
-        obj.get(JsString::from(key), ctx)
-            .ok()
-            .filter(|v| !v.is_undefined())
-    };
-    let value = match err.into_opaque(context) {
-        Ok(v) => v,
-        Err(e) => {
-            return JsException {
-                name: "Error".into(),
-                message: e.to_string(),
-                stack: String::new(),
-                code: None,
-            };
-        }
-    };
-    match value.as_object() {
-        Some(obj)
-            if obj.is::<boa_engine::builtins::error::Error>() || get(&obj, "message", context).is_some() =>
-        {
-            let text = |v: Option<JsValue>, ctx: &mut Context| {
-                v.and_then(|v| v.to_string(ctx).ok())
-                    .map(|s| s.to_std_string_escaped())
-                    .unwrap_or_default()
-            };
-            let name = text(get(&obj, "name", context), context);
-            let message = text(get(&obj, "message", context), context);
-            let stack = text(get(&obj, "stack", context), context);
-            let code = get(&obj, "code", context).and_then(|c| js_to_bson(&c, context).ok());
-            JsException {
-                name: if name.is_empty() { "Error".into() } else { name },
-                message,
-                stack,
-                code,
-            }
-        }
-        _ => {
-            let message = crate::console::display(&value, context);
-            JsException {
-                name: "Error".into(),
-                message,
-                stack: String::new(),
-                code: None,
-            }
-        }
+        Ok(Err(crate::describe::exception(err, &mut self.context)))
     }
 }

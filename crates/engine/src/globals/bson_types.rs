@@ -472,7 +472,7 @@ fn binary_bytes(value: &JsValue, context: &mut Context) -> JsResult<Vec<u8>> {
         if let Some(b) = obj.downcast_ref::<JsBinary>() {
             return Ok(b.bytes.clone());
         }
-        if let Some(bytes) = crate::convert::typed_array_bytes(&obj, context)? {
+        if let Some(bytes) = crate::globals::util::typed_array_bytes(&obj, context)? {
             return Ok(bytes);
         }
         if obj.is_array() {

@@ -1,4 +1,4 @@
-//! The globals every function sees besides `context`: `BSON`, `EJSON`, `utils`, `console`,
+//! The globals every function sees besides `context` and `console`: `BSON`, `EJSON`, `utils`,
 //! and a `require` that says clearly it is not supported yet.
 
 pub mod bson_types;
@@ -7,14 +7,13 @@ pub mod lockdown;
 pub mod util;
 pub mod utils;
 
-use boa_engine::{Context, JsNativeError, JsResult, NativeFunction, js_string, property::Attribute};
+use boa_engine::{Context, JsNativeError, JsResult, NativeFunction, js_string};
 
 /// Installs every global into a fresh worker context.
 pub fn install(context: &mut Context) -> JsResult<()> {
     bson_types::install(context)?;
     ejson::install(context)?;
     utils::install(context)?;
-    crate::console::install(context)?;
     context.register_global_callable(
         js_string!("require"),
         1,
@@ -27,6 +26,5 @@ pub fn install(context: &mut Context) -> JsResult<()> {
                 .into())
         }),
     )?;
-    let _ = Attribute::all();
     Ok(())
 }

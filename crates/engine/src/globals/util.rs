@@ -69,3 +69,27 @@ pub fn array_len(obj: &JsObject, context: &mut Context) -> JsResult<u64> {
     obj.get(boa_engine::js_string!("length"), context)?
         .to_length(context)
 }
+
+/// The bytes of a typed array or `ArrayBuffer`, or `None` if `obj` is neither.
+pub fn typed_array_bytes(obj: &JsObject, context: &mut Context) -> JsResult<Option<Vec<u8>>> {
+    if let Ok(buf) = boa_engine::object::builtins::JsArrayBuffer::from_object(obj.clone()) {
+        return Ok(Some(buf.to_vec().unwrap_or_default()));
+    }
+    let Ok(ta) = boa_engine::object::builtins::JsTypedArray::from_object(obj.clone()) else {
+        return Ok(None);
+    };
+    let offset = ta.byte_offset(context)?;
+    let len = ta.byte_length(context)?;
+    let buffer = ta.buffer(context)?;
+    let bytes = buffer
+        .as_object()
+        .and_then(|b| boa_engine::object::builtins::JsArrayBuffer::from_object(b).ok())
+        .and_then(|b| b.to_vec())
+        .unwrap_or_default();
+    Ok(Some(
+        bytes
+            .get(offset..offset + len)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default(),
+    ))
+}

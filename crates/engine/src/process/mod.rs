@@ -10,7 +10,7 @@
 
 pub mod alloc;
 pub mod child;
-pub(crate) mod raw;
+pub(crate) mod pipe;
 mod wire;
 
 use std::{
@@ -46,11 +46,6 @@ pub struct WorkerCommand {
     /// Its arguments.
     pub args: Vec<String>,
 }
-
-/// The environment variable that hands a worker its memory limit in bytes.
-pub(crate) const ENV_MEMORY: &str = "WRIT_WORKER_MEMORY_LIMIT";
-/// The environment variable that hands a worker its limit on outstanding operations.
-pub(crate) const ENV_ASYNC_OPS: &str = "WRIT_WORKER_MAX_ASYNC_OPS";
 
 /// How long past its deadline a worker may run before it is killed; the worker ends ordinary
 /// overruns itself within this margin.
@@ -151,8 +146,8 @@ impl ProcessPool {
         let s = &self.settings;
         let mut child = Command::new(&s.command.program)
             .args(&s.command.args)
-            .env(ENV_MEMORY, s.memory_limit.to_string())
-            .env(ENV_ASYNC_OPS, s.max_async_ops.to_string())
+            .env(child::ENV_MEMORY, s.memory_limit.to_string())
+            .env(child::ENV_ASYNC_OPS, s.max_async_ops.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

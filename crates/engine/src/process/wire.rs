@@ -32,7 +32,7 @@ pub(crate) enum ToWorker {
     Result {
         seq: u64,
         op: u64,
-        #[serde(with = "super::raw::result")]
+        #[serde(with = "crate::raw_serde::result")]
         result: Result<Bson, HostError>,
     },
 }
@@ -53,7 +53,7 @@ pub(crate) enum FromWorker {
 /// An [`Outcome`] on the wire, its value as raw BSON.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct WireOutcome {
-    #[serde(with = "super::raw::result")]
+    #[serde(with = "crate::raw_serde::result")]
     result: Result<Bson, Box<JsException>>,
     logs: Vec<LogLine>,
     elapsed: std::time::Duration,
