@@ -91,8 +91,22 @@ fn app(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(app)
 }
 
+/// A command starting a server: under `taskset -c CPUS` when `WRIT_BENCH_SERVER_CPUS` is set,
+/// for the pinned view (each server on one core, the load generator, started under
+/// `taskset` itself, on the other).
+fn server_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    match std::env::var("WRIT_BENCH_SERVER_CPUS") {
+        Ok(cpus) if !cpus.is_empty() => {
+            let mut cmd = Command::new("taskset");
+            cmd.arg("-c").arg(cpus).arg(program);
+            cmd
+        }
+        _ => Command::new(program),
+    }
+}
+
 fn writ(app: &Path, data: &Path) -> anyhow::Result<Listening> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+    let mut cmd = server_command(env!("CARGO_BIN_EXE_writ"));
     cmd.args([
         "serve",
         "--listen",
@@ -165,11 +179,11 @@ async fn load_run(o: &Options) -> anyhow::Result<()> {
     let app = app(dir.path())?;
     let startup = startup(&app, dir.path()).await?;
 
-    let hello = Listening::start(Command::new(std::env::current_exe()?).arg("hello-server"))?;
+    let hello = Listening::start(server_command(std::env::current_exe()?).arg("hello-server"))?;
     let writ = writ(&app, &dir.path().join("data"))?;
     let node = match node() {
         Some(node) => Some(Listening::start(
-            Command::new(node)
+            server_command(node)
                 .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/load/node_server.mjs"))
                 .arg(&app)
                 .args([APP_ID, SECRET]),

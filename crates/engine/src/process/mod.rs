@@ -35,7 +35,7 @@ use crate::{
     error::EngineError,
     host::{CallInfo, HostError, HostService},
 };
-use wire::{FromWorker, ToWorker, WireDeployment};
+use wire::{CallRef, FromWorker, ToWorker, WireDeployment};
 
 /// How the engine starts a worker process: the host binary and the arguments that make it run
 /// [`child::run`] with the JavaScript halves of the same services.
@@ -205,20 +205,39 @@ impl ProcessPool {
         let pool = self.clone();
         let task = self.runtime.spawn(async move {
             let hold = invocation.hold.take();
-            let proc = pool.lock().pop();
-            let mut proc = match proc {
-                Some(p) => p,
-                None => pool
-                    .spawn()
-                    .map_err(|e| EngineError::Internal(format!("cannot start a worker: {e}")))?,
+            let mut attempts = 0;
+            let result = loop {
+                let proc = pool.lock().pop();
+                let mut proc = match proc {
+                    Some(p) => p,
+                    None => match pool.spawn() {
+                        Ok(p) => p,
+                        Err(e) => break Err(EngineError::Internal(format!("cannot start a worker: {e}"))),
+                    },
+                };
+                match pool.converse(&mut proc, &deployment, &invocation, limit).await {
+                    Some((result, healthy)) => {
+                        if healthy {
+                            pool.put_back(proc);
+                        } else {
+                            drop(proc);
+                            pool.replace();
+                        }
+                        break result;
+                    }
+                    // That worker was gone before the call reached it: another one takes it.
+                    None => {
+                        drop(proc);
+                        pool.replace();
+                        attempts += 1;
+                        if attempts == 3 {
+                            break Err(EngineError::Internal(
+                                "no worker process could take the call".into(),
+                            ));
+                        }
+                    }
+                }
             };
-            let (result, healthy) = pool.converse(&mut proc, &deployment, invocation, limit).await;
-            if healthy {
-                pool.put_back(proc);
-            } else {
-                drop(proc);
-                pool.replace();
-            }
             drop(permit);
             drop(hold);
             result
@@ -228,14 +247,15 @@ impl ProcessPool {
     }
 
     /// Sends `invocation` to `proc` and serves its operations until it answers, exits or
-    /// passes its deadline. Returns the outcome and whether the worker can take another call.
+    /// passes its deadline. Returns the outcome and whether the worker can take another call;
+    /// `None` when the worker was gone before the call reached it.
     async fn converse(
         &self,
         proc: &mut Proc,
         deployment: &Arc<Deployment>,
-        invocation: Invocation,
+        invocation: &Invocation,
         limit: Duration,
-    ) -> (Result<Outcome, EngineError>, bool) {
+    ) -> Option<(Result<Outcome, EngineError>, bool)> {
         let system = invocation.run_as_system;
         let info = Arc::new(CallInfo::new(invocation.user.clone(), deployment.clone(), system));
         let fresh = !proc
@@ -244,22 +264,19 @@ impl ProcessPool {
             .is_some_and(|d| Arc::ptr_eq(d, deployment));
         proc.seq += 1;
         let seq = proc.seq;
-        let call = ToWorker::Call {
+        let call = CallRef::Call {
             seq,
-            deployment: fresh.then(|| Box::new(WireDeployment::from(deployment))),
-            invocation: Box::new(invocation),
+            deployment: fresh.then(|| WireDeployment::from(deployment)),
+            invocation,
             limit_ms: limit.as_millis() as u64,
         };
         let frame = match wire::encode(&call) {
             Ok(f) => f,
-            Err(e) => return (Err(EngineError::InvalidArguments(e.to_string())), true),
+            Err(e) => return Some((Err(EngineError::InvalidArguments(e.to_string())), true)),
         };
         // The worker is waiting for exactly this: the write cannot wait on the worker.
         if proc.input.write_all(&frame).await.is_err() {
-            return (
-                Err(EngineError::Internal("a worker process is gone".into())),
-                false,
-            );
+            return None;
         }
         proc.deployment = Some(deployment.clone());
         // Results waiting to be written, and how much of the first is written. They are written
@@ -328,7 +345,7 @@ impl ProcessPool {
         // every write; then what the call left open is closed.
         while ops.join_next().await.is_some() {}
         info.finish().await;
-        (result, healthy)
+        Some((result, healthy))
     }
 
     fn exit_error(&self, status: std::io::Result<std::process::ExitStatus>) -> EngineError {

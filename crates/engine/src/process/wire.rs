@@ -37,6 +37,19 @@ pub(crate) enum ToWorker {
     },
 }
 
+/// [`ToWorker::Call`] by reference, as the engine sends it: the same bytes, without moving
+/// the invocation (a call is retried on another worker if its worker turns out to be gone).
+#[derive(Serialize)]
+pub(crate) enum CallRef<'a> {
+    /// See [`ToWorker::Call`].
+    Call {
+        seq: u64,
+        deployment: Option<WireDeployment>,
+        invocation: &'a Invocation,
+        limit_ms: u64,
+    },
+}
+
 /// What a worker sends the engine.
 #[derive(Serialize, Deserialize)]
 pub(crate) enum FromWorker {
