@@ -69,7 +69,7 @@ pub struct CallInfo {
     pub user: Arc<User>,
     /// The deployment the call runs on.
     pub deployment: Arc<Deployment>,
-    system_allowed: bool,
+    run_as_system: bool,
     local: Mutex<CallLocal>,
 }
 
@@ -88,13 +88,10 @@ pub(crate) const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_
 impl CallInfo {
     /// The host-side record of a call of `user` on `deployment`.
     pub fn new(user: User, deployment: Arc<Deployment>, run_as_system: bool) -> Self {
-        let system_allowed = run_as_system
-            || user.user_type == crate::UserType::System
-            || deployment.functions.values().any(|f| f.config.run_as_system);
         Self {
             user: Arc::new(user),
             deployment,
-            system_allowed,
+            run_as_system,
             local: Mutex::new(CallLocal::default()),
         }
     }
@@ -103,7 +100,10 @@ impl CallInfo {
     /// this holds that claim to what the call and its deployment allow, so a worker cannot
     /// raise a call that has no way to system privilege.
     pub fn runs_as_system(&self, op: &HostOp) -> bool {
-        op.system && self.system_allowed
+        op.system
+            && (self.run_as_system
+                || self.user.user_type == crate::UserType::System
+                || self.deployment.functions.values().any(|f| f.config.run_as_system))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CallLocal> {

@@ -66,21 +66,21 @@ struct Proc {
 /// The worker's next message from `output`; `None` when it closed its output (it exited).
 /// Cancel-safe: bytes already read stay in `buffer`.
 async fn next_message(output: &mut ChildStdout, buffer: &mut Vec<u8>) -> std::io::Result<Option<FromWorker>> {
-    let mut chunk = [0u8; 16 * 1024];
     loop {
-        if let Some(len) = wire::frame_len(buffer).map_err(std::io::Error::other)? {
-            if buffer.len() >= len {
+        let want = match wire::frame_len(buffer).map_err(std::io::Error::other)? {
+            Some(len) if buffer.len() >= len => {
                 let message = wire::decode(&buffer[..len]).map_err(std::io::Error::other);
                 buffer.drain(..len);
                 return message.map(Some);
             }
-            buffer.reserve(len - buffer.len());
-        }
-        let n = output.read(&mut chunk).await?;
-        if n == 0 {
+            Some(len) => len - buffer.len(),
+            None => 4 * 1024,
+        };
+        buffer.reserve(want);
+        // Reads into the buffer's spare capacity: nothing is zeroed or copied twice.
+        if output.read_buf(buffer).await? == 0 {
             return Ok(None);
         }
-        buffer.extend_from_slice(&chunk[..n]);
     }
 }
 
