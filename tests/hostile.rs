@@ -72,6 +72,11 @@ const HOSTILE: &[(&str, &str, &str)] = &[
     ),
     ("spin", "for (;;) {}", "ExecutionTimeLimitExceeded"),
     (
+        "timerBomb",
+        "for (;;) setTimeout(() => {}, 1e9);",
+        "AsyncWorkLimitExceeded",
+    ),
+    (
         "catastrophicRegex",
         "return /^(a+)+$/.test('a'.repeat(40) + 'b');",
         "ExecutionTimeLimitExceeded",

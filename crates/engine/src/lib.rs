@@ -23,6 +23,7 @@ mod raw_serde;
 mod services;
 pub mod source;
 mod state;
+mod timers;
 mod worker;
 
 pub use api::*;

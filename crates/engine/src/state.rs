@@ -78,6 +78,8 @@ pub(crate) struct CallState {
     pub request: Option<Rc<crate::api::RequestInfo>>,
     pub user_js: Option<JsValue>,
     pub request_js: Option<JsValue>,
+    /// The timers the call set that have not run yet.
+    pub timers: crate::timers::Timers,
 }
 
 /// Per-worker state that native functions reach through the context's host data.

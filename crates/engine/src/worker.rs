@@ -132,6 +132,7 @@ impl Worker {
             .map_err(|e| e.to_string())?;
         crate::globals::install(&mut context).map_err(|e| e.to_string())?;
         crate::console::install(&mut context).map_err(|e| e.to_string())?;
+        crate::timers::install(&mut context).map_err(|e| e.to_string())?;
         let globals = crate::globals::lockdown::apply(&mut context).map_err(|e| e.to_string())?;
         let shared = SharedParts::build(&Deployment::default(), &mut context).map_err(|e| e.to_string())?;
         let host = Rc::new(WorkerHost {
@@ -243,6 +244,7 @@ impl Worker {
             request: inv.request.clone().map(Rc::new),
             user_js: None,
             request_js: None,
+            timers: Default::default(),
         });
         if let Link::Local { call: info, .. } = &self.host.link {
             let record = CallInfo::new(inv.user.clone(), call.deployment.clone(), system);
@@ -318,17 +320,17 @@ impl Worker {
             let settled = promise
                 .as_ref()
                 .is_none_or(|p| !matches!(p.state(), PromiseState::Pending));
-            let outstanding = self
+            let (operations, next_timer) = self
                 .host
                 .call
                 .borrow()
                 .as_ref()
-                .is_some_and(|c| !c.pending.is_empty());
-            if settled && !outstanding {
+                .map_or((false, None), |c| (!c.pending.is_empty(), c.timers.next_due()));
+            if settled && !operations && next_timer.is_none() {
                 break;
             }
-            if !outstanding {
-                // Pending on something no host operation will ever settle.
+            if !operations && next_timer.is_none() {
+                // Pending on something no host operation or timer will ever settle.
                 return Ok(Err(JsException {
                     name: "Error".into(),
                     message:
@@ -338,11 +340,31 @@ impl Worker {
                     code: None,
                 }));
             }
-            let completion = match self.next_completion(job.deadline) {
-                Ok(c) => c,
-                Err(EngineError::TimeLimitExceeded(_)) => {
-                    return Err(EngineError::TimeLimitExceeded(job.limit));
+            let now = Instant::now();
+            if next_timer.is_some_and(|due| due <= now) {
+                self.set_budget(job.deadline);
+                let ran = crate::timers::run_due(&mut self.context).and_then(|_| self.run_jobs());
+                if let Err(e) = ran {
+                    return self.finish_err(e, job);
                 }
+                continue;
+            }
+            if now >= job.deadline {
+                if settled && !operations {
+                    self.cut_timers();
+                    break;
+                }
+                return Err(EngineError::TimeLimitExceeded(job.limit));
+            }
+            let wake = next_timer.map_or(job.deadline, |due| due.min(job.deadline));
+            if !operations {
+                std::thread::sleep(wake.saturating_duration_since(now));
+                continue;
+            }
+            let completion = match self.next_completion(wake) {
+                Ok(c) => c,
+                // A timer is due, or the deadline passed: the top of the loop decides.
+                Err(EngineError::TimeLimitExceeded(_)) => continue,
                 Err(e) => return Err(e),
             };
             if let Err(e) = self.complete(completion, job) {
@@ -362,6 +384,17 @@ impl Worker {
                 crate::describe::exception(e, &mut self.context).message,
             )),
         }
+    }
+
+    /// The result has settled but timers are still pending at the deadline: they are cut, and
+    /// the call's log says so.
+    fn cut_timers(&mut self) {
+        let cut = self.host.call.borrow_mut().as_mut().map_or(0, |c| c.timers.cut());
+        crate::console::push_log(
+            &self.host,
+            crate::LogLevel::Warn,
+            format!("{cut} timer(s) still pending at the function's time limit were cut"),
+        );
     }
 
     fn complete(&mut self, completion: Completion, job: &Call<'_>) -> JsResult<()> {

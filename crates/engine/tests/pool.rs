@@ -218,6 +218,59 @@ fn the_time_limit_covers_waiting_on_host_operations() {
 }
 
 #[test]
+fn timers_are_drained_like_operations_and_cut_at_the_time_limit() {
+    let f = fixture(
+        EngineConfig {
+            workers: 1,
+            time_limit: Duration::from_millis(300),
+            ..EngineConfig::default()
+        },
+        &[
+            (
+                "interval",
+                "exports = () => { setInterval(() => {}, 10); return 'kept'; }",
+            ),
+            (
+                "awaitsLate",
+                "exports = async () => { await new Promise((r) => setTimeout(r, 10000)); return 'late'; }",
+            ),
+            (
+                "timerAndOperation",
+                "exports = () => { setTimeout(() => context.services.get('test').sleep(5, 1), 20); return 'both'; }",
+            ),
+            ("ok", "exports = () => 'ok'"),
+        ],
+    );
+    // The result had settled: the interval still pending at the limit is cut, with a warning.
+    let start = Instant::now();
+    let outcome = f.call("interval", vec![]).expect("interval");
+    assert_eq!(outcome.result, Ok(Bson::String("kept".into())));
+    assert!(
+        outcome
+            .logs
+            .iter()
+            .any(|l| l.level == LogLevel::Warn && l.message.contains("cut"))
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        start.elapsed()
+    );
+    // The result waits on a timer past the limit: the call fails with the time limit.
+    let err = f.call("awaitsLate", vec![]).expect_err("time limit");
+    assert_eq!(err.code(), "ExecutionTimeLimitExceeded");
+    // A timer that starts an operation: both finish before the answer.
+    let before = f.completed.load(Ordering::SeqCst);
+    let outcome = f.call("timerAndOperation", vec![]).expect("both");
+    assert_eq!(outcome.result, Ok(Bson::String("both".into())));
+    assert_eq!(f.completed.load(Ordering::SeqCst), before + 1);
+    // Nothing of those calls' timers reaches the next call.
+    let outcome = f.call("ok", vec![]).expect("ok");
+    assert_eq!(outcome.result, Ok(Bson::String("ok".into())));
+    assert!(outcome.logs.is_empty(), "{:?}", outcome.logs);
+}
+
+#[test]
 fn time_waiting_in_the_queue_is_not_charged_to_the_call() {
     let f = fixture(
         EngineConfig {
