@@ -45,7 +45,7 @@ fn ejson(value: Bson) -> Response {
 /// `value` as canonical EJSON. The bson crate writes subnormal doubles as bare numbers (its
 /// canonical form covers only normal ones and zero); they become `{"$numberDouble": "5e-324"}`
 /// like every other double. Bare floats appear nowhere else in its canonical output.
-pub(super) fn canonical(value: Bson) -> serde_json::Value {
+pub fn canonical(value: Bson) -> serde_json::Value {
     fn fix(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Number(n) if n.is_f64() => {

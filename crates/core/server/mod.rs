@@ -32,6 +32,8 @@ use axum::{
 use bridge::Executor;
 use engine::{Deployment, Engine, EngineConfig};
 pub use error::ApiError;
+pub use extract::parse_body;
+pub use functions::canonical;
 pub use throttle::{IsolationMode, LimitOptions, Rate};
 use tower_http::{catch_panic::CatchPanicLayer, cors::CorsLayer};
 use users::Users;

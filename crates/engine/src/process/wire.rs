@@ -14,9 +14,10 @@ use crate::{
     host::{HostError, HostOp},
 };
 
-/// The largest frame either side accepts: room for a 16 MiB document many times over, and a
-/// bound on what a hostile worker can make the parent allocate.
-pub(crate) const MAX_FRAME: usize = 256 * 1024 * 1024;
+/// The largest frame either side accepts: MongoDB's own largest message (`maxMessageSizeBytes`,
+/// 48,000,000 bytes), so any operation MongoDB could take fits, and the bound on what a hostile
+/// worker can make the server allocate per message. A larger result is an `InvalidResult`.
+pub(crate) const MAX_FRAME: usize = 48_000_000;
 
 /// What the engine sends a worker.
 #[derive(Serialize, Deserialize)]
