@@ -200,6 +200,14 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
     let base = server.process.base.clone();
     let pid = server.process.child.id();
     let (mallory, alice) = (anonymous(&base), anonymous(&base));
+    // Workers inherit none of the server's environment (where database URIs and keys live).
+    for worker in family(pid).into_iter().filter(|p| *p != pid) {
+        let environ = std::fs::read(format!("/proc/{worker}/environ")).expect("environ");
+        for entry in environ.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+            let entry = String::from_utf8_lossy(entry);
+            assert!(entry.starts_with("WRIT_"), "a worker got {entry}");
+        }
+    }
     let (_, clean) = call(&base, &alice, "pristine");
     for _ in 0..4 {
         assert_eq!(call(&base, &alice, "probe").0, 200);

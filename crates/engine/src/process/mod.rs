@@ -144,7 +144,14 @@ impl ProcessPool {
 
     fn spawn(&self) -> std::io::Result<Proc> {
         let s = &self.settings;
-        let mut child = Command::new(&s.command.program)
+        // A worker gets none of the server's environment (database URIs, signing keys, secret
+        // values): only its limits, and the log filter.
+        let mut command = Command::new(&s.command.program);
+        command.env_clear();
+        if let Some(filter) = std::env::var_os("WRIT_LOG") {
+            command.env("WRIT_LOG", filter);
+        }
+        let mut child = command
             .args(&s.command.args)
             .env(child::ENV_MEMORY, s.memory_limit.to_string())
             .env(child::ENV_ASYNC_OPS, s.max_async_ops.to_string())
