@@ -45,7 +45,7 @@ enum Command {
         /// The HS256 key custom-token (JWT) logins are verified with.
         #[arg(long, env = "WRIT_CUSTOM_TOKEN_KEY", hide_env_values = true)]
         custom_token_key: Option<String>,
-        /// Engine worker threads (default: four per core).
+        /// Engine workers: processes, or threads with `--isolation thread` (default: four per core).
         #[arg(long, env = "WRIT_WORKERS", default_value_t = 0)]
         workers: usize,
         /// Do not reload the app when its files change.
