@@ -1,11 +1,13 @@
-//! The globals every function sees besides `context` and `console`: `BSON`, `EJSON`, `utils`,
-//! and a `require` that says clearly it is not supported yet.
+//! The globals every function sees besides `context`, `console` and timers: `BSON`, `EJSON`,
+//! `utils`, the web globals (`atob`, `btoa`, `TextEncoder`, `TextDecoder`, `global`), and a
+//! `require` that says clearly it is not supported yet.
 
 pub mod bson_types;
 pub mod ejson;
 pub mod lockdown;
 pub mod util;
 pub mod utils;
+pub mod web;
 
 use boa_engine::{Context, JsNativeError, JsResult, NativeFunction, js_string};
 
@@ -14,6 +16,7 @@ pub fn install(context: &mut Context) -> JsResult<()> {
     bson_types::install(context)?;
     ejson::install(context)?;
     utils::install(context)?;
+    web::install(context)?;
     context.register_global_callable(
         js_string!("require"),
         1,
