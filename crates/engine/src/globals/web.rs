@@ -60,7 +60,7 @@ fn base64_decode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResu
             _ => return Ok(JsValue::null()),
         }
     }
-    if ascii.len() % 4 == 0 {
+    if ascii.len().is_multiple_of(4) {
         let trimmed = ascii.strip_suffix("==").or_else(|| ascii.strip_suffix('='));
         if let Some(t) = trimmed {
             ascii.truncate(t.len());
