@@ -270,5 +270,16 @@ proptest! {
         let stored = txn.find(&ns, &doc! {}, &FindOptions::default()).unwrap_or_default();
         within_limits(&stored)?;
         txn.abort().expect("abort");
+        progress();
+    }
+}
+
+/// Every 100,000 cases, a line on stderr (seen with `--nocapture`): a long run that is stopped
+/// from outside still says how far it got.
+fn progress() {
+    static DONE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = DONE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    if n.is_multiple_of(100_000) {
+        eprintln!("{n} cases");
     }
 }
