@@ -13,13 +13,6 @@ use proptest::{prelude::*, test_runner::Config};
 use serde_json::{Value, json};
 use writ::server::{canonical, parse_body};
 
-fn cases() -> u32 {
-    std::env::var("WRIT_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300)
-}
-
 /// Strings that EJSON decoders trip over: numbers out of range, garbage, NUL, huge exponents.
 fn tricky() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -117,7 +110,7 @@ fn random_ejson_bodies_decode_or_are_refused_and_round_trip() {
     .expect("engine");
     engine.deploy(Arc::new(testkit::deployment(&[("echo", "exports = (x) => x;")])));
     let config = Config {
-        cases: cases(),
+        cases: testkit::fuzz_cases(),
         failure_persistence: None,
         ..Config::default()
     };
@@ -151,7 +144,7 @@ fn random_ejson_bodies_decode_or_are_refused_and_round_trip() {
     let load = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!(
         "{} cases: {} decoded, {} answered by the function",
-        cases(),
+        testkit::fuzz_cases(),
         load(&DECODED),
         load(&ANSWERED)
     );

@@ -10,13 +10,6 @@ use std::sync::Arc;
 use engine::{Engine, EngineConfig, Invocation, User};
 use proptest::{prelude::*, test_runner::Config};
 
-fn cases() -> u32 {
-    std::env::var("WRIT_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300)
-}
-
 fn atom() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("undefined".to_string()),
@@ -97,7 +90,7 @@ fn random_values_convert_or_fail_cleanly() {
     )
     .expect("engine");
     let config = Config {
-        cases: cases(),
+        cases: testkit::fuzz_cases(),
         failure_persistence: None,
         ..Config::default()
     };

@@ -12,13 +12,6 @@ use bson::{Bson, Decimal128, Document, doc};
 use proptest::prelude::*;
 use store::{Change, FindOptions, MAX_DOCUMENT_BYTES, Modify, Ns, Store};
 
-fn cases() -> u32 {
-    std::env::var("WRIT_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(300)
-}
-
 fn extreme() -> impl Strategy<Value = Bson> {
     prop_oneof![
         prop_oneof![
@@ -237,7 +230,7 @@ fn within_limits(docs: &[Document]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: testkit::fuzz_cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn hostile_requests_give_results_or_errors_never_panics(

@@ -171,6 +171,14 @@ pub fn real_mongodb() -> bool {
     std::env::var("MONGODB_URI").is_ok_and(|u| !u.is_empty())
 }
 
+/// How many cases a fuzz target runs: `WRIT_FUZZ_CASES` for long local runs, else 300 (CI).
+pub fn fuzz_cases() -> u32 {
+    std::env::var("WRIT_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300)
+}
+
 /// A deployment of inline functions (`(name, source)`) with default configuration.
 pub fn deployment(functions: &[(&str, &str)]) -> engine::Deployment {
     let mut d = engine::Deployment::default();
