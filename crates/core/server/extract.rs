@@ -18,7 +18,7 @@ use axum::{
 use bson::{Bson, Document, oid::ObjectId};
 use serde_json::Value;
 
-use super::{ApiError, State, tokens::AccessClaims, users::SessionRecord};
+use super::{ApiError, State, callers::Verified, users::SessionRecord};
 
 /// The request addresses this server's app (`/app/{app}/...`); 404 `AppNotFound` otherwise.
 pub struct ThisApp;
@@ -56,12 +56,12 @@ fn bearer(parts: &Parts) -> Option<&str> {
 
 /// The verified access token of the request, whose session is still live (so logged-out and
 /// deleted users' tokens stop working at once); 401 `InvalidSession` otherwise.
-pub struct Caller(pub AccessClaims);
+pub struct Caller(pub Arc<Verified>);
 
 impl Caller {
     /// The caller's user id.
     pub fn user_id(&self) -> Result<ObjectId, ApiError> {
-        ObjectId::parse_str(&self.0.sub).map_err(|_| ApiError::invalid_session("invalid session"))
+        ObjectId::parse_str(&self.0.claims.sub).map_err(|_| ApiError::invalid_session("invalid session"))
     }
 }
 
@@ -71,15 +71,8 @@ impl FromRequestParts<Arc<State>> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &Arc<State>) -> Result<Self, ApiError> {
         let token =
             bearer(parts).ok_or_else(|| ApiError::invalid_session("invalid session: no access token"))?;
-        let claims = state.tokens.verify(token)?;
-        let sid =
-            ObjectId::parse_str(&claims.sid).map_err(|_| ApiError::invalid_session("invalid session"))?;
-        if !state.users.session_alive(&sid).await? {
-            return Err(ApiError::invalid_session(
-                "invalid session: the session has ended",
-            ));
-        }
-        Ok(Caller(claims))
+        let verified = state.callers.verify(token, &state.tokens, &state.users).await?;
+        Ok(Caller(verified))
     }
 }
 

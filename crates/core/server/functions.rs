@@ -16,7 +16,6 @@ use super::{
     ApiError, State,
     extract::{Body, Caller, ClientAddress, ThisApp},
     throttle::InFlightSlot,
-    tokens,
 };
 
 /// The SDK methods a client may call on a MongoDB service.
@@ -66,12 +65,12 @@ pub fn canonical(value: Bson) -> serde_json::Value {
 pub async fn call(
     AxumState(state): AxumState<Arc<State>>,
     _: ThisApp,
-    Caller(claims): Caller,
+    Caller(caller): Caller,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
-    let user = tokens::caller(&claims);
+    let user = caller.user.clone();
     // Held by the engine until its worker is done with the call, even if the client hangs up.
     let slot = state.in_flight.enter(&user.id, &address)?;
     let name = body

@@ -7,6 +7,7 @@
 //! and preflights included, carries CORS headers.
 
 mod api_keys;
+mod callers;
 mod error;
 mod extract;
 mod functions;
@@ -55,6 +56,8 @@ pub struct State {
     users: Users,
     /// Access token issuing and checking.
     tokens: tokens::Tokens,
+    /// Access tokens already verified.
+    callers: callers::Callers,
     /// The public origin for the location response; `None` uses the request's `Host`.
     pub public_url: Option<String>,
     /// The key `custom-token` logins are verified with (HS256), if that provider is configured.
@@ -267,6 +270,7 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
         service,
         users,
         tokens,
+        callers: callers::Callers::default(),
         public_url: options.public_url.clone(),
         custom_token_key: options
             .custom_token_key

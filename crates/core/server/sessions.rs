@@ -97,7 +97,7 @@ pub async fn profile(
         })
         .collect();
     Ok(Json(json!({
-        "user_id": caller.0.sub,
+        "user_id": caller.0.claims.sub,
         "domain_id": state.app_id,
         "identities": identities,
         "data": relaxed(&user.data),
@@ -131,7 +131,7 @@ pub async fn delete_user(
     let id = caller.user_id()?;
     let user = state.users.user(&id).await?;
     state.users.delete_user(&id).await?;
-    tracing::info!(user = %caller.0.sub, "user deleted");
+    tracing::info!(user = %caller.0.claims.sub, "user deleted");
     if let Some(user) = user {
         hooks::auth_event(&state, "DELETE", user.provider_type(), &user).await;
     }

@@ -69,7 +69,8 @@ struct RefreshClaims {
     jti: String,
 }
 
-fn now() -> i64 {
+/// Now, in seconds since the epoch (the unit of `exp` and `iat`).
+pub(super) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -4,7 +4,13 @@
 //! `bridge::rules`), so several writ processes can serve one app. Each collection has a typed
 //! record; secrets are stored only as hashes (argon2 for passwords, SHA-256 for random tokens).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use bridge::{Executor, Namespace, Op, Request, Update};
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
@@ -204,6 +210,8 @@ struct TokenRecord {
 pub struct Users {
     exec: Arc<dyn Executor>,
     db: String,
+    /// How many times this process has ended sessions (see [`Users::sessions_ended`]).
+    ended: Arc<AtomicU64>,
 }
 
 /// A failed storage operation: a duplicate key, or anything else.
@@ -263,6 +271,7 @@ impl Users {
         Self {
             exec,
             db: format!("{}{safe}", bridge::rules::INTERNAL_DB_PREFIX),
+            ended: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -397,7 +406,10 @@ impl Users {
 
     /// Removes every trace of user `id`: sessions, credentials, identities, API keys.
     pub async fn delete_user(&self, id: &ObjectId) -> Result<(), ApiError> {
-        for coll in ["sessions", "userpass", "identities", "api_keys"] {
+        let deleted = self.delete("sessions", doc! {"user_id": id}).await;
+        self.ended.fetch_add(1, Ordering::SeqCst);
+        deleted?;
+        for coll in ["userpass", "identities", "api_keys"] {
             self.delete(coll, doc! {"user_id": id}).await?;
         }
         self.delete("users", doc! {"_id": id}).await
@@ -441,7 +453,15 @@ impl Users {
 
     /// Ends session `sid`: its refresh token and access tokens stop working at once.
     pub async fn end_session(&self, sid: &ObjectId) -> Result<(), ApiError> {
-        self.delete("sessions", doc! {"_id": sid}).await
+        let deleted = self.delete("sessions", doc! {"_id": sid}).await;
+        self.ended.fetch_add(1, Ordering::SeqCst);
+        deleted
+    }
+
+    /// A count that grows whenever this process ends sessions, after they are gone from the
+    /// store: a cached "session is live" read before a change of the count is stale.
+    pub fn sessions_ended(&self) -> u64 {
+        self.ended.load(Ordering::SeqCst)
     }
 
     /// The email/password account of `email`, if any.
