@@ -256,7 +256,6 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     let files = [
         ("functions/hello.js", "exports = () => 1;"),
         ("functions/node_modules.zip", "PK"),
-        ("functions/package.json", "{}"),
         ("sync/config.json", "{}"),
         ("graphql/config.json", "{}"),
         ("hosting/config.json", "{}"),
@@ -280,11 +279,11 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     }
     let (code, out, err) = writ(&["check", "--app", "."], dir.path());
     assert_eq!(code, 0, "{out}{err}");
-    for (file, _) in &files[1..11] {
+    for (file, _) in &files[1..10] {
         assert!(line_for(&out, file).starts_with("unsupported"), "{file}: {out}");
     }
     assert!(
-        out.contains("1 loaded, 1 validated but not enforced, 10 unsupported"),
+        out.contains("1 loaded, 1 validated but not enforced, 9 unsupported"),
         "{out}"
     );
 
@@ -295,5 +294,35 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     assert!(
         err.contains("triggers/onLogin.json: the trigger's function 'missing' does not exist"),
         "{err}"
+    );
+}
+
+#[test]
+fn check_names_npm_dependencies_that_are_not_installed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let functions = dir.path().join("functions");
+    std::fs::create_dir_all(functions.join("node_modules/present")).expect("mkdir");
+    std::fs::write(functions.join("node_modules/present/package.json"), "{}").expect("write");
+    std::fs::write(functions.join("hello.js"), "exports = () => require('present');").expect("write");
+    let manifest = r#"{"dependencies": {"present": "1.0.0", "lodash": "^4", "@scope/pkg": "1"}}"#;
+    std::fs::write(functions.join("package.json"), manifest).expect("write");
+    let (code, _, err) = writ(&["check", "--app", "."], dir.path());
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(
+            "functions/package.json: dependencies not installed: @scope/pkg, lodash; run `npm install` in functions/"
+        ),
+        "{err}"
+    );
+    std::fs::write(
+        functions.join("package.json"),
+        r#"{"dependencies": {"present": "1"}}"#,
+    )
+    .expect("write");
+    let (code, out, err) = writ(&["check", "--app", "."], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        line_for(&out, "functions/node_modules/").starts_with("loaded"),
+        "{out}"
     );
 }

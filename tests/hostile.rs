@@ -7,9 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-
-const APP: &str = "/api/client/v2.0/app/writ-sample";
+use common::{anonymous, call};
+use serde_json::json;
 
 /// (function name, body, the error code its call must end with; `|` separates alternatives)
 const HOSTILE: &[(&str, &str, &str)] = &[
@@ -101,31 +100,6 @@ const POLLUTE: &str = r#"exports = () => {
   try { globalThis.leaked = 1; } catch (e) {}
   return 'tried';
 }"#;
-
-fn request(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let response = common::raw_post(base, path, token, &body.to_string());
-    let json = response
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null);
-    (common::status_of(&response), json)
-}
-
-fn anonymous(base: &str) -> String {
-    let (status, body) = request(
-        base,
-        &format!("{APP}/auth/providers/anon-user/login"),
-        None,
-        &json!({}),
-    );
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().expect("token").to_string()
-}
-
-fn call(base: &str, token: &str, name: &str) -> (u16, Value) {
-    let body = json!({"name": name, "arguments": []});
-    request(base, &format!("{APP}/functions/call"), Some(token), &body)
-}
 
 /// The process ids of `pid` and every process below it.
 fn family(pid: u32) -> Vec<u32> {

@@ -6,9 +6,14 @@
 pub mod api;
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Stdio},
 };
+
+use serde_json::{Value, json};
+
+/// The client API path of the sample app.
+pub const APP: &str = "/api/client/v2.0/app/writ-sample";
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -27,12 +32,20 @@ pub struct Server {
 /// Starts `writ serve` on the sample app plus `functions` (name, source), with `args` added to
 /// the command line, on MongoDB when `mongodb` is true and on the embedded store otherwise.
 pub fn serve_sample(mongodb: bool, functions: &[(&str, &str)], args: &[&str]) -> Server {
+    serve_prepared(mongodb, args, |app_dir| {
+        for (name, source) in functions {
+            std::fs::write(app_dir.join(format!("functions/{name}.js")), source).expect("write");
+        }
+    })
+}
+
+/// Starts `writ serve` (as [`serve_sample`]) on a copy of the sample app that `prepare` has
+/// changed first.
+pub fn serve_prepared(mongodb: bool, args: &[&str], prepare: impl FnOnce(&Path)) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let app_dir = dir.path().join("app");
     testkit::copy_sample_app(&app_dir).expect("copy the sample app");
-    for (name, source) in functions {
-        std::fs::write(app_dir.join(format!("functions/{name}.js")), source).expect("write");
-    }
+    prepare(&app_dir);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
@@ -82,4 +95,32 @@ pub fn raw_post(base: &str, path: &str, token: Option<&str>, body: &str) -> Stri
 /// The status code of a response [`raw_post`] returned.
 pub fn status_of(response: &str) -> u16 {
     response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// A JSON POST with [`raw_post`]: the status and the body parsed as JSON (null if it is not).
+pub fn request(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let response = raw_post(base, path, token, &body.to_string());
+    let json = response
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status_of(&response), json)
+}
+
+/// A new anonymous user's access token on the sample app served at `base`.
+pub fn anonymous(base: &str) -> String {
+    let (status, body) = request(
+        base,
+        &format!("{APP}/auth/providers/anon-user/login"),
+        None,
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+/// Calls function `name` without arguments as the user of `token`.
+pub fn call(base: &str, token: &str, name: &str) -> (u16, Value) {
+    let body = json!({"name": name, "arguments": []});
+    request(base, &format!("{APP}/functions/call"), Some(token), &body)
 }

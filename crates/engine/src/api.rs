@@ -268,6 +268,9 @@ pub struct Deployment {
     pub environment_values: Document,
     /// `context.app`.
     pub app: AppInfo,
+    /// The app's `functions/node_modules` directory (canonical), where `require` finds
+    /// packages; `None` when the app has none.
+    pub modules_root: Option<String>,
     /// Typed parts of the app that services and the server read per call (data-access rules,
     /// auth configuration); they change with the deployment, atomically.
     pub extensions: Extensions,

@@ -17,6 +17,7 @@ mod error;
 pub mod globals;
 pub mod host;
 mod jobs;
+mod node;
 mod pool;
 pub mod process;
 mod raw_serde;

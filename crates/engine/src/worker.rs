@@ -133,7 +133,9 @@ impl Worker {
         crate::globals::install(&mut context).map_err(|e| e.to_string())?;
         crate::console::install(&mut context).map_err(|e| e.to_string())?;
         crate::timers::install(&mut context).map_err(|e| e.to_string())?;
-        let globals = crate::globals::lockdown::apply(&mut context).map_err(|e| e.to_string())?;
+        let node = crate::node::install(&mut context).map_err(|e| e.to_string())?;
+        let globals = crate::globals::lockdown::apply(&mut context, &node.roots, node.overridable)
+            .map_err(|e| e.to_string())?;
         let shared = SharedParts::build(&Deployment::default(), &mut context).map_err(|e| e.to_string())?;
         let host = Rc::new(WorkerHost {
             call: RefCell::new(None),
@@ -144,6 +146,7 @@ impl Worker {
             })),
             services,
             factories: RefCell::new(HashMap::new()),
+            modules: RefCell::new(HashMap::new()),
             link,
             max_async_ops,
             jobs,
@@ -187,6 +190,7 @@ impl Worker {
             );
         }
         let shared = SharedParts::build(deployment, ctx).map_err(|e| EngineError::Internal(e.to_string()))?;
+        self.host.modules.borrow_mut().clear();
         *self.host.compiled.borrow_mut() = Rc::new(Compiled {
             deployment: Some(deployment.clone()),
             functions,

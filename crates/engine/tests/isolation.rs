@@ -126,3 +126,62 @@ fn code_that_overrides_inherited_methods_on_its_own_objects_still_works() {
     ]);
     assert_eq!(call(&rt, &engine, "overrides", vec![]), expected);
 }
+
+/// Node's built-ins are shared by every call on a worker: a call that tries to change them
+/// (module objects, prototypes, `process.env`, the subclassable EventEmitter) leaves nothing
+/// for the next call, while its own subclasses may still override methods.
+#[test]
+fn node_builtins_cannot_carry_state_between_calls() {
+    let pollute = r#"exports = function () {
+  const tries = [
+    () => { require("path").join = () => "hacked"; },
+    () => { Buffer.prototype.toString = () => "hacked"; },
+    () => { require("events").prototype.emit = () => "hacked"; },
+    () => { require("events").defaultMaxListeners = 99; },
+    () => { process.env.SECRET = "leak"; },
+    () => { require("crypto").createHash = () => "hacked"; },
+    () => { require("util").inspect.defaultOptions.depth = 9; },
+    () => { URL.prototype.toString = () => "hacked"; },
+    () => { require("querystring").custom = 1; },
+  ];
+  const failed = tries.filter((t) => { try { t(); return false; } catch (e) { return true; } }).length;
+  class Mine extends require("events") {}
+  Mine.prototype.emit = function () { return "own override"; };
+  return [failed, new Mine().emit("x")];
+};
+"#;
+    let probe = r#"exports = function () {
+  const E = require("events");
+  return [
+    require("path").join("a", "b"),
+    Buffer.from("hi").toString(),
+    new E().emit("nothing"),
+    E.defaultMaxListeners,
+    typeof process.env.SECRET,
+    require("crypto").createHash("md5").update("").digest("hex"),
+    require("util").inspect({ a: { b: { c: { d: 1 } } } }),
+    new URL("http://x/").toString(),
+    typeof require("querystring").custom,
+  ];
+};
+"#;
+    let (rt, engine) = engine(&[("pollute", pollute), ("probe", probe)]);
+    let own = call(&rt, &engine, "pollute", vec![]);
+    // Every attempt throws (strict-mode frozen objects), except `defaultMaxListeners`, which is
+    // a setter Node also offers; it cannot outlive the call either (checked below).
+    let Bson::Array(own) = own else { panic!("{own:?}") };
+    assert_eq!(own[1], Bson::String("own override".into()));
+    let seen = call(&rt, &engine, "probe", vec![]);
+    let expected = Bson::Array(vec![
+        "a/b".into(),
+        "hi".into(),
+        Bson::Boolean(false),
+        Bson::Int32(10),
+        "undefined".into(),
+        "d41d8cd98f00b204e9800998ecf8427e".into(),
+        "{ a: { b: { c: [Object] } } }".into(),
+        "http://x/".into(),
+        "undefined".into(),
+    ]);
+    assert_eq!(seen, expected);
+}

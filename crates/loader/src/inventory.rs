@@ -132,12 +132,12 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
             (Loaded, s("app name and ids (context.app)"))
         }
         ["functions", "config.json"] => (Loaded, s("function settings")),
-        [
-            "functions",
-            "node_modules.zip" | "package.json" | "package-lock.json" | "node_modules",
-        ] => (
+        ["functions", "node_modules"] => (Loaded, s("npm packages (require)")),
+        ["functions", "package.json"] => (Loaded, s("npm dependencies (checked as installed)")),
+        ["functions", "package-lock.json"] => (Ignored, s("npm's lock file (read by npm, not writ)")),
+        ["functions", f] if f.starts_with("node_modules.") => (
             Unsupported,
-            s("npm dependencies: require() of packages is not available"),
+            s("packed npm dependencies: unpack them with `npm install` in functions/"),
         ),
         ["functions", .., f] if f.ends_with(".js") => (
             Loaded,

@@ -8,6 +8,7 @@
 //! `root_config.json` (or `realm_config.json`) for `context.app`; `auth/providers.json` and
 //! `auth/custom_user_data.json` ([`AuthConfig`]), authentication triggers ([`AuthTriggers`]) and
 //! `data_sources/**/rules.json` ([`bridge::Rules`]), attached to the deployment's extensions.
+//! `functions/node_modules` is where `require` finds npm packages (packages.rs).
 //! [`inventory`] says, per file, what writ does with the rest of an export.
 //!
 //! Loading validates everything, syntax included, and collects every problem before it fails,
@@ -22,6 +23,7 @@ use std::{
 
 mod auth;
 mod inventory;
+mod packages;
 mod triggers;
 mod values;
 
@@ -322,6 +324,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
     }
     let triggers = loader.triggers(&functions);
     let rules = loader.rules();
+    let modules_root = loader.modules_root();
     if !loader.problems.is_empty() {
         return Err(LoadError {
             problems: loader.problems,
@@ -333,6 +336,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
         environment_tag,
         environment_values,
         app,
+        modules_root,
         extensions: {
             let mut e = engine::Extensions::default();
             e.insert(auth);

@@ -10,7 +10,7 @@
 //    native side (`lockdown.rs`) walks and freezes them.
 // 3. The global object's own bindings (`Object`, `JSON`, `BSON`, `console`, ...) become
 //    read-only and permanent. New globals a call creates are deleted when it ends (Rust side).
-(function () {
+(function (extraRoots, extraOverridable) {
   "use strict";
   const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf } = Object;
   const hasOwn = Object.prototype.hasOwnProperty;
@@ -55,6 +55,12 @@
   for (const [proto, names] of overridable) {
     for (const name of names) enable(proto, name);
   }
+  // Prototypes of built-in modules meant to be subclassed (EventEmitter, Stream): all methods.
+  for (const proto of extraOverridable) {
+    for (const name of ownKeys(proto)) {
+      if (name !== "constructor" && typeof getOwnPropertyDescriptor(proto, name).value === "function") enable(proto, name);
+    }
+  }
 
   // The roots of the intrinsics the native side freezes (it follows prototypes and property
   // values from there): the global object's bindings and the hidden intrinsics.
@@ -70,6 +76,7 @@
     async function () {},
     async function* () {},
     getPrototypeOf(Int8Array),
+    ...extraRoots,
   ];
   for (const key of ownKeys(globalThis)) {
     const desc = getOwnPropertyDescriptor(globalThis, key);
@@ -87,4 +94,4 @@
     }
   }
   return roots;
-})()
+})

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use boa_engine::{
-    Context, JsObject, JsResult, Source,
+    Context, JsObject, JsResult, JsValue, Source,
     object::{IntegrityLevel, builtins::JsArray},
     property::PropertyKey,
 };
@@ -19,8 +19,20 @@ pub struct GlobalSnapshot {
 }
 
 /// Locks `context` down; returns the state of its global object to restore after each call.
-pub fn apply(context: &mut Context) -> JsResult<GlobalSnapshot> {
-    let roots = context.eval(Source::from_bytes(include_str!("lockdown.js")))?;
+/// `extra_roots` are objects only closures reach (so the walk from the global object misses
+/// them); `overridable` is an array of prototypes whose methods stay overridable on
+/// subclasses.
+pub fn apply(
+    context: &mut Context,
+    extra_roots: &[JsObject],
+    overridable: JsValue,
+) -> JsResult<GlobalSnapshot> {
+    let lockdown = context.eval(Source::from_bytes(include_str!("lockdown.js")))?;
+    let lockdown = lockdown
+        .as_callable()
+        .ok_or_else(|| boa_engine::JsNativeError::typ().with_message("internal: lockdown.js"))?;
+    let extra = JsArray::from_iter(extra_roots.iter().cloned().map(JsValue::from), context);
+    let roots = lockdown.call(&JsValue::undefined(), &[extra.into(), overridable], context)?;
     let roots = roots
         .as_object()
         .and_then(|o| JsArray::from_object(o.clone()).ok())

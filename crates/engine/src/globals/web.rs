@@ -14,13 +14,13 @@ use boa_engine::{
 use super::util::{arg, typed_array_bytes};
 
 /// The text's UTF-8 bytes, lone surrogates as U+FFFD.
-fn utf8_encode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+pub(crate) fn utf8_encode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let text = arg(args, 0).to_string(context)?.to_std_string_lossy();
     Ok(JsUint8Array::from_iter(text.into_bytes(), context)?.into())
 }
 
 /// `(bytes, fatal, ignoreBOM)`: the text, or null when `fatal` and the bytes are not UTF-8.
-fn utf8_decode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+pub(crate) fn utf8_decode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let bytes = match arg(args, 0).as_object() {
         Some(o) => typed_array_bytes(&o, context)?.unwrap_or_default(),
         None => Vec::new(),

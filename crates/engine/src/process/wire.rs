@@ -101,6 +101,7 @@ pub(crate) struct WireDeployment {
     environment_tag: String,
     environment_values: Document,
     app: AppInfo,
+    modules_root: Option<String>,
 }
 
 impl WireDeployment {
@@ -112,6 +113,7 @@ impl WireDeployment {
             environment_tag: d.environment_tag.clone(),
             environment_values: d.environment_values.clone(),
             app: d.app.clone(),
+            modules_root: d.modules_root.clone(),
         }
     }
 
@@ -123,6 +125,7 @@ impl WireDeployment {
             environment_tag: self.environment_tag,
             environment_values: self.environment_values,
             app: self.app,
+            modules_root: self.modules_root,
             extensions: Default::default(),
         })
     }

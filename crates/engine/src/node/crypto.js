@@ -1,0 +1,241 @@
+// `crypto`: hashes (md5, sha1, sha224, sha256, sha384, sha512) and HMACs with Node's
+// update/digest/copy, random bytes, UUIDs and integers, pbkdf2, timingSafeEqual, and
+// `webcrypto.getRandomValues`. What is not here throws naming it.
+(function (natives, require, internal) {
+  "use strict";
+  const { hash, hmac, randomBytes: fillRandom, pbkdf2: derive } = natives;
+  const { Buffer } = require("buffer");
+  const codeError = internal.codeError;
+  const algorithms = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
+  const aliases = { "rsa-md5": "md5", "rsa-sha1": "sha1", "rsa-sha256": "sha256", "rsa-sha384": "sha384", "rsa-sha512": "sha512", "sha-1": "sha1", "sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512" };
+  function algorithm(name) {
+    const lower = String(name).toLowerCase();
+    const alg = aliases[lower] || lower;
+    if (!algorithms.includes(alg)) throw new Error(`Digest method not supported: ${name} (writ supports ${algorithms.join(", ")})`);
+    return alg;
+  }
+  function bytes(data, encoding, name) {
+    if (typeof data === "string") return Buffer.from(data, encoding);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "${name}" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received ${data === null ? "null" : typeof data}`);
+  }
+  const output = (u8, encoding) => {
+    const b = Buffer.from(u8.buffer, u8.byteOffset, u8.length);
+    return encoding === undefined || encoding === "buffer" ? b : b.toString(encoding);
+  };
+  function concat(chunks) {
+    if (chunks.length === 1) return chunks[0];
+    return Buffer.concat(chunks);
+  }
+
+  class Hash {
+    #alg;
+    #key;
+    #chunks = [];
+    #done = false;
+    constructor(alg, key) {
+      this.#alg = alg;
+      this.#key = key;
+    }
+    update(data, inputEncoding) {
+      if (this.#done) throw codeError(Error, "ERR_CRYPTO_HASH_FINALIZED", "Digest already called");
+      this.#chunks.push(Uint8Array.from(bytes(data, inputEncoding, "data")));
+      return this;
+    }
+    digest(encoding) {
+      if (this.#done) throw codeError(Error, "ERR_CRYPTO_HASH_FINALIZED", "Digest already called");
+      this.#done = true;
+      const input = concat(this.#chunks);
+      const out = this.#key === undefined ? hash(this.#alg, input) : hmac(this.#alg, this.#key, input);
+      return output(out, encoding);
+    }
+    copy() {
+      if (this.#done) throw codeError(Error, "ERR_CRYPTO_HASH_FINALIZED", "Digest already called");
+      const h = new Hash(this.#alg, this.#key);
+      for (const c of this.#chunks) h.update(c);
+      return h;
+    }
+  }
+  class Hmac extends Hash {}
+
+  // Secret keys (what HMACs and `jsonwebtoken`'s HS algorithms use); asymmetric keys are not
+  // built yet, so `createPrivateKey`/`createPublicKey` throw and callers that fall back to a
+  // secret key (as jsonwebtoken does) keep working.
+  let secretOf;
+  class KeyObject {
+    #type;
+    #key;
+    constructor(type, key) {
+      if (type !== "secret" || !(key instanceof Uint8Array)) {
+        throw codeError(TypeError, "ERR_INVALID_ARG_VALUE", "The argument 'type' is invalid. Received " + String(type));
+      }
+      this.#type = type;
+      this.#key = Uint8Array.from(key);
+    }
+    static {
+      secretOf = (k) => k.#key;
+    }
+    get type() {
+      return this.#type;
+    }
+    get symmetricKeySize() {
+      return this.#key.length;
+    }
+    get asymmetricKeyType() {
+      return undefined;
+    }
+    export(options) {
+      if (options && options.format === "jwk") return { kty: "oct", k: Buffer.from(this.#key).toString("base64url") };
+      return Buffer.from(this.#key);
+    }
+    equals(other) {
+      return other instanceof KeyObject && Buffer.from(this.#key).equals(Buffer.from(secretOf(other)));
+    }
+  }
+  function createSecretKey(key, encoding) {
+    return new KeyObject("secret", Uint8Array.from(bytes(key, encoding, "key")));
+  }
+  const noAsymmetric = (name) =>
+    function () {
+      throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", `crypto.${name} is not supported by writ yet (asymmetric keys)`);
+    };
+
+  const createHash = (alg) => new Hash(algorithm(alg), undefined);
+  function createHmac(alg, key, options) {
+    if (key instanceof KeyObject) key = secretOf(key);
+    return new Hmac(algorithm(alg), Uint8Array.from(bytes(key, options && options.encoding, "key")));
+  }
+  function randomBytes(size, callback) {
+    if (typeof size !== "number" || !(size >= 0 && size <= 2 ** 31 - 1) || !Number.isInteger(size)) {
+      throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "size" is out of range. It must be >= 0 && <= 2147483647. Received ${size}`);
+    }
+    const out = output(fillRandom(size));
+    if (typeof callback === "function") {
+      queueMicrotask(() => callback(null, out));
+      return undefined;
+    }
+    return out;
+  }
+  function randomFillSync(buf, offset = 0, size) {
+    const view = new Uint8Array(buf.buffer || buf, buf.byteOffset || 0, buf.byteLength);
+    if (size === undefined) size = view.length - offset;
+    view.set(fillRandom(size), offset);
+    return buf;
+  }
+  function randomFill(buf, offset, size, callback) {
+    if (typeof offset === "function") {
+      callback = offset;
+      offset = 0;
+      size = undefined;
+    } else if (typeof size === "function") {
+      callback = size;
+      size = undefined;
+    }
+    randomFillSync(buf, offset, size);
+    queueMicrotask(() => callback(null, buf));
+  }
+  function getRandomValues(array) {
+    if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array || array instanceof DataView) {
+      const e = new TypeError("The data argument must be an integer-type TypedArray");
+      e.name = "TypeMismatchError";
+      throw e;
+    }
+    if (array.byteLength > 65536) {
+      const e = new Error(`The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`);
+      e.name = "QuotaExceededError";
+      throw e;
+    }
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(fillRandom(array.byteLength));
+    return array;
+  }
+  function randomUUID() {
+    const b = fillRandom(16);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+  function randomInt(min, max, callback) {
+    if (max === undefined || typeof max === "function") {
+      callback = max;
+      max = min;
+      min = 0;
+    }
+    if (!Number.isSafeInteger(min)) throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "min" argument must be a safe integer. Received ${min}`);
+    if (!Number.isSafeInteger(max)) throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "max" argument must be a safe integer. Received ${max}`);
+    if (max <= min) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "max" is out of range. It must be greater than the value of "min" (${min}). Received ${max}`);
+    const range = max - min;
+    if (range > 2 ** 48) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "max - min" is out of range. It must be <= 281474976710655. Received ${range}`);
+    // Rejection sampling over 48 random bits, as Node does.
+    const limit = 2 ** 48 - (2 ** 48 % range);
+    let x;
+    do {
+      const b = fillRandom(6);
+      x = b[0] * 2 ** 40 + b[1] * 2 ** 32 + b[2] * 2 ** 24 + b[3] * 2 ** 16 + b[4] * 2 ** 8 + b[5];
+    } while (x >= limit);
+    const n = min + (x % range);
+    if (typeof callback === "function") {
+      queueMicrotask(() => callback(null, n));
+      return undefined;
+    }
+    return n;
+  }
+  function timingSafeEqual(a, b) {
+    if (!ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer)) throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "buf1" argument must be an instance of ArrayBuffer, Buffer, TypedArray, or DataView.`);
+    if (!ArrayBuffer.isView(b) && !(b instanceof ArrayBuffer)) throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "buf2" argument must be an instance of ArrayBuffer, Buffer, TypedArray, or DataView.`);
+    const x = bytes(a, undefined, "buf1");
+    const y = bytes(b, undefined, "buf2");
+    if (x.length !== y.length) throw codeError(RangeError, "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH", "Input buffers must have the same byte length");
+    let diff = 0;
+    for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+    return diff === 0;
+  }
+  function pbkdf2Sync(password, salt, iterations, keylen, digest) {
+    if (!Number.isInteger(iterations) || iterations < 1) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "iterations" is out of range. It must be >= 1 && <= 2147483647. Received ${iterations}`);
+    if (!Number.isInteger(keylen) || keylen < 0) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "keylen" is out of range. It must be >= 0 && <= 2147483647. Received ${keylen}`);
+    return output(derive(algorithm(digest), Uint8Array.from(bytes(password, undefined, "password")), Uint8Array.from(bytes(salt, undefined, "salt")), iterations, keylen));
+  }
+  function pbkdf2(password, salt, iterations, keylen, digest, callback) {
+    let result;
+    try {
+      result = pbkdf2Sync(password, salt, iterations, keylen, digest);
+    } catch (e) {
+      queueMicrotask(() => callback(e));
+      return;
+    }
+    queueMicrotask(() => callback(null, result));
+  }
+  const exports = {
+    createHash,
+    createHmac,
+    Hash,
+    Hmac,
+    getHashes: () => algorithms.slice(),
+    randomBytes,
+    pseudoRandomBytes: randomBytes,
+    randomFillSync,
+    randomFill,
+    randomUUID,
+    randomInt,
+    getRandomValues,
+    timingSafeEqual,
+    pbkdf2,
+    pbkdf2Sync,
+    webcrypto: { getRandomValues, randomUUID },
+    KeyObject,
+    createSecretKey,
+    createPrivateKey: noAsymmetric("createPrivateKey"),
+    createPublicKey: noAsymmetric("createPublicKey"),
+    constants: {},
+  };
+  internal.unsupported(exports, "crypto", [
+    "createCipheriv", "createDecipheriv", "createSign", "createVerify", "sign", "verify",
+    "generateKeyPair", "generateKeyPairSync",
+    "publicEncrypt", "privateDecrypt", "privateEncrypt", "publicDecrypt", "createDiffieHellman",
+    "createECDH", "scrypt", "scryptSync", "hkdf", "hkdfSync", "subtle", "getCiphers", "getCurves",
+    "X509Certificate", "createCipher", "createDecipher", "diffieHellman", "hash",
+  ]);
+  internal.unsupported(exports.webcrypto, "crypto.webcrypto", ["subtle"]);
+  return exports;
+})

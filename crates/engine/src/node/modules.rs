@@ -1,0 +1,125 @@
+//! The natives behind `require` (`loader.js`): file access confined to the deployment's
+//! `functions/node_modules`, and module compilation cached per worker and deployment.
+
+use std::path::Path;
+
+use boa_engine::{
+    Context, JsNativeError, JsResult, JsString, JsValue, Source,
+    object::{IntegrityLevel, builtins::JsFunction},
+};
+
+use crate::{globals::util::arg, state::worker_host};
+
+/// The largest package file `require` reads.
+const MAX_FILE: u64 = 32 * 1024 * 1024;
+
+/// Node's module wrapper; it opens on the file's first line so line numbers stay the file's.
+const HEADER: &str = "(function (exports, require, module, __filename, __dirname) {";
+const FOOTER: &str = "\n})";
+
+/// The deployment's modules root, if it has one.
+fn root(context: &Context) -> JsResult<Option<String>> {
+    let host = worker_host(context)?;
+    let compiled = host.compiled.borrow();
+    Ok(compiled.deployment.as_ref().and_then(|d| d.modules_root.clone()))
+}
+
+/// `path` if it is inside the modules root once symbolic links are resolved.
+fn confined(path: &str, context: &Context) -> JsResult<Option<std::path::PathBuf>> {
+    let Some(root) = root(context)? else {
+        return Ok(None);
+    };
+    let Ok(real) = Path::new(path).canonicalize() else {
+        return Ok(None);
+    };
+    Ok(real.starts_with(&root).then_some(real))
+}
+
+fn path_arg(args: &[JsValue], context: &mut Context) -> JsResult<String> {
+    Ok(arg(args, 0).to_string(context)?.to_std_string_escaped())
+}
+
+/// `stat(path)`: 1 for a file, 2 for a directory, 0 for anything else or outside the root.
+fn stat(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let path = path_arg(args, context)?;
+    let kind = match confined(&path, context)? {
+        Some(p) if p.is_file() => 1,
+        Some(p) if p.is_dir() => 2,
+        _ => 0,
+    };
+    Ok(JsValue::from(kind))
+}
+
+fn read_file(path: &str, context: &Context) -> JsResult<String> {
+    let fail = |m: String| JsNativeError::error().with_message(m);
+    let real = confined(path, context)?.ok_or_else(|| fail(format!("cannot read '{path}'")))?;
+    let size = std::fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_FILE {
+        return Err(fail(format!("'{path}' is larger than {MAX_FILE} bytes")).into());
+    }
+    std::fs::read_to_string(&real).map_err(|e| fail(format!("cannot read '{path}': {e}")).into())
+}
+
+/// `read(path)`: the file's text.
+fn read(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let path = path_arg(args, context)?;
+    Ok(JsString::from(read_file(&path, context)?.as_str()).into())
+}
+
+/// `compile(path)`: the module's wrapper function, compiled once per deployment and frozen (so
+/// no call can leave state on it for the next).
+fn compile(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let path = path_arg(args, context)?;
+    let host = worker_host(context)?;
+    if let Some(f) = host.modules.borrow().get(&path) {
+        return Ok(f.clone().into());
+    }
+    let source = read_file(&path, context)?;
+    let body = source.strip_prefix("#!").map_or(source.as_str(), |_| {
+        // A shebang line stays as an empty line, so line numbers do not move.
+        source.find('\n').map_or("", |i| &source[i..])
+    });
+    let mut wrapped = String::with_capacity(HEADER.len() + body.len() + FOOTER.len());
+    wrapped.push_str(HEADER);
+    wrapped.push_str(body);
+    wrapped.push_str(FOOTER);
+    let script = boa_engine::Script::parse(Source::from_bytes(wrapped.as_bytes()), None, context)
+        .map_err(|e| JsNativeError::syntax().with_message(format!("{path}: {e}")))?;
+    let value = script.evaluate(context)?;
+    let function = value
+        .as_object()
+        .and_then(JsFunction::from_object)
+        .ok_or_else(|| JsNativeError::error().with_message(format!("{path}: not a module")))?;
+    function.set_integrity_level(IntegrityLevel::Frozen, context)?;
+    host.modules.borrow_mut().insert(path, function.clone());
+    Ok(function.into())
+}
+
+/// `epoch()`: the running call's number; the loader forgets its modules when it changes.
+pub(super) fn epoch(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let host = worker_host(context)?;
+    let seq = host.call.borrow().as_ref().map_or(0, |c| c.seq);
+    Ok(JsValue::from(seq as f64))
+}
+
+/// `root()`: the modules root, or null.
+fn modules_root(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    Ok(match root(context)? {
+        Some(r) => JsString::from(r.as_str()).into(),
+        None => JsValue::null(),
+    })
+}
+
+/// The natives object `loader.js` receives.
+pub fn natives(context: &mut Context) -> JsResult<JsValue> {
+    super::natives_object(
+        &[
+            ("stat", stat),
+            ("read", read),
+            ("compile", compile),
+            ("epoch", epoch),
+            ("root", modules_root),
+        ],
+        context,
+    )
+}

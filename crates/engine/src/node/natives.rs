@@ -1,0 +1,348 @@
+//! The byte, crypto and URL work behind the built-in modules: each takes and returns plain
+//! values and `Uint8Array`s, and is only reachable from the modules' own code.
+
+use base64::{
+    Engine as _,
+    alphabet::{STANDARD, URL_SAFE},
+    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
+};
+use boa_engine::{
+    Context, JsNativeError, JsResult, JsString, JsValue,
+    object::builtins::{JsArray, JsUint8Array},
+};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Digest;
+
+use crate::globals::util::{arg, typed_array_bytes};
+
+/// The largest byte count one call of `randomBytes` or `pbkdf2` produces.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+fn err(message: impl Into<String>) -> boa_engine::JsError {
+    JsNativeError::error().with_message(message.into()).into()
+}
+
+fn bytes_at(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<Vec<u8>> {
+    match arg(args, i).as_object() {
+        Some(o) => Ok(typed_array_bytes(&o, context)?.unwrap_or_default()),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn text_at(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<String> {
+    Ok(arg(args, i).to_string(context)?.to_std_string_escaped())
+}
+
+fn u8_array(bytes: Vec<u8>, context: &mut Context) -> JsResult<JsValue> {
+    Ok(JsUint8Array::from_iter(bytes, context)?.into())
+}
+
+/// `b64encode(bytes, url)`: base64 (padded) or base64url (unpadded), as Node writes them.
+fn b64encode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let bytes = bytes_at(args, 0, context)?;
+    let text = if arg(args, 1).to_boolean() {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    } else {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
+    Ok(JsString::from(text.as_str()).into())
+}
+
+/// `b64decode(text)`: Node's lenient decode of both alphabets: characters outside them are
+/// skipped, decoding stops at the first `=`, and a trailing partial group is dropped.
+fn b64decode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let text = arg(args, 0).to_string(context)?;
+    let mut clean = String::with_capacity(text.len());
+    for unit in text.iter() {
+        match unit {
+            0x3D => break,
+            0x2B | 0x2D => clean.push('+'),
+            0x2F | 0x5F => clean.push('/'),
+            u if u < 0x80 && (u as u8).is_ascii_alphanumeric() => clean.push(u as u8 as char),
+            _ => {}
+        }
+    }
+    if clean.len() % 4 == 1 {
+        clean.pop();
+    }
+    let config = GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone);
+    let _ = URL_SAFE;
+    let bytes = GeneralPurpose::new(&STANDARD, config)
+        .decode(clean.as_bytes())
+        .unwrap_or_default();
+    u8_array(bytes, context)
+}
+
+fn digest(alg: &str, input: &[u8]) -> JsResult<Vec<u8>> {
+    Ok(match alg {
+        "md5" => md5::Md5::digest(input).to_vec(),
+        "sha1" => sha1::Sha1::digest(input).to_vec(),
+        "sha224" => sha2::Sha224::digest(input).to_vec(),
+        "sha256" => sha2::Sha256::digest(input).to_vec(),
+        "sha384" => sha2::Sha384::digest(input).to_vec(),
+        "sha512" => sha2::Sha512::digest(input).to_vec(),
+        other => return Err(err(format!("Digest method not supported: {other}"))),
+    })
+}
+
+/// `hash(alg, bytes)`: the digest.
+fn hash(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let alg = text_at(args, 0, context)?;
+    let input = bytes_at(args, 1, context)?;
+    u8_array(digest(&alg, &input)?, context)
+}
+
+fn mac(alg: &str, key: &[u8], input: &[u8]) -> JsResult<Vec<u8>> {
+    macro_rules! run {
+        ($d:ty) => {{
+            let mut m = <Hmac<$d> as Mac>::new_from_slice(key).map_err(|e| err(e.to_string()))?;
+            m.update(input);
+            m.finalize().into_bytes().to_vec()
+        }};
+    }
+    Ok(match alg {
+        "md5" => run!(md5::Md5),
+        "sha1" => run!(sha1::Sha1),
+        "sha224" => run!(sha2::Sha224),
+        "sha256" => run!(sha2::Sha256),
+        "sha384" => run!(sha2::Sha384),
+        "sha512" => run!(sha2::Sha512),
+        other => return Err(err(format!("Invalid digest: {other}"))),
+    })
+}
+
+/// `hmac(alg, key, bytes)`: the HMAC.
+fn hmac(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let alg = text_at(args, 0, context)?;
+    let key = bytes_at(args, 1, context)?;
+    let input = bytes_at(args, 2, context)?;
+    u8_array(mac(&alg, &key, &input)?, context)
+}
+
+fn size_at(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<usize> {
+    let n = arg(args, i).to_number(context)?;
+    if !(0.0..=MAX_BYTES as f64).contains(&n) || n.fract() != 0.0 {
+        return Err(err(format!("size {n} is outside 0..={MAX_BYTES}")));
+    }
+    Ok(n as usize)
+}
+
+/// `randomBytes(n)`: n bytes from the operating system's generator.
+fn random_bytes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let n = size_at(args, 0, context)?;
+    let mut bytes = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    u8_array(bytes, context)
+}
+
+/// `pbkdf2(alg, password, salt, iterations, keylen)`: the derived key.
+fn pbkdf2(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let alg = text_at(args, 0, context)?;
+    let password = bytes_at(args, 1, context)?;
+    let salt = bytes_at(args, 2, context)?;
+    let rounds = arg(args, 3).to_u32(context)?;
+    let len = size_at(args, 4, context)?;
+    let mut out = vec![0u8; len];
+    macro_rules! run {
+        ($d:ty) => {
+            pbkdf2::pbkdf2::<Hmac<$d>>(&password, &salt, rounds, &mut out).map_err(|e| err(e.to_string()))?
+        };
+    }
+    match alg.as_str() {
+        "md5" => run!(md5::Md5),
+        "sha1" => run!(sha1::Sha1),
+        "sha224" => run!(sha2::Sha224),
+        "sha256" => run!(sha2::Sha256),
+        "sha384" => run!(sha2::Sha384),
+        "sha512" => run!(sha2::Sha512),
+        other => return Err(err(format!("Invalid digest: {other}"))),
+    }
+    u8_array(out, context)
+}
+
+/// The WHATWG components of a parsed URL, in the order `url.js` reads them.
+fn components(url: &url::Url, context: &mut Context) -> JsValue {
+    use url::quirks as q;
+    let parts = [
+        q::href(url),
+        q::protocol(url),
+        q::username(url),
+        q::password(url),
+        q::host(url),
+        q::hostname(url),
+        q::port(url),
+        q::pathname(url),
+        q::search(url),
+        q::hash(url),
+    ]
+    .map(|s| JsValue::from(JsString::from(s)));
+    let origin = q::origin(url);
+    let mut all: Vec<JsValue> = parts.to_vec();
+    all.push(JsString::from(origin.as_str()).into());
+    JsArray::from_iter(all, context).into()
+}
+
+/// `urlParse(input, base)`: the components, or null when the input is not a valid URL.
+fn url_parse(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let input = text_at(args, 0, context)?;
+    let parsed = if arg(args, 1).is_undefined() {
+        url::Url::parse(&input)
+    } else {
+        let base = text_at(args, 1, context)?;
+        url::Url::parse(&base).and_then(|b| b.join(&input))
+    };
+    Ok(match parsed {
+        Ok(u) => components(&u, context),
+        Err(_) => JsValue::null(),
+    })
+}
+
+/// `urlSet(href, field, value)`: the components after the WHATWG setter of `field` ran.
+fn url_set(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    use url::quirks as q;
+    let href = text_at(args, 0, context)?;
+    let field = text_at(args, 1, context)?;
+    let value = text_at(args, 2, context)?;
+    let Ok(mut url) = url::Url::parse(&href) else {
+        return Ok(JsValue::null());
+    };
+    let _ = match field.as_str() {
+        "href" => match url::Url::parse(&value) {
+            Ok(u) => {
+                url = u;
+                Ok(())
+            }
+            Err(_) => return Ok(JsValue::null()),
+        },
+        "protocol" => q::set_protocol(&mut url, &value),
+        "username" => q::set_username(&mut url, &value),
+        "password" => q::set_password(&mut url, &value),
+        "host" => q::set_host(&mut url, &value),
+        "hostname" => q::set_hostname(&mut url, &value),
+        "port" => q::set_port(&mut url, &value),
+        "pathname" => {
+            q::set_pathname(&mut url, &value);
+            Ok(())
+        }
+        "search" => {
+            q::set_search(&mut url, &value);
+            Ok(())
+        }
+        "hash" => {
+            q::set_hash(&mut url, &value);
+            Ok(())
+        }
+        other => return Err(err(format!("internal: unknown URL field {other}"))),
+    };
+    Ok(components(&url, context))
+}
+
+/// `formDecode(text)`: the name/value pairs of an `application/x-www-form-urlencoded` text.
+fn form_decode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let text = arg(args, 0).to_string(context)?.to_std_string_lossy();
+    let pairs: Vec<JsValue> = url::form_urlencoded::parse(text.as_bytes())
+        .flat_map(|(k, v)| {
+            [
+                JsString::from(k.as_ref()).into(),
+                JsString::from(v.as_ref()).into(),
+            ]
+        })
+        .collect();
+    Ok(JsArray::from_iter(pairs, context).into())
+}
+
+/// `formEncode(pairs)`: the `application/x-www-form-urlencoded` text of a flat name/value list.
+fn form_encode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let list = arg(args, 0);
+    let list = list
+        .as_object()
+        .and_then(|o| JsArray::from_object(o).ok())
+        .ok_or_else(|| err("internal: formEncode takes an array"))?;
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    let n = list.length(context)?;
+    let mut i = 0;
+    while i + 1 < n {
+        let k = list.get(i, context)?.to_string(context)?.to_std_string_lossy();
+        let v = list
+            .get(i + 1, context)?
+            .to_string(context)?
+            .to_std_string_lossy();
+        out.append_pair(&k, &v);
+        i += 2;
+    }
+    Ok(JsString::from(out.finish().as_str()).into())
+}
+
+/// `domain(name, unicode)`: the domain in ASCII (punycode) or Unicode form; "" if invalid.
+fn domain(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let name = text_at(args, 0, context)?;
+    let out = if arg(args, 1).to_boolean() {
+        let (text, result) = idna::domain_to_unicode(&name);
+        if result.is_ok() { text } else { String::new() }
+    } else {
+        idna::domain_to_ascii(&name).unwrap_or_default()
+    };
+    Ok(JsString::from(out.as_str()).into())
+}
+
+/// `platform()`: [operating system, architecture] writ was built for.
+fn platform(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let facts = [std::env::consts::OS, std::env::consts::ARCH].map(|s| JsValue::from(JsString::from(s)));
+    Ok(JsArray::from_iter(facts, context).into())
+}
+
+/// `now()`: nanoseconds on a monotonic clock (since the process started), for `hrtime`.
+fn now(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = START.get_or_init(std::time::Instant::now);
+    Ok(JsValue::from(start.elapsed().as_nanos() as f64))
+}
+
+/// `isClass(f)`: whether `f` is a class constructor written in JavaScript (Boa prints classes'
+/// source as native code, so `util.inspect` cannot tell them from functions by their text).
+fn is_class(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let Some(f) = arg(args, 0).as_object() else {
+        return Ok(false.into());
+    };
+    if f.downcast_ref::<boa_engine::builtins::function::OrdinaryFunction>()
+        .is_none()
+    {
+        return Ok(false.into());
+    }
+    let _ = context;
+    let writable = f
+        .borrow()
+        .properties()
+        .get(&boa_engine::js_string!("prototype").into())
+        .and_then(|d| d.writable());
+    Ok((writable == Some(false)).into())
+}
+
+/// The natives object the built-in modules receive.
+pub fn natives(context: &mut Context) -> JsResult<JsValue> {
+    super::natives_object(
+        &[
+            ("b64encode", b64encode),
+            ("b64decode", b64decode),
+            ("utf8Encode", crate::globals::web::utf8_encode),
+            ("utf8Decode", crate::globals::web::utf8_decode),
+            ("hash", hash),
+            ("hmac", hmac),
+            ("randomBytes", random_bytes),
+            ("pbkdf2", pbkdf2),
+            ("urlParse", url_parse),
+            ("urlSet", url_set),
+            ("formDecode", form_decode),
+            ("formEncode", form_encode),
+            ("domain", domain),
+            ("platform", platform),
+            ("now", now),
+            ("isClass", is_class),
+            ("epoch", super::modules::epoch),
+        ],
+        context,
+    )
+}

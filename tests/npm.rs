@@ -1,0 +1,111 @@
+//! npm packages from the app's `functions/node_modules`: a test app whose `package.json`
+//! depends on lodash, dayjs, uuid, validator and jsonwebtoken, installed from npm with
+//! `npm ci`, served by a real `writ serve`; each function's result must equal what Node.js
+//! returns for the same file with the same packages (`tests/npm_app/functions/harness.cjs`).
+
+mod common;
+
+use std::{path::Path, process::Command};
+
+use serde_json::Value;
+
+const FUNCTIONS: [&str; 5] = [
+    "useLodash",
+    "useDayjs",
+    "useUuid",
+    "useValidator",
+    "useJsonwebtoken",
+];
+
+fn install(functions: &Path) {
+    let source = common::repo().join("tests/npm_app/functions");
+    for entry in std::fs::read_dir(&source).expect("npm_app") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, functions.join(path.file_name().expect("name"))).expect("copy");
+    }
+    let out = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+        .current_dir(functions)
+        .output()
+        .expect("npm (CI installs Node and npm)");
+    assert!(
+        out.status.success(),
+        "npm ci: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn node_result(functions: &Path, name: &str) -> String {
+    let out = Command::new("node")
+        .arg("harness.cjs")
+        .arg(format!("{name}.js"))
+        .current_dir(functions)
+        .output()
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "node {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn npm_packages_run_as_they_do_on_node() {
+    let server = common::serve_prepared(false, &[], |app| install(&app.join("functions")));
+    let base = server.process.base.clone();
+    let functions = server.app_dir.join("functions");
+    let token = common::anonymous(&base);
+    for name in FUNCTIONS {
+        let (status, body) = common::call(&base, &token, name);
+        assert_eq!(status, 200, "{name}: {body}");
+        let Value::String(got) = body else {
+            panic!("{name}: {body}")
+        };
+        assert_eq!(got, node_result(&functions, name), "{name}");
+    }
+    // A second call evaluates the packages again (nothing is shared between calls) and agrees.
+    let (status, again) = common::call(&base, &token, "useDayjs");
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again, Value::String(node_result(&functions, "useDayjs")));
+}
+
+#[test]
+fn require_reaches_nothing_outside_node_modules() {
+    let probe = r#"exports = function () {
+  const attempt = (f) => { try { f(); return "loaded"; } catch (e) { return e.message.split("\n")[0]; } };
+  return [
+    attempt(() => require("/etc/passwd")),
+    attempt(() => require("../../../../../../etc/hostname")),
+    attempt(() => require("./hello")),
+    attempt(() => require("escape/../../../../../etc/passwd")),
+    attempt(() => require("child_process")),
+    attempt(() => require("fs")),
+    attempt(() => require("no-such-package")),
+    attempt(() => require("evil")),
+  ];
+};"#;
+    let server = common::serve_prepared(false, &[], |app| {
+        let functions = app.join("functions");
+        std::fs::write(functions.join("probe.js"), probe).expect("write");
+        // A package that links outside node_modules.
+        let evil = functions.join("node_modules/evil");
+        std::fs::create_dir_all(&evil).expect("mkdir");
+        std::os::unix::fs::symlink("/etc/hostname", evil.join("index.js")).expect("symlink");
+    });
+    let base = server.process.base.clone();
+    let token = common::anonymous(&base);
+    let (status, body) = common::call(&base, &token, "probe");
+    assert_eq!(status, 200, "{body}");
+    let expected = serde_json::json!([
+        "Cannot find module '/etc/passwd'",
+        "Cannot find module '../../../../../../etc/hostname'",
+        "Cannot find module './hello'",
+        "Cannot find module 'escape/../../../../../etc/passwd'",
+        "require('child_process'): it is not available to functions (App Services did not offer it either)",
+        "require('fs'): writ does not support this Node module yet",
+        "Cannot find module 'no-such-package'",
+        "Cannot find module 'evil'",
+    ]);
+    assert_eq!(body, expected);
+}
