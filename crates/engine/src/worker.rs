@@ -134,7 +134,7 @@ impl Worker {
         crate::console::install(&mut context).map_err(|e| e.to_string())?;
         crate::timers::install(&mut context).map_err(|e| e.to_string())?;
         let node = crate::node::install(&mut context).map_err(|e| e.to_string())?;
-        let globals = crate::globals::lockdown::apply(&mut context, &node.roots, node.overridable)
+        let globals = crate::globals::lockdown::apply(&mut context, &node.roots, node.enable)
             .map_err(|e| e.to_string())?;
         let shared = SharedParts::build(&Deployment::default(), &mut context).map_err(|e| e.to_string())?;
         let host = Rc::new(WorkerHost {

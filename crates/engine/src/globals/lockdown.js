@@ -1,7 +1,7 @@
 // Lockdown of a worker context, run once after every global is installed (as SES's `lockdown`
 // does for its realms): nothing a call does to a built-in can be seen by a later call.
 //
-// 1. Enablements: properties that code commonly sets on objects that inherit them
+// 1. Enablements (`enable`, from node/internal.js): properties that code commonly sets on objects that inherit them
 //    (`this.name = ...` in an Error subclass, `F.prototype.toString = ...`) become accessors
 //    whose setter defines the property on the object itself; a frozen data property would make
 //    those assignments fail (the "override mistake").
@@ -10,34 +10,10 @@
 //    native side (`lockdown.rs`) walks and freezes them.
 // 3. The global object's own bindings (`Object`, `JSON`, `BSON`, `console`, ...) become
 //    read-only and permanent. New globals a call creates are deleted when it ends (Rust side).
-(function (extraRoots, extraOverridable) {
+(function (extraRoots, enable) {
   "use strict";
   const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf } = Object;
-  const hasOwn = Object.prototype.hasOwnProperty;
   const ownKeys = Reflect.ownKeys;
-
-  function enable(proto, name) {
-    const desc = getOwnPropertyDescriptor(proto, name);
-    if (!desc || !("value" in desc)) return;
-    const value = desc.value;
-    defineProperty(proto, name, {
-      get() {
-        return value;
-      },
-      set(next) {
-        if (this === proto) {
-          throw new TypeError(`Cannot assign to read only property '${String(name)}' of a built-in prototype`);
-        }
-        if (hasOwn.call(this, name)) {
-          this[name] = next;
-        } else {
-          defineProperty(this, name, { value: next, writable: true, enumerable: true, configurable: true });
-        }
-      },
-      enumerable: desc.enumerable,
-      configurable: false,
-    });
-  }
 
   const errors = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
   if (typeof AggregateError === "function") errors.push(AggregateError);
@@ -55,13 +31,6 @@
   for (const [proto, names] of overridable) {
     for (const name of names) enable(proto, name);
   }
-  // Prototypes of built-in modules meant to be subclassed (EventEmitter, Stream): all methods.
-  for (const proto of extraOverridable) {
-    for (const name of ownKeys(proto)) {
-      if (name !== "constructor" && typeof getOwnPropertyDescriptor(proto, name).value === "function") enable(proto, name);
-    }
-  }
-
   // The roots of the intrinsics the native side freezes (it follows prototypes and property
   // values from there): the global object's bindings and the hidden intrinsics.
   const roots = [

@@ -20,19 +20,14 @@ pub struct GlobalSnapshot {
 
 /// Locks `context` down; returns the state of its global object to restore after each call.
 /// `extra_roots` are objects only closures reach (so the walk from the global object misses
-/// them); `overridable` is an array of prototypes whose methods stay overridable on
-/// subclasses.
-pub fn apply(
-    context: &mut Context,
-    extra_roots: &[JsObject],
-    overridable: JsValue,
-) -> JsResult<GlobalSnapshot> {
+/// them); `enable` is the enablement function (`node/internal.js`).
+pub fn apply(context: &mut Context, extra_roots: &[JsObject], enable: JsValue) -> JsResult<GlobalSnapshot> {
     let lockdown = context.eval(Source::from_bytes(include_str!("lockdown.js")))?;
     let lockdown = lockdown
         .as_callable()
         .ok_or_else(|| boa_engine::JsNativeError::typ().with_message("internal: lockdown.js"))?;
     let extra = JsArray::from_iter(extra_roots.iter().cloned().map(JsValue::from), context);
-    let roots = lockdown.call(&JsValue::undefined(), &[extra.into(), overridable], context)?;
+    let roots = lockdown.call(&JsValue::undefined(), &[extra.into(), enable], context)?;
     let roots = roots
         .as_object()
         .and_then(|o| JsArray::from_object(o.clone()).ok())
@@ -50,12 +45,26 @@ pub fn apply(
     Ok(GlobalSnapshot { keys, prototype })
 }
 
+/// Freezes `root` and every object it reaches that is not frozen yet: for objects made after
+/// lockdown (the built-in modules). An object that is no longer extensible was frozen by
+/// lockdown or an earlier call of this, and is not walked again.
+pub fn freeze_new(root: JsObject, context: &mut Context) -> JsResult<usize> {
+    freeze_walk(vec![root], true, context)
+}
+
 /// Freezes every object reachable from `todo` through prototypes and property values
 /// (getters and setters included), without running any getter.
-fn freeze_all(mut todo: Vec<JsObject>, context: &mut Context) -> JsResult<usize> {
+fn freeze_all(todo: Vec<JsObject>, context: &mut Context) -> JsResult<usize> {
+    freeze_walk(todo, false, context)
+}
+
+fn freeze_walk(mut todo: Vec<JsObject>, skip_frozen: bool, context: &mut Context) -> JsResult<usize> {
     let mut seen = HashSet::new();
     while let Some(object) = todo.pop() {
         if !seen.insert(object.clone()) {
+            continue;
+        }
+        if skip_frozen && !object.is_extensible(context)? {
             continue;
         }
         object.set_integrity_level(IntegrityLevel::Frozen, context)?;

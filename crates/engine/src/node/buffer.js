@@ -8,6 +8,9 @@
   const codeError = internal.codeError;
 
   class FastBuffer extends Uint8Array {}
+  // Methods are defined, not assigned: the typed array built-ins they shadow are frozen.
+  const def = (object, key, value) =>
+    Object.defineProperty(object, key, { value, writable: true, enumerable: false, configurable: true });
 
   const encodings = {
     utf8: "utf8", "utf-8": "utf8", hex: "hex", base64: "base64", base64url: "base64url",
@@ -118,9 +121,9 @@
   FastBuffer.prototype.constructor = Buffer;
   Buffer.prototype = FastBuffer.prototype;
   Object.setPrototypeOf(Buffer, Uint8Array);
-  Buffer.poolSize = 8192;
+  def(Buffer, "poolSize", 8192);
 
-  Buffer.from = function from(value, encodingOrOffset, length) {
+  def(Buffer, "from", function from(value, encodingOrOffset, length) {
     if (typeof value === "string") {
       return fromBytes(encode(value, normalize(encodingOrOffset)));
     }
@@ -158,22 +161,22 @@
       "of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object",
       value,
     );
-  };
-  Buffer.of = (...items) => Buffer.from(items);
-  Buffer.alloc = function alloc(size, fill, encoding) {
+  });
+  def(Buffer, "of", (...items) => Buffer.from(items));
+  def(Buffer, "alloc", function alloc(size, fill, encoding) {
     checkSize(size);
     const buf = new FastBuffer(size);
     if (fill !== undefined && fill !== 0 && size > 0) buf.fill(fill, encoding);
     return buf;
-  };
-  Buffer.allocUnsafe = (size) => {
+  });
+  def(Buffer, "allocUnsafe", (size) => {
     checkSize(size);
     return new FastBuffer(size);
-  };
-  Buffer.allocUnsafeSlow = Buffer.allocUnsafe;
-  Buffer.isBuffer = (b) => b instanceof Buffer;
-  Buffer.isEncoding = (e) => typeof e === "string" && e !== "" && encodings[e.toLowerCase()] !== undefined;
-  Buffer.byteLength = function byteLength(string, encoding) {
+  });
+  def(Buffer, "allocUnsafeSlow", Buffer.allocUnsafe);
+  def(Buffer, "isBuffer", (b) => b instanceof Buffer);
+  def(Buffer, "isEncoding", (e) => typeof e === "string" && e !== "" && encodings[e.toLowerCase()] !== undefined);
+  def(Buffer, "byteLength", function byteLength(string, encoding) {
     if (typeof string !== "string") {
       if (ArrayBuffer.isView(string) || string instanceof ArrayBuffer) return string.byteLength;
       throw invalidArg("string", "of type string or an instance of Buffer or ArrayBuffer", string);
@@ -182,8 +185,8 @@
     if (enc === "latin1" || enc === "ascii") return string.length;
     if (enc === "utf16le") return string.length * 2;
     return encode(string, enc).length;
-  };
-  Buffer.concat = function concat(list, totalLength) {
+  });
+  def(Buffer, "concat", function concat(list, totalLength) {
     if (!Array.isArray(list)) throw invalidArg("list", "an instance of Array", list);
     if (list.length === 0) return new FastBuffer(0);
     if (totalLength === undefined) {
@@ -204,7 +207,7 @@
       pos += n;
     }
     return out;
-  };
+  });
   function compareBytes(a, b) {
     const n = Math.min(a.length, b.length);
     for (let i = 0; i < n; i++) {
@@ -212,11 +215,11 @@
     }
     return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
   }
-  Buffer.compare = function compare(a, b) {
+  def(Buffer, "compare", function compare(a, b) {
     if (!(a instanceof Uint8Array)) throw invalidArg("buf1", "an instance of Buffer or Uint8Array", a);
     if (!(b instanceof Uint8Array)) throw invalidArg("buf2", "an instance of Buffer or Uint8Array", b);
     return compareBytes(a, b);
-  };
+  });
 
   const proto = FastBuffer.prototype;
   const bounds = (buf, start, end) => {
@@ -224,29 +227,29 @@
     end = end === undefined ? buf.length : Math.min(buf.length, Math.trunc(+end) || 0);
     return [start, Math.max(start, end)];
   };
-  proto.toString = function toString(encoding, start, end) {
+  def(proto, "toString", function toString(encoding, start, end) {
     if (arguments.length === 0) return utf8Decode(this, false, true);
     const [s, e] = bounds(this, start, end);
     if (s >= this.length) return "";
     return decode(this, normalize(encoding), s, e);
-  };
-  proto.toLocaleString = proto.toString;
-  proto.toJSON = function toJSON() {
+  });
+  def(proto, "toLocaleString", proto.toString);
+  def(proto, "toJSON", function toJSON() {
     return { type: "Buffer", data: Array.from(this) };
-  };
-  proto.equals = function equals(other) {
+  });
+  def(proto, "equals", function equals(other) {
     if (!(other instanceof Uint8Array)) throw invalidArg("otherBuffer", "an instance of Buffer or Uint8Array", other);
     return compareBytes(this, other) === 0;
-  };
-  proto.compare = function compare(target, tStart, tEnd, sStart, sEnd) {
+  });
+  def(proto, "compare", function compare(target, tStart, tEnd, sStart, sEnd) {
     if (!(target instanceof Uint8Array)) throw invalidArg("target", "an instance of Buffer or Uint8Array", target);
     const [a, b] = bounds(target, tStart, tEnd);
     const [c, d] = bounds(this, sStart, sEnd);
     return compareBytes(this.subarray(c, d), target.subarray(a, b));
-  };
-  proto.slice = function slice(start, end) {
+  });
+  def(proto, "slice", function slice(start, end) {
     return this.subarray(start, end);
-  };
+  });
   function needle(value, encoding) {
     if (typeof value === "string") return encode(value, normalize(encoding));
     if (typeof value === "number") return new Uint8Array([value & 255]);
@@ -277,16 +280,16 @@
     }
     return -1;
   }
-  proto.indexOf = function indexOf(value, byteOffset, encoding) {
+  def(proto, "indexOf", function indexOf(value, byteOffset, encoding) {
     return search(this, value, byteOffset, encoding, false);
-  };
-  proto.lastIndexOf = function lastIndexOf(value, byteOffset, encoding) {
+  });
+  def(proto, "lastIndexOf", function lastIndexOf(value, byteOffset, encoding) {
     return search(this, value, byteOffset, encoding, true);
-  };
-  proto.includes = function includes(value, byteOffset, encoding) {
+  });
+  def(proto, "includes", function includes(value, byteOffset, encoding) {
     return search(this, value, byteOffset, encoding, false) !== -1;
-  };
-  proto.write = function write(string, offset, length, encoding) {
+  });
+  def(proto, "write", function write(string, offset, length, encoding) {
     if (typeof offset === "string") {
       encoding = offset;
       offset = 0;
@@ -317,8 +320,8 @@
     }
     this.set(bytes, offset);
     return bytes.length;
-  };
-  proto.fill = function fill(value, offset, end, encoding) {
+  });
+  def(proto, "fill", function fill(value, offset, end, encoding) {
     if (typeof offset === "string") {
       encoding = offset;
       offset = 0;
@@ -344,8 +347,8 @@
     }
     for (let i = offset; i < end; i++) this[i] = bytes[(i - offset) % bytes.length];
     return this;
-  };
-  proto.copy = function copy(target, targetStart, sourceStart, sourceEnd) {
+  });
+  def(proto, "copy", function copy(target, targetStart, sourceStart, sourceEnd) {
     targetStart = targetStart === undefined ? 0 : Math.max(0, Math.trunc(+targetStart) || 0);
     sourceStart = sourceStart === undefined ? 0 : Math.max(0, Math.trunc(+sourceStart) || 0);
     sourceEnd = sourceEnd === undefined ? this.length : Math.min(this.length, Math.trunc(+sourceEnd) || 0);
@@ -353,7 +356,7 @@
     const n = Math.min(sourceEnd - sourceStart, target.length - targetStart);
     Uint8Array.prototype.set.call(target, this.subarray(sourceStart, sourceStart + n), targetStart);
     return n;
-  };
+  });
   const swap = (size) =>
     function () {
       if (this.length % size !== 0) {
@@ -368,9 +371,9 @@
       }
       return this;
     };
-  proto.swap16 = swap(2);
-  proto.swap32 = swap(4);
-  proto.swap64 = swap(8);
+  def(proto, "swap16", swap(2));
+  def(proto, "swap32", swap(4));
+  def(proto, "swap64", swap(8));
 
   // Numbers: through a DataView on the same memory, with Node's range errors.
   const view = (buf) => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -420,11 +423,11 @@
         view(this)[set](offset, value, little);
         return offset + size;
       };
-      proto[`read${name}${end}`] = read;
-      proto[`write${name}${end}`] = write;
+      def(proto, `read${name}${end}`, read);
+      def(proto, `write${name}${end}`, write);
       if (name.includes("UInt")) {
-        proto[`read${name.replace("UInt", "Uint")}${end}`] = read;
-        proto[`write${name.replace("UInt", "Uint")}${end}`] = write;
+        def(proto, `read${name.replace("UInt", "Uint")}${end}`, read);
+        def(proto, `write${name.replace("UInt", "Uint")}${end}`, write);
       }
     }
   }
@@ -458,20 +461,20 @@
   for (const [signed, name] of [[false, "UInt"], [true, "Int"]]) {
     for (const end of ["LE", "BE"]) {
       const { read, write } = variable(signed, end === "LE");
-      proto[`read${name}${end}`] = read;
-      proto[`write${name}${end}`] = write;
+      def(proto, `read${name}${end}`, read);
+      def(proto, `write${name}${end}`, write);
       if (!signed) {
-        proto[`readUint${end}`] = read;
-        proto[`writeUint${end}`] = write;
+        def(proto, `readUint${end}`, read);
+        def(proto, `writeUint${end}`, write);
       }
     }
   }
-  proto.inspect = function inspect() {
+  def(proto, "inspect", function inspect() {
     const shown = Array.from(this.subarray(0, 50), (b) => (b < 16 ? "0" : "") + b.toString(16)).join(" ");
     const more = this.length > 50 ? ` ... ${this.length - 50} more bytes` : "";
     return `<Buffer${shown ? " " + shown : ""}${more}>`;
-  };
-  proto[Symbol.for("nodejs.util.inspect.custom")] = proto.inspect;
+  });
+  def(proto, Symbol.for("nodejs.util.inspect.custom"), proto.inspect);
   Object.defineProperty(proto, "parent", { get() { return this.buffer; }, enumerable: true });
   Object.defineProperty(proto, "offset", { get() { return this.byteOffset; }, enumerable: true });
 

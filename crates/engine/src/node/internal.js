@@ -1,6 +1,35 @@
-// Helpers the built-in modules share; never reachable from function code.
-(function () {
+// Helpers the built-in modules share, and the lazy registry that creates each built-in
+// module on its first use (frozen at once, as lockdown froze the intrinsics). Never reachable
+// from function code.
+(function (natives) {
   "use strict";
+  const { defineProperty, getOwnPropertyDescriptor } = Object;
+  const hasOwn = Object.prototype.hasOwnProperty;
+  // SES's enablement: a built-in's data property becomes an accessor whose setter defines the
+  // property on the assigning object, so freezing the built-in does not break code that sets
+  // the name on objects inheriting it (the "override mistake"). Lockdown uses it too.
+  function enable(proto, name) {
+    const desc = getOwnPropertyDescriptor(proto, name);
+    if (!desc || !("value" in desc)) return;
+    const value = desc.value;
+    defineProperty(proto, name, {
+      get() {
+        return value;
+      },
+      set(next) {
+        if (this === proto) {
+          throw new TypeError(`Cannot assign to read only property '${String(name)}' of a built-in prototype`);
+        }
+        if (hasOwn.call(this, name)) {
+          this[name] = next;
+        } else {
+          defineProperty(this, name, { value: next, writable: true, enumerable: true, configurable: true });
+        }
+      },
+      enumerable: desc.enumerable,
+      configurable: false,
+    });
+  }
   const codeError = (Ctor, code, message) => {
     const e = new Ctor(message);
     e.code = code;
@@ -31,10 +60,12 @@
     }
   }
   // Prototypes whose methods code commonly replaces on its own subclasses
-  // (`Sub.prototype.write = ...`): lockdown makes each method an accessor whose setter defines
-  // the property on the assigning object, so freezing the built-in does not break that.
-  const overridable = [];
-  const subclassable = (proto) => overridable.push(proto);
+  // (`Sub.prototype.write = ...`): every method gets the enablement.
+  function subclassable(proto) {
+    for (const name of Reflect.ownKeys(proto)) {
+      if (name !== "constructor" && typeof getOwnPropertyDescriptor(proto, name).value === "function") enable(proto, name);
+    }
+  }
   function structuredClone(value, options) {
     const seen = new Map();
     const fail = (what) => {
@@ -96,12 +127,24 @@
     if (options && options.transfer && options.transfer.length) throw fail("transfer lists");
     return clone(value);
   }
-  // `require` for the built-ins among themselves, in the order they are created.
+  // The built-in modules, created on first use. `natives.source(name)` evaluates a module's
+  // file (null for a name that is not a built-in); the result is frozen before anyone sees it.
+  const aliases = { "util/types": ["util", "types"], "path/posix": ["path"], sys: ["util"], "assert/strict": ["assert", "strict"], "timers/promises": ["timers", "promises"] };
   const builtins = Object.create(null);
-  const require = (name) => {
-    if (!(name in builtins)) throw new Error(`internal: built-in '${name}' used before it exists`);
-    return builtins[name];
-  };
+  function require(name) {
+    if (name in builtins) return builtins[name];
+    if (hasOwn.call(aliases, name)) {
+      const [module, member] = aliases[name];
+      const m = require(module);
+      return member === undefined ? m : m[member];
+    }
+    const factory = natives.source(name);
+    if (factory === null) return undefined;
+    const exports = factory(natives, require, internal);
+    natives.freeze(exports);
+    builtins[name] = exports;
+    return exports;
+  }
   // Annex B's `escape`/`unescape`, which Boa leaves out and older packages still call.
   const hex = (n, width) => n.toString(16).toUpperCase().padStart(width, "0");
   function escape(string) {
@@ -120,15 +163,13 @@
     let out = "";
     for (let i = 0; i < s.length; i++) {
       if (s[i] === "%") {
-        const u = /^u[0-9a-fA-F]{4}/.exec(s.slice(i + 1, i + 6));
-        if (u) {
+        if (/^u[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 6))) {
           out += String.fromCharCode(parseInt(s.slice(i + 2, i + 6), 16));
           i += 5;
           continue;
         }
-        const b = /^[0-9a-fA-F]{2}/.exec(s.slice(i + 1, i + 3));
-        if (b) {
-          out += String.fromCharCode(parseInt(b[0], 16));
+        if (/^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+          out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
           i += 2;
           continue;
         }
@@ -137,5 +178,22 @@
     }
     return out;
   }
-  return { escape, unescape, codeError, missing, unsupported, subclassable, overridable, structuredClone, builtins, require };
+  // Node's globals, each created with its module the first time code reads it.
+  function installGlobals() {
+    const lazy = {
+      Buffer: () => require("buffer").Buffer,
+      URL: () => require("url").URL,
+      URLSearchParams: () => require("url").URLSearchParams,
+      process: () => require("process"),
+      crypto: () => require("crypto").webcrypto,
+    };
+    for (const name of Object.keys(lazy)) {
+      defineProperty(globalThis, name, { get: lazy[name], enumerable: false, configurable: true });
+    }
+    for (const [name, value] of [["structuredClone", structuredClone], ["escape", escape], ["unescape", unescape]]) {
+      defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
+    }
+  }
+  const internal = { codeError, missing, unsupported, subclassable, enable, require, installGlobals };
+  return internal;
 })

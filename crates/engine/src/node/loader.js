@@ -1,12 +1,13 @@
-// `require`: Node's CommonJS loader for function code. Built-in modules come from `builtins`
-// (created once per worker, frozen); packages resolve from the app's `functions/node_modules`
+// `require`: Node's CommonJS loader for function code. Built-in modules come from
+// `requireBuiltin` (created once per worker on first use, frozen); packages resolve from the app's `functions/node_modules`
 // with Node's algorithm (`main`, `exports` with the `require`/`node`/`default` conditions,
 // `index.js`, `.js`/`.json`/`.cjs`/`.node`), are evaluated at most once per call, and are
 // forgotten when the call ends (no call sees another's module state). The natives are closed
 // over here; function code never reaches them.
-(function (natives, builtins, unsupported, path) {
+(function (natives, requireBuiltin, unsupported) {
   "use strict";
   const { stat, read, compile, epoch, root } = natives;
+  const path = () => requireBuiltin("path");
   let cache = new Map();
   let cacheEpoch = -1;
 
@@ -18,7 +19,8 @@
 
   function builtin(request) {
     const name = request.startsWith("node:") ? request.slice(5) : request;
-    if (Object.prototype.hasOwnProperty.call(builtins, name)) return { found: builtins[name] };
+    const found = requireBuiltin(name);
+    if (found !== undefined) return { found };
     if (Object.prototype.hasOwnProperty.call(unsupported, name)) {
       const e = new Error(`require('${request}'): ${unsupported[name]}`);
       e.code = "ERR_UNKNOWN_BUILTIN_MODULE";
@@ -53,7 +55,7 @@
   function asDirectory(dir) {
     const pkg = packageJson(dir);
     if (pkg && typeof pkg.main === "string" && pkg.main !== "") {
-      const m = path.resolve(dir, pkg.main);
+      const m = path().resolve(dir, pkg.main);
       const found = asFile(m) || asIndex(m);
       if (found) return found;
     }
@@ -125,8 +127,8 @@
     const subpath = parts.length > nameLength ? "./" + parts.slice(nameLength).join("/") : ".";
     // Node walks up from the requiring file's directory; everything lives under the root.
     const dirs = [];
-    for (let dir = fromDir; dir.startsWith(base); dir = path.dirname(dir)) {
-      if (path.basename(dir) !== "node_modules") dirs.push(dir + "/node_modules");
+    for (let dir = fromDir; dir.startsWith(base); dir = path().dirname(dir)) {
+      if (path().basename(dir) !== "node_modules") dirs.push(dir + "/node_modules");
       else dirs.push(dir);
       if (dir === base) break;
     }
@@ -138,11 +140,11 @@
       if (pkg && pkg.exports !== undefined && pkg.exports !== null) {
         const target = exportsTarget(pkg.exports, subpath, request);
         if (typeof target !== "string") throw notFound(request);
-        const file = path.resolve(dir, target);
+        const file = path().resolve(dir, target);
         if (stat(file) === 1) return file;
         throw notFound(request);
       }
-      const p = subpath === "." ? dir : path.resolve(dir, subpath);
+      const p = subpath === "." ? dir : path().resolve(dir, subpath);
       const found = asFile(p) || (stat(p) === 2 ? asDirectory(p) : null);
       if (found) return found;
     }
@@ -155,7 +157,7 @@
     }
     if (request === "") throw new TypeError(`The argument 'id' must be a non-empty string. Received ''`);
     if (request.startsWith("./") || request.startsWith("../") || request === "." || request === ".." || request.startsWith("/")) {
-      const p = path.resolve(fromDir, request);
+      const p = path().resolve(fromDir, request);
       const found = asFile(p) || (stat(p) === 2 ? asDirectory(p) : null);
       if (found) return found;
       throw notFound(request, fromFile);
@@ -185,7 +187,7 @@
       } else if (file.endsWith(".node")) {
         throw new Error(`${file}: native addons (.node files) cannot run on writ`);
       } else {
-        const dir = path.dirname(file);
+        const dir = path().dirname(file);
         const req = makeRequire(dir, file);
         module.require = req;
         compile(file).call(module.exports, module.exports, req, module, file, dir);
@@ -216,7 +218,7 @@
   // Function files live in `functions/`: their packages are in `functions/node_modules`.
   const functionsDir = () => {
     const base = root();
-    return base === null ? "/functions" : path.dirname(base);
+    return base === null ? "/functions" : path().dirname(base);
   };
   function require(request) {
     const b = builtin(String(request));

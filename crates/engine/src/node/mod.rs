@@ -4,9 +4,10 @@
 //! (`loader.js`), and the globals `Buffer`, `URL`, `URLSearchParams`, `process`, `crypto`
 //! `structuredClone` and Annex B's `escape`/`unescape`.
 //!
-//! Built-ins are JavaScript (`*.js` here) over a few natives (`natives.rs`), created once per
-//! worker before lockdown, so they are frozen with every other intrinsic: no call can change
-//! what the next one gets. Packages are evaluated per call (`modules.rs`).
+//! Built-ins are JavaScript (`*.js` here) over a few natives (`natives.rs`), each created the
+//! first time a worker needs it (so a worker starts as fast as without them) and frozen at
+//! once, as lockdown froze the intrinsics: no call can change what the next one gets.
+//! Packages are evaluated per call (`modules.rs`).
 
 mod modules;
 mod natives;
@@ -98,107 +99,63 @@ fn get(object: &JsObject, key: &str, context: &mut Context) -> JsResult<JsValue>
     object.get(JsString::from(key), context)
 }
 
-/// What lockdown must also freeze: objects only the built-ins reach, and the prototypes whose
-/// methods stay overridable on subclasses.
+/// What lockdown needs from the Node runtime.
 pub struct Installed {
-    /// Roots of objects reachable only through closures.
+    /// Roots of objects only closures reach, for lockdown to freeze.
     pub roots: Vec<JsObject>,
-    /// Prototypes whose methods get lockdown's enablement.
-    pub overridable: JsValue,
+    /// The enablement function lockdown applies to overridable built-in properties.
+    pub enable: JsValue,
 }
 
-/// Creates the built-in modules and installs `require` and Node's globals.
+/// `source(name)`: the factory of built-in module `name` (its file evaluated), or null.
+pub(crate) fn source(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let name = crate::globals::util::arg(args, 0)
+        .to_string(context)?
+        .to_std_string_escaped();
+    match BUILTINS.iter().find(|(n, _)| *n == name) {
+        Some((n, text)) => Ok(eval_fn(text, n, context)?.into()),
+        None => Ok(JsValue::null()),
+    }
+}
+
+/// `freeze(value)`: freezes a new built-in module and everything it reaches, as lockdown froze
+/// the intrinsics (already frozen objects are not walked again).
+pub(crate) fn freeze(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    if let Some(o) = crate::globals::util::arg(args, 0).as_object() {
+        crate::globals::lockdown::freeze_new(o, context)?;
+    }
+    Ok(JsValue::undefined())
+}
+
+/// Installs `require` and Node's globals; built-in modules are created on first use.
 pub fn install(context: &mut Context) -> JsResult<Installed> {
+    let natives = natives::natives(context)?;
     let internal = eval_fn(include_str!("internal.js"), "internal.js", context)?.call(
         &JsValue::undefined(),
-        &[],
+        &[natives],
         context,
     )?;
     let internal = internal
         .as_object()
         .ok_or_else(|| JsNativeError::typ().with_message("internal: internal.js"))?;
-    let builtins = get(&internal, "builtins", context)?
-        .as_object()
-        .ok_or_else(|| JsNativeError::typ().with_message("internal: builtins"))?;
     let require_builtin = get(&internal, "require", context)?;
-    let natives = natives::natives(context)?;
-    for (name, source) in BUILTINS {
-        let factory = eval_fn(source, name, context)?;
-        let exports = factory.call(
-            &JsValue::undefined(),
-            &[natives.clone(), require_builtin.clone(), internal.clone().into()],
-            context,
-        )?;
-        builtins.set(JsString::from(name), exports, true, context)?;
-    }
-    let util = get(&builtins, "util", context)?;
-    let aliases: [(&str, JsValue); 5] = [
-        (
-            "util/types",
-            util.as_object()
-                .map_or(Ok(JsValue::undefined()), |u| get(&u, "types", context))?,
-        ),
-        ("path/posix", get(&builtins, "path", context)?),
-        ("sys", util.clone()),
-        ("assert/strict", member(&builtins, "assert", "strict", context)?),
-        (
-            "timers/promises",
-            member(&builtins, "timers", "promises", context)?,
-        ),
-    ];
-    for (name, value) in aliases {
-        builtins.set(JsString::from(name), value, true, context)?;
-    }
-
     let unsupported = ObjectInitializer::new(context).build();
     for (name, why) in UNSUPPORTED {
         unsupported.set(JsString::from(name), JsString::from(why), true, context)?;
     }
     let loader = eval_fn(include_str!("loader.js"), "loader.js", context)?;
     let module_natives = modules::natives(context)?;
-    let path = get(&builtins, "path", context)?;
     let require = loader.call(
         &JsValue::undefined(),
-        &[
-            module_natives,
-            builtins.clone().into(),
-            unsupported.clone().into(),
-            path,
-        ],
+        &[module_natives, require_builtin, unsupported.clone().into()],
         context,
     )?;
-
-    let url = get(&builtins, "url", context)?;
-    let buffer = get(&builtins, "buffer", context)?;
-    let crypto = get(&builtins, "crypto", context)?;
-    let globals: [(&str, JsValue); 9] = [
-        ("escape", get(&internal, "escape", context)?),
-        ("unescape", get(&internal, "unescape", context)?),
-        ("require", require),
-        ("Buffer", member_of(&buffer, "Buffer", context)?),
-        ("URL", member_of(&url, "URL", context)?),
-        ("URLSearchParams", member_of(&url, "URLSearchParams", context)?),
-        ("process", get(&builtins, "process", context)?),
-        ("structuredClone", get(&internal, "structuredClone", context)?),
-        ("crypto", member_of(&crypto, "webcrypto", context)?),
-    ];
-    for (name, value) in globals {
-        context.register_global_property(JsString::from(name), value, Attribute::all())?;
+    context.register_global_property(JsString::from("require"), require, Attribute::all())?;
+    if let Some(f) = get(&internal, "installGlobals", context)?.as_callable() {
+        f.call(&JsValue::undefined(), &[], context)?;
     }
     Ok(Installed {
-        roots: vec![builtins, unsupported, internal.clone()],
-        overridable: get(&internal, "overridable", context)?,
+        roots: vec![unsupported, internal.clone()],
+        enable: get(&internal, "enable", context)?,
     })
-}
-
-fn member_of(object: &JsValue, key: &str, context: &mut Context) -> JsResult<JsValue> {
-    match object.as_object() {
-        Some(o) => get(&o, key, context),
-        None => Ok(JsValue::undefined()),
-    }
-}
-
-fn member(object: &JsObject, module: &str, key: &str, context: &mut Context) -> JsResult<JsValue> {
-    let m = get(object, module, context)?;
-    member_of(&m, key, context)
 }

@@ -342,6 +342,8 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("now", now),
             ("isClass", is_class),
             ("epoch", super::modules::epoch),
+            ("source", super::source),
+            ("freeze", super::freeze),
         ],
         context,
     )
