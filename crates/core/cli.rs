@@ -130,7 +130,8 @@ pub fn main() -> ExitCode {
         } => call(&name, &args, user_id, &app, timeout, &data),
         Command::Check { app } => check(&app),
         Command::Worker { service } => {
-            let services = service.into_iter().map(bridge::MongoService::js).collect();
+            let mut services: Vec<_> = service.into_iter().map(bridge::MongoService::js).collect();
+            services.push(outbound::HttpService::js());
             let code = engine::process::child::run(services);
             return ExitCode::from(u8::try_from(code).unwrap_or(1));
         }
@@ -180,10 +181,12 @@ async fn services(data: &std::path::Path) -> anyhow::Result<Vec<Arc<dyn HostServ
             Arc::new(bridge::StoreExecutor::new(Arc::new(store)))
         }
     };
-    Ok(vec![Arc::new(bridge::MongoService::new(
-        "mongodb-atlas",
-        executor,
-    ))])
+    let http = outbound::HttpService::new(outbound::Policy::default(), Duration::from_secs(300))
+        .context("cannot start outbound HTTP")?;
+    Ok(vec![
+        Arc::new(bridge::MongoService::new("mongodb-atlas", executor)),
+        Arc::new(http),
+    ])
 }
 
 fn check(app: &std::path::Path) -> anyhow::Result<ExitCode> {

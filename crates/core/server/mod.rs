@@ -247,9 +247,16 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
         config.workers = options.workers;
     }
     let in_flight = throttle::InFlight::new(&options.limits, config.workers);
+    let http_timeout = config.time_limit;
     let engine = Engine::new(
         config,
-        vec![Arc::new(bridge::MongoService::new(service.clone(), data.clone()))],
+        vec![
+            Arc::new(bridge::MongoService::new(service.clone(), data.clone())),
+            Arc::new(
+                outbound::HttpService::new(options.limits.http_policy(), http_timeout)
+                    .context("cannot start outbound HTTP")?,
+            ),
+        ],
         tokio::runtime::Handle::current(),
     )?;
     let users = Users::new(data.clone(), &app_id);

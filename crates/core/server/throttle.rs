@@ -88,6 +88,32 @@ pub struct LimitOptions {
     /// The program worker processes run (default: this binary).
     #[arg(long, env = "WRIT_WORKER_PROGRAM", hide = true)]
     pub worker_program: Option<std::path::PathBuf>,
+    /// Hosts functions may reach with `context.http` and `fetch` (`api.example.com`, or
+    /// `*.example.com` for its subdomains; repeatable or comma-separated). None: any host.
+    #[arg(
+        long = "http-allow-host",
+        env = "WRIT_HTTP_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    pub http_allow_hosts: Vec<String>,
+    /// Hosts functions may never reach (same forms); they win over the allow list.
+    #[arg(long = "http-deny-host", env = "WRIT_HTTP_DENY_HOSTS", value_delimiter = ',')]
+    pub http_deny_hosts: Vec<String>,
+    /// Let functions reach private, loopback and link-local addresses (refused by default, so
+    /// a function cannot reach the server's own network or a cloud metadata endpoint).
+    #[arg(long, env = "WRIT_HTTP_ALLOW_PRIVATE")]
+    pub http_allow_private: bool,
+}
+
+impl LimitOptions {
+    /// The outbound HTTP policy these options describe.
+    pub fn http_policy(&self) -> outbound::Policy {
+        outbound::Policy {
+            allow_hosts: self.http_allow_hosts.clone(),
+            deny_hosts: self.http_deny_hosts.clone(),
+            allow_private: self.http_allow_private,
+        }
+    }
 }
 
 /// Where `writ serve` runs functions.
@@ -117,6 +143,9 @@ impl Default for LimitOptions {
             function_memory: 350,
             isolation: IsolationMode::Process,
             worker_program: None,
+            http_allow_hosts: Vec::new(),
+            http_deny_hosts: Vec::new(),
+            http_allow_private: false,
         }
     }
 }

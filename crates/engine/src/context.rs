@@ -22,10 +22,25 @@ use crate::{
     state::{SharedParts, worker_host},
 };
 
-fn not_supported(what: &str) -> boa_engine::JsError {
-    JsNativeError::error()
-        .with_message(format!("{what} is not supported by writ yet"))
-        .into()
+/// `context.http`: the outbound HTTP service's object for the caller's privilege; without
+/// that service, an object whose methods say why they cannot run.
+fn http_client(system: bool, context: &mut Context) -> JsResult<JsValue> {
+    let client = crate::services::object(system, crate::host::HTTP_SERVICE, context)?;
+    if !client.is_undefined() {
+        return Ok(client);
+    }
+    let mut missing = ObjectInitializer::new(context);
+    for method in ["get", "post", "put", "patch", "delete", "head"] {
+        let f = NativeFunction::from_copy_closure(move |_, _, _| {
+            Err(JsNativeError::error()
+                .with_message(format!(
+                    "context.http.{method} is not available: this writ has no outbound HTTP service"
+                ))
+                .into())
+        });
+        missing.function(f, JsString::from(method), 1);
+    }
+    Ok(missing.build().into())
 }
 
 fn deep_freeze(value: &JsValue, context: &mut Context) -> JsResult<()> {
@@ -121,19 +136,6 @@ impl SharedParts {
             )
             .build();
 
-        let mut http = ObjectInitializer::new(context);
-        for method in ["get", "post", "put", "patch", "delete", "head"] {
-            let f = match method {
-                "get" => NativeFunction::from_fn_ptr(|_, _, _| Err(not_supported("context.http.get"))),
-                "post" => NativeFunction::from_fn_ptr(|_, _, _| Err(not_supported("context.http.post"))),
-                "put" => NativeFunction::from_fn_ptr(|_, _, _| Err(not_supported("context.http.put"))),
-                "patch" => NativeFunction::from_fn_ptr(|_, _, _| Err(not_supported("context.http.patch"))),
-                "delete" => NativeFunction::from_fn_ptr(|_, _, _| Err(not_supported("context.http.delete"))),
-                _ => NativeFunction::from_fn_ptr(|_, _, _| Err(not_supported("context.http.head"))),
-            };
-            http.function(f, JsString::from(method), 1);
-        }
-        let http = http.build();
         let user = getter(context, "user", user_getter);
         let request = getter(context, "request", request_getter);
 
@@ -157,6 +159,12 @@ impl SharedParts {
                     1,
                 )
                 .build();
+            let http = FunctionObjectBuilder::new(
+                context.realm(),
+                NativeFunction::from_copy_closure(move |_, _, ctx| http_client(system, ctx)),
+            )
+            .name(js_string!("http"))
+            .build();
             let running_as_system = FunctionObjectBuilder::new(
                 context.realm(),
                 NativeFunction::from_copy_closure(move |_, _, _| Ok(system.into())),
@@ -171,7 +179,7 @@ impl SharedParts {
                     Attribute::ENUMERABLE,
                 )
                 .property(js_string!("functions"), functions, Attribute::ENUMERABLE)
-                .property(js_string!("http"), http.clone(), Attribute::ENUMERABLE)
+                .accessor(js_string!("http"), Some(http), None, Attribute::ENUMERABLE)
                 .accessor(
                     js_string!("request"),
                     Some(request.clone()),

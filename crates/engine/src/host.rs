@@ -23,6 +23,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Deployment, User};
 
+/// The reserved service outbound HTTP (`context.http`, `fetch`) runs on; `context.services.get`
+/// never returns it.
+pub const HTTP_SERVICE: &str = "__writ_http";
+
 /// The JavaScript half of a service: everything a worker needs to build its object.
 #[derive(Clone)]
 pub struct ServiceJs {

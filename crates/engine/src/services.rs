@@ -6,7 +6,7 @@
 //! [`HostOp`](crate::host::HostOp) after the service's own synchronous check.
 
 use boa_engine::{
-    Context, JsNativeError, JsObject, JsResult, JsValue, NativeFunction, Source,
+    Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Source,
     object::FunctionObjectBuilder,
 };
 
@@ -16,9 +16,19 @@ use crate::{
     state::{start_op, worker_host},
 };
 
-/// `context.services.get(name)` for a caller with privilege `system`.
+/// `context.services.get(name)` for a caller with privilege `system`. Reserved services
+/// (`__writ_*`, such as outbound HTTP) are reached through their own APIs, never by name.
 pub(crate) fn get(system: bool, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let name = string_arg(args, 0, "context.services.get: the service name")?;
+    if name.starts_with("__writ") {
+        return Ok(JsValue::undefined());
+    }
+    object(system, &name, context)
+}
+
+/// The object of service `name` for a caller with privilege `system`; undefined when the
+/// worker has no such service.
+pub(crate) fn object(system: bool, name: &str, context: &mut Context) -> JsResult<JsValue> {
     let host = worker_host(context)?;
     let Some(index) = host.services.iter().position(|s| s.name == name) else {
         return Ok(JsValue::undefined());
@@ -61,6 +71,32 @@ fn build_factory(index: usize, context: &mut Context) -> JsResult<JsObject> {
             .with_message("internal: a service prelude returned no factory")
             .into()
     })
+}
+
+/// Starts operation `kind` of reserved service `name` with user privilege (the engine's own
+/// APIs over a service, such as `fetch`); a `TypeError` naming `what` when there is no such
+/// service.
+pub(crate) fn call_named(
+    name: &str,
+    what: &str,
+    kind: &str,
+    spec: &JsValue,
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    let host = worker_host(context)?;
+    let Some(index) = host.services.iter().position(|s| s.name == name) else {
+        return Err(JsNativeError::typ()
+            .with_message(format!(
+                "{what} is not available: this writ has no outbound HTTP service"
+            ))
+            .into());
+    };
+    call(
+        index,
+        false,
+        &[JsString::from(kind).into(), spec.clone()],
+        context,
+    )
 }
 
 /// The native `call(kind, spec)` a service's prelude ends every method in.

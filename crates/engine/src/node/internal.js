@@ -186,6 +186,10 @@
       URLSearchParams: () => require("url").URLSearchParams,
       process: () => require("process"),
       crypto: () => require("crypto").webcrypto,
+      fetch: () => require("internal/fetch").fetch,
+      Headers: () => require("internal/fetch").Headers,
+      Request: () => require("internal/fetch").Request,
+      Response: () => require("internal/fetch").Response,
     };
     for (const name of Object.keys(lazy)) {
       defineProperty(globalThis, name, { get: lazy[name], enumerable: false, configurable: true });

@@ -19,7 +19,7 @@
 
   function builtin(request) {
     const name = request.startsWith("node:") ? request.slice(5) : request;
-    const found = requireBuiltin(name);
+    const found = name.startsWith("internal/") ? undefined : requireBuiltin(name);
     if (found !== undefined) return { found };
     if (Object.prototype.hasOwnProperty.call(unsupported, name)) {
       const e = new Error(`require('${request}'): ${unsupported[name]}`);

@@ -18,7 +18,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 13] = [
+const BUILTINS: [(&str, &str); 14] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -32,6 +32,8 @@ const BUILTINS: [(&str, &str); 13] = [
     ("os", include_str!("os.js")),
     ("timers", include_str!("timers.js")),
     ("process", include_str!("process.js")),
+    // Not a Node module (`require` does not offer `internal/*`): the `fetch` globals.
+    ("internal/fetch", include_str!("fetch.js")),
 ];
 
 /// Modules App Services did not offer either, and why `require` refuses them.

@@ -321,6 +321,17 @@ fn is_class(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
     Ok((writable == Some(false)).into())
 }
 
+/// `httpRequest(spec)`: a promise of the outbound HTTP service's answer to `spec`.
+fn http_request(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    crate::services::call_named(
+        crate::host::HTTP_SERVICE,
+        "fetch",
+        "request",
+        &arg(args, 0),
+        context,
+    )
+}
+
 /// The natives object the built-in modules receive.
 pub fn natives(context: &mut Context) -> JsResult<JsValue> {
     super::natives_object(
@@ -344,6 +355,7 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("epoch", super::modules::epoch),
             ("source", super::source),
             ("freeze", super::freeze),
+            ("httpRequest", http_request),
         ],
         context,
     )

@@ -1,0 +1,217 @@
+//! Outbound HTTP from functions: `context.http` (App Services' client) and `fetch`, served by a
+//! real `writ serve` against a local HTTP server started here (axum on a real socket): GET
+//! with a query, POST JSON, redirects followed or not, a 500, a timeout; and the policy that
+//! keeps private addresses out of reach unless the operator allows them.
+
+mod common;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use axum::{
+    Json, Router,
+    extract::Query,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect},
+    routing::get,
+};
+use serde_json::{Value, json};
+
+/// Starts the test HTTP server on a thread; returns its base URL.
+fn upstream() -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        runtime.block_on(async move {
+            let echo = |method: &'static str| {
+                move |Query(q): Query<BTreeMap<String, String>>, headers: HeaderMap, body: String| async move {
+                    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                    (
+                        [(header::SET_COOKIE, "session=abc; Path=/; HttpOnly")],
+                        Json(json!({
+                            "method": method,
+                            "query": q,
+                            "xTest": header("x-test"),
+                            "contentType": header("content-type"),
+                            "cookie": header("cookie"),
+                            "body": body,
+                        })),
+                    )
+                }
+            };
+            let app = Router::new()
+                .route("/echo", get(echo("GET")).post(echo("POST")).put(echo("PUT")))
+                .route("/redirect", get(|| async { Redirect::to("/echo?from=redirect") }))
+                .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response() }))
+                .route(
+                    "/slow",
+                    get(|| async {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        "late"
+                    }),
+                );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    format!("http://{}", rx.recv().expect("upstream address"))
+}
+
+const HTTP_FUNCTIONS: &str = r#"exports = async function (base) {
+  const json = (r) => JSON.parse(r.body.text());
+  const get = await context.http.get({ url: `${base}/echo?x=1`, headers: { "X-Test": ["a"] }, cookies: { c: "1" } });
+  const parts = await context.http.get({ scheme: "http", host: base.slice(7), path: "echo", query: { q: ["v w"] } });
+  const post = await context.http.post({ url: `${base}/echo`, body: { a: 1, when: new Date(0) }, encodeBodyAsJSON: true });
+  const put = await context.http.put({ url: `${base}/echo`, body: "plain" });
+  const form = await context.http.post({ url: `${base}/echo`, form: { k: "v&w" } });
+  const manual = await context.http.get({ url: `${base}/redirect` });
+  const followed = await context.http.get({ url: `${base}/redirect`, followRedirects: true });
+  const failed = await context.http.get({ url: `${base}/fail` });
+  return JSON.stringify({
+    get: [get.statusCode, get.status, get.headers["Content-Type"], json(get), get.cookies.session, get.body instanceof BSON.Binary],
+    parts: json(parts).query,
+    post: [json(post).body, json(post).contentType],
+    put: json(put).body,
+    form: json(form).body,
+    manual: [manual.statusCode, manual.headers.Location],
+    followed: [followed.statusCode, json(followed).query],
+    failed: [failed.statusCode, failed.body.text()],
+  });
+};"#;
+
+const FETCH_FUNCTIONS: &str = r#"exports = async function (base) {
+  const get = await fetch(`${base}/echo?x=1`, { headers: { "X-Test": "b" } });
+  const getBody = await get.json();
+  const post = await fetch(`${base}/echo`, { method: "POST", body: JSON.stringify({ a: 1 }), headers: { "content-type": "application/json" } });
+  const redirected = await fetch(`${base}/redirect`);
+  const manual = await fetch(`${base}/redirect`, { redirect: "manual" });
+  const failed = await fetch(`${base}/fail`);
+  let error;
+  try {
+    await fetch(`${base}/redirect`, { redirect: "error" });
+  } catch (e) {
+    error = [e.name, e.message, e.cause && e.cause.message.includes("redirect mode is 'error'")];
+  }
+  return JSON.stringify({
+    get: [get.status, get.ok, get.headers.get("content-type"), getBody.query, getBody.xTest],
+    post: (await post.json()).body,
+    redirected: [redirected.status, redirected.redirected, redirected.url, (await redirected.json()).query],
+    manual: [manual.status, manual.headers.get("location")],
+    failed: [failed.status, failed.ok, failed.statusText, await failed.text()],
+    error,
+  });
+};"#;
+
+const SLOW: &str = r#"exports = async function (base) {
+  const r = await fetch(`${base}/slow`);
+  return r.text();
+};"#;
+
+const PRIVATE: &str = r#"exports = async function (base) {
+  const out = [];
+  for (const f of [() => context.http.get({ url: `${base}/echo` }), () => fetch(`${base}/echo`), () => fetch("http://169.254.169.254/latest/meta-data/"), () => fetch("http://localhost:1/")]) {
+    try {
+      await f();
+      out.push("reached");
+    } catch (e) {
+      const message = e.cause ? e.cause.message : e.message;
+      out.push(message.includes("private, loopback or link-local") ? "refused" : message);
+    }
+  }
+  return out;
+};"#;
+
+/// Calls `name` with one string argument; a string result is parsed as the JSON it holds.
+fn call_with(base: &str, token: &str, name: &str, arg: &str) -> (u16, Value) {
+    let body = json!({"name": name, "arguments": [arg]});
+    let (status, value) = common::request(
+        base,
+        &format!("{}/functions/call", common::APP),
+        Some(token),
+        &body,
+    );
+    match value.as_str().and_then(|s| serde_json::from_str(s).ok()) {
+        Some(parsed) => (status, parsed),
+        None => (status, value),
+    }
+}
+
+#[test]
+fn context_http_and_fetch_reach_a_real_server() {
+    let upstream = upstream();
+    let functions = [
+        ("httpAll", HTTP_FUNCTIONS),
+        ("fetchAll", FETCH_FUNCTIONS),
+        ("slow", SLOW),
+    ];
+    let args = ["--http-allow-private", "--function-timeout", "3"];
+    let server = common::serve_sample(false, &functions, &args);
+    let base = server.process.base.clone();
+    let token = common::anonymous(&base);
+
+    let (status, body) = call_with(&base, &token, "httpAll", &upstream);
+    assert_eq!(status, 200, "{body}");
+    let echo_get = json!({"method": "GET", "query": {"x": "1"}, "xTest": "a", "contentType": "", "cookie": "c=1", "body": ""});
+    assert_eq!(
+        body["get"],
+        json!([200, "200 OK", ["application/json"], echo_get, {"value": "abc", "path": "/", "httpOnly": true}, true])
+    );
+    assert_eq!(body["parts"], json!({"q": "v w"}));
+    assert_eq!(
+        body["post"],
+        json!([
+            r#"{"a":1,"when":{"$date":"1970-01-01T00:00:00Z"}}"#,
+            "application/json"
+        ])
+    );
+    assert_eq!(body["put"], json!("plain"));
+    assert_eq!(body["form"], json!("k=v%26w"));
+    assert_eq!(body["manual"], json!([303, ["/echo?from=redirect"]]));
+    assert_eq!(body["followed"], json!([200, {"from": "redirect"}]));
+    assert_eq!(body["failed"], json!([500, "boom"]));
+
+    let (status, body) = call_with(&base, &token, "fetchAll", &upstream);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["get"],
+        json!([200, true, "application/json", {"x": "1"}, "b"])
+    );
+    assert_eq!(body["post"], json!(r#"{"a":1}"#));
+    assert_eq!(
+        body["redirected"],
+        json!([200, true, format!("{upstream}/echo?from=redirect"), {"from": "redirect"}])
+    );
+    assert_eq!(body["manual"], json!([303, "/echo?from=redirect"]));
+    assert_eq!(
+        body["failed"],
+        json!([500, false, "Internal Server Error", "boom"])
+    );
+    assert_eq!(body["error"], json!(["TypeError", "fetch failed", true]));
+
+    // A request that outlives the function's time limit ends the call, not the server.
+    let started = std::time::Instant::now();
+    let (status, body) = call_with(&base, &token, "slow", &upstream);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error_code"], "ExecutionTimeLimitExceeded", "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let (status, _) = call_with(&base, &token, "fetchAll", &upstream);
+    assert_eq!(status, 200, "the server answers after a timed-out request");
+}
+
+#[test]
+fn private_addresses_are_refused_by_default() {
+    let upstream = upstream();
+    let server = common::serve_sample(false, &[("private", PRIVATE)], &[]);
+    let base = server.process.base.clone();
+    let token = common::anonymous(&base);
+    let (status, body) = call_with(&base, &token, "private", &upstream);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!(["refused", "refused", "refused", "refused"]));
+}
