@@ -5,60 +5,10 @@
 
 mod common;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
-use axum::{
-    Json, Router,
-    extract::Query,
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect},
-    routing::get,
-};
+use common::upstream::upstream;
 use serde_json::{Value, json};
-
-/// Starts the test HTTP server on a thread; returns its base URL.
-fn upstream() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("rt");
-        runtime.block_on(async move {
-            let echo = |method: &'static str| {
-                move |Query(q): Query<BTreeMap<String, String>>, headers: HeaderMap, body: String| async move {
-                    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-                    (
-                        [(header::SET_COOKIE, "session=abc; Path=/; HttpOnly")],
-                        Json(json!({
-                            "method": method,
-                            "query": q,
-                            "xTest": header("x-test"),
-                            "contentType": header("content-type"),
-                            "cookie": header("cookie"),
-                            "body": body,
-                        })),
-                    )
-                }
-            };
-            let app = Router::new()
-                .route("/echo", get(echo("GET")).post(echo("POST")).put(echo("PUT")))
-                .route("/redirect", get(|| async { Redirect::to("/echo?from=redirect") }))
-                .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response() }))
-                .route(
-                    "/slow",
-                    get(|| async {
-                        tokio::time::sleep(Duration::from_secs(30)).await;
-                        "late"
-                    }),
-                );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            tx.send(listener.local_addr().expect("addr")).expect("send");
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    format!("http://{}", rx.recv().expect("upstream address"))
-}
 
 const HTTP_FUNCTIONS: &str = r#"exports = async function (base) {
   const json = (r) => JSON.parse(r.body.text());
@@ -110,6 +60,25 @@ const SLOW: &str = r#"exports = async function (base) {
   return r.text();
 };"#;
 
+const ABORTED: &str = r#"exports = async function (base) {
+  const started = Date.now();
+  const out = [];
+  try {
+    await fetch(`${base}/slow`, { signal: AbortSignal.timeout(200) });
+  } catch (e) {
+    out.push(e.name);
+  }
+  const controller = new AbortController();
+  controller.abort();
+  try {
+    await fetch(`${base}/echo`, { signal: controller.signal });
+  } catch (e) {
+    out.push(e.name);
+  }
+  out.push(Date.now() - started < 2000);
+  return JSON.stringify(out);
+};"#;
+
 const PRIVATE: &str = r#"exports = async function (base) {
   const out = [];
   for (const f of [() => context.http.get({ url: `${base}/echo` }), () => fetch(`${base}/echo`), () => fetch("http://169.254.169.254/latest/meta-data/"), () => fetch("http://localhost:1/")]) {
@@ -146,6 +115,7 @@ fn context_http_and_fetch_reach_a_real_server() {
         ("httpAll", HTTP_FUNCTIONS),
         ("fetchAll", FETCH_FUNCTIONS),
         ("slow", SLOW),
+        ("aborted", ABORTED),
     ];
     let args = ["--http-allow-private", "--function-timeout", "3"];
     let server = common::serve_sample(false, &functions, &args);
@@ -190,6 +160,10 @@ fn context_http_and_fetch_reach_a_real_server() {
         json!([500, false, "Internal Server Error", "boom"])
     );
     assert_eq!(body["error"], json!(["TypeError", "fetch failed", true]));
+
+    let (status, body) = call_with(&base, &token, "aborted", &upstream);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!(["TimeoutError", "AbortError", true]));
 
     // A request that outlives the function's time limit ends the call, not the server.
     let started = std::time::Instant::now();

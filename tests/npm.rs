@@ -1,7 +1,8 @@
 //! npm packages from the app's `functions/node_modules`: a test app whose `package.json`
-//! depends on lodash, dayjs, uuid, validator and jsonwebtoken, installed from npm with
+//! depends on lodash, dayjs, uuid, validator, jsonwebtoken and axios, installed from npm with
 //! `npm ci`, served by a real `writ serve`; each function's result must equal what Node.js
 //! returns for the same file with the same packages (`tests/npm_app/functions/harness.cjs`).
+//! axios calls a local HTTP server (`common::upstream`).
 
 mod common;
 
@@ -35,10 +36,11 @@ fn install(functions: &Path) {
     );
 }
 
-fn node_result(functions: &Path, name: &str) -> String {
+fn node_result(functions: &Path, name: &str, arg: Option<&str>) -> String {
     let out = Command::new("node")
         .arg("harness.cjs")
         .arg(format!("{name}.js"))
+        .args(arg)
         .current_dir(functions)
         .output()
         .expect("node");
@@ -52,22 +54,35 @@ fn node_result(functions: &Path, name: &str) -> String {
 
 #[test]
 fn npm_packages_run_as_they_do_on_node() {
-    let server = common::serve_prepared(false, &[], |app| install(&app.join("functions")));
+    let upstream = common::upstream::upstream();
+    let args = ["--http-allow-private"];
+    let server = common::serve_prepared(false, &args, |app| install(&app.join("functions")));
     let base = server.process.base.clone();
     let functions = server.app_dir.join("functions");
     let token = common::anonymous(&base);
+    let call = |name: &str, arg: Option<&str>| {
+        let arguments: Vec<&str> = arg.into_iter().collect();
+        let body = serde_json::json!({"name": name, "arguments": arguments});
+        common::request(
+            &base,
+            &format!("{}/functions/call", common::APP),
+            Some(&token),
+            &body,
+        )
+    };
     for name in FUNCTIONS {
-        let (status, body) = common::call(&base, &token, name);
+        let arg = (name == "useAxios").then_some(upstream.as_str());
+        let (status, body) = call(name, arg);
         assert_eq!(status, 200, "{name}: {body}");
         let Value::String(got) = body else {
             panic!("{name}: {body}")
         };
-        assert_eq!(got, node_result(&functions, name), "{name}");
+        assert_eq!(got, node_result(&functions, name, arg), "{name}");
     }
     // A second call evaluates the packages again (nothing is shared between calls) and agrees.
-    let (status, again) = common::call(&base, &token, "useDayjs");
+    let (status, again) = call("useDayjs", None);
     assert_eq!(status, 200, "{again}");
-    assert_eq!(again, Value::String(node_result(&functions, "useDayjs")));
+    assert_eq!(again, Value::String(node_result(&functions, "useDayjs", None)));
 }
 
 #[test]
@@ -80,7 +95,7 @@ fn require_reaches_nothing_outside_node_modules() {
     attempt(() => require("./hello")),
     attempt(() => require("escape/../../../../../etc/passwd")),
     attempt(() => require("child_process")),
-    attempt(() => require("fs")),
+    attempt(() => require("fs").readFileSync("/etc/passwd")),
     attempt(() => require("no-such-package")),
     attempt(() => require("evil")),
   ];
@@ -103,7 +118,7 @@ fn require_reaches_nothing_outside_node_modules() {
         "Cannot find module './hello'",
         "Cannot find module 'escape/../../../../../etc/passwd'",
         "require('child_process'): it is not available to functions (App Services did not offer it either)",
-        "require('fs'): writ does not support this Node module yet",
+        "fs.readFileSync is not supported by writ: writ does not support this Node module yet",
         "Cannot find module 'no-such-package'",
         "Cannot find module 'evil'",
     ]);

@@ -73,6 +73,9 @@ enum Command {
         /// The embedded store's directory, used when MONGODB_URI is not set.
         #[arg(long, default_value = ".writ/data", env = "WRIT_DATA")]
         data: PathBuf,
+        /// Let the function reach private, loopback and link-local addresses over HTTP.
+        #[arg(long, env = "WRIT_HTTP_ALLOW_PRIVATE")]
+        http_allow_private: bool,
     },
     /// Runs one engine worker process (started by `writ serve`; speaks on its standard input
     /// and output).
@@ -127,7 +130,8 @@ pub fn main() -> ExitCode {
             app,
             timeout,
             data,
-        } => call(&name, &args, user_id, &app, timeout, &data),
+            http_allow_private,
+        } => call(&name, &args, user_id, &app, timeout, &data, http_allow_private),
         Command::Check { app } => check(&app),
         Command::Worker { service } => {
             let mut services: Vec<_> = service.into_iter().map(bridge::MongoService::js).collect();
@@ -168,7 +172,10 @@ fn parse_args(text: &str) -> anyhow::Result<Vec<Bson>> {
 
 /// The host services functions get: `mongodb-atlas` on `MONGODB_URI`, or on the embedded
 /// store in `data` when it is not set.
-async fn services(data: &std::path::Path) -> anyhow::Result<Vec<Arc<dyn HostService>>> {
+async fn services(
+    data: &std::path::Path,
+    http: outbound::Policy,
+) -> anyhow::Result<Vec<Arc<dyn HostService>>> {
     let executor: Arc<dyn bridge::Executor> = match std::env::var("MONGODB_URI") {
         Ok(uri) if !uri.is_empty() => Arc::new(
             bridge::DriverExecutor::connect(&uri)
@@ -181,8 +188,8 @@ async fn services(data: &std::path::Path) -> anyhow::Result<Vec<Arc<dyn HostServ
             Arc::new(bridge::StoreExecutor::new(Arc::new(store)))
         }
     };
-    let http = outbound::HttpService::new(outbound::Policy::default(), Duration::from_secs(300))
-        .context("cannot start outbound HTTP")?;
+    let http =
+        outbound::HttpService::new(http, Duration::from_secs(300)).context("cannot start outbound HTTP")?;
     Ok(vec![
         Arc::new(bridge::MongoService::new("mongodb-atlas", executor)),
         Arc::new(http),
@@ -220,7 +227,12 @@ fn call(
     app: &std::path::Path,
     timeout: u64,
     data: &std::path::Path,
+    http_allow_private: bool,
 ) -> anyhow::Result<ExitCode> {
+    let http = outbound::Policy {
+        allow_private: http_allow_private,
+        ..outbound::Policy::default()
+    };
     let args = parse_args(args)?;
     let deployment = loader::load(app).map_err(|e| anyhow::anyhow!("{e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -233,7 +245,7 @@ fn call(
     };
     let engine = Engine::new(
         config,
-        runtime.block_on(services(data))?,
+        runtime.block_on(services(data, http))?,
         runtime.handle().clone(),
     )?;
     engine.deploy(Arc::new(deployment));

@@ -6,7 +6,7 @@
 //! [`HostOp`](crate::host::HostOp) after the service's own synchronous check.
 
 use boa_engine::{
-    Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Source,
+    Context, JsNativeError, JsObject, JsResult, JsValue, NativeFunction, Source,
     object::FunctionObjectBuilder,
 };
 
@@ -74,15 +74,15 @@ fn build_factory(index: usize, context: &mut Context) -> JsResult<JsObject> {
 }
 
 /// Starts operation `kind` of reserved service `name` with user privilege (the engine's own
-/// APIs over a service, such as `fetch`); a `TypeError` naming `what` when there is no such
-/// service.
+/// APIs over a service, such as `fetch`); returns its promise and id. A `TypeError` naming
+/// `what` when there is no such service.
 pub(crate) fn call_named(
     name: &str,
     what: &str,
     kind: &str,
     spec: &JsValue,
     context: &mut Context,
-) -> JsResult<JsValue> {
+) -> JsResult<(JsValue, u64)> {
     let host = worker_host(context)?;
     let Some(index) = host.services.iter().position(|s| s.name == name) else {
         return Err(JsNativeError::typ()
@@ -91,12 +91,9 @@ pub(crate) fn call_named(
             ))
             .into());
     };
-    call(
-        index,
-        false,
-        &[JsString::from(kind).into(), spec.clone()],
-        context,
-    )
+    let spec = js_to_document(spec, what, context)?;
+    (host.services[index].check)(kind, &spec).map_err(|e| JsNativeError::typ().with_message(e))?;
+    crate::state::start_op_id(context, index, kind.to_string(), spec, false)
 }
 
 /// The native `call(kind, spec)` a service's prelude ends every method in.

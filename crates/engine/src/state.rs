@@ -122,6 +122,28 @@ pub(crate) fn start_op(
     spec: Document,
     system: bool,
 ) -> JsResult<JsValue> {
+    start_op_id(context, service, kind, spec, system).map(|(promise, _)| promise)
+}
+
+/// Stops waiting for operation `id` of the running call: its promise never settles, it no
+/// longer keeps the call open, and its result is ignored if it comes (an aborted `fetch`).
+/// The host side runs it until the call ends and then drops it.
+pub(crate) fn abandon_op(context: &Context, id: u64) -> JsResult<()> {
+    let host = worker_host(context)?;
+    if let Some(call) = host.call.borrow_mut().as_mut() {
+        call.pending.remove(&id);
+    }
+    Ok(())
+}
+
+/// [`start_op`], also returning the operation's id (for [`abandon_op`]).
+pub(crate) fn start_op_id(
+    context: &mut Context,
+    service: usize,
+    kind: String,
+    spec: Document,
+    system: bool,
+) -> JsResult<(JsValue, u64)> {
     let host = worker_host(context)?;
     let name = host
         .services
@@ -169,5 +191,5 @@ pub(crate) fn start_op(
             .send_op(seq, id, &op)
             .map_err(|e| JsNativeError::error().with_message(format!("internal: {e}")))?,
     }
-    Ok(promise.into())
+    Ok((promise.into(), id))
 }

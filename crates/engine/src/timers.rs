@@ -4,13 +4,15 @@
 //! operations (a timer left pending when the function returns still runs before the answer),
 //! count against the call's limit on outstanding work, and are cut at the call's deadline.
 //! The worker's drain ([`crate::worker`]) sleeps until the next timer is due, a host operation
-//! completes or the deadline passes, whichever comes first.
+//! completes or the deadline passes, whichever comes first. As in Node, `setTimeout` returns a
+//! `Timeout` object (`timers.js`) whose `unref()` makes the timer stop keeping the call open:
+//! an unreferenced timer still runs if it falls due while the call is open for other work, and
+//! is dropped when nothing else is left.
 
 use std::time::{Duration, Instant};
 
 use boa_engine::{
-    Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction,
-    object::builtins::JsPromise,
+    Context, JsNativeError, JsObject, JsResult, JsValue, NativeFunction, object::builtins::JsPromise,
 };
 
 use crate::{error::EngineError, state::worker_host};
@@ -22,6 +24,8 @@ pub(crate) struct Timer {
     callback: JsObject,
     args: Vec<JsValue>,
     every: Option<Duration>,
+    wait: Duration,
+    weak: bool,
 }
 
 /// The pending timers of one call.
@@ -42,6 +46,16 @@ impl Timers {
         self.pending.iter().map(|t| t.due).min()
     }
 
+    /// Whether a referenced timer is pending (one that keeps the call open).
+    pub fn keeps_open(&self) -> bool {
+        self.pending.iter().any(|t| !t.weak)
+    }
+
+    /// Drops the unreferenced timers (the call is done with everything else).
+    pub fn drop_unreferenced(&mut self) {
+        self.pending.retain(|t| !t.weak);
+    }
+
     /// Removes the timer that is due first (ties in the order they were set), if it is due by
     /// `now`. An interval is put back for its next run before it is returned.
     fn take_due(&mut self, now: Instant) -> Option<(JsObject, Vec<JsValue>)> {
@@ -59,9 +73,12 @@ impl Timers {
         Some(fire)
     }
 
-    /// Drops every pending timer; returns how many there were.
+    /// Drops every pending timer; returns how many referenced ones there were.
     pub fn cut(&mut self) -> usize {
-        std::mem::take(&mut self.pending).len()
+        std::mem::take(&mut self.pending)
+            .iter()
+            .filter(|t| !t.weak)
+            .count()
     }
 }
 
@@ -93,12 +110,12 @@ fn delay(value: Option<&JsValue>, context: &mut Context) -> JsResult<Duration> {
     Ok(Duration::from_micros((ms * 1000.0) as u64))
 }
 
-fn add(args: &[JsValue], every: bool, immediate: bool, context: &mut Context) -> JsResult<JsValue> {
-    let name = match (immediate, every) {
-        (true, _) => "setImmediate",
-        (false, true) => "setInterval",
-        (false, false) => "setTimeout",
-    };
+/// `add(callback, delay, args, kind)`: kind 0 `setTimeout`, 1 `setInterval`, 2 `setImmediate`.
+/// Returns the timer's id.
+fn add(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let kind = args.get(3).and_then(JsValue::as_number).unwrap_or(0.0) as u8;
+    let (immediate, every) = (kind == 2, kind == 1);
+    let name = ["setTimeout", "setInterval", "setImmediate"][usize::from(kind.min(2))];
     let callback = args
         .first()
         .and_then(JsValue::as_object)
@@ -106,10 +123,19 @@ fn add(args: &[JsValue], every: bool, immediate: bool, context: &mut Context) ->
         .ok_or_else(|| {
             JsNativeError::typ().with_message(format!("{name}: the callback must be a function"))
         })?;
-    let (wait, rest) = if immediate {
-        (Duration::ZERO, args.get(1..).unwrap_or_default())
+    let wait = if immediate {
+        Duration::ZERO
     } else {
-        (delay(args.get(1), context)?, args.get(2..).unwrap_or_default())
+        delay(args.get(1), context)?
+    };
+    let rest: Vec<JsValue> = match args.get(2).and_then(JsValue::as_object) {
+        Some(list) => {
+            let n = list
+                .get(boa_engine::js_string!("length"), context)?
+                .to_length(context)?;
+            (0..n).map(|i| list.get(i, context)).collect::<JsResult<_>>()?
+        }
+        None => Vec::new(),
     };
     let host = worker_host(context)?;
     let mut call = host.call.borrow_mut();
@@ -129,10 +155,32 @@ fn add(args: &[JsValue], every: bool, immediate: bool, context: &mut Context) ->
         id,
         due: Instant::now() + wait,
         callback,
-        args: rest.to_vec(),
+        args: rest,
         every: every.then_some(wait),
+        wait,
+        weak: false,
     });
     Ok(JsValue::from(id as f64))
+}
+
+/// Runs `f` on the running call's timer `id`, if it is pending; returns whether it was.
+fn with_timer(args: &[JsValue], context: &mut Context, f: impl FnOnce(&mut Timer)) -> JsResult<JsValue> {
+    let Some(id) = args.first().and_then(JsValue::as_number) else {
+        return Ok(false.into());
+    };
+    let host = worker_host(context)?;
+    let mut call = host.call.borrow_mut();
+    let timer = call
+        .as_mut()
+        .and_then(|c| c.timers.pending.iter_mut().find(|t| t.id as f64 == id));
+    Ok(match timer {
+        Some(t) => {
+            f(t);
+            true
+        }
+        None => false,
+    }
+    .into())
 }
 
 fn clear(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
@@ -160,47 +208,30 @@ fn queue_microtask(args: &[JsValue], context: &mut Context) -> JsResult<JsValue>
     Ok(JsValue::undefined())
 }
 
-/// Installs the timer globals into a fresh worker context.
+/// Installs the timer globals (`timers.js` over four natives) into a fresh worker context.
 pub fn install(context: &mut Context) -> JsResult<()> {
-    let globals: [(&str, NativeFunction, usize); 7] = [
-        (
-            "setTimeout",
-            NativeFunction::from_fn_ptr(|_, a, c| add(a, false, false, c)),
-            2,
-        ),
-        (
-            "setInterval",
-            NativeFunction::from_fn_ptr(|_, a, c| add(a, true, false, c)),
-            2,
-        ),
-        (
-            "setImmediate",
-            NativeFunction::from_fn_ptr(|_, a, c| add(a, false, true, c)),
-            1,
-        ),
-        (
-            "clearTimeout",
-            NativeFunction::from_fn_ptr(|_, a, c| clear(a, c)),
-            1,
-        ),
-        (
-            "clearInterval",
-            NativeFunction::from_fn_ptr(|_, a, c| clear(a, c)),
-            1,
-        ),
-        (
-            "clearImmediate",
-            NativeFunction::from_fn_ptr(|_, a, c| clear(a, c)),
-            1,
-        ),
-        (
-            "queueMicrotask",
-            NativeFunction::from_fn_ptr(|_, a, c| queue_microtask(a, c)),
-            1,
-        ),
+    let natives: [NativeFunction; 5] = [
+        NativeFunction::from_fn_ptr(|_, a, c| add(a, c)),
+        NativeFunction::from_fn_ptr(|_, a, c| clear(a, c)),
+        NativeFunction::from_fn_ptr(|_, a, c| {
+            let weak = !a.get(1).is_some_and(JsValue::to_boolean);
+            with_timer(a, c, |t| t.weak = weak)
+        }),
+        NativeFunction::from_fn_ptr(|_, a, c| with_timer(a, c, |t| t.due = Instant::now() + t.wait)),
+        NativeFunction::from_fn_ptr(|_, a, c| queue_microtask(a, c)),
     ];
-    for (name, function, length) in globals {
-        context.register_global_callable(JsString::from(name), length, function)?;
-    }
+    let natives: Vec<JsValue> = natives
+        .into_iter()
+        .map(|f| {
+            boa_engine::object::FunctionObjectBuilder::new(context.realm(), f)
+                .build()
+                .into()
+        })
+        .collect();
+    let prelude = context.eval(boa_engine::Source::from_bytes(include_str!("timers.js")))?;
+    let prelude = prelude
+        .as_callable()
+        .ok_or_else(|| JsNativeError::typ().with_message("internal: timers.js is not a function"))?;
+    prelude.call(&JsValue::undefined(), &natives, context)?;
     Ok(())
 }

@@ -324,13 +324,18 @@ impl Worker {
             let settled = promise
                 .as_ref()
                 .is_none_or(|p| !matches!(p.state(), PromiseState::Pending));
-            let (operations, next_timer) = self
+            let (operations, next_timer, open_timers) = self
                 .host
                 .call
                 .borrow()
                 .as_ref()
-                .map_or((false, None), |c| (!c.pending.is_empty(), c.timers.next_due()));
-            if settled && !operations && next_timer.is_none() {
+                .map_or((false, None, false), |c| {
+                    (!c.pending.is_empty(), c.timers.next_due(), c.timers.keeps_open())
+                });
+            if settled && !operations && !open_timers {
+                if let Some(call) = self.host.call.borrow_mut().as_mut() {
+                    call.timers.drop_unreferenced();
+                }
                 break;
             }
             if !operations && next_timer.is_none() {
@@ -394,6 +399,9 @@ impl Worker {
     /// the call's log says so.
     fn cut_timers(&mut self) {
         let cut = self.host.call.borrow_mut().as_mut().map_or(0, |c| c.timers.cut());
+        if cut == 0 {
+            return;
+        }
         crate::console::push_log(
             &self.host,
             crate::LogLevel::Warn,

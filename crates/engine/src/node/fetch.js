@@ -286,6 +286,8 @@
   bodyMethods(Request, (r) => requestParts.read(r), (r) => requestParts.used(r));
 
   async function fetch(input, init = undefined) {
+    const signal = init && init.signal ? init.signal : undefined;
+    if (signal && signal.aborted) throw signal.reason;
     const request = new Request(input, init);
     const bytes = requestParts.bytes(request);
     const spec = {
@@ -296,10 +298,31 @@
     };
     if (bytes !== null) spec.body = new BSON.Binary(new Uint8Array(bytes), 0);
     let r;
-    try {
-      r = await natives.httpRequest(spec);
-    } catch (e) {
-      throw new TypeError("fetch failed", { cause: e });
+    const [request_, opId] = natives.httpRequest(spec);
+    const sent = request_.then(
+      (value) => value,
+      (e) => {
+        throw new TypeError("fetch failed", { cause: e });
+      },
+    );
+    if (signal) {
+      // The request runs on the server to its end; an abort settles the fetch at once and
+      // its answer is dropped.
+      let onAbort;
+      const aborted = new Promise((_, reject) => {
+        onAbort = () => {
+          natives.httpAbandon(opId);
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+      try {
+        r = await Promise.race([sent, aborted]);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+    } else {
+      r = await sent;
     }
     const body = Buffer.from(r.body.toBase64(), "base64");
     const response = new Response(request.method === "HEAD" || [204, 304].includes(r.status) ? null : body, { status: 200, headers: r.headers });

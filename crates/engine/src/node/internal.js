@@ -54,6 +54,28 @@
       },
     });
   }
+  // A module writ does not have yet, as `require` returns it: loading works (packages that
+  // import it but never use it on the paths a function takes keep working); every member is
+  // a `missing` value that throws naming itself when used. `known` holds real plain data
+  // members (constants) to serve instead.
+  function stubModule(name, why, known = {}) {
+    const cache = new Map();
+    return new Proxy(Object.freeze({ ...known }), {
+      get(target, key) {
+        if (typeof key === "symbol") return undefined;
+        if (hasOwn.call(target, key)) return target[key];
+        if (key === "__esModule" || key === "then" || key === "default") return undefined;
+        if (!cache.has(key)) cache.set(key, missing(`${name}.${key}`, why));
+        return cache.get(key);
+      },
+      has(target, key) {
+        return typeof key === "string";
+      },
+      set() {
+        throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", `${name} is not supported by writ yet`);
+      },
+    });
+  }
   function unsupported(target, module, names, why) {
     for (const name of names) {
       Object.defineProperty(target, name, { value: missing(`${module}.${name}`, why), writable: false, enumerable: false, configurable: false });
@@ -127,9 +149,33 @@
     if (options && options.transfer && options.transfer.length) throw fail("transfer lists");
     return clone(value);
   }
+  // Node modules writ does not have yet: `require` gives a stub (see `stubModule`) with the
+  // plain data members that are real.
+  const STATUS_CODES = {"100":"Continue","101":"Switching Protocols","102":"Processing","103":"Early Hints","200":"OK","201":"Created","202":"Accepted","203":"Non-Authoritative Information","204":"No Content","205":"Reset Content","206":"Partial Content","207":"Multi-Status","208":"Already Reported","226":"IM Used","300":"Multiple Choices","301":"Moved Permanently","302":"Found","303":"See Other","304":"Not Modified","305":"Use Proxy","307":"Temporary Redirect","308":"Permanent Redirect","400":"Bad Request","401":"Unauthorized","402":"Payment Required","403":"Forbidden","404":"Not Found","405":"Method Not Allowed","406":"Not Acceptable","407":"Proxy Authentication Required","408":"Request Timeout","409":"Conflict","410":"Gone","411":"Length Required","412":"Precondition Failed","413":"Payload Too Large","414":"URI Too Long","415":"Unsupported Media Type","416":"Range Not Satisfiable","417":"Expectation Failed","418":"I'm a Teapot","421":"Misdirected Request","422":"Unprocessable Entity","423":"Locked","424":"Failed Dependency","425":"Too Early","426":"Upgrade Required","428":"Precondition Required","429":"Too Many Requests","431":"Request Header Fields Too Large","451":"Unavailable For Legal Reasons","500":"Internal Server Error","501":"Not Implemented","502":"Bad Gateway","503":"Service Unavailable","504":"Gateway Timeout","505":"HTTP Version Not Supported","506":"Variant Also Negotiates","507":"Insufficient Storage","508":"Loop Detected","509":"Bandwidth Limit Exceeded","510":"Not Extended","511":"Network Authentication Required"};
+  const METHODS = ["ACL","BIND","CHECKOUT","CONNECT","COPY","DELETE","GET","HEAD","LINK","LOCK","M-SEARCH","MERGE","MKACTIVITY","MKCALENDAR","MKCOL","MOVE","NOTIFY","OPTIONS","PATCH","POST","PROPFIND","PROPPATCH","PURGE","PUT","QUERY","REBIND","REPORT","SEARCH","SOURCE","SUBSCRIBE","TRACE","UNBIND","UNLINK","UNLOCK","UNSUBSCRIBE"];
+  const notYet = {
+    http: { STATUS_CODES, METHODS },
+    https: {},
+    http2: {},
+    net: {},
+    tls: {},
+    dns: {},
+    dgram: {},
+    fs: {},
+    "fs/promises": {},
+    async_hooks: {},
+    diagnostics_channel: {},
+    punycode: {},
+    "stream/promises": {},
+    "stream/web": {},
+    "stream/consumers": {},
+    constants: {},
+  };
+  const NOT_YET = "writ does not support this Node module yet";
+
   // The built-in modules, created on first use. `natives.source(name)` evaluates a module's
   // file (null for a name that is not a built-in); the result is frozen before anyone sees it.
-  const aliases = { "util/types": ["util", "types"], "path/posix": ["path"], sys: ["util"], "assert/strict": ["assert", "strict"], "timers/promises": ["timers", "promises"] };
+  const aliases = { tty: ["internal/small", "tty"], perf_hooks: ["internal/small", "perf_hooks"], "util/types": ["util", "types"], "path/posix": ["path"], sys: ["util"], "assert/strict": ["assert", "strict"], "timers/promises": ["timers", "promises"] };
   const builtins = Object.create(null);
   function require(name) {
     if (name in builtins) return builtins[name];
@@ -139,7 +185,11 @@
       return member === undefined ? m : m[member];
     }
     const factory = natives.source(name);
-    if (factory === null) return undefined;
+    if (factory === null) {
+      if (!hasOwn.call(notYet, name)) return undefined;
+      builtins[name] = stubModule(name, NOT_YET, notYet[name]);
+      return builtins[name];
+    }
     const exports = factory(natives, require, internal);
     natives.freeze(exports);
     builtins[name] = exports;
@@ -186,6 +236,11 @@
       URLSearchParams: () => require("url").URLSearchParams,
       process: () => require("process"),
       crypto: () => require("crypto").webcrypto,
+      performance: () => require("perf_hooks").performance,
+      Event: () => require("internal/abort").Event,
+      EventTarget: () => require("internal/abort").EventTarget,
+      AbortController: () => require("internal/abort").AbortController,
+      AbortSignal: () => require("internal/abort").AbortSignal,
       fetch: () => require("internal/fetch").fetch,
       Headers: () => require("internal/fetch").Headers,
       Request: () => require("internal/fetch").Request,
@@ -198,6 +253,6 @@
       defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
     }
   }
-  const internal = { codeError, missing, unsupported, subclassable, enable, require, installGlobals };
+  const internal = { codeError, missing, stubModule, unsupported, subclassable, enable, require, installGlobals };
   return internal;
 })

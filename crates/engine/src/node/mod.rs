@@ -9,8 +9,10 @@
 //! once, as lockdown froze the intrinsics: no call can change what the next one gets.
 //! Packages are evaluated per call (`modules.rs`).
 
+mod async_ident;
 mod modules;
 mod natives;
+mod zlib;
 
 use boa_engine::{
     Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Source,
@@ -18,7 +20,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 14] = [
+const BUILTINS: [(&str, &str); 17] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -32,15 +34,17 @@ const BUILTINS: [(&str, &str); 14] = [
     ("os", include_str!("os.js")),
     ("timers", include_str!("timers.js")),
     ("process", include_str!("process.js")),
-    // Not a Node module (`require` does not offer `internal/*`): the `fetch` globals.
+    ("zlib", include_str!("zlib.js")),
+    // Not Node modules (`require` does not offer `internal/*`): the `fetch` globals, and
+    // `tty` and `perf_hooks` (aliases below).
+    ("internal/small", include_str!("small.js")),
+    ("internal/abort", include_str!("abort.js")),
     ("internal/fetch", include_str!("fetch.js")),
 ];
 
 /// Modules App Services did not offer either, and why `require` refuses them.
 const NEVER: &str = "it is not available to functions (App Services did not offer it either)";
-/// Modules App Services offered (fully or in part) that writ does not have yet.
-const NOT_YET: &str = "writ does not support this Node module yet";
-const UNSUPPORTED: [(&str, &str); 31] = [
+const UNSUPPORTED: [(&str, &str); 12] = [
     ("child_process", NEVER),
     ("cluster", NEVER),
     ("domain", NEVER),
@@ -53,25 +57,6 @@ const UNSUPPORTED: [(&str, &str); 31] = [
     ("trace_events", NEVER),
     ("wasi", NEVER),
     ("module", NEVER),
-    ("http", NOT_YET),
-    ("https", NOT_YET),
-    ("http2", NOT_YET),
-    ("net", NOT_YET),
-    ("tls", NOT_YET),
-    ("dns", NOT_YET),
-    ("dgram", NOT_YET),
-    ("fs", NOT_YET),
-    ("fs/promises", NOT_YET),
-    ("zlib", NOT_YET),
-    ("perf_hooks", NOT_YET),
-    ("async_hooks", NOT_YET),
-    ("tty", NOT_YET),
-    ("punycode", NOT_YET),
-    ("diagnostics_channel", NOT_YET),
-    ("constants", NOT_YET),
-    ("stream/promises", NOT_YET),
-    ("stream/web", NOT_YET),
-    ("stream/consumers", NOT_YET),
 ];
 
 /// A plain object of native functions, for a module's factory.
@@ -131,6 +116,7 @@ pub(crate) fn freeze(_: &JsValue, args: &[JsValue], context: &mut Context) -> Js
 
 /// Installs `require` and Node's globals; built-in modules are created on first use.
 pub fn install(context: &mut Context) -> JsResult<Installed> {
+    eval_fn(include_str!("annexb.js"), "annexb.js", context)?.call(&JsValue::undefined(), &[], context)?;
     let natives = natives::natives(context)?;
     let internal = eval_fn(include_str!("internal.js"), "internal.js", context)?.call(
         &JsValue::undefined(),

@@ -83,8 +83,20 @@ fn compile(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
     wrapped.push_str(HEADER);
     wrapped.push_str(body);
     wrapped.push_str(FOOTER);
-    let script = boa_engine::Script::parse(Source::from_bytes(wrapped.as_bytes()), None, context)
-        .map_err(|e| JsNativeError::syntax().with_message(format!("{path}: {e}")))?;
+    let script = match boa_engine::Script::parse(Source::from_bytes(wrapped.as_bytes()), None, context) {
+        Ok(script) => script,
+        // Boa misreads `async(...)` calls of an identifier named `async` (see async_ident.rs).
+        Err(e) if e.to_string().contains("async") && super::async_ident::rename(&wrapped).is_some() => {
+            let renamed = super::async_ident::rename(&wrapped).unwrap_or_default();
+            boa_engine::Script::parse(Source::from_bytes(renamed.as_bytes()), None, context)
+                .map_err(|_| JsNativeError::syntax().with_message(format!("{path}: {e}")))?
+        }
+        Err(e) => {
+            return Err(JsNativeError::syntax()
+                .with_message(format!("{path}: {e}"))
+                .into());
+        }
+    };
     let value = script.evaluate(context)?;
     let function = value
         .as_object()

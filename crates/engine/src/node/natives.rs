@@ -321,15 +321,24 @@ fn is_class(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
     Ok((writable == Some(false)).into())
 }
 
-/// `httpRequest(spec)`: a promise of the outbound HTTP service's answer to `spec`.
+/// `httpRequest(spec)`: `[promise, id]`: the outbound HTTP service's answer to `spec`, and the
+/// operation's id for `httpAbandon`.
 fn http_request(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    crate::services::call_named(
+    let (promise, id) = crate::services::call_named(
         crate::host::HTTP_SERVICE,
         "fetch",
         "request",
         &arg(args, 0),
         context,
-    )
+    )?;
+    Ok(JsArray::from_iter([promise, JsValue::from(id as f64)], context).into())
+}
+
+/// `httpAbandon(id)`: stop waiting for an outbound request (an aborted `fetch`).
+fn http_abandon(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let id = arg(args, 0).to_number(context)?;
+    crate::state::abandon_op(context, id as u64)?;
+    Ok(JsValue::undefined())
 }
 
 /// The natives object the built-in modules receive.
@@ -356,6 +365,8 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("source", super::source),
             ("freeze", super::freeze),
             ("httpRequest", http_request),
+            ("httpAbandon", http_abandon),
+            ("zlib", super::zlib::zlib),
         ],
         context,
     )
