@@ -326,3 +326,26 @@ fn check_names_npm_dependencies_that_are_not_installed() {
         "{out}"
     );
 }
+
+#[test]
+fn check_warns_about_apis_writ_does_not_offer_by_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let functions = dir.path().join("functions");
+    std::fs::create_dir_all(&functions).expect("mkdir");
+    let source = "exports = async function () {\n  const http = require('http');\n  const path = require('path');\n  \
+                  return crypto.createCipheriv('aes-256-gcm', k, iv);\n};\n";
+    std::fs::write(functions.join("legacy.js"), source).expect("write");
+    let (code, out, err) = writ(&["check", "--app", "."], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "warning: functions/legacy.js:2: require('http'): writ does not support Node's 'http' module yet"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: functions/legacy.js:4: crypto.createCipheriv is not supported by writ yet"),
+        "{out}"
+    );
+    assert!(!out.contains("legacy.js:3"), "{out}");
+}

@@ -206,6 +206,9 @@ fn check(app: &std::path::Path) -> anyhow::Result<ExitCode> {
     println!("{}", crate::server::inventory_summary(&entries));
     match loaded {
         Ok(d) => {
+            for warning in loader::api_warnings(&d) {
+                println!("warning: {warning}");
+            }
             println!("{}: ok, {} function(s)", app.display(), d.functions.len());
             for (name, f) in &d.functions {
                 let private = if f.config.private { " (private)" } else { "" };

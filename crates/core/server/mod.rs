@@ -220,6 +220,9 @@ fn log_inventory(app: &std::path::Path, environment: &str) {
 pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
     let deployment = loader::load(&options.app).map_err(|e| anyhow::anyhow!("{e}"))?;
     log_inventory(&options.app, &deployment.environment_tag);
+    for warning in loader::api_warnings(&deployment) {
+        tracing::warn!("{warning}");
+    }
     let app_id = options
         .app_id
         .clone()

@@ -29,6 +29,7 @@ mod worker;
 
 pub use api::*;
 pub use error::EngineError;
+pub use node::{NEVER_MODULES, NOT_YET_MODULES};
 pub use pool::{Engine, EngineConfig, Isolation};
 pub use process::WorkerCommand;
 pub use source::{SyntaxError, check_syntax};

@@ -26,6 +26,7 @@ mod inventory;
 mod packages;
 mod triggers;
 mod values;
+mod warnings;
 
 pub use auth::{AuthConfig, CustomUserData, Provider};
 use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
@@ -33,6 +34,7 @@ pub use inventory::{Entry, Status, inventory};
 use serde::Deserialize;
 pub use triggers::{AuthTrigger, AuthTriggers};
 pub use values::{LoadOptions, SECRET_PREFIX, environment_tag};
+pub use warnings::{ApiWarning, api_warnings};
 
 /// One thing wrong with an app directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -42,21 +42,43 @@ const BUILTINS: [(&str, &str); 17] = [
     ("internal/fetch", include_str!("fetch.js")),
 ];
 
-/// Modules App Services did not offer either, and why `require` refuses them.
+/// Why `require` refuses the modules App Services did not offer either.
 const NEVER: &str = "it is not available to functions (App Services did not offer it either)";
-const UNSUPPORTED: [(&str, &str); 12] = [
-    ("child_process", NEVER),
-    ("cluster", NEVER),
-    ("domain", NEVER),
-    ("readline", NEVER),
-    ("v8", NEVER),
-    ("vm", NEVER),
-    ("worker_threads", NEVER),
-    ("inspector", NEVER),
-    ("repl", NEVER),
-    ("trace_events", NEVER),
-    ("wasi", NEVER),
-    ("module", NEVER),
+
+/// Node modules functions can never load (App Services did not offer them either).
+pub const NEVER_MODULES: [&str; 12] = [
+    "child_process",
+    "cluster",
+    "domain",
+    "readline",
+    "v8",
+    "vm",
+    "worker_threads",
+    "inspector",
+    "repl",
+    "trace_events",
+    "wasi",
+    "module",
+];
+
+/// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
+pub const NOT_YET_MODULES: [&str; 16] = [
+    "http",
+    "https",
+    "http2",
+    "net",
+    "tls",
+    "dns",
+    "dgram",
+    "fs",
+    "fs/promises",
+    "async_hooks",
+    "diagnostics_channel",
+    "punycode",
+    "stream/promises",
+    "stream/web",
+    "stream/consumers",
+    "constants",
 ];
 
 /// A plain object of native functions, for a module's factory.
@@ -128,8 +150,8 @@ pub fn install(context: &mut Context) -> JsResult<Installed> {
         .ok_or_else(|| JsNativeError::typ().with_message("internal: internal.js"))?;
     let require_builtin = get(&internal, "require", context)?;
     let unsupported = ObjectInitializer::new(context).build();
-    for (name, why) in UNSUPPORTED {
-        unsupported.set(JsString::from(name), JsString::from(why), true, context)?;
+    for name in NEVER_MODULES {
+        unsupported.set(JsString::from(name), JsString::from(NEVER), true, context)?;
     }
     let loader = eval_fn(include_str!("loader.js"), "loader.js", context)?;
     let module_natives = modules::natives(context)?;

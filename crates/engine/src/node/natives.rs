@@ -341,6 +341,12 @@ fn http_abandon(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResul
     Ok(JsValue::undefined())
 }
 
+/// `notYet()`: the Node modules `require` serves as stubs.
+fn not_yet(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let names = super::NOT_YET_MODULES.map(|n| JsValue::from(JsString::from(n)));
+    Ok(JsArray::from_iter(names, context).into())
+}
+
 /// The natives object the built-in modules receive.
 pub fn natives(context: &mut Context) -> JsResult<JsValue> {
     super::natives_object(
@@ -367,6 +373,7 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("httpRequest", http_request),
             ("httpAbandon", http_abandon),
             ("zlib", super::zlib::zlib),
+            ("notYet", not_yet),
         ],
         context,
     )

@@ -1,0 +1,184 @@
+//! `writ check`'s warnings: function code that uses an API writ does not offer, by file and
+//! line, so a port from App Services knows what will throw before a call finds it. A scan of
+//! the source text, not an analysis: it names what it sees (`require('fs')`, `createCipheriv`,
+//! `.watch(`, ...) and can neither see through indirection nor know a branch never runs.
+
+use std::fmt;
+
+use engine::{Deployment, NEVER_MODULES, NOT_YET_MODULES};
+
+/// One use of a missing API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiWarning {
+    /// The function file, relative to the app directory.
+    pub file: String,
+    /// The 1-based line.
+    pub line: u32,
+    /// What is missing, and what happens when the code runs.
+    pub message: String,
+}
+
+impl fmt::Display for ApiWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// Text that names an API writ does not offer, and what to tell the user.
+const MISSING: [(&str, &str); 24] = [
+    (
+        ".watch(",
+        "collection.watch() (change streams) is not supported by writ yet",
+    ),
+    (
+        "digestAuth",
+        "context.http's digestAuth is not supported by writ yet",
+    ),
+    ("authUrl", "context.http's authUrl is not supported by writ yet"),
+    (
+        "utils.crypto.encrypt",
+        "utils.crypto.encrypt is not supported by writ yet",
+    ),
+    (
+        "utils.crypto.decrypt",
+        "utils.crypto.decrypt is not supported by writ yet",
+    ),
+    (
+        "createCipheriv",
+        "crypto.createCipheriv is not supported by writ yet",
+    ),
+    (
+        "createDecipheriv",
+        "crypto.createDecipheriv is not supported by writ yet",
+    ),
+    ("createSign(", "crypto.createSign is not supported by writ yet"),
+    (
+        "createVerify(",
+        "crypto.createVerify is not supported by writ yet",
+    ),
+    (
+        "publicEncrypt",
+        "crypto.publicEncrypt is not supported by writ yet",
+    ),
+    (
+        "privateDecrypt",
+        "crypto.privateDecrypt is not supported by writ yet",
+    ),
+    (
+        "generateKeyPair",
+        "crypto.generateKeyPair is not supported by writ yet",
+    ),
+    ("scrypt", "crypto.scrypt is not supported by writ yet"),
+    ("hkdf", "crypto.hkdf is not supported by writ yet"),
+    ("subtle.", "crypto.subtle is not supported by writ yet"),
+    (
+        "Intl.",
+        "Intl is not available on writ (its engine is built without locale data)",
+    ),
+    ("new Blob(", "Blob is not available on writ yet"),
+    ("new FormData(", "FormData is not available on writ yet"),
+    (
+        "new ReadableStream(",
+        "ReadableStream is not available on writ yet",
+    ),
+    ("new WebSocket(", "WebSocket is not available on writ"),
+    (
+        "createGzip(",
+        "zlib streams are not supported by writ yet (the one-shot functions are)",
+    ),
+    (
+        "createGunzip(",
+        "zlib streams are not supported by writ yet (the one-shot functions are)",
+    ),
+    (
+        "createDeflate(",
+        "zlib streams are not supported by writ yet (the one-shot functions are)",
+    ),
+    (
+        "createInflate(",
+        "zlib streams are not supported by writ yet (the one-shot functions are)",
+    ),
+];
+
+/// The module names `require` calls on `line` name (string literals only).
+fn required(line: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("require(") {
+        let after = rest[at + "require(".len()..].trim_start();
+        let quote = after.chars().next();
+        if let Some(q @ ('"' | '\'' | '`')) = quote
+            && let Some(end) = after[1..].find(q)
+        {
+            names.push(&after[1..1 + end]);
+        }
+        rest = &rest[at + "require(".len()..];
+    }
+    names
+}
+
+fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
+    for (i, line) in source.lines().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with("//") || code.starts_with('*') || code.starts_with("/*") {
+            continue;
+        }
+        let mut warn = |message: String| {
+            out.push(ApiWarning {
+                file: file.to_string(),
+                line: i as u32 + 1,
+                message,
+            })
+        };
+        for name in required(line) {
+            let bare = name.strip_prefix("node:").unwrap_or(name);
+            if NEVER_MODULES.contains(&bare) {
+                warn(format!(
+                    "require('{name}'): Node's '{bare}' module is not available to functions (App Services did not offer it either)"
+                ));
+            } else if NOT_YET_MODULES.contains(&bare) {
+                warn(format!(
+                    "require('{name}'): writ does not support Node's '{bare}' module yet; it loads, and using any of it throws"
+                ));
+            }
+        }
+        for (needle, message) in MISSING {
+            if line.contains(needle) {
+                warn(message.to_string());
+            }
+        }
+    }
+}
+
+/// The warnings for every function of `deployment`, by file and line.
+pub fn api_warnings(deployment: &Deployment) -> Vec<ApiWarning> {
+    let mut out = Vec::new();
+    for spec in deployment.functions.values() {
+        scan(&spec.path, &spec.source, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_missing_modules_and_apis_by_line() {
+        let source = "const fs = require('fs');\nconst cp = require(\"node:child_process\");\n\
+                      // require('vm') in a comment\nconst c = crypto.createCipheriv('aes-256-gcm', k, iv);\n\
+                      const ok = require('path');\ncollection.watch();\n";
+        let mut out = Vec::new();
+        scan("functions/f.js", source, &mut out);
+        let lines: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "functions/f.js:1: require('fs'): writ does not support Node's 'fs' module yet; it loads, and using any of it throws",
+                "functions/f.js:2: require('node:child_process'): Node's 'child_process' module is not available to functions (App Services did not offer it either)",
+                "functions/f.js:4: crypto.createCipheriv is not supported by writ yet",
+                "functions/f.js:6: collection.watch() (change streams) is not supported by writ yet",
+            ]
+        );
+    }
+}
