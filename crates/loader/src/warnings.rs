@@ -25,7 +25,7 @@ impl fmt::Display for ApiWarning {
 }
 
 /// Text that names an API writ does not offer, and what to tell the user.
-const MISSING: [(&str, &str); 24] = [
+const MISSING: [(&str, &str); 22] = [
     (
         ".watch(",
         "collection.watch() (change streams) is not supported by writ yet",
@@ -50,11 +50,6 @@ const MISSING: [(&str, &str); 24] = [
     (
         "createDecipheriv",
         "crypto.createDecipheriv is not supported by writ yet",
-    ),
-    ("createSign(", "crypto.createSign is not supported by writ yet"),
-    (
-        "createVerify(",
-        "crypto.createVerify is not supported by writ yet",
     ),
     (
         "publicEncrypt",

@@ -59,47 +59,142 @@
   }
   class Hmac extends Hash {}
 
-  // Secret keys (what HMACs and `jsonwebtoken`'s HS algorithms use); asymmetric keys are not
-  // built yet, so `createPrivateKey`/`createPublicKey` throw and callers that fall back to a
-  // secret key (as jsonwebtoken does) keep working.
+  // Keys: secret ones (HMACs, `jsonwebtoken`'s HS algorithms) and RSA private and public ones
+  // (PEM), for signatures. Asymmetric keys are held as normalized PEM (`natives.keyParse`).
   let secretOf;
+  let pemOf;
   class KeyObject {
     #type;
     #key;
+    #details;
     constructor(type, key) {
-      if (type !== "secret" || !(key instanceof Uint8Array)) {
+      if (type === "secret" && key instanceof Uint8Array) {
+        this.#key = Uint8Array.from(key);
+      } else if ((type === "private" || type === "public") && Array.isArray(key)) {
+        this.#key = key[4];
+        this.#details = { modulusLength: key[2], publicExponent: BigInt(key[3]) };
+      } else {
         throw codeError(TypeError, "ERR_INVALID_ARG_VALUE", "The argument 'type' is invalid. Received " + String(type));
       }
       this.#type = type;
-      this.#key = Uint8Array.from(key);
     }
     static {
       secretOf = (k) => k.#key;
+      pemOf = (k) => k.#key;
     }
     get type() {
       return this.#type;
     }
     get symmetricKeySize() {
-      return this.#key.length;
+      return this.#type === "secret" ? this.#key.length : undefined;
     }
     get asymmetricKeyType() {
-      return undefined;
+      return this.#type === "secret" ? undefined : "rsa";
     }
-    export(options) {
-      if (options && options.format === "jwk") return { kty: "oct", k: Buffer.from(this.#key).toString("base64url") };
-      return Buffer.from(this.#key);
+    get asymmetricKeyDetails() {
+      return this.#details === undefined ? undefined : { ...this.#details };
+    }
+    export(options = {}) {
+      if (this.#type === "secret") {
+        if (options.format === "jwk") return { kty: "oct", k: Buffer.from(this.#key).toString("base64url") };
+        return Buffer.from(this.#key);
+      }
+      if (options.format === "jwk") throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", "exporting RSA keys as JWK is not supported by writ yet");
+      const type = options.type || (this.#type === "private" ? "pkcs8" : "spki");
+      const out = natives.keyExport(this.#key, this.#type, type, options.format === "der");
+      return typeof out === "string" ? out : Buffer.from(out.buffer, out.byteOffset, out.length);
     }
     equals(other) {
-      return other instanceof KeyObject && Buffer.from(this.#key).equals(Buffer.from(secretOf(other)));
+      if (!(other instanceof KeyObject) || other.type !== this.#type) return false;
+      if (this.#type === "secret") return Buffer.from(this.#key).equals(Buffer.from(secretOf(other)));
+      return pemOf(other) === this.#key;
     }
   }
   function createSecretKey(key, encoding) {
     return new KeyObject("secret", Uint8Array.from(bytes(key, encoding, "key")));
   }
-  const noAsymmetric = (name) =>
-    function () {
-      throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", `crypto.${name} is not supported by writ yet (asymmetric keys)`);
-    };
+  const pemText = (key, name) => {
+    if (typeof key === "string") return key;
+    if (ArrayBuffer.isView(key)) return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("utf8");
+    throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "${name}" argument must be of type string or an instance of Buffer, TypedArray, DataView, or KeyObject.`);
+  };
+  function asymmetric(input, kind, name) {
+    if (input instanceof KeyObject) {
+      if (kind === "public" && input.type === "private") return new KeyObject("public", natives.keyParse(pemOf(input), "public"));
+      if (input.type !== kind) throw codeError(TypeError, "ERR_CRYPTO_INVALID_KEY_OBJECT_TYPE", `Invalid key object type ${input.type}, expected ${kind}.`);
+      return input;
+    }
+    let key = input;
+    if (input !== null && typeof input === "object" && !ArrayBuffer.isView(input)) {
+      if (input.passphrase !== undefined) throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", "encrypted private keys (passphrases) are not supported by writ yet");
+      if (input.format !== undefined && input.format !== "pem") throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", `${input.format} keys are not supported by writ yet (PEM is)`);
+      key = input.key;
+      if (key instanceof KeyObject) return asymmetric(key, kind, name);
+    }
+    return new KeyObject(kind, natives.keyParse(pemText(key, name), kind));
+  }
+  const createPrivateKey = (key) => asymmetric(key, "private", "key");
+  const createPublicKey = (key) => asymmetric(key, "public", "key");
+
+  // Signatures: RSA PKCS#1 v1.5 (the default) or PSS.
+  const digestOf = (name) => {
+    if (name === null || name === undefined) return "sha256";
+    const d = algorithm(String(name).replace(/^rsa-/i, "").replace(/withrsaencryption$/i, ""));
+    if (d === "md5") throw new Error("Invalid digest: md5 (writ signs with sha1, sha224, sha256, sha384, sha512)");
+    return d;
+  };
+  function signWith(digest, data, key) {
+    const options = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) && !(key instanceof KeyObject) ? key : {};
+    const pss = options.padding === 6;
+    const salt = options.saltLength === undefined ? -2 : options.saltLength;
+    const k = asymmetric(key, "private", "key");
+    return natives.rsaSign(digest, pemOf(k), Uint8Array.from(data), pss, salt);
+  }
+  function verifyWith(digest, data, key, signature) {
+    const options = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) && !(key instanceof KeyObject) ? key : {};
+    const pss = options.padding === 6;
+    const salt = options.saltLength === undefined ? -2 : options.saltLength;
+    const k = asymmetric(key, "public", "key");
+    return natives.rsaVerify(digest, pemOf(k), Uint8Array.from(data), Uint8Array.from(signature), pss, salt);
+  }
+  class Sign {
+    #digest;
+    #chunks = [];
+    constructor(alg) {
+      this.#digest = digestOf(alg);
+    }
+    update(data, inputEncoding) {
+      this.#chunks.push(Uint8Array.from(bytes(data, inputEncoding, "data")));
+      return this;
+    }
+    sign(key, outputEncoding) {
+      return output(signWith(this.#digest, concat(this.#chunks), key), outputEncoding);
+    }
+  }
+  class Verify {
+    #digest;
+    #chunks = [];
+    constructor(alg) {
+      this.#digest = digestOf(alg);
+    }
+    update(data, inputEncoding) {
+      this.#chunks.push(Uint8Array.from(bytes(data, inputEncoding, "data")));
+      return this;
+    }
+    verify(key, signature, signatureEncoding) {
+      return verifyWith(this.#digest, concat(this.#chunks), key, bytes(signature, signatureEncoding, "signature"));
+    }
+  }
+  const sign = (alg, data, key, callback) => {
+    const out = output(signWith(digestOf(alg), bytes(data, undefined, "data"), key));
+    if (typeof callback === "function") return void queueMicrotask(() => callback(null, out));
+    return out;
+  };
+  const verify = (alg, data, key, signature, callback) => {
+    const ok = verifyWith(digestOf(alg), bytes(data, undefined, "data"), key, bytes(signature, undefined, "signature"));
+    if (typeof callback === "function") return void queueMicrotask(() => callback(null, ok));
+    return ok;
+  };
 
   const createHash = (alg) => new Hash(algorithm(alg), undefined);
   function createHmac(alg, key, options) {
@@ -225,13 +320,18 @@
     webcrypto: { getRandomValues, randomUUID },
     KeyObject,
     createSecretKey,
-    createPrivateKey: noAsymmetric("createPrivateKey"),
-    createPublicKey: noAsymmetric("createPublicKey"),
-    constants: {},
+    createPrivateKey,
+    createPublicKey,
+    createSign: (alg) => new Sign(alg),
+    createVerify: (alg) => new Verify(alg),
+    Sign,
+    Verify,
+    sign,
+    verify,
+    constants: { RSA_PKCS1_PADDING: 1, RSA_NO_PADDING: 3, RSA_PKCS1_OAEP_PADDING: 4, RSA_PKCS1_PSS_PADDING: 6, RSA_PSS_SALTLEN_DIGEST: -1, RSA_PSS_SALTLEN_MAX_SIGN: -2, RSA_PSS_SALTLEN_AUTO: -2 },
   };
   internal.unsupported(exports, "crypto", [
-    "createCipheriv", "createDecipheriv", "createSign", "createVerify", "sign", "verify",
-    "generateKeyPair", "generateKeyPairSync",
+    "createCipheriv", "createDecipheriv", "generateKeyPair", "generateKeyPairSync",
     "publicEncrypt", "privateDecrypt", "privateEncrypt", "publicDecrypt", "createDiffieHellman",
     "createECDH", "scrypt", "scryptSync", "hkdf", "hkdfSync", "subtle", "getCiphers", "getCurves",
     "X509Certificate", "createCipher", "createDecipher", "diffieHellman", "hash",

@@ -374,6 +374,10 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("httpAbandon", http_abandon),
             ("zlib", super::zlib::zlib),
             ("notYet", not_yet),
+            ("keyParse", super::keys::key_parse),
+            ("keyExport", super::keys::key_export),
+            ("rsaSign", super::keys::rsa_sign),
+            ("rsaVerify", super::keys::rsa_verify),
         ],
         context,
     )

@@ -1,0 +1,227 @@
+//! RSA keys and signatures behind `crypto`'s `createPrivateKey`/`createPublicKey`,
+//! `createSign`/`createVerify` and `sign`/`verify`, with the `rsa` crate. Keys cross into
+//! JavaScript as normalized PEM text (PKCS#8 for private keys, SPKI for public ones) that
+//! each operation parses again; only RSA keys are supported.
+
+use boa_engine::{
+    Context, JsError, JsNativeError, JsResult, JsString, JsValue,
+    object::builtins::{JsArray, JsUint8Array},
+};
+use rsa::{
+    RsaPrivateKey, RsaPublicKey,
+    pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey},
+    pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding},
+    signature::{RandomizedSigner, SignatureEncoding, Verifier},
+    traits::PublicKeyParts,
+};
+
+use crate::globals::util::{arg, typed_array_bytes};
+
+fn err(message: impl Into<String>) -> JsError {
+    JsNativeError::error().with_message(message.into()).into()
+}
+
+fn text(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<String> {
+    Ok(arg(args, i).to_string(context)?.to_std_string_escaped())
+}
+
+fn bytes(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<Vec<u8>> {
+    match arg(args, i).as_object() {
+        Some(o) => Ok(typed_array_bytes(&o, context)?.unwrap_or_default()),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn private_key(pem: &str) -> JsResult<RsaPrivateKey> {
+    if pem.contains("ENCRYPTED PRIVATE KEY") || pem.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(err(
+            "encrypted private keys (passphrases) are not supported by writ yet",
+        ));
+    }
+    RsaPrivateKey::from_pkcs8_pem(pem)
+        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+        .map_err(|_| {
+            if pem.contains("EC PRIVATE KEY") || pem.contains("OPENSSH") {
+                err("only RSA keys are supported by writ yet")
+            } else {
+                err("error:1E08010C:DECODER routines::unsupported (not an RSA private key in PEM)")
+            }
+        })
+}
+
+fn public_key(pem: &str) -> JsResult<RsaPublicKey> {
+    if pem.contains("PRIVATE KEY") {
+        return private_key(pem).map(|k| k.to_public_key());
+    }
+    RsaPublicKey::from_public_key_pem(pem)
+        .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+        .map_err(|_| err("error:1E08010C:DECODER routines::unsupported (not an RSA public key in PEM)"))
+}
+
+/// `keyParse(pem, kind)`: `[kind, "rsa", modulusLength, publicExponent, normalizedPem]`.
+pub fn key_parse(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let pem = text(args, 0, context)?;
+    let kind = text(args, 1, context)?;
+    let (bits, exponent, normalized) = if kind == "private" {
+        let key = private_key(&pem)?;
+        let normal = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| err(e.to_string()))?;
+        (key.size() * 8, key.e().to_string(), normal.to_string())
+    } else {
+        let key = public_key(&pem)?;
+        let normal = key
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| err(e.to_string()))?;
+        (key.size() * 8, key.e().to_string(), normal)
+    };
+    let parts: [JsValue; 5] = [
+        JsString::from(kind.as_str()).into(),
+        JsString::from("rsa").into(),
+        JsValue::from(bits as f64),
+        JsString::from(exponent.as_str()).into(),
+        JsString::from(normalized.as_str()).into(),
+    ];
+    Ok(JsArray::from_iter(parts, context).into())
+}
+
+/// `keyExport(pem, kind, type, der)`: the key as `pkcs1`/`pkcs8`/`spki` PEM text, or DER bytes.
+pub fn key_export(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let pem = text(args, 0, context)?;
+    let kind = text(args, 1, context)?;
+    let kind_of = text(args, 2, context)?;
+    let der = arg(args, 3).to_boolean();
+    let fail = |e: &dyn std::fmt::Display| err(e.to_string());
+    let (text, raw): (String, Vec<u8>) = match (kind.as_str(), kind_of.as_str()) {
+        ("private", "pkcs1") => {
+            let k = private_key(&pem)?;
+            let doc = k.to_pkcs1_der().map_err(|e| fail(&e))?;
+            (
+                k.to_pkcs1_pem(LineEnding::LF).map_err(|e| fail(&e))?.to_string(),
+                doc.as_bytes().to_vec(),
+            )
+        }
+        ("private", _) => {
+            let k = private_key(&pem)?;
+            let doc = k.to_pkcs8_der().map_err(|e| fail(&e))?;
+            (
+                k.to_pkcs8_pem(LineEnding::LF).map_err(|e| fail(&e))?.to_string(),
+                doc.as_bytes().to_vec(),
+            )
+        }
+        (_, "pkcs1") => {
+            let k = public_key(&pem)?;
+            let doc = k.to_pkcs1_der().map_err(|e| fail(&e))?;
+            (
+                k.to_pkcs1_pem(LineEnding::LF).map_err(|e| fail(&e))?,
+                doc.as_bytes().to_vec(),
+            )
+        }
+        _ => {
+            let k = public_key(&pem)?;
+            let doc = k.to_public_key_der().map_err(|e| fail(&e))?;
+            (
+                k.to_public_key_pem(LineEnding::LF).map_err(|e| fail(&e))?,
+                doc.as_bytes().to_vec(),
+            )
+        }
+    };
+    if der {
+        Ok(JsUint8Array::from_iter(raw, context)?.into())
+    } else {
+        Ok(JsString::from(text.as_str()).into())
+    }
+}
+
+macro_rules! by_digest {
+    ($alg:expr, $d:ident => $body:expr) => {
+        match $alg {
+            "sha1" => {
+                type $d = sha1::Sha1;
+                $body
+            }
+            "sha256" => {
+                type $d = sha2::Sha256;
+                $body
+            }
+            "sha384" => {
+                type $d = sha2::Sha384;
+                $body
+            }
+            "sha512" => {
+                type $d = sha2::Sha512;
+                $body
+            }
+            "sha224" => {
+                type $d = sha2::Sha224;
+                $body
+            }
+            other => {
+                return Err(err(format!(
+                    "Invalid digest: {other} (writ signs with sha1, sha224, sha256, sha384, sha512)"
+                )))
+            }
+        }
+    };
+}
+
+/// `rsaSign(digest, pem, data, pss, saltLength)`: the signature (PKCS#1 v1.5, or PSS with the
+/// given salt length; -1 or -2 mean the digest's length and the maximum).
+pub fn rsa_sign(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let alg = text(args, 0, context)?;
+    let key = private_key(&text(args, 1, context)?)?;
+    let data = bytes(args, 2, context)?;
+    let pss = arg(args, 3).to_boolean();
+    let salt = arg(args, 4).to_i32(context)?;
+    let max_salt = |hash: usize| key.size().saturating_sub(hash + 2);
+    let signature: Vec<u8> = by_digest!(alg.as_str(), D => {
+        if pss {
+            let hash = <D as sha2::Digest>::output_size();
+            let salt = match salt {
+                -1 => hash,
+                s if s < 0 => max_salt(hash),
+                s => s as usize,
+            };
+            rsa::pss::BlindedSigningKey::<D>::new_with_salt_len(key.clone(), salt)
+                .try_sign_with_rng(&mut rand::thread_rng(), &data)
+                .map_err(|e| err(e.to_string()))?
+                .to_vec()
+        } else {
+            rsa::signature::Signer::try_sign(&rsa::pkcs1v15::SigningKey::<D>::new(key.clone()), &data)
+                .map_err(|e| err(e.to_string()))?
+                .to_vec()
+        }
+    });
+    Ok(JsUint8Array::from_iter(signature, context)?.into())
+}
+
+/// `rsaVerify(digest, pem, data, signature, pss, saltLength)`: whether the signature holds.
+pub fn rsa_verify(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let alg = text(args, 0, context)?;
+    let key = public_key(&text(args, 1, context)?)?;
+    let data = bytes(args, 2, context)?;
+    let signature = bytes(args, 3, context)?;
+    let pss = arg(args, 4).to_boolean();
+    let salt = arg(args, 5).to_i32(context)?;
+    let ok = by_digest!(alg.as_str(), D => {
+        if pss {
+            let hash = <D as sha2::Digest>::output_size();
+            let max = key.size().saturating_sub(hash + 2);
+            let candidates: Vec<usize> = match salt {
+                -1 => vec![hash],
+                s if s < 0 => (0..=max).rev().collect(),
+                s => vec![s as usize],
+            };
+            match rsa::pss::Signature::try_from(signature.as_slice()) {
+                Ok(sig) => candidates.into_iter().any(|s| {
+                    rsa::pss::VerifyingKey::<D>::new_with_salt_len(key.clone(), s).verify(&data, &sig).is_ok()
+                }),
+                Err(_) => false,
+            }
+        } else {
+            match rsa::pkcs1v15::Signature::try_from(signature.as_slice()) {
+                Ok(sig) => rsa::pkcs1v15::VerifyingKey::<D>::new(key.clone()).verify(&data, &sig).is_ok(),
+                Err(_) => false,
+            }
+        }
+    });
+    Ok(ok.into())
+}
