@@ -25,7 +25,7 @@ impl fmt::Display for ApiWarning {
 }
 
 /// Text that names an API writ does not offer, and what to tell the user.
-const MISSING: [(&str, &str); 22] = [
+const MISSING: [(&str, &str); 20] = [
     (
         ".watch(",
         "collection.watch() (change streams) is not supported by writ yet",
@@ -42,14 +42,6 @@ const MISSING: [(&str, &str); 22] = [
     (
         "utils.crypto.decrypt",
         "utils.crypto.decrypt is not supported by writ yet",
-    ),
-    (
-        "createCipheriv",
-        "crypto.createCipheriv is not supported by writ yet",
-    ),
-    (
-        "createDecipheriv",
-        "crypto.createDecipheriv is not supported by writ yet",
     ),
     (
         "publicEncrypt",
@@ -161,7 +153,7 @@ mod tests {
     #[test]
     fn names_missing_modules_and_apis_by_line() {
         let source = "const fs = require('fs');\nconst cp = require(\"node:child_process\");\n\
-                      // require('vm') in a comment\nconst c = crypto.createCipheriv('aes-256-gcm', k, iv);\n\
+                      // require('vm') in a comment\nconst c = crypto.generateKeyPair('rsa', o);\n\
                       const ok = require('path');\ncollection.watch();\n";
         let mut out = Vec::new();
         scan("functions/f.js", source, &mut out);
@@ -171,7 +163,7 @@ mod tests {
             [
                 "functions/f.js:1: require('fs'): writ does not support Node's 'fs' module yet; it loads, and using any of it throws",
                 "functions/f.js:2: require('node:child_process'): Node's 'child_process' module is not available to functions (App Services did not offer it either)",
-                "functions/f.js:4: crypto.createCipheriv is not supported by writ yet",
+                "functions/f.js:4: crypto.generateKeyPair is not supported by writ yet",
                 "functions/f.js:6: collection.watch() (change streams) is not supported by writ yet",
             ]
         );

@@ -196,6 +196,102 @@
     return ok;
   };
 
+  // AES ciphers (cbc, ecb, ctr, gcm; 128/192/256-bit keys). Each `update` returns what Node's
+  // would: block modes every complete block (a decipher keeps the last one back for its
+  // padding), stream modes everything; the natives run one-shot over the input so far.
+  const ciphers = {};
+  for (const bits of [128, 192, 256]) {
+    for (const mode of ["cbc", "ecb", "ctr", "gcm"]) ciphers[`aes-${bits}-${mode}`] = { keyLength: bits / 8, mode };
+    ciphers[`aes${bits}`] = { keyLength: bits / 8, mode: "cbc" };
+    ciphers[`id-aes${bits}-gcm`] = { keyLength: bits / 8, mode: "gcm" };
+  }
+  class CipherBase {
+    #spec;
+    #decrypt;
+    #key;
+    #iv;
+    #chunks = [];
+    #emitted = 0;
+    #padding = true;
+    #aad = new Uint8Array(0);
+    #tag = null;
+    #done = false;
+    constructor(name, key, iv, options, decrypt) {
+      const spec = ciphers[String(name).toLowerCase()];
+      if (spec === undefined) throw codeError(Error, "ERR_CRYPTO_UNKNOWN_CIPHER", `Unknown cipher${ciphers[name] === undefined ? " (writ supports AES in cbc, ecb, ctr and gcm modes)" : ""}`);
+      this.#spec = spec;
+      this.#decrypt = decrypt;
+      this.#key = Uint8Array.from(key instanceof KeyObject ? secretOf(key) : bytes(key, undefined, "key"));
+      this.#iv = iv === null || iv === undefined ? new Uint8Array(0) : Uint8Array.from(bytes(iv, undefined, "iv"));
+      if (this.#key.length !== spec.keyLength) throw codeError(RangeError, "ERR_CRYPTO_INVALID_KEYLEN", "Invalid key length");
+      const ivLength = spec.mode === "ecb" ? 0 : spec.mode === "gcm" ? 12 : 16;
+      if (this.#iv.length !== ivLength) {
+        if (spec.mode === "gcm") throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", "AES-GCM with an IV other than 12 bytes is not supported by writ yet");
+        throw codeError(TypeError, "ERR_CRYPTO_INVALID_IV", "Invalid initialization vector");
+      }
+      this.authTagLength = options && options.authTagLength !== undefined ? options.authTagLength : 16;
+    }
+    #run(mode, data, padding) {
+      return natives.aes(mode, this.#decrypt, this.#key, this.#iv, data, padding, this.#aad, this.#tag || new Uint8Array(0));
+    }
+    update(data, inputEncoding, outputEncoding) {
+      if (this.#done) throw codeError(Error, "ERR_CRYPTO_INVALID_STATE", "Invalid state for operation update");
+      this.#chunks.push(Uint8Array.from(bytes(data, inputEncoding, "data")));
+      const all = concat(this.#chunks);
+      const mode = this.#spec.mode;
+      let ready;
+      if (mode === "ctr" || mode === "gcm") {
+        ready = mode === "gcm" ? natives.aes("gcmctr", this.#decrypt, this.#key, this.#iv, all, false, this.#aad, new Uint8Array(0)) : this.#run("ctr", all, false);
+      } else {
+        let blocks = all.length - (all.length % 16);
+        if (this.#decrypt && this.#padding && blocks === all.length) blocks -= 16;
+        ready = blocks > this.#emitted ? this.#run(mode, all.subarray(0, blocks), false) : new Uint8Array(this.#emitted);
+      }
+      const out = ready.subarray(this.#emitted);
+      this.#emitted = ready.length;
+      return output(out, outputEncoding);
+    }
+    final(outputEncoding) {
+      if (this.#done) throw codeError(Error, "ERR_CRYPTO_INVALID_STATE", "Invalid state for operation final");
+      this.#done = true;
+      const all = concat(this.#chunks.length ? this.#chunks : [new Uint8Array(0)]);
+      const mode = this.#spec.mode;
+      let result = this.#run(mode, all, this.#padding);
+      if (mode === "gcm" && !this.#decrypt) {
+        this.#tag = result.subarray(result.length - 16, result.length - 16 + this.authTagLength);
+        result = result.subarray(0, result.length - 16);
+      }
+      return output(result.subarray(Math.min(this.#emitted, result.length)), outputEncoding);
+    }
+    setAutoPadding(padding = true) {
+      this.#padding = Boolean(padding);
+      return this;
+    }
+    setAAD(buffer) {
+      this.#aad = Uint8Array.from(bytes(buffer, undefined, "buffer"));
+      return this;
+    }
+    getAuthTag() {
+      if (this.#decrypt || this.#tag === null) throw codeError(Error, "ERR_CRYPTO_INVALID_STATE", "Invalid state for operation getAuthTag");
+      return output(this.#tag);
+    }
+    setAuthTag(tag) {
+      if (!this.#decrypt) throw codeError(Error, "ERR_CRYPTO_INVALID_STATE", "Invalid state for operation setAuthTag");
+      this.#tag = Uint8Array.from(bytes(tag, undefined, "buffer"));
+      return this;
+    }
+  }
+  class Cipher extends CipherBase {
+    constructor(name, key, iv, options) {
+      super(name, key, iv, options, false);
+    }
+  }
+  class Decipher extends CipherBase {
+    constructor(name, key, iv, options) {
+      super(name, key, iv, options, true);
+    }
+  }
+
   const createHash = (alg) => new Hash(algorithm(alg), undefined);
   function createHmac(alg, key, options) {
     if (key instanceof KeyObject) key = secretOf(key);
@@ -322,6 +418,11 @@
     createSecretKey,
     createPrivateKey,
     createPublicKey,
+    createCipheriv: (name, key, iv, options) => new Cipher(name, key, iv, options),
+    createDecipheriv: (name, key, iv, options) => new Decipher(name, key, iv, options),
+    Cipheriv: Cipher,
+    Decipheriv: Decipher,
+    getCiphers: () => Object.keys(ciphers).sort(),
     createSign: (alg) => new Sign(alg),
     createVerify: (alg) => new Verify(alg),
     Sign,
@@ -331,9 +432,9 @@
     constants: { RSA_PKCS1_PADDING: 1, RSA_NO_PADDING: 3, RSA_PKCS1_OAEP_PADDING: 4, RSA_PKCS1_PSS_PADDING: 6, RSA_PSS_SALTLEN_DIGEST: -1, RSA_PSS_SALTLEN_MAX_SIGN: -2, RSA_PSS_SALTLEN_AUTO: -2 },
   };
   internal.unsupported(exports, "crypto", [
-    "createCipheriv", "createDecipheriv", "generateKeyPair", "generateKeyPairSync",
+    "generateKeyPair", "generateKeyPairSync",
     "publicEncrypt", "privateDecrypt", "privateEncrypt", "publicDecrypt", "createDiffieHellman",
-    "createECDH", "scrypt", "scryptSync", "hkdf", "hkdfSync", "subtle", "getCiphers", "getCurves",
+    "createECDH", "scrypt", "scryptSync", "hkdf", "hkdfSync", "subtle", "getCurves",
     "X509Certificate", "createCipher", "createDecipher", "diffieHellman", "hash",
   ]);
   internal.unsupported(exports.webcrypto, "crypto.webcrypto", ["subtle"]);

@@ -10,6 +10,7 @@
 //! Packages are evaluated per call (`modules.rs`).
 
 mod async_ident;
+mod cipher;
 mod keys;
 mod modules;
 mod natives;

@@ -378,6 +378,7 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("keyExport", super::keys::key_export),
             ("rsaSign", super::keys::rsa_sign),
             ("rsaVerify", super::keys::rsa_verify),
+            ("aes", super::cipher::aes),
         ],
         context,
     )

@@ -1,0 +1,212 @@
+//! `aes(mode, decrypt, key, iv, data, padding, aad, tag)`: one-shot AES behind `crypto`'s
+//! `createCipheriv`/`createDecipheriv` (`cbc`, `ecb`, `ctr`, `gcm`, and `gcmctr`: GCM's
+//! keystream alone, for the plaintext a decipher returns before its tag is checked). The
+//! JavaScript side derives Node's incremental `update` output from one-shot results.
+
+use aes::{Aes128, Aes192, Aes256};
+use aes_gcm::{AeadInPlace, AesGcm, KeyInit, aead::consts::U12};
+use boa_engine::{
+    Context, JsError, JsNativeError, JsResult, JsString, JsValue, object::builtins::JsUint8Array,
+};
+use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, StreamCipher, block_padding};
+
+use crate::globals::util::{arg, typed_array_bytes};
+
+fn coded(code: &str, message: &str, context: &mut Context) -> JsError {
+    let error = JsNativeError::error()
+        .with_message(message.to_string())
+        .into_opaque(context);
+    let _ = error.set(JsString::from("code"), JsString::from(code), false, context);
+    JsError::from_opaque(error.into())
+}
+
+fn bytes(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<Vec<u8>> {
+    match arg(args, i).as_object() {
+        Some(o) => Ok(typed_array_bytes(&o, context)?.unwrap_or_default()),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Why an AES operation failed, in Node's words.
+enum Failure {
+    BadDecrypt,
+    WrongFinalBlock,
+    Authenticate,
+}
+
+macro_rules! by_key {
+    ($len:expr, $a:ident => $body:expr) => {
+        match $len {
+            16 => {
+                type $a = Aes128;
+                $body
+            }
+            24 => {
+                type $a = Aes192;
+                $body
+            }
+            _ => {
+                type $a = Aes256;
+                $body
+            }
+        }
+    };
+}
+
+/// One AES operation's inputs.
+struct Job<'a> {
+    mode: &'a str,
+    decrypt: bool,
+    key: &'a [u8],
+    iv: &'a [u8],
+    data: &'a [u8],
+    padding: bool,
+    aad: &'a [u8],
+    tag: &'a [u8],
+}
+
+fn run(job: &Job<'_>) -> Result<Vec<u8>, Failure> {
+    let Job {
+        mode,
+        decrypt,
+        key,
+        iv,
+        data,
+        padding,
+        aad,
+        tag,
+    } = *job;
+    use block_padding::{NoPadding, Pkcs7};
+    match (mode, decrypt) {
+        ("cbc", false) => Ok(by_key!(key.len(), A => {
+            let c = cbc::Encryptor::<A>::new_from_slices(key, iv).map_err(|_| Failure::BadDecrypt)?;
+            if padding {
+                c.encrypt_padded_vec_mut::<Pkcs7>(data)
+            } else if !data.len().is_multiple_of(16) {
+                return Err(Failure::WrongFinalBlock);
+            } else {
+                c.encrypt_padded_vec_mut::<NoPadding>(data)
+            }
+        })),
+        ("cbc", true) => by_key!(key.len(), A => {
+            let c = cbc::Decryptor::<A>::new_from_slices(key, iv).map_err(|_| Failure::BadDecrypt)?;
+            if padding {
+                c.decrypt_padded_vec_mut::<Pkcs7>(data).map_err(|_| Failure::BadDecrypt)
+            } else {
+                c.decrypt_padded_vec_mut::<NoPadding>(data).map_err(|_| Failure::WrongFinalBlock)
+            }
+        }),
+        ("ecb", false) => Ok(by_key!(key.len(), A => {
+            let c = ecb::Encryptor::<A>::new_from_slice(key).map_err(|_| Failure::BadDecrypt)?;
+            if padding {
+                c.encrypt_padded_vec_mut::<Pkcs7>(data)
+            } else if !data.len().is_multiple_of(16) {
+                return Err(Failure::WrongFinalBlock);
+            } else {
+                c.encrypt_padded_vec_mut::<NoPadding>(data)
+            }
+        })),
+        ("ecb", true) => by_key!(key.len(), A => {
+            let c = ecb::Decryptor::<A>::new_from_slice(key).map_err(|_| Failure::BadDecrypt)?;
+            if padding {
+                c.decrypt_padded_vec_mut::<Pkcs7>(data).map_err(|_| Failure::BadDecrypt)
+            } else {
+                c.decrypt_padded_vec_mut::<NoPadding>(data).map_err(|_| Failure::WrongFinalBlock)
+            }
+        }),
+        ("ctr", _) => Ok(by_key!(key.len(), A => {
+            let mut c = ctr::Ctr128BE::<A>::new_from_slices(key, iv).map_err(|_| Failure::BadDecrypt)?;
+            let mut out = data.to_vec();
+            c.apply_keystream(&mut out);
+            out
+        })),
+        ("gcmctr", _) => Ok(by_key!(key.len(), A => {
+            // GCM encrypts with CTR from inc32(J0), J0 = IV || 0x00000001 for a 96-bit IV.
+            let mut counter = [0u8; 16];
+            counter[..12].copy_from_slice(iv);
+            counter[15] = 2;
+            let mut c = ctr::Ctr32BE::<A>::new_from_slices(key, &counter).map_err(|_| Failure::BadDecrypt)?;
+            let mut out = data.to_vec();
+            c.apply_keystream(&mut out);
+            out
+        })),
+        ("gcm", false) => by_key!(key.len(), A => {
+            let c = AesGcm::<A, U12>::new_from_slice(key).map_err(|_| Failure::BadDecrypt)?;
+            let mut out = data.to_vec();
+            let tag = c
+                .encrypt_in_place_detached(iv.into(), aad, &mut out)
+                .map_err(|_| Failure::Authenticate)?;
+            out.extend_from_slice(&tag);
+            Ok(out)
+        }),
+        ("gcm", true) => by_key!(key.len(), A => {
+            let c = AesGcm::<A, U12>::new_from_slice(key).map_err(|_| Failure::BadDecrypt)?;
+            if tag.is_empty() || tag.len() > 16 {
+                return Err(Failure::Authenticate);
+            }
+            let mut full = [0u8; 16];
+            full[..tag.len()].copy_from_slice(tag);
+            if tag.len() != 16 {
+                return Err(Failure::Authenticate);
+            }
+            let mut out = data.to_vec();
+            c.decrypt_in_place_detached(iv.into(), aad, &mut out, (&full).into())
+                .map_err(|_| Failure::Authenticate)?;
+            Ok(out)
+        }),
+        _ => Err(Failure::BadDecrypt),
+    }
+}
+
+/// See the module documentation.
+pub fn aes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let mode = arg(args, 0).to_string(context)?.to_std_string_escaped();
+    let decrypt = arg(args, 1).to_boolean();
+    let key = bytes(args, 2, context)?;
+    let iv = bytes(args, 3, context)?;
+    let data = bytes(args, 4, context)?;
+    let padding = arg(args, 5).to_boolean();
+    let aad = bytes(args, 6, context)?;
+    let tag = bytes(args, 7, context)?;
+    if ![16, 24, 32].contains(&key.len()) {
+        return Err(coded("ERR_CRYPTO_INVALID_KEYLEN", "Invalid key length", context));
+    }
+    let iv_ok = match mode.as_str() {
+        "ecb" => iv.is_empty(),
+        "gcm" | "gcmctr" => iv.len() == 12,
+        _ => iv.len() == 16,
+    };
+    if !iv_ok {
+        return Err(coded(
+            "ERR_CRYPTO_INVALID_IV",
+            "Invalid initialization vector",
+            context,
+        ));
+    }
+    let job = Job {
+        mode: &mode,
+        decrypt,
+        key: &key,
+        iv: &iv,
+        data: &data,
+        padding,
+        aad: &aad,
+        tag: &tag,
+    };
+    match run(&job) {
+        Ok(out) => Ok(JsUint8Array::from_iter(out, context)?.into()),
+        Err(Failure::BadDecrypt) => Err(coded(
+            "ERR_OSSL_BAD_DECRYPT",
+            "error:1C800064:Provider routines::bad decrypt",
+            context,
+        )),
+        Err(Failure::WrongFinalBlock) => Err(coded(
+            "ERR_OSSL_WRONG_FINAL_BLOCK_LENGTH",
+            "error:1C80006B:Provider routines::wrong final block length",
+            context,
+        )),
+        Err(Failure::Authenticate) => Err(JsNativeError::error()
+            .with_message("Unsupported state or unable to authenticate data")
+            .into()),
+    }
+}
