@@ -255,7 +255,6 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = [
         ("functions/hello.js", "exports = () => 1;"),
-        ("functions/node_modules.zip", "PK"),
         ("sync/config.json", "{}"),
         ("graphql/config.json", "{}"),
         ("hosting/config.json", "{}"),
@@ -279,11 +278,11 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     }
     let (code, out, err) = writ(&["check", "--app", "."], dir.path());
     assert_eq!(code, 0, "{out}{err}");
-    for (file, _) in &files[1..10] {
+    for (file, _) in &files[1..9] {
         assert!(line_for(&out, file).starts_with("unsupported"), "{file}: {out}");
     }
     assert!(
-        out.contains("1 loaded, 1 validated but not enforced, 9 unsupported"),
+        out.contains("1 loaded, 1 validated but not enforced, 8 unsupported"),
         "{out}"
     );
 
@@ -348,4 +347,127 @@ fn check_warns_about_apis_writ_does_not_offer_by_file_and_line() {
         "{out}"
     );
     assert!(!out.contains("legacy.js:3"), "{out}");
+}
+
+/// Writes a package `tiny` (and a file outside it, for the escape check) as `node_modules`
+/// into `dir/pack/`, ready to be archived.
+fn tiny_package(dir: &Path) -> std::path::PathBuf {
+    let pack = dir.join("pack");
+    let tiny = pack.join("node_modules/tiny");
+    std::fs::create_dir_all(&tiny).expect("mkdir");
+    std::fs::write(
+        tiny.join("package.json"),
+        r#"{"name": "tiny", "main": "lib/main.js"}"#,
+    )
+    .expect("write");
+    std::fs::create_dir_all(tiny.join("lib")).expect("mkdir");
+    std::fs::write(tiny.join("lib/main.js"), "module.exports = (s) => `tiny:${s}`;").expect("write");
+    pack
+}
+
+#[test]
+fn packed_node_modules_archives_are_unpacked_and_required() {
+    for (name, args) in [
+        ("node_modules.tar.gz", vec!["-czf"]),
+        ("node_modules.tar", vec!["-cf"]),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pack = tiny_package(dir.path());
+        let app = dir.path().join("app");
+        std::fs::create_dir_all(app.join("functions")).expect("mkdir");
+        std::fs::write(
+            app.join("functions/useTiny.js"),
+            "exports = () => require('tiny')('ok');",
+        )
+        .expect("write");
+        std::fs::write(
+            app.join("functions/package.json"),
+            r#"{"dependencies": {"tiny": "1.0.0"}}"#,
+        )
+        .expect("write");
+        let status = Command::new("tar")
+            .args(&args)
+            .arg(app.join("functions").join(name))
+            .arg("-C")
+            .arg(&pack)
+            .arg("node_modules")
+            .status()
+            .expect("tar");
+        assert!(status.success());
+        let cache = dir.path().join("cache");
+        let env = [("WRIT_MODULES_CACHE", cache.to_str().expect("utf-8"))];
+        let (code, out, err) = writ_env(&["call", "useTiny", "--app", "app"], dir.path(), &env);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert_eq!(out.trim(), "\"tiny:ok\"", "{name}");
+        // The second load reuses what the first unpacked.
+        let (code, out, _) = writ_env(&["call", "useTiny", "--app", "app"], dir.path(), &env);
+        assert_eq!((code, out.trim()), (0, "\"tiny:ok\""));
+        let (code, out, err) = writ_env(&["check", "--app", "app"], dir.path(), &env);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            line_for(&out, &format!("functions/{name}")).starts_with("loaded"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_zip_entry_that_leaves_node_modules_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let functions = dir.path().join("functions");
+    std::fs::create_dir_all(&functions).expect("mkdir");
+    std::fs::write(functions.join("hello.js"), "exports = () => 1;").expect("write");
+    // A zip whose one entry is named ../../escaped.js (stored, no compression).
+    let name = b"../../escaped.js";
+    let data = b"module.exports = 1;";
+    let crc = {
+        let mut c: u32 = !0;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    };
+    let mut zip = Vec::new();
+    let local = |z: &mut Vec<u8>| {
+        z.extend_from_slice(&[0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        z.extend_from_slice(&crc.to_le_bytes());
+        z.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        z.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        z.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        z.extend_from_slice(&[0, 0]);
+        z.extend_from_slice(name);
+        z.extend_from_slice(data);
+    };
+    local(&mut zip);
+    let central_at = zip.len() as u32;
+    zip.extend_from_slice(&[0x50, 0x4b, 0x01, 0x02, 20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    zip.extend_from_slice(&crc.to_le_bytes());
+    zip.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    zip.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    zip.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    zip.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    zip.extend_from_slice(name);
+    let central_len = zip.len() as u32 - central_at;
+    zip.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0]);
+    zip.extend_from_slice(&central_len.to_le_bytes());
+    zip.extend_from_slice(&central_at.to_le_bytes());
+    zip.extend_from_slice(&[0, 0]);
+    std::fs::write(functions.join("node_modules.zip"), zip).expect("write");
+    let cache = dir.path().join("cache");
+    let env = [("WRIT_MODULES_CACHE", cache.to_str().expect("utf-8"))];
+    let (code, _, err) = writ_env(&["check", "--app", "."], dir.path(), &env);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("functions/node_modules.zip: cannot unpack node_modules"),
+        "{err}"
+    );
+    assert!(err.contains("would land outside node_modules"), "{err}");
+    assert!(!dir.path().join("escaped.js").exists() && !cache.join("escaped.js").exists());
 }

@@ -136,8 +136,8 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
         ["functions", "package.json"] => (Loaded, s("npm dependencies (checked as installed)")),
         ["functions", "package-lock.json"] => (Ignored, s("npm's lock file (read by npm, not writ)")),
         ["functions", f] if f.starts_with("node_modules.") => (
-            Unsupported,
-            s("packed npm dependencies: unpack them with `npm install` in functions/"),
+            Loaded,
+            s("packed npm packages (unpacked when functions/node_modules is absent)"),
         ),
         ["functions", .., f] if f.ends_with(".js") => (
             Loaded,

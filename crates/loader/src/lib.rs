@@ -21,6 +21,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+mod archive;
 mod auth;
 mod inventory;
 mod packages;

@@ -1,6 +1,7 @@
-//! The app's npm packages: `functions/node_modules` as `npm install` in `functions/` leaves it.
-//! Functions `require` them at run time; loading only finds the directory and checks that every
-//! dependency `functions/package.json` declares is installed.
+//! The app's npm packages: `functions/node_modules` as `npm install` in `functions/` leaves it,
+//! or the archive exports carry (`archive.rs`). Functions `require` them at run time; loading
+//! only finds the directory (unpacking an archive) and checks that every dependency
+//! `functions/package.json` declares is installed.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,21 @@ impl Loader<'_> {
     /// declared dependency that is not installed.
     pub(crate) fn modules_root(&mut self) -> Option<String> {
         let functions = self.root.join("functions");
-        let modules = functions.join("node_modules");
+        let mut modules = functions.join("node_modules");
+        if !modules.is_dir()
+            && let Some(archive) = super::archive::NAMES
+                .iter()
+                .map(|n| functions.join(n))
+                .find(|p| p.is_file())
+        {
+            match super::archive::unpack(&archive) {
+                Ok(dir) => modules = dir,
+                Err(e) => {
+                    self.problem(&archive, None, format!("cannot unpack node_modules: {e}"));
+                    return None;
+                }
+            }
+        }
         let manifest = functions.join("package.json");
         if manifest.is_file() {
             let declared: PackageJson = self.json(&manifest).unwrap_or_default();
