@@ -80,6 +80,24 @@ const HOSTILE: &[(&str, &str, &str)] = &[
         "return /^(a+)+$/.test('a'.repeat(40) + 'b');",
         "ExecutionTimeLimitExceeded",
     ),
+    // Node's runtime: a decompression bomb (16 MiB of zeros from ~16 KB, kept 32 times),
+    // huge buffers.
+    (
+        "gzipBomb",
+        "const z = require('zlib'); const bomb = z.gzipSync(Buffer.alloc(16 << 20)); \
+         const kept = []; for (let i = 0; i < 32; i++) kept.push(z.gunzipSync(bomb)); return kept.length;",
+        "ExecutionMemoryLimitExceeded",
+    ),
+    (
+        "bufferAlloc",
+        "return Buffer.alloc(2 ** 31).length;",
+        "ExecutionMemoryLimitExceeded|FunctionExecutionError",
+    ),
+    (
+        "bufferConcat",
+        "const parts = []; for (;;) parts.push(Buffer.concat([Buffer.alloc(1 << 20), ...parts.slice(-2)]));",
+        "ExecutionMemoryLimitExceeded",
+    ),
 ];
 
 const PROBE: &str = "exports = () => ({ ok: [1, 2].map((x) => x * 2).join(',') });";
