@@ -4,7 +4,8 @@
 (function (add, clear, setRef, refresh, queueMicrotaskNative) {
   "use strict";
   const idOf = (t) => (t !== null && typeof t === "object" ? +t : t);
-  class Timeout {
+  // What Node's timer handles share: ref/unref/hasRef and their numeric id.
+  class Handle {
     #id;
     #ref = true;
     constructor(id) {
@@ -23,41 +24,21 @@
     hasRef() {
       return this.#ref;
     }
+    [Symbol.toPrimitive]() {
+      return this.#id;
+    }
+  }
+  class Timeout extends Handle {
     refresh() {
-      refresh(this.#id);
+      refresh(+this);
       return this;
     }
     close() {
-      clear(this.#id);
+      clear(+this);
       return this;
-    }
-    [Symbol.toPrimitive]() {
-      return this.#id;
     }
   }
-  class Immediate {
-    #id;
-    #ref = true;
-    constructor(id) {
-      this.#id = id;
-    }
-    ref() {
-      this.#ref = true;
-      setRef(this.#id, true);
-      return this;
-    }
-    unref() {
-      this.#ref = false;
-      setRef(this.#id, false);
-      return this;
-    }
-    hasRef() {
-      return this.#ref;
-    }
-    [Symbol.toPrimitive]() {
-      return this.#id;
-    }
-  }
+  class Immediate extends Handle {}
   const define = (name, value) =>
     Object.defineProperty(globalThis, name, { value, writable: true, enumerable: true, configurable: true });
   define("setTimeout", function setTimeout(callback, delay, ...args) {

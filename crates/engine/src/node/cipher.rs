@@ -53,6 +53,30 @@ macro_rules! by_key {
     };
 }
 
+/// A block mode's encryption: PKCS#7 padding, or whole blocks only.
+fn block_encrypt<C: BlockEncryptMut>(c: C, data: &[u8], padding: bool) -> Result<Vec<u8>, Failure> {
+    use block_padding::{NoPadding, Pkcs7};
+    if padding {
+        Ok(c.encrypt_padded_vec_mut::<Pkcs7>(data))
+    } else if !data.len().is_multiple_of(16) {
+        Err(Failure::WrongFinalBlock)
+    } else {
+        Ok(c.encrypt_padded_vec_mut::<NoPadding>(data))
+    }
+}
+
+/// A block mode's decryption, checking and removing PKCS#7 padding if asked to.
+fn block_decrypt<C: BlockDecryptMut>(c: C, data: &[u8], padding: bool) -> Result<Vec<u8>, Failure> {
+    use block_padding::{NoPadding, Pkcs7};
+    if padding {
+        c.decrypt_padded_vec_mut::<Pkcs7>(data)
+            .map_err(|_| Failure::BadDecrypt)
+    } else {
+        c.decrypt_padded_vec_mut::<NoPadding>(data)
+            .map_err(|_| Failure::WrongFinalBlock)
+    }
+}
+
 /// One AES operation's inputs.
 struct Job<'a> {
     mode: &'a str,
@@ -76,44 +100,27 @@ fn run(job: &Job<'_>) -> Result<Vec<u8>, Failure> {
         aad,
         tag,
     } = *job;
-    use block_padding::{NoPadding, Pkcs7};
     match (mode, decrypt) {
-        ("cbc", false) => Ok(by_key!(key.len(), A => {
-            let c = cbc::Encryptor::<A>::new_from_slices(key, iv).map_err(|_| Failure::BadDecrypt)?;
-            if padding {
-                c.encrypt_padded_vec_mut::<Pkcs7>(data)
-            } else if !data.len().is_multiple_of(16) {
-                return Err(Failure::WrongFinalBlock);
-            } else {
-                c.encrypt_padded_vec_mut::<NoPadding>(data)
-            }
-        })),
-        ("cbc", true) => by_key!(key.len(), A => {
-            let c = cbc::Decryptor::<A>::new_from_slices(key, iv).map_err(|_| Failure::BadDecrypt)?;
-            if padding {
-                c.decrypt_padded_vec_mut::<Pkcs7>(data).map_err(|_| Failure::BadDecrypt)
-            } else {
-                c.decrypt_padded_vec_mut::<NoPadding>(data).map_err(|_| Failure::WrongFinalBlock)
-            }
-        }),
-        ("ecb", false) => Ok(by_key!(key.len(), A => {
-            let c = ecb::Encryptor::<A>::new_from_slice(key).map_err(|_| Failure::BadDecrypt)?;
-            if padding {
-                c.encrypt_padded_vec_mut::<Pkcs7>(data)
-            } else if !data.len().is_multiple_of(16) {
-                return Err(Failure::WrongFinalBlock);
-            } else {
-                c.encrypt_padded_vec_mut::<NoPadding>(data)
-            }
-        })),
-        ("ecb", true) => by_key!(key.len(), A => {
-            let c = ecb::Decryptor::<A>::new_from_slice(key).map_err(|_| Failure::BadDecrypt)?;
-            if padding {
-                c.decrypt_padded_vec_mut::<Pkcs7>(data).map_err(|_| Failure::BadDecrypt)
-            } else {
-                c.decrypt_padded_vec_mut::<NoPadding>(data).map_err(|_| Failure::WrongFinalBlock)
-            }
-        }),
+        ("cbc", false) => by_key!(key.len(), A => block_encrypt(
+            cbc::Encryptor::<A>::new_from_slices(key, iv).map_err(|_| Failure::BadDecrypt)?,
+            data,
+            padding,
+        )),
+        ("cbc", true) => by_key!(key.len(), A => block_decrypt(
+            cbc::Decryptor::<A>::new_from_slices(key, iv).map_err(|_| Failure::BadDecrypt)?,
+            data,
+            padding,
+        )),
+        ("ecb", false) => by_key!(key.len(), A => block_encrypt(
+            ecb::Encryptor::<A>::new_from_slice(key).map_err(|_| Failure::BadDecrypt)?,
+            data,
+            padding,
+        )),
+        ("ecb", true) => by_key!(key.len(), A => block_decrypt(
+            ecb::Decryptor::<A>::new_from_slice(key).map_err(|_| Failure::BadDecrypt)?,
+            data,
+            padding,
+        )),
         ("ctr", _) => Ok(by_key!(key.len(), A => {
             let mut c = ctr::Ctr128BE::<A>::new_from_slices(key, iv).map_err(|_| Failure::BadDecrypt)?;
             let mut out = data.to_vec();

@@ -157,32 +157,28 @@
     const k = asymmetric(key, "public", "key");
     return natives.rsaVerify(digest, pemOf(k), Uint8Array.from(data), Uint8Array.from(signature), pss, salt);
   }
-  class Sign {
-    #digest;
+  // Sign and Verify gather what `update` gives them, then act on all of it at once.
+  class Signature {
     #chunks = [];
     constructor(alg) {
-      this.#digest = digestOf(alg);
+      this.digest = digestOf(alg);
     }
     update(data, inputEncoding) {
       this.#chunks.push(Uint8Array.from(bytes(data, inputEncoding, "data")));
       return this;
     }
-    sign(key, outputEncoding) {
-      return output(signWith(this.#digest, concat(this.#chunks), key), outputEncoding);
+    data() {
+      return concat(this.#chunks);
     }
   }
-  class Verify {
-    #digest;
-    #chunks = [];
-    constructor(alg) {
-      this.#digest = digestOf(alg);
+  class Sign extends Signature {
+    sign(key, outputEncoding) {
+      return output(signWith(this.digest, this.data(), key), outputEncoding);
     }
-    update(data, inputEncoding) {
-      this.#chunks.push(Uint8Array.from(bytes(data, inputEncoding, "data")));
-      return this;
-    }
+  }
+  class Verify extends Signature {
     verify(key, signature, signatureEncoding) {
-      return verifyWith(this.#digest, concat(this.#chunks), key, bytes(signature, signatureEncoding, "signature"));
+      return verifyWith(this.digest, this.data(), key, bytes(signature, signatureEncoding, "signature"));
     }
   }
   const sign = (alg, data, key, callback) => {
