@@ -55,6 +55,40 @@ const FETCH_FUNCTIONS: &str = r#"exports = async function (base) {
   });
 };"#;
 
+const NODE_HTTP: &str = r#"exports = async function (base) {
+  const http = require("http");
+  const read = (res) => new Promise((resolve) => {
+    let body = "";
+    res.setEncoding("utf8");
+    res.on("data", (chunk) => (body += chunk));
+    res.on("end", () => resolve([res.statusCode, res.headers["content-type"], body]));
+  });
+  const got = await new Promise((resolve, reject) => http.get(`${base}/echo?x=2`, (res) => read(res).then(resolve)).on("error", reject));
+  const posted = await new Promise((resolve, reject) => {
+    const req = http.request(`${base}/echo`, { method: "POST", headers: { "Content-Type": "text/plain" } }, (res) => read(res).then(resolve));
+    req.on("error", reject);
+    req.write("part one, ");
+    req.end("part two");
+  });
+  const failed = await new Promise((resolve) => http.get(`${base}/fail`, (res) => read(res).then(resolve)));
+  const { host, port } = new URL(base);
+  const byOptions = await new Promise((resolve) => http.get({ hostname: host.split(":")[0], port, path: "/echo?y=3" }, (res) => read(res).then(resolve)));
+  const timedOut = await new Promise((resolve) => {
+    const req = http.get(`${base}/slow`);
+    req.setTimeout(100, () => req.destroy(new Error("gave up")));
+    req.on("error", (e) => resolve(e.message));
+  });
+  return JSON.stringify({
+    got: [got[0], got[1], JSON.parse(got[2]).query],
+    posted: JSON.parse(posted[2]).body,
+    failed,
+    byOptions: JSON.parse(byOptions[2]).query,
+    timedOut,
+    https: typeof require("https").request,
+    server: (() => { try { http.createServer(); } catch (e) { return e.message; } })(),
+  });
+};"#;
+
 const SLOW: &str = r#"exports = async function (base) {
   const r = await fetch(`${base}/slow`);
   return r.text();
@@ -81,7 +115,8 @@ const ABORTED: &str = r#"exports = async function (base) {
 
 const PRIVATE: &str = r#"exports = async function (base) {
   const out = [];
-  for (const f of [() => context.http.get({ url: `${base}/echo` }), () => fetch(`${base}/echo`), () => fetch("http://169.254.169.254/latest/meta-data/"), () => fetch("http://localhost:1/")]) {
+  const viaHttp = () => new Promise((resolve, reject) => require("http").get(`${base}/echo`, resolve).on("error", reject));
+  for (const f of [viaHttp, () => context.http.get({ url: `${base}/echo` }), () => fetch(`${base}/echo`), () => fetch("http://169.254.169.254/latest/meta-data/"), () => fetch("http://localhost:1/")]) {
     try {
       await f();
       out.push("reached");
@@ -116,6 +151,7 @@ fn context_http_and_fetch_reach_a_real_server() {
         ("fetchAll", FETCH_FUNCTIONS),
         ("slow", SLOW),
         ("aborted", ABORTED),
+        ("nodeHttp", NODE_HTTP),
     ];
     let args = ["--http-allow-private", "--function-timeout", "3"];
     let server = common::serve_sample(false, &functions, &args);
@@ -165,6 +201,19 @@ fn context_http_and_fetch_reach_a_real_server() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!(["TimeoutError", "AbortError", true]));
 
+    let (status, body) = call_with(&base, &token, "nodeHttp", &upstream);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["got"], json!([200, "application/json", {"x": "2"}]));
+    assert_eq!(body["posted"], json!("part one, part two"));
+    assert_eq!(body["failed"], json!([500, "text/plain; charset=utf-8", "boom"]));
+    assert_eq!(body["byOptions"], json!({"y": "3"}));
+    assert_eq!(body["timedOut"], json!("gave up"));
+    assert_eq!(body["https"], json!("function"));
+    assert_eq!(
+        body["server"],
+        json!("http.createServer is not supported by writ: functions cannot serve HTTP")
+    );
+
     // A request that outlives the function's time limit ends the call, not the server.
     let started = std::time::Instant::now();
     let (status, body) = call_with(&base, &token, "slow", &upstream);
@@ -187,5 +236,8 @@ fn private_addresses_are_refused_by_default() {
     let token = common::anonymous(&base);
     let (status, body) = call_with(&base, &token, "private", &upstream);
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!(["refused", "refused", "refused", "refused"]));
+    assert_eq!(
+        body,
+        json!(["refused", "refused", "refused", "refused", "refused"])
+    );
 }

@@ -22,7 +22,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 17] = [
+const BUILTINS: [(&str, &str); 18] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -41,6 +41,7 @@ const BUILTINS: [(&str, &str); 17] = [
     // `tty` and `perf_hooks` (aliases below).
     ("internal/small", include_str!("small.js")),
     ("internal/abort", include_str!("abort.js")),
+    ("internal/http", include_str!("http.js")),
     ("internal/fetch", include_str!("fetch.js")),
 ];
 
@@ -64,9 +65,7 @@ pub const NEVER_MODULES: [&str; 12] = [
 ];
 
 /// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
-pub const NOT_YET_MODULES: [&str; 16] = [
-    "http",
-    "https",
+pub const NOT_YET_MODULES: [&str; 14] = [
     "http2",
     "net",
     "tls",
