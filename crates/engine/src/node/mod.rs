@@ -65,7 +65,7 @@ pub const NEVER_MODULES: [&str; 12] = [
 ];
 
 /// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
-pub const NOT_YET_MODULES: [&str; 14] = [
+pub const NOT_YET_MODULES: [&str; 13] = [
     "http2",
     "net",
     "tls",
@@ -76,7 +76,6 @@ pub const NOT_YET_MODULES: [&str; 14] = [
     "async_hooks",
     "diagnostics_channel",
     "punycode",
-    "stream/promises",
     "stream/web",
     "stream/consumers",
     "constants",
