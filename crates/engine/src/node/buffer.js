@@ -431,9 +431,15 @@
       }
     }
   }
+  function checkByteLength(byteLength) {
+    if (!Number.isInteger(byteLength) || byteLength < 1 || byteLength > 6) {
+      throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "byteLength" is out of range. It must be >= 1 and <= 6. Received ${byteLength}`);
+    }
+  }
   function variable(signed, little) {
     return {
       read(offset, byteLength) {
+        checkByteLength(byteLength);
         offset = checkOffset(this, offset, byteLength);
         let v = 0;
         for (let i = 0; i < byteLength; i++) {
@@ -444,6 +450,7 @@
         return v;
       },
       write(value, offset, byteLength) {
+        checkByteLength(byteLength);
         offset = checkOffset(this, offset, byteLength);
         value = +value;
         const max = signed ? 2 ** (8 * byteLength - 1) - 1 : 2 ** (8 * byteLength) - 1;

@@ -32,7 +32,7 @@ exports = function () {
       x.writeBigInt64BE(-5n);
       return [x.readBigInt64BE().toString(), x.readBigUInt64LE().toString()];
     })(),
-    ranges: [attempt(() => nums.readUInt32BE(14)), attempt(() => nums.writeUInt8(300, 0)), attempt(() => Buffer.alloc(-1)), attempt(() => Buffer.from({}))],
+    ranges: [attempt(() => nums.readUIntBE(0, 7)), attempt(() => nums.readUInt32BE(14)), attempt(() => nums.writeUInt8(300, 0)), attempt(() => Buffer.alloc(-1)), attempt(() => Buffer.from({}))],
     search: [b.indexOf("l"), b.lastIndexOf("l"), b.includes("wör"), b.indexOf(Buffer.from("€")), b.indexOf(0x6f, 5), b.indexOf("zz")],
     compare: [Buffer.compare(Buffer.from("a"), Buffer.from("b")), Buffer.from("abc").equals(Buffer.from("abc")), Buffer.from("b").compare(Buffer.from("a"))],
     concat: Buffer.concat([Buffer.from("ab"), Buffer.from("cd")], 3).toString(),
