@@ -71,6 +71,17 @@ const NODE_HTTP: &str = r#"exports = async function (base) {
     req.end("part two");
   });
   const failed = await new Promise((resolve) => http.get(`${base}/fail`, (res) => read(res).then(resolve)));
+  const iterated = await new Promise((resolve) => http.get(`${base}/echo?z=4`, async (res) => {
+    let text = "";
+    for await (const chunk of res) text += chunk;
+    resolve([res.complete, JSON.parse(text).query]);
+  }));
+  const piped = await new Promise((resolve, reject) => http.get(`${base}/echo?p=5`, (res) => {
+    const { PassThrough, Writable, pipeline } = require("stream");
+    let text = "";
+    const sink = new Writable({ write(c, e, cb) { text += c; cb(); } });
+    pipeline(res, new PassThrough(), sink, (err) => (err ? reject(err) : resolve(JSON.parse(text).query)));
+  }));
   const { host, port } = new URL(base);
   const byOptions = await new Promise((resolve) => http.get({ hostname: host.split(":")[0], port, path: "/echo?y=3" }, (res) => read(res).then(resolve)));
   const timedOut = await new Promise((resolve) => {
@@ -83,6 +94,8 @@ const NODE_HTTP: &str = r#"exports = async function (base) {
     posted: JSON.parse(posted[2]).body,
     failed,
     byOptions: JSON.parse(byOptions[2]).query,
+    iterated,
+    piped,
     timedOut,
     https: typeof require("https").request,
     server: (() => { try { http.createServer(); } catch (e) { return e.message; } })(),
@@ -207,6 +220,8 @@ fn context_http_and_fetch_reach_a_real_server() {
     assert_eq!(body["posted"], json!("part one, part two"));
     assert_eq!(body["failed"], json!([500, "text/plain; charset=utf-8", "boom"]));
     assert_eq!(body["byOptions"], json!({"y": "3"}));
+    assert_eq!(body["iterated"], json!([true, {"z": "4"}]));
+    assert_eq!(body["piped"], json!({"p": "5"}));
     assert_eq!(body["timedOut"], json!("gave up"));
     assert_eq!(body["https"], json!("function"));
     assert_eq!(

@@ -1,7 +1,8 @@
 // `http` and `https` clients (`request`, `get`, `Agent`), over the server's outbound HTTP
 // service: the classic `https.get(url, (res) => { res.on("data", ...); res.on("end", ...) })`
-// and `request(...).write(...).end()` patterns. The whole response arrives at once and is
-// delivered as one `data` chunk when the response is read. Redirects are not followed (as in
+// and `request(...).write(...).end()` patterns. The whole response arrives at once; the
+// response is a stream Readable whose one chunk is the body (so `pipe`, `pipeline`,
+// `setEncoding` and async iteration work). Redirects are not followed (as in
 // Node). `createServer` is not available to functions.
 (function (natives, require, internal) {
   "use strict";
@@ -9,11 +10,10 @@
   const { Buffer } = require("buffer");
   const codeError = internal.codeError;
 
-  class IncomingMessage extends EventEmitter {
-    #body;
-    #encoding = null;
-    #flowing = false;
-    #delivered = false;
+  const { Readable } = require("stream");
+  const body = Symbol("body");
+  // The response: a Readable whose one chunk is the whole body.
+  class IncomingMessage extends Readable {
     constructor(answer) {
       super();
       this.statusCode = answer.status;
@@ -31,48 +31,17 @@
       this.complete = false;
       this.url = "";
       this.method = null;
-      this.#body = Buffer.from(answer.body.toBase64(), "base64");
-    }
-    setEncoding(encoding) {
-      this.#encoding = encoding;
-      return this;
-    }
-    #deliver() {
-      if (this.#delivered) return;
-      this.#delivered = true;
-      queueMicrotask(() => {
-        if (this.#body.length > 0) this.emit("data", this.#encoding ? this.#body.toString(this.#encoding) : this.#body);
+      Object.defineProperty(this, body, { value: Buffer.from(answer.body.toBase64(), "base64"), writable: true });
+      this.once("end", () => {
         this.complete = true;
-        this.emit("end");
-        this.emit("close");
       });
     }
-    on(event, listener) {
-      super.on(event, listener);
-      if (event === "data") this.resume();
-      return this;
-    }
-    resume() {
-      this.#flowing = true;
-      this.#deliver();
-      return this;
-    }
-    pause() {
-      return this;
-    }
-    pipe(destination) {
-      this.on("data", (chunk) => destination.write(chunk));
-      this.once("end", () => destination.end());
-      return destination;
-    }
-    async *[Symbol.asyncIterator]() {
-      this.#delivered = true;
-      if (this.#body.length > 0) yield this.#encoding ? this.#body.toString(this.#encoding) : this.#body;
-      this.complete = true;
-    }
-    destroy() {
-      this.#delivered = true;
-      return this;
+    _read() {
+      const bytes = this[body];
+      if (bytes === null) return;
+      this[body] = null;
+      if (bytes.length > 0) this.push(bytes);
+      this.push(null);
     }
   }
 
