@@ -1,8 +1,8 @@
 //! npm packages from the app's `functions/node_modules`: a test app whose `package.json`
-//! depends on lodash, dayjs, uuid, validator, jsonwebtoken and axios, installed from npm with
+//! depends on lodash, dayjs, uuid, validator, jsonwebtoken, axios and node-fetch, installed from npm with
 //! `npm ci`, served by a real `writ serve`; each function's result must equal what Node.js
 //! returns for the same file with the same packages (`tests/npm_app/functions/harness.cjs`).
-//! axios calls a local HTTP server (`common::upstream`).
+//! axios and node-fetch call a local HTTP server (`common::upstream`).
 
 mod common;
 
@@ -71,7 +71,7 @@ fn npm_packages_run_as_they_do_on_node() {
         )
     };
     for name in FUNCTIONS {
-        let arg = (name == "useAxios").then_some(upstream.as_str());
+        let arg = matches!(name, "useAxios" | "useNodeFetch").then_some(upstream.as_str());
         let (status, body) = call(name, arg);
         assert_eq!(status, 200, "{name}: {body}");
         let Value::String(got) = body else {
