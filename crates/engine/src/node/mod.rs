@@ -22,7 +22,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 18] = [
+const BUILTINS: [(&str, &str); 19] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -37,6 +37,7 @@ const BUILTINS: [(&str, &str); 18] = [
     ("timers", include_str!("timers.js")),
     ("process", include_str!("process.js")),
     ("zlib", include_str!("zlib.js")),
+    ("punycode", include_str!("punycode.js")),
     // Not Node modules (`require` does not offer `internal/*`): the `fetch` globals, and
     // `tty` and `perf_hooks` (aliases below).
     ("internal/small", include_str!("small.js")),
@@ -65,7 +66,7 @@ pub const NEVER_MODULES: [&str; 12] = [
 ];
 
 /// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
-pub const NOT_YET_MODULES: [&str; 13] = [
+pub const NOT_YET_MODULES: [&str; 12] = [
     "http2",
     "net",
     "tls",
@@ -75,7 +76,6 @@ pub const NOT_YET_MODULES: [&str; 13] = [
     "fs/promises",
     "async_hooks",
     "diagnostics_channel",
-    "punycode",
     "stream/web",
     "stream/consumers",
     "constants",
