@@ -130,6 +130,11 @@ impl Worker {
             .host_hooks(hooks.clone())
             .build()
             .map_err(|e| e.to_string())?;
+        // Boa 0.22 leaks a few value-stack slots each time a loop catches an exception thrown by
+        // a function it called (they are freed when the looping function returns), so its
+        // default limit of 10,240 values ends such a loop after ~3,000 caught errors. The value
+        // stack lives on the heap (bounded by the call's memory limit): allow 2^20 values.
+        context.runtime_limits_mut().set_stack_size_limit(1 << 20);
         crate::globals::install(&mut context).map_err(|e| e.to_string())?;
         crate::console::install(&mut context).map_err(|e| e.to_string())?;
         crate::timers::install(&mut context).map_err(|e| e.to_string())?;
