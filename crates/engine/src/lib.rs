@@ -13,6 +13,7 @@ mod console;
 mod context;
 pub mod convert;
 pub mod describe;
+mod digests;
 mod error;
 pub mod globals;
 pub mod host;

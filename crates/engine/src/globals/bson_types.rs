@@ -467,7 +467,7 @@ impl Class for JsDecimal128 {
     }
 }
 
-fn binary_bytes(value: &JsValue, context: &mut Context) -> JsResult<Vec<u8>> {
+pub(crate) fn binary_bytes(value: &JsValue, context: &mut Context) -> JsResult<Vec<u8>> {
     if let Some(obj) = value.as_object() {
         if let Some(b) = obj.downcast_ref::<JsBinary>() {
             return Ok(b.bytes.clone());

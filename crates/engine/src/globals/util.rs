@@ -1,7 +1,7 @@
 //! Small helpers shared by the native functions of the globals.
 
 use boa_engine::{
-    Context, JsNativeError, JsObject, JsResult, JsString, JsValue,
+    Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue,
     object::NativeObject,
     property::{Attribute, PropertyDescriptor},
 };
@@ -81,15 +81,41 @@ pub fn typed_array_bytes(obj: &JsObject, context: &mut Context) -> JsResult<Opti
     let offset = ta.byte_offset(context)?;
     let len = ta.byte_length(context)?;
     let buffer = ta.buffer(context)?;
+    // Only the view's bytes are copied, not its whole backing buffer.
     let bytes = buffer
         .as_object()
         .and_then(|b| boa_engine::object::builtins::JsArrayBuffer::from_object(b).ok())
-        .and_then(|b| b.to_vec())
+        .and_then(|b| {
+            b.data()
+                .and_then(|d| d.get(offset..offset + len).map(<[u8]>::to_vec))
+        })
         .unwrap_or_default();
-    Ok(Some(
-        bytes
-            .get(offset..offset + len)
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default(),
-    ))
+    Ok(Some(bytes))
+}
+
+/// The bytes of argument `i` when it is an ArrayBuffer or a typed array; empty otherwise.
+pub fn bytes_at(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<Vec<u8>> {
+    match arg(args, i).as_object() {
+        Some(o) => Ok(typed_array_bytes(&o, context)?.unwrap_or_default()),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Argument `i` converted to a string.
+pub fn text_at(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<String> {
+    Ok(arg(args, i).to_string(context)?.to_std_string_escaped())
+}
+
+/// A plain `Error` with `message`.
+pub fn error(message: impl Into<String>) -> JsError {
+    JsNativeError::error().with_message(message.into()).into()
+}
+
+/// An `Error` with `message` and Node's `code` property.
+pub fn coded_error(code: &str, message: impl Into<String>, context: &mut Context) -> JsError {
+    let error = JsNativeError::error()
+        .with_message(message.into())
+        .into_opaque(context);
+    let _ = error.set(JsString::from("code"), JsString::from(code), false, context);
+    JsError::from_opaque(error.into())
 }

@@ -9,8 +9,6 @@ use boa_engine::{
     object::ObjectInitializer, property::Attribute,
 };
 use bson::Bson;
-use hmac::{Hmac, Mac};
-use sha2::Digest;
 
 use super::{
     bson_types::JsBinary,
@@ -46,10 +44,7 @@ fn hash(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValu
     let alg = string_arg(args, 0, "utils.crypto.hash: the hash function")?;
     let input = bytes_arg(&arg(args, 1), "utils.crypto.hash: the input")?;
     let out = match alg.as_str() {
-        "sha1" => sha1::Sha1::digest(&input).to_vec(),
-        "sha256" => sha2::Sha256::digest(&input).to_vec(),
-        "sha512" => sha2::Sha512::digest(&input).to_vec(),
-        "md5" => md5::Md5::digest(&input).to_vec(),
+        "sha1" | "sha256" | "sha512" | "md5" => crate::digests::digest(&alg, &input).unwrap_or_default(),
         other => {
             return Err(err(format!(
                 "utils.crypto.hash: unsupported hash function '{other}' (use sha1, sha256, sha512 or md5)"
@@ -60,23 +55,12 @@ fn hash(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValu
 }
 
 fn hmac_bytes(alg: &str, key: &[u8], input: &[u8]) -> JsResult<Vec<u8>> {
-    macro_rules! mac {
-        ($d:ty) => {{
-            let mut m = <Hmac<$d> as Mac>::new_from_slice(key).map_err(|e| err(e.to_string()))?;
-            m.update(input);
-            m.finalize().into_bytes().to_vec()
-        }};
+    match alg {
+        "sha1" | "sha256" | "sha512" => Ok(crate::digests::hmac(alg, key, input).unwrap_or_default()),
+        other => Err(err(format!(
+            "utils.crypto.hmac: unsupported hash function '{other}' (use sha1, sha256 or sha512)"
+        ))),
     }
-    Ok(match alg {
-        "sha1" => mac!(sha1::Sha1),
-        "sha256" => mac!(sha2::Sha256),
-        "sha512" => mac!(sha2::Sha512),
-        other => {
-            return Err(err(format!(
-                "utils.crypto.hmac: unsupported hash function '{other}' (use sha1, sha256 or sha512)"
-            )));
-        }
-    })
 }
 
 fn hmac(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {

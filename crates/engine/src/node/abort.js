@@ -9,6 +9,7 @@
     e.code = 20;
     return e;
   };
+  let setTarget;
   class Event {
     #type;
     #target = null;
@@ -40,12 +41,12 @@
     }
     stopPropagation() {}
     stopImmediatePropagation() {}
-    static _setTarget(event, target) {
-      event.#target = target;
+    static {
+      setTarget = (event, target) => {
+        event.#target = target;
+      };
     }
   }
-  const setTarget = Event._setTarget;
-  delete Event._setTarget;
 
   class EventTarget {
     #listeners = new Map();

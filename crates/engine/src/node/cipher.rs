@@ -5,27 +5,10 @@
 
 use aes::{Aes128, Aes192, Aes256};
 use aes_gcm::{AeadInPlace, AesGcm, KeyInit, aead::consts::U12};
-use boa_engine::{
-    Context, JsError, JsNativeError, JsResult, JsString, JsValue, object::builtins::JsUint8Array,
-};
+use boa_engine::{Context, JsNativeError, JsResult, JsValue, object::builtins::JsUint8Array};
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, StreamCipher, block_padding};
 
-use crate::globals::util::{arg, typed_array_bytes};
-
-fn coded(code: &str, message: &str, context: &mut Context) -> JsError {
-    let error = JsNativeError::error()
-        .with_message(message.to_string())
-        .into_opaque(context);
-    let _ = error.set(JsString::from("code"), JsString::from(code), false, context);
-    JsError::from_opaque(error.into())
-}
-
-fn bytes(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<Vec<u8>> {
-    match arg(args, i).as_object() {
-        Some(o) => Ok(typed_array_bytes(&o, context)?.unwrap_or_default()),
-        None => Ok(Vec::new()),
-    }
-}
+use crate::globals::util::{arg, bytes_at, coded_error};
 
 /// Why an AES operation failed, in Node's words.
 enum Failure {
@@ -169,14 +152,18 @@ fn run(job: &Job<'_>) -> Result<Vec<u8>, Failure> {
 pub fn aes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let mode = arg(args, 0).to_string(context)?.to_std_string_escaped();
     let decrypt = arg(args, 1).to_boolean();
-    let key = bytes(args, 2, context)?;
-    let iv = bytes(args, 3, context)?;
-    let data = bytes(args, 4, context)?;
+    let key = bytes_at(args, 2, context)?;
+    let iv = bytes_at(args, 3, context)?;
+    let data = bytes_at(args, 4, context)?;
     let padding = arg(args, 5).to_boolean();
-    let aad = bytes(args, 6, context)?;
-    let tag = bytes(args, 7, context)?;
+    let aad = bytes_at(args, 6, context)?;
+    let tag = bytes_at(args, 7, context)?;
     if ![16, 24, 32].contains(&key.len()) {
-        return Err(coded("ERR_CRYPTO_INVALID_KEYLEN", "Invalid key length", context));
+        return Err(coded_error(
+            "ERR_CRYPTO_INVALID_KEYLEN",
+            "Invalid key length",
+            context,
+        ));
     }
     let iv_ok = match mode.as_str() {
         "ecb" => iv.is_empty(),
@@ -184,7 +171,7 @@ pub fn aes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
         _ => iv.len() == 16,
     };
     if !iv_ok {
-        return Err(coded(
+        return Err(coded_error(
             "ERR_CRYPTO_INVALID_IV",
             "Invalid initialization vector",
             context,
@@ -202,12 +189,12 @@ pub fn aes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
     };
     match run(&job) {
         Ok(out) => Ok(JsUint8Array::from_iter(out, context)?.into()),
-        Err(Failure::BadDecrypt) => Err(coded(
+        Err(Failure::BadDecrypt) => Err(coded_error(
             "ERR_OSSL_BAD_DECRYPT",
             "error:1C800064:Provider routines::bad decrypt",
             context,
         )),
-        Err(Failure::WrongFinalBlock) => Err(coded(
+        Err(Failure::WrongFinalBlock) => Err(coded_error(
             "ERR_OSSL_WRONG_FINAL_BLOCK_LENGTH",
             "error:1C80006B:Provider routines::wrong final block length",
             context,

@@ -93,11 +93,14 @@
     if (body instanceof URLSearchParams) return [Buffer.from(body.toString()), "application/x-www-form-urlencoded;charset=UTF-8"];
     if (body instanceof ArrayBuffer) return [Buffer.from(new Uint8Array(body)), null];
     if (ArrayBuffer.isView(body)) return [Buffer.from(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)), null];
-    if (body instanceof BSON.Binary) return [Buffer.from(body.toBase64(), "base64"), null];
+    if (body instanceof BSON.Binary) {
+      const bytes = natives.binaryBytes(body);
+      return [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), null];
+    }
     throw codeError(TypeError, "ERR_NOT_SUPPORTED_BY_WRIT", "fetch: only string, URLSearchParams, ArrayBuffer and typed array bodies are supported by writ");
   }
 
-  function consume(self, bytes, used) {
+  function consume(bytes, used) {
     if (used()) throw new TypeError("Body is unusable: Body has already been read");
     return bytes === null ? Buffer.alloc(0) : bytes;
   }
@@ -159,7 +162,7 @@
     }
     static {
       responseParts = {
-        bytes: (r) => consume(r, r.#bytes, () => r.#used),
+        bytes: (r) => consume(r.#bytes, () => r.#used),
         used: (r) => {
           r.#used = true;
         },
@@ -255,7 +258,7 @@
     static {
       requestParts = {
         bytes: (r) => r.#bytes,
-        read: (r) => consume(r, r.#bytes, () => r.#used),
+        read: (r) => consume(r.#bytes, () => r.#used),
         used: (r) => {
           r.#used = true;
         },
@@ -324,7 +327,8 @@
     } else {
       r = await sent;
     }
-    const body = Buffer.from(r.body.toBase64(), "base64");
+    const bytes = natives.binaryBytes(r.body);
+    const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const response = new Response(request.method === "HEAD" || [204, 304].includes(r.status) ? null : body, { status: 200, headers: r.headers });
     responseParts.fill(response, r.url, r.redirected, r.status, r.statusText);
     return response;

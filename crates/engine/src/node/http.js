@@ -31,7 +31,8 @@
       this.complete = false;
       this.url = "";
       this.method = null;
-      Object.defineProperty(this, body, { value: Buffer.from(answer.body.toBase64(), "base64"), writable: true });
+      const bytes = natives.binaryBytes(answer.body);
+      Object.defineProperty(this, body, { value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), writable: true });
       this.once("end", () => {
         this.complete = true;
       });

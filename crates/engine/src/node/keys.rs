@@ -4,7 +4,7 @@
 //! each operation parses again; only RSA keys are supported.
 
 use boa_engine::{
-    Context, JsError, JsNativeError, JsResult, JsString, JsValue,
+    Context, JsResult, JsString, JsValue,
     object::builtins::{JsArray, JsUint8Array},
 };
 use rsa::{
@@ -15,22 +15,10 @@ use rsa::{
     traits::PublicKeyParts,
 };
 
-use crate::globals::util::{arg, typed_array_bytes};
-
-fn err(message: impl Into<String>) -> JsError {
-    JsNativeError::error().with_message(message.into()).into()
-}
-
-fn text(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<String> {
-    Ok(arg(args, i).to_string(context)?.to_std_string_escaped())
-}
-
-fn bytes(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<Vec<u8>> {
-    match arg(args, i).as_object() {
-        Some(o) => Ok(typed_array_bytes(&o, context)?.unwrap_or_default()),
-        None => Ok(Vec::new()),
-    }
-}
+use crate::{
+    digests::with_digest,
+    globals::util::{arg, bytes_at, error as err, text_at},
+};
 
 fn private_key(pem: &str) -> JsResult<RsaPrivateKey> {
     if pem.contains("ENCRYPTED PRIVATE KEY") || pem.contains("Proc-Type: 4,ENCRYPTED") {
@@ -60,8 +48,8 @@ fn public_key(pem: &str) -> JsResult<RsaPublicKey> {
 
 /// `keyParse(pem, kind)`: `[kind, "rsa", modulusLength, publicExponent, normalizedPem]`.
 pub fn key_parse(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let pem = text(args, 0, context)?;
-    let kind = text(args, 1, context)?;
+    let pem = text_at(args, 0, context)?;
+    let kind = text_at(args, 1, context)?;
     let (bits, exponent, normalized) = if kind == "private" {
         let key = private_key(&pem)?;
         let normal = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| err(e.to_string()))?;
@@ -85,9 +73,9 @@ pub fn key_parse(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResu
 
 /// `keyExport(pem, kind, type, der)`: the key as `pkcs1`/`pkcs8`/`spki` PEM text, or DER bytes.
 pub fn key_export(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let pem = text(args, 0, context)?;
-    let kind = text(args, 1, context)?;
-    let kind_of = text(args, 2, context)?;
+    let pem = text_at(args, 0, context)?;
+    let kind = text_at(args, 1, context)?;
+    let kind_of = text_at(args, 2, context)?;
     let der = arg(args, 3).to_boolean();
     let fail = |e: &dyn std::fmt::Display| err(e.to_string());
     let (text, raw): (String, Vec<u8>) = match (kind.as_str(), kind_of.as_str()) {
@@ -131,48 +119,16 @@ pub fn key_export(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsRes
     }
 }
 
-macro_rules! by_digest {
-    ($alg:expr, $d:ident => $body:expr) => {
-        match $alg {
-            "sha1" => {
-                type $d = sha1::Sha1;
-                $body
-            }
-            "sha256" => {
-                type $d = sha2::Sha256;
-                $body
-            }
-            "sha384" => {
-                type $d = sha2::Sha384;
-                $body
-            }
-            "sha512" => {
-                type $d = sha2::Sha512;
-                $body
-            }
-            "sha224" => {
-                type $d = sha2::Sha224;
-                $body
-            }
-            other => {
-                return Err(err(format!(
-                    "Invalid digest: {other} (writ signs with sha1, sha224, sha256, sha384, sha512)"
-                )))
-            }
-        }
-    };
-}
-
 /// `rsaSign(digest, pem, data, pss, saltLength)`: the signature (PKCS#1 v1.5, or PSS with the
 /// given salt length; -1 or -2 mean the digest's length and the maximum).
 pub fn rsa_sign(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let alg = text(args, 0, context)?;
-    let key = private_key(&text(args, 1, context)?)?;
-    let data = bytes(args, 2, context)?;
+    let alg = text_at(args, 0, context)?;
+    let key = private_key(&text_at(args, 1, context)?)?;
+    let data = bytes_at(args, 2, context)?;
     let pss = arg(args, 3).to_boolean();
     let salt = arg(args, 4).to_i32(context)?;
     let max_salt = |hash: usize| key.size().saturating_sub(hash + 2);
-    let signature: Vec<u8> = by_digest!(alg.as_str(), D => {
+    let signature: Vec<u8> = with_digest!(alg.as_str(), D => {
         if pss {
             let hash = <D as sha2::Digest>::output_size();
             let salt = match salt {
@@ -189,19 +145,19 @@ pub fn rsa_sign(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResul
                 .map_err(|e| err(e.to_string()))?
                 .to_vec()
         }
-    });
+    }, other => return Err(err(format!("Invalid digest: {other} (writ signs with sha1, sha224, sha256, sha384, sha512)"))));
     Ok(JsUint8Array::from_iter(signature, context)?.into())
 }
 
 /// `rsaVerify(digest, pem, data, signature, pss, saltLength)`: whether the signature holds.
 pub fn rsa_verify(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let alg = text(args, 0, context)?;
-    let key = public_key(&text(args, 1, context)?)?;
-    let data = bytes(args, 2, context)?;
-    let signature = bytes(args, 3, context)?;
+    let alg = text_at(args, 0, context)?;
+    let key = public_key(&text_at(args, 1, context)?)?;
+    let data = bytes_at(args, 2, context)?;
+    let signature = bytes_at(args, 3, context)?;
     let pss = arg(args, 4).to_boolean();
     let salt = arg(args, 5).to_i32(context)?;
-    let ok = by_digest!(alg.as_str(), D => {
+    let ok = with_digest!(alg.as_str(), D => {
         if pss {
             let hash = <D as sha2::Digest>::output_size();
             let max = key.size().saturating_sub(hash + 2);
@@ -222,6 +178,6 @@ pub fn rsa_verify(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsRes
                 Err(_) => false,
             }
         }
-    });
+    }, other => return Err(err(format!("Invalid digest: {other} (writ signs with sha1, sha224, sha256, sha384, sha512)"))));
     Ok(ok.into())
 }

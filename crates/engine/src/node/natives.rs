@@ -7,32 +7,16 @@ use base64::{
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
 use boa_engine::{
-    Context, JsNativeError, JsResult, JsString, JsValue,
+    Context, JsResult, JsString, JsValue,
     object::builtins::{JsArray, JsUint8Array},
 };
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use rand::RngCore;
-use sha2::Digest;
 
-use crate::globals::util::{arg, typed_array_bytes};
+use crate::globals::util::{arg, bytes_at, error as err, text_at};
 
 /// The largest byte count one call of `randomBytes` or `pbkdf2` produces.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
-
-fn err(message: impl Into<String>) -> boa_engine::JsError {
-    JsNativeError::error().with_message(message.into()).into()
-}
-
-fn bytes_at(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<Vec<u8>> {
-    match arg(args, i).as_object() {
-        Some(o) => Ok(typed_array_bytes(&o, context)?.unwrap_or_default()),
-        None => Ok(Vec::new()),
-    }
-}
-
-fn text_at(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<String> {
-    Ok(arg(args, i).to_string(context)?.to_std_string_escaped())
-}
 
 fn u8_array(bytes: Vec<u8>, context: &mut Context) -> JsResult<JsValue> {
     Ok(JsUint8Array::from_iter(bytes, context)?.into())
@@ -77,15 +61,7 @@ fn b64decode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<J
 }
 
 fn digest(alg: &str, input: &[u8]) -> JsResult<Vec<u8>> {
-    Ok(match alg {
-        "md5" => md5::Md5::digest(input).to_vec(),
-        "sha1" => sha1::Sha1::digest(input).to_vec(),
-        "sha224" => sha2::Sha224::digest(input).to_vec(),
-        "sha256" => sha2::Sha256::digest(input).to_vec(),
-        "sha384" => sha2::Sha384::digest(input).to_vec(),
-        "sha512" => sha2::Sha512::digest(input).to_vec(),
-        other => return Err(err(format!("Digest method not supported: {other}"))),
-    })
+    crate::digests::digest(alg, input).ok_or_else(|| err(format!("Digest method not supported: {alg}")))
 }
 
 /// `hash(alg, bytes)`: the digest.
@@ -96,22 +72,7 @@ fn hash(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValu
 }
 
 fn mac(alg: &str, key: &[u8], input: &[u8]) -> JsResult<Vec<u8>> {
-    macro_rules! run {
-        ($d:ty) => {{
-            let mut m = <Hmac<$d> as Mac>::new_from_slice(key).map_err(|e| err(e.to_string()))?;
-            m.update(input);
-            m.finalize().into_bytes().to_vec()
-        }};
-    }
-    Ok(match alg {
-        "md5" => run!(md5::Md5),
-        "sha1" => run!(sha1::Sha1),
-        "sha224" => run!(sha2::Sha224),
-        "sha256" => run!(sha2::Sha256),
-        "sha384" => run!(sha2::Sha384),
-        "sha512" => run!(sha2::Sha512),
-        other => return Err(err(format!("Invalid digest: {other}"))),
-    })
+    crate::digests::hmac(alg, key, input).ok_or_else(|| err(format!("Invalid digest: {alg}")))
 }
 
 /// `hmac(alg, key, bytes)`: the HMAC.
@@ -146,20 +107,9 @@ fn pbkdf2(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVa
     let rounds = arg(args, 3).to_u32(context)?;
     let len = size_at(args, 4, context)?;
     let mut out = vec![0u8; len];
-    macro_rules! run {
-        ($d:ty) => {
-            pbkdf2::pbkdf2::<Hmac<$d>>(&password, &salt, rounds, &mut out).map_err(|e| err(e.to_string()))?
-        };
-    }
-    match alg.as_str() {
-        "md5" => run!(md5::Md5),
-        "sha1" => run!(sha1::Sha1),
-        "sha224" => run!(sha2::Sha224),
-        "sha256" => run!(sha2::Sha256),
-        "sha384" => run!(sha2::Sha384),
-        "sha512" => run!(sha2::Sha512),
-        other => return Err(err(format!("Invalid digest: {other}"))),
-    }
+    crate::digests::with_digest!(alg.as_str(), D => {
+        pbkdf2::pbkdf2::<Hmac<D>>(&password, &salt, rounds, &mut out).map_err(|e| err(e.to_string()))?
+    }, other => return Err(err(format!("Invalid digest: {other}"))));
     u8_array(out, context)
 }
 
@@ -347,6 +297,13 @@ fn not_yet(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValu
     Ok(JsArray::from_iter(names, context).into())
 }
 
+/// `binaryBytes(binary)`: a BSON.Binary's bytes as a Uint8Array (an HTTP body, without a
+/// detour through base64).
+fn binary_bytes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let bytes = crate::globals::bson_types::binary_bytes(&arg(args, 0), context)?;
+    u8_array(bytes, context)
+}
+
 /// The natives object the built-in modules receive.
 pub fn natives(context: &mut Context) -> JsResult<JsValue> {
     super::natives_object(
@@ -372,6 +329,7 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("freeze", super::freeze),
             ("httpRequest", http_request),
             ("httpAbandon", http_abandon),
+            ("binaryBytes", binary_bytes),
             ("zlib", super::zlib::zlib),
             ("notYet", not_yet),
             ("keyParse", super::keys::key_parse),

@@ -4,24 +4,14 @@
 
 use std::io::{Read, Write};
 
-use boa_engine::{
-    Context, JsError, JsNativeError, JsResult, JsString, JsValue, object::builtins::JsUint8Array,
-};
+use boa_engine::{Context, JsNativeError, JsResult, JsValue, object::builtins::JsUint8Array};
 use flate2::{
     Compression,
     read::{DeflateDecoder, GzDecoder, MultiGzDecoder, ZlibDecoder},
     write::{DeflateEncoder, GzEncoder, ZlibEncoder},
 };
 
-use crate::globals::util::{arg, typed_array_bytes};
-
-fn coded(code: &str, message: impl Into<String>, context: &mut Context) -> JsError {
-    let error = JsNativeError::error()
-        .with_message(message.into())
-        .into_opaque(context);
-    let _ = error.set(JsString::from("code"), JsString::from(code), false, context);
-    JsError::from_opaque(error.into())
-}
+use crate::globals::util::{arg, bytes_at, coded_error};
 
 /// Reads a whole decoder, failing once the output passes `max` bytes.
 fn drain(mut reader: impl Read, max: usize, context: &mut Context) -> JsResult<Vec<u8>> {
@@ -31,15 +21,15 @@ fn drain(mut reader: impl Read, max: usize, context: &mut Context) -> JsResult<V
         let n = match reader.read(&mut chunk) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(coded("Z_BUF_ERROR", "unexpected end of file", context));
+                return Err(coded_error("Z_BUF_ERROR", "unexpected end of file", context));
             }
-            Err(e) => return Err(coded("Z_DATA_ERROR", e.to_string(), context)),
+            Err(e) => return Err(coded_error("Z_DATA_ERROR", e.to_string(), context)),
         };
         if n == 0 {
             return Ok(out);
         }
         if out.len() + n > max {
-            return Err(coded(
+            return Err(coded_error(
                 "ERR_BUFFER_TOO_LARGE",
                 format!("Cannot create a Buffer larger than {max} bytes"),
                 context,
@@ -57,10 +47,7 @@ fn encode(mut writer: impl Write, input: &[u8]) -> std::io::Result<()> {
 /// See the module documentation.
 pub fn zlib(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let op = arg(args, 0).to_string(context)?.to_std_string_escaped();
-    let input = match arg(args, 1).as_object() {
-        Some(o) => typed_array_bytes(&o, context)?.unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let input = bytes_at(args, 1, context)?;
     let level = arg(args, 2).to_i32(context)?;
     let level = if (0..=9).contains(&level) {
         Compression::new(level as u32)
@@ -74,7 +61,7 @@ pub fn zlib(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
     } else {
         usize::MAX
     };
-    let fail = |e: std::io::Error, context: &mut Context| coded("Z_DATA_ERROR", e.to_string(), context);
+    let fail = |e: std::io::Error, context: &mut Context| coded_error("Z_DATA_ERROR", e.to_string(), context);
     // zlib's own first check, with its message: the header's magic bytes.
     let bad_header = match op.as_str() {
         "gunzip" => input.len() >= 2 && input[..2] != [0x1f, 0x8b],
@@ -85,7 +72,7 @@ pub fn zlib(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
         _ => false,
     };
     if bad_header {
-        return Err(coded("Z_DATA_ERROR", "incorrect header check", context));
+        return Err(coded_error("Z_DATA_ERROR", "incorrect header check", context));
     }
     let out = match op.as_str() {
         "gzip" => {
