@@ -93,6 +93,18 @@ const HOSTILE: &[(&str, &str, &str)] = &[
         "return Buffer.alloc(2 ** 31).length;",
         "ExecutionMemoryLimitExceeded|FunctionExecutionError",
     ),
+    // Deeply nested client-shaped input through Node's runtime.
+    (
+        "deepClone",
+        "let a = []; for (let i = 0; i < 200000; i++) a = [a]; return structuredClone(a).length;",
+        "StackLimitExceeded",
+    ),
+    (
+        "deepInspect",
+        "let a = {}; for (let i = 0; i < 200000; i++) a = { a }; \
+         return require('util').inspect(a, { depth: null }).length;",
+        "StackLimitExceeded",
+    ),
     (
         "bufferConcat",
         "const parts = []; for (;;) parts.push(Buffer.concat([Buffer.alloc(1 << 20), ...parts.slice(-2)]));",
