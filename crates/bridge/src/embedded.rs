@@ -13,7 +13,7 @@ use std::{
 
 use bson::{Bson, Document, doc};
 use engine::host::HostError;
-use store::{Change, FindOptions, Modify, Ns, Store, StoreError, Transaction};
+use store::{Change, FindOptions, Modify, Ns, Store, StoreError, Writes};
 
 use crate::{
     BulkTotals, Executor, Namespace, Op, OpFuture, Request, SessionId, Update, WriteModel, count, keep_going,
@@ -155,7 +155,7 @@ target!(Store, |s, db| match db {
     }
     None => s.list_databases(),
 });
-target!(Transaction, |_, _| Err(bad_in_txn(
+target!(Writes<'_>, |_, _| Err(bad_in_txn(
     "listing collections or databases"
 )));
 
@@ -397,7 +397,7 @@ fn transaction_thread(
         match msg {
             TxnMsg::Run(op, reply) => {
                 let result = match &txn {
-                    Some(t) => run(t, *op),
+                    Some(t) => run(&t.writes(), *op),
                     None => Err(StoreError::BadValue(
                         "the transaction was aborted by an earlier error (NoSuchTransaction)".into(),
                     )),
@@ -505,6 +505,32 @@ impl StoreExecutor {
     }
 }
 
+/// Whether `op` writes (outside a session, it then runs in the store's commit groups).
+fn is_write(op: &Op) -> bool {
+    match op {
+        Op::InsertOne { .. }
+        | Op::InsertMany { .. }
+        | Op::Update { .. }
+        | Op::Delete { .. }
+        | Op::FindOneAndUpdate { .. }
+        | Op::FindOneAndReplace { .. }
+        | Op::FindOneAndDelete { .. }
+        | Op::BulkWrite { .. } => true,
+        Op::Find { .. }
+        | Op::FindOne { .. }
+        | Op::Aggregate { .. }
+        | Op::Count { .. }
+        | Op::EstimatedCount { .. }
+        | Op::Distinct { .. }
+        | Op::ListCollections { .. }
+        | Op::ListDatabases
+        | Op::StartTransaction
+        | Op::CommitTransaction
+        | Op::AbortTransaction
+        | Op::EndSession => false,
+    }
+}
+
 /// A read of one document by `_id`, outside a transaction: microseconds on redb's MVCC
 /// snapshot, so it runs where it is asked instead of paying two thread hops.
 fn point_read(request: &Request) -> bool {
@@ -540,6 +566,27 @@ impl Executor for StoreExecutor {
                 }
             };
             return Box::pin(std::future::ready(result));
+        }
+        if request.session.is_none() && is_write(&request.op) {
+            // The store's writer runs it in its next commit group and answers this task
+            // directly once the group is durable: no blocking-pool thread waits for it.
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let op = request.op;
+            self.store.write(
+                move |w| run(&w, op.clone()),
+                move |r| {
+                    let _ = reply.send(r);
+                },
+            );
+            return Box::pin(async move {
+                match answer.await {
+                    Ok(r) => r.map_err(host_error),
+                    Err(_) => {
+                        tracing::error!("the embedded store failed on a write");
+                        Err(HostError::new("internal error in the embedded store"))
+                    }
+                }
+            });
         }
         Box::pin(async move {
             match tokio::task::spawn_blocking(move || this.execute_blocking(request)).await {

@@ -1,9 +1,10 @@
 //! Group commit: every write outside a transaction goes to one writer thread, which runs all
-//! the writes waiting at that moment, each in its own redb transaction committed without a
-//! sync, then makes them all durable with one commit (one fsync). A write is acknowledged only
-//! after that commit, so no acknowledged write can be lost; under concurrency many writes
-//! share the cost of one fsync. A write that panics is rolled back alone (its transaction is
-//! dropped): the other writes of its group commit or fail on their own.
+//! the writes waiting at that moment in one redb transaction and commits it durably (one
+//! fsync), then answers each of them. A write is acknowledged only after that commit, so no
+//! acknowledged write can be lost; under concurrency many writes share one commit. A write
+//! that fails part way keeps what it did, as MongoDB outside a transaction does. A write that
+//! panics is rolled back alone: the group's transaction is aborted and the group's other
+//! writes run again, each in its own transaction, so they commit or fail on their own.
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -14,17 +15,46 @@ use redb::{Database, Durability, WriteTransaction};
 
 use crate::error::StoreError;
 
-/// What the writer does with a job once the shared commit is decided.
-type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-/// One write: runs inside the group's transaction (or learns that none could be started).
-type Job = Box<dyn FnOnce(Option<&WriteTransaction>) -> Reply + Send>;
+/// One write waiting for its group: run (again, after another write of the group panicked)
+/// inside a transaction, then answered once the transaction's commit is decided.
+trait Job: Send {
+    /// Runs the write in `txn`, keeping its result for the answer.
+    fn write(&mut self, txn: &WriteTransaction);
+    /// Answers the writer with its result, or with `commit`'s failure.
+    fn answer(self: Box<Self>, commit: Result<(), StoreError>);
+}
+
+/// A write and where its answer goes.
+struct Pending<T, W, D> {
+    write: W,
+    result: Option<Result<T, StoreError>>,
+    done: D,
+}
+
+impl<T, W, D> Job for Pending<T, W, D>
+where
+    T: Send,
+    W: Fn(&WriteTransaction) -> Result<T, StoreError> + Send,
+    D: FnOnce(Result<T, StoreError>) + Send,
+{
+    fn write(&mut self, txn: &WriteTransaction) {
+        self.result = Some((self.write)(txn));
+    }
+
+    fn answer(self: Box<Self>, commit: Result<(), StoreError>) {
+        let result = self
+            .result
+            .unwrap_or_else(|| Err(StoreError::Storage("the write did not run".into())));
+        (self.done)(commit.and(result));
+    }
+}
 
 /// Writes that may share one commit.
 const MAX_GROUP: usize = 512;
 
 /// The handle to the writer thread.
 pub(crate) struct Committer {
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -42,7 +72,7 @@ impl Drop for Committer {
 impl Committer {
     /// Starts the writer thread for `db`.
     pub fn start(db: Arc<Database>) -> Result<Self, StoreError> {
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let thread = std::thread::Builder::new()
             .name("writ-store-writer".into())
             .spawn(move || writer(&db, &rx))?;
@@ -52,36 +82,55 @@ impl Committer {
         })
     }
 
+    /// Runs `write` in the next group and calls `done` with its result once the group is
+    /// durable, on the writer thread (`done` must not block). `write` may run more than once
+    /// (see the module's note on panics); only its last run's effects are committed.
+    pub fn submit<T: Send + 'static>(
+        &self,
+        write: impl Fn(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+        done: impl FnOnce(Result<T, StoreError>) + Send + 'static,
+    ) {
+        let stopped = || StoreError::Storage("the store's writer has stopped".into());
+        let job = Box::new(Pending {
+            write,
+            result: None,
+            done,
+        });
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        match jobs.as_ref() {
+            Some(tx) => {
+                if let Err(mpsc::SendError(job)) = tx.send(job) {
+                    job.answer(Err(stopped()));
+                }
+            }
+            None => {
+                drop(jobs);
+                (job.done)(Err(stopped()));
+            }
+        }
+    }
+
     /// Runs `write` in the next group and returns its result once the group is durable.
     pub fn run<T: Send + 'static>(
         &self,
-        write: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+        write: impl Fn(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (reply, answer) = mpsc::sync_channel::<Result<T, StoreError>>(1);
-        let job: Job = Box::new(move |txn| {
-            let result = match txn {
-                Some(txn) => write(txn),
-                None => Err(StoreError::Storage("could not start a write transaction".into())),
-            };
-            Box::new(move |commit: Result<(), StoreError>| {
-                let _ = reply.send(commit.and(result));
-            })
+        self.submit(write, move |r| {
+            let _ = reply.send(r);
         });
-        let stopped = || StoreError::Storage("the store's writer has stopped".into());
-        self.jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(job)
-            .map_err(|_| stopped())?;
         answer
             .recv()
             .map_err(|_| StoreError::Storage("the store's writer failed during this write".into()))?
     }
 }
 
-fn writer(db: &Database, jobs: &mpsc::Receiver<Job>) {
+/// The answer of a write that panicked.
+fn panicked() -> StoreError {
+    StoreError::Storage("the store's writer failed during this write".into())
+}
+
+fn writer(db: &Database, jobs: &mpsc::Receiver<Box<dyn Job>>) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -90,37 +139,74 @@ fn writer(db: &Database, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut replies: Vec<(Reply, Result<(), StoreError>)> = Vec::with_capacity(group.len());
-        for job in group {
-            let mut txn = match db.begin_write() {
-                Ok(txn) => txn,
-                Err(e) => {
-                    job(None)(Err(StoreError::from(e)));
-                    continue;
+        let txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => {
+                let e = StoreError::from(e);
+                for job in group {
+                    job.answer(Err(e.clone()));
                 }
-            };
-            if let Err(e) = txn.set_durability(Durability::None) {
-                job(None)(Err(StoreError::Storage(e.to_string())));
                 continue;
             }
-            // A job that panics loses its answer (its caller gets an error) and its transaction,
-            // which is dropped and so aborted: nothing it wrote is committed.
-            if let Ok(reply) = catch_unwind(AssertUnwindSafe(|| job(Some(&txn)))) {
-                let committed = txn.commit().map_err(StoreError::from);
-                replies.push((reply, committed));
+        };
+        let mut broke = None;
+        for (i, job) in group.iter_mut().enumerate() {
+            if catch_unwind(AssertUnwindSafe(|| job.write(&txn))).is_err() {
+                broke = Some(i);
+                break;
             }
         }
-        if replies.is_empty() {
+        match broke {
+            None => {
+                let committed = txn.commit().map_err(StoreError::from);
+                for job in group {
+                    job.answer(committed.clone());
+                }
+            }
+            Some(i) => {
+                // Dropping the transaction aborts it: nothing of the group is written.
+                drop(txn);
+                let culprit = group.remove(i);
+                culprit.answer(Err(panicked()));
+                one_by_one(db, group);
+            }
+        }
+    }
+}
+
+/// Runs each write of a group whose shared transaction was aborted in a transaction of its
+/// own, committed without a sync, then makes them all durable with one commit.
+fn one_by_one(db: &Database, group: Vec<Box<dyn Job>>) {
+    let mut committed: Vec<(Box<dyn Job>, Result<(), StoreError>)> = Vec::with_capacity(group.len());
+    for mut job in group {
+        let mut txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => {
+                job.answer(Err(StoreError::from(e)));
+                continue;
+            }
+        };
+        if let Err(e) = txn.set_durability(Durability::None) {
+            job.answer(Err(StoreError::Storage(e.to_string())));
             continue;
         }
-        // One durable commit makes every write committed above durable.
-        let durable = db
-            .begin_write()
-            .map_err(StoreError::from)
-            .and_then(|t| t.commit().map_err(StoreError::from));
-        for (reply, committed) in replies {
-            reply(committed.and(durable.clone()));
+        if catch_unwind(AssertUnwindSafe(|| job.write(&txn))).is_err() {
+            drop(txn);
+            job.answer(Err(panicked()));
+            continue;
         }
+        let result = txn.commit().map_err(StoreError::from);
+        committed.push((job, result));
+    }
+    if committed.is_empty() {
+        return;
+    }
+    let durable = db
+        .begin_write()
+        .map_err(StoreError::from)
+        .and_then(|t| t.commit().map_err(StoreError::from));
+    for (job, result) in committed {
+        job.answer(result.and(durable.clone()));
     }
 }
 
@@ -137,23 +223,46 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Arc::new(Database::create(dir.path().join("db")).expect("db"));
         let committer = Committer::start(db.clone()).expect("writer");
-        let (panicked, wrote) = std::thread::scope(|scope| {
-            let panics = scope.spawn(|| {
-                committer.run(|txn| -> Result<(), StoreError> {
-                    txn.open_table(T)?.insert("half", 1)?;
-                    panic!("injected: a bug in the middle of a write");
-                })
-            });
-            let writes = scope.spawn(|| {
-                committer.run(|txn| {
-                    txn.open_table(T)?.insert("whole", 2)?;
+        // Hold the writer in a slow write so the next three share one group.
+        // Two tokens: the first write may run twice (if the four end up in one group).
+        let (gate, wait) = mpsc::sync_channel::<()>(2);
+        let wait = Mutex::new(wait);
+        let (results_tx, results) = mpsc::channel();
+        let first = results_tx.clone();
+        committer.submit(
+            move |txn| {
+                let _ = wait.lock().expect("lock").recv();
+                txn.open_table(T)?.insert("first", 1)?;
+                Ok(())
+            },
+            move |r| first.send(("first", r)).expect("send"),
+        );
+        for (name, value) in [("before", 2), ("half", 3), ("after", 4)] {
+            let tx = results_tx.clone();
+            committer.submit(
+                move |txn| -> Result<(), StoreError> {
+                    txn.open_table(T)?.insert(name, value)?;
+                    assert_ne!(name, "half", "injected: a bug in the middle of a write");
                     Ok(())
-                })
-            });
-            (panics.join().expect("thread"), writes.join().expect("thread"))
-        });
-        assert!(panicked.is_err());
-        assert_eq!(wrote, Ok(()));
+                },
+                move |r| tx.send((name, r)).expect("send"),
+            );
+        }
+        gate.send(()).expect("release the first write");
+        gate.send(()).expect("and its second run, if any");
+        drop(results_tx);
+        let mut answers: Vec<(&str, Result<(), StoreError>)> = results.iter().collect();
+        answers.sort_by_key(|(name, _)| *name);
+        let names: Vec<(&str, bool)> = answers.iter().map(|(n, r)| (*n, r.is_ok())).collect();
+        assert_eq!(
+            names,
+            [
+                ("after", true),
+                ("before", true),
+                ("first", true),
+                ("half", false)
+            ]
+        );
         drop(committer);
         let read = db.begin_read().expect("read");
         let table = read.open_table(T).expect("table");
@@ -161,6 +270,8 @@ mod tests {
             table.get("half").expect("get").is_none(),
             "the panicking write was committed"
         );
-        assert_eq!(table.get("whole").expect("get").map(|v| v.value()), Some(2));
+        for (name, value) in [("first", 1), ("before", 2), ("after", 4)] {
+            assert_eq!(table.get(name).expect("get").map(|v| v.value()), Some(value));
+        }
     }
 }

@@ -205,6 +205,30 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// The transaction's operations.
+    pub fn writes(&self) -> Writes<'_> {
+        Writes { txn: &self.txn }
+    }
+
+    /// Makes every write of the transaction durable and visible, at once.
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.txn.commit()?)
+    }
+
+    /// Discards every write of the transaction.
+    pub fn abort(self) -> Result<(), StoreError> {
+        Ok(self.txn.abort()?)
+    }
+}
+
+/// Operations inside a write transaction: a session's [`Transaction`], or the commit group a
+/// [`Store::write`] runs in. Reads see the transaction's own writes.
+#[derive(Clone, Copy)]
+pub struct Writes<'a> {
+    txn: &'a WriteTransaction,
+}
+
+impl Writes<'_> {
     /// Finds documents, seeing this transaction's writes.
     pub fn find(
         &self,
@@ -212,27 +236,27 @@ impl Transaction {
         filter: &Document,
         options: &FindOptions,
     ) -> Result<Vec<Document>, StoreError> {
-        Store::find_in(Snap::Write(&self.txn), ns, filter, options)
+        Store::find_in(Snap::Write(self.txn), ns, filter, options)
     }
 
     /// Counts matching documents.
     pub fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError> {
-        Store::count_in(Snap::Write(&self.txn), ns, filter, skip, limit)
+        Store::count_in(Snap::Write(self.txn), ns, filter, skip, limit)
     }
 
     /// Distinct values of a field.
     pub fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
-        Store::distinct_in(Snap::Write(&self.txn), ns, field, filter)
+        Store::distinct_in(Snap::Write(self.txn), ns, field, filter)
     }
 
     /// Runs an aggregation pipeline.
     pub fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
-        Store::aggregate_in(Snap::Write(&self.txn), ns, pipeline)
+        Store::aggregate_in(Snap::Write(self.txn), ns, pipeline)
     }
 
     /// Inserts documents.
     pub fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
-        Store::insert_txn(&self.txn, ns, docs, ordered)
+        Store::insert_txn(self.txn, ns, docs, ordered)
     }
 
     /// Updates documents.
@@ -244,12 +268,12 @@ impl Transaction {
         upsert: bool,
         multi: bool,
     ) -> Result<UpdateOutcome, StoreError> {
-        Store::update_txn(&self.txn, ns, filter, change, upsert, multi)
+        Store::update_txn(self.txn, ns, filter, change, upsert, multi)
     }
 
     /// Deletes documents.
     pub fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError> {
-        Store::delete_txn(&self.txn, ns, filter, multi)
+        Store::delete_txn(self.txn, ns, filter, multi)
     }
 
     /// findOneAndUpdate / findOneAndReplace / findOneAndDelete.
@@ -261,17 +285,7 @@ impl Transaction {
         projection: Option<&Document>,
         modify: &Modify,
     ) -> Result<Option<Document>, StoreError> {
-        Store::find_and_modify_txn(&self.txn, ns, filter, sort, projection, modify)
-    }
-
-    /// Makes every write of the transaction durable and visible, at once.
-    pub fn commit(self) -> Result<(), StoreError> {
-        Ok(self.txn.commit()?)
-    }
-
-    /// Discards every write of the transaction.
-    pub fn abort(self) -> Result<(), StoreError> {
-        Ok(self.txn.abort()?)
+        Store::find_and_modify_txn(self.txn, ns, filter, sort, projection, modify)
     }
 }
 
@@ -904,9 +918,21 @@ impl Store {
     /// Writes from concurrent callers share one commit (see [`commit`]).
     fn autocommit<T: Send + 'static>(
         &self,
-        write: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+        write: impl Fn(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.committer.run(write)
+    }
+
+    /// Runs `write` in the next commit group, as [`Store::insert`] and the other writes do,
+    /// without waiting: `done` gets its result on the store's writer thread once the group is
+    /// durable, so it must only hand the result on (a channel send), never block. `write` runs
+    /// again if another write of its group panics; only its last run is committed.
+    pub fn write<T: Send + 'static>(
+        &self,
+        write: impl Fn(Writes<'_>) -> Result<T, StoreError> + Send + 'static,
+        done: impl FnOnce(Result<T, StoreError>) + Send + 'static,
+    ) {
+        self.committer.submit(move |txn| write(Writes { txn }), done);
     }
 
     /// Finds documents.
@@ -938,7 +964,7 @@ impl Store {
     /// first error; unordered ones go on. Returns the ids inserted and the first error.
     pub fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
         let ns = ns.clone();
-        match self.autocommit(move |txn| Ok(Self::insert_txn(txn, &ns, docs, ordered))) {
+        match self.autocommit(move |txn| Ok(Self::insert_txn(txn, &ns, docs.clone(), ordered))) {
             Ok(r) => r,
             Err(e) => (Vec::new(), Some(e)),
         }

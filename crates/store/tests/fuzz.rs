@@ -244,7 +244,8 @@ proptest! {
         upsert in any::<bool>(),
     ) {
         let ns = Ns::new("fuzz", "c").expect("ns");
-        let txn = store().1.begin().expect("transaction");
+        let transaction = store().1.begin().expect("transaction");
+        let txn = transaction.writes();
         let docs: Vec<Document> = docs.into_iter().map(|kv| kv.into_iter().collect()).collect();
         let _ = txn.insert(&ns, docs, false);
         let options = FindOptions {
@@ -262,7 +263,7 @@ proptest! {
         let _ = txn.delete(&ns, &f, false);
         let stored = txn.find(&ns, &doc! {}, &FindOptions::default()).unwrap_or_default();
         within_limits(&stored)?;
-        txn.abort().expect("abort");
+        transaction.abort().expect("abort");
         progress();
     }
 }
