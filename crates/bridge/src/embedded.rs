@@ -1,7 +1,9 @@
 //! [`StoreExecutor`]: operations run by writ's embedded store (`crates/store`).
 //!
-//! The store is synchronous and commits with fsync, so each operation runs on the blocking
-//! thread pool, never on the async runtime's threads. A session's transaction holds the
+//! The store is synchronous and commits with fsync. Writes outside a session run on its writer
+//! thread, which answers the waiting task directly once their commit group is durable; point
+//! reads by `_id` run inline; other reads run on the blocking thread pool, never on the async
+//! runtime's threads. A session's transaction holds the
 //! store's write transaction on a thread of its own from `startTransaction` to commit or abort;
 //! its operations run there and see its writes. What the store does not implement yet fails
 //! with its "not supported by the embedded store; use MongoDB" error.
