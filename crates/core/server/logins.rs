@@ -13,10 +13,10 @@ use bson::{Bson, Document, oid::ObjectId};
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, State, api_keys,
+    ApiError, State, api_keys, auth_functions,
     extract::{Body, ClientAddress, ThisApp},
     hooks, sessions, throttle, userpass,
-    users::{IdentityRecord, StoreFailure},
+    users::IdentityRecord,
 };
 
 /// The enabled provider `name`. `custom-token` is enabled by configuring its key
@@ -88,6 +88,7 @@ pub async fn login(
         "local-userpass" => userpass::login(&state, &body, &address).await?,
         "api-key" => api_keys::login(&state, &body).await?,
         "custom-token" => custom_token_login(&state, &body).await?,
+        "custom-function" => auth_functions::custom_function_login(&state, &provider, &body).await?,
         other => {
             return Err(ApiError::bad_request(
                 "AuthProviderNotFound",
@@ -135,29 +136,11 @@ async fn custom_token_login(state: &State, body: &Body) -> Result<ObjectId, ApiE
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let key = format!("custom-token:{sub}");
-    if let Some(id) = state.users.identity_user(&key).await? {
-        return Ok(id);
-    }
     let mut data = Document::new();
     for field in ["name", "email", "first_name", "last_name", "picture"] {
         if let Some(Value::String(s)) = claims.get(field) {
             data.insert(field, s.as_str());
         }
     }
-    let identity = IdentityRecord::new(sub, "custom-token", data.clone());
-    let id = hooks::create_user(state, identity, data).await?;
-    match state.users.link_identity(&key, id).await {
-        Ok(()) => Ok(id),
-        Err(StoreFailure::Duplicate) => {
-            // Another login of the same identity won the race: use its user.
-            state.users.discard_user(&id).await?;
-            state
-                .users
-                .identity_user(&key)
-                .await?
-                .ok_or_else(|| ApiError::internal("custom token login", "identity without user"))
-        }
-        Err(StoreFailure::Other(e)) => Err(e),
-    }
+    auth_functions::external_user(state, "custom-token", sub, data).await
 }

@@ -7,6 +7,7 @@
 //! and preflights included, carries CORS headers.
 
 mod api_keys;
+mod auth_functions;
 mod callers;
 mod error;
 mod extract;
@@ -128,8 +129,14 @@ pub fn app(state: Arc<State>) -> Router {
         .route(&format!("{userpass}/confirm/send"), post(userpass::confirm_send))
         .route(&format!("{userpass}/reset"), post(userpass::reset))
         .route(&format!("{userpass}/reset/send"), post(userpass::reset_send))
-        .route(&format!("{userpass}/confirm/call"), post(userpass::not_supported))
-        .route(&format!("{userpass}/reset/call"), post(userpass::not_supported))
+        .route(
+            &format!("{userpass}/confirm/call"),
+            post(auth_functions::confirm_call),
+        )
+        .route(
+            &format!("{userpass}/reset/call"),
+            post(auth_functions::reset_call),
+        )
         .route(&format!("{AUTH}/profile"), get(sessions::profile))
         .route(
             &format!("{AUTH}/session"),

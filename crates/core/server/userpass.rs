@@ -6,14 +6,11 @@
 
 use std::sync::Arc;
 
-use axum::{
-    extract::State as AxumState,
-    http::{StatusCode, Uri},
-};
+use axum::{extract::State as AxumState, http::StatusCode};
 use bson::{doc, oid::ObjectId};
 
 use super::{
-    ApiError, State,
+    ApiError, State, auth_functions,
     extract::{Body, ClientAddress, ThisApp},
     hooks, logins, throttle,
     users::{AccountRecord, IdentityRecord, StoreFailure},
@@ -33,7 +30,8 @@ fn identity(email: &str) -> IdentityRecord {
     IdentityRecord::new(ObjectId::new().to_hex(), "local-userpass", doc! {"email": email})
 }
 
-fn check_password(password: &str) -> Result<(), ApiError> {
+/// Refuses a password App Services would refuse (6 to 128 characters).
+pub fn check_password(password: &str) -> Result<(), ApiError> {
     if (6..=128).contains(&password.chars().count()) {
         Ok(())
     } else {
@@ -105,7 +103,8 @@ pub async fn register(
     }
     let password = body.string("password")?;
     check_password(&password)?;
-    let confirmed = provider.flag("autoConfirm", true);
+    let function = auth_functions::confirmation_function(&provider);
+    let confirmed = function.is_none() && provider.flag("autoConfirm", true);
     let hash = state.passwords.hash(password).await?;
     match state
         .users
@@ -121,6 +120,10 @@ pub async fn register(
             ));
         }
         Err(StoreFailure::Other(e)) => return Err(e),
+    }
+    if let Some(function) = function {
+        auth_functions::confirm_with_function(&state, &function, &email).await?;
+        return Ok(StatusCode::CREATED);
     }
     if !confirmed {
         issue_token(&state, "confirm", &email).await?;
@@ -215,15 +218,4 @@ pub async fn reset(AxumState(state): S, _: ThisApp, body: Body) -> Result<Status
         .update_account(&email, doc! {"password_hash": hash})
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Routes writ does not implement yet answer with a clear error.
-pub async fn not_supported(uri: Uri) -> ApiError {
-    ApiError::bad_request(
-        "NotImplemented",
-        format!(
-            "{} (confirmation and reset functions) is not supported by writ yet",
-            uri.path()
-        ),
-    )
 }
