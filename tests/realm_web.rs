@@ -185,27 +185,10 @@ fn the_exported_app_example_runs_as_exported() {
     );
 }
 
-/// `writ serve` on `tests/endpoints_app` (the auth providers that run functions, endpoints,
-/// the Data API), on the embedded store.
-fn serve_endpoints_app(dir: &std::path::Path) -> testkit::Listening {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch"])
-        .arg("--app")
-        .arg(repo().join("tests/endpoints_app"))
-        .arg("--data")
-        .arg(dir)
-        .env("WRIT_LOG", "warn")
-        .env("WRIT_SECRET_hookSecret", "s3cr3t-hook")
-        .env_remove("WRIT_ENVIRONMENT")
-        .env_remove("MONGODB_URI")
-        .stderr(Stdio::inherit());
-    testkit::Listening::start(&mut cmd).expect("start writ serve")
-}
-
 #[test]
 fn auth_providers_that_run_functions() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = serve_endpoints_app(dir.path());
+    let server = common::serve_endpoints_app(&repo().join("tests/endpoints_app"), dir.path());
     let scenarios = [
         "customFunction",
         "confirmationSuccess",

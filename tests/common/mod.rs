@@ -69,6 +69,55 @@ pub fn serve_prepared(mongodb: bool, args: &[&str], prepare: impl FnOnce(&Path))
     }
 }
 
+/// `writ serve` on the app in `app` (e.g. `tests/endpoints_app`: the auth providers that run
+/// functions, endpoints, the Data API) with its data in `data`, on the embedded store, with
+/// the endpoint secret and a custom-token key set.
+pub fn serve_endpoints_app(app: &Path, data: &Path) -> testkit::Listening {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch"])
+        .args(["--custom-token-key", "endpoint-test-key"])
+        .arg("--app")
+        .arg(app)
+        .arg("--data")
+        .arg(data)
+        .env("WRIT_LOG", "warn")
+        .env("WRIT_SECRET_hookSecret", "s3cr3t-hook")
+        .env_remove("WRIT_ENVIRONMENT")
+        .env_remove("MONGODB_URI")
+        .stderr(Stdio::inherit());
+    testkit::Listening::start(&mut cmd).expect("start writ serve")
+}
+
+/// One HTTP/1.1 request on a fresh connection: `method path` with `headers` and `body`;
+/// returns the status, the response head (lower-cased) and the body.
+pub fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .expect("timeout");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status_of(head), head.to_lowercase(), body.to_string())
+}
+
 /// One HTTP/1.1 POST of a JSON `body` to `base` (`http://host:port`), with a bearer `token` if
 /// given, on a fresh connection; returns the whole response as text (status line, headers,
 /// body). Plain sockets, so a test controls exactly what is sent.

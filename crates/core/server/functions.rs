@@ -128,27 +128,14 @@ async fn function_call(
         ));
     }
     if let Some(rule) = &spec.config.can_evaluate {
-        let rule = Bson::try_from(rule.clone()).unwrap_or(Bson::Boolean(false));
-        match bridge::rules::evaluate(&rule, &RuleEnv::for_call(&user, &deployment)) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "PermissionDenied",
-                    format!("rule not matched for function '{name}' (can_evaluate)"),
-                ));
-            }
-            Err(m) => {
-                return Err(ApiError::bad_request(
-                    "InvalidRule",
-                    format!("can_evaluate of '{name}': {m}"),
-                ));
-            }
-        }
+        can_evaluate(&deployment, &user, rule, name)?;
     }
-    let user = match &spec.config.run_as_user_id {
-        Some(id) => run_as(state, id).await?,
-        None => user,
+    let user = match loader::run_as_of(name, &spec.config) {
+        loader::RunAs::UserId(id) => run_as(state, &id).await?,
+        script @ loader::RunAs::Script(_) => {
+            super::endpoints::request_user(state, &script, headers, "", false, false).await?
+        }
+        loader::RunAs::System | loader::RunAs::Application => user,
     };
     let mut invocation = Invocation::new(name, args, user);
     invocation.request = Some(request_info(headers, name));
@@ -162,8 +149,30 @@ async fn function_call(
         .map_err(|ex| ApiError::bad_request("FunctionExecutionError", ex.to_string()))
 }
 
+/// Refuses `user` unless rule `rule` (a `can_evaluate` expression) passes for them.
+pub fn can_evaluate(
+    deployment: &engine::Deployment,
+    user: &User,
+    rule: &serde_json::Value,
+    name: &str,
+) -> Result<(), ApiError> {
+    let rule = Bson::try_from(rule.clone()).unwrap_or(Bson::Boolean(false));
+    match bridge::rules::evaluate(&rule, &RuleEnv::for_call(user, deployment)) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "PermissionDenied",
+            format!("rule not matched for '{name}' (can_evaluate)"),
+        )),
+        Err(m) => Err(ApiError::bad_request(
+            "InvalidRule",
+            format!("can_evaluate of '{name}': {m}"),
+        )),
+    }
+}
+
 /// The stored user a function configured with `run_as_user_id` runs as.
-async fn run_as(state: &State, id: &str) -> Result<User, ApiError> {
+pub async fn run_as(state: &State, id: &str) -> Result<User, ApiError> {
     let missing = || ApiError::internal("run_as_user_id", format!("user '{id}' does not exist"));
     let oid = ObjectId::parse_str(id).map_err(|_| missing())?;
     let user = state.users.user(&oid).await?.ok_or_else(missing)?;

@@ -110,27 +110,45 @@ pub async fn login(
     })))
 }
 
-/// The user a custom token (an HS256 JWT with `sub` and `exp`) signs in; created at first use.
-async fn custom_token_login(state: &State, body: &Body) -> Result<ObjectId, ApiError> {
+/// Whether the user a valid custom token names exists already (an invalid token: an error).
+pub async fn custom_token_user_exists(state: &State, token: &str) -> Result<bool, ApiError> {
+    let claims = custom_token_claims(state, token)?;
+    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+    Ok(state
+        .users
+        .identity_user(&format!("custom-token:{sub}"))
+        .await?
+        .is_some())
+}
+
+/// The claims of a valid custom token (HS256, with `sub` and `exp`).
+fn custom_token_claims(state: &State, token: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
     let key = state.custom_token_key.as_ref().ok_or_else(|| {
         ApiError::bad_request(
             "AuthProviderNotFound",
             "custom-token needs a verification key (--custom-token-key)",
         )
     })?;
-    let token = body.string("token")?;
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.validate_aud = false;
     validation.set_required_spec_claims(&["exp", "sub"]);
-    let claims = jsonwebtoken::decode::<serde_json::Map<String, Value>>(&token, key, &validation)
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "InvalidSession",
-                format!("invalid custom token: {e}"),
-            )
-        })?
-        .claims;
+    Ok(
+        jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, key, &validation)
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "InvalidSession",
+                    format!("invalid custom token: {e}"),
+                )
+            })?
+            .claims,
+    )
+}
+
+/// The user a custom token (an HS256 JWT with `sub` and `exp`) signs in; created at first use.
+pub async fn custom_token_login(state: &State, body: &Body) -> Result<ObjectId, ApiError> {
+    let token = body.string("token")?;
+    let claims = custom_token_claims(state, &token)?;
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)

@@ -9,6 +9,8 @@
 mod api_keys;
 mod auth_functions;
 mod callers;
+mod data_api;
+mod endpoints;
 mod error;
 mod extract;
 mod functions;
@@ -29,7 +31,7 @@ use axum::{
     Json, Router,
     extract::DefaultBodyLimit,
     http::{HeaderMap, Method, header},
-    routing::{delete, get, post, put},
+    routing::{any, delete, get, post, put},
 };
 use bridge::Executor;
 use engine::{Deployment, Engine, EngineConfig};
@@ -157,6 +159,11 @@ pub fn app(state: Arc<State>) -> Router {
             &format!("{APP}/functions/call"),
             post(functions::call).get(functions::watch),
         )
+        .route(
+            &format!("{APP}/service/{{service}}/incoming_webhook/{{hook}}"),
+            any(endpoints::webhook),
+        )
+        .route("/app/{app}/endpoint/{*route}", any(endpoints::endpoint))
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "NotFound", "no such route") })
         .layer(axum::middleware::map_response(error::framework_errors))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
@@ -166,8 +173,14 @@ pub fn app(state: Arc<State>) -> Router {
         .layer(
             CorsLayer::new()
                 .allow_origin(tower_http::cors::Any)
-                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]),
+                .allow_methods([
+                    Method::GET,
+                    Method::POST,
+                    Method::PUT,
+                    Method::PATCH,
+                    Method::DELETE,
+                ])
+                .allow_headers(tower_http::cors::Any),
         )
         .with_state(state)
 }

@@ -25,7 +25,7 @@ pub async fn start(state: &State, user_id: ObjectId, device: &str) -> Result<(Ob
 }
 
 /// The custom user data document of user `id`: a string id wins over an ObjectId one.
-async fn custom_data(state: &State, user_id: &ObjectId) -> Result<Option<Document>, ApiError> {
+pub async fn custom_data(state: &State, user_id: &ObjectId) -> Result<Option<Document>, ApiError> {
     let deployment = state.deployment();
     let Some(config) = deployment
         .extensions

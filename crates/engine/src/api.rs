@@ -122,6 +122,10 @@ pub struct Invocation {
     pub run_as_system: bool,
     /// Information about the calling request, if the call came over HTTP.
     pub request: Option<RequestInfo>,
+    /// An HTTPS endpoint's call: the function also gets a `response` object, and the outcome
+    /// is `{result, response: {statusCode, headers, body}}`.
+    #[serde(default)]
+    pub endpoint: bool,
     /// The wall-clock limit for this call; `None` uses the engine's configured limit.
     #[serde(skip)]
     pub time_limit: Option<Duration>,
@@ -152,6 +156,7 @@ impl Invocation {
             user,
             run_as_system: false,
             request: None,
+            endpoint: false,
             time_limit: None,
             hold: None,
         }
@@ -217,6 +222,9 @@ pub struct FunctionConfig {
     pub run_as_system: bool,
     /// Runs as this user id, if set.
     pub run_as_user_id: Option<String>,
+    /// Runs as the user id this script (run as system) returns, if set.
+    #[serde(default)]
+    pub run_as_user_id_script_source: Option<String>,
     /// A rule expression evaluated before each client call (kept as JSON for the server).
     pub can_evaluate: Option<serde_json::Value>,
     /// Leave the arguments out of call logs.

@@ -17,7 +17,7 @@ use std::{
 };
 
 use boa_engine::{
-    Context, JsError, JsObject, JsResult, JsValue,
+    Context, JsError, JsNativeError, JsObject, JsResult, JsValue,
     builtins::promise::PromiseState,
     context::{ContextBuilder, HostHooks},
     error::{EngineError as BoaEngineError, RuntimeLimitError},
@@ -85,6 +85,8 @@ pub(crate) struct Worker {
     globals: crate::globals::lockdown::GlobalSnapshot,
     /// A call left the global object changed for good: the context must be replaced.
     tainted: bool,
+    /// Makes an endpoint call's `response` object (`endpoint.js`), once needed.
+    endpoint_response: Option<JsObject>,
 }
 
 impl Worker {
@@ -166,6 +168,7 @@ impl Worker {
             seq: 0,
             globals,
             tainted: false,
+            endpoint_response: None,
         })
     }
 
@@ -261,9 +264,24 @@ impl Worker {
         }
         self.host.rejections.borrow_mut().clear();
 
+        let response_state = if inv.endpoint {
+            let (response, state) = self
+                .endpoint_response()
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+            args.push(response.into());
+            Some(state)
+        } else {
+            None
+        };
         self.set_budget(call.deadline);
         let first = invoke(&inv.function, system, &args, &mut self.context);
-        let result = self.drain(first, call);
+        let mut result = self.drain(first, call);
+        if let (Some(state), Ok(Ok(value))) = (response_state, &mut result) {
+            let response = js_to_bson(&state.into(), &mut self.context).map_err(|e| {
+                EngineError::InvalidResult(crate::describe::exception(e, &mut self.context).message)
+            })?;
+            *value = Bson::Document(bson::doc! { "result": std::mem::take(value), "response": response });
+        }
         let state = self.host.call.borrow_mut().take();
         self.host.jobs.clear();
         if !self.globals.restore(&mut self.context) {
@@ -292,6 +310,36 @@ impl Worker {
             logs,
             elapsed: started.elapsed(),
         })
+    }
+
+    /// A fresh endpoint `response` object and the state it writes.
+    fn endpoint_response(&mut self) -> JsResult<(JsObject, JsObject)> {
+        let make = match &self.endpoint_response {
+            Some(f) => f.clone(),
+            None => {
+                let source = boa_engine::Source::from_bytes(include_str!("endpoint.js"));
+                let f = self.context.eval(source)?;
+                let f = f
+                    .as_object()
+                    .ok_or_else(|| JsNativeError::typ().with_message("endpoint.js must give a function"))?
+                    .clone();
+                self.endpoint_response = Some(f.clone());
+                f
+            }
+        };
+        let pair = make.call(&JsValue::undefined(), &[], &mut self.context)?;
+        let pair = pair
+            .as_object()
+            .ok_or_else(|| JsNativeError::typ().with_message("makeResponse must give a pair"))?
+            .clone();
+        let response = pair.get(0, &mut self.context)?;
+        let state = pair.get(1, &mut self.context)?;
+        match (response.as_object(), state.as_object()) {
+            (Some(r), Some(s)) => Ok((r.clone(), s.clone())),
+            _ => Err(JsNativeError::typ()
+                .with_message("makeResponse must give objects")
+                .into()),
+        }
     }
 
     /// The next completion of an operation, waiting at most until `deadline`.

@@ -175,7 +175,7 @@ impl Loader<'_> {
     }
 }
 
-fn sorted_dirs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn sorted_dirs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out: Vec<_> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -186,7 +186,7 @@ fn sorted_dirs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn file_name(p: &std::path::Path) -> String {
+pub(crate) fn file_name(p: &std::path::Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()

@@ -49,16 +49,21 @@ impl fmt::Display for Entry {
 }
 
 /// Top-level parts of an export that writ does not run, and what they are.
-const UNSUPPORTED: [(&str, &str); 6] = [
+const UNSUPPORTED: [(&str, &str); 5] = [
     ("sync", "Device Sync"),
     ("graphql", "the GraphQL API"),
     ("hosting", "static hosting"),
-    ("http_endpoints", "HTTPS endpoints"),
     ("log_forwarders", "log forwarders"),
     ("services", "third-party services"),
 ];
 
-const PROVIDERS: [&str; 4] = ["anon-user", "local-userpass", "api-key", "custom-token"];
+const PROVIDERS: [&str; 5] = [
+    "anon-user",
+    "local-userpass",
+    "api-key",
+    "custom-token",
+    "custom-function",
+];
 
 /// Lists every file of the app in `dir` with what writ does with it; `environment` is the
 /// selected tag ("" for none).
@@ -104,6 +109,8 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             "auth",
             "triggers",
             "data_sources",
+            "https_endpoints",
+            "http_endpoints",
         ]
         .contains(&top)
             || UNSUPPORTED.iter().any(|(d, _)| *d == top);
@@ -165,27 +172,13 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
                 serde_json::Value::Array(a) => a.clone(),
                 _ => Vec::new(),
             };
-            let mut other: Vec<String> = items
+            let other: Vec<String> = items
                 .iter()
                 .filter(|p| !p.get("disabled").and_then(|d| d.as_bool()).unwrap_or(false))
                 .filter_map(|p| p.get("type").and_then(|t| t.as_str()))
                 .filter(|t| !PROVIDERS.contains(t))
                 .map(String::from)
                 .collect();
-            for (key, what) in [
-                (
-                    "runConfirmationFunction",
-                    "the email/password confirmation function",
-                ),
-                ("runResetFunction", "the password reset function"),
-            ] {
-                let on = |p: &serde_json::Value| {
-                    p.pointer(&format!("/config/{key}")).and_then(|v| v.as_bool()) == Some(true)
-                };
-                if items.iter().any(on) {
-                    other.push(what.to_string());
-                }
-            }
             if other.is_empty() {
                 (Loaded, s("authentication providers"))
             } else {
@@ -215,6 +208,24 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
         ["data_sources", .., "schema.json"] => (NotEnforced, s("the schema is not applied to writes")),
         ["data_sources", .., "relationships.json"] => {
             (NotEnforced, s("relationships are used by Sync and GraphQL only"))
+        }
+        ["https_endpoints" | "http_endpoints", "config.json"] => match json() {
+            serde_json::Value::Array(a) if a.is_empty() => (Ignored, s("no endpoints configured")),
+            _ => (Loaded, s("HTTPS endpoints")),
+        },
+        ["https_endpoints" | "http_endpoints", "data_api_config.json"] => {
+            match json().get("disabled").and_then(|d| d.as_bool()) {
+                Some(true) => (Ignored, s("the Data API, disabled")),
+                _ => (Loaded, s("the Data API")),
+            }
+        }
+        ["services", _, "incoming_webhooks", ..] => (Loaded, s("a legacy incoming webhook")),
+        ["services", _, "config.json"] if json().get("type").and_then(|t| t.as_str()) == Some("http") => {
+            (Loaded, s("an HTTP service (its incoming webhooks are served)"))
+        }
+        ["graphql", "config.json"] => (Ignored, s("GraphQL settings; nothing writ runs")),
+        ["sync", "config.json"] if json().get("state").and_then(|t| t.as_str()) != Some("enabled") => {
+            (Ignored, s("Device Sync is not enabled"))
         }
         [top, ..] if UNSUPPORTED.iter().any(|(d, _)| d == top) => {
             let what = UNSUPPORTED

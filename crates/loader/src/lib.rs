@@ -23,6 +23,7 @@ use std::{
 
 mod archive;
 mod auth;
+mod endpoints;
 mod inventory;
 mod packages;
 mod triggers;
@@ -30,6 +31,7 @@ mod values;
 mod warnings;
 
 pub use auth::{AuthConfig, CustomUserData, Provider};
+pub use endpoints::{DataApi, Endpoint, Endpoints, RUN_AS_PREFIX, ReturnType, RunAs, Validation, run_as_of};
 use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
 pub use inventory::{Entry, Status, inventory};
 use serde::Deserialize;
@@ -83,6 +85,8 @@ struct ConfigEntry {
     run_as_system: bool,
     #[serde(default)]
     run_as_user_id: Option<String>,
+    #[serde(default)]
+    run_as_user_id_script_source: Option<String>,
     #[serde(default)]
     can_evaluate: Option<serde_json::Value>,
     #[serde(default)]
@@ -197,6 +201,9 @@ impl Loader<'_> {
                     private: e.private,
                     run_as_system: e.run_as_system,
                     run_as_user_id: e.run_as_user_id.filter(|s| !s.is_empty()),
+                    run_as_user_id_script_source: e
+                        .run_as_user_id_script_source
+                        .filter(|s| !s.trim().is_empty()),
                     can_evaluate: e
                         .can_evaluate
                         .filter(|v| !v.as_object().is_some_and(|o| o.is_empty())),
@@ -306,7 +313,8 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             problems: loader.problems,
         });
     }
-    let functions = loader.functions();
+    let mut functions = loader.functions();
+    let endpoints = loader.endpoints(&mut functions, &options.secrets);
     let app = loader.app_info();
     let tag = environment_tag(dir, options);
     let (environment_tag, environment_values) = loader.environment(&tag);
@@ -345,6 +353,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             e.insert(auth);
             e.insert(triggers);
             e.insert(rules);
+            e.insert(endpoints);
             e
         },
     })

@@ -1,0 +1,240 @@
+//! The Data API: `POST /app/<id>/endpoint/data/<version>/action/<action>` with `dataSource`,
+//! `database` and `collection` in a JSON or EJSON body, run as the user the credentials name
+//! (the app's rules apply), a fixed user, a script's choice or the system, as
+//! `data_api_config.json` says. Answers in the Data API's shapes (`{document}`,
+//! `{documents}`, `{insertedId}`, ...), as relaxed JSON or, when `Accept` asks for
+//! `application/ejson`, canonical EJSON.
+
+use axum::{
+    body::Bytes,
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+};
+use bridge::Request;
+use bson::{Bson, Document, doc};
+use loader::{Endpoints, ReturnType};
+
+use super::{
+    ApiError, State,
+    endpoints::{request_user, validate},
+    extract::parse_body,
+    functions::canonical,
+};
+
+/// The actions and the body fields each takes (besides `dataSource`, `database`, `collection`).
+const ACTIONS: [(&str, &[&str]); 10] = [
+    ("findOne", &["filter", "projection"]),
+    ("find", &["filter", "projection", "sort", "limit", "skip"]),
+    ("insertOne", &["document"]),
+    ("insertMany", &["documents"]),
+    ("updateOne", &["filter", "update", "upsert"]),
+    ("updateMany", &["filter", "update", "upsert"]),
+    ("replaceOne", &["filter", "replacement", "upsert"]),
+    ("deleteOne", &["filter"]),
+    ("deleteMany", &["filter"]),
+    ("aggregate", &["pipeline"]),
+];
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("InvalidParameter", message)
+}
+
+/// Runs one Data API request; `rest` is the path after `endpoint/data/`.
+#[allow(clippy::too_many_arguments)]
+pub async fn action(
+    state: &State,
+    rest: &str,
+    address: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("no Data API route data/{rest}"),
+        )
+    };
+    let (version, action) = match rest.split('/').collect::<Vec<_>>().as_slice() {
+        [version, "action", action] => (version.to_string(), action.to_string()),
+        _ => return Err(not_found()),
+    };
+    let deployment = state.deployment();
+    let config = deployment
+        .extensions
+        .get::<Endpoints>()
+        .and_then(|e| e.data_api.clone())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "DataApiNotEnabled",
+                "the Data API is not enabled for this app",
+            )
+        })?;
+    if !config.versions.contains(&version) {
+        return Err(not_found());
+    }
+    let fields = ACTIONS
+        .iter()
+        .find(|(name, _)| *name == action)
+        .map(|(_, fields)| *fields)
+        .ok_or_else(|| invalid(format!("unknown action '{action}'")))?;
+    if method != Method::POST {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "Data API actions are POST requests",
+        ));
+    }
+    validate(&config.validation, uri, headers, body)?;
+    let user = request_user(
+        state,
+        &config.run_as,
+        headers,
+        address,
+        config.create_user_on_auth,
+        config.fetch_custom_user_data,
+    )
+    .await?;
+    if let Some(rule) = &config.can_evaluate {
+        super::functions::can_evaluate(&deployment, &user, rule, "the Data API")?;
+    }
+    let _slot = state
+        .in_flight
+        .enter(&super::endpoints::in_flight_key(&user, address), address)?;
+    let body = parse_body(body)?;
+    let source = body
+        .get_str("dataSource")
+        .map_err(|_| invalid("'dataSource' must be the name of a data source"))?;
+    let service = config
+        .data_sources
+        .get(source)
+        .filter(|s| **s == state.service)
+        .ok_or_else(|| invalid(format!("data source '{source}' not found")))?;
+    let mut spec = Document::new();
+    for key in ["database", "collection"] {
+        let value = body
+            .get_str(key)
+            .map_err(|_| invalid(format!("'{key}' must be a string")))?;
+        spec.insert(key, value);
+    }
+    for (key, value) in &body {
+        if ["dataSource", "database", "collection"].contains(&key.as_str()) {
+            continue;
+        }
+        if !fields.contains(&key.as_str()) {
+            return Err(invalid(format!("{action}: unknown field '{key}'")));
+        }
+        spec.insert(key, value.clone());
+    }
+    let (kind, spec) = to_request(&action, spec)?;
+    let request = Request::parse(kind, &spec).map_err(|e| invalid(e.to_string()))?;
+    let future = if user.user_type == engine::UserType::System {
+        let db = spec.get_str("database").unwrap_or_default();
+        if bridge::rules::is_internal(db) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "PermissionDenied",
+                format!("'{db}' is writ's own database: no request may reach it"),
+            ));
+        }
+        state.data.execute(request)
+    } else {
+        bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, &user, request)
+            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?
+    };
+    let result = future.await.map_err(|e| {
+        let code = e.code.map(|c| format!(" (code {c})")).unwrap_or_default();
+        ApiError::bad_request("MongoDBError", format!("{}{code}", e.message))
+    })?;
+    let answer = shape(&action, result);
+    let ejson = wants_ejson(headers, config.return_type);
+    let (json, content_type) = if ejson {
+        (canonical(answer), "application/ejson")
+    } else {
+        (answer.into_relaxed_extjson(), "application/json")
+    };
+    let status = if action.starts_with("insert") {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        json.to_string(),
+    )
+        .into_response())
+}
+
+/// EJSON when `Accept` asks for it (or, without `Accept`, when the config says so).
+fn wants_ejson(headers: &HeaderMap, default: ReturnType) -> bool {
+    match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
+        Some(a) if a.contains("application/ejson") => true,
+        Some(a) if a.contains("application/json") => false,
+        _ => default == ReturnType::Ejson,
+    }
+}
+
+/// The collection operation an action is: its kind for `Request::parse` and its spec.
+fn to_request(action: &str, mut spec: Document) -> Result<(&'static str, Document), ApiError> {
+    Ok(match action {
+        "findOne" => ("findOne", spec),
+        "find" => ("find", spec),
+        "insertOne" => ("insertOne", spec),
+        "insertMany" => ("insertMany", spec),
+        "updateOne" => ("updateOne", spec),
+        "updateMany" => ("updateMany", spec),
+        "deleteOne" => ("deleteOne", spec),
+        "deleteMany" => ("deleteMany", spec),
+        "aggregate" => ("aggregate", spec),
+        "replaceOne" => {
+            let mut model = Document::new();
+            for key in ["filter", "replacement", "upsert"] {
+                if let Some(v) = spec.remove(key) {
+                    model.insert(key, v);
+                }
+            }
+            if !model.contains_key("filter") {
+                model.insert("filter", Document::new());
+            }
+            spec.insert("operations", vec![Bson::Document(doc! {"replaceOne": model})]);
+            ("bulkWrite", spec)
+        }
+        other => return Err(invalid(format!("unknown action '{other}'"))),
+    })
+}
+
+/// The Data API's answer for `action` from the operation's result.
+fn shape(action: &str, result: Bson) -> Bson {
+    let field = |d: &Document, k: &str| d.get(k).cloned().unwrap_or(Bson::Null);
+    let answer = match (action, &result) {
+        ("findOne", _) => doc! {"document": result},
+        ("find" | "aggregate", _) => doc! {"documents": result},
+        ("insertOne", Bson::Document(d)) => doc! {"insertedId": field(d, "insertedId")},
+        ("insertMany", Bson::Document(d)) => doc! {"insertedIds": field(d, "insertedIds")},
+        ("deleteOne" | "deleteMany", Bson::Document(d)) => doc! {"deletedCount": field(d, "deletedCount")},
+        ("updateOne" | "updateMany", Bson::Document(d)) => {
+            let mut out =
+                doc! {"matchedCount": field(d, "matchedCount"), "modifiedCount": field(d, "modifiedCount")};
+            if let Some(id) = d.get("upsertedId") {
+                out.insert("upsertedId", id.clone());
+            }
+            out
+        }
+        ("replaceOne", Bson::Document(d)) => {
+            let mut out =
+                doc! {"matchedCount": field(d, "matchedCount"), "modifiedCount": field(d, "modifiedCount")};
+            if let Ok(ids) = d.get_document("upsertedIds")
+                && let Some(id) = ids.get("0")
+            {
+                out.insert("upsertedId", id.clone());
+            }
+            out
+        }
+        _ => return result,
+    };
+    Bson::Document(answer)
+}

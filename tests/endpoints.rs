@@ -1,0 +1,565 @@
+//! HTTPS endpoints and legacy webhooks of `tests/endpoints_app` (all three export layouts)
+//! against a real `writ serve`, with a plain HTTP client as webhook senders and scripts use:
+//! methods, query and body, each validation method, each authentication mode, the response
+//! object, `respond_result`, return types, and the errors.
+
+mod common;
+
+use common::{http, repo, serve_endpoints_app};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+
+const APP: &str = "endpoints-app-xyz";
+
+fn endpoint(route: &str) -> String {
+    format!("/app/{APP}/endpoint/{route}")
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cr3t-hook").expect("key");
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// Logs in through `provider` with `body`; returns the login's JSON answer.
+fn login(base: &str, provider: &str, body: &Value) -> Value {
+    let path = format!("/api/client/v2.0/app/{APP}/auth/providers/{provider}/login");
+    let (status, answer) = common::request(base, &path, None, body);
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
+#[test]
+fn endpoints_in_every_layout_answer_as_app_services_did() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve_endpoints_app(&repo().join("tests/endpoints_app"), dir.path());
+    let base = &server.base;
+
+    // GET with a query: strings, decoded; no body; run as system (the function's config).
+    let (status, head, body) = http(base, "GET", &endpoint("echo?a=1&b=two%20words&c=x+y"), &[], b"");
+    assert_eq!(status, 200, "{body}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    let echo = json_of(&body);
+    assert_eq!(echo["query"], json!({"a": "1", "b": "two words", "c": "x y"}));
+    assert_eq!(echo["body"], Value::Null);
+    assert_eq!(echo["system"], true);
+    assert_eq!(echo["hasResponse"], true);
+
+    // POST: the raw body as a BSON.Binary, headers as arrays of strings.
+    let raw = br#"{"hello": "world"}"#;
+    let headers = [("Content-Type", "application/json")];
+    let (status, _, body) = http(base, "POST", &endpoint("echo"), &headers, raw);
+    assert_eq!(status, 200, "{body}");
+    let echo = json_of(&body);
+    assert_eq!(echo["body"], r#"{"hello": "world"}"#);
+    assert_eq!(echo["bodyIsBinary"], true);
+    assert_eq!(echo["contentType"], json!(["application/json"]));
+    let (status, _, body) = http(
+        base,
+        "POST",
+        &endpoint("echo"),
+        &[("Content-Type", "text/plain")],
+        b"not json \xff",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["body"], "not json \u{fffd}");
+
+    // `*` answers every method.
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        let (status, _, body) = http(base, method, &endpoint("any"), &[], b"");
+        assert_eq!(status, 200, "{method}: {body}");
+    }
+
+    // SECRET_AS_QUERY_PARAM: right, wrong, missing; the function never sees the secret.
+    let (status, _, body) = http(
+        base,
+        "POST",
+        &endpoint("secret?secret=s3cr3t-hook&x=1"),
+        &[],
+        b"{}",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["query"], json!({"x": "1"}));
+    for path in ["secret?secret=wrong", "secret"] {
+        let (status, _, body) = http(base, "POST", &endpoint(path), &[], b"{}");
+        assert_eq!(status, 401, "{path}: {body}");
+        assert_eq!(json_of(&body)["error_code"], "InvalidSecret");
+    }
+
+    // VERIFY_PAYLOAD: the HMAC of the raw body.
+    let payload = br#"{"event": "paid"}"#;
+    let signature = sign(payload);
+    let (status, _, body) = http(
+        base,
+        "POST",
+        &endpoint("signed"),
+        &[("X-Hook-Signature", &signature)],
+        payload,
+    );
+    assert_eq!(status, 200, "{body}");
+    let tampered = br#"{"event": "refunded"}"#;
+    let (status, _, _) = http(
+        base,
+        "POST",
+        &endpoint("signed"),
+        &[("X-Hook-Signature", &signature)],
+        tampered,
+    );
+    assert_eq!(status, 401);
+    let (status, _, _) = http(
+        base,
+        "POST",
+        &endpoint("signed"),
+        &[("X-Hook-Signature", "sha256=zz")],
+        payload,
+    );
+    assert_eq!(status, 401);
+    let (status, _, _) = http(base, "POST", &endpoint("signed"), &[], payload);
+    assert_eq!(status, 401);
+
+    // respond_result: false -> 204 without a body.
+    let (status, _, body) = http(base, "POST", &endpoint("quiet"), &[], b"{}");
+    assert_eq!((status, body.as_str()), (204, ""));
+
+    // The response object: status, headers (repeated), body; the return value is ignored.
+    let (status, head, body) = http(base, "GET", &endpoint("custom"), &[], b"");
+    assert_eq!(status, 201);
+    assert_eq!(body, "created by writ");
+    assert!(head.contains("content-type: text/plain"), "{head}");
+    assert!(
+        head.contains("x-multi: a") && head.contains("x-multi: b"),
+        "{head}"
+    );
+
+    // EJSON return type: exact types.
+    let (status, _, body) = http(base, "GET", &endpoint("ejson"), &[], b"");
+    assert_eq!(status, 200);
+    assert_eq!(
+        json_of(&body),
+        json!({
+            "int": {"$numberInt": "1"},
+            "long": {"$numberLong": "5"},
+            "double": {"$numberDouble": "1.5"},
+            "date": {"$date": {"$numberLong": "0"}},
+            "oid": {"$oid": "5f1a2b3c4d5e6f7a8b9c0d1e"},
+        })
+    );
+
+    // Unknown and disabled routes, a method the route lacks, another app.
+    for (method, path) in [
+        ("GET", endpoint("nope")),
+        ("GET", endpoint("off")),
+        ("POST", endpoint("custom")),
+    ] {
+        let (status, _, body) = http(base, method, &path, &[], b"");
+        assert_eq!(status, 404, "{method} {path}: {body}");
+        assert_eq!(json_of(&body)["error_code"], "EndpointNotFound", "{body}");
+    }
+    let (status, _, body) = http(base, "GET", "/app/other-app/endpoint/echo", &[], b"");
+    assert_eq!(
+        (status, json_of(&body)["error_code"].clone()),
+        (404, json!("AppNotFound"))
+    );
+
+    // The legacy incoming webhook: its own URL, its inline secret, run as system.
+    let hook = format!("/api/client/v2.0/app/{APP}/service/legacy/incoming_webhook/ping");
+    let (status, head, body) = http(
+        base,
+        "POST",
+        &format!("{hook}?secret=legacy-secret"),
+        &[],
+        br#"{"ping": "x"}"#,
+    );
+    assert_eq!(status, 202, "{body}");
+    assert!(head.contains("x-ping: pong"), "{head}");
+    assert_eq!(json_of(&body), json!({"pong": "x", "query": {}, "system": true}));
+    let (status, _, _) = http(
+        base,
+        "POST",
+        &format!("{hook}?secret=nope"),
+        &[],
+        br#"{"ping": "x"}"#,
+    );
+    assert_eq!(status, 401);
+    let (status, _, _) = http(base, "GET", &format!("{hook}?secret=legacy-secret"), &[], b"");
+    assert_eq!(status, 404, "the webhook takes POST only");
+}
+
+#[test]
+fn endpoints_run_as_the_user_the_request_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = repo().join("tests/endpoints_app");
+    let server = serve_endpoints_app(&app, dir.path());
+    let base = &server.base;
+
+    // No credentials: App Services' MissingAuthReq.
+    let (status, _, body) = http(base, "GET", &endpoint("me"), &[], b"");
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(json_of(&body)["error_code"], "MissingAuthReq");
+
+    // Authorization: Bearer <access token>.
+    let anon = login(base, "anon-user", &json!({}));
+    let bearer = format!("Bearer {}", anon["access_token"].as_str().expect("token"));
+    let (status, _, body) = http(base, "GET", &endpoint("me"), &[("Authorization", &bearer)], b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["id"], anon["user_id"]);
+    let (status, _, _) = http(
+        base,
+        "GET",
+        &endpoint("me"),
+        &[("Authorization", "Bearer forged")],
+        b"",
+    );
+    assert_eq!(status, 401);
+
+    // email + password headers.
+    let register = format!("/api/client/v2.0/app/{APP}/auth/providers/local-userpass/register");
+    let (status, _) = common::request(
+        base,
+        &register,
+        None,
+        &json!({"email": "ep@example.com", "password": "s3cret-pw"}),
+    );
+    assert_eq!(status, 201);
+    let user = login(
+        base,
+        "local-userpass",
+        &json!({"username": "ep@example.com", "password": "s3cret-pw"}),
+    );
+    let headers = [("email", "ep@example.com"), ("password", "s3cret-pw")];
+    let (status, _, body) = http(base, "GET", &endpoint("me"), &headers, b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["id"], user["user_id"]);
+    let wrong = [("email", "ep@example.com"), ("password", "wrong-pw")];
+    let (status, _, _) = http(base, "GET", &endpoint("me"), &wrong, b"");
+    assert_eq!(status, 401);
+
+    // apiKey: a user API key made with the refresh token.
+    let refresh = user["refresh_token"].as_str().expect("refresh token");
+    let (status, key) = common::request(
+        base,
+        "/api/client/v2.0/auth/api_keys",
+        Some(refresh),
+        &json!({"name": "ep"}),
+    );
+    assert_eq!(status, 201, "{key}");
+    let key = key["key"].as_str().expect("key").to_string();
+    let (status, _, body) = http(base, "GET", &endpoint("me"), &[("apiKey", &key)], b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["id"], user["user_id"]);
+
+    // jwtTokenString: refused for a user who does not exist yet (create_user_on_auth: false),
+    // accepted once the custom-token login created them.
+    let claims = json!({"sub": "jwt-user-1", "exp": 4_000_000_000u64, "name": "J"});
+    let key = jsonwebtoken::EncodingKey::from_secret(b"endpoint-test-key");
+    let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).expect("jwt");
+    let (status, _, body) = http(base, "GET", &endpoint("me"), &[("jwtTokenString", &jwt)], b"");
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(json_of(&body)["error_code"], "UserNotFound");
+    let jwt_user = login(base, "custom-token", &json!({"token": jwt}));
+    let (status, _, body) = http(base, "GET", &endpoint("me"), &[("jwtTokenString", &jwt)], b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["id"], jwt_user["user_id"]);
+
+    // A script chooses the user (run_as_user_id_script_source).
+    let token = anon["access_token"].as_str().expect("token");
+    let call = json!({"name": "setScriptUser", "arguments": [anon["user_id"]]});
+    let (status, _) = common::request(
+        base,
+        &format!("/api/client/v2.0/app/{APP}/functions/call"),
+        Some(token),
+        &call,
+    );
+    assert_eq!(status, 200);
+    let (status, _, body) = http(base, "GET", &endpoint("scripted"), &[], b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["id"], anon["user_id"]);
+    drop(server);
+
+    // A fixed user (run_as_user_id), in a copy of the app configured with that user's id.
+    let copy = tempfile::tempdir().expect("tempdir");
+    copy_dir(&app, copy.path());
+    let config_path = copy.path().join("functions/config.json");
+    let mut config: Value = json_of(&std::fs::read_to_string(&config_path).expect("config"));
+    for entry in config.as_array_mut().expect("array") {
+        if entry["name"] == "scriptedWhoAmI" {
+            *entry = json!({"name": "scriptedWhoAmI", "private": true, "run_as_user_id": user["user_id"]});
+        }
+    }
+    std::fs::write(&config_path, config.to_string()).expect("write");
+    let server = serve_endpoints_app(copy.path(), dir.path());
+    let (status, _, body) = http(&server.base, "GET", &endpoint("scripted"), &[], b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["id"], user["user_id"]);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// One Data API action by the request's credentials; status and JSON answer.
+fn data(base: &str, action: &str, credentials: &[(&str, &str)], body: &Value) -> (u16, Value) {
+    let mut headers = vec![("Content-Type", "application/json")];
+    headers.extend_from_slice(credentials);
+    let path = endpoint(&format!("data/v1/action/{action}"));
+    let (status, _, text) = http(base, "POST", &path, &headers, body.to_string().as_bytes());
+    (status, json_of(&text))
+}
+
+fn on_notes(extra: Value) -> Value {
+    let mut body = json!({"dataSource": "Cluster0", "database": "endpoints", "collection": "notes"});
+    for (k, v) in extra.as_object().expect("object") {
+        body[k] = v.clone();
+    }
+    body
+}
+
+#[test]
+fn the_data_api_runs_every_action_under_the_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve_endpoints_app(&repo().join("tests/endpoints_app"), dir.path());
+    let base = &server.base;
+    let alice = login(base, "anon-user", &json!({}));
+    let bob = login(base, "anon-user", &json!({}));
+    let a = alice["user_id"].as_str().expect("id").to_string();
+    let a_bearer = format!("Bearer {}", alice["access_token"].as_str().expect("token"));
+    let b_bearer = format!("Bearer {}", bob["access_token"].as_str().expect("token"));
+    let as_a = [("Authorization", a_bearer.as_str())];
+    let as_b = [("Authorization", b_bearer.as_str())];
+
+    let (status, answer) = data(
+        base,
+        "insertOne",
+        &as_a,
+        &on_notes(json!({"document": {"owner": a, "n": 1, "text": "one"}})),
+    );
+    assert_eq!(status, 201, "{answer}");
+    assert!(answer["insertedId"]["$oid"].is_string(), "{answer}");
+    let docs = json!([{"owner": a, "n": 2, "text": "two"}, {"owner": a, "n": 3, "text": "three"}]);
+    let (status, answer) = data(base, "insertMany", &as_a, &on_notes(json!({"documents": docs})));
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["insertedIds"].as_array().map(Vec::len), Some(2));
+
+    // Another user inserting for alice is refused; reading sees only their own (none).
+    let (status, answer) = data(
+        base,
+        "insertOne",
+        &as_b,
+        &on_notes(json!({"document": {"owner": a, "n": 9}})),
+    );
+    assert_eq!(status, 403, "{answer}");
+    let (status, answer) = data(base, "find", &as_b, &on_notes(json!({"filter": {}})));
+    assert_eq!((status, answer), (200, json!({"documents": []})));
+
+    // Reads, in relaxed JSON.
+    let (status, answer) = data(
+        base,
+        "findOne",
+        &as_a,
+        &on_notes(json!({"filter": {"n": 1}, "projection": {"_id": 0, "text": 1}})),
+    );
+    assert_eq!((status, answer), (200, json!({"document": {"text": "one"}})));
+    let find = json!({"filter": {"n": {"$gte": 2}}, "projection": {"_id": 0, "n": 1}, "sort": {"n": -1}, "limit": 5, "skip": 0});
+    let (status, answer) = data(base, "find", &as_a, &on_notes(find));
+    assert_eq!(
+        (status, answer),
+        (200, json!({"documents": [{"n": 3}, {"n": 2}]}))
+    );
+    let pipeline = json!([{"$group": {"_id": null, "total": {"$sum": "$n"}}}]);
+    let (status, answer) = data(base, "aggregate", &as_a, &on_notes(json!({"pipeline": pipeline})));
+    assert_eq!(
+        (status, answer),
+        (200, json!({"documents": [{"_id": null, "total": 6}]}))
+    );
+
+    // Writes.
+    let (status, answer) = data(
+        base,
+        "updateOne",
+        &as_a,
+        &on_notes(json!({"filter": {"n": 1}, "update": {"$set": {"text": "uno"}}})),
+    );
+    assert_eq!(
+        (status, answer),
+        (200, json!({"matchedCount": 1, "modifiedCount": 1}))
+    );
+    let upsert =
+        json!({"filter": {"n": 4, "owner": a}, "update": {"$set": {"text": "four"}}, "upsert": true});
+    let (status, answer) = data(base, "updateMany", &as_a, &on_notes(upsert));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["matchedCount"], 0);
+    assert!(answer["upsertedId"]["$oid"].is_string(), "{answer}");
+    let replace = json!({"filter": {"n": 4}, "replacement": {"owner": a, "n": 4, "text": "IV"}});
+    let (status, answer) = data(base, "replaceOne", &as_a, &on_notes(replace));
+    assert_eq!(
+        (status, answer),
+        (200, json!({"matchedCount": 1, "modifiedCount": 1}))
+    );
+    let (status, answer) = data(
+        base,
+        "updateMany",
+        &as_b,
+        &on_notes(json!({"filter": {}, "update": {"$set": {"text": "bob was here"}}})),
+    );
+    assert_eq!(
+        (status, answer),
+        (200, json!({"matchedCount": 0, "modifiedCount": 0})),
+        "bob reaches none of alice's"
+    );
+    let (status, answer) = data(base, "deleteOne", &as_a, &on_notes(json!({"filter": {"n": 4}})));
+    assert_eq!((status, answer), (200, json!({"deletedCount": 1})));
+    let (status, answer) = data(base, "deleteMany", &as_b, &on_notes(json!({"filter": {}})));
+    assert_eq!((status, answer), (200, json!({"deletedCount": 0})));
+    let (status, answer) = data(
+        base,
+        "deleteMany",
+        &as_a,
+        &on_notes(json!({"filter": {"n": {"$gt": 1}}})),
+    );
+    assert_eq!((status, answer), (200, json!({"deletedCount": 2})));
+
+    // EJSON in (Content-Type) and out (Accept): exact types.
+    let body = on_notes(
+        json!({"document": {"owner": a, "n": {"$numberLong": "5"}, "at": {"$date": {"$numberLong": "0"}}}}),
+    );
+    let headers = [
+        ("Content-Type", "application/ejson"),
+        ("Accept", "application/ejson"),
+        ("Authorization", a_bearer.as_str()),
+    ];
+    let (status, _, text) = http(
+        base,
+        "POST",
+        &endpoint("data/v1/action/insertOne"),
+        &headers,
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{text}");
+    let find =
+        on_notes(json!({"filter": {"n": {"$numberLong": "5"}}, "projection": {"_id": 0, "n": 1, "at": 1}}));
+    let (status, head, text) = http(
+        base,
+        "POST",
+        &endpoint("data/beta/action/findOne"),
+        &headers,
+        find.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{text}");
+    assert!(head.contains("content-type: application/ejson"), "{head}");
+    assert_eq!(
+        json_of(&text),
+        json!({"document": {"n": {"$numberLong": "5"}, "at": {"$date": {"$numberLong": "0"}}}})
+    );
+
+    // Other credentials: email + password headers.
+    let register = format!("/api/client/v2.0/app/{APP}/auth/providers/local-userpass/register");
+    let (status, _) = common::request(
+        base,
+        &register,
+        None,
+        &json!({"email": "data@example.com", "password": "s3cret-pw"}),
+    );
+    assert_eq!(status, 201);
+    let carol = [("email", "data@example.com"), ("password", "s3cret-pw")];
+    let (status, answer) = data(base, "find", &carol, &on_notes(json!({})));
+    assert_eq!((status, answer), (200, json!({"documents": []})));
+
+    // Bad requests get the error shape, never a 500.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Value, u16, &'a str);
+    let bad: [Case; 7] = [
+        ("find", &[], on_notes(json!({})), 401, "MissingAuthReq"),
+        (
+            "find",
+            &as_a,
+            json!({"database": "endpoints", "collection": "notes"}),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "find",
+            &as_a,
+            json!({"dataSource": "Nope", "database": "endpoints", "collection": "notes"}),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "dropDatabase",
+            &as_a,
+            on_notes(json!({})),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "find",
+            &as_a,
+            on_notes(json!({"filter": 5})),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "find",
+            &as_a,
+            on_notes(json!({"bogus": 1})),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "find",
+            &as_a,
+            json!({"dataSource": "mongodb-atlas", "database": format!("__writ_{APP}"), "collection": "users"}),
+            403,
+            "PermissionDenied",
+        ),
+    ];
+    for (action, credentials, body, want_status, want_code) in bad {
+        let (status, answer) = data(base, action, credentials, &body);
+        assert_eq!(status, want_status, "{action} {body}: {answer}");
+        assert_eq!(answer["error_code"], want_code, "{action} {body}: {answer}");
+    }
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", a_bearer.as_str()),
+    ];
+    let (status, _, text) = http(
+        base,
+        "POST",
+        &endpoint("data/v1/action/find"),
+        &headers,
+        b"{not json",
+    );
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(json_of(&text)["error_code"], "InvalidParameter");
+    let (status, _, _) = http(base, "POST", &endpoint("data/v2/action/find"), &headers, b"{}");
+    assert_eq!(status, 404);
+    // Hostile input: a filter nested 100,000 levels deep is refused, and the server goes on.
+    let deep = format!(
+        r#"{{"dataSource": "Cluster0", "database": "endpoints", "collection": "notes", "filter": {}1{}}}"#,
+        r#"{"a":"#.repeat(100_000),
+        "}".repeat(100_000)
+    );
+    let (status, _, text) = http(
+        base,
+        "POST",
+        &endpoint("data/v1/action/find"),
+        &headers,
+        deep.as_bytes(),
+    );
+    assert_eq!(status, 400, "{}", &text[..text.len().min(200)]);
+    let (status, _) = data(base, "find", &as_a, &on_notes(json!({})));
+    assert_eq!(status, 200);
+}

@@ -1,0 +1,3 @@
+exports = function (request, response) {
+  return { id: context.user.id };
+};

@@ -1,0 +1,3 @@
+exports = function (request, response) {
+  return { id: context.user.id, type: context.user.type, custom: context.user.custom_data };
+};
