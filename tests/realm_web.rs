@@ -195,6 +195,7 @@ fn auth_providers_that_run_functions() {
         "confirmationPending",
         "confirmationFail",
         "resetFunction",
+        "linkIdentities",
     ];
     let out = run_script(
         "auth_functions.mjs",

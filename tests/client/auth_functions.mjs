@@ -91,6 +91,34 @@ const SCENARIOS = {
     );
     assert.equal(unknown.statusCode, 404);
   },
+
+  // linkCredentials: an anonymous user keeps their id once they register; an account that
+  // belongs to someone else is refused; a custom-function identity links too.
+  async linkIdentities() {
+    const app = newApp();
+    const anon = await app.logIn(Realm.Credentials.anonymous(false));
+    const email = `user-${unique()}@example.com`;
+    await app.emailPasswordAuth.registerUser({ email, password: "s3cret-password" });
+    await anon.linkCredentials(Realm.Credentials.emailPassword(email, "s3cret-password"));
+    assert.deepEqual(anon.identities.map((i) => i.providerType).sort(), ["anon-user", "local-userpass"]);
+    const username = `player-${unique()}`;
+    await anon.linkCredentials(Realm.Credentials.function({ username, pin: 1234 }));
+    assert.equal(anon.identities.length, 3);
+    const me = await anon.functions.whoAmI();
+    assert.deepEqual(me.identities.sort(), ["anon-user", "custom-function", "local-userpass"]);
+    const byEmail = await app.logIn(Realm.Credentials.emailPassword(email, "s3cret-password"));
+    assert.equal(byEmail.id, anon.id, "the email now logs in as the linked user");
+    const byFunction = await app.logIn(Realm.Credentials.function({ username, pin: 1234 }));
+    assert.equal(byFunction.id, anon.id);
+
+    const other = await app.logIn(Realm.Credentials.anonymous(false));
+    const taken = await rejects(other.linkCredentials(Realm.Credentials.emailPassword(email, "s3cret-password")));
+    assert.equal(taken.statusCode, 409);
+    const wrong = await rejects(other.linkCredentials(Realm.Credentials.emailPassword(email, "wrong-password")));
+    assert.equal(wrong.statusCode, 401);
+    const anonLink = await rejects(other.linkCredentials(Realm.Credentials.anonymous(false)));
+    assert.equal(anonLink.statusCode, 400);
+  },
 };
 
 await run(SCENARIOS, scenarios);

@@ -194,6 +194,16 @@ pub async fn custom_function_login(
     provider: &loader::Provider,
     body: &Body,
 ) -> Result<ObjectId, ApiError> {
+    let (external, data) = custom_function_identity(state, provider, body).await?;
+    external_user(state, &provider.provider_type, external, data).await
+}
+
+/// The external id and profile data a `custom-function` provider's function gives `body`.
+pub async fn custom_function_identity(
+    state: &State,
+    provider: &loader::Provider,
+    body: &Body,
+) -> Result<(String, Document), ApiError> {
     let function = provider
         .config
         .get("authFunctionName")
@@ -229,7 +239,7 @@ pub async fn custom_function_login(
     if let Some(name) = name {
         data.insert("name", name);
     }
-    external_user(state, &provider.provider_type, external, data).await
+    Ok((external, data))
 }
 
 /// The user an external identity (`provider_type`, `external`) belongs to; created, with

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::{
     Json,
     extract::{Path, State as AxumState},
-    http::{StatusCode, Uri},
+    http::{HeaderMap, StatusCode, Uri},
 };
 use bson::{Bson, Document, oid::ObjectId};
 use serde_json::{Value, json};
@@ -67,18 +67,16 @@ pub async fn login(
     Path((_, name)): Path<(String, String)>,
     ClientAddress(address): ClientAddress,
     uri: Uri,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
+    let provider = provider(&state, &name)?;
     if uri
         .query()
         .is_some_and(|q| q.split('&').any(|p| p == "link=true"))
     {
-        return Err(ApiError::bad_request(
-            "NotImplemented",
-            "linking identities is not supported by writ yet",
-        ));
+        return super::linking::link(&state, &provider, &headers, &address, &body).await;
     }
-    let provider = provider(&state, &name)?;
     let user_id = match provider.provider_type.as_str() {
         "anon-user" => {
             new_user_allowed(&state, &address)?;
@@ -147,6 +145,12 @@ fn custom_token_claims(state: &State, token: &str) -> Result<serde_json::Map<Str
 
 /// The user a custom token (an HS256 JWT with `sub` and `exp`) signs in; created at first use.
 pub async fn custom_token_login(state: &State, body: &Body) -> Result<ObjectId, ApiError> {
+    let (sub, data) = custom_token_identity(state, body)?;
+    auth_functions::external_user(state, "custom-token", sub, data).await
+}
+
+/// The subject and profile data of the custom token in `body`.
+pub fn custom_token_identity(state: &State, body: &Body) -> Result<(String, Document), ApiError> {
     let token = body.string("token")?;
     let claims = custom_token_claims(state, &token)?;
     let sub = claims
@@ -160,5 +164,5 @@ pub async fn custom_token_login(state: &State, body: &Body) -> Result<ObjectId, 
             data.insert(field, s.as_str());
         }
     }
-    auth_functions::external_user(state, "custom-token", sub, data).await
+    Ok((sub, data))
 }

@@ -15,6 +15,7 @@ mod error;
 mod extract;
 mod functions;
 mod hooks;
+mod linking;
 mod logins;
 mod passwords;
 mod reload;

@@ -26,7 +26,8 @@ fn invalid_password() -> ApiError {
     )
 }
 
-fn identity(email: &str) -> IdentityRecord {
+/// The identity of an email/password account.
+pub fn identity(email: &str) -> IdentityRecord {
     IdentityRecord::new(ObjectId::new().to_hex(), "local-userpass", doc! {"email": email})
 }
 
@@ -45,6 +46,26 @@ pub fn check_password(password: &str) -> Result<(), ApiError> {
 /// The user an email/password login (`username`, `password`) signs in; the user is created at
 /// the first login of an account confirmed without one.
 pub async fn login(state: &State, body: &Body, address: &str) -> Result<ObjectId, ApiError> {
+    let account = checked_account(state, body, address).await?;
+    if let Some(id) = account.user_id {
+        return Ok(id);
+    }
+    let email = account.email;
+    // First login: the user is created now, as App Services did.
+    let id = hooks::create_user(state, identity(&email), doc! {"email": &email}).await?;
+    if state.users.claim_account(&email, id).await? {
+        return Ok(id);
+    }
+    // Another request created the user first: use that one.
+    state.users.discard_user(&id).await?;
+    let account = state.users.account(&email).await?;
+    account
+        .and_then(|a| a.user_id)
+        .ok_or_else(|| ApiError::internal("login", "account without user"))
+}
+
+/// The confirmed account whose password the body (`username`, `password`) proves (throttled).
+pub async fn checked_account(state: &State, body: &Body, address: &str) -> Result<AccountRecord, ApiError> {
     let email = body.email("username")?;
     let password = body.string("password")?;
     let limits = &state.limits;
@@ -69,20 +90,7 @@ pub async fn login(state: &State, body: &Body, address: &str) -> Result<ObjectId
             "confirmation required",
         ));
     }
-    if let Some(id) = account.user_id {
-        return Ok(id);
-    }
-    // First login: the user is created now, as App Services did.
-    let id = hooks::create_user(state, identity(&email), doc! {"email": &email}).await?;
-    if state.users.claim_account(&email, id).await? {
-        return Ok(id);
-    }
-    // Another request created the user first: use that one.
-    state.users.discard_user(&id).await?;
-    let account = state.users.account(&email).await?;
-    account
-        .and_then(|a| a.user_id)
-        .ok_or_else(|| ApiError::internal("login", "account without user"))
+    Ok(account)
 }
 
 /// `POST .../local-userpass/register`.

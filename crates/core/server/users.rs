@@ -482,6 +482,15 @@ impl Users {
             .await
     }
 
+    /// Adds `identity` to user `id`'s identities (linking).
+    pub async fn add_identity(&self, id: &ObjectId, identity: &IdentityRecord) -> Result<(), ApiError> {
+        let identity = to_doc(identity)?;
+        let push = doc! {"$push": {"identities": identity}};
+        self.update("users", doc! {"_id": id}, push, false)
+            .await
+            .map(|_| ())
+    }
+
     /// Sets `fields` (`confirmed`, `password_hash`) of `email`'s account.
     pub async fn update_account(&self, email: &str, fields: Document) -> Result<(), ApiError> {
         self.update("userpass", doc! {"_id": email}, doc! {"$set": fields}, false)
