@@ -466,6 +466,64 @@ fn the_data_api_runs_every_action_under_the_rules() {
         json!({"document": {"n": {"$numberLong": "5"}, "at": {"$date": {"$numberLong": "0"}}}})
     );
 
+    // Every action again with EJSON bodies and answers: counts and numbers keep their types.
+    let ejson = |action: &str, body: Value| -> (u16, Value) {
+        let headers = [
+            ("Content-Type", "application/ejson"),
+            ("Accept", "application/ejson"),
+            ("Authorization", a_bearer.as_str()),
+        ];
+        let path = endpoint(&format!("data/v1/action/{action}"));
+        let (status, _, text) = http(
+            base,
+            "POST",
+            &path,
+            &headers,
+            on_notes(body).to_string().as_bytes(),
+        );
+        (status, json_of(&text))
+    };
+    let int = |n: i32| json!({"$numberInt": n.to_string()});
+    let (status, answer) = ejson(
+        "insertMany",
+        json!({"documents": [{"owner": a, "e": int(1)}, {"owner": a, "e": int(2)}]}),
+    );
+    assert_eq!(status, 201, "{answer}");
+    assert!(answer["insertedIds"][1]["$oid"].is_string(), "{answer}");
+    let (_, answer) = ejson(
+        "find",
+        json!({"filter": {"e": {"$exists": true}}, "projection": {"_id": 0, "e": 1}, "sort": {"e": int(1)}}),
+    );
+    assert_eq!(answer, json!({"documents": [{"e": int(1)}, {"e": int(2)}]}));
+    let (_, answer) = ejson(
+        "findOne",
+        json!({"filter": {"e": int(2)}, "projection": {"_id": 0, "e": 1}}),
+    );
+    assert_eq!(answer, json!({"document": {"e": int(2)}}));
+    let (_, answer) = ejson(
+        "updateOne",
+        json!({"filter": {"e": int(1)}, "update": {"$inc": {"e": int(10)}}}),
+    );
+    assert_eq!(answer, json!({"matchedCount": int(1), "modifiedCount": int(1)}));
+    let (_, answer) = ejson(
+        "updateMany",
+        json!({"filter": {"e": {"$exists": true}}, "update": {"$set": {"f": true}}}),
+    );
+    assert_eq!(answer, json!({"matchedCount": int(2), "modifiedCount": int(2)}));
+    let (_, answer) = ejson(
+        "replaceOne",
+        json!({"filter": {"e": int(2)}, "replacement": {"owner": a, "e": int(3)}}),
+    );
+    assert_eq!(answer, json!({"matchedCount": int(1), "modifiedCount": int(1)}));
+    let pipeline =
+        json!([{"$match": {"e": {"$exists": true}}}, {"$group": {"_id": null, "sum": {"$sum": "$e"}}}]);
+    let (_, answer) = ejson("aggregate", json!({"pipeline": pipeline}));
+    assert_eq!(answer, json!({"documents": [{"_id": null, "sum": int(14)}]}));
+    let (_, answer) = ejson("deleteOne", json!({"filter": {"e": int(3)}}));
+    assert_eq!(answer, json!({"deletedCount": int(1)}));
+    let (_, answer) = ejson("deleteMany", json!({"filter": {"e": {"$exists": true}}}));
+    assert_eq!(answer, json!({"deletedCount": int(1)}));
+
     // Other credentials: email + password headers.
     let register = format!("/api/client/v2.0/app/{APP}/auth/providers/local-userpass/register");
     let (status, _) = common::request(
@@ -477,6 +535,49 @@ fn the_data_api_runs_every_action_under_the_rules() {
     assert_eq!(status, 201);
     let carol = [("email", "data@example.com"), ("password", "s3cret-pw")];
     let (status, answer) = data(base, "find", &carol, &on_notes(json!({})));
+    assert_eq!((status, answer), (200, json!({"documents": []})));
+    // apiKey, and jwtTokenString (its user must exist: create_user_on_auth is false).
+    let carol_login = login(
+        base,
+        "local-userpass",
+        &json!({"username": "data@example.com", "password": "s3cret-pw"}),
+    );
+    let refresh = carol_login["refresh_token"].as_str().expect("refresh token");
+    let (status, key) = common::request(
+        base,
+        "/api/client/v2.0/auth/api_keys",
+        Some(refresh),
+        &json!({"name": "data"}),
+    );
+    assert_eq!(status, 201, "{key}");
+    let insert = on_notes(json!({"document": {"owner": carol_login["user_id"], "by": "key"}}));
+    let (status, answer) = data(
+        base,
+        "insertOne",
+        &[("apiKey", key["key"].as_str().expect("key"))],
+        &insert,
+    );
+    assert_eq!(status, 201, "{answer}");
+    let claims = json!({"sub": "data-jwt-user", "exp": 4_000_000_000u64});
+    let secret = jsonwebtoken::EncodingKey::from_secret(b"endpoint-test-key");
+    let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &secret).expect("jwt");
+    let (status, answer) = data(
+        base,
+        "find",
+        &[("jwtTokenString", jwt.as_str())],
+        &on_notes(json!({})),
+    );
+    assert_eq!(
+        (status, answer["error_code"].clone()),
+        (401, json!("UserNotFound"))
+    );
+    login(base, "custom-token", &json!({"token": jwt}));
+    let (status, answer) = data(
+        base,
+        "find",
+        &[("jwtTokenString", jwt.as_str())],
+        &on_notes(json!({})),
+    );
     assert_eq!((status, answer), (200, json!({"documents": []})));
 
     // Bad requests get the error shape, never a 500.
