@@ -6,29 +6,11 @@
 mod common;
 
 use std::{
-    path::PathBuf,
     process::{Command, Stdio},
-    sync::Mutex,
     time::{Duration, Instant},
 };
 
-use common::{Server, repo, serve_sample};
-
-/// `tests/client/node_modules`, installed from the lock file on first use.
-fn client_dir() -> PathBuf {
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let dir = repo().join("tests/client");
-    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if !dir.join("node_modules/realm-web/package.json").is_file() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm must be installed (Node 20)");
-        assert!(status.success(), "npm ci in tests/client failed");
-    }
-    dir
-}
+use common::{Server, repo, run_script, serve_sample};
 
 const ECHO: &str = r#"exports = function (arg) {
   const t = (v) => v instanceof BSON.ObjectId ? "ObjectId" : v instanceof Date ? "Date"
@@ -70,25 +52,6 @@ fn start(mongodb: bool) -> Server {
 /// Runs scenarios of `flows.mjs` against `server`; returns stdout, panics with the failure.
 fn client(server: &Server, scenarios: &[&str]) -> String {
     run_script("flows.mjs", &server.process.base, "writ-sample", scenarios)
-}
-
-/// Runs scenarios of `tests/client/<script>` against the app `app_id` at `base`.
-fn run_script(script: &str, base: &str, app_id: &str, scenarios: &[&str]) -> String {
-    let out = Command::new("node")
-        .arg(script)
-        .arg(base)
-        .arg(app_id)
-        .args(scenarios)
-        .current_dir(client_dir())
-        .output()
-        .expect("node must be installed");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "realm-web scenarios failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 const ALL: [&str; 14] = [

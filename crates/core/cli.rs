@@ -91,6 +91,31 @@ enum Command {
         #[arg(long, default_value = ".", env = "WRIT_APP")]
         app: PathBuf,
     },
+    /// Manages the app's database and scheduled triggers.
+    Trigger {
+        #[command(subcommand)]
+        action: TriggerAction,
+    },
+}
+
+/// What `writ trigger` does.
+#[derive(Debug, Subcommand)]
+enum TriggerAction {
+    /// Restarts a suspended trigger at the event it stopped at. On the embedded store, run it
+    /// while `writ serve` is stopped (the store has one process); on MongoDB, at any time.
+    Resume {
+        /// The trigger's name.
+        name: String,
+        /// The app directory.
+        #[arg(long, default_value = ".", env = "WRIT_APP")]
+        app: PathBuf,
+        /// The client app id, when `writ serve` is given one.
+        #[arg(long, env = "WRIT_APP_ID")]
+        app_id: Option<String>,
+        /// The embedded store's directory, used when MONGODB_URI is not set.
+        #[arg(long, default_value = ".writ/data", env = "WRIT_DATA")]
+        data: PathBuf,
+    },
 }
 
 /// Runs the command line and maps failures to a non-zero exit code.
@@ -133,6 +158,15 @@ pub fn main() -> ExitCode {
             http_allow_private,
         } => call(&name, &args, user_id, &app, timeout, &data, http_allow_private),
         Command::Check { app } => check(&app),
+        Command::Trigger {
+            action:
+                TriggerAction::Resume {
+                    name,
+                    app,
+                    app_id,
+                    data,
+                },
+        } => resume_trigger(&name, &app, app_id, &data),
         Command::Worker { service } => {
             let mut services: Vec<_> = service.into_iter().map(bridge::MongoService::js).collect();
             services.push(outbound::HttpService::js());
@@ -160,6 +194,43 @@ fn serve(options: crate::server::Options) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(crate::server::serve(options))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn resume_trigger(
+    name: &str,
+    app: &std::path::Path,
+    app_id: Option<String>,
+    data: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let deployment = loader::load(app).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app_id = app_id.unwrap_or_else(|| deployment.app.client_app_id.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let executor: Arc<dyn bridge::Executor> = match std::env::var("MONGODB_URI").ok().filter(|u| !u.is_empty()) {
+            Some(uri) => Arc::new(
+                bridge::DriverExecutor::connect(&uri)
+                    .await
+                    .context("MONGODB_URI is not a valid connection string")?,
+            ),
+            None => {
+                let store = store::Store::open(data).with_context(|| {
+                    format!(
+                        "cannot open the embedded store in {} (stop writ serve first: the store has one process)",
+                        data.display()
+                    )
+                })?;
+                Arc::new(bridge::StoreExecutor::new(Arc::new(store)))
+            }
+        };
+        if crate::server::triggers::resume(executor, &app_id, name).await? {
+            println!("trigger {name} resumed: it restarts at the event it stopped at");
+            Ok(ExitCode::SUCCESS)
+        } else {
+            bail!("trigger {name} is not suspended")
+        }
+    })
 }
 
 fn parse_args(text: &str) -> anyhow::Result<Vec<Bson>> {

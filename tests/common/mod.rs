@@ -9,6 +9,7 @@ pub mod upstream;
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
+    sync::Mutex,
 };
 
 use serde_json::{Value, json};
@@ -27,7 +28,8 @@ pub struct Server {
     pub process: testkit::Listening,
     /// The app directory it serves (tests may edit it).
     pub app_dir: PathBuf,
-    _dir: tempfile::TempDir,
+    /// The temporary directory holding the app and its data (`data/`).
+    pub dir: tempfile::TempDir,
 }
 
 /// Starts `writ serve` on the sample app plus `functions` (name, source), with `args` added to
@@ -65,7 +67,7 @@ pub fn serve_prepared(mongodb: bool, args: &[&str], prepare: impl FnOnce(&Path))
     Server {
         process,
         app_dir,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -173,4 +175,39 @@ pub fn anonymous(base: &str) -> String {
 pub fn call(base: &str, token: &str, name: &str) -> (u16, Value) {
     let body = json!({"name": name, "arguments": []});
     request(base, &format!("{APP}/functions/call"), Some(token), &body)
+}
+
+/// `tests/client/node_modules`, installed from the lock file on first use.
+pub fn client_dir() -> PathBuf {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let dir = repo().join("tests/client");
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if !dir.join("node_modules/realm-web/package.json").is_file() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm must be installed (Node 20)");
+        assert!(status.success(), "npm ci in tests/client failed");
+    }
+    dir
+}
+
+/// Runs scenarios of `tests/client/<script>` against the app `app_id` at `base`.
+pub fn run_script(script: &str, base: &str, app_id: &str, scenarios: &[&str]) -> String {
+    let out = Command::new("node")
+        .arg(script)
+        .arg(base)
+        .arg(app_id)
+        .args(scenarios)
+        .current_dir(client_dir())
+        .output()
+        .expect("node must be installed");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "realm-web scenarios failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }

@@ -26,6 +26,8 @@ use crate::{
 pub struct StoreExecutor {
     store: Arc<Store>,
     transactions: Arc<Mutex<HashMap<SessionId, std::sync::mpsc::Sender<TxnMsg>>>>,
+    /// Woken after every commit, for change feed subscribers.
+    committed: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for StoreExecutor {
@@ -37,9 +39,13 @@ impl std::fmt::Debug for StoreExecutor {
 impl StoreExecutor {
     /// Wraps an open store.
     pub fn new(store: Arc<Store>) -> Self {
+        let committed = Arc::new(tokio::sync::Notify::new());
+        let wake = committed.clone();
+        store.on_commit(move || wake.notify_waiters());
         Self {
             store,
             transactions: Arc::default(),
+            committed,
         }
     }
 }
@@ -555,6 +561,57 @@ fn point_read(request: &Request) -> bool {
 }
 
 impl Executor for StoreExecutor {
+    fn position(&self) -> Result<Option<Document>, HostError> {
+        let seq = self.store.last_change().map_err(host_error)?;
+        Ok(Some(store::changes::token(seq)))
+    }
+
+    /// The store's change log, read in batches after each commit.
+    fn subscribe(&self, start: crate::feed::Start) -> Result<crate::feed::Changes, HostError> {
+        let mut after = match start {
+            crate::feed::Start::Now => self.store.last_change().map_err(host_error)?,
+            crate::feed::Start::After(token) => store::changes::seq_of(&token)
+                .ok_or_else(|| HostError::new("invalid resume token: not one of the embedded store's"))?,
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(crate::feed::BUFFER);
+        let store = self.store.clone();
+        let committed = self.committed.clone();
+        tokio::spawn(async move {
+            loop {
+                let wake = committed.notified();
+                tokio::pin!(wake);
+                wake.as_mut().enable();
+                let reader = store.clone();
+                let batch = tokio::task::spawn_blocking(move || reader.changes_after(after, 256)).await;
+                let batch = match batch {
+                    Ok(Ok(b)) => b,
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Err(host_error(e))).await;
+                        return;
+                    }
+                    Err(_) => {
+                        let _ = tx.send(Err(HostError::new("the change log reader failed"))).await;
+                        return;
+                    }
+                };
+                if batch.is_empty() {
+                    tokio::select! {
+                        _ = &mut wake => {}
+                        _ = tx.closed() => return,
+                    }
+                    continue;
+                }
+                for change in batch {
+                    after = change.seq;
+                    if tx.send(Ok(change.event)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
+
     fn execute(&self, request: Request) -> OpFuture {
         let this = self.clone();
         if point_read(&request) {

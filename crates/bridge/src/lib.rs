@@ -8,6 +8,7 @@
 
 mod driver;
 mod embedded;
+pub mod feed;
 mod ops;
 pub mod rules;
 mod service;
@@ -19,6 +20,7 @@ pub use ops::{Namespace, Op, ParseError, Request, SessionId, Update, WriteModel}
 pub use rules::{RuleEnv, RuleError, Rules};
 pub use service::MongoService;
 
+use engine::host::HostError;
 /// The future an [`Executor`] returns: the App Services-shaped result of one operation.
 pub use engine::host::OpFuture;
 
@@ -26,6 +28,19 @@ pub use engine::host::OpFuture;
 pub trait Executor: Send + Sync + 'static {
     /// Starts a request; the future resolves to the result shape App Services returns for it.
     fn execute(&self, request: Request) -> OpFuture;
+
+    /// Subscribes to the committed changes of every app database from `start` (see
+    /// [`feed`]); must be called within the async runtime.
+    fn subscribe(&self, start: feed::Start) -> Result<feed::Changes, HostError> {
+        let _ = start;
+        Err(HostError::new("this data source has no change feed"))
+    }
+
+    /// The resume token of the last committed change, where the data source can tell
+    /// (`None`: subscribe from [`feed::Start::Now`]).
+    fn position(&self) -> Result<Option<Document>, HostError> {
+        Ok(None)
+    }
 }
 
 /// A count as functions see it: Int32 when it fits (realm-core reads counts as Int32).

@@ -22,6 +22,7 @@ mod reload;
 mod sessions;
 mod throttle;
 mod tokens;
+pub mod triggers;
 mod userpass;
 mod users;
 
@@ -72,6 +73,8 @@ pub struct State {
     passwords: passwords::Passwords,
     /// Calls in flight per user and per client address.
     in_flight: Arc<throttle::InFlight>,
+    /// Database and scheduled triggers.
+    triggers: triggers::Runner,
 }
 
 impl State {
@@ -237,8 +240,17 @@ fn log_inventory(app: &std::path::Path, environment: &str) {
     tracing::info!("app files: {}", inventory_summary(&entries));
 }
 
-/// Builds the state for `options`: loads the app, opens the data source, starts the engine.
+/// Builds the state for `options`: loads the app, opens the data source, starts the engine
+/// and the triggers.
 pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
+    state_with_clock(options, Arc::new(triggers::SystemClock)).await
+}
+
+/// [`state`] with triggers reading `clock` (tests move a [`triggers::ManualClock`]).
+pub async fn state_with_clock(
+    options: &Options,
+    clock: Arc<dyn triggers::Clock>,
+) -> anyhow::Result<Arc<State>> {
     let deployment = loader::load(&options.app).map_err(|e| anyhow::anyhow!("{e}"))?;
     log_inventory(&options.app, &deployment.environment_tag);
     for warning in loader::api_warnings(&deployment) {
@@ -310,8 +322,10 @@ pub async fn state(options: &Options) -> anyhow::Result<Arc<State>> {
         limits: throttle::Limits::new(&options.limits),
         passwords,
         in_flight,
+        triggers: triggers::Runner::new(clock, options.mongodb_uri.is_some()),
     });
     state.deploy(deployment);
+    triggers::Runner::restart(&state);
     Ok(state)
 }
 

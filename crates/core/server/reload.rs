@@ -66,6 +66,7 @@ pub fn watch(dir: PathBuf, state: Arc<State>) -> anyhow::Result<notify::Recommen
                     Ok(d) => {
                         let n = d.functions.len();
                         state.deploy(d);
+                        super::triggers::Runner::restart(&state);
                         tracing::info!(functions = n, "app reloaded");
                     }
                     Err(e) => tracing::warn!("app not reloaded, the previous version keeps serving: {e}"),

@@ -292,7 +292,7 @@ impl Users {
             })
     }
 
-    async fn find_one<T: DeserializeOwned>(
+    pub(super) async fn find_one<T: DeserializeOwned>(
         &self,
         coll: &str,
         filter: Document,
@@ -332,7 +332,7 @@ impl Users {
             .collect()
     }
 
-    async fn insert(&self, coll: &str, document: Document) -> Result<(), StoreFailure> {
+    pub(super) async fn insert(&self, coll: &str, document: Document) -> Result<(), StoreFailure> {
         let op = Op::InsertOne {
             ns: self.ns(coll),
             document,
@@ -341,7 +341,7 @@ impl Users {
     }
 
     /// Applies `update` to the first document matching `filter`; true if one matched.
-    async fn update(
+    pub(super) async fn update(
         &self,
         coll: &str,
         filter: Document,

@@ -190,16 +190,16 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
         }
         ["auth", "custom_user_data.json"] => (Loaded, s("custom user data and the user creation function")),
         ["triggers", f] if f.ends_with(".json") => match serde_json::from_value::<TriggerFile>(json()) {
-            Ok(t) if t.trigger_type == "AUTHENTICATION" => {
-                (Loaded, format!("authentication trigger {}", t.name))
-            }
-            Ok(t) => (
+            Ok(t) if t.function().is_none() && t.event_processors.get("AWS_EVENTBRIDGE").is_some() => (
                 Unsupported,
                 format!(
-                    "{} trigger {}: only authentication triggers run",
-                    t.trigger_type.to_lowercase(),
+                    "trigger {}: sends its events to AWS EventBridge, which writ cannot reach",
                     t.name
                 ),
+            ),
+            Ok(t) => (
+                Loaded,
+                format!("{} trigger {}", t.trigger_type.to_lowercase(), t.name),
             ),
             Err(_) => (Unsupported, s("not a trigger configuration writ can read")),
         },

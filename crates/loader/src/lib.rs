@@ -35,7 +35,7 @@ pub use endpoints::{DataApi, Endpoint, Endpoints, RUN_AS_PREFIX, ReturnType, Run
 use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
 pub use inventory::{Entry, Status, inventory};
 use serde::Deserialize;
-pub use triggers::{AuthTrigger, AuthTriggers};
+pub use triggers::{AuthTrigger, AuthTriggers, ChangeTriggers, DatabaseTrigger, ScheduledTrigger};
 pub use values::{LoadOptions, SECRET_PREFIX, environment_tag};
 pub use warnings::{ApiWarning, api_warnings};
 
@@ -333,7 +333,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             format!("the user creation function '{f}' does not exist"),
         );
     }
-    let triggers = loader.triggers(&functions);
+    let (triggers, change_triggers) = loader.triggers(&functions);
     let rules = loader.rules();
     let modules_root = loader.modules_root();
     if !loader.problems.is_empty() {
@@ -352,6 +352,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             let mut e = engine::Extensions::default();
             e.insert(auth);
             e.insert(triggers);
+            e.insert(change_triggers);
             e.insert(rules);
             e.insert(endpoints);
             e

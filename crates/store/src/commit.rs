@@ -52,6 +52,29 @@ where
 /// Writes that may share one commit.
 const MAX_GROUP: usize = 512;
 
+/// What runs after each commit (the change feed's wake-up); shared by the store, its writer
+/// and its transactions.
+#[derive(Clone, Default)]
+pub(crate) struct Listener(Arc<Mutex<Option<Hook>>>);
+
+/// A function run after commits.
+type Hook = Arc<dyn Fn() + Send + Sync>;
+
+impl Listener {
+    /// Replaces the function called after commits.
+    pub fn set(&self, f: Hook) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+    }
+
+    /// Calls the function, if any.
+    pub fn notify(&self) {
+        let f = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(f) = f {
+            f();
+        }
+    }
+}
+
 /// The handle to the writer thread.
 pub(crate) struct Committer {
     jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
@@ -71,11 +94,11 @@ impl Drop for Committer {
 
 impl Committer {
     /// Starts the writer thread for `db`.
-    pub fn start(db: Arc<Database>) -> Result<Self, StoreError> {
+    pub fn start(db: Arc<Database>, committed: Listener) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let thread = std::thread::Builder::new()
             .name("writ-store-writer".into())
-            .spawn(move || writer(&db, &rx))?;
+            .spawn(move || writer(&db, &rx, &committed))?;
         Ok(Self {
             jobs: Mutex::new(Some(tx)),
             thread: Some(thread),
@@ -130,7 +153,7 @@ fn panicked() -> StoreError {
     StoreError::Storage("the store's writer failed during this write".into())
 }
 
-fn writer(db: &Database, jobs: &mpsc::Receiver<Box<dyn Job>>) {
+fn writer(db: &Database, jobs: &mpsc::Receiver<Box<dyn Job>>, committed: &Listener) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -158,9 +181,9 @@ fn writer(db: &Database, jobs: &mpsc::Receiver<Box<dyn Job>>) {
         }
         match broke {
             None => {
-                let committed = txn.commit().map_err(StoreError::from);
+                let result = txn.commit().map_err(StoreError::from);
                 for job in group {
-                    job.answer(committed.clone());
+                    job.answer(result.clone());
                 }
             }
             Some(i) => {
@@ -171,6 +194,7 @@ fn writer(db: &Database, jobs: &mpsc::Receiver<Box<dyn Job>>) {
                 one_by_one(db, group);
             }
         }
+        committed.notify();
     }
 }
 
@@ -222,7 +246,7 @@ mod tests {
     fn a_write_that_panics_leaves_nothing_and_the_others_commit() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Arc::new(Database::create(dir.path().join("db")).expect("db"));
-        let committer = Committer::start(db.clone()).expect("writer");
+        let committer = Committer::start(db.clone(), Listener::default()).expect("writer");
         // Hold the writer in a slow write so the next three share one group.
         // Two tokens: the first write may run twice (if the four end up in one group).
         let (gate, wait) = mpsc::sync_channel::<()>(2);

@@ -35,6 +35,10 @@ pub enum StoreError {
         "{0} is not supported by the embedded store; MongoDB supports it: set MONGODB_URI to use MongoDB"
     )]
     Unsupported(String),
+    /// The change log no longer holds the events after this point (MongoDB code 286,
+    /// `ChangeStreamHistoryLost`).
+    #[error("resume point {0} is no longer in the change log: its events were dropped")]
+    ChangeLogTruncated(u64),
     /// The storage engine failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -51,6 +55,7 @@ impl StoreError {
             StoreError::TooDeep(_) => 15,
             StoreError::ImmutableId => 66,
             StoreError::Unsupported(_) => 115,
+            StoreError::ChangeLogTruncated(_) => 286,
             StoreError::Storage(_) => 1,
         }
     }
@@ -65,6 +70,7 @@ impl StoreError {
             StoreError::TooDeep(_) => "Overflow",
             StoreError::ImmutableId => "ImmutableField",
             StoreError::Unsupported(_) => "CommandNotSupported",
+            StoreError::ChangeLogTruncated(_) => "ChangeStreamHistoryLost",
             StoreError::Storage(_) => "InternalError",
         }
     }

@@ -15,6 +15,7 @@
 //! [`StoreError::Unsupported`], which says to use MongoDB; it never silently differs.
 
 pub mod aggregate;
+pub mod changes;
 mod commit;
 pub mod error;
 pub mod expr;
@@ -202,6 +203,7 @@ impl Snap<'_> {
 /// Dropping it without committing aborts it.
 pub struct Transaction {
     txn: WriteTransaction,
+    committed: commit::Listener,
 }
 
 impl Transaction {
@@ -212,7 +214,9 @@ impl Transaction {
 
     /// Makes every write of the transaction durable and visible, at once.
     pub fn commit(self) -> Result<(), StoreError> {
-        Ok(self.txn.commit()?)
+        self.txn.commit()?;
+        self.committed.notify();
+        Ok(())
     }
 
     /// Discards every write of the transaction.
@@ -293,6 +297,8 @@ impl Writes<'_> {
 pub struct Store {
     db: Arc<Database>,
     committer: commit::Committer,
+    /// Called after every commit that may have added change events.
+    committed: commit::Listener,
 }
 
 impl std::fmt::Debug for Store {
@@ -445,8 +451,13 @@ impl Store {
         txn.open_table(CATALOG)?;
         txn.commit()?;
         let db = Arc::new(db);
-        let committer = commit::Committer::start(db.clone())?;
-        Ok(Store { db, committer })
+        let committed = commit::Listener::default();
+        let committer = commit::Committer::start(db.clone(), committed.clone())?;
+        Ok(Store {
+            db,
+            committer,
+            committed,
+        })
     }
 
     /// Documents of `ns` matching `filter`, with their sequence numbers, in natural order; an
@@ -625,7 +636,7 @@ impl Store {
         let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
         docs.insert(seq, bytes.as_slice())?;
         txn.open_table(CATALOG)?.insert(name.as_str(), seq + 1)?;
-        Ok(())
+        changes::record(txn, ns, changes::Kind::Insert(doc))
     }
 
     fn with_id(mut doc: Document) -> Result<Document, StoreError> {
@@ -682,6 +693,7 @@ impl Store {
         seq: u64,
         old: &Document,
         new: &Document,
+        replace: bool,
     ) -> Result<(), StoreError> {
         let name = ns.full();
         let old_id = old.get("_id").cloned().unwrap_or(Bson::Null);
@@ -698,7 +710,12 @@ impl Store {
         }
         let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
         docs.insert(seq, bytes.as_slice())?;
-        Ok(())
+        let kind = if replace {
+            changes::Kind::Replace(old, new)
+        } else {
+            changes::Kind::Update(old, new)
+        };
+        changes::record(txn, ns, kind)
     }
 
     fn changed(
@@ -774,7 +791,7 @@ impl Store {
         for (seq, old) in &found {
             let written = Self::changed(old, change, false, Some(&parsed)).and_then(|new| {
                 if !same(&new, old) {
-                    Self::write_back(txn, ns, *seq, old, &new)?;
+                    Self::write_back(txn, ns, *seq, old, &new, matches!(change, Change::Replace(_)))?;
                     outcome.modified += 1;
                 }
                 Ok(())
@@ -818,6 +835,7 @@ impl Store {
             docs.remove(*seq)?;
             let key = id_key(d.get("_id").unwrap_or(&Bson::Null))?;
             ids.remove(key.as_slice())?;
+            changes::record(txn, ns, changes::Kind::Delete(d))?;
         }
         Ok(())
     }
@@ -854,7 +872,7 @@ impl Store {
             ) => {
                 let new = Self::changed(&old, change, false, Some(&parsed))?;
                 if !same(&new, &old) {
-                    Self::write_back(txn, ns, seq, &old, &new)?;
+                    Self::write_back(txn, ns, seq, &old, &new, matches!(change, Change::Replace(_)))?;
                 }
                 Some(if *return_new { new } else { old })
             }
@@ -910,7 +928,50 @@ impl Store {
     pub fn begin(&self) -> Result<Transaction, StoreError> {
         Ok(Transaction {
             txn: self.db.begin_write()?,
+            committed: self.committed.clone(),
         })
+    }
+
+    /// Calls `f` (which must not block) after every commit that may have added change events,
+    /// on the committing thread; replaces any earlier listener.
+    pub fn on_commit(&self, f: impl Fn() + Send + Sync + 'static) {
+        self.committed.set(Arc::new(f));
+    }
+
+    /// Up to `limit` committed changes after sequence number `after`, in commit order.
+    /// `Err(StoreError::ChangeLogTruncated)` when events after `after` were already dropped.
+    pub fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<changes::ChangeRecord>, StoreError> {
+        let read = self.db.begin_read()?;
+        let table = match read.open_table(changes::CHANGES) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some((first, _)) = table.first()?
+            && first.value() > after + 1
+            && after > 0
+        {
+            return Err(StoreError::ChangeLogTruncated(after));
+        }
+        let mut out = Vec::new();
+        for entry in table.range(after + 1..)?.take(limit) {
+            let (seq, bytes) = entry?;
+            out.push(changes::ChangeRecord {
+                seq: seq.value(),
+                event: decode(bytes.value())?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The sequence number of the last committed change (0 before the first).
+    pub fn last_change(&self) -> Result<u64, StoreError> {
+        let read = self.db.begin_read()?;
+        match read.open_table(changes::CHANGES) {
+            Ok(t) => Ok(t.last()?.map_or(0, |(k, _)| k.value())),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Runs one write in its own transaction and commits it, even when it fails part way: like
