@@ -53,7 +53,12 @@ fn start() -> Server {
 #[test]
 fn database_triggers_fire_for_client_writes() {
     let server = start();
-    let scenarios = ["eventsInCommitOrder", "matchAndProject", "failuresLoseNothing"];
+    let scenarios = [
+        "eventsInCommitOrder",
+        "matchAndProject",
+        "failuresLoseNothing",
+        "watchWithinRules",
+    ];
     let out = run_script("triggers.mjs", &server.process.base, "writ-sample", &scenarios);
     assert_eq!(
         out.lines().filter(|l| l.starts_with("ok ")).count(),

@@ -91,6 +91,82 @@ fn app(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(app)
 }
 
+/// The sample app with a database trigger on the custom user data collection whose function
+/// stores its lag (function start minus the event's wall time, in ms) in `bench.lags`.
+fn app_with_trigger(dir: &Path) -> anyhow::Result<PathBuf> {
+    let app = app(&dir.join("trigger"))?;
+    std::fs::create_dir_all(app.join("triggers"))?;
+    let trigger = serde_json::json!({
+        "name": "lag", "type": "DATABASE", "function_name": "recordLag",
+        "config": {
+            "database": "custom-user-data-database", "collection": "custom-user-data",
+            "operation_types": ["INSERT", "UPDATE", "REPLACE"],
+        },
+    });
+    std::fs::write(app.join("triggers/lag.json"), trigger.to_string())?;
+    std::fs::write(
+        app.join("functions/recordLag.js"),
+        "exports = async function (event) {\n  const lag = Date.now() - event.wallTime.getTime();\n  await context.services.get(\"mongodb-atlas\").db(\"bench\").collection(\"lags\").insertOne({ lag });\n};\n",
+    )?;
+    std::fs::write(
+        app.join("functions/readLags.js"),
+        "exports = async function () {\n  const docs = await context.services.get(\"mongodb-atlas\").db(\"bench\").collection(\"lags\").find({}, { lag: 1, _id: 0 }).toArray();\n  return docs.map((d) => d.lag);\n};\n",
+    )?;
+    let config_path = app.join("functions/config.json");
+    let mut config: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&config_path)?)?;
+    config.push(serde_json::json!({"name": "recordLag", "private": true, "run_as_system": true}));
+    config.push(serde_json::json!({"name": "readLags", "run_as_system": true}));
+    std::fs::write(&config_path, serde_json::Value::from(config).to_string())?;
+    Ok(app)
+}
+
+/// The trigger scenario: writeCustomUserData load on a server whose one database trigger
+/// runs for every write; then the wait until the trigger has run for all of them, and its lag
+/// (commit to function start) over all events.
+struct TriggerRun {
+    load: Run,
+    drained_after: Duration,
+    lags: Vec<Duration>,
+}
+
+async fn trigger_run(o: &Options, dir: &Path) -> anyhow::Result<TriggerRun> {
+    let app = app_with_trigger(dir)?;
+    let writ = writ(&app, &dir.join("trigger-data"))?;
+    let tokens = tokens(&addr(&writ), o.connections).await?;
+    let target = call(&addr(&writ), "writeCustomUserData", WRITE_ARGS, &tokens);
+    let load = client::run(&target, o.connections, o.requests).await?;
+    let ended = Instant::now();
+    let read = call(&addr(&writ), "readLags", "", &[]);
+    let mut sender = client::connect(&addr(&writ)).await?;
+    loop {
+        let (status, body) = client::send(&mut sender, &read, Some(&tokens[0]), read.body.clone()).await?;
+        anyhow::ensure!(status == 200, "readLags answered {status}");
+        let lags: Vec<serde_json::Value> = serde_json::from_slice(&body)?;
+        if lags.len() >= o.requests || ended.elapsed() > Duration::from_secs(600) {
+            let mut lags: Vec<Duration> = lags
+                .iter()
+                .filter_map(number)
+                .map(|ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1e3))
+                .collect();
+            lags.sort_unstable();
+            return Ok(TriggerRun {
+                load,
+                drained_after: ended.elapsed(),
+                lags,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A number from canonical EJSON (`{"$numberInt": "5"}`, ...) or plain JSON.
+fn number(v: &serde_json::Value) -> Option<f64> {
+    let wrapped = ["$numberInt", "$numberLong", "$numberDouble"]
+        .iter()
+        .find_map(|k| v[*k].as_str()?.parse().ok());
+    v.as_f64().or(wrapped)
+}
+
 /// A command starting a server: under `taskset -c CPUS` when `WRIT_BENCH_SERVER_CPUS` is set,
 /// for the pinned view (each server on one core, the load generator, started under
 /// `taskset` itself, on the other).
@@ -240,6 +316,25 @@ async fn load_run(o: &Options) -> anyhow::Result<()> {
         .map(|((name, _), runs)| Summary::of(name, runs))
         .collect();
     report(&summaries, &startup);
+    if o.only.as_deref().is_none_or(|only| "writ trigger".contains(only)) {
+        let t = trigger_run(o, dir.path()).await?;
+        let mut latencies = t.load.latencies.clone();
+        latencies.sort_unstable();
+        println!(
+            "\nwrit writeCustomUserData with one database trigger on the written collection: {:.0} req/s \
+             (p50 {}, p99 {}); the trigger ran for {} of {} writes, the last {} after the load ended; \
+             trigger lag (commit to function start) p50 {}, p99 {}, max {}",
+            t.load.throughput(),
+            ms(quantile(&latencies, 0.5)),
+            ms(quantile(&latencies, 0.99)),
+            t.lags.len(),
+            o.requests,
+            ms(t.drained_after),
+            ms(quantile(&t.lags, 0.5)),
+            ms(quantile(&t.lags, 0.99)),
+            ms(t.lags.last().copied().unwrap_or_default()),
+        );
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 // Usage: node triggers.mjs <baseUrl> <appId> <scenario>...  (prints "ok <scenario>")
 import assert from "node:assert/strict";
 import * as Realm from "realm-web";
-import { run } from "./harness.mjs";
+import { rejects, run } from "./harness.mjs";
 
 const [baseUrl, appId, ...scenarios] = process.argv.slice(2);
 const app = new Realm.App({ id: appId, baseUrl });
@@ -86,6 +86,45 @@ const SCENARIOS = {
     }
     assert.ok(qtys.includes(7002) && qtys.includes(7004), `got ${qtys}`);
     assert.ok(!qtys.includes(7001));
+  },
+
+  // collection.watch(): another user's insert arrives when the read rules allow it (public),
+  // not otherwise; ids and filter narrow the stream; writ's own database is refused.
+  async watchWithinRules() {
+    const alice = await app.logIn(Realm.Credentials.anonymous(false));
+    const bob = await app.logIn(Realm.Credentials.anonymous(false));
+    const aliceItems = alice.mongoClient("mongodb-atlas").db("shop").collection("items");
+    const bobItems = bob.mongoClient("mongodb-atlas").db("shop").collection("items");
+    const all = aliceItems.watch();
+    const onlyBig = aliceItems.watch({ filter: { "fullDocument.qty": { $gte: 100 } } });
+    const firstAll = all.next();
+    const firstBig = onlyBig.next();
+    await new Promise((r) => setTimeout(r, 500));
+    await bobItems.insertOne({ owner: bob.id, qty: 1, note: "private" });
+    await bobItems.insertOne({ owner: bob.id, qty: 2, public: true });
+    await bobItems.insertOne({ owner: bob.id, qty: 500, public: true });
+    const { value: seen } = await firstAll;
+    assert.equal(seen.operationType, "insert");
+    assert.deepEqual([seen.fullDocument.owner, seen.fullDocument.qty], [bob.id, 2], "the private insert is not shown");
+    assert.ok(seen.documentKey._id instanceof Realm.BSON.ObjectId);
+    const { value: big } = await firstBig;
+    assert.equal(big.fullDocument.qty, 500);
+    const { value: next } = await all.next();
+    assert.equal(next.fullDocument.qty, 500);
+    await all.return();
+    await onlyBig.return();
+
+    const own = alice.mongoClient("mongodb-atlas").db(`__writ_${appId}`).collection("users").watch();
+    const refused = await rejects(own.next());
+    assert.equal(refused.statusCode, 403);
+
+    // Logging out ends the stream with an error.
+    const stream = aliceItems.watch();
+    const pending = stream.next();
+    await new Promise((r) => setTimeout(r, 300));
+    await alice.logOut();
+    const ended = await rejects(pending);
+    assert.equal(ended.code, "InvalidSession");
   },
 };
 

@@ -268,12 +268,3 @@ async fn service_call(
         ApiError::bad_request("MongoDBError", format!("{}{code}", e.message))
     })
 }
-
-/// `GET .../functions/call?baas_request=...`: change streams (`watch`).
-pub async fn watch(_: ThisApp) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NotImplemented",
-        "watch (change streams) is not supported by writ yet",
-    )
-}

@@ -25,6 +25,7 @@ mod tokens;
 pub mod triggers;
 mod userpass;
 mod users;
+mod watch;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -161,7 +162,7 @@ pub fn app(state: Arc<State>) -> Router {
         .route(&format!("{AUTH}/api_keys/{{id}}/disable"), put(api_keys::disable))
         .route(
             &format!("{APP}/functions/call"),
-            post(functions::call).get(functions::watch),
+            post(functions::call).get(watch::watch),
         )
         .route(
             &format!("{APP}/service/{{service}}/incoming_webhook/{{hook}}"),
