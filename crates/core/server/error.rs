@@ -111,6 +111,14 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
+        if self.status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            // The body was not read to its end, so the connection cannot carry another request:
+            // say so, or a client pooling connections sends its next request into a closed one.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
         response
     }
 }
