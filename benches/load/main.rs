@@ -93,14 +93,15 @@ fn app(dir: &Path) -> anyhow::Result<PathBuf> {
 
 /// The sample app with a database trigger on the custom user data collection whose function
 /// stores its lag (function start minus the event's wall time, in ms) in `bench.lags`.
-fn app_with_trigger(dir: &Path) -> anyhow::Result<PathBuf> {
-    let app = app(&dir.join("trigger"))?;
+fn app_with_trigger(dir: &Path, unordered: bool) -> anyhow::Result<PathBuf> {
+    let app = app(&dir.join(format!("trigger-{unordered}")))?;
     std::fs::create_dir_all(app.join("triggers"))?;
     let trigger = serde_json::json!({
         "name": "lag", "type": "DATABASE", "function_name": "recordLag",
         "config": {
             "database": "custom-user-data-database", "collection": "custom-user-data",
             "operation_types": ["INSERT", "UPDATE", "REPLACE"],
+            "unordered": unordered,
         },
     });
     std::fs::write(app.join("triggers/lag.json"), trigger.to_string())?;
@@ -129,9 +130,9 @@ struct TriggerRun {
     lags: Vec<Duration>,
 }
 
-async fn trigger_run(o: &Options, dir: &Path) -> anyhow::Result<TriggerRun> {
-    let app = app_with_trigger(dir)?;
-    let writ = writ(&app, &dir.join("trigger-data"))?;
+async fn trigger_run(o: &Options, dir: &Path, unordered: bool) -> anyhow::Result<TriggerRun> {
+    let app = app_with_trigger(dir, unordered)?;
+    let writ = writ(&app, &dir.join(format!("trigger-data-{unordered}")))?;
     let tokens = tokens(&addr(&writ), o.connections).await?;
     let target = call(&addr(&writ), "writeCustomUserData", WRITE_ARGS, &tokens);
     let load = client::run(&target, o.connections, o.requests).await?;
@@ -316,14 +317,18 @@ async fn load_run(o: &Options) -> anyhow::Result<()> {
         .map(|((name, _), runs)| Summary::of(name, runs))
         .collect();
     report(&summaries, &startup);
-    if o.only.as_deref().is_none_or(|only| "writ trigger".contains(only)) {
-        let t = trigger_run(o, dir.path()).await?;
+    for unordered in [false, true] {
+        if !o.only.as_deref().is_none_or(|only| "writ trigger".contains(only)) {
+            break;
+        }
+        let t = trigger_run(o, dir.path(), unordered).await?;
         let mut latencies = t.load.latencies.clone();
         latencies.sort_unstable();
         println!(
-            "\nwrit writeCustomUserData with one database trigger on the written collection: {:.0} req/s \
+            "\nwrit writeCustomUserData with one {} database trigger on the written collection: {:.0} req/s \
              (p50 {}, p99 {}); the trigger ran for {} of {} writes, the last {} after the load ended; \
              trigger lag (commit to function start) p50 {}, p99 {}, max {}",
+            if unordered { "unordered" } else { "ordered" },
             t.load.throughput(),
             ms(quantile(&latencies, 0.5)),
             ms(quantile(&latencies, 0.99)),

@@ -318,7 +318,11 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
         }
     };
     let mut renewal = tokio::time::interval(Duration::from_secs(10));
+    let mut progress = Progress::default();
     loop {
+        if progress.token.is_some() && changes.is_empty() {
+            progress.flush(state, &t.name).await;
+        }
         let first = tokio::select! {
             item = changes.recv() => item,
             _ = renewal.tick(), if state.triggers.leases => {
@@ -329,7 +333,10 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
                 continue;
             }
         };
-        let Some(first) = first else { return Flow::Again };
+        let Some(first) = first else {
+            progress.flush(state, &t.name).await;
+            return Flow::Again;
+        };
         let mut batch = vec![first];
         if t.unordered {
             while batch.len() < 32 {
@@ -350,8 +357,8 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
                 }
             }
         }
-        let last_token = events.last().and_then(|e| e.get_document("_id").ok().cloned());
         if t.unordered {
+            let last_token = events.last().and_then(|e| e.get_document("_id").ok().cloned());
             let mut running = tokio::task::JoinSet::new();
             for event in events.into_iter().filter_map(|e| deliver(t, e)) {
                 let (state, name, function) = (state.clone(), t.name.clone(), t.function.clone());
@@ -359,6 +366,9 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
                     .spawn(async move { run(&state, &name, &function, vec![Bson::Document(event)]).await });
             }
             while running.join_next().await.is_some() {}
+            if let Some(token) = last_token {
+                progress.done(token);
+            }
         } else {
             for event in events {
                 let token = event.get_document("_id").ok().cloned();
@@ -366,20 +376,21 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
                     && let Some(error) =
                         run(state, &t.name, &t.function, vec![Bson::Document(delivered)]).await
                 {
+                    // Resumes at this event: what ran before it is done.
+                    progress.flush(state, &t.name).await;
                     suspend(state, &t.name, &format!("its function failed: {error}")).await;
                     return Flow::Again;
                 }
                 if let Some(token) = token {
-                    save(state, &t.name, doc! {"resume": token}).await;
+                    progress.done(token);
                 }
             }
         }
-        if t.unordered
-            && let Some(token) = last_token
-        {
-            save(state, &t.name, doc! {"resume": token}).await;
+        if progress.due() {
+            progress.flush(state, &t.name).await;
         }
         if let Some(e) = broken {
+            progress.flush(state, &t.name).await;
             if e.code == Some(286) && t.tolerate_resume_errors {
                 tracing::warn!(trigger = %t.name, "the resume point was lost; starting from now (tolerate_resume_errors)");
                 let mut fields = doc! {};
@@ -392,6 +403,44 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
             suspend(state, &t.name, &format!("the change feed failed: {}", e.message)).await;
             return Flow::Again;
         }
+    }
+}
+
+/// The last event a database trigger is done with, not yet stored. Storing is a durable write,
+/// so it happens when the feed has nothing more waiting, every 256 events or every second,
+/// and before a suspension; a crash in between runs those events again (at least once).
+struct Progress {
+    token: Option<Document>,
+    count: usize,
+    since: std::time::Instant,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            token: None,
+            count: 0,
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Progress {
+    fn done(&mut self, token: Document) {
+        self.token = Some(token);
+        self.count += 1;
+    }
+
+    fn due(&self) -> bool {
+        self.token.is_some() && (self.count >= 256 || self.since.elapsed() >= Duration::from_secs(1))
+    }
+
+    async fn flush(&mut self, state: &State, name: &str) {
+        if let Some(token) = self.token.take() {
+            save(state, name, doc! {"resume": token}).await;
+        }
+        self.count = 0;
+        self.since = std::time::Instant::now();
     }
 }
 
