@@ -172,6 +172,15 @@ fn stat(pid: u32) -> Option<Stat> {
 }
 
 /// CPU ticks and resident MiB of the server and its workers together.
+/// Resident memory of each process of the family, in MiB, for failure messages.
+fn breakdown(pid: u32) -> String {
+    family(pid)
+        .into_iter()
+        .filter_map(|p| Some(format!("{p}: {} MiB", stat(p)?.rss * 4096 / (1024 * 1024))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn usage(pid: u32) -> (u64, u64) {
     let stats: Vec<Stat> = family(pid).into_iter().filter_map(stat).collect();
     let cpu = stats.iter().map(|s| s.cpu).sum();
@@ -218,6 +227,7 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
     }
     std::thread::sleep(Duration::from_millis(300));
     let (_, baseline_mib) = usage(pid);
+    let baseline_processes = breakdown(pid);
 
     for (name, _, code) in HOSTILE {
         let started = Instant::now();
@@ -260,9 +270,14 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
     let (after, rss_mib) = usage(pid);
     let ticks = after - before;
     assert!(ticks < 30, "{ticks} CPU ticks in an idle second");
+    eprintln!(
+        "rss {rss_mib} MiB ({}), baseline {baseline_mib} MiB ({baseline_processes})",
+        breakdown(pid)
+    );
     assert!(
         rss_mib < baseline_mib + 64,
-        "resident memory {rss_mib} MiB, baseline {baseline_mib} MiB"
+        "resident memory {rss_mib} MiB ({}), baseline {baseline_mib} MiB ({baseline_processes})",
+        breakdown(pid)
     );
 
     // State a call leaves behind reaches no later call, on any worker.

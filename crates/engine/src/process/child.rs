@@ -36,6 +36,12 @@ pub const EXIT_STACK: i32 = 87;
 
 /// A worker exits after a call whose peak memory rose this much, so its pages go back.
 const RECYCLE_BYTES: isize = 64 * 1024 * 1024;
+/// After a call whose peak rose this much (but less than [`RECYCLE_BYTES`]), the worker collects
+/// its garbage and hands the freed pages back to the kernel before the next call.
+const TRIM_BYTES: isize = 8 * 1024 * 1024;
+/// A worker still holding this much more after a big call (its garbage collected) than after
+/// its first call is replaced.
+const RETAINED_BYTES: isize = 32 * 1024 * 1024;
 
 /// Stack of the thread that runs JavaScript.
 const STACK_SIZE: usize = 64 * 1024 * 1024;
@@ -113,6 +119,8 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
         }
     };
     let baseline = alloc::live();
+    // What the worker holds after its first call (deployment compiled, garbage collected).
+    let mut settled: Option<isize> = None;
     let mut deployment: Option<Arc<Deployment>> = None;
     loop {
         let message = match worker.pipe().map(|mut p| p.recv()) {
@@ -154,11 +162,28 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
                 true,
             ),
         };
+        let rose = alloc::peak() - start;
+        alloc::limit_from_now(u64::MAX);
+        let mut retained = 0;
+        if rose > TRIM_BYTES || settled.is_none() {
+            // What the call left is garbage now: collect it, then return the free pages
+            // (glibc keeps them otherwise), so an idle worker is back near its baseline.
+            boa_gc::force_collect();
+            // SAFETY: malloc_trim only releases free memory of glibc's heap.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+            let now = alloc::live();
+            retained = now - *settled.get_or_insert(now);
+        }
+        // A call can also leave memory held that is not garbage (the engine's grown value
+        // stack after deep recursion, caches): a worker holding much more than it started
+        // with is replaced.
         let recycle = crashed
             || worker.tainted()
-            || alloc::peak() - start > RECYCLE_BYTES
+            || rose > RECYCLE_BYTES
+            || retained > RETAINED_BYTES
             || alloc::live() - baseline > RECYCLE_BYTES;
-        alloc::limit_from_now(u64::MAX);
         let outcome = outcome.map(Into::into);
         let sent = worker.pipe().map(|mut p| {
             p.send_done(&FromWorker::Done {
