@@ -144,16 +144,7 @@ pub async fn reset_call(
     })?;
     let password = body.string("password")?;
     super::userpass::check_password(&password)?;
-    let extra = match body.0.get("arguments") {
-        None | Some(Bson::Null) => Vec::new(),
-        Some(Bson::Array(a)) => a.clone(),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "InvalidParameter",
-                "'arguments' must be an array",
-            ));
-        }
-    };
+    let extra = super::extract::arguments(&body.0)?;
     let account = account_for(&state, &address, &body).await?;
     let current = state
         .passwords

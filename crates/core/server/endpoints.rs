@@ -124,7 +124,12 @@ async fn serve(
     let mut invocation = Invocation::new(&endpoint.function, vec![Bson::Document(payload)], user);
     invocation.endpoint = true;
     invocation.run_as_system = endpoint.run_as == RunAs::System;
-    invocation.request = Some(request_info(headers, uri, address, &endpoint.function));
+    invocation.request = Some(request_info(
+        headers,
+        uri.query().unwrap_or_default(),
+        address,
+        &endpoint.function,
+    ));
     // Held until the worker is done with the call, even if the client hangs up.
     invocation.hold = Some(engine::Hold(Arc::new(slot)));
     let outcome = state.engine.call_on(deployment.clone(), invocation).await?;
@@ -286,11 +291,13 @@ fn canonical_header(name: &str) -> String {
         .join("-")
 }
 
-fn request_info(headers: &HeaderMap, uri: &Uri, address: &str, action: &str) -> RequestInfo {
+/// `context.request` for a call: the client's address, its headers (canonical names, without
+/// credentials), the query string without `secret`, and the action.
+pub fn request_info(headers: &HeaderMap, query: &str, address: &str, action: &str) -> RequestInfo {
     let mut info = RequestInfo {
         action: action.to_string(),
         remote_ip_address: address.to_string(),
-        raw_query_string: form_urlencoded(uri.query().unwrap_or_default())
+        raw_query_string: form_urlencoded(query)
             .into_iter()
             .filter(|(k, _)| k != "secret")
             .map(|(k, v)| format!("{k}={v}"))

@@ -149,6 +149,15 @@ impl Body {
     }
 }
 
+/// The `arguments` array of a call's body (none: no arguments).
+pub fn arguments(body: &Document) -> Result<Vec<Bson>, ApiError> {
+    match body.get("arguments") {
+        None | Some(Bson::Null) => Ok(Vec::new()),
+        Some(Bson::Array(a)) => Ok(a.clone()),
+        Some(_) => Err(invalid("'arguments' must be an array")),
+    }
+}
+
 /// The client's address as throttles key it: an IPv6 address by its /64 network (one host's
 /// share), `unknown` when the request carries none. Behind a reverse proxy, the last entry of
 /// the configured header (`--client-address-header`).

@@ -10,7 +10,7 @@ use axum::{
 };
 use bridge::{Request, RuleEnv};
 use bson::{Bson, Document, oid::ObjectId};
-use engine::{Invocation, RequestInfo, User};
+use engine::{Invocation, User};
 
 use super::{
     ApiError, State,
@@ -77,20 +77,11 @@ pub async fn call(
         .get_str("name")
         .map_err(|_| ApiError::bad_request("InvalidParameter", "'name' must be the function's name"))?
         .to_string();
-    let args = match body.get("arguments") {
-        None | Some(Bson::Null) => Vec::new(),
-        Some(Bson::Array(a)) => a.clone(),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "InvalidParameter",
-                "'arguments' must be an array",
-            ));
-        }
-    };
+    let args = super::extract::arguments(&body)?;
     let started = Instant::now();
     let result = match body.get_str("service") {
         Ok(service) => service_call(&state, &user, service, &name, args).await,
-        Err(_) => function_call(&state, user.clone(), &name, args, &headers, slot).await,
+        Err(_) => function_call(&state, user.clone(), &name, args, &headers, &address, slot).await,
     };
     let outcome = match &result {
         Ok(_) => "ok",
@@ -113,6 +104,7 @@ async fn function_call(
     name: &str,
     args: Vec<Bson>,
     headers: &HeaderMap,
+    address: &str,
     slot: InFlightSlot,
 ) -> Result<Bson, ApiError> {
     let deployment = state.deployment();
@@ -138,7 +130,7 @@ async fn function_call(
         loader::RunAs::System | loader::RunAs::Application => user,
     };
     let mut invocation = Invocation::new(name, args, user);
-    invocation.request = Some(request_info(headers, name));
+    invocation.request = Some(super::endpoints::request_info(headers, "", address, name));
     invocation.hold = Some(engine::Hold(Arc::new(slot)));
     let outcome = state.engine.call_on(deployment.clone(), invocation).await?;
     for line in &outcome.logs {
@@ -177,27 +169,6 @@ pub async fn run_as(state: &State, id: &str) -> Result<User, ApiError> {
     let oid = ObjectId::parse_str(id).map_err(|_| missing())?;
     let user = state.users.user(&oid).await?.ok_or_else(missing)?;
     Ok(user.engine_user())
-}
-
-fn request_info(headers: &HeaderMap, action: &str) -> RequestInfo {
-    let mut info = RequestInfo {
-        action: action.to_string(),
-        ..RequestInfo::default()
-    };
-    for (k, v) in headers {
-        if k == header::AUTHORIZATION {
-            continue;
-        }
-        let v = v.to_str().unwrap_or_default().to_string();
-        info.request_headers
-            .entry(k.as_str().to_string())
-            .or_default()
-            .push(v);
-    }
-    let get = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
-    info.http_referrer = get(header::REFERER);
-    info.http_user_agent = get(header::USER_AGENT);
-    info
 }
 
 /// The spec `Request::parse` reads, from the SDK's argument object (client-api.md §7).
