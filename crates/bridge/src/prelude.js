@@ -7,6 +7,66 @@
   function classes(call) {
   const ns = (coll) => ({ database: coll.database.name, collection: coll.name });
   const opts = (o) => (o === undefined || o === null ? {} : o);
+  // The options each method takes (besides `session`). App Services ignored options it did not
+  // know; so does writ, with a warning in the call's log.
+  const KNOWN = {
+    find: ["projection", "sort", "skip", "limit"],
+    findOne: ["projection", "sort"],
+    findOneAndUpdate: ["upsert", "sort", "projection", "returnNewDocument", "arrayFilters"],
+    findOneAndReplace: ["upsert", "sort", "projection", "returnNewDocument"],
+    findOneAndDelete: ["sort", "projection"],
+    insertOne: [],
+    insertMany: ["ordered"],
+    updateOne: ["upsert", "arrayFilters"],
+    updateMany: ["upsert", "arrayFilters"],
+    replaceOne: ["upsert"],
+    deleteOne: [],
+    deleteMany: [],
+    aggregate: [],
+    count: ["skip", "limit"],
+    countDocuments: ["skip", "limit"],
+    estimatedDocumentCount: [],
+    distinct: [],
+    bulkWrite: ["ordered"],
+  };
+  function options(method, o) {
+    const given = opts(o);
+    if (typeof given !== "object") throw new TypeError(`collection.${method}: options must be an object`);
+    const out = {};
+    for (const key of Object.keys(given)) {
+      if (key === "session" || KNOWN[method].includes(key)) {
+        out[key] = given[key];
+      } else if (key === "returnDocument" && KNOWN[method].includes("returnNewDocument")) {
+        if (given[key] !== "before" && given[key] !== "after") {
+          throw new TypeError(`collection.${method}: returnDocument must be "before" or "after"`);
+        }
+        out.returnNewDocument = given[key] === "after";
+      } else {
+        console.warn(`collection.${method}: option '${key}' is not one App Services supports; it is ignored`);
+      }
+    }
+    return out;
+  }
+  // `options` for find/findOne, whose projection is passed on its own.
+  function opt(method, o) {
+    const out = options(method, o);
+    delete out.projection;
+    return out;
+  }
+  // An object of query options rather than a projection, as realm-web and App Services took the
+  // second argument of find/findOne: it names only option keys.
+  const OPTION_KEYS = ["projection", "sort", "skip", "limit"];
+  function isOptions(o) {
+    if (o === null || typeof o !== "object" || Array.isArray(o)) return false;
+    const keys = Object.keys(o);
+    return keys.length > 0 && keys.every((k) => OPTION_KEYS.includes(k));
+  }
+  // An update with no operator is a replacement, as App Services treated it.
+  function isReplacement(update) {
+    return update !== null && typeof update === "object" && !Array.isArray(update)
+      && !(update instanceof BSON.ObjectId) && Object.keys(update).every((k) => !k.startsWith("$"))
+      && Object.keys(update).length > 0;
+  }
 
   class Cursor {
     constructor(kind, spec) {
@@ -43,6 +103,13 @@
       const buffer = await this._fill();
       return buffer.length > 0;
     }
+    // Awaiting or returning a cursor gives its documents, as in App Services.
+    then(onFulfilled, onRejected) {
+      return this.toArray().then(onFulfilled, onRejected);
+    }
+    async *[Symbol.asyncIterator]() {
+      for (const doc of await this.toArray()) yield doc;
+    }
   }
 
   class Collection {
@@ -51,35 +118,49 @@
       this.database = database;
       this.name = name;
     }
-    // Options are passed through whole: the native side rejects any it does not support, by name.
     find(query, projection, options) {
-      return new Cursor("find", { ...opts(options), ...ns(this), filter: query, projection: projection ?? opts(options).projection });
+      if (options === undefined && isOptions(projection)) [projection, options] = [undefined, projection];
+      const o = options ? { ...options } : {};
+      return new Cursor("find", { ...opt("find", o), ...ns(this), filter: query, projection: projection ?? o.projection });
     }
     findOne(query, projection, options) {
-      return call("findOne", { ...opts(options), ...ns(this), filter: query, projection: projection ?? opts(options).projection });
+      if (options === undefined && isOptions(projection)) [projection, options] = [undefined, projection];
+      const o = options ? { ...options } : {};
+      return call("findOne", { ...opt("findOne", o), ...ns(this), filter: query, projection: projection ?? o.projection });
     }
-    findOneAndUpdate(query, update, options) {
-      return call("findOneAndUpdate", { ...opts(options), ...ns(this), filter: query, update });
+    findOneAndUpdate(query, update, o) {
+      return call("findOneAndUpdate", { ...options("findOneAndUpdate", o), ...ns(this), filter: query, update });
     }
-    findOneAndReplace(query, replacement, options) {
-      return call("findOneAndReplace", { ...opts(options), ...ns(this), filter: query, replacement });
+    findOneAndReplace(query, replacement, o) {
+      return call("findOneAndReplace", { ...options("findOneAndReplace", o), ...ns(this), filter: query, replacement });
     }
-    findOneAndDelete(query, options) {
-      return call("findOneAndDelete", { ...opts(options), ...ns(this), filter: query });
+    findOneAndDelete(query, o) {
+      return call("findOneAndDelete", { ...options("findOneAndDelete", o), ...ns(this), filter: query });
     }
-    insertOne(document, options) { return call("insertOne", { ...opts(options), ...ns(this), document }); }
-    insertMany(documents, options) { return call("insertMany", { ...opts(options), ...ns(this), documents }); }
-    updateOne(query, update, options) { return call("updateOne", { ...opts(options), ...ns(this), filter: query, update }); }
-    updateMany(query, update, options) { return call("updateMany", { ...opts(options), ...ns(this), filter: query, update }); }
-    deleteOne(query, options) { return call("deleteOne", { ...opts(options), ...ns(this), filter: query }); }
-    deleteMany(query, options) { return call("deleteMany", { ...opts(options), ...ns(this), filter: query }); }
-    aggregate(pipeline, options) { return new Cursor("aggregate", { ...opts(options), ...ns(this), pipeline }); }
-    count(query, options) { return call("count", { ...opts(options), ...ns(this), filter: query }); }
-    countDocuments(query, options) { return call("countDocuments", { ...opts(options), ...ns(this), filter: query }); }
-    estimatedDocumentCount(options) { return call("estimatedDocumentCount", { ...opts(options), ...ns(this) }); }
-    distinct(field, query, options) { return call("distinct", { ...opts(options), ...ns(this), field, filter: query }); }
+    insertOne(document, o) { return call("insertOne", { ...options("insertOne", o), ...ns(this), document }); }
+    insertMany(documents, o) { return call("insertMany", { ...options("insertMany", o), ...ns(this), documents }); }
+    updateOne(query, update, o) {
+      if (isReplacement(update)) return this.replaceOne(query, update, o);
+      return call("updateOne", { ...options("updateOne", o), ...ns(this), filter: query, update });
+    }
+    updateMany(query, update, o) { return call("updateMany", { ...options("updateMany", o), ...ns(this), filter: query, update }); }
+    async replaceOne(query, replacement, o) {
+      const { session, upsert } = options("replaceOne", o);
+      const model = { replaceOne: { filter: query ?? {}, replacement, upsert: upsert === true } };
+      const r = await call("bulkWrite", { ...(session ? { session } : {}), ...ns(this), operations: [model] });
+      const out = { matchedCount: r.matchedCount, modifiedCount: r.modifiedCount };
+      if (r.upsertedIds && r.upsertedIds["0"] !== undefined) out.upsertedId = r.upsertedIds["0"];
+      return out;
+    }
+    deleteOne(query, o) { return call("deleteOne", { ...options("deleteOne", o), ...ns(this), filter: query }); }
+    deleteMany(query, o) { return call("deleteMany", { ...options("deleteMany", o), ...ns(this), filter: query }); }
+    aggregate(pipeline, o) { return new Cursor("aggregate", { ...options("aggregate", o), ...ns(this), pipeline }); }
+    count(query, o) { return call("count", { ...options("count", o), ...ns(this), filter: query }); }
+    countDocuments(query, o) { return call("countDocuments", { ...options("countDocuments", o), ...ns(this), filter: query }); }
+    estimatedDocumentCount(o) { return call("estimatedDocumentCount", { ...options("estimatedDocumentCount", o), ...ns(this) }); }
+    distinct(field, query, o) { return call("distinct", { ...options("distinct", o), ...ns(this), field, filter: query }); }
     // App Services documents bulkWrite as resolving to null; the bulk builders' execute() reports counts.
-    async bulkWrite(operations, options) { await call("bulkWrite", { ...opts(options), ...ns(this), operations }); return null; }
+    async bulkWrite(operations, o) { await call("bulkWrite", { ...options("bulkWrite", o), ...ns(this), operations }); return null; }
     initializeOrderedBulkOp() { return new BulkOp(this, true); }
     initializeUnorderedBulkOp() { return new BulkOp(this, false); }
     watch() { throw new Error("collection.watch is not supported in functions (App Services offered change streams to clients only)"); }

@@ -369,7 +369,28 @@ impl Worker {
             Ok(v) => v,
             Err(e) => return self.finish_err(e, job),
         };
-        let promise = value.as_object().and_then(|o| JsPromise::from_object(o).ok());
+        let promise = match value.as_object() {
+            Some(o) => match JsPromise::from_object(o.clone()) {
+                Ok(p) => Some(p),
+                // A thenable (a returned cursor, say) settles as `await` would settle it.
+                Err(_) => match o.get(boa_engine::js_string!("then"), &mut self.context) {
+                    Ok(then) if then.is_callable() => {
+                        match JsPromise::resolve(value.clone(), &mut self.context) {
+                            Ok(p) => {
+                                if let Err(e) = self.run_jobs() {
+                                    return self.finish_err(e, job);
+                                }
+                                Some(p)
+                            }
+                            Err(e) => return self.finish_err(e, job),
+                        }
+                    }
+                    Ok(_) => None,
+                    Err(e) => return self.finish_err(e, job),
+                },
+            },
+            None => None,
+        };
         loop {
             if let Some(fatal) = self.host.call.borrow_mut().as_mut().and_then(|c| c.fatal.take()) {
                 return Err(fatal);

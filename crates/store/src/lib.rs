@@ -753,11 +753,18 @@ impl Store {
     /// The document an upsert inserts: the filter's equalities, then the change.
     fn upsert_doc(filter: &Filter, change: &Change) -> Result<Document, StoreError> {
         let mut base = Document::new();
-        if let Change::Operators(..) = change {
-            let mut eqs = Vec::new();
-            filter.equalities(&mut eqs);
-            for (path, v) in eqs {
-                update::apply(&mut base, &doc! { "$set": { path: v } }, true)?;
+        let mut eqs = Vec::new();
+        filter.equalities(&mut eqs);
+        for (path, v) in eqs {
+            match change {
+                Change::Operators(..) => {
+                    update::apply(&mut base, &doc! { "$set": { path: v } }, true)?;
+                }
+                // A replacement keeps only the filter's `_id`, as MongoDB does.
+                Change::Replace(_) if path == "_id" => {
+                    base.insert("_id", v);
+                }
+                Change::Replace(_) => {}
             }
         }
         let seeded_id = base.get("_id").cloned();

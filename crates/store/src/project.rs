@@ -52,12 +52,14 @@ impl Projection {
     /// Parses a projection document; `None` for an empty one.
     pub fn parse(spec: &Document) -> Result<Option<Projection>, StoreError> {
         let mut id = true;
+        let mut id_included = false;
         let mut mode: Option<bool> = None;
         let mut tree = Tree::default();
         for (path, v) in spec {
             let on = flag(path, v)?;
             if path == "_id" {
                 id = on;
+                id_included = on;
                 continue;
             }
             match mode {
@@ -73,6 +75,12 @@ impl Projection {
             tree.add(path);
         }
         Ok(match mode {
+            // `{_id: 1}` alone keeps only `_id`.
+            None if id_included => Some(Projection {
+                include: true,
+                id: true,
+                tree: Tree::default(),
+            }),
             None if id => None,
             None => Some(Projection {
                 include: false,
