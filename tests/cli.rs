@@ -85,7 +85,12 @@ fn check_lists_every_problem_with_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let f = dir.path().join("functions");
     std::fs::create_dir_all(f.join("utils")).expect("mkdir");
-    std::fs::write(f.join("config.json"), r#"[{"name": "good"}, {"name": "ghost"}]"#).expect("write");
+    // `broken` is listed too: its syntax error is its one problem, not also "has no file".
+    std::fs::write(
+        f.join("config.json"),
+        r#"[{"name": "good"}, {"name": "ghost"}, {"name": "broken"}]"#,
+    )
+    .expect("write");
     std::fs::write(f.join("good.js"), "exports = () => 1;").expect("write");
     std::fs::write(
         f.join("broken.js"),
@@ -102,6 +107,7 @@ fn check_lists_every_problem_with_file_and_line() {
         err.contains("function 'ghost' has no file functions/ghost.js"),
         "{err}"
     );
+    assert!(!err.contains("'broken' has no file"), "{err}");
 }
 
 #[test]

@@ -64,3 +64,33 @@ async fn doubles_sent_as_plain_json_come_back_exactly() {
         "a subnormal is canonical EJSON"
     );
 }
+
+/// realm-web sends a plain `{$timestamp: {t, i}}` with `t` and `i` wrapped as
+/// `{"$numberInt": ...}` (its EJSON serializer wraps every number): the function still gets a
+/// BSON Timestamp, and a malformed one is refused without the BSON library's internals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamps_as_realm_web_writes_them_are_timestamps() {
+    let echo = "exports = (x) => ({ isTimestamp: x instanceof BSON.Timestamp, t: x.t, i: x.i, back: x });";
+    let api = Api::new(&[("echoTs", echo)], None, limits()).await;
+    let token = api.anonymous().await;
+    let ts = json!({"$timestamp": {"t": {"$numberInt": "1700000000"}, "i": {"$numberInt": "3"}}});
+    let r = api
+        .functions_call(&token, json!({"name": "echoTs", "arguments": [ts]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["isTimestamp"], true);
+    assert_eq!(
+        r.body["back"],
+        json!({"$timestamp": {"t": 1700000000u64, "i": 3}})
+    );
+    let bad = json!({"$timestamp": {"t": "soon"}});
+    let r = api
+        .functions_call(&token, json!({"name": "echoTs", "arguments": [bad]}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let message = r.body["error"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the request body is not valid EJSON"),
+        "{message}"
+    );
+}

@@ -125,12 +125,44 @@ pub fn parse_body(bytes: &[u8]) -> Result<Document, ApiError> {
     if bytes.is_empty() {
         return Ok(Document::new());
     }
-    let json: Value = serde_json::from_slice(bytes)
+    let mut json: Value = serde_json::from_slice(bytes)
         .map_err(|e| invalid(format!("the request body is not valid JSON: {e}")))?;
+    plain_timestamps(&mut json, 0);
     match Bson::try_from(json) {
         Ok(Bson::Document(d)) => Ok(d),
         Ok(_) => Err(invalid("the request body must be a JSON object")),
-        Err(e) => Err(invalid(format!("the request body is not valid EJSON: {e}"))),
+        Err(e) => Err(invalid(format!(
+            "the request body is not valid EJSON: {}",
+            e.to_string().trim_start_matches("Error: ")
+        ))),
+    }
+}
+
+/// realm-web writes a `{$timestamp: {t, i}}` it was given with `t` and `i` as
+/// `{"$numberInt": ...}` (its EJSON serializer wraps every number); EJSON wants plain numbers.
+fn plain_timestamps(value: &mut Value, depth: usize) {
+    if depth > 200 {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(ts)) = map.get_mut("$timestamp") {
+                for key in ["t", "i"] {
+                    let number = ts.get(key).and_then(|v| {
+                        let text = v.get("$numberInt").or_else(|| v.get("$numberLong"))?.as_str()?;
+                        text.parse::<u64>().ok()
+                    });
+                    if let Some(n) = number {
+                        ts.insert(key.to_string(), Value::from(n));
+                    }
+                }
+            }
+            for v in map.values_mut() {
+                plain_timestamps(v, depth + 1);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| plain_timestamps(v, depth + 1)),
+        _ => {}
     }
 }
 

@@ -218,7 +218,9 @@ impl Loader<'_> {
             let rel = path.strip_prefix(&dir).unwrap_or(&path).with_extension("");
             let name = rel.to_string_lossy().replace('\\', "/");
             let Some(source) = self.read(&path) else { continue };
+            let config = configs.remove(&name).unwrap_or_default();
             if let Err(e) = engine::check_syntax(&source) {
+                // Reported once: its config entry is not also "a function without a file".
                 self.problem(
                     &path,
                     Some((e.line, e.column)),
@@ -226,7 +228,6 @@ impl Loader<'_> {
                 );
                 continue;
             }
-            let config = configs.remove(&name).unwrap_or_default();
             let rel_path = self.rel(&path);
             functions.insert(
                 name.clone(),

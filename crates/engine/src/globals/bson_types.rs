@@ -595,10 +595,12 @@ impl Class for JsBsonRegExp {
         } else {
             options.to_string(context)?.to_std_string_escaped()
         };
-        if let Some(bad) = options.chars().find(|c| !"ilmsux".contains(*c)) {
+        if let Some(bad) = options.chars().find(|c| !"gilmsux".contains(*c)) {
             return Err(type_error(format!("BSONRegExp: unknown option '{bad}'")));
         }
-        let mut options: Vec<char> = options.chars().collect();
+        // `g` (App Services' documentation writes `BSONRegExp("the great", "ig")`) means
+        // nothing to a MongoDB match: accepted and dropped, as App Services stored it.
+        let mut options: Vec<char> = options.chars().filter(|c| *c != 'g').collect();
         options.sort_unstable();
         options.dedup();
         Ok(JsBsonRegExp {
