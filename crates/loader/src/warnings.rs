@@ -25,7 +25,7 @@ impl fmt::Display for ApiWarning {
 }
 
 /// Text that names an API writ does not offer, and what to tell the user.
-const MISSING: [(&str, &str); 20] = [
+const MISSING: [(&str, &str); 18] = [
     (
         ".watch(",
         "collection.watch() (change streams) is not supported by writ yet",
@@ -35,14 +35,6 @@ const MISSING: [(&str, &str); 20] = [
         "context.http's digestAuth is not supported by writ yet",
     ),
     ("authUrl", "context.http's authUrl is not supported by writ yet"),
-    (
-        "utils.crypto.encrypt",
-        "utils.crypto.encrypt is not supported by writ yet",
-    ),
-    (
-        "utils.crypto.decrypt",
-        "utils.crypto.decrypt is not supported by writ yet",
-    ),
     (
         "publicEncrypt",
         "crypto.publicEncrypt is not supported by writ yet",

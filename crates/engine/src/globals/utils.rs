@@ -288,20 +288,58 @@ fn jwt_decode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<
         .into())
 }
 
-fn not_supported(name: &'static str) -> NativeFunction {
-    let f = match name {
-        "encrypt" => |_: &JsValue, _: &[JsValue], _: &mut Context| -> JsResult<JsValue> {
-            Err(err(
-                "utils.crypto.encrypt is not supported by writ yet: App Services' AES output format is not documented, so writ cannot produce compatible ciphertext",
+/// The AES key of `utils.crypto.encrypt`/`decrypt`: 32 bytes (AES-256).
+fn aes_key(args: &[JsValue], what: &str) -> JsResult<aes_gcm::Aes256Gcm> {
+    use aes_gcm::KeyInit as _;
+    let kind = string_arg(args, 0, &format!("utils.crypto.{what}: the encryption type"))?;
+    if kind != "aes" {
+        return Err(err(format!(
+            "utils.crypto.{what}: unsupported encryption type '{kind}' (use aes)"
+        )));
+    }
+    let key = bytes_arg(&arg(args, 2), &format!("utils.crypto.{what}: the key"))?;
+    aes_gcm::Aes256Gcm::new_from_slice(&key).map_err(|_| {
+        JsNativeError::typ()
+            .with_message(format!(
+                "utils.crypto.{what}: the key must be 32 bytes (AES-256), not {}",
+                key.len()
             ))
-        },
-        _ => |_: &JsValue, _: &[JsValue], _: &mut Context| -> JsResult<JsValue> {
-            Err(err(
-                "utils.crypto.decrypt is not supported by writ yet: App Services' AES output format is not documented, so writ cannot read its ciphertext",
-            ))
-        },
-    };
-    NativeFunction::from_fn_ptr(f)
+            .into()
+    })
+}
+
+/// `utils.crypto.encrypt("aes", message, key)`: AES-256-GCM, as App Services' documentation
+/// example fixes it: a `BSON.Binary` of the 12-byte nonce, the ciphertext and the 16-byte tag.
+fn encrypt(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    use aes_gcm::aead::Aead as _;
+    let cipher = aes_key(args, "encrypt")?;
+    let message = bytes_arg(&arg(args, 1), "utils.crypto.encrypt: the message")?;
+    let mut nonce = [0u8; 12];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+    let sealed = cipher
+        .encrypt(aes_gcm::Nonce::from_slice(&nonce), message.as_slice())
+        .map_err(|_| err("utils.crypto.encrypt: encryption failed"))?;
+    let mut out = nonce.to_vec();
+    out.extend(sealed);
+    binary(out, context)
+}
+
+/// `utils.crypto.decrypt("aes", encrypted, key)`: the message `encrypt` sealed, as a
+/// `BSON.Binary` (`.text()` for a string).
+fn decrypt(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    use aes_gcm::aead::Aead as _;
+    let cipher = aes_key(args, "decrypt")?;
+    let sealed = bytes_arg(&arg(args, 1), "utils.crypto.decrypt: the encrypted message")?;
+    if sealed.len() < 12 + 16 {
+        return Err(err("utils.crypto.decrypt: the encrypted message is too short"));
+    }
+    let (nonce, rest) = sealed.split_at(12);
+    let message = cipher
+        .decrypt(aes_gcm::Nonce::from_slice(nonce), rest)
+        .map_err(|_| {
+            err("utils.crypto.decrypt: the message was not encrypted with this key, or was altered")
+        })?;
+    binary(message, context)
 }
 
 /// Installs the `utils` global.
@@ -311,8 +349,8 @@ pub fn install(context: &mut Context) -> JsResult<()> {
         .function(NativeFunction::from_fn_ptr(hmac), js_string!("hmac"), 4)
         .function(NativeFunction::from_fn_ptr(sign), js_string!("sign"), 4)
         .function(NativeFunction::from_fn_ptr(verify), js_string!("verify"), 5)
-        .function(not_supported("encrypt"), js_string!("encrypt"), 3)
-        .function(not_supported("decrypt"), js_string!("decrypt"), 3)
+        .function(NativeFunction::from_fn_ptr(encrypt), js_string!("encrypt"), 3)
+        .function(NativeFunction::from_fn_ptr(decrypt), js_string!("decrypt"), 3)
         .build();
     let jwt = ObjectInitializer::new(context)
         .function(NativeFunction::from_fn_ptr(jwt_encode), js_string!("encode"), 4)
