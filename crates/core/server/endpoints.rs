@@ -132,7 +132,9 @@ async fn serve(
     ));
     // Held until the worker is done with the call, even if the client hangs up.
     invocation.hold = Some(engine::Hold(Arc::new(slot)));
+    let user_id = invocation.user.id.clone();
     let outcome = state.engine.call_on(deployment.clone(), invocation).await?;
+    super::functions::log_lines(&endpoint.function, &user_id, &outcome.logs);
     let value = outcome
         .result
         .map_err(|ex| ApiError::bad_request("FunctionExecutionError", ex.to_string()))?;

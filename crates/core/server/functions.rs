@@ -129,16 +129,27 @@ async fn function_call(
         }
         loader::RunAs::System | loader::RunAs::Application => user,
     };
+    let user_id = user.id.clone();
     let mut invocation = Invocation::new(name, args, user);
     invocation.request = Some(super::endpoints::request_info(headers, "", address, name));
     invocation.hold = Some(engine::Hold(Arc::new(slot)));
     let outcome = state.engine.call_on(deployment.clone(), invocation).await?;
-    for line in &outcome.logs {
-        tracing::debug!(function = %name, "{}", line.message);
-    }
+    log_lines(name, &user_id, &outcome.logs);
     outcome
         .result
         .map_err(|ex| ApiError::bad_request("FunctionExecutionError", ex.to_string()))
+}
+
+/// A call's `console` lines in the server's log at their own level, tagged with the function
+/// and the user, as App Services showed them in its logs.
+pub fn log_lines(function: &str, user: &str, lines: &[engine::LogLine]) {
+    for line in lines {
+        match line.level {
+            engine::LogLevel::Info => tracing::info!(function, user, "console: {}", line.message),
+            engine::LogLevel::Warn => tracing::warn!(function, user, "console: {}", line.message),
+            engine::LogLevel::Error => tracing::error!(function, user, "console: {}", line.message),
+        }
+    }
 }
 
 /// Refuses `user` unless rule `rule` (a `can_evaluate` expression) passes for them.

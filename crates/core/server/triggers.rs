@@ -247,9 +247,7 @@ async fn run(state: &State, name: &str, function: &str, args: Vec<Bson>) -> Opti
     let call = Invocation::new(function, args, User::system());
     let failure = match state.engine.call(call).await {
         Ok(outcome) => {
-            for line in &outcome.logs {
-                tracing::info!(trigger = name, "{}", line.message);
-            }
+            super::functions::log_lines(function, &format!("system (trigger {name})"), &outcome.logs);
             outcome.result.err().map(|ex| ex.to_string())
         }
         Err(e) => Some(e.to_string()),

@@ -83,15 +83,17 @@ fn locate(err: &boa_engine::parser::Error, source: &str) -> SyntaxError {
     }
 }
 
-/// Compiles a wrapped file in `context` and returns its factory function.
+/// Compiles a wrapped file in `context` and returns its factory function; stack traces name
+/// the file as `path` (e.g. `functions/x.js`), with the file's own lines and columns.
 pub fn compile(
     name: &str,
+    path: &str,
     source: &str,
     context: &mut Context,
 ) -> Result<boa_engine::object::builtins::JsFunction, String> {
     let wrapped = wrap(source);
-    let script = boa_engine::Script::parse(Source::from_bytes(wrapped.as_bytes()), None, context)
-        .map_err(|e| format!("{name}: {e}"))?;
+    let code = Source::from_bytes(wrapped.as_bytes()).with_path(std::path::Path::new(path));
+    let script = boa_engine::Script::parse(code, None, context).map_err(|e| format!("{name}: {e}"))?;
     let value = script.evaluate(context).map_err(|e| format!("{name}: {e}"))?;
     value
         .as_object()

@@ -187,7 +187,7 @@ impl Worker {
         ctx.runtime_limits_mut().disable_loop_iteration_limit();
         let mut functions = HashMap::with_capacity(deployment.functions.len());
         for (name, spec) in &deployment.functions {
-            let factory = crate::source::compile(name, &spec.source, ctx);
+            let factory = crate::source::compile(name, &spec.path, &spec.source, ctx);
             functions.insert(
                 name.clone(),
                 CompiledFunction {

@@ -101,7 +101,8 @@ fn golden_cases() {
             "main".into(),
             FunctionSpec {
                 name: "main".into(),
-                path: case.display().to_string(),
+                // As the loader names it: relative to the app directory.
+                path: format!("functions/{}", case.file_name().expect("name").to_string_lossy()),
                 source: source.clone(),
                 config: FunctionConfig::default(),
             },

@@ -83,7 +83,12 @@ fn compile(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
     wrapped.push_str(HEADER);
     wrapped.push_str(body);
     wrapped.push_str(FOOTER);
-    let script = match boa_engine::Script::parse(Source::from_bytes(wrapped.as_bytes()), None, context) {
+    // Stack traces name the package file from `node_modules/`, not the server's directories.
+    let shown = path
+        .rfind("/node_modules/")
+        .map_or(path.as_str(), |i| &path[i + 1..]);
+    let named = Source::from_bytes(wrapped.as_bytes()).with_path(std::path::Path::new(shown));
+    let script = match boa_engine::Script::parse(named, None, context) {
         Ok(script) => script,
         // Boa misreads `async(...)` calls of an identifier named `async` (see async_ident.rs).
         Err(e) if e.to_string().contains("async") && super::async_ident::rename(&wrapped).is_some() => {
