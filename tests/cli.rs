@@ -28,7 +28,14 @@ fn repo() -> &'static Path {
 #[test]
 fn call_prints_the_result_as_ejson_and_the_logs() {
     let (code, out, err) = writ(
-        &["call", "hello", "--args", r#"["world"]"#, "--user-id", "u-42"],
+        &[
+            "call",
+            "hello",
+            "--args",
+            r#"["world"]"#,
+            "--user-json",
+            r#"{"id": "u-42"}"#,
+        ],
         repo(),
     );
     assert_eq!(code, 0, "{err}");
@@ -127,7 +134,13 @@ fn write_custom_user_data_inserts_once_then_updates_with_exact_types() {
             r#"[{{"favoriteFood": "{food}", "lastUpdated": {{"$date": {{"$numberLong": "1700000000000"}}}}, "visits": {{"$numberLong": "9007199254740993"}}}}]"#
         );
         let out = Command::new(env!("CARGO_BIN_EXE_writ"))
-            .args(["call", "writeCustomUserData", "--user-id", &user, "--args", &args])
+            .args([
+                "call",
+                "writeCustomUserData",
+                "--user-json",
+                &format!(r#"{{"id": "{user}"}}"#),
+            ])
+            .args(["--args", &args])
             .current_dir(repo())
             .env("MONGODB_URI", &uri)
             .output()
@@ -178,7 +191,14 @@ fn without_mongodb_the_sample_function_runs_on_the_embedded_store_and_survives_a
             r#"[{{"favoriteFood": "{food}", "lastUpdated": {{"$date": {{"$numberLong": "1700000000000"}}}}}}]"#
         );
         let out = Command::new(env!("CARGO_BIN_EXE_writ"))
-            .args(["call", "writeCustomUserData", "--user-id", "u-1", "--args", &args])
+            .args([
+                "call",
+                "writeCustomUserData",
+                "--user-json",
+                r#"{"id": "u-1"}"#,
+                "--args",
+                &args,
+            ])
             .arg("--data")
             .arg(data.path())
             .current_dir(repo())
@@ -484,4 +504,97 @@ fn a_zip_entry_that_leaves_node_modules_is_refused() {
     );
     assert!(err.contains("would land outside node_modules"), "{err}");
     assert!(!dir.path().join("escaped.js").exists() && !cache.join("escaped.js").exists());
+}
+
+#[test]
+fn call_as_a_stored_user_loads_them_as_serve_would() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = dir.path().join("app");
+    testkit::copy_sample_app(&app).expect("copy");
+    std::fs::write(
+        app.join("functions/whoami.js"),
+        "exports = () => ({ id: context.user.id, type: context.user.type, providers: context.user.identities.map((i) => i.provider_type), favorite: context.user.custom_data.favorite });",
+    )
+    .expect("write");
+    let data = dir.path().join("data");
+    // A user made the way clients make them: an anonymous login on `writ serve`, whose custom
+    // data document a function then writes.
+    let user_id = {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch", "--app"])
+            .arg(&app)
+            .arg("--data")
+            .arg(&data)
+            .env("WRIT_LOG", "warn")
+            .env_remove("MONGODB_URI");
+        let server = testkit::Listening::start(&mut cmd).expect("serve");
+        let login = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                "{}",
+            ])
+            .arg(format!(
+                "{}/api/client/v2.0/app/writ-sample/auth/providers/anon-user/login",
+                server.base
+            ))
+            .output()
+            .expect("curl");
+        let body: serde_json::Value = serde_json::from_slice(&login.stdout).expect("login json");
+        let token = body["access_token"].as_str().expect("token").to_string();
+        let id = body["user_id"].as_str().expect("user id").to_string();
+        let call = format!(
+            r#"{{"name": "writeCustomUserData", "arguments": [{{"favorite": "tea", "userId": "{id}"}}]}}"#
+        );
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-X", "POST", "-H", "Content-Type: application/json"])
+            .args(["-H", &format!("Authorization: Bearer {token}"), "-d", &call])
+            .arg(format!(
+                "{}/api/client/v2.0/app/writ-sample/functions/call",
+                server.base
+            ))
+            .output()
+            .expect("curl");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("upsertedId"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        id
+    };
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_writ"))
+            .args(["call", "whoami", "--app"])
+            .arg(&app)
+            .arg("--data")
+            .arg(&data)
+            .args(extra)
+            .env_remove("MONGODB_URI")
+            .output()
+            .expect("writ call");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&["--user-id", &user_id]);
+    assert!(ok, "{err}");
+    let got: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    assert_eq!(
+        got,
+        serde_json::json!({"id": user_id, "type": "normal", "providers": ["anon-user"], "favorite": "tea"})
+    );
+    let (ok, _, err) = run(&["--user-id", "0123456789abcdef01234567"]);
+    assert!(!ok && err.contains("no user with id"), "{err}");
+    let (ok, out, err) = run(&[
+        "--user-json",
+        r#"{"id": "new-user", "custom_data": {"favorite": "coffee"}}"#,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains(r#""favorite":"coffee""#), "{out}");
 }

@@ -61,9 +61,14 @@ enum Command {
         /// The arguments, as an EJSON array.
         #[arg(long, default_value = "[]")]
         args: String,
-        /// Run as this user id instead of the system user.
+        /// Run as this stored user (type, profile, identities and custom data loaded as
+        /// `writ serve` would) instead of the system user.
         #[arg(long)]
         user_id: Option<String>,
+        /// Run as the user this JSON describes (`{"id", "type", "data", "custom_data",
+        /// "identities"}`), for one that does not exist yet.
+        #[arg(long)]
+        user_json: Option<String>,
         /// The app directory.
         #[arg(long, default_value = ".", env = "WRIT_APP")]
         app: PathBuf,
@@ -152,11 +157,21 @@ pub fn main() -> ExitCode {
             name,
             args,
             user_id,
+            user_json,
             app,
             timeout,
             data,
             http_allow_private,
-        } => call(&name, &args, user_id, &app, timeout, &data, http_allow_private),
+        } => call(
+            &name,
+            &args,
+            user_id,
+            user_json,
+            &app,
+            timeout,
+            &data,
+            http_allow_private,
+        ),
         Command::Check { app } => check(&app),
         Command::Trigger {
             action:
@@ -208,22 +223,7 @@ fn resume_trigger(
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let executor: Arc<dyn bridge::Executor> = match std::env::var("MONGODB_URI").ok().filter(|u| !u.is_empty()) {
-            Some(uri) => Arc::new(
-                bridge::DriverExecutor::connect(&uri)
-                    .await
-                    .context("MONGODB_URI is not a valid connection string")?,
-            ),
-            None => {
-                let store = store::Store::open(data).with_context(|| {
-                    format!(
-                        "cannot open the embedded store in {} (stop writ serve first: the store has one process)",
-                        data.display()
-                    )
-                })?;
-                Arc::new(bridge::StoreExecutor::new(Arc::new(store)))
-            }
-        };
+        let executor = open_data(data).await?;
         if crate::server::triggers::resume(executor, &app_id, name).await? {
             println!("trigger {name} resumed: it restarts at the event it stopped at");
             Ok(ExitCode::SUCCESS)
@@ -231,6 +231,43 @@ fn resume_trigger(
             bail!("trigger {name} is not suspended")
         }
     })
+}
+
+/// A user from `--user-json`.
+fn user_from_json(text: &str) -> anyhow::Result<User> {
+    let json: serde_json::Value = serde_json::from_str(text).context("--user-json is not valid JSON")?;
+    let doc = match Bson::try_from(json).context("--user-json is not valid EJSON")? {
+        Bson::Document(d) => d,
+        _ => bail!("--user-json must be an object"),
+    };
+    let id = doc.get_str("id").context("--user-json needs an \"id\" string")?;
+    let mut user = User::normal(id);
+    if let Ok(t) = doc.get_str("type") {
+        user.user_type = match t {
+            "normal" => engine::UserType::Normal,
+            "server" => engine::UserType::Server,
+            other => bail!("--user-json: type must be normal or server, not '{other}'"),
+        };
+    }
+    if let Ok(d) = doc.get_document("data") {
+        user.data = d.clone();
+    }
+    if let Ok(d) = doc.get_document("custom_data") {
+        user.custom_data = d.clone();
+    }
+    if let Ok(ids) = doc.get_array("identities") {
+        for i in ids {
+            let i = i
+                .as_document()
+                .context("--user-json: identities must be objects")?;
+            user.identities.push(engine::Identity {
+                id: i.get_str("id").unwrap_or_default().to_string(),
+                provider_type: i.get_str("provider_type").unwrap_or_default().to_string(),
+                data: i.get_document("data").cloned().unwrap_or_default(),
+            });
+        }
+    }
+    Ok(user)
 }
 
 fn parse_args(text: &str) -> anyhow::Result<Vec<Bson>> {
@@ -241,24 +278,31 @@ fn parse_args(text: &str) -> anyhow::Result<Vec<Bson>> {
     }
 }
 
-/// The host services functions get: `mongodb-atlas` on `MONGODB_URI`, or on the embedded
-/// store in `data` when it is not set.
-async fn services(
-    data: &std::path::Path,
-    http: outbound::Policy,
-) -> anyhow::Result<Vec<Arc<dyn HostService>>> {
-    let executor: Arc<dyn bridge::Executor> = match std::env::var("MONGODB_URI") {
+/// The data source: MongoDB at `MONGODB_URI`, or the embedded store in `data` when it is not set.
+async fn open_data(data: &std::path::Path) -> anyhow::Result<Arc<dyn bridge::Executor>> {
+    Ok(match std::env::var("MONGODB_URI") {
         Ok(uri) if !uri.is_empty() => Arc::new(
             bridge::DriverExecutor::connect(&uri)
                 .await
                 .context("MONGODB_URI is not a valid connection string")?,
         ),
         _ => {
-            let store = store::Store::open(data)
-                .with_context(|| format!("cannot open the embedded store in {}", data.display()))?;
+            let store = store::Store::open(data).with_context(|| {
+                format!(
+                    "cannot open the embedded store in {} (a running writ serve holds it: stop it first)",
+                    data.display()
+                )
+            })?;
             Arc::new(bridge::StoreExecutor::new(Arc::new(store)))
         }
-    };
+    })
+}
+
+/// The host services functions get: `mongodb-atlas` on `executor`, and outbound HTTP.
+fn services(
+    executor: Arc<dyn bridge::Executor>,
+    http: outbound::Policy,
+) -> anyhow::Result<Vec<Arc<dyn HostService>>> {
     let http =
         outbound::HttpService::new(http, Duration::from_secs(300)).context("cannot start outbound HTTP")?;
     Ok(vec![
@@ -294,10 +338,12 @@ fn check(app: &std::path::Path) -> anyhow::Result<ExitCode> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn call(
     name: &str,
     args: &str,
     user_id: Option<String>,
+    user_json: Option<String>,
     app: &std::path::Path,
     timeout: u64,
     data: &std::path::Path,
@@ -317,13 +363,20 @@ fn call(
         isolation: crate::server::isolation(&limits, "mongodb-atlas")?,
         ..EngineConfig::default()
     };
-    let engine = Engine::new(
-        config,
-        runtime.block_on(services(data, http))?,
-        runtime.handle().clone(),
-    )?;
+    let executor = runtime.block_on(open_data(data))?;
+    let user = match (user_id, user_json) {
+        (Some(_), Some(_)) => bail!("give --user-id or --user-json, not both"),
+        (Some(id), None) => {
+            let app_id = deployment.app.client_app_id.clone();
+            runtime
+                .block_on(crate::server::stored_user(executor.clone(), &deployment, &app_id, &id))?
+                .with_context(|| format!("no user with id {id} in this app's data (use --user-json for one that does not exist)"))?
+        }
+        (None, Some(json)) => user_from_json(&json)?,
+        (None, None) => User::system(),
+    };
+    let engine = Engine::new(config, services(executor, http)?, runtime.handle().clone())?;
     engine.deploy(Arc::new(deployment));
-    let user = user_id.map(User::normal).unwrap_or_else(User::system);
     let outcome = runtime.block_on(engine.call(Invocation::new(name, args, user)));
     let outcome = match outcome {
         Ok(o) => o,

@@ -330,6 +330,35 @@ pub async fn state_with_clock(
     Ok(state)
 }
 
+/// The stored user `id` of app `app_id` as a function sees it (`context.user`: type, profile,
+/// identities, custom data), read from `data`; `None` when there is no such user.
+pub async fn stored_user(
+    data: Arc<dyn Executor>,
+    deployment: &Deployment,
+    app_id: &str,
+    id: &str,
+) -> anyhow::Result<Option<engine::User>> {
+    let Ok(oid) = bson::oid::ObjectId::parse_str(id) else {
+        anyhow::bail!("'{id}' is not a user id (24 hex digits)");
+    };
+    let users = Users::new(data.clone(), app_id);
+    let Some(record) = users
+        .user(&oid)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?
+    else {
+        return Ok(None);
+    };
+    let mut user = record.engine_user();
+    if let Some(custom) = sessions::custom_data_in(data.as_ref(), deployment, &oid)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?
+    {
+        user.custom_data = custom;
+    }
+    Ok(Some(user))
+}
+
 /// Where the engine runs calls, as the options say: worker processes run this binary's
 /// hidden `worker` command with the same services.
 pub fn isolation(limits: &LimitOptions, service: &str) -> anyhow::Result<engine::Isolation> {

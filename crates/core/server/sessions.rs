@@ -26,7 +26,15 @@ pub async fn start(state: &State, user_id: ObjectId, device: &str) -> Result<(Ob
 
 /// The custom user data document of user `id`: a string id wins over an ObjectId one.
 pub async fn custom_data(state: &State, user_id: &ObjectId) -> Result<Option<Document>, ApiError> {
-    let deployment = state.deployment();
+    custom_data_in(state.data.as_ref(), &state.deployment(), user_id).await
+}
+
+/// [`custom_data`] from `data` for `deployment`'s configuration.
+pub async fn custom_data_in(
+    data: &dyn bridge::Executor,
+    deployment: &engine::Deployment,
+    user_id: &ObjectId,
+) -> Result<Option<Document>, ApiError> {
     let Some(config) = deployment
         .extensions
         .get::<loader::AuthConfig>()
@@ -45,8 +53,7 @@ pub async fn custom_data(state: &State, user_id: &ObjectId) -> Result<Option<Doc
         skip: None,
         limit: None,
     };
-    let found = state
-        .data
+    let found = data
         .execute(bridge::Request { op, session: None })
         .await
         .map_err(|e| ApiError::internal("reading custom user data", e.message))?;
