@@ -1,5 +1,7 @@
 //! The `writ` binary from the shell: `writ call` and `writ check` as a user runs them.
 
+mod common;
+
 use std::{path::Path, process::Command};
 
 fn writ(args: &[&str], dir: &Path) -> (i32, String, String) {
