@@ -8,7 +8,7 @@ use crate::{
     error::{StoreError, bad},
     expr::{Accumulator, eval},
     matcher::Filter,
-    order::{as_f64, compare, equal},
+    order::{as_f64, equal},
     project::Projection,
     update,
 };
@@ -16,8 +16,20 @@ use crate::{
 /// Reads another collection of the same database (for `$lookup`).
 pub type Lookup<'a> = dyn Fn(&str) -> Result<Vec<Document>, StoreError> + 'a;
 
+/// Sets `path` as `$addFields`/`$set` do. Unlike an update, a pipeline may give `_id` a new
+/// value: `_id` paths are set on a copy of it, outside the update's immutability check.
 fn set_field(doc: &mut Document, path: &str, value: Bson) -> Result<(), StoreError> {
-    update::apply(doc, &bson::doc! { "$set": { path: value } }, false)
+    if path != "_id" && !path.starts_with("_id.") {
+        return update::apply(doc, &bson::doc! { "$set": { path: value } }, false);
+    }
+    let mut holder = Document::new();
+    if let Some(id) = doc.get("_id") {
+        holder.insert("id", id.clone());
+    }
+    let inner = format!("id{}", &path["_id".len()..]);
+    update::apply(&mut holder, &bson::doc! { "$set": { inner: value } }, false)?;
+    doc.insert("_id", holder.remove("id").unwrap_or(Bson::Null));
+    Ok(())
 }
 
 fn is_flag(v: &Bson) -> bool {
@@ -261,23 +273,12 @@ pub fn run(
             }
             "$group" => group(docs, spec_doc()?)?,
             "$sort" => {
-                let spec: Vec<(String, bool)> = spec_doc()?
-                    .iter()
-                    .map(|(k, v)| (k.clone(), as_f64(v).is_some_and(|n| n < 0.0)))
-                    .collect();
+                // The same order as find's sort (arrays by their least or greatest element,
+                // missing as null, empty arrays lowest).
+                let spec = crate::parse_sort(spec_doc()?)?;
                 let mut keyed: Vec<(u64, Document)> =
                     docs.into_iter().enumerate().map(|(i, d)| (i as u64, d)).collect();
-                keyed.sort_by(|(_, a), (_, b)| {
-                    for (path, desc) in &spec {
-                        let get =
-                            |d: &Document| crate::path::get_path(d, path).cloned().unwrap_or(Bson::Null);
-                        let o = compare(&get(a), &get(b));
-                        if o.is_ne() {
-                            return if *desc { o.reverse() } else { o };
-                        }
-                    }
-                    std::cmp::Ordering::Equal
-                });
+                crate::sort_docs(&mut keyed, &spec);
                 keyed.into_iter().map(|(_, d)| d).collect()
             }
             "$skip" => {

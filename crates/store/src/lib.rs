@@ -417,7 +417,7 @@ fn sort_value(doc: &Document, path: &str, descending: bool) -> Bson {
     pick.cloned().unwrap_or(Bson::Null)
 }
 
-fn parse_sort(sort: &Document) -> Result<Vec<(String, bool)>, StoreError> {
+pub(crate) fn parse_sort(sort: &Document) -> Result<Vec<(String, bool)>, StoreError> {
     sort.iter()
         .map(|(k, v)| match order::as_f64(v) {
             Some(1.0) => Ok((k.clone(), false)),
@@ -430,7 +430,7 @@ fn parse_sort(sort: &Document) -> Result<Vec<(String, bool)>, StoreError> {
         .collect()
 }
 
-fn sort_docs(docs: &mut [(u64, Document)], spec: &[(String, bool)]) {
+pub(crate) fn sort_docs(docs: &mut [(u64, Document)], spec: &[(String, bool)]) {
     docs.sort_by(|(_, a), (_, b)| {
         for (path, desc) in spec {
             let o = compare(&sort_value(a, path, *desc), &sort_value(b, path, *desc));

@@ -383,3 +383,36 @@ fn unique_indexes_refuse_duplicates_and_answer_equality() {
     );
     assert_eq!(s.indexes(&users).expect("list").len(), 2);
 }
+
+/// MongoDB sorts an empty array below null and missing fields, in find and in aggregation
+/// alike (the wire test server puts it last); both orders are one here.
+#[test]
+fn an_empty_array_sorts_lowest_in_find_and_aggregate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let docs = vec![
+        doc! {"_id": 1, "v": [3, 1]},
+        doc! {"_id": 2, "v": "s"},
+        doc! {"_id": 3, "v": 2},
+        doc! {"_id": 4},
+        doc! {"_id": 5, "v": []},
+    ];
+    assert!(store.insert(&ns(), docs, true).1.is_none());
+    let ids = |docs: Vec<Document>| {
+        docs.iter()
+            .map(|d| d.get_i32("_id").expect("id"))
+            .collect::<Vec<_>>()
+    };
+    for (dir, want) in [(1, vec![5, 4, 1, 3, 2]), (-1, vec![2, 1, 3, 4, 5])] {
+        let options = FindOptions {
+            sort: Some(doc! {"v": dir}),
+            ..FindOptions::default()
+        };
+        let found = ids(store.find(&ns(), &doc! {}, &options).expect("find"));
+        let sorted = ids(store
+            .aggregate(&ns(), &[doc! {"$sort": {"v": dir}}])
+            .expect("aggregate"));
+        assert_eq!(found, want, "find, {dir}");
+        assert_eq!(sorted, want, "aggregate, {dir}");
+    }
+}
