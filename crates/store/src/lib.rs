@@ -22,6 +22,7 @@ pub mod expr;
 mod index;
 pub mod matcher;
 pub mod order;
+mod output;
 pub mod path;
 pub mod project;
 pub mod update;
@@ -253,9 +254,15 @@ impl Writes<'_> {
         Store::distinct_in(Snap::Write(self.txn), ns, field, filter)
     }
 
-    /// Runs an aggregation pipeline.
+    /// Runs an aggregation pipeline; a final `$out` or `$merge` writes in this transaction.
     pub fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
-        Store::aggregate_in(Snap::Write(self.txn), ns, pipeline)
+        match output::output_stage(pipeline) {
+            Some(stage) => {
+                let docs = Store::aggregate_in(Snap::Write(self.txn), ns, &pipeline[..pipeline.len() - 1])?;
+                output::write(self.txn, ns, stage, docs).map(|()| Vec::new())
+            }
+            None => Store::aggregate_in(Snap::Write(self.txn), ns, pipeline),
+        }
     }
 
     /// Inserts documents.
@@ -1025,6 +1032,11 @@ impl Store {
 
     /// Runs an aggregation pipeline over `ns`; `$lookup` reads collections of the same database.
     pub fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
+        if output::output_stage(pipeline).is_some() {
+            // Reads and writes in one committed write, like any other write.
+            let (ns, pipeline) = (ns.clone(), pipeline.to_vec());
+            return self.autocommit(move |txn| Writes { txn }.aggregate(&ns, &pipeline));
+        }
         Self::aggregate_in(Snap::Read(&self.db.begin_read()?), ns, pipeline)
     }
 

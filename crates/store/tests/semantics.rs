@@ -416,3 +416,73 @@ fn an_empty_array_sorts_lowest_in_find_and_aggregate() {
         assert_eq!(sorted, want, "aggregate, {dir}");
     }
 }
+
+/// `$out` replaces a collection with a pipeline's output and `$merge` merges it in (the wire
+/// test server has neither stage); the pipeline returns no documents.
+#[test]
+fn out_and_merge_write_the_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let docs = vec![
+        doc! {"_id": 1, "k": "a", "n": 1},
+        doc! {"_id": 2, "k": "b", "n": 2},
+        doc! {"_id": 3, "k": "a", "n": 3},
+    ];
+    assert!(store.insert(&ns(), docs, true).1.is_none());
+    let other = |coll: &str| Ns::new("t", coll).expect("ns");
+    let all = |coll: &str| {
+        let options = FindOptions {
+            sort: Some(doc! {"_id": 1}),
+            ..FindOptions::default()
+        };
+        store.find(&other(coll), &doc! {}, &options).expect("find")
+    };
+    let group = doc! {"$group": {"_id": "$k", "sum": {"$sum": "$n"}}};
+    assert!(
+        store
+            .insert(&other("totals"), vec![doc! {"_id": "old"}], true)
+            .1
+            .is_none()
+    );
+    let out = store
+        .aggregate(&ns(), &[group.clone(), doc! {"$out": "totals"}])
+        .expect("$out");
+    assert!(out.is_empty());
+    assert_eq!(
+        all("totals"),
+        vec![doc! {"_id": "a", "sum": 4}, doc! {"_id": "b", "sum": 2}]
+    );
+
+    let stats = vec![
+        doc! {"_id": "a", "seen": true, "sum": 0},
+        doc! {"_id": "z", "seen": true},
+    ];
+    assert!(store.insert(&other("stats"), stats, true).1.is_none());
+    store
+        .aggregate(&ns(), &[group.clone(), doc! {"$merge": {"into": "stats"}}])
+        .expect("$merge");
+    assert_eq!(
+        all("stats"),
+        vec![
+            doc! {"_id": "a", "seen": true, "sum": 4},
+            doc! {"_id": "b", "sum": 2},
+            doc! {"_id": "z", "seen": true},
+        ]
+    );
+    assert!(
+        store
+            .insert(&other("kept"), vec![doc! {"_id": "a", "sum": -1}], true)
+            .1
+            .is_none()
+    );
+    let keep = doc! {"$merge": {"into": "kept", "whenMatched": "keepExisting", "whenNotMatched": "discard"}};
+    store
+        .aggregate(&ns(), &[group.clone(), keep])
+        .expect("keepExisting");
+    assert_eq!(all("kept"), vec![doc! {"_id": "a", "sum": -1}]);
+    let fail = doc! {"$merge": {"into": "kept", "whenMatched": "fail"}};
+    assert!(matches!(
+        store.aggregate(&ns(), &[group, fail]),
+        Err(StoreError::BadValue(_))
+    ));
+}
