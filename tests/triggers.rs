@@ -92,8 +92,8 @@ fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
     check()
 }
 
-/// `writ serve` again on the app and data of `server` (stopped first with SIGKILL).
-fn restart(server: Server) -> Server {
+/// Stops `server` with SIGKILL; its app and data directories stay.
+fn kill(server: Server) -> (std::path::PathBuf, tempfile::TempDir) {
     let Server {
         mut process,
         app_dir,
@@ -101,6 +101,11 @@ fn restart(server: Server) -> Server {
     } = server;
     let _ = process.child.kill();
     let _ = process.child.wait();
+    (app_dir, dir)
+}
+
+/// `writ serve` again on the app and data of a killed server.
+fn restart((app_dir, dir): (std::path::PathBuf, tempfile::TempDir)) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch", "--app"])
         .arg(&app_dir)
@@ -125,7 +130,7 @@ fn a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart() {
     call_with(&base, &token, "addOrder", json!([1]));
     // The trigger's function takes 2 s: writ is killed (SIGKILL) while it runs.
     std::thread::sleep(Duration::from_millis(300));
-    let server = restart(server);
+    let server = restart(kill(server));
     let base = server.process.base.clone();
     let token = common::anonymous(&base);
     let copies = || call_with(&base, &token, "readCopies", json!([]));
@@ -190,13 +195,7 @@ fn an_ordered_trigger_that_fails_is_suspended_until_resumed() {
     call_with(&base, &token, "strictAdd", json!([{"fix": true}]));
 
     // Stopped (the embedded store has one process), resumed, started again.
-    let Server {
-        mut process,
-        app_dir,
-        dir,
-    } = server;
-    let _ = process.child.kill();
-    let _ = process.child.wait();
+    let (app_dir, dir) = kill(server);
     let resume = |name: &str| {
         Command::new(env!("CARGO_BIN_EXE_writ"))
             .args(["trigger", "resume", name, "--app"])
@@ -214,11 +213,7 @@ fn an_ordered_trigger_that_fails_is_suspended_until_resumed() {
         !again.status.success(),
         "resuming a trigger that is not suspended is an error"
     );
-    let server = restart(Server {
-        process,
-        app_dir,
-        dir,
-    });
+    let server = restart((app_dir, dir));
     let base = server.process.base.clone();
     let token = common::anonymous(&base);
     let all = json!([{"$numberInt": "1"}, {"$numberInt": "2"}, {"$numberInt": "3"}]);

@@ -417,12 +417,7 @@ impl Loader<'_> {
                 let Some(source) = self.read(&source_path) else {
                     continue;
                 };
-                if let Err(e) = engine::check_syntax(&source) {
-                    self.problem(
-                        &source_path,
-                        Some((e.line, e.column)),
-                        format!("SyntaxError: {}", e.message),
-                    );
+                if !self.syntax_ok(&source_path, &source) {
                     continue;
                 }
                 let hook_name = crate::auth::file_name(&hook);

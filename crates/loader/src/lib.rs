@@ -155,6 +155,21 @@ impl Loader<'_> {
         }
     }
 
+    /// Whether `source` (the file at `path`) parses; a problem with its position if not.
+    fn syntax_ok(&mut self, path: &Path, source: &str) -> bool {
+        match engine::check_syntax(source) {
+            Ok(()) => true,
+            Err(e) => {
+                self.problem(
+                    path,
+                    Some((e.line, e.column)),
+                    format!("SyntaxError: {}", e.message),
+                );
+                false
+            }
+        }
+    }
+
     fn js_files(&mut self, dir: &Path, out: &mut Vec<PathBuf>) {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
@@ -219,13 +234,8 @@ impl Loader<'_> {
             let name = rel.to_string_lossy().replace('\\', "/");
             let Some(source) = self.read(&path) else { continue };
             let config = configs.remove(&name).unwrap_or_default();
-            if let Err(e) = engine::check_syntax(&source) {
-                // Reported once: its config entry is not also "a function without a file".
-                self.problem(
-                    &path,
-                    Some((e.line, e.column)),
-                    format!("SyntaxError: {}", e.message),
-                );
+            // A broken file is reported once: its config entry is not also "without a file".
+            if !self.syntax_ok(&path, &source) {
                 continue;
             }
             let rel_path = self.rel(&path);
