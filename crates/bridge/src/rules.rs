@@ -88,14 +88,7 @@ impl CollectionRules {
             let Bson::Document(r) = role else {
                 return Err(format!("roles[{i}] must be an object"));
             };
-            for key in ["fields", "additional_fields"] {
-                if r.get_document(key).is_ok_and(|d| !d.is_empty()) {
-                    return Err(format!(
-                        "roles[{i}].{key}: field-level permissions are not supported by writ yet; \
-                         enforce them in a system function"
-                    ));
-                }
-            }
+            no_op_field_rules(r).map_err(|m| format!("roles[{i}].{m}"))?;
             let filters = r.get_document("document_filters").ok();
             let role = Role {
                 apply_when: r
@@ -338,6 +331,45 @@ pub const INTERNAL_DB_PREFIX: &str = "__writ_";
 pub fn is_internal(db: &str) -> bool {
     db.get(..INTERNAL_DB_PREFIX.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(INTERNAL_DB_PREFIX))
+}
+
+/// Field-level permissions (`fields`, `additional_fields`) that change nothing are accepted:
+/// a role whose `read` (or `write`) is `true` reads (writes) every field whatever its field
+/// rules say, and a field rule that grants nothing adds nothing (App Services' permission
+/// flowcharts). Exports often carry such rules (`additional_fields: {read: true, write: true}`
+/// beside `read: true, write: true`). Any other field rule grants or hides single fields, which
+/// writ does not enforce yet, so it is refused rather than ignored.
+fn no_op_field_rules(role: &Document) -> Result<(), String> {
+    let granted = |v: Option<&Bson>| !matches!(v, None | Some(Bson::Boolean(false)));
+    let all = |key: &str| matches!(role.get(key), Some(Bson::Boolean(true)));
+    let mut rules: Vec<(String, &Document)> = Vec::new();
+    if let Ok(fields) = role.get_document("fields") {
+        for (name, rule) in fields {
+            let Bson::Document(rule) = rule else {
+                return Err(format!("fields.{name} must be an object"));
+            };
+            if rule.contains_key("fields") {
+                return Err(format!(
+                    "fields.{name}.fields: nested field-level permissions are not supported by writ yet"
+                ));
+            }
+            rules.push((format!("fields.{name}"), rule));
+        }
+    }
+    if let Ok(extra) = role.get_document("additional_fields") {
+        rules.push(("additional_fields".into(), extra));
+    }
+    for (what, rule) in rules {
+        for op in ["read", "write"] {
+            if granted(rule.get(op)) && !all(op) {
+                return Err(format!(
+                    "{what}.{op}: field-level permissions that grant access the role does not have \
+                     are not supported by writ yet; enforce them in a system function"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Stages that read or write other collections than the one a request names.
