@@ -246,23 +246,7 @@ fn a_scheduled_trigger_runs_on_its_schedule() {
             });
             std::fs::write(app.join(format!("triggers/{name}.json")), trigger.to_string()).expect("write");
         }
-        let options = writ::server::Options {
-            app,
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            app_id: None,
-            data: dir.path().join("data"),
-            mongodb_uri: None,
-            public_url: None,
-            jwt_secret: None,
-            access_token_ttl: Duration::from_secs(1800),
-            custom_token_key: None,
-            workers: 2,
-            watch: false,
-            limits: writ::server::LimitOptions {
-                worker_program: Some(env!("CARGO_BIN_EXE_writ").into()),
-                ..writ::server::LimitOptions::default()
-            },
-        };
+        let options = common::api::options(app, dir.path().join("data"), common::api::limits());
         let start = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:30Z")
             .expect("time")
             .with_timezone(&chrono::Utc);

@@ -60,18 +60,8 @@ impl Api {
             );
         }
         let options = Options {
-            app: app_dir,
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            app_id: None,
-            data: dir.path().join("data"),
             mongodb_uri,
-            public_url: None,
-            jwt_secret: None,
-            access_token_ttl: Duration::from_secs(1800),
-            custom_token_key: None,
-            workers: 2,
-            watch: false,
-            limits,
+            ..options(app_dir, dir.path().join("data"), limits)
         };
         let state = state(&options).await.expect("state");
         Api {
@@ -172,6 +162,25 @@ impl Api {
 pub fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     std::fs::write(path, text).expect("write");
+}
+
+/// In-process server options for the app in `app` with its data in `data`: two workers, no
+/// file watching, 30-minute access tokens, the embedded store.
+pub fn options(app: std::path::PathBuf, data: std::path::PathBuf, limits: LimitOptions) -> Options {
+    Options {
+        app,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        app_id: None,
+        data,
+        mongodb_uri: None,
+        public_url: None,
+        jwt_secret: None,
+        access_token_ttl: Duration::from_secs(1800),
+        custom_token_key: None,
+        workers: 2,
+        watch: false,
+        limits,
+    }
 }
 
 /// Limits that read the client address from `X-Forwarded-For`, so tests can vary it; worker

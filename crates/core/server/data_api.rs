@@ -76,10 +76,10 @@ pub async fn action(
     if !config.versions.contains(&version) {
         return Err(not_found());
     }
-    let fields = ACTIONS
+    let (action, fields) = ACTIONS
         .iter()
         .find(|(name, _)| *name == action)
-        .map(|(_, fields)| *fields)
+        .copied()
         .ok_or_else(|| invalid(format!("unknown action '{action}'")))?;
     if method != Method::POST {
         return Err(ApiError::new(
@@ -129,7 +129,7 @@ pub async fn action(
         }
         spec.insert(key, value.clone());
     }
-    let (kind, spec) = to_request(&action, spec)?;
+    let (kind, spec) = to_request(action, spec);
     let request = Request::parse(kind, &spec).map_err(|e| invalid(e.to_string()))?;
     let future = if user.user_type == engine::UserType::System {
         let db = spec.get_str("database").unwrap_or_default();
@@ -149,7 +149,7 @@ pub async fn action(
         let code = e.code.map(|c| format!(" (code {c})")).unwrap_or_default();
         ApiError::bad_request("MongoDBError", format!("{}{code}", e.message))
     })?;
-    let answer = shape(&action, result);
+    let answer = shape(action, result);
     let ejson = wants_ejson(headers, config.return_type);
     let (json, content_type) = if ejson {
         (canonical(answer), "application/ejson")
@@ -178,33 +178,23 @@ fn wants_ejson(headers: &HeaderMap, default: ReturnType) -> bool {
     }
 }
 
-/// The collection operation an action is: its kind for `Request::parse` and its spec.
-fn to_request(action: &str, mut spec: Document) -> Result<(&'static str, Document), ApiError> {
-    Ok(match action {
-        "findOne" => ("findOne", spec),
-        "find" => ("find", spec),
-        "insertOne" => ("insertOne", spec),
-        "insertMany" => ("insertMany", spec),
-        "updateOne" => ("updateOne", spec),
-        "updateMany" => ("updateMany", spec),
-        "deleteOne" => ("deleteOne", spec),
-        "deleteMany" => ("deleteMany", spec),
-        "aggregate" => ("aggregate", spec),
-        "replaceOne" => {
-            let mut model = Document::new();
-            for key in ["filter", "replacement", "upsert"] {
-                if let Some(v) = spec.remove(key) {
-                    model.insert(key, v);
-                }
-            }
-            if !model.contains_key("filter") {
-                model.insert("filter", Document::new());
-            }
-            spec.insert("operations", vec![Bson::Document(doc! {"replaceOne": model})]);
-            ("bulkWrite", spec)
+/// The collection operation an action is: its kind for `Request::parse` and its spec. Every
+/// action is the collection method of its name, but `replaceOne`: a one-model bulk write.
+fn to_request(action: &'static str, mut spec: Document) -> (&'static str, Document) {
+    if action != "replaceOne" {
+        return (action, spec);
+    }
+    let mut model = Document::new();
+    for key in ["filter", "replacement", "upsert"] {
+        if let Some(v) = spec.remove(key) {
+            model.insert(key, v);
         }
-        other => return Err(invalid(format!("unknown action '{other}'"))),
-    })
+    }
+    if !model.contains_key("filter") {
+        model.insert("filter", Document::new());
+    }
+    spec.insert("operations", vec![Bson::Document(doc! {"replaceOne": model})]);
+    ("bulkWrite", spec)
 }
 
 /// The Data API's answer for `action` from the operation's result.

@@ -20,22 +20,23 @@ use loader::{Endpoint, Endpoints, ReturnType, RunAs, Validation};
 
 use super::{
     ApiError, State, api_keys,
-    extract::{Body, ClientAddress},
+    extract::{Body, ClientAddress, ThisApp},
     functions::{canonical, run_as},
     logins, sessions, userpass,
 };
 
 /// `ANY /app/{app}/endpoint/{*route}`.
+#[allow(clippy::too_many_arguments)] // axum extractors
 pub async fn endpoint(
     AxumState(state): AxumState<Arc<State>>,
-    Path((app, route)): Path<(String, String)>,
+    _: ThisApp,
+    Path((_, route)): Path<(String, String)>,
     ClientAddress(address): ClientAddress,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    this_app(&state, &app)?;
     if let Some(rest) = route.strip_prefix("data/") {
         return super::data_api::action(&state, rest, &address, &method, &uri, &headers, &body).await;
     }
@@ -44,30 +45,19 @@ pub async fn endpoint(
 }
 
 /// `ANY /api/client/v2.0/app/{app}/service/{service}/incoming_webhook/{hook}`.
+#[allow(clippy::too_many_arguments)] // axum extractors
 pub async fn webhook(
     AxumState(state): AxumState<Arc<State>>,
-    Path((app, service, hook)): Path<(String, String, String)>,
+    _: ThisApp,
+    Path((_, service, hook)): Path<(String, String, String)>,
     ClientAddress(address): ClientAddress,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    this_app(&state, &app)?;
     let route = format!("{service}/{hook}");
     serve(&state, &route, true, &address, &method, &uri, &headers, body).await
-}
-
-fn this_app(state: &State, app: &str) -> Result<(), ApiError> {
-    if app == state.app_id {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "AppNotFound",
-            format!("cannot find app using Client App ID '{app}'"),
-        ))
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -160,7 +150,7 @@ pub fn validate(
 ) -> Result<BTreeMap<String, String>, ApiError> {
     let mut query: BTreeMap<String, String> = BTreeMap::new();
     let mut secret = None;
-    for (k, v) in form_urlencoded(uri.query().unwrap_or_default()) {
+    for (k, v) in query_pairs(uri.query().unwrap_or_default()) {
         if k == "secret" {
             secret = Some(v);
         } else {
@@ -185,7 +175,7 @@ pub fn validate(
                 .get("x-hook-signature")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("sha256="))
-                .and_then(hex_decode)
+                .and_then(|hex| hex::decode(hex).ok())
                 .ok_or_else(|| refused("this endpoint needs an X-Hook-Signature: sha256=<hex> header"))?;
             let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
                 .map_err(|e| ApiError::internal("endpoint signature", e))?;
@@ -204,52 +194,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// The pairs of a query string, percent-decoded (`+` is a space); the last of a repeated
-/// name wins, as App Services' `query` object kept one string per name.
-fn form_urlencoded(query: &str) -> Vec<(String, String)> {
-    fn decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    match std::str::from_utf8(&bytes[i + 1..i + 3])
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(p), String::new()),
-        })
-        .collect()
+/// The pairs of a query string, percent-decoded (`+` is a space).
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
 /// Request headers as the function sees them: each name (as sent, canonical case) with all of
@@ -299,7 +246,7 @@ pub fn request_info(headers: &HeaderMap, query: &str, address: &str, action: &st
     let mut info = RequestInfo {
         action: action.to_string(),
         remote_ip_address: address.to_string(),
-        raw_query_string: form_urlencoded(query)
+        raw_query_string: query_pairs(query)
             .into_iter()
             .filter(|(k, _)| k != "secret")
             .map(|(k, v)| format!("{k}={v}"))

@@ -45,9 +45,9 @@ impl FromRequestParts<Arc<State>> for ThisApp {
     }
 }
 
-/// The bearer token of a request, if any.
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The bearer token of a request's headers, if any.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     value
         .strip_prefix("Bearer ")
         .map(str::trim)
@@ -69,8 +69,8 @@ impl FromRequestParts<Arc<State>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<State>) -> Result<Self, ApiError> {
-        let token =
-            bearer(parts).ok_or_else(|| ApiError::invalid_session("invalid session: no access token"))?;
+        let token = bearer(&parts.headers)
+            .ok_or_else(|| ApiError::invalid_session("invalid session: no access token"))?;
         let verified = state.callers.verify(token, &state.tokens, &state.users).await?;
         Ok(Caller(verified))
     }
@@ -90,7 +90,7 @@ impl FromRequestParts<Arc<State>> for Refresh {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<State>) -> Result<Self, ApiError> {
-        let token = bearer(parts).ok_or_else(no_refresh_token)?;
+        let token = bearer(&parts.headers).ok_or_else(no_refresh_token)?;
         let sid = state
             .tokens
             .refresh_session_id(token)

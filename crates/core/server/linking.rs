@@ -6,7 +6,7 @@
 
 use axum::{
     Json,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
 };
 use bson::oid::ObjectId;
 use serde_json::{Value, json};
@@ -35,12 +35,7 @@ pub async fn link(
     address: &str,
     body: &Body,
 ) -> Result<Json<Value>, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+    let token = super::extract::bearer(headers)
         .ok_or_else(|| ApiError::invalid_session("invalid session: linking needs the user's access token"))?;
     let verified = state.callers.verify(token, &state.tokens, &state.users).await?;
     let user_id = ObjectId::parse_str(&verified.claims.sub)

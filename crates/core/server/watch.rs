@@ -104,11 +104,8 @@ pub async fn watch(
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string())
+    let token = super::extract::bearer(&headers)
+        .map(str::to_string)
         .or(query.baas_at)
         .ok_or_else(|| ApiError::invalid_session("invalid session: no access token"))?;
     let verified = state.callers.verify(&token, &state.tokens, &state.users).await?;
