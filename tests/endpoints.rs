@@ -189,6 +189,11 @@ fn endpoints_in_every_layout_answer_as_app_services_did() {
     assert_eq!(status, 401);
     let (status, _, _) = http(base, "GET", &format!("{hook}?secret=legacy-secret"), &[], b"");
     assert_eq!(status, 404, "the webhook takes POST only");
+
+    // A body over App Services' 18 MiB request limit is refused before any function runs.
+    let huge = vec![b'x'; 19 * 1024 * 1024];
+    let (status, _, body) = http(base, "POST", &endpoint("echo"), &[], &huge);
+    assert_eq!(status, 413, "{body}");
 }
 
 #[test]
@@ -663,4 +668,27 @@ fn the_data_api_runs_every_action_under_the_rules() {
     assert_eq!(status, 400, "{}", &text[..text.len().min(200)]);
     let (status, _) = data(base, "find", &as_a, &on_notes(json!({})));
     assert_eq!(status, 200);
+}
+
+/// Every custom-function login runs app code: failed attempts from one address are throttled
+/// like failed password logins (429 before the function runs again).
+#[test]
+fn custom_function_logins_are_throttled_per_address() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = repo().join("tests/endpoints_app");
+    let server = common::serve_endpoints_app_with(&app, dir.path(), &["--login-throttle-address", "3/300"]);
+    let path = format!("/api/client/v2.0/app/{APP}/auth/providers/custom-function/login");
+    let wrong = json!({"username": "mallory", "pin": 1});
+    for _ in 0..3 {
+        let (status, answer) = common::request(&server.base, &path, None, &wrong);
+        assert_eq!(status, 401, "{answer}");
+    }
+    let (status, answer) = common::request(&server.base, &path, None, &wrong);
+    assert_eq!(
+        (status, answer["error_code"].clone()),
+        (429, json!("TooManyRequests"))
+    );
+    let right = json!({"username": "alice", "pin": 1234});
+    let (status, _) = common::request(&server.base, &path, None, &right);
+    assert_eq!(status, 429, "the address is throttled whatever it sends");
 }

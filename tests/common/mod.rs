@@ -75,8 +75,14 @@ pub fn serve_prepared(mongodb: bool, args: &[&str], prepare: impl FnOnce(&Path))
 /// functions, endpoints, the Data API) with its data in `data`, on the embedded store, with
 /// the endpoint secret and a custom-token key set.
 pub fn serve_endpoints_app(app: &Path, data: &Path) -> testkit::Listening {
+    serve_endpoints_app_with(app, data, &[])
+}
+
+/// [`serve_endpoints_app`] with `args` added to the command line.
+pub fn serve_endpoints_app_with(app: &Path, data: &Path, args: &[&str]) -> testkit::Listening {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch"])
+        .args(args)
         .args(["--custom-token-key", "endpoint-test-key"])
         .arg("--app")
         .arg(app)

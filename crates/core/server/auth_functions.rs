@@ -180,12 +180,22 @@ pub async fn reset_call(
 /// The user a `custom-function` login signs in: the provider's function (`authFunctionName`)
 /// gets the client's payload and returns the user's external id, as a string or as
 /// `{id, name}`; the same id is the same user, created at its first login.
+///
+/// Each attempt runs app code, so failed attempts are throttled per client address as failed
+/// password logins are (a success gives its token back).
 pub async fn custom_function_login(
     state: &State,
     provider: &loader::Provider,
     body: &Body,
+    address: &str,
 ) -> Result<ObjectId, ApiError> {
+    let limits = &state.limits;
+    limits
+        .login_address
+        .take(address)
+        .map_err(|wait| super::throttle::too_many("failed logins", wait))?;
     let (external, data) = custom_function_identity(state, provider, body).await?;
+    limits.login_address.refund(address);
     external_user(state, &provider.provider_type, external, data).await
 }
 

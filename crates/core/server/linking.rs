@@ -62,7 +62,14 @@ pub async fn link(
             link_external(state, "custom-token", sub, data, user_id).await?;
         }
         "custom-function" => {
+            // It runs app code: failures are throttled as failed logins are.
+            let limits = &state.limits;
+            limits
+                .login_address
+                .take(address)
+                .map_err(|wait| super::throttle::too_many("failed logins", wait))?;
             let (external, data) = auth_functions::custom_function_identity(state, provider, body).await?;
+            limits.login_address.refund(address);
             link_external(state, "custom-function", external, data, user_id).await?;
         }
         other => {

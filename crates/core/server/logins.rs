@@ -86,7 +86,9 @@ pub async fn login(
         "local-userpass" => userpass::login(&state, &body, &address).await?,
         "api-key" => api_keys::login(&state, &body).await?,
         "custom-token" => custom_token_login(&state, &body).await?,
-        "custom-function" => auth_functions::custom_function_login(&state, &provider, &body).await?,
+        "custom-function" => {
+            auth_functions::custom_function_login(&state, &provider, &body, &address).await?
+        }
         other => {
             return Err(ApiError::bad_request(
                 "AuthProviderNotFound",

@@ -76,6 +76,8 @@ pub struct State {
     in_flight: Arc<throttle::InFlight>,
     /// Database and scheduled triggers.
     triggers: triggers::Runner,
+    /// Change streams (`watch`) open per user and per client address.
+    streams: Arc<throttle::InFlight>,
 }
 
 impl State {
@@ -324,6 +326,7 @@ pub async fn state_with_clock(
         passwords,
         in_flight,
         triggers: triggers::Runner::new(clock, options.mongodb_uri.is_some()),
+        streams: throttle::InFlight::with_caps(watch::STREAMS_PER_USER, watch::STREAMS_PER_ADDRESS),
     });
     state.deploy(deployment);
     triggers::Runner::restart(&state);

@@ -266,6 +266,15 @@ impl InFlight {
         })
     }
 
+    /// Fixed caps: `per_user` and `per_address` at once.
+    pub fn with_caps(per_user: usize, per_address: usize) -> Arc<Self> {
+        Arc::new(Self {
+            per_user,
+            per_address,
+            counts: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// A slot for a call by `user` from `address`; 429 when either has its cap in flight.
     pub fn enter(self: &Arc<Self>, user: &str, address: &str) -> Result<InFlightSlot, ApiError> {
         let keys = [format!("user:{user}"), format!("address:{address}")];

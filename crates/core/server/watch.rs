@@ -18,7 +18,17 @@ use bridge::{Namespace, Op, Request, feed::Start};
 use bson::{Bson, Document};
 use serde::Deserialize;
 
-use super::{ApiError, State, extract::ThisApp, functions::canonical};
+use super::{
+    ApiError, State,
+    extract::{ClientAddress, ThisApp},
+    functions::canonical,
+};
+
+/// Change streams one user may have open at once (each holds a connection and a reader of
+/// the change feed); more get 429.
+pub const STREAMS_PER_USER: usize = 10;
+/// Change streams one client address may have open at once.
+pub const STREAMS_PER_ADDRESS: usize = 100;
 
 /// The query of a streaming call.
 #[derive(Deserialize)]
@@ -102,6 +112,7 @@ pub async fn watch(
     AxumState(state): AxumState<Arc<State>>,
     _: ThisApp,
     Query(query): Query<StreamQuery>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let token = super::extract::bearer(&headers)
@@ -114,6 +125,8 @@ pub async fn watch(
         .ok_or_else(|| invalid("a streaming call needs baas_request"))?;
     let watch = parse(&state, &encoded)?;
     let user = verified.user.clone();
+    // Held by the stream's task: given back when the stream ends.
+    let slot = state.streams.enter(&user.id, &address)?;
     let deployment = state.deployment();
     // The caller's read rule for the collection, as the filter a find would get.
     let probe = Request {
@@ -143,6 +156,7 @@ pub async fn watch(
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(16);
     let state = state.clone();
     tokio::spawn(async move {
+        let _slot = slot;
         let mut check = tokio::time::interval(Duration::from_secs(5));
         loop {
             let event = tokio::select! {
