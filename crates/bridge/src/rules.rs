@@ -543,49 +543,98 @@ fn namespace(op: &Op) -> Option<&crate::Namespace> {
     })
 }
 
-/// What rule expressions can expand: `%%user`, `%%values`, `%%environment`.
-pub struct RuleEnv {
-    roots: Document,
+/// What rule expressions can expand: `%%user`, `%%values`, `%%environment`, read from the
+/// call's user and deployment when a rule names them (most rules read only `%%user.id`).
+pub struct RuleEnv<'a> {
+    user: &'a User,
+    values: &'a BTreeMap<String, Bson>,
+    tag: &'a str,
+    environment: &'a Document,
+    user_root: std::cell::OnceCell<Bson>,
 }
 
-impl RuleEnv {
+impl<'a> RuleEnv<'a> {
     /// The expansions for `user` calling into `deployment` (its values and environment).
-    pub fn for_call(user: &User, deployment: &Deployment) -> Self {
-        let environment = doc! {
-            "tag": &deployment.environment_tag,
-            "values": deployment.environment_values.clone(),
-        };
-        Self::new(user, &deployment.values, environment)
+    pub fn for_call(user: &'a User, deployment: &'a Deployment) -> Self {
+        Self::new(
+            user,
+            &deployment.values,
+            &deployment.environment_tag,
+            &deployment.environment_values,
+        )
     }
 
-    /// The expansions for `user` in a deployment with `values` and `environment` (`{tag, values}`).
-    pub fn new(user: &User, values: &BTreeMap<String, Bson>, environment: Document) -> Self {
-        let identities: Vec<Bson> = user
-            .identities
-            .iter()
-            .map(|i| Bson::Document(doc! {"id": &i.id, "provider_type": &i.provider_type}))
-            .collect();
-        let values: Document = values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let roots = doc! {
-            "user": {
+    /// The expansions for `user` in a deployment with `values` and the environment `tag` with
+    /// its `environment` values.
+    pub fn new(
+        user: &'a User,
+        values: &'a BTreeMap<String, Bson>,
+        tag: &'a str,
+        environment: &'a Document,
+    ) -> Self {
+        let user_root = std::cell::OnceCell::new();
+        Self {
+            user,
+            values,
+            tag,
+            environment,
+            user_root,
+        }
+    }
+
+    /// `%%user` as a document (built on first use).
+    fn user_root(&self) -> &Bson {
+        self.user_root.get_or_init(|| {
+            let user = self.user;
+            let identities: Vec<Bson> = user
+                .identities
+                .iter()
+                .map(|i| Bson::Document(doc! {"id": &i.id, "provider_type": &i.provider_type}))
+                .collect();
+            Bson::Document(doc! {
                 "id": &user.id,
                 "type": user.user_type.as_str(),
                 "data": user.data.clone(),
                 "custom_data": user.custom_data.clone(),
                 "identities": identities,
-            },
-            "values": values,
-            "environment": environment,
-            "true": true,
-            "false": false,
-        };
-        Self { roots }
+            })
+        })
     }
 
     /// The value of an expansion such as `%%user.custom_data.team`; `None` when it is missing.
     fn resolve(&self, expansion: &str) -> Option<Bson> {
         let mut parts = expansion.trim_start_matches("%%").split('.');
-        let mut cur = self.roots.get(parts.next()?)?;
+        let root = parts.next()?;
+        let mut parts = parts.peekable();
+        let mut cur = match root {
+            "user" if parts.peek() == Some(&"id") && expansion.matches('.').count() == 1 => {
+                return Some(Bson::String(self.user.id.clone()));
+            }
+            "user" => self.user_root(),
+            "values" => match parts.next() {
+                Some(name) => self.values.get(name)?,
+                None => {
+                    let all: Document = self.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    return Some(Bson::Document(all));
+                }
+            },
+            "environment" => match parts.next() {
+                Some("tag") if parts.peek().is_none() => return Some(Bson::String(self.tag.to_owned())),
+                Some("values") => match parts.next() {
+                    Some(name) => self.environment.get(name)?,
+                    None => return Some(Bson::Document(self.environment.clone())),
+                },
+                Some(_) => return None,
+                None => {
+                    return Some(Bson::Document(
+                        doc! {"tag": self.tag, "values": self.environment.clone()},
+                    ));
+                }
+            },
+            "true" if parts.peek().is_none() => return Some(Bson::Boolean(true)),
+            "false" if parts.peek().is_none() => return Some(Bson::Boolean(false)),
+            _ => return None,
+        };
         for part in parts {
             cur = match cur {
                 Bson::Document(d) => d.get(part)?,

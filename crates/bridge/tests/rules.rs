@@ -38,7 +38,8 @@ fn authorize(user: &User, kind: &str, spec: bson::Document) -> Result<Request, b
     spec.insert("database", "app");
     spec.insert("collection", "data");
     let request = Request::parse(kind, &spec).expect("valid request");
-    let env = RuleEnv::new(user, &BTreeMap::new(), doc! {});
+    let (values, environment) = (BTreeMap::new(), doc! {});
+    let env = RuleEnv::new(user, &values, "", &environment);
     rules().authorize("mongodb-atlas", &env, request)
 }
 
@@ -88,7 +89,8 @@ fn collections_without_rules_are_closed_and_lookups_are_refused() {
     let alice = User::normal("alice");
     let spec = doc! {"database": "app", "collection": "other", "filter": {}};
     let request = Request::parse("find", &spec).expect("valid");
-    let env = RuleEnv::new(&alice, &BTreeMap::new(), doc! {});
+    let (values, environment) = (BTreeMap::new(), doc! {});
+    let env = RuleEnv::new(&alice, &values, "", &environment);
     let e = rules()
         .authorize("mongodb-atlas", &env, request)
         .expect_err("no rule");

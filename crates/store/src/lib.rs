@@ -358,6 +358,9 @@ fn matching(
 ) -> Result<Vec<(u64, Document)>, StoreError> {
     let mut out = Vec::new();
     let mut keep = |seq: u64, bytes: &[u8]| -> Result<(), StoreError> {
+        if filter.excludes_raw(bson::RawDocument::from_bytes(bytes)?) {
+            return Ok(());
+        }
         let d = decode(bytes)?;
         if filter.matches(&d) {
             out.push((seq, d));

@@ -4,7 +4,7 @@
 //! Paths traverse arrays, equality also matches array elements, `null` matches a missing field,
 //! comparisons only compare values of the same type class, as in MongoDB.
 
-use bson::{Bson, Document};
+use bson::{Bson, Document, RawBsonRef, RawDocument};
 
 use crate::{
     error::{StoreError, bad},
@@ -332,6 +332,26 @@ impl Filter {
                 let values = values_at(doc, path);
                 conds.iter().all(|c| c.holds(&values))
             }
+        }
+    }
+
+    /// Whether the stored document `raw` certainly does not match, decided from its bytes
+    /// without decoding it: a top-level equality whose field is missing, or holds a scalar that
+    /// is not equal. Anything else (arrays, subdocuments, dotted paths) is left to [`matches`].
+    ///
+    /// [`matches`]: Filter::matches
+    pub fn excludes_raw(&self, raw: &RawDocument) -> bool {
+        match self {
+            Filter::And(fs) => fs.iter().any(|f| f.excludes_raw(raw)),
+            Filter::Field(path, conds) if !path.contains('.') => conds.iter().any(|c| {
+                let Cond::Eq(want) = c else { return false };
+                match raw.get(path) {
+                    Ok(None) => !matches!(want, Bson::Null),
+                    Ok(Some(RawBsonRef::Array(_) | RawBsonRef::Document(_))) | Err(_) => false,
+                    Ok(Some(v)) => Bson::try_from(v).is_ok_and(|v| !equal(&v, want)),
+                }
+            }),
+            _ => false,
         }
     }
 

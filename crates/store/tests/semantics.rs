@@ -486,3 +486,41 @@ fn out_and_merge_write_the_output() {
         Err(StoreError::BadValue(_))
     ));
 }
+
+/// Equality on a top-level field is decided from the stored bytes when it can be (a missing
+/// field, an unequal scalar); it must agree with the full matcher on every type.
+#[test]
+fn equality_read_from_stored_bytes_agrees_with_the_matcher() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path()).expect("open");
+    let docs = vec![
+        doc! { "_id": 1, "v": 5 },
+        doc! { "_id": 2, "v": 5.0 },
+        doc! { "_id": 3, "v": 5_i64 },
+        doc! { "_id": 4, "v": "5" },
+        doc! { "_id": 5, "v": [4, 5] },
+        doc! { "_id": 6 },
+        doc! { "_id": 7, "v": null },
+        doc! { "_id": 8, "v": { "w": 5 } },
+        doc! { "_id": 9, "v": Bson::Decimal128("5".parse().expect("decimal")) },
+        doc! { "_id": 10, "v": true },
+    ];
+    let (_, err) = s.insert(&ns(), docs, true);
+    assert!(err.is_none());
+    assert_eq!(
+        ids(&s, doc! { "v": 5 }),
+        vec![1, 2, 3, 5, 9],
+        "numbers compare across types"
+    );
+    assert_eq!(ids(&s, doc! { "v": 5.0 }), vec![1, 2, 3, 5, 9]);
+    assert_eq!(ids(&s, doc! { "v": "5" }), vec![4]);
+    assert_eq!(ids(&s, doc! { "v": null }), vec![6, 7], "null matches missing");
+    assert_eq!(ids(&s, doc! { "v": true }), vec![10]);
+    assert_eq!(ids(&s, doc! { "v": { "w": 5 } }), vec![8]);
+    assert_eq!(ids(&s, doc! { "v": 5, "_id": { "$gt": 2 } }), vec![3, 5, 9]);
+    assert_eq!(
+        ids(&s, doc! { "$or": [{ "v": "5" }, { "v": true }] }),
+        vec![4, 10]
+    );
+    assert_eq!(ids(&s, doc! { "v": { "$ne": 5 } }), vec![4, 6, 7, 8, 10]);
+}
