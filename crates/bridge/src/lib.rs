@@ -9,6 +9,7 @@
 mod driver;
 mod embedded;
 pub mod feed;
+mod field_rules;
 mod ops;
 pub mod rules;
 mod service;

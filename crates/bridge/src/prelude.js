@@ -249,6 +249,30 @@
     startSession() { return new Session(); }
   }
 
+  // Driver methods App Services' functions never offered: calling one says which, instead of
+  // Boa's bare "not a callable function".
+  const MISSING = [
+    [Collection, "collection", ["createIndex", "createIndexes", "dropIndex", "dropIndexes", "indexes",
+      "listIndexes", "indexExists", "indexInformation", "drop", "rename", "findAndModify", "save",
+      "insert", "update", "remove", "mapReduce", "explain", "stats", "options", "isCapped",
+      "createSearchIndex", "listSearchIndexes"]],
+    [Database, "database", ["dropDatabase", "createCollection", "listCollections", "command",
+      "runCommand", "stats", "renameCollection", "dropCollection", "aggregate", "watch"]],
+    [MongoDBService, "the mongodb-atlas service", ["watch", "connect", "close"]],
+    [Cursor, "cursor", ["map", "forEach", "count", "project", "batchSize", "maxTimeMS", "hint",
+      "collation", "close", "explain", "filter", "min", "max", "comment", "allowDiskUse"]],
+  ];
+  for (const [C, what, names] of MISSING) {
+    for (const name of names) {
+      Object.defineProperty(C.prototype, name, {
+        value: function () {
+          throw new TypeError(`${what}.${name}() is not part of App Services' MongoDB API for functions, so writ does not offer it`);
+        },
+        writable: false, enumerable: false, configurable: false,
+      });
+    }
+  }
+
   // Frozen, like every built-in: a call cannot change what a later call's objects do.
   for (const C of [Cursor, Collection, BulkFind, BulkOp, Session, Database, MongoDBService]) {
     Object.freeze(C.prototype);

@@ -10,9 +10,11 @@
 //! only ever sees and changes documents the rules allow; inserted documents, upserts and the
 //! new values of fields the rules look at are checked before anything is written.
 //!
-//! Anything the rules could express that writ does not evaluate (field-level permissions,
-//! `%function`, document expansions such as `%%root`) is refused when the rules load, never
-//! ignored.
+//! Field-level permissions (`fields`, `additional_fields`, `field_rules.rs`) and filter
+//! projections narrow what a read returns and which fields a write may change (see [`Shape`]).
+//! Anything the rules could express that writ does not evaluate (`%function`, document
+//! expansions such as `%%root`, field rules that depend on the document) is refused when the
+//! rules load, never ignored.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,7 +22,10 @@ use bson::{Bson, Document, doc, oid::ObjectId};
 use engine::{Deployment, User};
 use store::Filter;
 
-use crate::{Executor, Op, OpFuture, Request, Update, WriteModel};
+use crate::{
+    Executor, Op, OpFuture, Request, Update, WriteModel,
+    field_rules::{FieldAccess, FieldRules},
+};
 
 /// A request a user's rules do not allow.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -67,12 +72,14 @@ struct Role {
     delete: Bson,
     read_filter: Option<Bson>,
     write_filter: Option<Bson>,
+    fields: Option<FieldRules>,
 }
 
 #[derive(Debug, Clone)]
 struct QueryFilter {
     apply_when: Bson,
     query: Document,
+    projection: Option<Document>,
 }
 
 impl CollectionRules {
@@ -88,7 +95,16 @@ impl CollectionRules {
             let Bson::Document(r) = role else {
                 return Err(format!("roles[{i}] must be an object"));
             };
-            no_op_field_rules(r).map_err(|m| format!("roles[{i}].{m}"))?;
+            // A role that writes every field (write implies read) is not narrowed by its
+            // field rules (App Services' permission flowcharts).
+            let fields = FieldRules::parse(r)
+                .map_err(|m| format!("roles[{i}].{m}"))?
+                .filter(|_| r.get("write") != Some(&Bson::Boolean(true)));
+            if let Some(f) = &fields {
+                for e in f.expressions() {
+                    validate(e).map_err(|m| format!("roles[{i}] field rules: {m}"))?;
+                }
+            }
             let filters = r.get_document("document_filters").ok();
             let role = Role {
                 apply_when: r
@@ -101,6 +117,7 @@ impl CollectionRules {
                 delete: r.get("delete").cloned().unwrap_or(Bson::Boolean(false)),
                 read_filter: filters.and_then(|f| f.get("read").cloned()),
                 write_filter: filters.and_then(|f| f.get("write").cloned()),
+                fields,
             };
             for (what, e) in [
                 ("apply_when", Some(&role.apply_when)),
@@ -122,8 +139,13 @@ impl CollectionRules {
             let Bson::Document(f) = f else {
                 return Err(format!("filters[{i}] must be an object"));
             };
-            if f.get_document("projection").is_ok_and(|p| !p.is_empty()) {
-                return Err(format!("filters[{i}].projection is not supported by writ yet"));
+            let projection = f
+                .get_document("projection")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .cloned();
+            if let Some(p) = &projection {
+                store::Projection::parse(p).map_err(|e| format!("filters[{i}].projection: {e}"))?;
             }
             let filter = QueryFilter {
                 apply_when: f
@@ -131,6 +153,7 @@ impl CollectionRules {
                     .cloned()
                     .unwrap_or(Bson::Document(Document::new())),
                 query: f.get_document("query").cloned().unwrap_or_default(),
+                projection,
             };
             validate(&filter.apply_when).map_err(|m| format!("filters[{i}].apply_when: {m}"))?;
             validate(&Bson::Document(filter.query.clone()))
@@ -209,13 +232,19 @@ impl Rules {
             .or(s.default.as_ref())
     }
 
-    /// Narrows `request` to what `user` may do on `service`, or refuses it.
-    pub fn authorize(&self, service: &str, env: &RuleEnv, request: Request) -> Result<Request, RuleError> {
+    /// Narrows `request` to what `user` may do on `service`, or refuses it; with the [`Shape`]
+    /// its result must be given when field rules or filter projections narrow what it reads.
+    pub fn authorize(
+        &self,
+        service: &str,
+        env: &RuleEnv,
+        request: Request,
+    ) -> Result<(Request, Option<Shape>), RuleError> {
         guard(&request.op)?;
         let Some(ns) = namespace(&request.op) else {
             // Listings are filtered by `visible` (see `execute_as_user`); session commands
             // carry no data.
-            return Ok(request);
+            return Ok((request, None));
         };
         let (db, coll) = (ns.db.clone(), ns.coll.clone());
         let name = format!("{db}.{coll}");
@@ -228,8 +257,8 @@ impl Rules {
         let p = rules
             .compile(env)
             .map_err(|m| refuse("InvalidRule", format!("the rules of '{name}' cannot apply: {m}")))?;
-        let op = p.apply(request.op, &name)?;
-        Ok(Request { op, ..request })
+        let (op, shape) = p.apply(request.op, &name)?;
+        Ok((Request { op, ..request }, shape))
     }
 
     /// Which names a user's `getDBNames()` (`db` = `None`) or `getCollectionNames()` on `db`
@@ -285,10 +314,10 @@ pub fn authorize_call(
     service: &str,
     user: &User,
     request: Request,
-) -> Result<Request, RuleError> {
+) -> Result<(Request, Option<Shape>), RuleError> {
     match deployment.extensions.get::<Rules>() {
         Some(rules) => rules.authorize(service, &RuleEnv::for_call(user, deployment), request),
-        None => guard(&request.op).map(|()| request),
+        None => guard(&request.op).map(|()| (request, None)),
     }
 }
 
@@ -303,7 +332,7 @@ pub fn execute_as_user(
     user: &User,
     request: Request,
 ) -> Result<OpFuture, RuleError> {
-    let request = authorize_call(deployment, service, user, request)?;
+    let (request, shape) = authorize_call(deployment, service, user, request)?;
     let rules = deployment.extensions.get::<Rules>();
     let listing = match &request.op {
         Op::ListDatabases => Some(None),
@@ -318,9 +347,10 @@ pub fn execute_as_user(
         },
     });
     let result = executor.execute(request);
-    Ok(match visible {
-        None => result,
-        Some(v) => Box::pin(async move { result.await.map(|names| v.keep(names)) }),
+    Ok(match (visible, shape) {
+        (Some(v), _) => Box::pin(async move { result.await.map(|names| v.keep(names)) }),
+        (None, Some(shape)) => Box::pin(async move { result.await.map(|r| shape.result(r)) }),
+        (None, None) => result,
     })
 }
 
@@ -331,45 +361,6 @@ pub const INTERNAL_DB_PREFIX: &str = "__writ_";
 pub fn is_internal(db: &str) -> bool {
     db.get(..INTERNAL_DB_PREFIX.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(INTERNAL_DB_PREFIX))
-}
-
-/// Field-level permissions (`fields`, `additional_fields`) that change nothing are accepted:
-/// a role whose `read` (or `write`) is `true` reads (writes) every field whatever its field
-/// rules say, and a field rule that grants nothing adds nothing (App Services' permission
-/// flowcharts). Exports often carry such rules (`additional_fields: {read: true, write: true}`
-/// beside `read: true, write: true`). Any other field rule grants or hides single fields, which
-/// writ does not enforce yet, so it is refused rather than ignored.
-fn no_op_field_rules(role: &Document) -> Result<(), String> {
-    let granted = |v: Option<&Bson>| !matches!(v, None | Some(Bson::Boolean(false)));
-    let all = |key: &str| matches!(role.get(key), Some(Bson::Boolean(true)));
-    let mut rules: Vec<(String, &Document)> = Vec::new();
-    if let Ok(fields) = role.get_document("fields") {
-        for (name, rule) in fields {
-            let Bson::Document(rule) = rule else {
-                return Err(format!("fields.{name} must be an object"));
-            };
-            if rule.contains_key("fields") {
-                return Err(format!(
-                    "fields.{name}.fields: nested field-level permissions are not supported by writ yet"
-                ));
-            }
-            rules.push((format!("fields.{name}"), rule));
-        }
-    }
-    if let Ok(extra) = role.get_document("additional_fields") {
-        rules.push(("additional_fields".into(), extra));
-    }
-    for (what, rule) in rules {
-        for op in ["read", "write"] {
-            if granted(rule.get(op)) && !all(op) {
-                return Err(format!(
-                    "{what}.{op}: field-level permissions that grant access the role does not have \
-                     are not supported by writ yet; enforce them in a system function"
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Stages that read or write other collections than the one a request names.
@@ -805,6 +796,27 @@ struct Permissions {
     write: Cond,
     insert: Cond,
     delete: Cond,
+    /// Every role, for the decisions that depend on which role a document gets.
+    roles: Vec<RolePlan>,
+    /// The filters' queries, part of every condition above.
+    query: Cond,
+    /// The filters' projections, applied to what reads return.
+    projections: Vec<Document>,
+}
+
+/// One role evaluated for a request.
+#[derive(Debug, Clone)]
+struct RolePlan {
+    /// The documents that get this role (its `apply_when`, and no earlier role's).
+    mine: Cond,
+    /// Where it reads every field (document-level read or write).
+    read: Cond,
+    /// Where it writes every field.
+    write: Cond,
+    /// Its `document_filters.write`, which field-level writes need too.
+    write_filter: Cond,
+    /// Its field rules, if it has any.
+    fields: Option<FieldAccess>,
 }
 
 impl CollectionRules {
@@ -814,6 +826,9 @@ impl CollectionRules {
             write: Cond::Const(false),
             insert: Cond::Const(false),
             delete: Cond::Const(false),
+            roles: Vec::new(),
+            query: Cond::Const(true),
+            projections: Vec::new(),
         };
         let mut earlier = Cond::Const(false);
         for role in &self.roles {
@@ -821,16 +836,44 @@ impl CollectionRules {
             let mine = apply.clone().and(earlier.clone().not());
             let doc_filter = |f: &Option<Bson>| f.as_ref().map_or(Ok(Cond::Const(true)), |f| eval(f, env));
             let write_filter = doc_filter(&role.write_filter)?;
-            let write = eval(&role.write, env)?.and(write_filter.clone());
-            let read = eval(&role.read, env)?
-                .and(doc_filter(&role.read_filter)?)
-                .or(write.clone());
-            let insert = eval(&role.insert, env)?.and(write_filter.clone());
-            let delete = eval(&role.delete, env)?.and(write_filter);
+            let read_filter = doc_filter(&role.read_filter)?;
+            let whole_write = eval(&role.write, env)?.and(write_filter.clone());
+            let whole_read = eval(&role.read, env)?
+                .and(read_filter.clone())
+                .or(whole_write.clone());
+            let fields = match &role.fields {
+                Some(f) => Some(f.evaluate(&|e| match eval(e, env)? {
+                    Cond::Const(b) => Ok(b),
+                    Cond::Doc(_) => Err("field rules must not name document fields".into()),
+                })?),
+                None => None,
+            };
+            // With field rules, a role reads (writes) a document when it may read (write) any
+            // of its fields; which fields is decided per operation.
+            let (read, write) = match &fields {
+                Some(f) => (
+                    whole_read.clone().or(read_filter.and(Cond::Const(f.any_read()))),
+                    whole_write
+                        .clone()
+                        .or(write_filter.clone().and(Cond::Const(f.any_write()))),
+                ),
+                None => (whole_read.clone(), whole_write.clone()),
+            };
+            // Inserting needs write permission on every field of the document (checked
+            // against the document in `check_insert` when field rules decide it).
+            let insert = eval(&role.insert, env)?.and(write.clone());
+            let delete = eval(&role.delete, env)?.and(write_filter.clone());
             p.read = p.read.or(mine.clone().and(read));
             p.write = p.write.or(mine.clone().and(write));
             p.insert = p.insert.or(mine.clone().and(insert));
-            p.delete = p.delete.or(mine.and(delete));
+            p.delete = p.delete.or(mine.clone().and(delete));
+            p.roles.push(RolePlan {
+                mine,
+                read: whole_read,
+                write: whole_write,
+                write_filter,
+                fields,
+            });
             earlier = earlier.or(apply);
             if earlier == Cond::Const(true) {
                 break;
@@ -841,12 +884,20 @@ impl CollectionRules {
                 Cond::Const(false) => {}
                 Cond::Const(true) => {
                     let q = match expand(&Bson::Document(f.query.clone()), env)? {
+                        Some(Bson::Document(q)) if q.is_empty() => Cond::Const(true),
                         Some(Bson::Document(q)) => Cond::Doc(q),
                         _ => Cond::Const(false),
                     };
-                    for c in [&mut p.read, &mut p.write, &mut p.insert, &mut p.delete] {
+                    for c in [
+                        &mut p.read,
+                        &mut p.write,
+                        &mut p.insert,
+                        &mut p.delete,
+                        &mut p.query,
+                    ] {
                         *c = std::mem::replace(c, Cond::Const(false)).and(q.clone());
                     }
+                    p.projections.extend(f.projection.clone());
                 }
                 Cond::Doc(_) => return Err("a filter's apply_when must not name document fields".into()),
             }
@@ -891,13 +942,152 @@ fn touches(path: &str, field: &str) -> bool {
 }
 
 impl Permissions {
-    fn apply(&self, mut op: Op, ns: &str) -> Result<Op, RuleError> {
+    /// True when field rules can narrow what some document's role reads.
+    fn fielded(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| r.fields.is_some() && r.mine != Cond::Const(false) && r.read != Cond::Const(true))
+    }
+
+    /// True when field rules can narrow what some document's role writes.
+    fn fielded_writes(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| r.fields.is_some() && r.mine != Cond::Const(false) && r.write != Cond::Const(true))
+    }
+
+    /// Where a write that changes the fields `ok` accepts is allowed.
+    fn write_where(&self, ok: &dyn Fn(&FieldAccess) -> bool) -> Cond {
+        let mut cond = Cond::Const(false);
+        for r in &self.roles {
+            let by_fields = Cond::Const(r.fields.as_ref().is_some_and(ok));
+            let role = r
+                .mine
+                .clone()
+                .and(r.write.clone().or(r.write_filter.clone().and(by_fields)));
+            cond = cond.or(role);
+        }
+        cond.and(self.query.clone())
+    }
+
+    /// The write condition of an update: the coarse one, or with field rules the one for the
+    /// fields the update changes.
+    fn update_where(&self, update: &Update, denied: &dyn Fn(&str) -> RuleError) -> Result<Cond, RuleError> {
+        if !self.fielded_writes() {
+            return Ok(self.write.clone());
+        }
+        let Update::Document(u) = update else {
+            return Err(denied(
+                "update with a pipeline (field rules restrict this collection)",
+            ));
+        };
+        let mut paths: Vec<&str> = Vec::new();
+        for (operator, fields) in u {
+            if let Bson::Document(fields) = fields {
+                for (path, value) in fields {
+                    paths.push(path);
+                    match value {
+                        Bson::String(to) if operator == "$rename" => paths.push(to),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let cond = self.write_where(&|a| paths.iter().all(|p| a.writable(p)));
+        if cond == Cond::Const(false) {
+            return Err(denied(&format!("update of {}", paths.join(", "))));
+        }
+        Ok(cond)
+    }
+
+    /// The write condition of a replacement: every field must be writable.
+    fn replace_where(&self) -> Cond {
+        match self.fielded_writes() {
+            true => self.write_where(&|a| a.all_writable()),
+            false => self.write.clone(),
+        }
+    }
+
+    /// What a read's result must go through: field rules and filter projections.
+    fn shape(&self) -> Option<Shape> {
+        if !self.fielded() && self.projections.is_empty() {
+            return None;
+        }
+        let projections = self
+            .projections
+            .iter()
+            .filter_map(|p| store::Projection::parse(p).ok().flatten())
+            .collect();
+        Some(Shape {
+            roles: if self.fielded() {
+                self.roles.clone()
+            } else {
+                Vec::new()
+            },
+            projections,
+            requested: None,
+        })
+    }
+
+    /// The stages an aggregation starts with: the read narrowing, the fields the role may
+    /// read, the filters' projections.
+    fn stages(&self, ns: &str) -> Result<Vec<Document>, RuleError> {
+        let mut stages = Vec::new();
+        if self.read != Cond::Const(true) {
+            stages.push(doc! {"$match": narrow(Document::new(), &self.read)});
+        }
+        if self.fielded() {
+            let live: Vec<&RolePlan> = self
+                .roles
+                .iter()
+                .filter(|r| r.mine != Cond::Const(false))
+                .collect();
+            let stage = match live.as_slice() {
+                [one] if one.read == Cond::Const(false) => one.fields.as_ref().and_then(|f| f.stage()),
+                _ => None,
+            };
+            stages.push(stage.ok_or_else(|| {
+                refuse(
+                    "PermissionDenied",
+                    format!(
+                        "aggregate on '{ns}': its field rules hide different fields from different documents \
+                         for this user, which writ applies to find and findOne only; aggregate in a system function"
+                    ),
+                )
+            })?);
+        }
+        stages.extend(self.projections.iter().map(|p| doc! {"$project": p.clone()}));
+        Ok(stages)
+    }
+
+    fn apply(&self, mut op: Op, ns: &str) -> Result<(Op, Option<Shape>), RuleError> {
         let denied = |what: &str| refuse("PermissionDenied", format!("{what} not permitted on '{ns}'"));
+        let mut shape = None;
         match &mut op {
-            Op::Find { filter, .. }
-            | Op::FindOne { filter, .. }
-            | Op::Count { filter, .. }
-            | Op::Distinct { filter, .. } => restrict(filter, &self.read),
+            Op::Find {
+                filter, projection, ..
+            }
+            | Op::FindOne {
+                filter, projection, ..
+            } => {
+                restrict(filter, &self.read);
+                shape = self.shape().map(|s| s.requested(projection.take())).transpose()?;
+            }
+            Op::Count { filter, .. } => restrict(filter, &self.read),
+            Op::Distinct {
+                filter, field: key, ..
+            } => {
+                if self.fielded()
+                    && self.roles.iter().any(|r| {
+                        r.read != Cond::Const(true) && !r.fields.as_ref().is_some_and(|f| f.readable(key))
+                    })
+                {
+                    return Err(denied(&format!(
+                        "distinct of the field '{key}', which field rules hide,"
+                    )));
+                }
+                restrict(filter, &self.read)
+            }
             Op::EstimatedCount { ns: n } if self.read != Cond::Const(true) => {
                 op = Op::Count {
                     ns: n.clone(),
@@ -909,9 +1099,8 @@ impl Permissions {
             Op::EstimatedCount { .. } => {}
             // `guard` has refused stages that reach other collections, at any depth.
             Op::Aggregate { pipeline, .. } => {
-                if self.read != Cond::Const(true) {
-                    pipeline.insert(0, doc! {"$match": narrow(Document::new(), &self.read)});
-                }
+                let stages = self.stages(ns)?;
+                pipeline.splice(0..0, stages);
             }
             Op::InsertOne { document, .. } => self.check_insert(document, &denied)?,
             Op::InsertMany { documents, .. } => {
@@ -924,30 +1113,48 @@ impl Permissions {
                 update,
                 upsert,
                 ..
+            } => {
+                let write = self.update_where(update, &denied)?;
+                self.writable(&write, "update", &denied)?;
+                self.check_update(filter, update, *upsert, &denied)?;
+                restrict(filter, &write);
             }
-            | Op::FindOneAndUpdate {
+            Op::FindOneAndUpdate {
                 filter,
                 update,
                 upsert,
+                projection,
                 ..
             } => {
-                self.writable(&self.write, "update", &denied)?;
+                let write = self.update_where(update, &denied)?;
+                self.writable(&write, "update", &denied)?;
                 self.check_update(filter, update, *upsert, &denied)?;
-                restrict(filter, &self.write);
+                restrict(filter, &write);
+                shape = self.shape().map(|s| s.requested(projection.take())).transpose()?;
             }
             Op::FindOneAndReplace {
                 filter,
                 replacement,
                 upsert,
+                projection,
                 ..
             } => {
-                self.writable(&self.write, "update", &denied)?;
-                self.check_replacement(replacement, *upsert, &denied)?;
-                restrict(filter, &self.write);
+                let write = self.replace_where();
+                self.writable(&write, "update", &denied)?;
+                self.check_replacement(&write, replacement, *upsert, &denied)?;
+                restrict(filter, &write);
+                shape = self.shape().map(|s| s.requested(projection.take())).transpose()?;
             }
-            Op::Delete { filter, .. } | Op::FindOneAndDelete { filter, .. } => {
+            Op::Delete { filter, .. } => {
                 self.writable(&self.delete, "delete", &denied)?;
                 restrict(filter, &self.delete);
+            }
+            Op::FindOneAndDelete {
+                filter, projection, ..
+            } => {
+                self.writable(&self.delete, "delete", &denied)?;
+                restrict(filter, &self.delete);
+                shape = self.shape().map(|s| s.requested(projection.take())).transpose()?;
             }
             Op::BulkWrite { models, .. } => {
                 for m in models.iter_mut() {
@@ -961,7 +1168,7 @@ impl Permissions {
             | Op::AbortTransaction
             | Op::EndSession => {}
         }
-        Ok(op)
+        Ok((op, shape))
     }
 
     fn writable(&self, cond: &Cond, what: &str, denied: &dyn Fn(&str) -> RuleError) -> Result<(), RuleError> {
@@ -980,18 +1187,20 @@ impl Permissions {
                 upsert,
                 ..
             } => {
-                self.writable(&self.write, "update", denied)?;
+                let write = self.update_where(update, denied)?;
+                self.writable(&write, "update", denied)?;
                 self.check_update(filter, update, *upsert, denied)?;
-                restrict(filter, &self.write);
+                restrict(filter, &write);
             }
             WriteModel::ReplaceOne {
                 filter,
                 replacement,
                 upsert,
             } => {
-                self.writable(&self.write, "update", denied)?;
-                self.check_replacement(replacement, *upsert, denied)?;
-                restrict(filter, &self.write);
+                let write = self.replace_where();
+                self.writable(&write, "update", denied)?;
+                self.check_replacement(&write, replacement, *upsert, denied)?;
+                restrict(filter, &write);
             }
             WriteModel::Delete { filter, .. } => {
                 self.writable(&self.delete, "delete", denied)?;
@@ -1001,8 +1210,18 @@ impl Permissions {
         Ok(())
     }
 
+    /// An inserted document needs insert permission and write permission on every field of
+    /// it, under the role it gets.
     fn check_insert(&self, document: &Document, denied: &dyn Fn(&str) -> RuleError) -> Result<(), RuleError> {
-        if self.insert.holds_for(document) {
+        let by_fields = || {
+            self.roles
+                .iter()
+                .find(|r| r.mine.holds_for(document))
+                .is_some_and(|r| {
+                    r.write.holds_for(document) || r.fields.as_ref().is_some_and(|f| f.doc_writable(document))
+                })
+        };
+        if self.insert.holds_for(document) && (!self.fielded_writes() || by_fields()) {
             Ok(())
         } else {
             Err(denied("insert"))
@@ -1011,11 +1230,12 @@ impl Permissions {
 
     fn check_replacement(
         &self,
+        write: &Cond,
         replacement: &Document,
         upsert: bool,
         denied: &dyn Fn(&str) -> RuleError,
     ) -> Result<(), RuleError> {
-        if !self.write.holds_for(replacement) {
+        if !write.holds_for(replacement) {
             return Err(denied("update (the replacement would not be writable)"));
         }
         if upsert {
@@ -1085,5 +1305,67 @@ impl Permissions {
             self.check_insert(&seed, denied)?;
         }
         Ok(())
+    }
+}
+
+/// What a read's result goes through when field rules or filter projections narrow it: each
+/// document keeps the fields its role may read (none: it is left out), then the filters'
+/// projections and the caller's own projection apply.
+#[derive(Debug)]
+pub struct Shape {
+    roles: Vec<RolePlan>,
+    projections: Vec<store::Projection>,
+    requested: Option<store::Projection>,
+}
+
+impl Shape {
+    /// The caller's projection, applied after the rules' (it may hide what a role depends on).
+    fn requested(mut self, projection: Option<Document>) -> Result<Self, RuleError> {
+        if let Some(p) = projection {
+            self.requested = store::Projection::parse(&p)
+                .map_err(|e| refuse("InvalidParameter", format!("projection: {e}")))?;
+        }
+        Ok(self)
+    }
+
+    /// One document as the caller may see it, or `None` when it may see no field of it.
+    pub fn document(&self, doc: Document) -> Option<Document> {
+        let mut doc = match self.roles.is_empty() {
+            true => doc,
+            false => {
+                let role = self.roles.iter().find(|r| r.mine.holds_for(&doc))?;
+                match &role.fields {
+                    Some(f) if !role.read.holds_for(&doc) => f.project(doc),
+                    _ if role.read.holds_for(&doc) => doc,
+                    _ => return None,
+                }
+            }
+        };
+        if doc.is_empty() {
+            return None;
+        }
+        for p in &self.projections {
+            doc = p.apply(&doc);
+        }
+        if let Some(p) = &self.requested {
+            doc = p.apply(&doc);
+        }
+        Some(doc)
+    }
+
+    /// A read's result (documents, or one document or null) as the caller may see it.
+    pub fn result(&self, result: Bson) -> Bson {
+        match result {
+            Bson::Array(docs) => Bson::Array(
+                docs.into_iter()
+                    .filter_map(|d| match d {
+                        Bson::Document(d) => self.document(d).map(Bson::Document),
+                        other => Some(other),
+                    })
+                    .collect(),
+            ),
+            Bson::Document(d) => self.document(d).map_or(Bson::Null, Bson::Document),
+            other => other,
+        }
     }
 }

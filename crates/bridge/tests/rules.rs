@@ -40,7 +40,7 @@ fn authorize(user: &User, kind: &str, spec: bson::Document) -> Result<Request, b
     let request = Request::parse(kind, &spec).expect("valid request");
     let (values, environment) = (BTreeMap::new(), doc! {});
     let env = RuleEnv::new(user, &values, "", &environment);
-    rules().authorize("mongodb-atlas", &env, request)
+    rules().authorize("mongodb-atlas", &env, request).map(|(r, _)| r)
 }
 
 #[test]
@@ -101,26 +101,21 @@ fn collections_without_rules_are_closed_and_lookups_are_refused() {
 
 #[test]
 fn unsupported_rule_features_are_refused_when_loading() {
-    // A field rule granting what the role does not: not enforced yet, so refused.
-    let fields = serde_json::json!({"roles": [{"name": "r", "fields": {"name": {"read": true}}}]});
-    assert!(
-        CollectionRules::from_json(&fields)
-            .unwrap_err()
-            .contains("field-level")
-    );
-    let extra =
-        serde_json::json!({"roles": [{"name": "r", "read": true, "additional_fields": {"write": true}}]});
-    assert!(CollectionRules::from_json(&extra).is_err());
-    // Field rules that change nothing load (App Services' own Manager example, and rules that
-    // grant nothing): a role's read/write true covers every field.
-    for no_op in [
+    // Field rules load (what they enforce: tests/field_rules.rs), including App Services'
+    // own Manager example and rules that grant nothing.
+    for fields in [
+        serde_json::json!({"roles": [{"name": "r", "fields": {"name": {"read": true}}}]}),
+        serde_json::json!({"roles": [{"name": "r", "read": true, "additional_fields": {"write": true}}]}),
         serde_json::json!({"roles": [{"name": "Manager", "read": true, "write": true, "insert": true, "delete": true,
             "fields": {}, "additional_fields": {"read": true, "write": true}}]}),
-        serde_json::json!({"roles": [{"name": "r", "read": true, "write": true, "fields": {"a": {"read": true, "write": true}}}]}),
         serde_json::json!({"roles": [{"name": "r", "fields": {"secret": {"read": false, "write": false}}}]}),
     ] {
-        assert!(CollectionRules::from_json(&no_op).is_ok(), "{no_op}");
+        assert!(CollectionRules::from_json(&fields).is_ok(), "{fields}");
     }
+    let nested = serde_json::json!({"roles": [{"name": "r", "fields": {"a": {"write": "%%user.data.x"}}}]});
+    assert!(CollectionRules::from_json(&nested).is_ok());
+    let bad = serde_json::json!({"roles": [{"name": "r", "fields": {"a": {"read": "%%root.x"}}}]});
+    assert!(CollectionRules::from_json(&bad).unwrap_err().contains("%%root"));
     let function =
         serde_json::json!({"roles": [{"name": "r", "apply_when": {"%%true": {"%function": {"name": "f"}}}}]});
     assert!(

@@ -141,10 +141,20 @@ pub async fn watch(
         session: None,
     };
     let readable = match bridge::rules::authorize_call(&deployment, &state.service, &user, probe) {
-        Ok(Request {
-            op: Op::Find { filter, .. },
-            ..
-        }) => store::Filter::parse(&filter).map_err(|e| ApiError::internal("watch rules", e))?,
+        Ok((_, Some(_))) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "PermissionDenied",
+                "watch() on a collection whose field rules or filter projections hide fields is not supported by writ yet",
+            ));
+        }
+        Ok((
+            Request {
+                op: Op::Find { filter, .. },
+                ..
+            },
+            None,
+        )) => store::Filter::parse(&filter).map_err(|e| ApiError::internal("watch rules", e))?,
         Ok(_) => return Err(ApiError::internal("watch rules", "unexpected request")),
         Err(e) => return Err(ApiError::new(StatusCode::FORBIDDEN, e.code, e.message)),
     };

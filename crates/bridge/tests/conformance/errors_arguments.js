@@ -12,4 +12,8 @@ await attempt(() => coll.insertOne({ a: 1 }, { session: {} }));
 await attempt(() => coll.watch());
 await attempt(() => coll.insertOne({ b: 1 }, { session: "not a session" }));
 await attempt(() => context.services.get("mongodb-atlas").db(""));
+// Driver methods App Services never offered name themselves.
+await attempt(() => coll.createIndex({ a: 1 }));
+await attempt(() => coll.find({}).forEach(() => {}));
+await attempt(() => context.services.get("mongodb-atlas").db("x").dropDatabase());
 return messages;
