@@ -40,4 +40,26 @@
   html("strike", "strike");
   html("sub", "sub");
   html("sup", "sup");
+
+  // writ has no locale data (nor `Intl`), like the engine App Services ran functions on: the
+  // toLocale* methods format as Boa does without it, and say so in the call's log when a
+  // locale or options are asked for rather than ignore them silently.
+  const localized = (proto, owner, names) => {
+    for (const name of names) {
+      const original = proto[name];
+      const wrapper = {
+        [name]() {
+          const [locales, options] = arguments;
+          if (locales !== undefined || options !== undefined) {
+            console.warn(`${owner}.prototype.${name}: writ has no locale data, so the locale and options given are ignored`);
+          }
+          return original.call(this);
+        },
+      }[name];
+      Object.defineProperty(proto, name, { value: wrapper, writable: true, enumerable: false, configurable: true });
+    }
+  };
+  localized(Number.prototype, "Number", ["toLocaleString"]);
+  localized(Date.prototype, "Date", ["toLocaleString", "toLocaleDateString", "toLocaleTimeString"]);
+  localized(BigInt.prototype, "BigInt", ["toLocaleString"]);
 })
