@@ -519,6 +519,22 @@ fn call_as_a_stored_user_loads_them_as_serve_would() {
     )
     .expect("write");
     let data = dir.path().join("data");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_writ"))
+            .args(["call", "whoami", "--app"])
+            .arg(&app)
+            .arg("--data")
+            .arg(&data)
+            .args(extra)
+            .env_remove("MONGODB_URI")
+            .output()
+            .expect("writ call");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
     // A user made the way clients make them: an anonymous login on `writ serve`, whose custom
     // data document a function then writes.
     let user_id = {
@@ -566,23 +582,31 @@ fn call_as_a_stored_user_loads_them_as_serve_would() {
             "{}",
             String::from_utf8_lossy(&out.stdout)
         );
-        id
-    };
-    let run = |extra: &[&str]| {
+        // While the server holds the store, `writ call` runs the function in it, through the
+        // data directory's control socket (owner-only), as the same stored user.
+        let (ok, out, err) = run(&["--user-id", &id]);
+        assert!(ok, "{err}");
+        assert!(out.contains("\"favorite\":\"tea\""), "{out}");
+        let socket = data.join("writ.sock");
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&socket).expect("socket").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the data directory's owner may connect");
+        let other = dir.path().join("other-app");
+        testkit::copy_sample_app(&other).expect("copy");
         let out = Command::new(env!("CARGO_BIN_EXE_writ"))
-            .args(["call", "whoami", "--app"])
-            .arg(&app)
+            .args(["call", "hello", "--app"])
+            .arg(&other)
             .arg("--data")
             .arg(&data)
-            .args(extra)
             .env_remove("MONGODB_URI")
             .output()
             .expect("writ call");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("serves"),
+            "another app is refused: {err}"
+        );
+        id
     };
     let (ok, out, err) = run(&["--user-id", &user_id]);
     assert!(ok, "{err}");

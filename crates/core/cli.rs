@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 use anyhow::{Context as _, bail};
 use bson::Bson;
 use clap::{Parser, Subcommand};
-use engine::{Engine, EngineConfig, Invocation, LogLevel, User, host::HostService};
+use engine::{Engine, EngineConfig, Invocation, User, host::HostService};
 
 /// writ: a self-hosted runtime for App Services functions.
 #[derive(Debug, Parser)]
@@ -54,7 +54,9 @@ enum Command {
         #[command(flatten)]
         limits: crate::server::LimitOptions,
     },
-    /// Runs one function and prints its result as EJSON, and its logs.
+    /// Runs one function and prints its result as EJSON, and its logs. When a running
+    /// `writ serve` holds the data directory's store, the call runs in that server (its app,
+    /// limits and outbound policy) through the directory's control socket.
     Call {
         /// The function's name, e.g. `hello` or `utils/greeting`.
         name: String,
@@ -363,7 +365,22 @@ fn call(
         isolation: crate::server::isolation(&limits, "mongodb-atlas")?,
         ..EngineConfig::default()
     };
-    let executor = runtime.block_on(open_data(data))?;
+    let executor = match runtime.block_on(open_data(data)) {
+        Ok(executor) => executor,
+        // A running `writ serve` holds the store: the call runs there.
+        Err(_) if data.join(crate::server::control::SOCKET).exists() => {
+            let request = crate::server::control::CallRequest {
+                app: app.to_path_buf(),
+                function: name.to_string(),
+                args: Bson::Array(args).into_canonical_extjson(),
+                user: user_json.as_deref().map(user_from_json).transpose()?,
+                user_id,
+            };
+            let answer = runtime.block_on(crate::server::control::send(data, &request))?;
+            return Ok(print_answer(answer));
+        }
+        Err(e) => return Err(e),
+    };
     let user = match (user_id, user_json) {
         (Some(_), Some(_)) => bail!("give --user-id or --user-json, not both"),
         (Some(id), None) => {
@@ -382,25 +399,43 @@ fn call(
         Ok(o) => o,
         Err(e) => bail!("{} ({})", e, e.code()),
     };
-    for line in &outcome.logs {
-        let tag = match line.level {
-            LogLevel::Info => "log",
-            LogLevel::Warn => "warn",
-            LogLevel::Error => "error",
-        };
-        eprintln!("[{tag}] {}", line.message);
+    let answer = crate::server::control::CallAnswer {
+        logs: outcome
+            .logs
+            .into_iter()
+            .map(|l| (crate::server::control::tag(l.level).to_string(), l.message))
+            .collect(),
+        result: outcome
+            .result
+            .as_ref()
+            .ok()
+            .map(|v| v.clone().into_relaxed_extjson()),
+        error: outcome
+            .result
+            .as_ref()
+            .err()
+            .map(|ex| format!("{ex} (FunctionExecutionError)")),
+        stack: outcome.result.err().map(|ex| ex.stack).filter(|s| !s.is_empty()),
+    };
+    Ok(print_answer(answer))
+}
+
+/// Prints a call's log lines and result (stdout) or error (stderr), as `writ call` does.
+fn print_answer(answer: crate::server::control::CallAnswer) -> ExitCode {
+    for (tag, message) in &answer.logs {
+        eprintln!("[{tag}] {message}");
     }
-    match outcome.result {
-        Ok(value) => {
-            println!("{}", value.into_relaxed_extjson());
-            Ok(ExitCode::SUCCESS)
+    match (answer.result, answer.error) {
+        (Some(value), None) => {
+            println!("{value}");
+            ExitCode::SUCCESS
         }
-        Err(ex) => {
-            eprintln!("error: {ex} (FunctionExecutionError)");
-            if !ex.stack.is_empty() {
-                eprintln!("{}", ex.stack);
+        (_, error) => {
+            eprintln!("error: {}", error.unwrap_or_default());
+            if let Some(stack) = answer.stack {
+                eprintln!("{stack}");
             }
-            Ok(ExitCode::FAILURE)
+            ExitCode::FAILURE
         }
     }
 }

@@ -9,6 +9,7 @@
 mod api_keys;
 mod auth_functions;
 mod callers;
+pub mod control;
 mod data_api;
 mod endpoints;
 mod error;
@@ -400,6 +401,10 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     );
     // A line tests and scripts can wait for.
     println!("listening on http://{addr}");
+    if options.mongodb_uri.is_none() {
+        // `writ call` reaches this process here while it holds the store.
+        control::listen(state.clone(), &options.data, options.app.clone()).await?;
+    }
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service).await?;
     Ok(())
