@@ -15,7 +15,7 @@ use std::{path::Path, sync::Arc};
 use bson::{Bson, doc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::{Engine, EngineConfig, Invocation, User};
-use store::{Change, Ns, Store};
+use store::{Change, Data as _, Ns, Store};
 
 fn sample() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

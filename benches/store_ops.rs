@@ -4,7 +4,7 @@
 
 use bson::{Bson, doc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use store::{Change, FindOptions, Ns, Store};
+use store::{Change, Data as _, FindOptions, Ns, Store};
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");

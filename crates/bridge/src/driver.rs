@@ -65,7 +65,7 @@ impl DriverExecutor {
         Ok(Self::new(Client::with_uri_str(uri).await?))
     }
 
-    fn coll(&self, ns: &crate::Namespace) -> Collection<Document> {
+    fn coll(&self, ns: &crate::Ns) -> Collection<Document> {
         self.client.database(&ns.db).collection(&ns.coll)
     }
 }

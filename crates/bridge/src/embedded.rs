@@ -15,11 +15,9 @@ use std::{
 
 use bson::{Bson, Document, doc};
 use engine::host::HostError;
-use store::{Change, FindOptions, Modify, Ns, Store, StoreError, Writes};
+use store::{Change, Data, FindOptions, Modify, Ns, Store, StoreError};
 
-use crate::{
-    BulkTotals, Executor, Namespace, Op, OpFuture, Request, SessionId, Update, WriteModel, count, keep_going,
-};
+use crate::{BulkTotals, Executor, Op, OpFuture, Request, SessionId, Update, WriteModel, count, keep_going};
 
 /// Runs operations on the embedded store.
 #[derive(Clone)]
@@ -50,7 +48,7 @@ impl StoreExecutor {
     }
 }
 
-fn ns(n: &Namespace) -> Result<Ns, StoreError> {
+fn ns(n: &Ns) -> Result<Ns, StoreError> {
     Ns::new(&n.db, &n.coll)
 }
 
@@ -75,103 +73,26 @@ fn update_result(o: store::UpdateOutcome) -> Bson {
     Bson::Document(out)
 }
 
-/// The operations a plain store call and a transaction both offer.
-trait Target {
-    fn find(&self, ns: &Ns, filter: &Document, options: &FindOptions) -> Result<Vec<Document>, StoreError>;
-    fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError>;
-    fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError>;
-    fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError>;
-    fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>);
-    fn update(
-        &self,
-        ns: &Ns,
-        filter: &Document,
-        change: &Change,
-        upsert: bool,
-        multi: bool,
-    ) -> Result<store::UpdateOutcome, StoreError>;
-    fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError>;
-    fn find_and_modify(
-        &self,
-        ns: &Ns,
-        filter: &Document,
-        sort: Option<&Document>,
-        projection: Option<&Document>,
-        modify: &Modify,
-    ) -> Result<Option<Document>, StoreError>;
-    fn names(&self, db: Option<&str>) -> Result<Vec<String>, StoreError>;
-}
-
-macro_rules! target {
-    ($t:ty, $names:expr) => {
-        impl Target for $t {
-            fn find(
-                &self,
-                ns: &Ns,
-                filter: &Document,
-                options: &FindOptions,
-            ) -> Result<Vec<Document>, StoreError> {
-                <$t>::find(self, ns, filter, options)
-            }
-            fn count(&self, ns: &Ns, filter: &Document, skip: u64, limit: u64) -> Result<u64, StoreError> {
-                <$t>::count(self, ns, filter, skip, limit)
-            }
-            fn distinct(&self, ns: &Ns, field: &str, filter: &Document) -> Result<Vec<Bson>, StoreError> {
-                <$t>::distinct(self, ns, field, filter)
-            }
-            fn aggregate(&self, ns: &Ns, pipeline: &[Document]) -> Result<Vec<Document>, StoreError> {
-                <$t>::aggregate(self, ns, pipeline)
-            }
-            fn insert(&self, ns: &Ns, docs: Vec<Document>, ordered: bool) -> (Vec<Bson>, Option<StoreError>) {
-                <$t>::insert(self, ns, docs, ordered)
-            }
-            fn update(
-                &self,
-                ns: &Ns,
-                filter: &Document,
-                change: &Change,
-                upsert: bool,
-                multi: bool,
-            ) -> Result<store::UpdateOutcome, StoreError> {
-                <$t>::update(self, ns, filter, change, upsert, multi)
-            }
-            fn delete(&self, ns: &Ns, filter: &Document, multi: bool) -> Result<u64, StoreError> {
-                <$t>::delete(self, ns, filter, multi)
-            }
-            fn find_and_modify(
-                &self,
-                ns: &Ns,
-                filter: &Document,
-                sort: Option<&Document>,
-                projection: Option<&Document>,
-                modify: &Modify,
-            ) -> Result<Option<Document>, StoreError> {
-                <$t>::find_and_modify(self, ns, filter, sort, projection, modify)
-            }
-            fn names(&self, db: Option<&str>) -> Result<Vec<String>, StoreError> {
-                let f: fn(&$t, Option<&str>) -> Result<Vec<String>, StoreError> = $names;
-                f(self, db)
-            }
+/// The collection or database names `db` (or, `None`, the database names) lists; only a
+/// plain store call (`store`) can list, not a transaction.
+fn names(store: Option<&Store>, db: Option<&str>) -> Result<Vec<String>, StoreError> {
+    match (store, db) {
+        (None, _) => Err(bad_in_txn("listing collections or databases")),
+        (Some(s), Some(db)) => {
+            store::check_db_name(db)?;
+            s.list_collections(db)
         }
-    };
-}
-
-target!(Store, |s, db| match db {
-    Some(db) => {
-        store::check_db_name(db)?;
-        s.list_collections(db)
+        (Some(s), None) => s.list_databases(),
     }
-    None => s.list_databases(),
-});
-target!(Writes<'_>, |_, _| Err(bad_in_txn(
-    "listing collections or databases"
-)));
+}
 
 fn bad_in_txn(what: &str) -> StoreError {
     StoreError::BadValue(format!("{what} is not allowed in a transaction"))
 }
 
-fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
+/// Runs `op` on `target`: the store itself (`store` is then the same store, for listings) or a
+/// transaction.
+fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreError> {
     Ok(match op {
         Op::Find {
             ns: n,
@@ -188,7 +109,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                 projection,
             };
             Bson::Array(
-                store
+                target
                     .find(&ns(&n)?, &filter, &options)?
                     .into_iter()
                     .map(Bson::Document)
@@ -207,10 +128,10 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                 limit: 1,
                 projection,
             };
-            opt_doc(store.find(&ns(&n)?, &filter, &options)?.into_iter().next())
+            opt_doc(target.find(&ns(&n)?, &filter, &options)?.into_iter().next())
         }
         Op::InsertOne { ns: n, document } => {
-            let (ids, err) = store.insert(&ns(&n)?, vec![document], true);
+            let (ids, err) = target.insert(&ns(&n)?, vec![document], true);
             if let Some(e) = err {
                 return Err(e);
             }
@@ -221,7 +142,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             documents,
             ordered,
         } => {
-            let (ids, err) = store.insert(&ns(&n)?, documents, ordered);
+            let (ids, err) = target.insert(&ns(&n)?, documents, ordered);
             if let Some(e) = err {
                 return Err(e);
             }
@@ -234,9 +155,11 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             upsert,
             array_filters,
             many,
-        } => update_result(store.update(&ns(&n)?, &filter, &change(update, array_filters)?, upsert, many)?),
+        } => {
+            update_result(target.update(&ns(&n)?, &filter, &change(update, array_filters)?, upsert, many)?)
+        }
         Op::Delete { ns: n, filter, many } => {
-            Bson::Document(doc! { "deletedCount": count(store.delete(&ns(&n)?, &filter, many)?) })
+            Bson::Document(doc! { "deletedCount": count(target.delete(&ns(&n)?, &filter, many)?) })
         }
         Op::FindOneAndUpdate {
             ns: n,
@@ -253,7 +176,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                 upsert,
                 return_new,
             };
-            opt_doc(store.find_and_modify(&ns(&n)?, &filter, sort.as_ref(), projection.as_ref(), &modify)?)
+            opt_doc(target.find_and_modify(&ns(&n)?, &filter, sort.as_ref(), projection.as_ref(), &modify)?)
         }
         Op::FindOneAndReplace {
             ns: n,
@@ -269,14 +192,14 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                 upsert,
                 return_new,
             };
-            opt_doc(store.find_and_modify(&ns(&n)?, &filter, sort.as_ref(), projection.as_ref(), &modify)?)
+            opt_doc(target.find_and_modify(&ns(&n)?, &filter, sort.as_ref(), projection.as_ref(), &modify)?)
         }
         Op::FindOneAndDelete {
             ns: n,
             filter,
             sort,
             projection,
-        } => opt_doc(store.find_and_modify(
+        } => opt_doc(target.find_and_modify(
             &ns(&n)?,
             &filter,
             sort.as_ref(),
@@ -284,7 +207,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             &Modify::Delete,
         )?),
         Op::Aggregate { ns: n, pipeline } => Bson::Array(
-            store
+            target
                 .aggregate(&ns(&n)?, &pipeline)?
                 .into_iter()
                 .map(Bson::Document)
@@ -295,9 +218,9 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             filter,
             skip,
             limit,
-        } => count(store.count(&ns(&n)?, &filter, skip.unwrap_or(0), limit.unwrap_or(0))?),
-        Op::EstimatedCount { ns: n } => count(store.count(&ns(&n)?, &Document::new(), 0, 0)?),
-        Op::Distinct { ns: n, field, filter } => Bson::Array(store.distinct(&ns(&n)?, &field, &filter)?),
+        } => count(target.count(&ns(&n)?, &filter, skip.unwrap_or(0), limit.unwrap_or(0))?),
+        Op::EstimatedCount { ns: n } => count(target.count(&ns(&n)?, &Document::new(), 0, 0)?),
+        Op::Distinct { ns: n, field, filter } => Bson::Array(target.distinct(&ns(&n)?, &field, &filter)?),
         Op::BulkWrite {
             ns: n,
             models,
@@ -308,7 +231,7 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             let mut first_error = None;
             for (index, model) in models.into_iter().enumerate() {
                 let r = match model {
-                    WriteModel::InsertOne(d) => match store.insert(&n, vec![d], true) {
+                    WriteModel::InsertOne(d) => match target.insert(&n, vec![d], true) {
                         (_, Some(e)) => Err(e),
                         _ => {
                             totals.inserted += 1;
@@ -322,17 +245,17 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
                         array_filters,
                         many,
                     } => change(update, array_filters)
-                        .and_then(|c| store.update(&n, &filter, &c, upsert, many))
+                        .and_then(|c| target.update(&n, &filter, &c, upsert, many))
                         .map(|o| totals.add_update(index, o.matched, o.modified, o.upserted_id)),
                     WriteModel::ReplaceOne {
                         filter,
                         replacement,
                         upsert,
-                    } => store
+                    } => target
                         .update(&n, &filter, &Change::Replace(replacement), upsert, false)
                         .map(|o| totals.add_update(index, o.matched, o.modified, o.upserted_id)),
                     WriteModel::Delete { filter, many } => {
-                        store.delete(&n, &filter, many).map(|d| totals.deleted += d)
+                        target.delete(&n, &filter, many).map(|d| totals.deleted += d)
                     }
                 };
                 keep_going(&mut first_error, r, ordered)?;
@@ -343,12 +266,12 @@ fn run(store: &impl Target, op: Op) -> Result<Bson, StoreError> {
             totals.into_bson()
         }
         Op::ListCollections { db } => {
-            let mut names = store.names(Some(&db))?;
+            let mut names = names(store, Some(&db))?;
             names.sort();
             Bson::Array(names.into_iter().map(Bson::String).collect())
         }
         Op::ListDatabases => {
-            let mut names = store.names(None)?;
+            let mut names = names(store, None)?;
             names.sort();
             Bson::Array(names.into_iter().map(Bson::String).collect())
         }
@@ -405,7 +328,7 @@ fn transaction_thread(
         match msg {
             TxnMsg::Run(op, reply) => {
                 let result = match &txn {
-                    Some(t) => run(&t.writes(), *op),
+                    Some(t) => run(&t.writes(), *op, None),
                     None => Err(StoreError::BadValue(
                         "the transaction was aborted by an earlier error (NoSuchTransaction)".into(),
                     )),
@@ -452,7 +375,7 @@ fn ask(
 impl StoreExecutor {
     fn execute_blocking(&self, Request { op, session }: Request) -> Result<Bson, StoreError> {
         let Some(id) = session else {
-            return run(self.store.as_ref(), op);
+            return run(self.store.as_ref(), op, Some(&self.store));
         };
         let active = self
             .transactions
@@ -507,7 +430,7 @@ impl StoreExecutor {
             }
             op => match active {
                 Some(tx) => ask(&tx, |reply| TxnMsg::Run(Box::new(op), reply)),
-                None => run(self.store.as_ref(), op),
+                None => run(self.store.as_ref(), op, Some(&self.store)),
             },
         }
     }
@@ -632,7 +555,7 @@ impl Executor for StoreExecutor {
             let (reply, answer) = tokio::sync::oneshot::channel();
             let op = request.op;
             self.store.write(
-                move |w| run(&w, op.clone()),
+                move |w| run(&w, op.clone(), None),
                 move |r| {
                     let _ = reply.send(r);
                 },

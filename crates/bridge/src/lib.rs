@@ -17,9 +17,11 @@ mod service;
 use bson::{Bson, Document, doc};
 pub use driver::DriverExecutor;
 pub use embedded::StoreExecutor;
-pub use ops::{Namespace, Op, ParseError, Request, SessionId, Update, WriteModel};
+pub use ops::{Op, ParseError, Request, SessionId, Update, WriteModel};
 pub use rules::{RuleEnv, RuleError, Rules};
 pub use service::MongoService;
+/// The database and collection an operation addresses: the store's type, shared by both executors.
+pub use store::Ns;
 
 use engine::host::HostError;
 /// The future an [`Executor`] returns: the App Services-shaped result of one operation.

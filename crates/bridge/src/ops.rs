@@ -5,15 +5,7 @@
 //! named fields) and names the method and the argument in every error.
 
 use bson::{Bson, Document};
-
-/// The database and collection an operation addresses.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Namespace {
-    /// Database name.
-    pub db: String,
-    /// Collection name.
-    pub coll: String,
-}
+use store::Ns;
 
 /// An update: an update document (`$set`, ...) or an aggregation pipeline.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +44,7 @@ pub enum WriteModel {
 pub enum Op {
     /// `find(...)` with the cursor's `sort`, `skip`, `limit`.
     Find {
-        ns: Namespace,
+        ns: Ns,
         filter: Document,
         projection: Option<Document>,
         sort: Option<Document>,
@@ -61,22 +53,22 @@ pub enum Op {
     },
     /// `findOne(query, projection)`.
     FindOne {
-        ns: Namespace,
+        ns: Ns,
         filter: Document,
         projection: Option<Document>,
         sort: Option<Document>,
     },
     /// `insertOne(document)`.
-    InsertOne { ns: Namespace, document: Document },
+    InsertOne { ns: Ns, document: Document },
     /// `insertMany(documents)`.
     InsertMany {
-        ns: Namespace,
+        ns: Ns,
         documents: Vec<Document>,
         ordered: bool,
     },
     /// `updateOne` / `updateMany`.
     Update {
-        ns: Namespace,
+        ns: Ns,
         filter: Document,
         update: Update,
         upsert: bool,
@@ -84,14 +76,10 @@ pub enum Op {
         many: bool,
     },
     /// `deleteOne` / `deleteMany`.
-    Delete {
-        ns: Namespace,
-        filter: Document,
-        many: bool,
-    },
+    Delete { ns: Ns, filter: Document, many: bool },
     /// `findOneAndUpdate`.
     FindOneAndUpdate {
-        ns: Namespace,
+        ns: Ns,
         filter: Document,
         update: Update,
         upsert: bool,
@@ -102,7 +90,7 @@ pub enum Op {
     },
     /// `findOneAndReplace`.
     FindOneAndReplace {
-        ns: Namespace,
+        ns: Ns,
         filter: Document,
         replacement: Document,
         upsert: bool,
@@ -112,31 +100,27 @@ pub enum Op {
     },
     /// `findOneAndDelete`.
     FindOneAndDelete {
-        ns: Namespace,
+        ns: Ns,
         filter: Document,
         sort: Option<Document>,
         projection: Option<Document>,
     },
     /// `aggregate(pipeline)`.
-    Aggregate { ns: Namespace, pipeline: Vec<Document> },
+    Aggregate { ns: Ns, pipeline: Vec<Document> },
     /// `count` / `countDocuments`.
     Count {
-        ns: Namespace,
+        ns: Ns,
         filter: Document,
         skip: Option<u64>,
         limit: Option<u64>,
     },
     /// `estimatedDocumentCount()`.
-    EstimatedCount { ns: Namespace },
+    EstimatedCount { ns: Ns },
     /// `distinct(field, query)`.
-    Distinct {
-        ns: Namespace,
-        field: String,
-        filter: Document,
-    },
+    Distinct { ns: Ns, field: String, filter: Document },
     /// `bulkWrite(operations)`.
     BulkWrite {
-        ns: Namespace,
+        ns: Ns,
         models: Vec<WriteModel>,
         ordered: bool,
     },
@@ -197,8 +181,8 @@ impl Spec<'_> {
         }
     }
 
-    fn ns(&self) -> Result<Namespace, ParseError> {
-        Ok(Namespace {
+    fn ns(&self) -> Result<Ns, ParseError> {
+        Ok(Ns {
             db: self.string("database")?,
             coll: self.string("collection")?,
         })

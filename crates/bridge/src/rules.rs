@@ -509,7 +509,7 @@ fn forbidden_key(doc: &Document) -> Option<&'static str> {
     })
 }
 
-fn namespace(op: &Op) -> Option<&crate::Namespace> {
+fn namespace(op: &Op) -> Option<&crate::Ns> {
     Some(match op {
         Op::Find { ns, .. }
         | Op::FindOne { ns, .. }

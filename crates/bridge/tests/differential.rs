@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use bridge::{DriverExecutor, Executor, Namespace, Op, Request, StoreExecutor, Update, WriteModel};
+use bridge::{DriverExecutor, Executor, Ns, Op, Request, StoreExecutor, Update, WriteModel};
 use bson::{Bson, Document, doc};
 use proptest::{prelude::*, test_runner::TestCaseError};
 
@@ -202,7 +202,7 @@ fn case(
     replacement: Document,
 ) -> Result<(), TestCaseError> {
     let n = CASE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let ns = Namespace {
+    let ns = Ns {
         db: "differential".into(),
         coll: format!("c{}_{n}", std::process::id()),
     };

@@ -43,7 +43,7 @@ pub async fn custom_data_in(
         return Ok(None);
     };
     let op = bridge::Op::Find {
-        ns: bridge::Namespace {
+        ns: bridge::Ns {
             db: config.database.clone(),
             coll: config.collection.clone(),
         },

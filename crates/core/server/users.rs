@@ -12,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use bridge::{Executor, Namespace, Op, Request, Update};
+use bridge::{Executor, Ns, Op, Request, Update};
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use engine::{Identity, User, UserType};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -275,8 +275,8 @@ impl Users {
         }
     }
 
-    fn ns(&self, coll: &str) -> Namespace {
-        Namespace {
+    fn ns(&self, coll: &str) -> Ns {
+        Ns {
             db: self.db.clone(),
             coll: coll.into(),
         }

@@ -14,7 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
-use bridge::{Namespace, Op, Request, feed::Start};
+use bridge::{Ns, Op, Request, feed::Start};
 use bson::{Bson, Document};
 use serde::Deserialize;
 
@@ -43,7 +43,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
 
 /// What a watch asks for.
 struct Watch {
-    ns: Namespace,
+    ns: Ns,
     ids: Option<Vec<Bson>>,
     filter: Option<store::Filter>,
 }
@@ -72,7 +72,7 @@ fn parse(state: &State, encoded: &str) -> Result<Watch, ApiError> {
             .map(str::to_string)
             .map_err(|_| invalid(format!("watch: '{k}' must be a string")))
     };
-    let ns = Namespace {
+    let ns = Ns {
         db: text("database")?,
         coll: text("collection")?,
     };

@@ -275,10 +275,10 @@ pub fn run(
             "$sort" => {
                 // The same order as find's sort (arrays by their least or greatest element,
                 // missing as null, empty arrays lowest).
-                let spec = crate::parse_sort(spec_doc()?)?;
+                let spec = crate::sort::parse_sort(spec_doc()?)?;
                 let mut keyed: Vec<(u64, Document)> =
                     docs.into_iter().enumerate().map(|(i, d)| (i as u64, d)).collect();
-                crate::sort_docs(&mut keyed, &spec);
+                crate::sort::sort_docs(&mut keyed, &spec);
                 keyed.into_iter().map(|(_, d)| d).collect()
             }
             "$skip" => {

@@ -8,7 +8,7 @@ use redb::{
     MultimapTableDefinition, ReadableMultimapTable, ReadableTable, TableDefinition, WriteTransaction,
 };
 
-use crate::{error::StoreError, id_key, path::values_at};
+use crate::{error::StoreError, layout::id_key, path::values_at};
 
 /// Index specifications per collection: `db.coll` → `{ indexes: [{ name, field, unique }] }`.
 pub(crate) const INDEXES: TableDefinition<&str, &[u8]> = TableDefinition::new("indexes");

@@ -7,7 +7,7 @@ use std::sync::{
 };
 
 use bson::{Bson, Document, doc};
-use store::{Change, Modify, Ns, Store, StoreError, changes};
+use store::{Change, Data as _, Modify, Ns, Store, StoreError, changes};
 
 fn ns(db: &str) -> Ns {
     Ns::new(db, "c").expect("ns")

@@ -11,7 +11,7 @@ use std::{
 };
 
 use bson::doc;
-use store::{FindOptions, Ns, Store};
+use store::{Data as _, FindOptions, Ns, Store};
 
 const TEST: &str = "killed_writer_loses_no_acknowledged_write";
 

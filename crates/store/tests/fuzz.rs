@@ -10,7 +10,7 @@
 
 use bson::{Bson, Decimal128, Document, doc};
 use proptest::prelude::*;
-use store::{Change, FindOptions, MAX_DOCUMENT_BYTES, Modify, Ns, Store};
+use store::{Change, Data as _, FindOptions, MAX_DOCUMENT_BYTES, Modify, Ns, Store};
 
 fn extreme() -> impl Strategy<Value = Bson> {
     prop_oneof![

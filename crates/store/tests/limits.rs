@@ -3,7 +3,7 @@
 //! allocate without bound.
 
 use bson::{Bson, Document, doc};
-use store::{Change, FindOptions, Ns, Store, StoreError};
+use store::{Change, Data as _, FindOptions, Ns, Store, StoreError};
 
 fn ns() -> Ns {
     Ns::new("t", "c").expect("valid")

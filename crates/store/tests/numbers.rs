@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use bson::{Bson, Decimal128, Document, doc};
-use store::{FindOptions, Ns, Store, order::compare};
+use store::{Data as _, FindOptions, Ns, Store, order::compare};
 
 fn dec(s: &str) -> Bson {
     Bson::Decimal128(s.parse::<Decimal128>().expect("decimal"))

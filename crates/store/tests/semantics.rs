@@ -2,7 +2,7 @@
 //! durability: what the conformance suite cannot check against that server.
 
 use bson::{Bson, Document, doc};
-use store::{Change, FindOptions, Ns, Store, StoreError};
+use store::{Change, Data as _, FindOptions, Ns, Store, StoreError};
 
 fn ns() -> Ns {
     Ns {

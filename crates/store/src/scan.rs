@@ -1,0 +1,246 @@
+//! Reads: finding the documents a filter matches (through the `_id` index, a secondary
+//! index, or a scan that decodes only candidates), and the read operations over them.
+
+use bson::{Bson, Document};
+use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
+
+use crate::{
+    Filter, FindOptions, Ns, Projection, Store, StoreError, aggregate, index,
+    layout::{decode, docs_table, id_seqs, ids_table},
+    order::{compare, equal},
+    path,
+    sort::{parse_sort, sort_docs},
+};
+
+/// What reads run against: a snapshot, or a transaction's own view (which sees its writes).
+#[derive(Clone, Copy)]
+pub(crate) enum Snap<'a> {
+    Read(&'a ReadTransaction),
+    Write(&'a WriteTransaction),
+}
+
+impl Snap<'_> {
+    fn scan(self, ns: &Ns, filter: &Filter, raw: &Document) -> Result<Vec<(u64, Document)>, StoreError> {
+        match self {
+            Snap::Read(t) => Store::scan(t, ns, filter, raw),
+            Snap::Write(t) => Store::scan_write(t, ns, filter, raw),
+        }
+    }
+}
+
+/// The documents among `seqs` (or all, in natural order) that match `filter`.
+pub(crate) fn matching(
+    docs: &impl ReadableTable<u64, &'static [u8]>,
+    seqs: Option<Vec<u64>>,
+    filter: &Filter,
+) -> Result<Vec<(u64, Document)>, StoreError> {
+    let mut out = Vec::new();
+    let mut keep = |seq: u64, bytes: &[u8]| -> Result<(), StoreError> {
+        if filter.excludes_raw(bson::RawDocument::from_bytes(bytes)?) {
+            return Ok(());
+        }
+        let d = decode(bytes)?;
+        if filter.matches(&d) {
+            out.push((seq, d));
+        }
+        Ok(())
+    };
+    match seqs {
+        Some(seqs) => {
+            for seq in seqs {
+                if let Some(bytes) = docs.get(seq)? {
+                    keep(seq, bytes.value())?;
+                }
+            }
+        }
+        None => {
+            for entry in docs.iter()? {
+                let (seq, bytes) = entry?;
+                keep(seq.value(), bytes.value())?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Documents of `ns` matching `filter`, with their sequence numbers, in natural order; an
+    /// `_id` or indexed equality in `raw` (the filter as written) reads through its index.
+    pub(crate) fn scan(
+        txn: &ReadTransaction,
+        ns: &Ns,
+        filter: &Filter,
+        raw: &Document,
+    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        let name = ns.full();
+        let docs = match txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name))) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let seqs = match Self::id_hint(raw) {
+            Some(id) => Some(id_seqs(
+                &txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?,
+                id,
+            )?),
+            None => {
+                let specs = match txn.open_table(index::INDEXES) {
+                    Ok(t) => t
+                        .get(name.as_str())?
+                        .map(|v| index::parse_specs(v.value()))
+                        .transpose()?
+                        .unwrap_or_default(),
+                    Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                };
+                index::lookup(&specs, raw, |n| {
+                    match txn.open_multimap_table(index::def(&index::table(&name, n))) {
+                        Ok(t) => Ok(Some(t)),
+                        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                        Err(e) => Err(e.into()),
+                    }
+                })?
+            }
+        };
+        matching(&docs, seqs, filter)
+    }
+
+    /// [`Store::scan`] inside a write transaction (which sees its own writes).
+    pub(crate) fn scan_write(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        filter: &Filter,
+        raw: &Document,
+    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        let name = ns.full();
+        let docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
+        let seqs = match Self::id_hint(raw) {
+            Some(id) => Some(id_seqs(
+                &txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?,
+                id,
+            )?),
+            None => index::lookup(&index::specs(txn, &name)?, raw, |n| {
+                Ok(Some(
+                    txn.open_multimap_table(index::def(&index::table(&name, n)))?,
+                ))
+            })?,
+        };
+        matching(&docs, seqs, filter)
+    }
+
+    /// The `_id` equality of a filter, used to answer through the `_id` index.
+    pub(crate) fn id_hint(filter: &Document) -> Option<&Bson> {
+        match filter.get("_id") {
+            Some(Bson::Document(d)) if d.keys().next().is_some_and(|k| k.starts_with('$')) => {
+                match d.get("$eq") {
+                    Some(v) if d.len() == 1 => Some(v),
+                    _ => None,
+                }
+            }
+            Some(Bson::RegularExpression(_)) => None,
+            other => other,
+        }
+    }
+
+    /// Finds documents.
+    pub(crate) fn find_in(
+        snap: Snap<'_>,
+        ns: &Ns,
+        filter: &Document,
+        options: &FindOptions,
+    ) -> Result<Vec<Document>, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let projection = match &options.projection {
+            Some(p) => Projection::parse(p)?,
+            None => None,
+        };
+        let sort = options.sort.as_ref().map(parse_sort).transpose()?;
+        let mut docs = snap.scan(ns, &parsed, filter)?;
+        if let Some(spec) = &sort {
+            sort_docs(&mut docs, spec);
+        }
+        let limit = options.limit.unsigned_abs() as usize;
+        let iter = docs.into_iter().skip(options.skip as usize);
+        let taken: Vec<Document> = if limit > 0 {
+            iter.take(limit).map(|(_, d)| d).collect()
+        } else {
+            iter.map(|(_, d)| d).collect()
+        };
+        Ok(match projection {
+            Some(p) => taken.iter().map(|d| p.apply(d)).collect(),
+            None => taken,
+        })
+    }
+
+    /// Counts matching documents.
+    pub(crate) fn count_in(
+        snap: Snap<'_>,
+        ns: &Ns,
+        filter: &Document,
+        skip: u64,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let n = snap.scan(ns, &parsed, filter)?.len() as u64;
+        let n = n.saturating_sub(skip);
+        Ok(if limit > 0 { n.min(limit) } else { n })
+    }
+
+    /// Distinct values of `field` among matching documents (array values contribute elements).
+    pub(crate) fn distinct_in(
+        snap: Snap<'_>,
+        ns: &Ns,
+        field: &str,
+        filter: &Document,
+    ) -> Result<Vec<Bson>, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let mut out: Vec<Bson> = Vec::new();
+        for (_, d) in snap.scan(ns, &parsed, filter)? {
+            for v in path::values_at(&d, field) {
+                let items: Vec<&Bson> = match v {
+                    Bson::Array(a) => a.iter().collect(),
+                    other => vec![other],
+                };
+                for item in items {
+                    if !out.iter().any(|o| equal(o, item)) {
+                        out.push(item.clone());
+                    }
+                }
+            }
+        }
+        out.sort_by(compare);
+        Ok(out)
+    }
+
+    /// Runs an aggregation pipeline over `ns`; `$lookup` reads collections of the same database.
+    pub(crate) fn aggregate_in(
+        snap: Snap<'_>,
+        ns: &Ns,
+        pipeline: &[Document],
+    ) -> Result<Vec<Document>, StoreError> {
+        // A leading $match is answered while scanning.
+        let (first, rest) = match pipeline.first().and_then(|s| s.get_document("$match").ok()) {
+            Some(m) => (Some(m.clone()), &pipeline[1..]),
+            None => (None, pipeline),
+        };
+        let filter = first.clone().unwrap_or_default();
+        let parsed = Filter::parse(&filter)?;
+        let docs = snap
+            .scan(ns, &parsed, &filter)?
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
+        let read = |coll: &str| -> Result<Vec<Document>, StoreError> {
+            let other = Ns {
+                db: ns.db.clone(),
+                coll: coll.to_string(),
+            };
+            Ok(snap
+                .scan(&other, &Filter::And(Vec::new()), &Document::new())?
+                .into_iter()
+                .map(|(_, d)| d)
+                .collect())
+        };
+        aggregate::run(docs, rest, &read)
+    }
+}

@@ -1,0 +1,344 @@
+//! Writes inside a redb write transaction: inserts, updates, upserts, deletes and
+//! find-and-modify, each also recording its change events.
+
+use bson::{Bson, Document, doc, oid::ObjectId};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
+
+use crate::{
+    CATALOG, Change, Filter, Modify, Ns, Projection, Store, StoreError, UpdateOutcome, changes,
+    error::bad,
+    index,
+    layout::{docs_table, id_key, ids_table},
+    order::equal,
+    sort::{parse_sort, sort_docs},
+    stored_bytes, update,
+};
+
+/// The sort key of a document for one field: arrays sort by their smallest element ascending,
+/// their largest descending, as MongoDB does; a missing field sorts as null.
+/// True when an update left a document as it was, as its bytes would show: doubles by their
+/// bits (a NaN is unchanged though NaN != NaN; -0 is not 0). MongoDB counts and writes only
+/// real changes.
+pub(crate) fn same(new: &Document, old: &Document) -> bool {
+    fn same_value(a: &Bson, b: &Bson) -> bool {
+        match (a, b) {
+            (Bson::Double(x), Bson::Double(y)) => x.to_bits() == y.to_bits(),
+            (Bson::Document(x), Bson::Document(y)) => same(x, y),
+            (Bson::Array(x), Bson::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+            }
+            _ => a == b,
+        }
+    }
+    new.len() == old.len()
+        && new
+            .iter()
+            .zip(old)
+            .all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
+}
+
+impl Store {
+    pub(crate) fn ensure_collection(txn: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
+        let mut catalog = txn.open_table(CATALOG)?;
+        let next = catalog.get(name)?.map(|v| v.value());
+        match next {
+            Some(n) => Ok(n),
+            None => {
+                catalog.insert(name, 0)?;
+                Ok(0)
+            }
+        }
+    }
+
+    /// Inserts one prepared document (with `_id`) in an open transaction.
+    pub(crate) fn insert_in(txn: &WriteTransaction, ns: &Ns, doc: &Document) -> Result<(), StoreError> {
+        let bytes = stored_bytes(doc, "object to insert too large")?;
+        let name = ns.full();
+        let seq = Self::ensure_collection(txn, &name)?;
+        let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
+        let key = id_key(&id)?;
+        let mut ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+        if ids.get(key.as_slice())?.is_some() {
+            return Err(StoreError::DuplicateKey {
+                ns: name,
+                index: "_id_".into(),
+                key: format!("{{ _id: {} }}", id.clone().into_relaxed_extjson()),
+            });
+        }
+        // Unique secondary indexes are checked before anything is written.
+        index::add(txn, &name, &index::specs(txn, &name)?, doc, seq)?;
+        ids.insert(key.as_slice(), seq)?;
+        let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
+        docs.insert(seq, bytes.as_slice())?;
+        txn.open_table(CATALOG)?.insert(name.as_str(), seq + 1)?;
+        changes::record(txn, ns, changes::Kind::Insert(doc))
+    }
+
+    pub(crate) fn with_id(mut doc: Document) -> Result<Document, StoreError> {
+        match doc.get("_id") {
+            None => {
+                let mut out = doc! { "_id": ObjectId::new() };
+                out.extend(doc);
+                Ok(out)
+            }
+            Some(Bson::Array(_)) => Err(bad("The '_id' value cannot be of type array")),
+            Some(Bson::RegularExpression(_)) => Err(bad("can't use a regex for _id")),
+            Some(_) => {
+                if let Some(bad_key) = doc.keys().find(|k| k.starts_with('$')) {
+                    return Err(bad(format!(
+                        "Document can't have $ prefixed field names: {bad_key}"
+                    )));
+                }
+                Ok(std::mem::take(&mut doc))
+            }
+        }
+    }
+
+    /// Inserts documents (an `_id` is generated where missing). Ordered inserts stop at the
+    /// first error; unordered ones go on. Returns the ids inserted and the first error.
+    pub(crate) fn insert_txn(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        docs: Vec<Document>,
+        ordered: bool,
+    ) -> (Vec<Bson>, Option<StoreError>) {
+        let run = || -> Result<(Vec<Bson>, Option<StoreError>), StoreError> {
+            let mut ids = Vec::with_capacity(docs.len());
+            let mut first_error = None;
+            for d in docs {
+                let prepared = Self::with_id(d).and_then(|d| Self::insert_in(txn, ns, &d).map(|()| d));
+                match prepared {
+                    Ok(d) => ids.push(d.get("_id").cloned().unwrap_or(Bson::Null)),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                        if ordered {
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok((ids, first_error))
+        };
+        run().unwrap_or_else(|e| (Vec::new(), Some(e)))
+    }
+
+    pub(crate) fn write_back(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        seq: u64,
+        old: &Document,
+        new: &Document,
+        replace: bool,
+    ) -> Result<(), StoreError> {
+        let name = ns.full();
+        let old_id = old.get("_id").cloned().unwrap_or(Bson::Null);
+        let new_id = new.get("_id").cloned().unwrap_or(Bson::Null);
+        if !equal(&old_id, &new_id) {
+            return Err(StoreError::ImmutableId);
+        }
+        let bytes = stored_bytes(new, "Resulting document after update is larger than the limit")?;
+        let specs = index::specs(txn, &name)?;
+        index::remove(txn, &name, &specs, old, seq)?;
+        if let Err(e) = index::add(txn, &name, &specs, new, seq) {
+            index::add(txn, &name, &specs, old, seq)?;
+            return Err(e);
+        }
+        let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
+        docs.insert(seq, bytes.as_slice())?;
+        let kind = if replace {
+            changes::Kind::Replace(old, new)
+        } else {
+            changes::Kind::Update(old, new)
+        };
+        changes::record(txn, ns, kind)
+    }
+
+    pub(crate) fn changed(
+        old: &Document,
+        change: &Change,
+        inserting: bool,
+        query: Option<&Filter>,
+    ) -> Result<Document, StoreError> {
+        match change {
+            Change::Operators(u, array_filters) => {
+                let mut d = old.clone();
+                let positional = update::Positional::new(query, array_filters)?;
+                update::apply_positional(&mut d, u, inserting, &positional)?;
+                Ok(d)
+            }
+            Change::Replace(r) => {
+                if r.keys().any(|k| k.starts_with('$')) {
+                    return Err(bad("the replacement document must not contain update operators"));
+                }
+                let mut d = Document::new();
+                if let Some(id) = old.get("_id") {
+                    d.insert("_id", id.clone());
+                }
+                for (k, v) in r {
+                    if k == "_id" && old.get("_id").is_some_and(|id| !equal(id, v)) {
+                        return Err(StoreError::ImmutableId);
+                    }
+                    d.insert(k.clone(), v.clone());
+                }
+                Ok(d)
+            }
+        }
+    }
+
+    /// The document an upsert inserts: the filter's equalities, then the change.
+    pub(crate) fn upsert_doc(filter: &Filter, change: &Change) -> Result<Document, StoreError> {
+        let mut base = Document::new();
+        let mut eqs = Vec::new();
+        filter.equalities(&mut eqs);
+        for (path, v) in eqs {
+            match change {
+                Change::Operators(..) => {
+                    update::apply(&mut base, &doc! { "$set": { path: v } }, true)?;
+                }
+                // A replacement keeps only the filter's `_id`, as MongoDB does.
+                Change::Replace(_) if path == "_id" => {
+                    base.insert("_id", v);
+                }
+                Change::Replace(_) => {}
+            }
+        }
+        let seeded_id = base.get("_id").cloned();
+        let mut d = Self::changed(&base, change, true, None)?;
+        if let (Change::Replace(_), Some(id)) = (change, seeded_id) {
+            d.insert("_id", id);
+        }
+        Self::with_id(d)
+    }
+
+    /// Updates the first (or every, with `multi`) matching document.
+    pub(crate) fn update_txn(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        filter: &Document,
+        change: &Change,
+        upsert: bool,
+        multi: bool,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        Self::ensure_collection(txn, &ns.full())?;
+        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
+        if !multi {
+            found.truncate(1);
+        }
+        let mut outcome = UpdateOutcome {
+            matched: found.len() as u64,
+            modified: 0,
+            upserted_id: None,
+        };
+        for (seq, old) in &found {
+            let written = Self::changed(old, change, false, Some(&parsed)).and_then(|new| {
+                if !same(&new, old) {
+                    Self::write_back(txn, ns, *seq, old, &new, matches!(change, Change::Replace(_)))?;
+                    outcome.modified += 1;
+                }
+                Ok(())
+            });
+            // The documents changed before a failure stay changed (the caller commits them,
+            // as MongoDB keeps them outside a transaction).
+            written?;
+        }
+        if found.is_empty() && upsert {
+            let d = Self::upsert_doc(&parsed, change)?;
+            Self::insert_in(txn, ns, &d)?;
+            outcome.upserted_id = d.get("_id").cloned();
+        }
+        Ok(outcome)
+    }
+
+    /// Deletes the first (or every) matching document; returns how many.
+    pub(crate) fn delete_txn(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        filter: &Document,
+        multi: bool,
+    ) -> Result<u64, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        Self::ensure_collection(txn, &ns.full())?;
+        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
+        if !multi {
+            found.truncate(1);
+        }
+        Self::remove(txn, ns, &found)?;
+        Ok(found.len() as u64)
+    }
+
+    pub(crate) fn remove(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        found: &[(u64, Document)],
+    ) -> Result<(), StoreError> {
+        let name = ns.full();
+        let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
+        let mut ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+        let specs = index::specs(txn, &name)?;
+        for (seq, d) in found {
+            index::remove(txn, &name, &specs, d, *seq)?;
+            docs.remove(*seq)?;
+            let key = id_key(d.get("_id").unwrap_or(&Bson::Null))?;
+            ids.remove(key.as_slice())?;
+            changes::record(txn, ns, changes::Kind::Delete(d))?;
+        }
+        Ok(())
+    }
+
+    /// findOneAndUpdate / findOneAndReplace / findOneAndDelete.
+    pub(crate) fn find_and_modify_txn(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        filter: &Document,
+        sort: Option<&Document>,
+        projection: Option<&Document>,
+        modify: &Modify,
+    ) -> Result<Option<Document>, StoreError> {
+        let parsed = Filter::parse(filter)?;
+        let projection = projection.map(Projection::parse).transpose()?.flatten();
+        let sort = sort.map(parse_sort).transpose()?;
+        Self::ensure_collection(txn, &ns.full())?;
+        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
+        if let Some(spec) = &sort {
+            sort_docs(&mut found, spec);
+        }
+        found.truncate(1);
+        let result = match (modify, found.pop()) {
+            (Modify::Delete, Some((seq, old))) => {
+                Self::remove(txn, ns, &[(seq, old.clone())])?;
+                Some(old)
+            }
+            (Modify::Delete, None) => None,
+            (
+                Modify::Change {
+                    change, return_new, ..
+                },
+                Some((seq, old)),
+            ) => {
+                let new = Self::changed(&old, change, false, Some(&parsed))?;
+                if !same(&new, &old) {
+                    Self::write_back(txn, ns, seq, &old, &new, matches!(change, Change::Replace(_)))?;
+                }
+                Some(if *return_new { new } else { old })
+            }
+            (
+                Modify::Change {
+                    change,
+                    upsert: true,
+                    return_new,
+                },
+                None,
+            ) => {
+                let d = Self::upsert_doc(&parsed, change)?;
+                Self::insert_in(txn, ns, &d)?;
+                return_new.then_some(d)
+            }
+            (Modify::Change { .. }, None) => None,
+        };
+        Ok(match (result, projection) {
+            (Some(d), Some(p)) => Some(p.apply(&d)),
+            (r, _) => r,
+        })
+    }
+}
