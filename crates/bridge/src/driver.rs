@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use bson::{Bson, Document, doc};
+use bson::{Bson, Document};
 use engine::host::HostError;
 use futures_util::TryStreamExt;
 use mongodb::{
@@ -15,7 +15,10 @@ use mongodb::{
     options::{ReturnDocument, UpdateModifications},
 };
 
-use crate::{BulkTotals, Executor, Op, OpFuture, Request, SessionId, Update, WriteModel, count, keep_going};
+use crate::{
+    BulkTotals, Executor, Op, Outcome, OutcomeFuture, Request, SessionId, Update, UpdateOutcome, WriteModel,
+    keep_going,
+};
 
 type SharedSession = Arc<tokio::sync::Mutex<ClientSession>>;
 
@@ -77,16 +80,12 @@ fn modifications(u: Update) -> UpdateModifications {
     }
 }
 
-fn update_result(r: mongodb::results::UpdateResult) -> Bson {
-    let mut out = doc! { "matchedCount": count(r.matched_count), "modifiedCount": count(r.modified_count) };
-    if let Some(id) = r.upserted_id {
-        out.insert("upsertedId", id);
-    }
-    Bson::Document(out)
-}
-
-fn opt_doc(d: Option<Document>) -> Bson {
-    d.map(Bson::Document).unwrap_or(Bson::Null)
+fn update_result(r: mongodb::results::UpdateResult) -> Outcome {
+    Outcome::Updated(UpdateOutcome {
+        matched: r.matched_count,
+        modified: r.modified_count,
+        upserted_id: r.upserted_id,
+    })
 }
 
 /// The one place driver failures become what a function catches: `code` and `codeName` as
@@ -145,7 +144,7 @@ macro_rules! exec {
 }
 
 impl DriverExecutor {
-    async fn run(self, Request { op, session }: Request) -> Result<Bson, Error> {
+    async fn run(self, Request { op, session }: Request) -> Result<Outcome, Error> {
         let request_session = session;
         let shared = match session {
             Some(id) => Some(self.session(id).await?),
@@ -183,7 +182,7 @@ impl DriverExecutor {
                     Some(s) => find.session(&mut *s).await?.stream(s).try_collect().await?,
                     None => find.await?.try_collect().await?,
                 };
-                docs_array(docs)
+                Outcome::Documents(docs)
             }
             Op::FindOne {
                 ns,
@@ -199,12 +198,12 @@ impl DriverExecutor {
                 if let Some(s) = sort {
                     find = find.sort(s);
                 }
-                opt_doc(exec!(find, session)?)
+                Outcome::Document(exec!(find, session)?)
             }
             Op::InsertOne { ns, document } => {
                 let coll = self.coll(&ns);
                 let r = exec!(coll.insert_one(document), session)?;
-                Bson::Document(doc! { "insertedId": r.inserted_id })
+                Outcome::Inserted(r.inserted_id)
             }
             Op::InsertMany {
                 ns,
@@ -215,7 +214,7 @@ impl DriverExecutor {
                 let coll = self.coll(&ns);
                 let r = exec!(coll.insert_many(documents).ordered(ordered), session)?;
                 let ids: Vec<Bson> = (0..n).filter_map(|i| r.inserted_ids.get(&i).cloned()).collect();
-                Bson::Document(doc! { "insertedIds": ids })
+                Outcome::InsertedMany(ids)
             }
             Op::Update {
                 ns,
@@ -251,7 +250,7 @@ impl DriverExecutor {
                 } else {
                     exec!(coll.delete_one(filter), session)?
                 };
-                Bson::Document(doc! { "deletedCount": count(r.deleted_count) })
+                Outcome::Deleted(r.deleted_count)
             }
             Op::FindOneAndUpdate {
                 ns,
@@ -281,7 +280,7 @@ impl DriverExecutor {
                 } else {
                     ReturnDocument::Before
                 });
-                opt_doc(exec!(f, session)?)
+                Outcome::Document(exec!(f, session)?)
             }
             Op::FindOneAndReplace {
                 ns,
@@ -305,7 +304,7 @@ impl DriverExecutor {
                 } else {
                     ReturnDocument::Before
                 });
-                opt_doc(exec!(f, session)?)
+                Outcome::Document(exec!(f, session)?)
             }
             Op::FindOneAndDelete {
                 ns,
@@ -321,7 +320,7 @@ impl DriverExecutor {
                 if let Some(p) = projection {
                     f = f.projection(p);
                 }
-                opt_doc(exec!(f, session)?)
+                Outcome::Document(exec!(f, session)?)
             }
             Op::Aggregate { ns, pipeline } => {
                 let coll = self.coll(&ns);
@@ -336,7 +335,7 @@ impl DriverExecutor {
                     }
                     None => coll.aggregate(pipeline).await?.try_collect().await?,
                 };
-                docs_array(docs)
+                Outcome::Documents(docs)
             }
             Op::Count {
                 ns,
@@ -352,12 +351,12 @@ impl DriverExecutor {
                 if let Some(n) = limit {
                     c = c.limit(n);
                 }
-                count(exec!(c, session)?)
+                Outcome::Count(exec!(c, session)?)
             }
-            Op::EstimatedCount { ns } => count(self.coll(&ns).estimated_document_count().await?),
+            Op::EstimatedCount { ns } => Outcome::Count(self.coll(&ns).estimated_document_count().await?),
             Op::Distinct { ns, field, filter } => {
                 let coll = self.coll(&ns);
-                Bson::Array(exec!(coll.distinct(field, filter), session)?)
+                Outcome::Values(exec!(coll.distinct(field, filter), session)?)
             }
             Op::BulkWrite { ns, models, ordered } => {
                 let coll = self.coll(&ns);
@@ -413,35 +412,35 @@ impl DriverExecutor {
                 if let Some(e) = first_error {
                     return Err(e);
                 }
-                totals.into_bson()
+                Outcome::Bulk(totals)
             }
             Op::ListCollections { db } => {
                 let mut names = self.client.database(&db).list_collection_names().await?;
                 names.sort();
-                Bson::Array(names.into_iter().map(Bson::String).collect())
+                Outcome::Names(names)
             }
             Op::ListDatabases => {
                 let mut names = self.client.list_database_names().await?;
                 names.sort();
-                Bson::Array(names.into_iter().map(Bson::String).collect())
+                Outcome::Names(names)
             }
             Op::StartTransaction => {
                 if let Some(s) = session.as_deref_mut() {
                     s.start_transaction().await?;
                 }
-                Bson::Null
+                Outcome::Done
             }
             Op::CommitTransaction => {
                 if let Some(s) = session.as_deref_mut() {
                     s.commit_transaction().await?;
                 }
-                Bson::Null
+                Outcome::Done
             }
             Op::AbortTransaction => {
                 if let Some(s) = session.as_deref_mut() {
                     s.abort_transaction().await?;
                 }
-                Bson::Null
+                Outcome::Done
             }
             Op::EndSession => {
                 // Abort a transaction left open here, before the answer, rather than in the
@@ -456,18 +455,14 @@ impl DriverExecutor {
                         .unwrap_or_else(|e| e.into_inner())
                         .remove(&id);
                 }
-                Bson::Null
+                Outcome::Done
             }
         })
     }
 }
 
-fn docs_array(docs: Vec<Document>) -> Bson {
-    Bson::Array(docs.into_iter().map(Bson::Document).collect())
-}
-
 impl Executor for DriverExecutor {
-    fn execute(&self, request: Request) -> OpFuture {
+    fn execute(&self, request: Request) -> OutcomeFuture {
         let this = self.clone();
         Box::pin(async move { this.run(request).await.map_err(host_error) })
     }

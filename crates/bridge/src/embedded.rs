@@ -13,11 +13,13 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use bson::{Bson, Document, doc};
+use bson::{Bson, Document};
 use engine::host::HostError;
 use store::{Change, Data, FindOptions, Modify, Ns, Store, StoreError};
 
-use crate::{BulkTotals, Executor, Op, OpFuture, Request, SessionId, Update, WriteModel, count, keep_going};
+use crate::{
+    BulkTotals, Executor, Op, Outcome, OutcomeFuture, Request, SessionId, Update, WriteModel, keep_going,
+};
 
 /// Runs operations on the embedded store.
 #[derive(Clone)]
@@ -61,18 +63,6 @@ fn change(update: Update, array_filters: Option<Vec<Document>>) -> Result<Change
     }
 }
 
-fn opt_doc(d: Option<Document>) -> Bson {
-    d.map(Bson::Document).unwrap_or(Bson::Null)
-}
-
-fn update_result(o: store::UpdateOutcome) -> Bson {
-    let mut out = doc! { "matchedCount": count(o.matched), "modifiedCount": count(o.modified) };
-    if let Some(id) = o.upserted_id {
-        out.insert("upsertedId", id);
-    }
-    Bson::Document(out)
-}
-
 /// The collection or database names `db` (or, `None`, the database names) lists; only a
 /// plain store call (`store`) can list, not a transaction.
 fn names(store: Option<&Store>, db: Option<&str>) -> Result<Vec<String>, StoreError> {
@@ -92,7 +82,7 @@ fn bad_in_txn(what: &str) -> StoreError {
 
 /// Runs `op` on `target`: the store itself (`store` is then the same store, for listings) or a
 /// transaction.
-fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreError> {
+fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Outcome, StoreError> {
     Ok(match op {
         Op::Find {
             ns: n,
@@ -108,13 +98,7 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreE
                 limit: limit.unwrap_or(0),
                 projection,
             };
-            Bson::Array(
-                target
-                    .find(&ns(&n)?, &filter, &options)?
-                    .into_iter()
-                    .map(Bson::Document)
-                    .collect(),
-            )
+            Outcome::Documents(target.find(&ns(&n)?, &filter, &options)?)
         }
         Op::FindOne {
             ns: n,
@@ -128,14 +112,14 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreE
                 limit: 1,
                 projection,
             };
-            opt_doc(target.find(&ns(&n)?, &filter, &options)?.into_iter().next())
+            Outcome::Document(target.find(&ns(&n)?, &filter, &options)?.into_iter().next())
         }
         Op::InsertOne { ns: n, document } => {
             let (ids, err) = target.insert(&ns(&n)?, vec![document], true);
             if let Some(e) = err {
                 return Err(e);
             }
-            Bson::Document(doc! { "insertedId": ids.into_iter().next().unwrap_or(Bson::Null) })
+            Outcome::Inserted(ids.into_iter().next().unwrap_or(Bson::Null))
         }
         Op::InsertMany {
             ns: n,
@@ -146,7 +130,7 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreE
             if let Some(e) = err {
                 return Err(e);
             }
-            Bson::Document(doc! { "insertedIds": ids })
+            Outcome::InsertedMany(ids)
         }
         Op::Update {
             ns: n,
@@ -155,12 +139,14 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreE
             upsert,
             array_filters,
             many,
-        } => {
-            update_result(target.update(&ns(&n)?, &filter, &change(update, array_filters)?, upsert, many)?)
-        }
-        Op::Delete { ns: n, filter, many } => {
-            Bson::Document(doc! { "deletedCount": count(target.delete(&ns(&n)?, &filter, many)?) })
-        }
+        } => Outcome::Updated(target.update(
+            &ns(&n)?,
+            &filter,
+            &change(update, array_filters)?,
+            upsert,
+            many,
+        )?),
+        Op::Delete { ns: n, filter, many } => Outcome::Deleted(target.delete(&ns(&n)?, &filter, many)?),
         Op::FindOneAndUpdate {
             ns: n,
             filter,
@@ -176,7 +162,13 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreE
                 upsert,
                 return_new,
             };
-            opt_doc(target.find_and_modify(&ns(&n)?, &filter, sort.as_ref(), projection.as_ref(), &modify)?)
+            Outcome::Document(target.find_and_modify(
+                &ns(&n)?,
+                &filter,
+                sort.as_ref(),
+                projection.as_ref(),
+                &modify,
+            )?)
         }
         Op::FindOneAndReplace {
             ns: n,
@@ -192,35 +184,37 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreE
                 upsert,
                 return_new,
             };
-            opt_doc(target.find_and_modify(&ns(&n)?, &filter, sort.as_ref(), projection.as_ref(), &modify)?)
+            Outcome::Document(target.find_and_modify(
+                &ns(&n)?,
+                &filter,
+                sort.as_ref(),
+                projection.as_ref(),
+                &modify,
+            )?)
         }
         Op::FindOneAndDelete {
             ns: n,
             filter,
             sort,
             projection,
-        } => opt_doc(target.find_and_modify(
+        } => Outcome::Document(target.find_and_modify(
             &ns(&n)?,
             &filter,
             sort.as_ref(),
             projection.as_ref(),
             &Modify::Delete,
         )?),
-        Op::Aggregate { ns: n, pipeline } => Bson::Array(
-            target
-                .aggregate(&ns(&n)?, &pipeline)?
-                .into_iter()
-                .map(Bson::Document)
-                .collect(),
-        ),
+        Op::Aggregate { ns: n, pipeline } => Outcome::Documents(target.aggregate(&ns(&n)?, &pipeline)?),
         Op::Count {
             ns: n,
             filter,
             skip,
             limit,
-        } => count(target.count(&ns(&n)?, &filter, skip.unwrap_or(0), limit.unwrap_or(0))?),
-        Op::EstimatedCount { ns: n } => count(target.count(&ns(&n)?, &Document::new(), 0, 0)?),
-        Op::Distinct { ns: n, field, filter } => Bson::Array(target.distinct(&ns(&n)?, &field, &filter)?),
+        } => Outcome::Count(target.count(&ns(&n)?, &filter, skip.unwrap_or(0), limit.unwrap_or(0))?),
+        Op::EstimatedCount { ns: n } => Outcome::Count(target.count(&ns(&n)?, &Document::new(), 0, 0)?),
+        Op::Distinct { ns: n, field, filter } => {
+            Outcome::Values(target.distinct(&ns(&n)?, &field, &filter)?)
+        }
         Op::BulkWrite {
             ns: n,
             models,
@@ -263,17 +257,17 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Bson, StoreE
             if let Some(e) = first_error {
                 return Err(e);
             }
-            totals.into_bson()
+            Outcome::Bulk(totals)
         }
         Op::ListCollections { db } => {
             let mut names = names(store, Some(&db))?;
             names.sort();
-            Bson::Array(names.into_iter().map(Bson::String).collect())
+            Outcome::Names(names)
         }
         Op::ListDatabases => {
             let mut names = names(store, None)?;
             names.sort();
-            Bson::Array(names.into_iter().map(Bson::String).collect())
+            Outcome::Names(names)
         }
         Op::StartTransaction | Op::CommitTransaction | Op::AbortTransaction | Op::EndSession => {
             return Err(StoreError::BadValue("session commands need a session".into()));
@@ -296,9 +290,9 @@ const TRANSACTION_IDLE_LIMIT: std::time::Duration = std::time::Duration::from_se
 
 /// A message to the thread that holds a session's open transaction.
 enum TxnMsg {
-    Run(Box<Op>, std::sync::mpsc::SyncSender<Result<Bson, StoreError>>),
-    Commit(std::sync::mpsc::SyncSender<Result<Bson, StoreError>>),
-    Abort(std::sync::mpsc::SyncSender<Result<Bson, StoreError>>),
+    Run(Box<Op>, std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>),
+    Commit(std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>),
+    Abort(std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>),
 }
 
 fn no_transaction() -> StoreError {
@@ -310,11 +304,11 @@ fn no_transaction() -> StoreError {
 fn transaction_thread(
     store: Arc<Store>,
     rx: std::sync::mpsc::Receiver<TxnMsg>,
-    started: std::sync::mpsc::SyncSender<Result<Bson, StoreError>>,
+    started: std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>,
 ) {
     let mut txn = match store.begin() {
         Ok(t) => {
-            let _ = started.send(Ok(Bson::Null));
+            let _ = started.send(Ok(Outcome::Done));
             Some(t)
         }
         Err(e) => {
@@ -343,7 +337,7 @@ fn transaction_thread(
             }
             TxnMsg::Commit(reply) => {
                 let r = match txn.take() {
-                    Some(t) => t.commit().map(|()| Bson::Null),
+                    Some(t) => t.commit().map(|()| Outcome::Done),
                     None => Err(StoreError::BadValue(
                         "the transaction was aborted by an earlier error (NoSuchTransaction)".into(),
                     )),
@@ -355,7 +349,7 @@ fn transaction_thread(
                 if let Some(t) = txn.take() {
                     let _ = t.abort();
                 }
-                let _ = reply.send(Ok(Bson::Null));
+                let _ = reply.send(Ok(Outcome::Done));
                 return;
             }
         }
@@ -365,15 +359,15 @@ fn transaction_thread(
 /// Sends a message to a transaction's thread and waits for its answer.
 fn ask(
     tx: &std::sync::mpsc::Sender<TxnMsg>,
-    message: impl FnOnce(std::sync::mpsc::SyncSender<Result<Bson, StoreError>>) -> TxnMsg,
-) -> Result<Bson, StoreError> {
+    message: impl FnOnce(std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>) -> TxnMsg,
+) -> Result<Outcome, StoreError> {
     let (reply, answer) = std::sync::mpsc::sync_channel(1);
     tx.send(message(reply)).map_err(|_| no_transaction())?;
     answer.recv().map_err(|_| no_transaction())?
 }
 
 impl StoreExecutor {
-    fn execute_blocking(&self, Request { op, session }: Request) -> Result<Bson, StoreError> {
+    fn execute_blocking(&self, Request { op, session }: Request) -> Result<Outcome, StoreError> {
         let Some(id) = session else {
             return run(self.store.as_ref(), op, Some(&self.store));
         };
@@ -402,7 +396,7 @@ impl StoreExecutor {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(id, tx);
-                Ok(Bson::Null)
+                Ok(Outcome::Done)
             }
             Op::CommitTransaction | Op::AbortTransaction => {
                 let tx = self
@@ -426,7 +420,7 @@ impl StoreExecutor {
                 {
                     ask(&tx, TxnMsg::Abort)?;
                 }
-                Ok(Bson::Null)
+                Ok(Outcome::Done)
             }
             op => match active {
                 Some(tx) => ask(&tx, |reply| TxnMsg::Run(Box::new(op), reply)),
@@ -535,7 +529,7 @@ impl Executor for StoreExecutor {
         Ok(rx)
     }
 
-    fn execute(&self, request: Request) -> OpFuture {
+    fn execute(&self, request: Request) -> OutcomeFuture {
         let this = self.clone();
         if point_read(&request) {
             let ran =

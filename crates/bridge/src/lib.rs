@@ -11,26 +11,34 @@ mod embedded;
 pub mod feed;
 mod field_rules;
 mod ops;
+mod outcome;
 pub mod rules;
 mod service;
 
-use bson::{Bson, Document, doc};
+use bson::Document;
 pub use driver::DriverExecutor;
 pub use embedded::StoreExecutor;
 pub use ops::{Op, ParseError, Request, SessionId, Update, WriteModel};
+pub use outcome::{BulkTotals, Outcome, UpdateOutcome, count};
 pub use rules::{RuleEnv, RuleError, Rules};
 pub use service::MongoService;
 /// The database and collection an operation addresses: the store's type, shared by both executors.
 pub use store::Ns;
 
 use engine::host::HostError;
-/// The future an [`Executor`] returns: the App Services-shaped result of one operation.
+/// The future a host service's operation returns to a function: its App Services-shaped
+/// result.
 pub use engine::host::OpFuture;
+
+/// The future an [`Executor`] returns: what one operation produced.
+pub type OutcomeFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, HostError>> + Send>>;
 
 /// Runs operations against a backend. The one place that talks to a database.
 pub trait Executor: Send + Sync + 'static {
-    /// Starts a request; the future resolves to the result shape App Services returns for it.
-    fn execute(&self, request: Request) -> OpFuture;
+    /// Starts a request; the future resolves to what it produced ([`Outcome::into_bson`] gives
+    /// the result App Services returned for it).
+    fn execute(&self, request: Request) -> OutcomeFuture;
 
     /// Subscribes to the committed changes of every app database from `start` (see
     /// [`feed`]); must be called within the async runtime.
@@ -43,49 +51,6 @@ pub trait Executor: Send + Sync + 'static {
     /// (`None`: subscribe from [`feed::Start::Now`]).
     fn position(&self) -> Result<Option<Document>, HostError> {
         Ok(None)
-    }
-}
-
-/// A count as functions see it: Int32 when it fits (realm-core reads counts as Int32).
-pub fn count(n: u64) -> Bson {
-    match i32::try_from(n) {
-        Ok(i) => Bson::Int32(i),
-        Err(_) => Bson::Int64(n as i64),
-    }
-}
-
-/// The counts of a bulk write, in the Node driver's `BulkWriteResult` names.
-#[derive(Default)]
-pub(crate) struct BulkTotals {
-    pub inserted: u64,
-    matched: u64,
-    modified: u64,
-    pub deleted: u64,
-    upserted: Vec<(usize, Bson)>,
-}
-
-impl BulkTotals {
-    pub fn add_update(&mut self, index: usize, matched: u64, modified: u64, upserted_id: Option<Bson>) {
-        self.matched += matched;
-        self.modified += modified;
-        if let Some(id) = upserted_id {
-            self.upserted.push((index, id));
-        }
-    }
-
-    pub fn into_bson(self) -> Bson {
-        let mut ids = Document::new();
-        for (i, id) in &self.upserted {
-            ids.insert(i.to_string(), id.clone());
-        }
-        Bson::Document(doc! {
-            "insertedCount": count(self.inserted),
-            "matchedCount": count(self.matched),
-            "modifiedCount": count(self.modified),
-            "deletedCount": count(self.deleted),
-            "upsertedCount": count(self.upserted.len() as u64),
-            "upsertedIds": ids,
-        })
     }
 }
 

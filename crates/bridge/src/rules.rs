@@ -23,7 +23,7 @@ use engine::{Deployment, User};
 use store::Filter;
 
 use crate::{
-    Executor, Op, OpFuture, Request, Update, WriteModel,
+    Executor, Op, Outcome, OutcomeFuture, Request, Update, WriteModel,
     field_rules::{FieldAccess, FieldRules},
 };
 
@@ -288,15 +288,12 @@ struct Visible {
 }
 
 impl Visible {
-    fn keep(&self, result: Bson) -> Bson {
+    fn keep(&self, result: Outcome) -> Outcome {
         match result {
-            Bson::Array(names) => Bson::Array(
+            Outcome::Names(names) => Outcome::Names(
                 names
                     .into_iter()
-                    .filter(|n| {
-                        n.as_str()
-                            .is_some_and(|n| !is_internal(n) && (self.all || self.names.contains(n)))
-                    })
+                    .filter(|n| !is_internal(n) && (self.all || self.names.contains(n)))
                     .collect(),
             ),
             other => other,
@@ -331,7 +328,7 @@ pub fn execute_as_user(
     service: &str,
     user: &User,
     request: Request,
-) -> Result<OpFuture, RuleError> {
+) -> Result<OutcomeFuture, RuleError> {
     let (request, shape) = authorize_call(deployment, service, user, request)?;
     let rules = deployment.extensions.get::<Rules>();
     let listing = match &request.op {
@@ -1353,18 +1350,13 @@ impl Shape {
         Some(doc)
     }
 
-    /// A read's result (documents, or one document or null) as the caller may see it.
-    pub fn result(&self, result: Bson) -> Bson {
+    /// A read's result (documents, or one document or none) as the caller may see it.
+    pub fn result(&self, result: Outcome) -> Outcome {
         match result {
-            Bson::Array(docs) => Bson::Array(
-                docs.into_iter()
-                    .filter_map(|d| match d {
-                        Bson::Document(d) => self.document(d).map(Bson::Document),
-                        other => Some(other),
-                    })
-                    .collect(),
-            ),
-            Bson::Document(d) => self.document(d).map_or(Bson::Null, Bson::Document),
+            Outcome::Documents(docs) => {
+                Outcome::Documents(docs.into_iter().filter_map(|d| self.document(d)).collect())
+            }
+            Outcome::Document(d) => Outcome::Document(d.and_then(|d| self.document(d))),
             other => other,
         }
     }

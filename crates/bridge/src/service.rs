@@ -100,17 +100,21 @@ impl HostService for MongoService {
             }
         };
         let request = own_session(request, &self.executor, call);
-        if call.runs_as_system(&op) {
-            return self.executor.execute(request);
-        }
-        // A refusal rejects the operation's promise, as a database error would.
-        rules::execute_as_user(
-            self.executor.as_ref(),
-            &call.deployment,
-            &self.name,
-            &call.user,
-            request,
-        )
-        .unwrap_or_else(|e| Box::pin(std::future::ready(Err(refused(e)))))
+        let running = if call.runs_as_system(&op) {
+            self.executor.execute(request)
+        } else {
+            // A refusal rejects the operation's promise, as a database error would.
+            match rules::execute_as_user(
+                self.executor.as_ref(),
+                &call.deployment,
+                &self.name,
+                &call.user,
+                request,
+            ) {
+                Ok(running) => running,
+                Err(e) => return Box::pin(std::future::ready(Err(refused(e)))),
+            }
+        };
+        Box::pin(async move { running.await.map(crate::Outcome::into_bson) })
     }
 }

@@ -99,6 +99,7 @@ impl World {
         self.runtime
             .block_on(self.executor.execute(Self::request(kind, spec)))
             .expect("system op")
+            .into_bson()
     }
 
     fn run(&self, user: &User, kind: &str, spec: Document) -> Result<Bson, String> {
@@ -110,7 +111,10 @@ impl World {
             Self::request(kind, spec),
         )
         .map_err(|e| format!("{}: {}", e.code, e.message))?;
-        self.runtime.block_on(op).map_err(|e| e.message)
+        self.runtime
+            .block_on(op)
+            .map(bridge::Outcome::into_bson)
+            .map_err(|e| e.message)
     }
 
     fn find(&self, user: &User, filter: Document) -> Vec<Document> {

@@ -10,7 +10,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
-use bridge::Request;
+use bridge::{Outcome, Request, count};
 use bson::{Bson, Document, doc};
 use loader::{Endpoints, ReturnType};
 
@@ -197,34 +197,28 @@ fn to_request(action: &'static str, mut spec: Document) -> (&'static str, Docume
     ("bulkWrite", spec)
 }
 
-/// The Data API's answer for `action` from the operation's result.
-fn shape(action: &str, result: Bson) -> Bson {
-    let field = |d: &Document, k: &str| d.get(k).cloned().unwrap_or(Bson::Null);
-    let answer = match (action, &result) {
-        ("findOne", _) => doc! {"document": result},
-        ("find" | "aggregate", _) => doc! {"documents": result},
-        ("insertOne", Bson::Document(d)) => doc! {"insertedId": field(d, "insertedId")},
-        ("insertMany", Bson::Document(d)) => doc! {"insertedIds": field(d, "insertedIds")},
-        ("deleteOne" | "deleteMany", Bson::Document(d)) => doc! {"deletedCount": field(d, "deletedCount")},
-        ("updateOne" | "updateMany", Bson::Document(d)) => {
-            let mut out =
-                doc! {"matchedCount": field(d, "matchedCount"), "modifiedCount": field(d, "modifiedCount")};
-            if let Some(id) = d.get("upsertedId") {
-                out.insert("upsertedId", id.clone());
-            }
-            out
+/// The Data API's answer for the operation's outcome (`action` tells a replaceOne, run as a
+/// one-model bulk write, from a bulk write).
+fn shape(action: &str, outcome: Outcome) -> Bson {
+    let updated = |matched: u64, modified: u64, upserted: Option<Bson>| {
+        let mut out = doc! {"matchedCount": count(matched), "modifiedCount": count(modified)};
+        if let Some(id) = upserted {
+            out.insert("upsertedId", id);
         }
-        ("replaceOne", Bson::Document(d)) => {
-            let mut out =
-                doc! {"matchedCount": field(d, "matchedCount"), "modifiedCount": field(d, "modifiedCount")};
-            if let Ok(ids) = d.get_document("upsertedIds")
-                && let Some(id) = ids.get("0")
-            {
-                out.insert("upsertedId", id.clone());
-            }
-            out
+        out
+    };
+    let answer = match (action, outcome) {
+        (_, Outcome::Document(d)) => doc! {"document": d.map_or(Bson::Null, Bson::Document)},
+        (_, Outcome::Documents(docs)) => doc! {"documents": docs},
+        (_, Outcome::Inserted(id)) => doc! {"insertedId": id},
+        (_, Outcome::InsertedMany(ids)) => doc! {"insertedIds": ids},
+        (_, Outcome::Deleted(n)) => doc! {"deletedCount": count(n)},
+        (_, Outcome::Updated(u)) => updated(u.matched, u.modified, u.upserted_id),
+        ("replaceOne", Outcome::Bulk(t)) => {
+            let upserted = t.upserted.into_iter().find(|(i, _)| *i == 0).map(|(_, id)| id);
+            updated(t.matched, t.modified, upserted)
         }
-        _ => return result,
+        (_, other) => return other.into_bson(),
     };
     Bson::Document(answer)
 }

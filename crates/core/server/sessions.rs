@@ -58,10 +58,7 @@ pub async fn custom_data_in(
         .await
         .map_err(|e| ApiError::internal("reading custom user data", e.message))?;
     let docs: Vec<Document> = match found {
-        Bson::Array(items) => items
-            .into_iter()
-            .filter_map(|b| b.as_document().cloned())
-            .collect(),
+        bridge::Outcome::Documents(docs) => docs,
         _ => Vec::new(),
     };
     let is_string = |d: &Document| matches!(d.get(&config.user_id_field), Some(Bson::String(_)));

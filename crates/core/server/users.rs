@@ -12,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use bridge::{Executor, Ns, Op, Request, Update};
+use bridge::{Executor, Ns, Op, Outcome, Request, Update};
 use bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use engine::{Identity, User, UserType};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -282,7 +282,7 @@ impl Users {
         }
     }
 
-    async fn run(&self, op: Op) -> Result<Bson, StoreFailure> {
+    async fn run(&self, op: Op) -> Result<Outcome, StoreFailure> {
         self.exec
             .execute(Request { op, session: None })
             .await
@@ -304,7 +304,7 @@ impl Users {
             sort: None,
         };
         match self.run(op).await? {
-            Bson::Document(d) => bson::deserialize_from_document(d)
+            Outcome::Document(Some(d)) => bson::deserialize_from_document(d)
                 .map(Some)
                 .map_err(|e| ApiError::internal("user store", format!("{coll}: {e}"))),
             _ => Ok(None),
@@ -320,13 +320,13 @@ impl Users {
             skip: None,
             limit: None,
         };
-        let Bson::Array(items) = self.run(op).await? else {
+        let Outcome::Documents(items) = self.run(op).await? else {
             return Ok(Vec::new());
         };
         items
             .into_iter()
-            .map(|b| {
-                bson::deserialize_from_bson(b)
+            .map(|d| {
+                bson::deserialize_from_document(d)
                     .map_err(|e| ApiError::internal("user store", format!("{coll}: {e}")))
             })
             .collect()
@@ -358,8 +358,8 @@ impl Users {
                 many: false,
             })
             .await?;
-        let matched = match &result {
-            Bson::Document(d) => d.get("matchedCount").and_then(Bson::as_i32).unwrap_or(0),
+        let matched = match result {
+            Outcome::Updated(u) => u.matched,
             _ => 0,
         };
         Ok(matched > 0 || upsert)
