@@ -4,10 +4,13 @@
 //! "The Role Can Read All Fields & Write to Specific Fields", "The Role Cannot Write to
 //! Specific Fields", "Field-level Permissions for Embedded Documents", and the note that "to
 //! insert a document a role must also have write permission for all fields in the document".
+//! Each check runs on both backends: the embedded store and MongoDB (the wire test server, or
+//! `MONGODB_URI`); rules become filters and the result's shaping is the bridge's, so both
+//! must agree.
 
 use std::sync::Arc;
 
-use bridge::{Request, Rules, StoreExecutor, rules::CollectionRules};
+use bridge::{DriverExecutor, Executor, Request, Rules, StoreExecutor, rules::CollectionRules};
 use bson::{Bson, Document, doc};
 use engine::{Deployment, User};
 
@@ -57,24 +60,43 @@ fn notes_rules() -> CollectionRules {
 
 struct World {
     runtime: tokio::runtime::Runtime,
-    executor: StoreExecutor,
+    executor: Box<dyn Executor>,
     deployment: Deployment,
+    db: String,
     _dir: tempfile::TempDir,
 }
 
+static WORLDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 impl World {
-    fn new() -> Self {
+    /// The people and notes collections, with their rules, on the embedded store or (with
+    /// `mongodb`) on MongoDB, in a database of their own.
+    fn new(mongodb: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(store::Store::open(dir.path()).expect("store"));
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let n = WORLDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let db = format!("field_rules_{}_{n}", std::process::id());
+        let executor: Box<dyn Executor> = if mongodb {
+            Box::new(
+                runtime
+                    .block_on(DriverExecutor::connect(&testkit::mongodb_uri()))
+                    .expect("connect"),
+            )
+        } else {
+            Box::new(StoreExecutor::new(Arc::new(
+                store::Store::open(dir.path()).expect("store"),
+            )))
+        };
         let mut rules = Rules::default();
-        rules.insert("mongodb-atlas", "app", "people", people_rules());
-        rules.insert("mongodb-atlas", "app", "notes", notes_rules());
+        rules.insert("mongodb-atlas", &db, "people", people_rules());
+        rules.insert("mongodb-atlas", &db, "notes", notes_rules());
         let mut deployment = Deployment::default();
         deployment.extensions.insert(rules);
         let world = World {
-            runtime: tokio::runtime::Runtime::new().expect("runtime"),
-            executor: StoreExecutor::new(store),
+            runtime,
+            executor,
             deployment,
+            db,
             _dir: dir,
         };
         let people = [
@@ -89,26 +111,25 @@ impl World {
         world
     }
 
-    fn request(kind: &str, mut spec: Document) -> Request {
-        spec.insert("database", "app");
+    fn request(&self, kind: &str, mut spec: Document) -> Request {
+        spec.insert("database", self.db.as_str());
         Request::parse(kind, &spec).expect("valid request")
     }
 
     fn system(&self, kind: &str, spec: Document) -> Bson {
-        use bridge::Executor;
         self.runtime
-            .block_on(self.executor.execute(Self::request(kind, spec)))
+            .block_on(self.executor.execute(self.request(kind, spec)))
             .expect("system op")
             .into_bson()
     }
 
     fn run(&self, user: &User, kind: &str, spec: Document) -> Result<Bson, String> {
         let op = bridge::rules::execute_as_user(
-            &self.executor,
+            self.executor.as_ref(),
             &self.deployment,
             "mongodb-atlas",
             user,
-            Self::request(kind, spec),
+            self.request(kind, spec),
         )
         .map_err(|e| format!("{}: {}", e.code, e.message))?;
         self.runtime
@@ -142,7 +163,12 @@ fn editor() -> User {
 
 #[test]
 fn reads_show_only_the_fields_the_role_may_read() {
-    let w = World::new();
+    for mongodb in [false, true] {
+        reads_show_only_the_fields_the_role_may_read_on(World::new(mongodb));
+    }
+}
+
+fn reads_show_only_the_fields_the_role_may_read_on(w: World) {
     let (alice, bob) = (User::normal("alice"), User::normal("bob"));
     let seen = w.find(&alice, doc! {});
     assert_eq!(
@@ -207,7 +233,12 @@ fn reads_show_only_the_fields_the_role_may_read() {
 
 #[test]
 fn writes_change_only_the_fields_the_role_may_write() {
-    let w = World::new();
+    for mongodb in [false, true] {
+        writes_change_only_the_fields_the_role_may_write_on(World::new(mongodb));
+    }
+}
+
+fn writes_change_only_the_fields_the_role_may_write_on(w: World) {
     let (alice, bob) = (User::normal("alice"), User::normal("bob"));
     let set = |filter: Document, set: Document| doc! {"collection": "people", "filter": filter, "update": {"$set": set}};
     let matched = |r: Result<Bson, String>| {
@@ -290,7 +321,12 @@ fn writes_change_only_the_fields_the_role_may_write() {
 
 #[test]
 fn inserts_need_every_field_writable_and_filter_projections_hide_fields() {
-    let w = World::new();
+    for mongodb in [false, true] {
+        inserts_need_every_field_writable_and_filter_projections_hide_fields_on(World::new(mongodb));
+    }
+}
+
+fn inserts_need_every_field_writable_and_filter_projections_hide_fields_on(w: World) {
     let dave = User::normal("dave");
     let insert = |d: Document| doc! {"collection": "notes", "document": d};
     assert!(
