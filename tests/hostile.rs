@@ -131,6 +131,19 @@ const POLLUTE: &str = r#"exports = () => {
   return 'tried';
 }"#;
 
+/// Whether this kernel has Landlock (the worker sandbox needs it).
+fn landlock_here() -> bool {
+    // SAFETY: landlock_create_ruleset with LANDLOCK_CREATE_RULESET_VERSION only reports the ABI.
+    unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            1u32,
+        ) > 0
+    }
+}
+
 /// The process ids of `pid` and every process below it.
 fn family(pid: u32) -> Vec<u32> {
     let mut all = vec![pid];
@@ -213,12 +226,22 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
     let base = server.process.base.clone();
     let pid = server.process.child.id();
     let (mallory, alice) = (anonymous(&base), anonymous(&base));
-    // Workers inherit none of the server's environment (where database URIs and keys live).
+    // Workers inherit none of the server's environment (where database URIs and keys live),
+    // and run confined (Landlock, `crates/engine/tests/sandbox.rs`; its restriction sets
+    // no_new_privs, which /proc shows).
+    let confined = landlock_here();
     for worker in family(pid).into_iter().filter(|p| *p != pid) {
         let environ = std::fs::read(format!("/proc/{worker}/environ")).expect("environ");
         for entry in environ.split(|b| *b == 0).filter(|e| !e.is_empty()) {
             let entry = String::from_utf8_lossy(entry);
             assert!(entry.starts_with("WRIT_"), "a worker got {entry}");
+        }
+        let status = std::fs::read_to_string(format!("/proc/{worker}/status")).expect("status");
+        if confined {
+            assert!(
+                status.contains("NoNewPrivs:\t1"),
+                "worker {worker} is not confined:\n{status}"
+            );
         }
     }
     let (_, clean) = call(&base, &alice, "pristine");

@@ -362,7 +362,7 @@ fn call(
     let config = EngineConfig {
         workers: 1,
         time_limit: Duration::from_secs(timeout),
-        isolation: crate::server::isolation(&limits, "mongodb-atlas")?,
+        isolation: crate::server::isolation(&limits, "mongodb-atlas", app)?,
         ..EngineConfig::default()
     };
     let executor = match runtime.block_on(open_data(data)) {

@@ -280,7 +280,7 @@ pub async fn state_with_clock(
     let mut config = EngineConfig {
         time_limit: Duration::from_secs(options.limits.function_timeout.max(1)),
         memory_limit: options.limits.function_memory.max(1).saturating_mul(1024 * 1024),
-        isolation: isolation(&options.limits, &service)?,
+        isolation: isolation(&options.limits, &service, &options.app)?,
         ..EngineConfig::default()
     };
     if options.workers > 0 {
@@ -365,10 +365,15 @@ pub async fn stored_user(
 
 /// Where the engine runs calls, as the options say: worker processes run this binary's
 /// hidden `worker` command with the same services.
-pub fn isolation(limits: &LimitOptions, service: &str) -> anyhow::Result<engine::Isolation> {
+pub fn isolation(
+    limits: &LimitOptions,
+    service: &str,
+    app: &std::path::Path,
+) -> anyhow::Result<engine::Isolation> {
     if limits.isolation == throttle::IsolationMode::Thread {
         return Ok(engine::Isolation::Threads);
     }
+    let _ = std::fs::create_dir_all(loader::modules_cache_root());
     let program = match &limits.worker_program {
         Some(p) => p.clone(),
         None => std::env::current_exe().context("cannot find this program to run workers")?,
@@ -376,6 +381,14 @@ pub fn isolation(limits: &LimitOptions, service: &str) -> anyhow::Result<engine:
     Ok(engine::Isolation::Processes(engine::WorkerCommand {
         program,
         args: vec!["worker".into(), "--service".into(), service.into()],
+        // What workers may read: the app's functions (npm packages) and unpacked archives
+        // (created now, so archives unpacked later are beneath a root workers were given).
+        read_roots: vec![
+            std::fs::canonicalize(app)
+                .unwrap_or_else(|_| app.to_path_buf())
+                .join("functions"),
+            loader::modules_cache_root(),
+        ],
     }))
 }
 

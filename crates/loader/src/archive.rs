@@ -26,7 +26,7 @@ pub const NAMES: [&str; 4] = [
 ];
 
 /// Where archives are unpacked: `WRIT_MODULES_CACHE`, else the system's temporary directory.
-fn cache_root() -> PathBuf {
+pub fn cache_root() -> PathBuf {
     std::env::var_os("WRIT_MODULES_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("writ-node-modules"))

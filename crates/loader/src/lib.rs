@@ -22,6 +22,8 @@ use std::{
 };
 
 mod archive;
+/// Where `node_modules` archives are unpacked (workers may read beneath it).
+pub use archive::cache_root as modules_cache_root;
 mod auth;
 mod endpoints;
 mod inventory;

@@ -91,6 +91,12 @@ pub fn run(services: Vec<ServiceJs>) -> i32 {
     alloc::enable();
     let options = ChildOptions::from_env();
     exit_on_fault();
+    // Before any other thread exists, so every thread is confined.
+    match super::sandbox::confine(&super::sandbox::read_roots_from_env()) {
+        Ok(super::sandbox::Confinement::Full) => {}
+        Ok(c) => eprintln!("writ worker: the kernel's Landlock confines this worker only partly ({c:?})"),
+        Err(e) => eprintln!("writ worker: cannot confine this worker ({e}); it runs without a sandbox"),
+    }
     // The protocol gets its own descriptor; anything printed to standard output goes to the
     // log (standard error) instead of into the protocol.
     // SAFETY: plain descriptor calls on the process's own standard descriptors.

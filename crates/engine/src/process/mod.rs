@@ -11,6 +11,7 @@
 pub mod alloc;
 pub mod child;
 pub(crate) mod pipe;
+pub mod sandbox;
 mod wire;
 
 use std::{
@@ -45,6 +46,17 @@ pub struct WorkerCommand {
     pub program: PathBuf,
     /// Its arguments.
     pub args: Vec<String>,
+    /// The directories the worker may read (beneath them): the app's `functions/` and the
+    /// unpacked-archive cache; everything else is closed to it ([`sandbox`]).
+    pub read_roots: Vec<PathBuf>,
+}
+
+fn join_lines(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// How long past its deadline a worker may run before it is killed; the worker ends ordinary
@@ -155,6 +167,7 @@ impl ProcessPool {
             .args(&s.command.args)
             .env(child::ENV_MEMORY, s.memory_limit.to_string())
             .env(child::ENV_ASYNC_OPS, s.max_async_ops.to_string())
+            .env(sandbox::ENV_READ, join_lines(&s.command.read_roots))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
