@@ -624,3 +624,75 @@ fn call_as_a_stored_user_loads_them_as_serve_would() {
     assert!(ok, "{err}");
     assert!(out.contains(r#""favorite":"coffee""#), "{out}");
 }
+
+/// Issue 17, item 11: a call's `console` output is in `writ serve`'s log at the default level,
+/// at its own level, tagged with the function and the user (as App Services' logs showed it).
+#[test]
+fn serve_logs_console_output_at_the_default_level_tagged_with_the_function() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = dir.path().join("app");
+    testkit::copy_sample_app(&app).expect("copy");
+    std::fs::write(
+        app.join("functions/shout.js"),
+        "exports = () => { console.log('marker-1234'); console.warn('careful-5678'); return 1; };",
+    )
+    .expect("write");
+    let config = app.join("functions/config.json");
+    let mut functions: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).expect("config")).expect("json");
+    functions
+        .as_array_mut()
+        .expect("array")
+        .push(serde_json::json!({"name": "shout", "private": false}));
+    std::fs::write(&config, functions.to_string()).expect("write config");
+    let log = dir.path().join("serve.log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch", "--app"])
+        .arg(&app)
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .env_remove("WRIT_LOG")
+        .env_remove("MONGODB_URI")
+        .stderr(std::fs::File::create(&log).expect("log file"));
+    let server = testkit::Listening::start(&mut cmd).expect("serve");
+    let curl = |path: &str, token: Option<&str>, body: &str| {
+        let mut c = Command::new("curl");
+        c.args([
+            "-s",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+        ]);
+        if let Some(t) = token {
+            c.args(["-H", &format!("Authorization: Bearer {t}")]);
+        }
+        let out = c
+            .arg(format!("{}/api/client/v2.0/app/writ-sample/{path}", server.base))
+            .output()
+            .expect("curl");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let login = curl("auth/providers/anon-user/login", None, "{}");
+    let token = login["access_token"].as_str().expect("token").to_string();
+    let answer = curl(
+        "functions/call",
+        Some(&token),
+        r#"{"name": "shout", "arguments": []}"#,
+    );
+    assert_eq!(answer, serde_json::json!({"$numberInt": "1"}));
+    drop(server);
+    let text = std::fs::read_to_string(&log).expect("log");
+    let line = |marker: &str| {
+        text.lines()
+            .find(|l| l.contains(marker))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let info = line("console: marker-1234");
+    assert!(info.contains("INFO") && info.contains("shout"), "{text}");
+    let warn = line("console: careful-5678");
+    assert!(warn.contains("WARN") && warn.contains("shout"), "{text}");
+}
