@@ -59,20 +59,24 @@
   }
   class Hmac extends Hash {}
 
-  // Keys: secret ones (HMACs, `jsonwebtoken`'s HS algorithms) and RSA private and public ones
-  // (PEM), for signatures. Asymmetric keys are held as normalized PEM (`natives.keyParse`).
+  // Keys: secret ones (HMACs, `jsonwebtoken`'s HS algorithms), and RSA and EC (P-256, P-384)
+  // private and public ones (PEM), for signatures. Asymmetric keys are held as normalized PEM
+  // (`natives.keyParse`).
   let secretOf;
   let pemOf;
+  let asymmetricOf;
   class KeyObject {
     #type;
     #key;
     #details;
+    #asymmetric;
     constructor(type, key) {
       if (type === "secret" && key instanceof Uint8Array) {
         this.#key = Uint8Array.from(key);
       } else if ((type === "private" || type === "public") && Array.isArray(key)) {
         this.#key = key[4];
-        this.#details = { modulusLength: key[2], publicExponent: BigInt(key[3]) };
+        this.#asymmetric = key[1];
+        this.#details = key[1] === "ec" ? { namedCurve: key[2] } : { modulusLength: key[2], publicExponent: BigInt(key[3]) };
       } else {
         throw codeError(TypeError, "ERR_INVALID_ARG_VALUE", "The argument 'type' is invalid. Received " + String(type));
       }
@@ -81,6 +85,7 @@
     static {
       secretOf = (k) => k.#key;
       pemOf = (k) => k.#key;
+      asymmetricOf = (k) => k.#asymmetric;
     }
     get type() {
       return this.#type;
@@ -89,7 +94,7 @@
       return this.#type === "secret" ? this.#key.length : undefined;
     }
     get asymmetricKeyType() {
-      return this.#type === "secret" ? undefined : "rsa";
+      return this.#asymmetric;
     }
     get asymmetricKeyDetails() {
       return this.#details === undefined ? undefined : { ...this.#details };
@@ -99,7 +104,7 @@
         if (options.format === "jwk") return { kty: "oct", k: Buffer.from(this.#key).toString("base64url") };
         return Buffer.from(this.#key);
       }
-      if (options.format === "jwk") throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", "exporting RSA keys as JWK is not supported by writ yet");
+      if (options.format === "jwk") throw codeError(Error, "ERR_NOT_SUPPORTED_BY_WRIT", `exporting ${this.#asymmetric.toUpperCase()} keys as JWK is not supported by writ yet`);
       const type = options.type || (this.#type === "private" ? "pkcs8" : "spki");
       const out = natives.keyExport(this.#key, this.#type, type, options.format === "der");
       return typeof out === "string" ? out : Buffer.from(out.buffer, out.byteOffset, out.length);
@@ -136,7 +141,8 @@
   const createPrivateKey = (key) => asymmetric(key, "private", "key");
   const createPublicKey = (key) => asymmetric(key, "public", "key");
 
-  // Signatures: RSA PKCS#1 v1.5 (the default) or PSS.
+  // Signatures: RSA PKCS#1 v1.5 (the default) or PSS; ECDSA (DER, or `dsaEncoding:
+  // "ieee-p1363"` for r ‖ s).
   const digestOf = (name) => {
     if (name === null || name === undefined) return "sha256";
     const d = algorithm(String(name).replace(/^rsa-/i, "").replace(/withrsaencryption$/i, ""));
@@ -148,6 +154,7 @@
     const pss = options.padding === 6;
     const salt = options.saltLength === undefined ? -2 : options.saltLength;
     const k = asymmetric(key, "private", "key");
+    if (asymmetricOf(k) === "ec") return natives.ecSign(digest, pemOf(k), Uint8Array.from(data), options.dsaEncoding === "ieee-p1363");
     return natives.rsaSign(digest, pemOf(k), Uint8Array.from(data), pss, salt);
   }
   function verifyWith(digest, data, key, signature) {
@@ -155,6 +162,7 @@
     const pss = options.padding === 6;
     const salt = options.saltLength === undefined ? -2 : options.saltLength;
     const k = asymmetric(key, "public", "key");
+    if (asymmetricOf(k) === "ec") return natives.ecVerify(digest, pemOf(k), Uint8Array.from(data), Uint8Array.from(signature), options.dsaEncoding === "ieee-p1363");
     return natives.rsaVerify(digest, pemOf(k), Uint8Array.from(data), Uint8Array.from(signature), pss, salt);
   }
   // Sign and Verify gather what `update` gives them, then act on all of it at once.

@@ -1,7 +1,8 @@
 //! RSA keys and signatures behind `crypto`'s `createPrivateKey`/`createPublicKey`,
 //! `createSign`/`createVerify` and `sign`/`verify`, with the `rsa` crate. Keys cross into
 //! JavaScript as normalized PEM text (PKCS#8 for private keys, SPKI for public ones) that
-//! each operation parses again; only RSA keys are supported.
+//! each operation parses again. EC keys (P-256, P-384) are `ec.rs`'s; `keyParse` and
+//! `keyExport` take both.
 
 use boa_engine::{
     Context, JsResult, JsString, JsValue,
@@ -30,7 +31,7 @@ fn private_key(pem: &str) -> JsResult<RsaPrivateKey> {
         .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
         .map_err(|_| {
             if pem.contains("EC PRIVATE KEY") || pem.contains("OPENSSH") {
-                err("only RSA keys are supported by writ yet")
+                err("only RSA keys and EC keys on P-256 and P-384 are supported by writ yet")
             } else {
                 err("error:1E08010C:DECODER routines::unsupported (not an RSA private key in PEM)")
             }
@@ -46,28 +47,41 @@ fn public_key(pem: &str) -> JsResult<RsaPublicKey> {
         .map_err(|_| err("error:1E08010C:DECODER routines::unsupported (not an RSA public key in PEM)"))
 }
 
-/// `keyParse(pem, kind)`: `[kind, "rsa", modulusLength, publicExponent, normalizedPem]`.
+/// `keyParse(pem, kind)`: `[kind, "rsa", modulusLength, publicExponent, normalizedPem]`, or
+/// `[kind, "ec", namedCurve, "", normalizedPem]`.
 pub fn key_parse(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let pem = text_at(args, 0, context)?;
     let kind = text_at(args, 1, context)?;
-    let (bits, exponent, normalized) = if kind == "private" {
-        let key = private_key(&pem)?;
-        let normal = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| err(e.to_string()))?;
-        (key.size() * 8, key.e().to_string(), normal.to_string())
+    let rsa = if kind == "private" {
+        private_key(&pem).and_then(|key| {
+            let normal = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| err(e.to_string()))?;
+            Ok((key.size() * 8, key.e().to_string(), normal.to_string()))
+        })
     } else {
-        let key = public_key(&pem)?;
-        let normal = key
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|e| err(e.to_string()))?;
-        (key.size() * 8, key.e().to_string(), normal)
+        public_key(&pem).and_then(|key| {
+            let normal = key
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| err(e.to_string()))?;
+            Ok((key.size() * 8, key.e().to_string(), normal))
+        })
     };
-    let parts: [JsValue; 5] = [
-        JsString::from(kind.as_str()).into(),
-        JsString::from("rsa").into(),
-        JsValue::from(bits as f64),
-        JsString::from(exponent.as_str()).into(),
-        JsString::from(normalized.as_str()).into(),
-    ];
+    let parts: [JsValue; 5] = match (rsa, super::ec::parse(&pem, &kind)) {
+        (Ok((bits, exponent, normalized)), _) => [
+            JsString::from(kind.as_str()).into(),
+            JsString::from("rsa").into(),
+            JsValue::from(bits as f64),
+            JsString::from(exponent.as_str()).into(),
+            JsString::from(normalized.as_str()).into(),
+        ],
+        (Err(_), Some(ec)) => [
+            JsString::from(kind.as_str()).into(),
+            JsString::from("ec").into(),
+            JsString::from(ec.curve).into(),
+            JsString::from("").into(),
+            JsString::from(ec.pem.as_str()).into(),
+        ],
+        (Err(e), None) => return Err(e),
+    };
     Ok(JsArray::from_iter(parts, context).into())
 }
 
@@ -78,7 +92,9 @@ pub fn key_export(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsRes
     let kind_of = text_at(args, 2, context)?;
     let der = arg(args, 3).to_boolean();
     let fail = |e: &dyn std::fmt::Display| err(e.to_string());
+    let ec = super::ec::parse(&pem, &kind).is_some();
     let (text, raw): (String, Vec<u8>) = match (kind.as_str(), kind_of.as_str()) {
+        _ if ec => super::ec::export(&pem, &kind, &kind_of)?,
         ("private", "pkcs1") => {
             let k = private_key(&pem)?;
             let doc = k.to_pkcs1_der().map_err(|e| fail(&e))?;

@@ -11,6 +11,7 @@
 
 mod async_ident;
 mod cipher;
+mod ec;
 mod keys;
 mod modules;
 mod natives;

@@ -336,6 +336,8 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("keyExport", super::keys::key_export),
             ("rsaSign", super::keys::rsa_sign),
             ("rsaVerify", super::keys::rsa_verify),
+            ("ecSign", super::ec::ec_sign),
+            ("ecVerify", super::ec::ec_verify),
             ("aes", super::cipher::aes),
         ],
         context,
