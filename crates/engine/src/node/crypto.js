@@ -1,5 +1,5 @@
 // `crypto`: hashes (md5, sha1, sha224, sha256, sha384, sha512) and HMACs with Node's
-// update/digest/copy, random bytes, UUIDs and integers, pbkdf2, timingSafeEqual, and
+// update/digest/copy, random bytes, UUIDs and integers, pbkdf2, scrypt, HKDF, timingSafeEqual, keys and signatures (RSA, EC), AES ciphers, and
 // `webcrypto.getRandomValues`. What is not here throws naming it.
 (function (natives, require, internal) {
   "use strict";
@@ -401,6 +401,41 @@
     }
     queueMicrotask(() => callback(null, result));
   }
+  // scrypt with Node's parameter names, defaults and memory ceiling (128 * N * r <= maxmem).
+  function scryptSync(password, salt, keylen, options = {}) {
+    const pick = (a, b, d) => (options[a] !== undefined ? options[a] : options[b] !== undefined ? options[b] : d);
+    const N = pick("N", "cost", 16384);
+    const r = pick("r", "blockSize", 8);
+    const p = pick("p", "parallelization", 1);
+    const maxmem = options.maxmem === undefined ? 32 << 20 : options.maxmem;
+    if (!Number.isInteger(keylen) || keylen < 0) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "keylen" is out of range. It must be >= 0 && <= 2147483647. Received ${keylen}`);
+    const log = Math.log2(N);
+    if (!Number.isInteger(N) || N < 2 || !Number.isInteger(log) || !Number.isInteger(r) || r < 1 || !Number.isInteger(p) || p < 1 || 128 * N * r > maxmem) {
+      throw codeError(RangeError, "ERR_CRYPTO_INVALID_SCRYPT_PARAMS", "Invalid scrypt params: error:030000AC:digital envelope routines::memory limit exceeded");
+    }
+    return output(natives.scrypt(Uint8Array.from(bytes(password, undefined, "password")), Uint8Array.from(bytes(salt, undefined, "salt")), log, r, p, keylen));
+  }
+  // Invalid parameters throw at once, as in Node; the key arrives through the callback.
+  function scrypt(password, salt, keylen, options, callback) {
+    if (typeof options === "function") [options, callback] = [{}, options];
+    const result = scryptSync(password, salt, keylen, options);
+    queueMicrotask(() => callback(null, result));
+  }
+  // HKDF (RFC 5869): an ArrayBuffer, as Node returns.
+  function hkdfSync(digest, ikm, salt, info, keylen) {
+    const d = algorithm(digest);
+    const sizes = { md5: 16, sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
+    if (!Number.isInteger(keylen) || keylen < 0) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "keylen" is out of range. It must be >= 0 && <= 2147483647. Received ${keylen}`);
+    if (keylen > 255 * sizes[d]) throw codeError(RangeError, "ERR_CRYPTO_INVALID_KEYLEN", "Invalid key length");
+    const infoBytes = Uint8Array.from(bytes(info, undefined, "info"));
+    if (infoBytes.length > 1024) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "info" is out of range. It must be <= 1024. Received ${infoBytes.length}`);
+    const out = natives.hkdf(d, Uint8Array.from(bytes(ikm, undefined, "ikm")), Uint8Array.from(bytes(salt, undefined, "salt")), infoBytes, keylen);
+    return out.buffer.slice(out.byteOffset, out.byteOffset + out.length);
+  }
+  function hkdf(digest, ikm, salt, info, keylen, callback) {
+    const result = hkdfSync(digest, ikm, salt, info, keylen);
+    queueMicrotask(() => callback(null, result));
+  }
   const exports = {
     createHash,
     createHmac,
@@ -417,6 +452,10 @@
     timingSafeEqual,
     pbkdf2,
     pbkdf2Sync,
+    scrypt,
+    scryptSync,
+    hkdf,
+    hkdfSync,
     webcrypto: { getRandomValues, randomUUID },
     KeyObject,
     createSecretKey,
@@ -438,7 +477,7 @@
   internal.unsupported(exports, "crypto", [
     "generateKeyPair", "generateKeyPairSync",
     "publicEncrypt", "privateDecrypt", "privateEncrypt", "publicDecrypt", "createDiffieHellman",
-    "createECDH", "scrypt", "scryptSync", "hkdf", "hkdfSync", "subtle", "getCurves",
+    "createECDH", "subtle", "getCurves",
     "X509Certificate", "createCipher", "createDecipher", "diffieHellman", "hash",
   ]);
   internal.unsupported(exports.webcrypto, "crypto.webcrypto", ["subtle"]);

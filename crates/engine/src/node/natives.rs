@@ -113,6 +113,43 @@ fn pbkdf2(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVa
     u8_array(out, context)
 }
 
+/// `scrypt(password, salt, log2N, r, p, keylen)`: the derived key (`crypto.js` has checked the
+/// parameters against Node's limits).
+fn scrypt(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let password = bytes_at(args, 0, context)?;
+    let salt = bytes_at(args, 1, context)?;
+    let log_n = arg(args, 2).to_u32(context)?;
+    let r = arg(args, 3).to_u32(context)?;
+    let p = arg(args, 4).to_u32(context)?;
+    let len = size_at(args, 5, context)?;
+    let mut out = vec![0u8; len];
+    if len > 0 {
+        let params = scrypt::Params::new(
+            u8::try_from(log_n).unwrap_or(u8::MAX),
+            r,
+            p,
+            scrypt::Params::RECOMMENDED_LEN,
+        )
+        .map_err(|e| err(format!("Invalid scrypt params: {e}")))?;
+        scrypt::scrypt(&password, &salt, &params, &mut out).map_err(|e| err(e.to_string()))?;
+    }
+    u8_array(out, context)
+}
+
+/// `hkdf(alg, ikm, salt, info, keylen)`: the derived key.
+fn hkdf(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let alg = text_at(args, 0, context)?;
+    let ikm = bytes_at(args, 1, context)?;
+    let salt = bytes_at(args, 2, context)?;
+    let info = bytes_at(args, 3, context)?;
+    let len = size_at(args, 4, context)?;
+    let mut out = vec![0u8; len];
+    crate::digests::with_digest!(alg.as_str(), D => {
+        hkdf::Hkdf::<D>::new(Some(&salt), &ikm).expand(&info, &mut out).map_err(|_| err("Invalid key length"))?
+    }, other => return Err(err(format!("Invalid digest: {other}"))));
+    u8_array(out, context)
+}
+
 /// The WHATWG components of a parsed URL, in the order `url.js` reads them.
 fn components(url: &url::Url, context: &mut Context) -> JsValue {
     use url::quirks as q;
@@ -316,6 +353,8 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("hmac", hmac),
             ("randomBytes", random_bytes),
             ("pbkdf2", pbkdf2),
+            ("scrypt", scrypt),
+            ("hkdf", hkdf),
             ("urlParse", url_parse),
             ("urlSet", url_set),
             ("formDecode", form_decode),
