@@ -1,6 +1,6 @@
 //! The worker sandbox (Landlock), tried from inside a confined process as code that escaped the
-//! JavaScript engine would: it reads beneath its roots and nothing else, writes nothing, cannot
-//! connect out over TCP and cannot run a program.
+//! JavaScript engine would: it reads beneath its roots and nothing else, writes nothing, opens
+//! no socket (TCP, UDP or Unix) and cannot run a program or trace another process.
 
 use std::{path::PathBuf, process::Command};
 
@@ -39,7 +39,10 @@ fn a_confined_process_reads_only_beneath_its_roots() {
         "listing the data directory: denied",
         "write beside the package: denied",
         "tcp connect: denied",
+        "udp socket: denied",
+        "unix socket pair: denied",
         "exec: denied",
+        "ptrace: denied",
     ] {
         assert!(text.contains(expected), "{expected}\n{text}");
     }
@@ -74,4 +77,11 @@ fn probe() {
         "exec: {}",
         verdict(Command::new("/bin/true").status().is_ok(), "ran")
     );
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").is_ok();
+    println!("udp socket: {}", verdict(udp, "opened"));
+    let pair = std::os::unix::net::UnixStream::pair().is_ok();
+    println!("unix socket pair: {}", verdict(pair, "opened"));
+    // SAFETY: PTRACE_ATTACH to the parent only asks; refused here, it changes nothing.
+    let traced = unsafe { libc::ptrace(libc::PTRACE_ATTACH, libc::getppid(), 0, 0) } == 0;
+    println!("ptrace: {}", verdict(traced, "attached"));
 }
