@@ -655,33 +655,15 @@ fn serve_logs_console_output_at_the_default_level_tagged_with_the_function() {
         .env_remove("MONGODB_URI")
         .stderr(std::fs::File::create(&log).expect("log file"));
     let server = testkit::Listening::start(&mut cmd).expect("serve");
-    let curl = |path: &str, token: Option<&str>, body: &str| {
-        let mut c = Command::new("curl");
-        c.args([
-            "-s",
-            "-X",
-            "POST",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            body,
-        ]);
-        if let Some(t) = token {
-            c.args(["-H", &format!("Authorization: Bearer {t}")]);
-        }
-        let out = c
-            .arg(format!("{}/api/client/v2.0/app/writ-sample/{path}", server.base))
-            .output()
-            .expect("curl");
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
-    };
-    let login = curl("auth/providers/anon-user/login", None, "{}");
-    let token = login["access_token"].as_str().expect("token").to_string();
-    let answer = curl(
-        "functions/call",
+    let token = common::anonymous(&server.base);
+    let body = serde_json::json!({"name": "shout", "arguments": []});
+    let (status, answer) = common::request(
+        &server.base,
+        &format!("{}/functions/call", common::APP),
         Some(&token),
-        r#"{"name": "shout", "arguments": []}"#,
+        &body,
     );
+    assert_eq!(status, 200, "{answer}");
     assert_eq!(answer, serde_json::json!({"$numberInt": "1"}));
     drop(server);
     let text = std::fs::read_to_string(&log).expect("log");

@@ -939,18 +939,22 @@ fn touches(path: &str, field: &str) -> bool {
 }
 
 impl Permissions {
-    /// True when field rules can narrow what some document's role reads.
-    fn fielded(&self) -> bool {
+    /// True when field rules can narrow what some document's role does where `whole` (its
+    /// whole-document read or write) does not already allow everything.
+    fn fielded_for(&self, whole: fn(&RolePlan) -> &Cond) -> bool {
         self.roles
             .iter()
-            .any(|r| r.fields.is_some() && r.mine != Cond::Const(false) && r.read != Cond::Const(true))
+            .any(|r| r.fields.is_some() && r.mine != Cond::Const(false) && *whole(r) != Cond::Const(true))
+    }
+
+    /// True when field rules can narrow what some document's role reads.
+    fn fielded(&self) -> bool {
+        self.fielded_for(|r| &r.read)
     }
 
     /// True when field rules can narrow what some document's role writes.
     fn fielded_writes(&self) -> bool {
-        self.roles
-            .iter()
-            .any(|r| r.fields.is_some() && r.mine != Cond::Const(false) && r.write != Cond::Const(true))
+        self.fielded_for(|r| &r.write)
     }
 
     /// Where a write that changes the fields `ok` accepts is allowed.

@@ -77,34 +77,34 @@ pub(super) fn export(pem: &str, kind: &str, format: &str) -> JsResult<(String, V
     Err(err("not an EC key writ can export"))
 }
 
+/// `data` hashed with the digest named `alg`, which ECDSA then signs or checks.
+fn prehash(alg: &str, data: &[u8]) -> JsResult<Vec<u8>> {
+    Ok(with_digest!(alg, D => <D as sha2::Digest>::digest(data).to_vec(),
+        other => return Err(err(format!("Invalid digest: {other}")))))
+}
+
 /// `ecSign(digest, pem, data, ieee)`: the ECDSA signature of `data` hashed with `digest`.
 pub fn ec_sign(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     use p256::ecdsa::signature::hazmat::PrehashSigner;
-    let alg = text_at(args, 0, context)?;
     let pem = text_at(args, 1, context)?;
-    let data = bytes_at(args, 2, context)?;
+    let hash = prehash(&text_at(args, 0, context)?, &bytes_at(args, 2, context)?)?;
     let ieee = arg(args, 3).to_boolean();
-    let hash: Vec<u8> = with_digest!(alg.as_str(), D => <D as sha2::Digest>::digest(&data).to_vec(),
-        other => return Err(err(format!("Invalid digest: {other}"))));
-    let fail = |e: &dyn std::fmt::Display| err(e.to_string());
+    macro_rules! sign {
+        ($krate:ident, $key:expr) => {{
+            let s: $krate::ecdsa::Signature = $krate::ecdsa::SigningKey::from($key)
+                .sign_prehash(&hash)
+                .map_err(|e| err(e.to_string()))?;
+            if ieee {
+                s.to_bytes().to_vec()
+            } else {
+                s.to_der().as_bytes().to_vec()
+            }
+        }};
+    }
     let signature: Vec<u8> = if let Ok(k) = p256::SecretKey::from_pkcs8_pem(&pem) {
-        let s: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(k)
-            .sign_prehash(&hash)
-            .map_err(|e| fail(&e))?;
-        if ieee {
-            s.to_bytes().to_vec()
-        } else {
-            s.to_der().as_bytes().to_vec()
-        }
+        sign!(p256, k)
     } else if let Ok(k) = p384::SecretKey::from_pkcs8_pem(&pem) {
-        let s: p384::ecdsa::Signature = p384::ecdsa::SigningKey::from(k)
-            .sign_prehash(&hash)
-            .map_err(|e| fail(&e))?;
-        if ieee {
-            s.to_bytes().to_vec()
-        } else {
-            s.to_der().as_bytes().to_vec()
-        }
+        sign!(p384, k)
     } else {
         return Err(err(
             "not an EC private key writ can sign with (P-256 and P-384 are supported)",
@@ -116,13 +116,10 @@ pub fn ec_sign(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult
 /// `ecVerify(digest, pem, data, signature, ieee)`: whether the ECDSA signature holds.
 pub fn ec_verify(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     use p256::ecdsa::signature::hazmat::PrehashVerifier;
-    let alg = text_at(args, 0, context)?;
     let pem = text_at(args, 1, context)?;
-    let data = bytes_at(args, 2, context)?;
+    let hash = prehash(&text_at(args, 0, context)?, &bytes_at(args, 2, context)?)?;
     let signature = bytes_at(args, 3, context)?;
     let ieee = arg(args, 4).to_boolean();
-    let hash: Vec<u8> = with_digest!(alg.as_str(), D => <D as sha2::Digest>::digest(&data).to_vec(),
-        other => return Err(err(format!("Invalid digest: {other}"))));
     macro_rules! check {
         ($krate:ident, $key:expr) => {{
             let sig = if ieee {
