@@ -32,6 +32,23 @@ const HTTP_FUNCTIONS: &str = r#"exports = async function (base) {
   });
 };"#;
 
+const DIGEST: &str = r#"exports = async function (base) {
+  const host = base.slice(7);
+  const parts = await context.http.get({ scheme: "http", host, path: "/digest", query: { q: ["1"] }, username: "alice", password: "wonder", digestAuth: true });
+  const inUrl = await context.http.get({ url: `http://alice:wonder@${host}/digest`, digestAuth: true });
+  const wrong = await context.http.get({ url: `${base}/digest`, username: "alice", password: "guess", digestAuth: true });
+  const basicOnly = await context.http.get({ url: `${base}/digest`, username: "alice", password: "wonder" });
+  let authUrl;
+  try { await context.http.get({ url: `${base}/echo`, authUrl: `${base}/login` }); } catch (e) { authUrl = e.message; }
+  return JSON.stringify({
+    parts: [parts.statusCode, JSON.parse(parts.body.text())],
+    inUrl: [inUrl.statusCode, JSON.parse(inUrl.body.text()).user],
+    wrong: wrong.statusCode,
+    basicOnly: basicOnly.statusCode,
+    authUrl,
+  });
+};"#;
+
 const FETCH_FUNCTIONS: &str = r#"exports = async function (base) {
   const get = await fetch(`${base}/echo?x=1`, { headers: { "X-Test": "b" } });
   const getBody = await get.json();
@@ -165,6 +182,7 @@ fn context_http_and_fetch_reach_a_real_server() {
         ("slow", SLOW),
         ("aborted", ABORTED),
         ("nodeHttp", NODE_HTTP),
+        ("digest", DIGEST),
     ];
     let args = ["--http-allow-private", "--function-timeout", "3"];
     let server = common::serve_sample(false, &functions, &args);
@@ -191,6 +209,22 @@ fn context_http_and_fetch_reach_a_real_server() {
     assert_eq!(body["manual"], json!([303, ["/echo?from=redirect"]]));
     assert_eq!(body["followed"], json!([200, {"from": "redirect"}]));
     assert_eq!(body["failed"], json!([500, "boom"]));
+
+    // digestAuth answers the server's challenge with the credentials given in the request's
+    // parts or in its URL.
+    let (status, body) = call_with(&base, &token, "digest", &upstream);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["parts"],
+        json!([200, {"user": "alice", "uri": "/digest?q=1"}])
+    );
+    assert_eq!(body["inUrl"], json!([200, "alice"]));
+    assert_eq!(body["wrong"], json!(401));
+    assert_eq!(body["basicOnly"], json!(401));
+    assert_eq!(
+        body["authUrl"],
+        json!("context.http: authUrl is not supported by writ: App Services never documented what it did")
+    );
 
     let (status, body) = call_with(&base, &token, "fetchAll", &upstream);
     assert_eq!(status, 200, "{body}");

@@ -98,7 +98,14 @@ fn require_reaches_nothing_outside_node_modules() {
     attempt(() => require("fs").readFileSync("/etc/passwd")),
     attempt(() => require("no-such-package")),
     attempt(() => require("evil")),
-  ];
+    // `fs` reads a package's own files, and nothing outside node_modules.
+    require("fs").readFileSync(require("path").join(require.resolve("data"), "../values.json"), "utf8"),
+    attempt(() => require("fs").readFileSync(require("path").join(require.resolve("data"), "../../evil/index.js"))),
+    attempt(() => require("fs").readFileSync(require("path").join(require.resolve("data"), "../../../config.json"))),
+    attempt(() => require("fs").readdirSync(require("path").join(require.resolve("data"), "../../.."))),
+    attempt(() => require("fs").statSync(require("path").join(require.resolve("data"), "../missing.json"))),
+    attempt(() => require("fs").writeFileSync(require("path").join(require.resolve("data"), "../new.json"), "{}")),
+  ].map((r) => r.replace(/'[^']*\/functions(\/|')/, "'<functions>$1"));
 };"#;
     let server = common::serve_prepared(false, &[], |app| {
         let functions = app.join("functions");
@@ -107,6 +114,11 @@ fn require_reaches_nothing_outside_node_modules() {
         let evil = functions.join("node_modules/evil");
         std::fs::create_dir_all(&evil).expect("mkdir");
         std::os::unix::fs::symlink("/etc/hostname", evil.join("index.js")).expect("symlink");
+        // A package with a data file of its own.
+        let data = functions.join("node_modules/data");
+        std::fs::create_dir_all(&data).expect("mkdir");
+        std::fs::write(data.join("index.js"), "module.exports = 1;").expect("write");
+        std::fs::write(data.join("values.json"), r#"{"own": true}"#).expect("write");
     });
     let base = server.process.base.clone();
     let token = common::anonymous(&base);
@@ -118,9 +130,15 @@ fn require_reaches_nothing_outside_node_modules() {
         "Cannot find module './hello'",
         "Cannot find module 'escape/../../../../../etc/passwd'",
         "require('child_process'): it is not available to functions (App Services did not offer it either)",
-        "fs.readFileSync is not supported by writ: writ does not support this Node module yet",
+        "EACCES: permission denied, open '/etc/passwd'",
         "Cannot find module 'no-such-package'",
         "Cannot find module 'evil'",
+        r#"{"own": true}"#,
+        "EACCES: permission denied, open '<functions>/node_modules/evil/index.js'",
+        "EACCES: permission denied, open '<functions>/config.json'",
+        "EACCES: permission denied, scandir '<functions>'",
+        "ENOENT: no such file or directory, stat '<functions>/node_modules/data/missing.json'",
+        "fs.writeFileSync is not supported by writ: functions cannot write files",
     ]);
     assert_eq!(body, expected);
 }

@@ -80,7 +80,7 @@ enum Command {
         /// The embedded store's directory, used when MONGODB_URI is not set.
         #[arg(long, default_value = ".writ/data", env = "WRIT_DATA")]
         data: PathBuf,
-        /// Let the function reach private, loopback and link-local addresses over HTTP.
+        /// Let the function reach private, loopback and link-local addresses (HTTP, sockets, DNS).
         #[arg(long, env = "WRIT_HTTP_ALLOW_PRIVATE")]
         http_allow_private: bool,
     },

@@ -1,6 +1,8 @@
 //! A local HTTP server for the outbound HTTP tests (axum on a real socket): `/echo` (GET,
 //! POST, PUT: the method, query, some headers and the body as JSON, and a cookie),
-//! `/redirect` (303 to `/echo?from=redirect`), `/fail` (500 "boom") and `/slow` (30 s).
+//! `/redirect` (303 to `/echo?from=redirect`), `/fail` (500 "boom"), `/slow` (30 s) and
+//! `/digest` (HTTP digest authentication, RFC 7616 with MD5 and `qop=auth`, for `alice` with
+//! password `wonder`: 401 with a challenge, then `{"user": "alice"}` for a valid answer).
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -12,6 +14,54 @@ use axum::{
     routing::get,
 };
 use serde_json::json;
+
+const REALM: &str = "writ-test";
+const NONCE: &str = "dcd98b7102dd2f0e8b11d0f600bfb0c093";
+
+fn md5_hex(text: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The digest-protected route: checks the `Authorization` answer as a server would.
+async fn digest(headers: HeaderMap) -> axum::response::Response {
+    let challenge = format!(
+        r#"Digest realm="{REALM}", qop="auth", nonce="{NONCE}", opaque="5ccc069c403ebaf9f0171e9517f40e41""#
+    );
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let field = |name: &str| {
+        given
+            .split(',')
+            .map(str::trim)
+            .map(|p| p.strip_prefix("Digest ").unwrap_or(p))
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .map(|v| v.trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    let ha1 = md5_hex(&format!("alice:{REALM}:wonder"));
+    let ha2 = md5_hex(&format!("GET:{}", field("uri")));
+    let expected = md5_hex(&format!(
+        "{ha1}:{NONCE}:{}:{}:auth:{ha2}",
+        field("nc"),
+        field("cnonce")
+    ));
+    if given.starts_with("Digest ") && field("username") == "alice" && field("response") == expected {
+        Json(json!({"user": "alice", "uri": field("uri")})).into_response()
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, challenge)],
+            "who are you?",
+        )
+            .into_response()
+    }
+}
 
 /// Starts the test HTTP server on a thread; returns its base URL.
 pub fn upstream() -> String {
@@ -42,6 +92,7 @@ pub fn upstream() -> String {
                 .route("/echo", get(echo("GET")).post(echo("POST")).put(echo("PUT")))
                 .route("/redirect", get(|| async { Redirect::to("/echo?from=redirect") }))
                 .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response() }))
+                .route("/digest", get(digest))
                 .route(
                     "/slow",
                     get(|| async {

@@ -88,8 +88,9 @@ pub struct LimitOptions {
     /// The program worker processes run (default: this binary).
     #[arg(long, env = "WRIT_WORKER_PROGRAM", hide = true)]
     pub worker_program: Option<std::path::PathBuf>,
-    /// Hosts functions may reach with `context.http` and `fetch` (`api.example.com`, or
-    /// `*.example.com` for its subdomains; repeatable or comma-separated). None: any host.
+    /// Hosts functions may reach with `context.http`, `fetch`, `http`, `net`/`tls` sockets and
+    /// `dns` (`api.example.com`, or `*.example.com` for its subdomains; repeatable or
+    /// comma-separated). None: any host.
     #[arg(
         long = "http-allow-host",
         env = "WRIT_HTTP_ALLOW_HOSTS",

@@ -75,6 +75,7 @@ pub struct CallInfo {
     pub deployment: Arc<Deployment>,
     run_as_system: bool,
     local: Mutex<CallLocal>,
+    ended: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -97,6 +98,7 @@ impl CallInfo {
             deployment,
             run_as_system,
             local: Mutex::new(CallLocal::default()),
+            ended: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -134,8 +136,25 @@ impl CallInfo {
         }
     }
 
-    /// Runs the cleanups registered so far, each for at most five seconds.
+    /// Resolves once the call has ended (its answer is known). Operations that may wait
+    /// without end, such as a socket waiting for data, stop there, so a call's end never
+    /// waits for them.
+    pub fn ended(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut ended = self.ended.subscribe();
+        async move {
+            let _ = ended.wait_for(|e| *e).await;
+        }
+    }
+
+    /// Marks the call as ended: what waits in [`CallInfo::ended`] stops.
+    pub fn end(&self) {
+        self.ended.send_replace(true);
+    }
+
+    /// Marks the call as ended and runs the cleanups registered so far, each for at most
+    /// five seconds.
     pub async fn finish(&self) {
+        self.end();
         let cleanups = std::mem::take(&mut self.lock().cleanups);
         for cleanup in cleanups {
             let _ = tokio::time::timeout(CLEANUP_LIMIT, cleanup).await;

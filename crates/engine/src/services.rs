@@ -87,7 +87,7 @@ pub(crate) fn call_named(
     let Some(index) = host.services.iter().position(|s| s.name == name) else {
         return Err(JsNativeError::typ()
             .with_message(format!(
-                "{what} is not available: this writ has no outbound HTTP service"
+                "{what} is not available: this writ has no outbound network service"
             ))
             .into());
     };

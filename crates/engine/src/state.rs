@@ -73,6 +73,9 @@ pub(crate) struct CallState {
     pub logs: Vec<LogLine>,
     pub dropped_logs: usize,
     pub pending: HashMap<u64, ResolvingFunctions>,
+    /// Pending operations that do not keep the call open (a socket waiting for data): the
+    /// call may end with them outstanding, and they are dropped with it.
+    pub weak: std::collections::HashSet<u64>,
     pub next_op: u64,
     pub fatal: Option<EngineError>,
     pub request: Option<Rc<crate::api::RequestInfo>>,
@@ -132,6 +135,20 @@ pub(crate) fn abandon_op(context: &Context, id: u64) -> JsResult<()> {
     let host = worker_host(context)?;
     if let Some(call) = host.call.borrow_mut().as_mut() {
         call.pending.remove(&id);
+        call.weak.remove(&id);
+    }
+    Ok(())
+}
+
+/// Lets operation `id` of the running call stay outstanding without keeping the call open:
+/// it settles if it completes while the call waits for other work, and is dropped when the
+/// call ends (a socket read waiting for data that may never come).
+pub(crate) fn weaken_op(context: &Context, id: u64) -> JsResult<()> {
+    let host = worker_host(context)?;
+    if let Some(call) = host.call.borrow_mut().as_mut()
+        && call.pending.contains_key(&id)
+    {
+        call.weak.insert(id);
     }
     Ok(())
 }

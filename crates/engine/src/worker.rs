@@ -251,6 +251,7 @@ impl Worker {
             logs: Vec::new(),
             dropped_logs: 0,
             pending: HashMap::new(),
+            weak: Default::default(),
             next_op: 0,
             fatal: None,
             request: inv.request.clone().map(Rc::new),
@@ -398,15 +399,20 @@ impl Worker {
             let settled = promise
                 .as_ref()
                 .is_none_or(|p| !matches!(p.state(), PromiseState::Pending));
-            let (operations, next_timer, open_timers) = self
+            let (operations, open_operations, next_timer, open_timers) = self
                 .host
                 .call
                 .borrow()
                 .as_ref()
-                .map_or((false, None, false), |c| {
-                    (!c.pending.is_empty(), c.timers.next_due(), c.timers.keeps_open())
+                .map_or((false, false, None, false), |c| {
+                    (
+                        !c.pending.is_empty(),
+                        c.pending.len() > c.weak.len(),
+                        c.timers.next_due(),
+                        c.timers.keeps_open(),
+                    )
                 });
-            if settled && !operations && !open_timers {
+            if settled && !open_operations && !open_timers {
                 if let Some(call) = self.host.call.borrow_mut().as_mut() {
                     call.timers.drop_unreferenced();
                 }
@@ -433,7 +439,7 @@ impl Worker {
                 continue;
             }
             if now >= job.deadline {
-                if settled && !operations {
+                if settled && !open_operations {
                     self.cut_timers();
                     break;
                 }
@@ -489,6 +495,7 @@ impl Worker {
             let Some(call) = call.as_mut().filter(|c| c.seq == completion.seq) else {
                 return Ok(()); // a late completion of a call that already ended
             };
+            call.weak.remove(&completion.op);
             call.pending.remove(&completion.op)
         };
         let Some(resolvers) = resolvers else { return Ok(()) };

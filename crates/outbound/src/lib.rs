@@ -1,22 +1,24 @@
-//! Outbound HTTP for functions: `context.http` (App Services' client, `prelude.js`) and the
-//! engine's `fetch`, both ending in one host operation, `request`, on the reserved service
-//! [`SERVICE`]. The server runs it with `reqwest` under the operator's [`Policy`]: allowed
-//! hosts only, no private addresses unless allowed (checked after resolution and on every
-//! redirect hop), a response size cap, and the function's time limit.
+//! The network for functions, run by the server on their behalf under the operator's
+//! [`Policy`] (allowed hosts only, no private addresses unless allowed, checked after
+//! resolution): HTTP requests for `context.http` (App Services' client, `prelude.js`), the
+//! engine's `fetch` and its `http`/`https` modules (`http.rs`: one `request` operation, every
+//! redirect hop checked, a response size cap, the function's time limit); TCP and TLS sockets
+//! for `net` and `tls` (`net.rs`, `tls.rs`); name resolution for `dns` (`dns.rs`). All travel
+//! as operations of the reserved service [`SERVICE`].
 
+mod dns;
+mod http;
+mod net;
 mod policy;
+mod tls;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use bson::{Binary, Bson, Document, doc, spec::BinarySubtype};
+use bson::Document;
 use engine::host::{CallInfo, HostError, HostOp, HostService, OpFuture, ServiceJs};
+pub use net::MAX_SOCKETS;
 pub use policy::{Policy, is_global};
-use reqwest::{
-    Method, StatusCode,
-    dns::{Addrs, Name, Resolve, Resolving},
-    header::{HeaderMap, HeaderName, HeaderValue, LOCATION},
-};
-use url::Url;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// The reserved service name outbound requests travel under (`context.services.get` never
 /// returns it).
@@ -26,7 +28,7 @@ pub const SERVICE: &str = engine::host::HTTP_SERVICE;
 pub const MAX_BODY: usize = 15 * 1024 * 1024;
 
 /// How many redirects a request follows at most.
-const MAX_REDIRECTS: usize = 20;
+pub(crate) const MAX_REDIRECTS: usize = 20;
 
 /// Why the outbound service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -84,159 +86,33 @@ impl HttpService {
 }
 
 fn check(kind: &str, spec: &Document) -> Result<(), String> {
-    if kind != "request" {
-        return Err(format!("internal: unknown HTTP operation {kind}"));
+    let needs = |key: &str| {
+        if spec.contains_key(key) {
+            Ok(())
+        } else {
+            Err(format!("internal: the {kind} operation needs '{key}'"))
+        }
+    };
+    match kind {
+        "request" => spec
+            .get_str("url")
+            .map(|_| ())
+            .map_err(|_| "the request has no URL".to_string()),
+        "connect" => needs("port"),
+        "read" | "end" | "close" | "upgrade" => needs("id"),
+        "write" => needs("id").and(needs("data")),
+        "lookup" | "resolve" => needs("host"),
+        "reverse" => needs("ip"),
+        other => Err(format!("internal: unknown network operation {other}")),
     }
-    spec.get_str("url")
-        .map_err(|_| "the request has no URL".to_string())?;
-    Ok(())
 }
 
-fn fail(message: impl Into<String>) -> HostError {
+/// A failed request as App Services reported it (`FunctionError`).
+pub(crate) fn fail(message: impl Into<String>) -> HostError {
     HostError {
         name: "FunctionError".into(),
         ..HostError::new(message)
     }
-}
-
-/// A request as the JavaScript half describes it.
-struct Spec {
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-    body: Option<Vec<u8>>,
-    redirect: String,
-}
-
-fn parse(spec: &Document) -> Result<Spec, HostError> {
-    let method = spec.get_str("method").unwrap_or("GET").to_ascii_uppercase();
-    let method =
-        Method::from_bytes(method.as_bytes()).map_err(|_| fail(format!("invalid method {method}")))?;
-    let raw = spec.get_str("url").unwrap_or_default();
-    let url = Url::parse(raw).map_err(|e| fail(format!("invalid URL '{raw}': {e}")))?;
-    let mut headers = HeaderMap::new();
-    if let Ok(list) = spec.get_array("headers") {
-        for pair in list {
-            let Bson::Array(pair) = pair else { continue };
-            let (Some(Bson::String(k)), Some(Bson::String(v))) = (pair.first(), pair.get(1)) else {
-                continue;
-            };
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| fail(format!("invalid header name '{k}'")))?;
-            let value =
-                HeaderValue::from_str(v).map_err(|_| fail(format!("invalid value for header '{k}'")))?;
-            headers.append(name, value);
-        }
-    }
-    let body = match spec.get("body") {
-        Some(Bson::Binary(b)) => Some(b.bytes.clone()),
-        Some(Bson::String(s)) => Some(s.clone().into_bytes()),
-        _ => None,
-    };
-    let redirect = spec.get_str("redirect").unwrap_or("manual").to_string();
-    Ok(Spec {
-        method,
-        url,
-        headers,
-        body,
-        redirect,
-    })
-}
-
-impl HttpService {
-    async fn run(client: reqwest::Client, policy: Arc<Policy>, spec: Spec) -> Result<Bson, HostError> {
-        let Spec {
-            mut method,
-            mut url,
-            headers,
-            mut body,
-            redirect,
-        } = spec;
-        let mut hops = 0;
-        loop {
-            policy.check_url(&url).map_err(fail)?;
-            let mut request = client
-                .request(method.clone(), url.clone())
-                .headers(headers.clone());
-            if let Some(b) = &body {
-                request = request.body(b.clone());
-            }
-            let mut response = request.send().await.map_err(|e| fail(describe(&e, &url)))?;
-            let status = response.status();
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .map(str::to_string);
-            if status.is_redirection()
-                && let Some(location) = location
-                && redirect != "manual"
-            {
-                if redirect == "error" {
-                    return Err(fail(format!(
-                        "{url} redirected to {location} and the request's redirect mode is 'error'"
-                    )));
-                }
-                hops += 1;
-                if hops > MAX_REDIRECTS {
-                    return Err(fail(format!("more than {MAX_REDIRECTS} redirects from {url}")));
-                }
-                url = url
-                    .join(&location)
-                    .map_err(|e| fail(format!("invalid redirect to '{location}': {e}")))?;
-                if status == StatusCode::SEE_OTHER
-                    || (matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
-                        && method == Method::POST)
-                {
-                    method = Method::GET;
-                    body = None;
-                }
-                continue;
-            }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| fail(describe(&e, &url)))? {
-                if bytes.len() + chunk.len() > MAX_BODY {
-                    return Err(fail(format!(
-                        "the response from {url} is larger than {MAX_BODY} bytes"
-                    )));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            let headers: Vec<Bson> = response
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    Bson::Array(vec![
-                        Bson::String(k.as_str().to_string()),
-                        Bson::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
-                    ])
-                })
-                .collect();
-            return Ok(Bson::Document(doc! {
-                "url": url.as_str(),
-                "status": i32::from(status.as_u16()),
-                "statusText": status.canonical_reason().unwrap_or(""),
-                "redirected": hops > 0,
-                "headers": headers,
-                "body": Binary { subtype: BinarySubtype::Generic, bytes },
-            }));
-        }
-    }
-}
-
-/// A request failure in words a function's author can act on.
-fn describe(e: &reqwest::Error, url: &Url) -> String {
-    let mut message = if e.is_timeout() {
-        format!("request to {url} timed out")
-    } else {
-        format!("request to {url} failed")
-    };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    message
 }
 
 impl HostService for HttpService {
@@ -244,12 +120,31 @@ impl HostService for HttpService {
         Self::js()
     }
 
-    fn start(&self, _call: &CallInfo, op: HostOp) -> OpFuture {
-        let client = self.client.clone();
+    fn start(&self, call: &CallInfo, op: HostOp) -> OpFuture {
         let policy = self.policy.clone();
-        Box::pin(async move {
-            let spec = parse(&op.spec)?;
-            Self::run(client, policy, spec).await
-        })
+        let ended = call.ended();
+        match op.kind.as_str() {
+            "request" => {
+                let client = self.client.clone();
+                Box::pin(async move {
+                    let spec = http::parse(&op.spec)?;
+                    // An aborted `fetch` no longer keeps its call open; it ends with the call.
+                    tokio::select! {
+                        r = Self::run(client, policy, spec) => r,
+                        _ = ended => Err(fail("the request was abandoned: its function call ended")),
+                    }
+                })
+            }
+            "lookup" => Box::pin(async move {
+                tokio::select! { r = dns::lookup(policy, op.spec) => r, _ = ended => Err(fail("the function call ended")) }
+            }),
+            "resolve" => Box::pin(async move {
+                tokio::select! { r = dns::resolve(policy, op.spec) => r, _ = ended => Err(fail("the function call ended")) }
+            }),
+            "reverse" => Box::pin(async move {
+                tokio::select! { r = dns::reverse(policy, op.spec) => r, _ = ended => Err(fail("the function call ended")) }
+            }),
+            kind => net::start(call, policy, kind, op.spec),
+        }
     }
 }

@@ -37,23 +37,26 @@ impl Policy {
         }
         let host = url.host().ok_or_else(|| format!("{url} has no host"))?;
         let name = match &host {
-            Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
+            Host::Domain(d) => d.to_string(),
             Host::Ipv4(ip) => ip.to_string(),
             Host::Ipv6(ip) => ip.to_string(),
         };
+        self.check_host(&name)
+    }
+
+    /// Why `host` (a name or an address literal, as a socket or DNS query names it) may not
+    /// be reached, if it may not.
+    pub fn check_host(&self, host: &str) -> Result<(), String> {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let name = bare.trim_end_matches('.').to_ascii_lowercase();
         if self.deny_hosts.iter().any(|p| matches(p, &name)) {
             return Err(format!("{name} is on the server's deny list"));
         }
         if !self.allow_hosts.is_empty() && !self.allow_hosts.iter().any(|p| matches(p, &name)) {
             return Err(format!("{name} is not on the server's allow list"));
         }
-        let literal = match host {
-            Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
-            Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
-            Host::Domain(_) => None,
-        };
-        match literal {
-            Some(ip) if !self.ip_allowed(ip) => Err(refused(&name)),
+        match name.parse::<IpAddr>() {
+            Ok(ip) if !self.ip_allowed(ip) => Err(refused(&name)),
             _ => Ok(()),
         }
     }

@@ -13,11 +13,13 @@
   };
   const asList = (v) => (Array.isArray(v) ? v.map(String) : [String(v)]);
 
-  function buildUrl(args) {
+  function buildUrl(args, withCredentials) {
     if (args.url !== undefined) return String(args.url);
-    if (args.host === undefined) throw fail("context.http: the request needs a 'url' or a 'host'");
+    // The documentation's examples also name the host `domain`.
+    const host = args.host !== undefined ? args.host : args.domain;
+    if (host === undefined) throw fail("context.http: the request needs a 'url' or a 'host'");
     const scheme = String(args.scheme || "http").replace(/:$/, "");
-    const auth = args.username !== undefined ? `${encodeURIComponent(args.username)}${args.password !== undefined ? `:${encodeURIComponent(args.password)}` : ""}@` : "";
+    const auth = withCredentials && args.username !== undefined ? `${encodeURIComponent(args.username)}${args.password !== undefined ? `:${encodeURIComponent(args.password)}` : ""}@` : "";
     let path = args.path === undefined ? "" : String(args.path);
     if (path !== "" && !path.startsWith("/")) path = `/${path}`;
     let query = "";
@@ -29,7 +31,7 @@
       if (parts.length) query = `?${parts.join("&")}`;
     }
     const fragment = args.fragment ? `#${args.fragment}` : "";
-    return `${scheme}://${auth}${args.host}${path}${query}${fragment}`;
+    return `${scheme}://${auth}${host}${path}${query}${fragment}`;
   }
 
   function canonical(name) {
@@ -62,8 +64,7 @@
 
   function request(call, method, args) {
     if (args === null || typeof args !== "object") throw fail(`context.http.${method.toLowerCase()}: expected an argument object`);
-    if (args.digestAuth) throw fail("context.http: digestAuth is not supported by writ yet");
-    if (args.authUrl !== undefined) throw fail("context.http: authUrl is not supported by writ yet");
+    if (args.authUrl !== undefined) throw fail("context.http: authUrl is not supported by writ: App Services never documented what it did");
     const headers = [];
     let hasContentType = false;
     if (args.headers) {
@@ -76,7 +77,23 @@
       const pairs = Object.keys(args.cookies).map((k) => `${k}=${args.cookies[k]}`);
       if (pairs.length) headers.push(["Cookie", pairs.join("; ")]);
     }
-    const spec = { method, url: buildUrl(args), headers, redirect: args.followRedirects ? "follow" : "manual" };
+    let url = buildUrl(args, !args.digestAuth);
+    const spec = { method, url, headers, redirect: args.followRedirects ? "follow" : "manual" };
+    if (args.digestAuth) {
+      // Digest credentials answer the server's challenge; they never travel as Basic auth.
+      let username = args.username;
+      let password = args.password;
+      const at = url.match(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i);
+      if (at) {
+        const [user, pass] = at[2].split(":");
+        if (username === undefined) username = decodeURIComponent(user);
+        if (password === undefined && pass !== undefined) password = decodeURIComponent(pass);
+        url = at[1] + url.slice(at[0].length);
+        spec.url = url;
+      }
+      if (username === undefined) throw fail("context.http: digestAuth needs a 'username' and 'password' (or credentials in the URL)");
+      spec.digest = { username: String(username), password: password === undefined ? "" : String(password) };
+    }
     if (args.form !== undefined) {
       spec.body = Object.keys(args.form)
         .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(args.form[k])}`)

@@ -226,5 +226,10 @@
     const dir = functionsDir();
     return load(resolve(request, dir, undefined));
   }
+  require.resolve = (request) => {
+    const b = builtin(String(request));
+    if (b) return String(request);
+    return resolve(request, functionsDir(), undefined);
+  };
   return require;
 })

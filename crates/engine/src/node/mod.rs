@@ -23,7 +23,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 19] = [
+const BUILTINS: [(&str, &str); 22] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -39,11 +39,14 @@ const BUILTINS: [(&str, &str); 19] = [
     ("process", include_str!("process.js")),
     ("zlib", include_str!("zlib.js")),
     ("punycode", include_str!("punycode.js")),
+    ("dns", include_str!("dns.js")),
+    ("fs", include_str!("fs.js")),
     // Not Node modules (`require` does not offer `internal/*`): the `fetch` globals, and
-    // `tty` and `perf_hooks` (aliases below).
+    // `tty` and `perf_hooks`, `http` and `https`, `net` and `tls` (aliases in internal.js).
     ("internal/small", include_str!("small.js")),
     ("internal/abort", include_str!("abort.js")),
     ("internal/http", include_str!("http.js")),
+    ("internal/net", include_str!("net.js")),
     ("internal/fetch", include_str!("fetch.js")),
 ];
 
@@ -67,14 +70,9 @@ pub const NEVER_MODULES: [&str; 12] = [
 ];
 
 /// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
-pub const NOT_YET_MODULES: [&str; 12] = [
+pub const NOT_YET_MODULES: [&str; 7] = [
     "http2",
-    "net",
-    "tls",
-    "dns",
     "dgram",
-    "fs",
-    "fs/promises",
     "async_hooks",
     "diagnostics_channel",
     "stream/web",

@@ -127,6 +127,139 @@ fn modules_root(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<J
     })
 }
 
+/// Where an `fs` call's path leads: inside the modules root (the canonical path), missing
+/// (`ENOENT`: it does not exist, or nothing could be there) or outside the root (`EACCES`).
+fn fs_target(
+    path: &str,
+    follow: bool,
+    context: &Context,
+) -> JsResult<Result<std::path::PathBuf, &'static str>> {
+    let Some(root) = root(context)? else {
+        return Ok(Err("EACCES"));
+    };
+    let given = Path::new(path);
+    if !given.is_absolute() {
+        return Ok(Err("EACCES"));
+    }
+    // The path itself (lstat) or where its links lead (stat, read).
+    let resolved = if follow {
+        given.canonicalize()
+    } else {
+        match (given.parent(), given.file_name()) {
+            (Some(parent), Some(name)) => parent.canonicalize().map(|p| p.join(name)),
+            _ => given.canonicalize(),
+        }
+    };
+    Ok(match resolved {
+        Ok(real) if real.starts_with(&root) => {
+            if std::fs::symlink_metadata(&real).is_ok() {
+                Ok(real)
+            } else {
+                Err("ENOENT")
+            }
+        }
+        Ok(_) => Err("EACCES"),
+        // Missing: say so only beneath the root, where the function may look.
+        Err(_) if lexically_inside(given, Path::new(&root)) => Err("ENOENT"),
+        Err(_) => Err("EACCES"),
+    })
+}
+
+fn lexically_inside(path: &Path, root: &Path) -> bool {
+    use std::path::Component;
+    let mut parts = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::Normal(p) => parts.push(p),
+            _ => {}
+        }
+    }
+    let normal: std::path::PathBuf = std::iter::once(std::ffi::OsStr::new("/")).chain(parts).collect();
+    normal.starts_with(root)
+}
+
+/// `fsRead(path)`: a file's bytes (Uint8Array) beneath the modules root, or an error code.
+pub(super) fn fs_read(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let path = path_arg(args, context)?;
+    let real = match fs_target(&path, true, context)? {
+        Ok(real) => real,
+        Err(code) => return Ok(JsString::from(code).into()),
+    };
+    if real.is_dir() {
+        return Ok(JsString::from("EISDIR").into());
+    }
+    let size = std::fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_FILE {
+        return Ok(JsString::from("EFBIG").into());
+    }
+    match std::fs::read(&real) {
+        Ok(bytes) => super::natives::u8_array(bytes, context),
+        Err(_) => Ok(JsString::from("EACCES").into()),
+    }
+}
+
+/// `fsStat(path, follow)`: `[kind, size, mode, mtimeMs, birthtimeMs, ino, nlink]` (kind 1
+/// file, 2 directory, 3 symbolic link), or an error code.
+pub(super) fn fs_stat(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    use std::os::unix::fs::MetadataExt;
+    let path = path_arg(args, context)?;
+    let follow = arg(args, 1).to_boolean();
+    let real = match fs_target(&path, follow, context)? {
+        Ok(real) => real,
+        Err(code) => return Ok(JsString::from(code).into()),
+    };
+    let meta = if follow {
+        std::fs::metadata(&real)
+    } else {
+        std::fs::symlink_metadata(&real)
+    };
+    let Ok(meta) = meta else {
+        return Ok(JsString::from("ENOENT").into());
+    };
+    let kind = if meta.file_type().is_symlink() {
+        3
+    } else if meta.is_dir() {
+        2
+    } else {
+        1
+    };
+    let ms = |s: i64, ns: i64| s as f64 * 1000.0 + ns as f64 / 1e6;
+    let values = [
+        kind as f64,
+        meta.size() as f64,
+        meta.mode() as f64,
+        ms(meta.mtime(), meta.mtime_nsec()),
+        ms(meta.ctime(), meta.ctime_nsec()),
+        meta.ino() as f64,
+        meta.nlink() as f64,
+    ]
+    .map(JsValue::from);
+    Ok(boa_engine::object::builtins::JsArray::from_iter(values, context).into())
+}
+
+/// `fsList(path)`: a directory's entry names beneath the modules root, or an error code.
+pub(super) fn fs_list(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let path = path_arg(args, context)?;
+    let real = match fs_target(&path, true, context)? {
+        Ok(real) => real,
+        Err(code) => return Ok(JsString::from(code).into()),
+    };
+    let Ok(entries) = std::fs::read_dir(&real) else {
+        return Ok(JsString::from(if real.is_dir() { "EACCES" } else { "ENOTDIR" }).into());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    let names = names
+        .into_iter()
+        .map(|n| JsValue::from(JsString::from(n.as_str())));
+    Ok(boa_engine::object::builtins::JsArray::from_iter(names, context).into())
+}
+
 /// The natives object `loader.js` receives.
 pub fn natives(context: &mut Context) -> JsResult<JsValue> {
     super::natives_object(

@@ -18,7 +18,7 @@ use crate::globals::util::{arg, bytes_at, error as err, text_at};
 /// The largest byte count one call of `randomBytes` or `pbkdf2` produces.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
 
-fn u8_array(bytes: Vec<u8>, context: &mut Context) -> JsResult<JsValue> {
+pub(super) fn u8_array(bytes: Vec<u8>, context: &mut Context) -> JsResult<JsValue> {
     Ok(JsUint8Array::from_iter(bytes, context)?.into())
 }
 
@@ -321,6 +321,19 @@ fn http_request(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResul
     Ok(JsArray::from_iter([promise, JsValue::from(id as f64)], context).into())
 }
 
+/// `netOp(kind, spec, weak)`: `[promise, id]`: a network operation (a socket's `connect`,
+/// `read`, `write`, ...; a DNS query) on the server's outbound service. A weak operation (a
+/// socket waiting for data) does not keep the call open.
+fn net_op(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let kind = arg(args, 0).to_string(context)?.to_std_string_escaped();
+    let (promise, id) =
+        crate::services::call_named(crate::host::HTTP_SERVICE, "net", &kind, &arg(args, 1), context)?;
+    if arg(args, 2).to_boolean() {
+        crate::state::weaken_op(context, id)?;
+    }
+    Ok(JsArray::from_iter([promise, JsValue::from(id as f64)], context).into())
+}
+
 /// `httpAbandon(id)`: stop waiting for an outbound request (an aborted `fetch`).
 fn http_abandon(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let id = arg(args, 0).to_number(context)?;
@@ -368,6 +381,10 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("freeze", super::freeze),
             ("httpRequest", http_request),
             ("httpAbandon", http_abandon),
+            ("netOp", net_op),
+            ("fsRead", super::modules::fs_read),
+            ("fsStat", super::modules::fs_stat),
+            ("fsList", super::modules::fs_list),
             ("binaryBytes", binary_bytes),
             ("zlib", super::zlib::zlib),
             ("notYet", not_yet),

@@ -362,7 +362,9 @@ impl ProcessPool {
             }
         };
         // Every operation the call started finishes before its answer, so the caller can read
-        // every write; then what the call left open is closed.
+        // every write; then what the call left open is closed. What the worker stopped waiting
+        // for (a socket's read, an abandoned request) ends with the call.
+        info.end();
         while ops.join_next().await.is_some() {}
         info.finish().await;
         Some((result, healthy))
