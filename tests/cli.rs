@@ -60,6 +60,51 @@ fn call_keeps_bson_types_in_arguments_and_results() {
 }
 
 #[test]
+fn process_env_holds_only_what_the_operator_gives_functions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("functions")).expect("mkdir");
+    let source = "exports = () => { const before = JSON.stringify(process.env); process.env.N = 1; \
+                  return [before, process.env.N, typeof process.env.PATH]; };";
+    std::fs::write(dir.path().join("functions/env.js"), source).expect("write");
+    // By default functions see no environment, not even the server's PATH.
+    let (code, out, err) = writ(&["call", "env", "--app", "."], dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), r#"["{}","1","undefined"]"#);
+    // NAME=VALUE as given; NAME passes the server's own value.
+    let args = [
+        "call",
+        "env",
+        "--app",
+        ".",
+        "--function-env",
+        "REGION=eu-west-1,API_TOKEN",
+    ];
+    let (code, out, err) = writ_env(&args, dir.path(), &[("API_TOKEN", "t0k3n")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        r#"["{\"API_TOKEN\":\"t0k3n\",\"REGION\":\"eu-west-1\"}","1","undefined"]"#
+    );
+    // A name the server does not have is an error, not an empty variable.
+    let (code, _, err) = writ(
+        &[
+            "call",
+            "env",
+            "--app",
+            ".",
+            "--function-env",
+            "NO_SUCH_VARIABLE_X",
+        ],
+        dir.path(),
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("no environment variable NO_SUCH_VARIABLE_X"),
+        "{err}"
+    );
+}
+
+#[test]
 fn call_failures_exit_non_zero_with_the_error() {
     let (code, _, err) = writ(&["call", "nope"], repo());
     assert_ne!(code, 0);

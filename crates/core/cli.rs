@@ -83,6 +83,10 @@ enum Command {
         /// Let the function reach private, loopback and link-local addresses (HTTP, sockets, DNS).
         #[arg(long, env = "WRIT_HTTP_ALLOW_PRIVATE")]
         http_allow_private: bool,
+        /// Variables the function finds in `process.env` (`NAME=VALUE`, or `NAME` for this
+        /// process's value; repeatable or comma-separated).
+        #[arg(long = "function-env", env = "WRIT_FUNCTION_ENV", value_delimiter = ',')]
+        function_env: Vec<String>,
     },
     /// Runs one engine worker process (started by `writ serve`; speaks on its standard input
     /// and output).
@@ -164,6 +168,7 @@ pub fn main() -> ExitCode {
             timeout,
             data,
             http_allow_private,
+            function_env,
         } => call(
             &name,
             &args,
@@ -173,6 +178,7 @@ pub fn main() -> ExitCode {
             timeout,
             &data,
             http_allow_private,
+            &function_env,
         ),
         Command::Check { app } => check(&app),
         Command::Trigger {
@@ -350,13 +356,15 @@ fn call(
     timeout: u64,
     data: &std::path::Path,
     http_allow_private: bool,
+    function_env: &[String],
 ) -> anyhow::Result<ExitCode> {
     let http = outbound::Policy {
         allow_private: http_allow_private,
         ..outbound::Policy::default()
     };
     let args = parse_args(args)?;
-    let deployment = loader::load(app).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut deployment = loader::load(app).map_err(|e| anyhow::anyhow!("{e}"))?;
+    deployment.process_env = crate::server::function_env(function_env)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let limits = crate::server::LimitOptions::default();
     let config = EngineConfig {

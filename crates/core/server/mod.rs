@@ -42,7 +42,7 @@ use engine::{Deployment, Engine, EngineConfig};
 pub use error::ApiError;
 pub use extract::parse_body;
 pub use functions::canonical;
-pub use throttle::{IsolationMode, LimitOptions, Rate};
+pub use throttle::{IsolationMode, LimitOptions, Rate, function_env};
 use tower_http::{catch_panic::CatchPanicLayer, cors::CorsLayer};
 use users::Users;
 
@@ -79,6 +79,8 @@ pub struct State {
     triggers: triggers::Runner,
     /// Change streams (`watch`) open per user and per client address.
     streams: Arc<throttle::InFlight>,
+    /// `process.env` for functions, set on every deployment.
+    process_env: std::collections::BTreeMap<String, String>,
 }
 
 impl State {
@@ -89,7 +91,8 @@ impl State {
     }
 
     /// Makes `deployment` the one new requests and calls run on; calls in flight finish on theirs.
-    pub fn deploy(&self, deployment: Deployment) {
+    pub fn deploy(&self, mut deployment: Deployment) {
+        deployment.process_env = self.process_env.clone();
         self.engine.deploy(Arc::new(deployment));
     }
 }
@@ -328,6 +331,7 @@ pub async fn state_with_clock(
         in_flight,
         triggers: triggers::Runner::new(clock, options.mongodb_uri.is_some()),
         streams: throttle::InFlight::with_caps(watch::STREAMS_PER_USER, watch::STREAMS_PER_ADDRESS),
+        process_env: throttle::function_env(&options.limits.function_env)?,
     });
     state.deploy(deployment);
     triggers::Runner::restart(&state);

@@ -104,6 +104,10 @@ pub struct LimitOptions {
     /// a function cannot reach the server's own network or a cloud metadata endpoint).
     #[arg(long, env = "WRIT_HTTP_ALLOW_PRIVATE")]
     pub http_allow_private: bool,
+    /// Variables functions find in `process.env` (`NAME=VALUE`, or `NAME` for the server's own
+    /// value; repeatable or comma-separated). None by default, as App Services gave none.
+    #[arg(long = "function-env", env = "WRIT_FUNCTION_ENV", value_delimiter = ',')]
+    pub function_env: Vec<String>,
 }
 
 impl LimitOptions {
@@ -115,6 +119,30 @@ impl LimitOptions {
             allow_private: self.http_allow_private,
         }
     }
+}
+
+/// `process.env` for functions from `--function-env` entries: `NAME=VALUE` as given, `NAME`
+/// with this process's value (an error when it has none, so a typo does not pass silently).
+pub fn function_env(entries: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut env = std::collections::BTreeMap::new();
+    for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let (name, value) = match entry.split_once('=') {
+            Some((name, value)) => (name.to_string(), value.to_string()),
+            None => {
+                let value = std::env::var(entry).map_err(|_| {
+                    anyhow::anyhow!(
+                        "--function-env {entry}: this process has no environment variable {entry}"
+                    )
+                })?;
+                (entry.to_string(), value)
+            }
+        };
+        if name.is_empty() {
+            anyhow::bail!("--function-env '{entry}': the variable needs a name");
+        }
+        env.insert(name, value);
+    }
+    Ok(env)
 }
 
 /// Where `writ serve` runs functions.
@@ -147,6 +175,7 @@ impl Default for LimitOptions {
             http_allow_hosts: Vec::new(),
             http_deny_hosts: Vec::new(),
             http_allow_private: false,
+            function_env: Vec::new(),
         }
     }
 }

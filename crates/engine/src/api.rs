@@ -279,6 +279,9 @@ pub struct Deployment {
     /// The app's `functions/node_modules` directory (canonical), where `require` finds
     /// packages; `None` when the app has none.
     pub modules_root: Option<String>,
+    /// `process.env` as every call starts with it: empty unless the operator configured
+    /// variables for functions (`--function-env`); a call may change its own copy.
+    pub process_env: BTreeMap<String, String>,
     /// Typed parts of the app that services and the server read per call (data-access rules,
     /// auth configuration); they change with the deployment, atomically.
     pub extensions: Extensions,

@@ -80,6 +80,8 @@ pub(crate) struct CallState {
     pub fatal: Option<EngineError>,
     pub request: Option<Rc<crate::api::RequestInfo>>,
     pub user_js: Option<JsValue>,
+    /// This call's `process.env`, made on first read.
+    pub env_js: Option<JsValue>,
     pub request_js: Option<JsValue>,
     /// The timers the call set that have not run yet.
     pub timers: crate::timers::Timers,

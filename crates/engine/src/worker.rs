@@ -256,6 +256,7 @@ impl Worker {
             fatal: None,
             request: inv.request.clone().map(Rc::new),
             user_js: None,
+            env_js: None,
             request_js: None,
             timers: Default::default(),
         });

@@ -147,7 +147,9 @@ fn node_builtins_cannot_carry_state_between_calls() {
   const failed = tries.filter((t) => { try { t(); return false; } catch (e) { return true; } }).length;
   class Mine extends require("events") {}
   Mine.prototype.emit = function () { return "own override"; };
-  return [failed, new Mine().emit("x")];
+  const own = process.env.SECRET;
+  process.env.COUNT = 3;
+  return [failed, new Mine().emit("x"), own, process.env.COUNT];
 };
 "#;
     let probe = r#"exports = function () {
@@ -171,6 +173,8 @@ fn node_builtins_cannot_carry_state_between_calls() {
     // a setter Node also offers; it cannot outlive the call either (checked below).
     let Bson::Array(own) = own else { panic!("{own:?}") };
     assert_eq!(own[1], Bson::String("own override".into()));
+    // `process.env` is the call's own: writable, values stored as strings (as in Node).
+    assert_eq!(own[2..], [Bson::String("leak".into()), Bson::String("3".into())]);
     let seen = call(&rt, &engine, "probe", vec![]);
     let expected = Bson::Array(vec![
         "a/b".into(),

@@ -361,6 +361,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
         environment_values,
         app,
         modules_root,
+        process_env: Default::default(),
         extensions: {
             let mut e = engine::Extensions::default();
             e.insert(auth);

@@ -25,7 +25,7 @@ impl fmt::Display for ApiWarning {
 }
 
 /// Text that names an API writ does not offer, and what to tell the user.
-const MISSING: [(&str, &str); 15] = [
+const MISSING: [(&str, &str); 11] = [
     (
         ".watch(",
         "collection.watch() (change streams) is not supported by writ yet",
@@ -58,22 +58,6 @@ const MISSING: [(&str, &str); 15] = [
         "ReadableStream is not available on writ yet",
     ),
     ("new WebSocket(", "WebSocket is not available on writ"),
-    (
-        "createGzip(",
-        "zlib streams are not supported by writ yet (the one-shot functions are)",
-    ),
-    (
-        "createGunzip(",
-        "zlib streams are not supported by writ yet (the one-shot functions are)",
-    ),
-    (
-        "createDeflate(",
-        "zlib streams are not supported by writ yet (the one-shot functions are)",
-    ),
-    (
-        "createInflate(",
-        "zlib streams are not supported by writ yet (the one-shot functions are)",
-    ),
 ];
 
 /// The module names `require` calls on `line` name (string literals only).

@@ -16,6 +16,7 @@ mod keys;
 mod modules;
 mod natives;
 mod zlib;
+mod zstream;
 
 use boa_engine::{
     Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Source,

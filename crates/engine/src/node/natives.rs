@@ -341,6 +341,53 @@ fn http_abandon(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResul
     Ok(JsValue::undefined())
 }
 
+/// `callEnv()`: the running call's `process.env`, or undefined before the call made it.
+fn call_env(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let host = crate::state::worker_host(context)?;
+    let call = host.call.borrow();
+    Ok(call.as_ref().and_then(|c| c.env_js.clone()).unwrap_or_default())
+}
+
+/// `setCallEnv(value)`: makes `value` the running call's `process.env`.
+fn set_call_env(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let host = crate::state::worker_host(context)?;
+    if let Some(call) = host.call.borrow_mut().as_mut() {
+        call.env_js = Some(arg(args, 0));
+    }
+    Ok(JsValue::undefined())
+}
+
+/// `processEnv()`: the variables the operator gave functions, as `[name, value]` pairs.
+fn process_env(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let host = crate::state::worker_host(context)?;
+    let pairs: Vec<(String, String)> = host
+        .call
+        .borrow()
+        .as_ref()
+        .map(|c| {
+            c.deployment
+                .process_env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let pairs: Vec<JsValue> = pairs
+        .into_iter()
+        .map(|(k, v)| {
+            JsArray::from_iter(
+                [
+                    JsString::from(k.as_str()).into(),
+                    JsString::from(v.as_str()).into(),
+                ],
+                context,
+            )
+            .into()
+        })
+        .collect();
+    Ok(JsArray::from_iter(pairs, context).into())
+}
+
 /// `notYet()`: the Node modules `require` serves as stubs.
 fn not_yet(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let names = super::NOT_YET_MODULES.map(|n| JsValue::from(JsString::from(n)));
@@ -387,7 +434,12 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("fsList", super::modules::fs_list),
             ("binaryBytes", binary_bytes),
             ("zlib", super::zlib::zlib),
+            ("zlibStream", super::zstream::open),
+            ("zlibStreamWrite", super::zstream::write),
             ("notYet", not_yet),
+            ("callEnv", call_env),
+            ("setCallEnv", set_call_env),
+            ("processEnv", process_env),
             ("keyParse", super::keys::key_parse),
             ("keyExport", super::keys::key_export),
             ("rsaSign", super::keys::rsa_sign),

@@ -1,5 +1,7 @@
-// `process`: what a function may know about its process. `env` is empty (App Services gave
-// functions no environment); events never fire in a function, so listeners are accepted and
+// `process`: what a function may know about its process. `env` is each call's own object,
+// holding the variables the operator gave functions (none by default, as App Services gave
+// functions no environment): a call may change it (values become strings, as in Node), and the
+// next call starts afresh. Events never fire in a function, so listeners are accepted and
 // never called; `stdout`/`stderr` writes become log lines.
 (function (natives, require, internal) {
   "use strict";
@@ -29,7 +31,28 @@
     release: { name: "node" },
     platform,
     arch: { x86_64: "x64", aarch64: "arm64" }[arch] || arch,
-    env: {},
+    get env() {
+      let env = natives.callEnv();
+      if (env === undefined) {
+        const target = {};
+        for (const [name, value] of natives.processEnv()) target[name] = value;
+        env = new Proxy(target, {
+          set(t, key, value) {
+            t[key] = typeof key === "symbol" ? value : String(value);
+            return true;
+          },
+          defineProperty(t, key, descriptor) {
+            if ("value" in descriptor && typeof key !== "symbol") descriptor = { ...descriptor, value: String(descriptor.value) };
+            return Reflect.defineProperty(t, key, descriptor);
+          },
+        });
+        natives.setCallEnv(env);
+      }
+      return env;
+    },
+    set env(value) {
+      natives.setCallEnv(value);
+    },
     argv: [],
     execArgv: [],
     exitCode: undefined,

@@ -1,6 +1,7 @@
 // `zlib`: one-shot gzip, deflate (zlib), raw deflate, unzip and brotli, sync and with
-// callbacks (so `util.promisify` works), `crc32`, and `constants`. Streaming classes
-// (`createGzip`, ...) are not built yet.
+// callbacks (so `util.promisify` works), `crc32`, `constants`, and the stream classes
+// (`createGzip`, `Gunzip`, ...: Transforms over an incremental native codec, so output flows
+// as input arrives, `flush()` included).
 (function (natives, require, internal) {
   "use strict";
   const { Buffer } = require("buffer");
@@ -64,11 +65,73 @@
     for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
     return ~crc >>> 0;
   };
-  internal.unsupported(
-    exports,
-    "zlib",
-    ["Deflate", "Inflate", "Gzip", "Gunzip", "DeflateRaw", "InflateRaw", "Unzip", "BrotliCompress", "BrotliDecompress", "createDeflate", "createInflate", "createDeflateRaw", "createInflateRaw", "createGzip", "createGunzip", "createUnzip", "createBrotliCompress", "createBrotliDecompress"],
-    "zlib streams are not supported by writ yet (the one-shot functions are)",
-  );
+  // ---- streams
+  const { Transform } = require("stream");
+  const empty = new Uint8Array(0);
+  const asBuffer = (out) => Buffer.from(out.buffer, out.byteOffset, out.length);
+  const zlibError = (e) => {
+    if (e && e.code in errnos) e.errno = errnos[e.code];
+    return e;
+  };
+  function ZlibBase(op, options) {
+    const o = options || {};
+    Transform.call(this, { ...o, objectMode: false, readableObjectMode: false, writableObjectMode: false });
+    const params = o.params || {};
+    const quality = params[constants.BROTLI_PARAM_QUALITY] === undefined ? constants.BROTLI_DEFAULT_QUALITY : params[constants.BROTLI_PARAM_QUALITY];
+    Object.defineProperty(this, "_handle", { value: natives.zlibStream(op, o.level === undefined ? -1 : o.level, quality), writable: true });
+    this.bytesWritten = 0;
+    this._level = o.level === undefined ? -1 : o.level;
+  }
+  Object.setPrototypeOf(ZlibBase.prototype, Transform.prototype);
+  Object.setPrototypeOf(ZlibBase, Transform);
+  ZlibBase.prototype._run = function (chunk, mode) {
+    const out = natives.zlibStreamWrite(this._handle, chunk, mode);
+    if (out.length) this.push(asBuffer(out));
+  };
+  ZlibBase.prototype._transform = function (chunk, encoding, callback) {
+    try {
+      this._run(chunk, 0);
+      this.bytesWritten += chunk.length;
+      callback();
+    } catch (e) {
+      callback(zlibError(e));
+    }
+  };
+  ZlibBase.prototype._flush = function (callback) {
+    try {
+      this._run(empty, 2);
+      callback();
+    } catch (e) {
+      callback(zlibError(e));
+    }
+  };
+  // Writes are handled as they come, so a flush covers everything written before it.
+  ZlibBase.prototype.flush = function (kind, callback) {
+    if (typeof kind === "function") callback = kind;
+    try {
+      if (!this.writableEnded) this._run(empty, 1);
+    } catch (e) {
+      this.destroy(zlibError(e));
+    }
+    if (typeof callback === "function") queueMicrotask(callback);
+  };
+  ZlibBase.prototype.close = function (callback) {
+    if (typeof callback === "function") this.once("close", callback);
+    this.destroy();
+  };
+  internal.unsupported(ZlibBase.prototype, "zlib stream", ["params", "reset"], "a zlib stream's parameters are fixed when it is created");
+  const classes = { Gzip: "gzip", Gunzip: "gunzip", Deflate: "deflate", Inflate: "inflate", DeflateRaw: "deflateRaw", InflateRaw: "inflateRaw", Unzip: "unzip", BrotliCompress: "brotliCompress", BrotliDecompress: "brotliDecompress" };
+  for (const [name, op] of Object.entries(classes)) {
+    const Class = {
+      [name]: function (options) {
+        if (!(this instanceof Class)) return new Class(options);
+        ZlibBase.call(this, op, options);
+      },
+    }[name];
+    Object.setPrototypeOf(Class.prototype, ZlibBase.prototype);
+    Object.setPrototypeOf(Class, ZlibBase);
+    exports[name] = Class;
+    exports[`create${name}`] = (options) => new Class(options);
+  }
   return exports;
 })

@@ -102,6 +102,7 @@ pub(crate) struct WireDeployment {
     environment_values: Document,
     app: AppInfo,
     modules_root: Option<String>,
+    process_env: BTreeMap<String, String>,
 }
 
 impl WireDeployment {
@@ -114,6 +115,7 @@ impl WireDeployment {
             environment_values: d.environment_values.clone(),
             app: d.app.clone(),
             modules_root: d.modules_root.clone(),
+            process_env: d.process_env.clone(),
         }
     }
 
@@ -126,6 +128,7 @@ impl WireDeployment {
             environment_values: self.environment_values,
             app: self.app,
             modules_root: self.modules_root,
+            process_env: self.process_env,
             extensions: Default::default(),
         })
     }
