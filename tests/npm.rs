@@ -1,8 +1,9 @@
 //! npm packages from the app's `functions/node_modules`: a test app whose `package.json`
-//! depends on lodash, dayjs, uuid, validator, jsonwebtoken, axios and node-fetch, installed from npm with
-//! `npm ci`, served by a real `writ serve`; each function's result must equal what Node.js
-//! returns for the same file with the same packages (`tests/npm_app/functions/harness.cjs`).
-//! axios and node-fetch call a local HTTP server (`common::upstream`).
+//! depends on lodash, dayjs, uuid, validator, jsonwebtoken, axios, node-fetch and nodemailer,
+//! installed from npm with `npm ci`, served by a real `writ serve`; each function's result must
+//! equal what Node.js returns for the same file with the same packages
+//! (`tests/npm_app/functions/harness.cjs`). axios and node-fetch call a local HTTP server
+//! (`common::upstream`), nodemailer a local SMTP server (`smtp_server`, over `net`).
 
 mod common;
 
@@ -10,13 +11,70 @@ use std::{path::Path, process::Command};
 
 use serde_json::Value;
 
-const FUNCTIONS: [&str; 5] = [
+const FUNCTIONS: [&str; 8] = [
     "useLodash",
     "useDayjs",
     "useUuid",
     "useValidator",
     "useJsonwebtoken",
+    "useAxios",
+    "useNodeFetch",
+    "useNodemailer",
 ];
+
+/// A minimal SMTP server (EHLO, MAIL, RCPT, DATA, RSET, QUIT) refusing recipients at
+/// `refused.example`; returns `host:port`.
+fn smtp_server() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut out = stream.try_clone().expect("clone");
+                let mut lines = BufReader::new(stream);
+                let _ = out.write_all(b"220 test ESMTP\r\n");
+                let mut in_data = false;
+                let mut line = String::new();
+                while matches!(lines.read_line(&mut line), Ok(n) if n > 0) {
+                    let reply: &[u8] = if in_data {
+                        if line == ".\r\n" {
+                            in_data = false;
+                            b"250 2.0.0 queued as 42\r\n"
+                        } else {
+                            b""
+                        }
+                    } else {
+                        let command = line.trim().to_ascii_uppercase();
+                        if command.starts_with("EHLO") {
+                            b"250-test greets you\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+                        } else if command.starts_with("RCPT") && command.contains("REFUSED.EXAMPLE") {
+                            b"550 5.1.1 no such user\r\n"
+                        } else if command.starts_with("MAIL")
+                            || command.starts_with("RCPT")
+                            || command == "RSET"
+                        {
+                            b"250 ok\r\n"
+                        } else if command == "DATA" {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        } else if command == "QUIT" {
+                            let _ = out.write_all(b"221 bye\r\n");
+                            break;
+                        } else {
+                            b"502 not implemented\r\n"
+                        }
+                    };
+                    if !reply.is_empty() && out.write_all(reply).is_err() {
+                        break;
+                    }
+                    line.clear();
+                }
+            });
+        }
+    });
+    address
+}
 
 fn install(functions: &Path) {
     let source = common::repo().join("tests/npm_app/functions");
@@ -55,6 +113,7 @@ fn node_result(functions: &Path, name: &str, arg: Option<&str>) -> String {
 #[test]
 fn npm_packages_run_as_they_do_on_node() {
     let upstream = common::upstream::upstream();
+    let smtp = smtp_server();
     let args = ["--http-allow-private"];
     let server = common::serve_prepared(false, &args, |app| install(&app.join("functions")));
     let base = server.process.base.clone();
@@ -71,7 +130,11 @@ fn npm_packages_run_as_they_do_on_node() {
         )
     };
     for name in FUNCTIONS {
-        let arg = matches!(name, "useAxios" | "useNodeFetch").then_some(upstream.as_str());
+        let arg = match name {
+            "useAxios" | "useNodeFetch" => Some(upstream.as_str()),
+            "useNodemailer" => Some(smtp.as_str()),
+            _ => None,
+        };
         let (status, body) = call(name, arg);
         assert_eq!(status, 200, "{name}: {body}");
         let Value::String(got) = body else {
@@ -94,7 +157,7 @@ fn require_reaches_nothing_outside_node_modules() {
     attempt(() => require("../../../../../../etc/hostname")),
     attempt(() => require("./hello")),
     attempt(() => require("escape/../../../../../etc/passwd")),
-    attempt(() => require("child_process")),
+    attempt(() => require("child_process").spawn("sh")),
     attempt(() => require("fs").readFileSync("/etc/passwd")),
     attempt(() => require("no-such-package")),
     attempt(() => require("evil")),
@@ -129,7 +192,7 @@ fn require_reaches_nothing_outside_node_modules() {
         "Cannot find module '../../../../../../etc/hostname'",
         "Cannot find module './hello'",
         "Cannot find module 'escape/../../../../../etc/passwd'",
-        "require('child_process'): it is not available to functions (App Services did not offer it either)",
+        "child_process.spawn is not supported by writ: it is not available to functions (App Services did not offer it either)",
         "EACCES: permission denied, open '/etc/passwd'",
         "Cannot find module 'no-such-package'",
         "Cannot find module 'evil'",

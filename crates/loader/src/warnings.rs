@@ -94,7 +94,7 @@ fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
             let bare = name.strip_prefix("node:").unwrap_or(name);
             if NEVER_MODULES.contains(&bare) {
                 warn(format!(
-                    "require('{name}'): Node's '{bare}' module is not available to functions (App Services did not offer it either)"
+                    "require('{name}'): Node's '{bare}' module is not available to functions (App Services did not offer it either); it loads, and using any of it throws"
                 ));
             } else if NOT_YET_MODULES.contains(&bare) {
                 warn(format!(
@@ -135,7 +135,7 @@ mod tests {
             lines,
             [
                 "functions/f.js:1: require('dgram'): writ does not support Node's 'dgram' module yet; it loads, and using any of it throws",
-                "functions/f.js:2: require('node:child_process'): Node's 'child_process' module is not available to functions (App Services did not offer it either)",
+                "functions/f.js:2: require('node:child_process'): Node's 'child_process' module is not available to functions (App Services did not offer it either); it loads, and using any of it throws",
                 "functions/f.js:4: crypto.generateKeyPair is not supported by writ yet",
                 "functions/f.js:6: collection.watch() (change streams) is not supported by writ yet",
             ]

@@ -149,14 +149,16 @@
     if (options && options.transfer && options.transfer.length) throw fail("transfer lists");
     return clone(value);
   }
-  // Node modules writ does not have yet: `require` gives a stub (see `stubModule`) with the
-  // plain data members that are real.
+  // Node modules writ does not have (yet, or ever): `require` gives a stub (see `stubModule`)
+  // with the plain data members that are real.
   const STATUS_CODES = {"100":"Continue","101":"Switching Protocols","102":"Processing","103":"Early Hints","200":"OK","201":"Created","202":"Accepted","203":"Non-Authoritative Information","204":"No Content","205":"Reset Content","206":"Partial Content","207":"Multi-Status","208":"Already Reported","226":"IM Used","300":"Multiple Choices","301":"Moved Permanently","302":"Found","303":"See Other","304":"Not Modified","305":"Use Proxy","307":"Temporary Redirect","308":"Permanent Redirect","400":"Bad Request","401":"Unauthorized","402":"Payment Required","403":"Forbidden","404":"Not Found","405":"Method Not Allowed","406":"Not Acceptable","407":"Proxy Authentication Required","408":"Request Timeout","409":"Conflict","410":"Gone","411":"Length Required","412":"Precondition Failed","413":"Payload Too Large","414":"URI Too Long","415":"Unsupported Media Type","416":"Range Not Satisfiable","417":"Expectation Failed","418":"I'm a Teapot","421":"Misdirected Request","422":"Unprocessable Entity","423":"Locked","424":"Failed Dependency","425":"Too Early","426":"Upgrade Required","428":"Precondition Required","429":"Too Many Requests","431":"Request Header Fields Too Large","451":"Unavailable For Legal Reasons","500":"Internal Server Error","501":"Not Implemented","502":"Bad Gateway","503":"Service Unavailable","504":"Gateway Timeout","505":"HTTP Version Not Supported","506":"Variant Also Negotiates","507":"Insufficient Storage","508":"Loop Detected","509":"Bandwidth Limit Exceeded","510":"Not Extended","511":"Network Authentication Required"};
   const METHODS = ["ACL","BIND","CHECKOUT","CONNECT","COPY","DELETE","GET","HEAD","LINK","LOCK","M-SEARCH","MERGE","MKACTIVITY","MKCALENDAR","MKCOL","MOVE","NOTIFY","OPTIONS","PATCH","POST","PROPFIND","PROPPATCH","PURGE","PUT","QUERY","REBIND","REPORT","SEARCH","SOURCE","SUBSCRIBE","TRACE","UNBIND","UNLINK","UNLOCK","UNSUBSCRIBE"];
   // The plain data members that are real in otherwise missing modules.
   const known = {};
   const notYet = new Set(natives.notYet());
   const NOT_YET = "writ does not support this Node module yet";
+  const never = new Set(natives.never());
+  const NEVER = "it is not available to functions (App Services did not offer it either)";
 
   // The built-in modules, created on first use. `natives.source(name)` evaluates a module's
   // file (null for a name that is not a built-in); the result is frozen before anyone sees it.
@@ -171,8 +173,12 @@
     }
     const factory = natives.source(name);
     if (factory === null) {
-      if (!notYet.has(name)) return undefined;
-      builtins[name] = stubModule(name, NOT_YET, known[name]);
+      // Packages often import a module at the top for a path a function never takes
+      // (nodemailer's sendmail transport and child_process): the module loads, and using any
+      // of it throws an error naming it.
+      if (never.has(name)) builtins[name] = stubModule(name, NEVER, known[name]);
+      else if (notYet.has(name)) builtins[name] = stubModule(name, NOT_YET, known[name]);
+      else return undefined;
       return builtins[name];
     }
     const exports = factory(natives, require, internal);

@@ -4,7 +4,7 @@
 // `index.js`, `.js`/`.json`/`.cjs`/`.node`), are evaluated at most once per call, and are
 // forgotten when the call ends (no call sees another's module state). The natives are closed
 // over here; function code never reaches them.
-(function (natives, requireBuiltin, unsupported) {
+(function (natives, requireBuiltin) {
   "use strict";
   const { stat, read, compile, epoch, root } = natives;
   const path = () => requireBuiltin("path");
@@ -21,11 +21,6 @@
     const name = request.startsWith("node:") ? request.slice(5) : request;
     const found = name.startsWith("internal/") ? undefined : requireBuiltin(name);
     if (found !== undefined) return { found };
-    if (Object.prototype.hasOwnProperty.call(unsupported, name)) {
-      const e = new Error(`require('${request}'): ${unsupported[name]}`);
-      e.code = "ERR_UNKNOWN_BUILTIN_MODULE";
-      throw e;
-    }
     if (request.startsWith("node:")) {
       const e = new Error(`No such built-in module: ${request}`);
       e.code = "ERR_UNKNOWN_BUILTIN_MODULE";

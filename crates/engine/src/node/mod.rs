@@ -51,10 +51,8 @@ const BUILTINS: [(&str, &str); 22] = [
     ("internal/fetch", include_str!("fetch.js")),
 ];
 
-/// Why `require` refuses the modules App Services did not offer either.
-const NEVER: &str = "it is not available to functions (App Services did not offer it either)";
-
-/// Node modules functions can never load (App Services did not offer them either).
+/// Node modules functions never get (App Services did not offer them either): `require` gives
+/// a stub whose members throw saying so.
 pub const NEVER_MODULES: [&str; 12] = [
     "child_process",
     "cluster",
@@ -149,23 +147,15 @@ pub fn install(context: &mut Context) -> JsResult<Installed> {
         .as_object()
         .ok_or_else(|| JsNativeError::typ().with_message("internal: internal.js"))?;
     let require_builtin = get(&internal, "require", context)?;
-    let unsupported = ObjectInitializer::new(context).build();
-    for name in NEVER_MODULES {
-        unsupported.set(JsString::from(name), JsString::from(NEVER), true, context)?;
-    }
     let loader = eval_fn(include_str!("loader.js"), "loader.js", context)?;
     let module_natives = modules::natives(context)?;
-    let require = loader.call(
-        &JsValue::undefined(),
-        &[module_natives, require_builtin, unsupported.clone().into()],
-        context,
-    )?;
+    let require = loader.call(&JsValue::undefined(), &[module_natives, require_builtin], context)?;
     context.register_global_property(JsString::from("require"), require, Attribute::all())?;
     if let Some(f) = get(&internal, "installGlobals", context)?.as_callable() {
         f.call(&JsValue::undefined(), &[], context)?;
     }
     Ok(Installed {
-        roots: vec![unsupported, internal.clone()],
+        roots: vec![internal.clone()],
         enable: get(&internal, "enable", context)?,
     })
 }

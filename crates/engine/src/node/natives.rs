@@ -388,6 +388,12 @@ fn process_env(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<Js
     Ok(JsArray::from_iter(pairs, context).into())
 }
 
+/// `never()`: the Node modules functions never get (stubs whose members say so).
+fn never(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let names = super::NEVER_MODULES.map(|n| JsValue::from(JsString::from(n)));
+    Ok(JsArray::from_iter(names, context).into())
+}
+
 /// `notYet()`: the Node modules `require` serves as stubs.
 fn not_yet(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let names = super::NOT_YET_MODULES.map(|n| JsValue::from(JsString::from(n)));
@@ -437,6 +443,7 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("zlibStream", super::zstream::open),
             ("zlibStreamWrite", super::zstream::write),
             ("notYet", not_yet),
+            ("never", never),
             ("callEnv", call_env),
             ("setCallEnv", set_call_env),
             ("processEnv", process_env),
