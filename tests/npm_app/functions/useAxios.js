@@ -9,5 +9,11 @@ exports = async function (base) {
   } catch (e) {
     failed = [e.name, e.response && e.response.status, e.response && e.response.data, e.message];
   }
-  return JSON.stringify({ get: [get.status, get.data], post: post.data, redirected: redirected.data, failed });
+  let timedOut;
+  try {
+    await axios.get(`${base}/slow`, { timeout: 300 });
+  } catch (e) {
+    timedOut = [e.name, e.code, e.message];
+  }
+  return JSON.stringify({ get: [get.status, get.data], post: post.data, redirected: redirected.data, failed, timedOut });
 };

@@ -230,6 +230,7 @@
     #headers;
     #bytes;
     #redirect;
+    #signal;
     #used = false;
     constructor(input, init = {}) {
       const from = input instanceof Request ? input : null;
@@ -254,6 +255,11 @@
       const redirect = init.redirect !== undefined ? String(init.redirect) : from ? from.redirect : "follow";
       if (!["follow", "manual", "error"].includes(redirect)) throw new TypeError(`Request constructor: ${redirect} is not an accepted type. Expected one of follow, manual, error.`);
       this.#redirect = redirect;
+      const signal = init.signal !== undefined ? init.signal : from ? from.signal : null;
+      if (signal !== null && (typeof signal !== "object" || typeof signal.addEventListener !== "function")) {
+        throw new TypeError("Failed to construct 'Request': member signal is not of type AbortSignal.");
+      }
+      this.#signal = signal;
     }
     static {
       requestParts = {
@@ -276,6 +282,11 @@
     get redirect() {
       return this.#redirect;
     }
+    // The signal the request was made with (a request made without one has none here; Node
+    // gives it a signal that never aborts).
+    get signal() {
+      return this.#signal;
+    }
     get bodyUsed() {
       return this.#used;
     }
@@ -289,9 +300,9 @@
   bodyMethods(Request, (r) => requestParts.read(r), (r) => requestParts.used(r));
 
   async function fetch(input, init = undefined) {
-    const signal = init && init.signal ? init.signal : undefined;
-    if (signal && signal.aborted) throw signal.reason;
     const request = new Request(input, init);
+    const signal = request.signal || undefined;
+    if (signal && signal.aborted) throw signal.reason;
     const bytes = requestParts.bytes(request);
     const spec = {
       method: request.method,

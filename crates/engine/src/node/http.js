@@ -46,6 +46,58 @@
     }
   }
 
+  // The connection a request runs on, as far as a function can act on it: the server holds
+  // the real one. `setTimeout` is its idle timeout (until the response arrives), `destroy`
+  // ends the request; Node's clients and wrappers (follow-redirects) wait for it.
+  class RequestSocket extends EventEmitter {
+    #request;
+    #timer = null;
+    constructor(request) {
+      super();
+      this.#request = request;
+      this.connecting = false;
+      this.destroyed = false;
+      this.readable = true;
+      this.writable = true;
+    }
+    setTimeout(ms, callback) {
+      if (typeof callback === "function") this.once("timeout", callback);
+      this._clearTimer();
+      if (ms > 0) this.#timer = setTimeout(() => this.emit("timeout"), ms).unref();
+      return this;
+    }
+    _clearTimer() {
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    destroy(error) {
+      if (this.destroyed) return this;
+      this.destroyed = true;
+      this._clearTimer();
+      this.#request.destroy(error);
+      queueMicrotask(() => this.emit("close", Boolean(error)));
+      return this;
+    }
+    end() {
+      return this;
+    }
+    setNoDelay() {
+      return this;
+    }
+    setKeepAlive() {
+      return this;
+    }
+    ref() {
+      return this;
+    }
+    unref() {
+      return this;
+    }
+    address() {
+      return {};
+    }
+  }
+
   class Agent {
     constructor(options = {}) {
       this.options = { ...options };
@@ -77,9 +129,17 @@
         this.destroyed = false;
         const headers = options.headers || {};
         for (const k of Object.keys(headers)) this.setHeader(k, headers[k]);
+        // Node sets Host itself (without the scheme's default port); clients read it back.
+        if (!this.hasHeader("host") && options.setHost !== false) this.setHeader("Host", url.host);
         if (options.auth && !this.hasHeader("authorization")) this.setHeader("Authorization", `Basic ${Buffer.from(options.auth).toString("base64")}`);
         if (typeof callback === "function") this.once("response", callback);
         if (options.timeout !== undefined) this.setTimeout(options.timeout);
+        this.socket = null;
+        queueMicrotask(() => {
+          if (this.destroyed) return;
+          this.socket = this.connection = new RequestSocket(this);
+          this.emit("socket", this.socket);
+        });
       }
       setHeader(name, value) {
         if (this.#sent) throw codeError(Error, "ERR_HTTP_HEADERS_SENT", "Cannot set headers after they are sent to the client");
@@ -145,7 +205,10 @@
             if (this.#done) return;
             this.#done = true;
             this.#clearTimer();
+            if (this.socket) this.socket._clearTimer();
             const res = new IncomingMessage(answer);
+            res.socket = res.connection = this.socket;
+            res.req = this;
             if (this.listenerCount("response") === 0) res.resume();
             this.emit("response", res);
             this.emit("close");
@@ -158,6 +221,7 @@
         if (this.#done) return;
         this.#done = true;
         this.#clearTimer();
+        if (this.socket) this.socket._clearTimer();
         const error = new Error(e && e.message ? e.message : String(e));
         error.code = "ECONNREFUSED";
         this.emit("error", error);
@@ -177,6 +241,7 @@
         if (this.destroyed) return this;
         this.destroyed = true;
         this.#clearTimer();
+        if (this.socket) this.socket._clearTimer();
         if (this.#op !== null && !this.#done) natives.httpAbandon(this.#op);
         const wasDone = this.#done;
         this.#done = true;

@@ -25,6 +25,8 @@
   hrtime.bigint = () => BigInt(natives.now());
   const self = () => process;
   const process = {
+    // Node's tag: packages tell Node from browsers by it (axios picks its http adapter).
+    [Symbol.toStringTag]: "process",
     title: "writ",
     version: "v20.0.0",
     versions: { node: "20.0.0" },
