@@ -259,7 +259,8 @@
       if (signal !== null && (typeof signal !== "object" || typeof signal.addEventListener !== "function")) {
         throw new TypeError("Failed to construct 'Request': member signal is not of type AbortSignal.");
       }
-      this.#signal = signal;
+      // As in Node, a request made without a signal has one that never aborts.
+      this.#signal = signal !== null ? signal : new AbortController().signal;
     }
     static {
       requestParts = {
@@ -282,8 +283,7 @@
     get redirect() {
       return this.#redirect;
     }
-    // The signal the request was made with (a request made without one has none here; Node
-    // gives it a signal that never aborts).
+    // The signal the request was made with.
     get signal() {
       return this.#signal;
     }
@@ -301,8 +301,8 @@
 
   async function fetch(input, init = undefined) {
     const request = new Request(input, init);
-    const signal = request.signal || undefined;
-    if (signal && signal.aborted) throw signal.reason;
+    const signal = request.signal;
+    if (signal.aborted) throw signal.reason;
     const bytes = requestParts.bytes(request);
     const spec = {
       method: request.method,
@@ -319,7 +319,7 @@
         throw new TypeError("fetch failed", { cause: e });
       },
     );
-    if (signal) {
+    {
       // The request runs on the server to its end; an abort settles the fetch at once and
       // its answer is dropped.
       let onAbort;
@@ -335,8 +335,6 @@
       } finally {
         signal.removeEventListener("abort", onAbort);
       }
-    } else {
-      r = await sent;
     }
     const bytes = natives.binaryBytes(r.body);
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
