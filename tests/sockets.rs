@@ -2,8 +2,9 @@
 //! here on real sockets: a TCP echo server, a TLS echo server (a test CA's certificate for
 //! `localhost` and 127.0.0.1, `tests/fixtures/tls/`, made with openssl and valid until 2126)
 //! and a STARTTLS server. Plays the attacker too: private addresses without the operator's
-//! consent, more sockets than a call may hold, and a socket left open when the call returns
-//! (it must neither keep the call open nor outlive it).
+//! consent, more sockets than a call may hold, a socket left open when the call returns (it
+//! must neither keep the call open nor outlive it), a flood hoarded past the memory limit and
+//! 25 sockets waited on past the time limit.
 
 mod common;
 
@@ -39,6 +40,25 @@ fn echo_server() -> u16 {
         }
     });
     port
+}
+
+/// Writes without end to every connection until it breaks; reports each connection's end.
+fn flood_server() -> (u16, mpsc::Receiver<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let chunk = vec![b'x'; 64 * 1024];
+                while stream.write_all(&chunk).is_ok() {}
+                let _ = tx.send(());
+            });
+        }
+    });
+    (port, rx)
 }
 
 /// Accepts connections and never writes; reports each connection's end (EOF or reset).
@@ -374,4 +394,69 @@ fn private_addresses_stay_out_of_reach_without_the_operators_consent() {
             "{key}: {body}"
         );
     }
+}
+
+const HOARD: &str = r#"exports = function ({ flood }) {
+  const chunks = [];
+  const s = require("net").connect(flood, "127.0.0.1");
+  s.on("data", (d) => chunks.push(d));
+  return new Promise(() => {});
+};"#;
+
+const HANG: &str = r#"exports = function ({ silent }) {
+  const net = require("net");
+  const all = [];
+  for (let i = 0; i < 25; i++) {
+    const s = net.connect(silent, "127.0.0.1");
+    all.push(new Promise((resolve) => s.once("data", resolve)));
+  }
+  return Promise.all(all);
+};"#;
+
+const PROBE: &str = "exports = () => 'still here';";
+
+/// A call that hoards what a socket floods it with, or waits on 25 sockets that never answer,
+/// ends with its own limit; its sockets close with it and other calls are answered.
+#[test]
+fn hostile_sockets_end_with_their_call() {
+    let (flood, flood_ended) = flood_server();
+    let (silent, silent_ended) = silent_server();
+    let functions = [("hoard", HOARD), ("hang", HANG), ("probe", PROBE)];
+    // Time enough for a debug build to read 32 MiB one 64 KiB chunk at a time.
+    let args = [
+        "--http-allow-private",
+        "--function-timeout",
+        "8",
+        "--function-memory",
+        "32",
+    ];
+    let server = common::serve_sample(false, &functions, &args);
+    let base = server.process.base.clone();
+    let token = common::anonymous(&base);
+
+    let (status, body) = call(&base, &token, "hoard", json!({"flood": flood}));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error_code"], "ExecutionMemoryLimitExceeded", "{body}");
+    flood_ended
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the flooding connection is closed with its call");
+
+    let started = Instant::now();
+    let (status, body) = call(&base, &token, "hang", json!({"silent": silent}));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error_code"], "ExecutionTimeLimitExceeded", "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        started.elapsed()
+    );
+    for _ in 0..25 {
+        silent_ended
+            .recv_timeout(Duration::from_secs(5))
+            .expect("every socket of the timed-out call is closed");
+    }
+    assert_eq!(
+        call(&base, &token, "probe", json!({})),
+        (200, json!("still here"))
+    );
 }
