@@ -49,6 +49,31 @@ const DIGEST: &str = r#"exports = async function (base) {
   });
 };"#;
 
+const HTTP2: &str = r#"exports = async function (base) {
+  const http2 = require("http2");
+  const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_STATUS } = http2.constants;
+  const session = await new Promise((resolve) => { const s = http2.connect(base, () => resolve(s)); });
+  const exchange = (headers, body) => new Promise((resolve, reject) => {
+    const req = session.request(headers);
+    let status;
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("response", (h) => (status = [h[HTTP2_HEADER_STATUS], h["content-type"]]));
+    req.on("data", (d) => (text += d));
+    req.on("end", () => resolve([status, JSON.parse(text)]));
+    req.on("error", reject);
+    if (body !== undefined) req.end(body);
+  });
+  const got = await exchange({ [HTTP2_HEADER_PATH]: "/items?x=1", "x-test": "h2" });
+  const posted = await exchange({ [HTTP2_HEADER_METHOD]: "POST", [HTTP2_HEADER_PATH]: "/items", "content-type": "application/json" }, JSON.stringify({ a: 1 }));
+  const failed = await exchange({ [HTTP2_HEADER_PATH]: "/fail" });
+  const protocol = session.alpnProtocol;
+  await new Promise((resolve) => session.close(resolve));
+  let closed;
+  try { session.request({ [HTTP2_HEADER_PATH]: "/" }); } catch (e) { closed = e.code; }
+  return JSON.stringify({ got, posted, failed, protocol, closed, destroyed: session.destroyed });
+};"#;
+
 const FETCH_FUNCTIONS: &str = r#"exports = async function (base) {
   const get = await fetch(`${base}/echo?x=1`, { headers: { "X-Test": "b" } });
   const getBody = await get.json();
@@ -183,6 +208,7 @@ fn context_http_and_fetch_reach_a_real_server() {
         ("aborted", ABORTED),
         ("nodeHttp", NODE_HTTP),
         ("digest", DIGEST),
+        ("http2", HTTP2),
     ];
     let args = ["--http-allow-private", "--function-timeout", "3"];
     let server = common::serve_sample(false, &functions, &args);
@@ -225,6 +251,27 @@ fn context_http_and_fetch_reach_a_real_server() {
         body["authUrl"],
         json!("context.http: authUrl is not supported by writ: App Services never documented what it did")
     );
+
+    // The http2 client speaks HTTP/2 to an HTTP/2 server (prior knowledge in the clear).
+    let h2c = common::upstream::h2c_upstream();
+    let (status, body) = call_with(&base, &token, "http2", &h2c);
+    assert_eq!(status, 200, "{body}");
+    let echo = |method: &str, path: &str, x: &str, body: &str| json!({"method": method, "path": path, "version": "HTTP/2.0", "xTest": x, "body": body});
+    assert_eq!(
+        body["got"],
+        json!([[200, "application/json"], echo("GET", "/items?x=1", "h2", "")])
+    );
+    assert_eq!(
+        body["posted"],
+        json!([
+            [201, "application/json"],
+            echo("POST", "/items", "", r#"{"a":1}"#)
+        ])
+    );
+    assert_eq!(body["failed"][0], json!([500, "application/json"]));
+    assert_eq!(body["protocol"], json!("h2c"));
+    assert_eq!(body["closed"], json!("ERR_HTTP2_INVALID_SESSION"));
+    assert_eq!(body["destroyed"], json!(true));
 
     let (status, body) = call_with(&base, &token, "fetchAll", &upstream);
     assert_eq!(status, 200, "{body}");

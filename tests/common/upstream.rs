@@ -107,3 +107,53 @@ pub fn upstream() -> String {
     });
     format!("http://{}", rx.recv().expect("upstream address"))
 }
+
+/// An HTTP/2 server in the clear (prior knowledge, as Node's `http2.connect("http://...")`
+/// speaks): answers every request with JSON of its method, path, protocol version, a header
+/// and body, status 201 for POST; `/fail` answers 500. Returns its base URL.
+pub fn h2c_upstream() -> String {
+    use http_body_util::{BodyExt, Full};
+    use hyper::{Request, Response, body::Bytes, service::service_fn};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else { return };
+                let service = service_fn(|request: Request<hyper::body::Incoming>| async move {
+                    let method = request.method().to_string();
+                    let path = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+                    let version = format!("{:?}", request.version());
+                    let header = request
+                        .headers()
+                        .get("x-test")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let status = if path == "/fail" { 500 } else if method == "POST" { 201 } else { 200 };
+                    let json = json!({"method": method, "path": path, "version": version, "xTest": header, "body": String::from_utf8_lossy(&body)});
+                    Ok::<_, std::convert::Infallible>(
+                        Response::builder()
+                            .status(status)
+                            .header("content-type", "application/json")
+                            .body(Full::new(Bytes::from(json.to_string())))
+                            .expect("response"),
+                    )
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tcp), service)
+                        .await;
+                });
+            }
+        });
+    });
+    format!("http://{}", rx.recv().expect("h2c address"))
+}

@@ -22,6 +22,16 @@ pub(crate) struct Spec {
     redirect: String,
     /// `digestAuth`'s credentials: answered to a `401` with a `Digest` challenge.
     digest: Option<(String, String)>,
+    /// An `http2` session's request: HTTP/2 (over TLS as the server negotiates it, in the
+    /// clear with prior knowledge).
+    pub(crate) http2: bool,
+}
+
+impl Spec {
+    /// The scheme of the URL requested first.
+    pub(crate) fn url_scheme(&self) -> &str {
+        self.url.scheme()
+    }
 }
 
 pub(crate) fn parse(spec: &Document) -> Result<Spec, HostError> {
@@ -54,6 +64,7 @@ pub(crate) fn parse(spec: &Document) -> Result<Spec, HostError> {
         let field = |k: &str| d.get_str(k).unwrap_or_default().to_string();
         (field("username"), field("password"))
     });
+    let http2 = spec.get_bool("http2").unwrap_or(false);
     Ok(Spec {
         method,
         url,
@@ -61,6 +72,7 @@ pub(crate) fn parse(spec: &Document) -> Result<Spec, HostError> {
         body,
         redirect,
         digest,
+        http2,
     })
 }
 
@@ -77,6 +89,7 @@ impl HttpService {
             mut body,
             redirect,
             digest,
+            http2,
         } = spec;
         let mut hops = 0;
         let mut authorization: Option<String> = None;
@@ -85,6 +98,9 @@ impl HttpService {
             let mut request = client
                 .request(method.clone(), url.clone())
                 .headers(headers.clone());
+            if http2 && url.scheme() == "http" {
+                request = request.version(reqwest::Version::HTTP_2);
+            }
             if let Some(a) = &authorization {
                 request = request.header(AUTHORIZATION, a);
             }
@@ -158,6 +174,7 @@ impl HttpService {
                 "redirected": hops > 0,
                 "headers": headers,
                 "body": Binary { subtype: BinarySubtype::Generic, bytes },
+                "version": if response.version() == reqwest::Version::HTTP_2 { 2 } else { 1 },
             }));
         }
     }

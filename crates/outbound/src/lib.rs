@@ -59,6 +59,8 @@ impl Resolve for Guarded {
 /// The host half of outbound HTTP.
 pub struct HttpService {
     client: reqwest::Client,
+    /// For `http2` sessions in the clear (HTTP/2 with prior knowledge, as Node's client).
+    h2c: reqwest::Client,
     policy: Arc<Policy>,
 }
 
@@ -66,13 +68,16 @@ impl HttpService {
     /// A service whose requests follow `policy` and each take at most `timeout`.
     pub fn new(policy: Policy, timeout: Duration) -> Result<Self, OutboundError> {
         let policy = Arc::new(policy);
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(Guarded(policy.clone())))
-            .timeout(timeout)
-            .user_agent(concat!("writ/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { client, policy })
+        let builder = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(Arc::new(Guarded(policy.clone())))
+                .timeout(timeout)
+                .user_agent(concat!("writ/", env!("CARGO_PKG_VERSION")))
+        };
+        let client = builder().build()?;
+        let h2c = builder().http2_prior_knowledge().build()?;
+        Ok(Self { client, h2c, policy })
     }
 
     /// The JavaScript half: `context.http`'s object.
@@ -125,9 +130,14 @@ impl HostService for HttpService {
         let ended = call.ended();
         match op.kind.as_str() {
             "request" => {
-                let client = self.client.clone();
+                let (client, h2c) = (self.client.clone(), self.h2c.clone());
                 Box::pin(async move {
                     let spec = http::parse(&op.spec)?;
+                    let client = if spec.http2 && spec.url_scheme() == "http" {
+                        h2c
+                    } else {
+                        client
+                    };
                     // An aborted `fetch` no longer keeps its call open; it ends with the call.
                     tokio::select! {
                         r = Self::run(client, policy, spec) => r,

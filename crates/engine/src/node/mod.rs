@@ -69,8 +69,7 @@ pub const NEVER_MODULES: [&str; 12] = [
 ];
 
 /// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
-pub const NOT_YET_MODULES: [&str; 7] = [
-    "http2",
+pub const NOT_YET_MODULES: [&str; 6] = [
     "dgram",
     "async_hooks",
     "diagnostics_channel",
