@@ -343,6 +343,10 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
             r#"{"name": "nightly", "type": "SCHEDULED", "config": {"schedule": "0 3 * * *"}, "function_name": "hello"}"#,
         ),
         ("data_sources/mongodb-atlas/db/coll/schema.json", "{}"),
+        (
+            "triggers/onDrop.json",
+            r#"{"name": "onDrop", "type": "DATABASE", "config": {"database": "db", "operation_types": ["DELETE", "DROP_COLLECTION"]}, "function_name": "hello"}"#,
+        ),
     ];
     for (file, text) in files {
         let path = dir.path().join(file);
@@ -362,8 +366,15 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         line_for(&out, "triggers/nightly.json").starts_with("loaded"),
         "{out}"
     );
+    // Collection and database events are not delivered, but the trigger loads for the rest.
     assert!(
-        out.contains("2 loaded, 1 validated but not enforced, 4 unsupported, 3 ignored"),
+        line_for(&out, "triggers/onDrop.json").contains(
+            "database trigger onDrop: loaded, but writ does not deliver collection and database events (DROP_COLLECTION)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 loaded, 2 validated but not enforced, 4 unsupported, 3 ignored"),
         "{out}"
     );
 

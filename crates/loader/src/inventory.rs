@@ -197,6 +197,15 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
                     t.name
                 ),
             ),
+            Ok(t) if !t.ddl_types().is_empty() => (
+                NotEnforced,
+                format!(
+                    "{} trigger {}: loaded, but writ does not deliver collection and database events ({})",
+                    t.trigger_type.to_lowercase(),
+                    t.name,
+                    t.ddl_types().join(", ")
+                ),
+            ),
             Ok(t) => (
                 Loaded,
                 format!("{} trigger {}", t.trigger_type.to_lowercase(), t.name),

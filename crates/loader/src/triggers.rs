@@ -132,7 +132,36 @@ pub(crate) struct TriggerFile {
     disabled: bool,
 }
 
+/// Collection and database (DDL) operation types: accepted in a trigger, never delivered by
+/// writ (the embedded store has no DDL a function can start; change streams on MongoDB would
+/// need `showExpandedEvents`).
+pub(crate) const DDL_TYPES: [&str; 10] = [
+    "CREATE_COLLECTION",
+    "MODIFY_COLLECTION",
+    "RENAME_COLLECTION",
+    "DROP_COLLECTION",
+    "SHARD_COLLECTION",
+    "RESHARD_COLLECTION",
+    "REFINE_COLLECTION_SHARD_KEY",
+    "CREATE_INDEXES",
+    "DROP_INDEXES",
+    "DROP_DATABASE",
+];
+
 impl TriggerFile {
+    /// The DDL operation types the trigger names (which writ does not deliver).
+    pub fn ddl_types(&self) -> Vec<String> {
+        self.config
+            .get("operation_types")
+            .and_then(|o| o.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .filter(|op| DDL_TYPES.contains(op))
+            .map(String::from)
+            .collect()
+    }
+
     /// The function the trigger runs, if it runs one.
     pub fn function(&self) -> Option<String> {
         self.function_name
@@ -262,30 +291,16 @@ impl Loader<'_> {
             let op = op.as_str().unwrap_or_default();
             match op {
                 "INSERT" | "UPDATE" | "REPLACE" | "DELETE" => operation_types.push(op.to_ascii_lowercase()),
-                "CREATE_COLLECTION"
-                | "MODIFY_COLLECTION"
-                | "RENAME_COLLECTION"
-                | "DROP_COLLECTION"
-                | "SHARD_COLLECTION"
-                | "RESHARD_COLLECTION"
-                | "REFINE_COLLECTION_SHARD_KEY"
-                | "CREATE_INDEXES"
-                | "DROP_INDEXES"
-                | "DROP_DATABASE" => {
-                    self.problem(
-                        path,
-                        None,
-                        format!("operation type {op} (collection and database events) is not supported by writ yet"),
-                    );
-                    return None;
-                }
+                // Collection and database events: the trigger loads and gets its other
+                // events (`writ check` says these are not delivered; see `ddl_types`).
+                ddl if DDL_TYPES.contains(&ddl) => {}
                 other => {
                     self.problem(path, None, format!("unknown operation type '{other}'"));
                     return None;
                 }
             }
         }
-        if operation_types.is_empty() {
+        if operation_types.is_empty() && file.ddl_types().is_empty() {
             self.problem(path, None, "operation_types names no operation");
             return None;
         }
