@@ -32,7 +32,9 @@ fn step(v: &Bson, part: &str) -> Option<Bson> {
     }
 }
 
-fn truthy(v: &Option<Bson>) -> bool {
+/// An aggregation value's truth (`$cond`, `$and`, `$expr`): false, null, missing and numeric
+/// zero are false; everything else, empty strings and arrays included, is true.
+pub(crate) fn truthy(v: &Option<Bson>) -> bool {
     match v {
         None | Some(Bson::Null) | Some(Bson::Undefined) | Some(Bson::Boolean(false)) => false,
         Some(other) => as_f64(other).is_none_or(|n| n != 0.0),

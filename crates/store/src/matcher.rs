@@ -23,6 +23,8 @@ pub enum Filter {
     Nor(Vec<Filter>),
     /// Conditions on one path, all of which must hold.
     Field(String, Vec<Cond>),
+    /// `$expr`: an aggregation expression over the document, matching when it is truthy.
+    Expr(Bson),
 }
 
 /// One condition on a path's values.
@@ -291,7 +293,15 @@ impl Filter {
                     "or" => Filter::Or(list(v)?),
                     "nor" => Filter::Nor(list(v)?),
                     "comment" => continue,
-                    "expr" | "where" | "text" | "jsonSchema" => {
+                    "expr" => {
+                        // Operators the expression evaluator lacks are refused now, not per
+                        // document; errors that depend on a document's values end in no match.
+                        if let Err(e @ StoreError::Unsupported(_)) = crate::expr::eval(v, &Document::new()) {
+                            return Err(e);
+                        }
+                        Filter::Expr(v.clone())
+                    }
+                    "where" | "text" | "jsonSchema" => {
                         return Err(StoreError::Unsupported(format!("the query operator {k}")));
                     }
                     _ => return Err(bad(format!("unknown top level operator: {k}"))),
@@ -332,6 +342,7 @@ impl Filter {
                 let values = values_at(doc, path);
                 conds.iter().all(|c| c.holds(&values))
             }
+            Filter::Expr(e) => crate::expr::eval(e, doc).is_ok_and(|v| crate::expr::truthy(&v)),
         }
     }
 
@@ -364,7 +375,7 @@ impl Filter {
                 .iter()
                 .all(|f| !f.mentions(prefix) || f.matches_on(prefix, doc)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches_on(prefix, doc)),
-            Filter::Nor(_) => true,
+            Filter::Nor(_) | Filter::Expr(_) => true,
             Filter::Field(path, _) if under(path) => self.matches(doc),
             Filter::Field(..) => true,
         }
@@ -374,6 +385,7 @@ impl Filter {
         match self {
             Filter::And(fs) | Filter::Or(fs) | Filter::Nor(fs) => fs.iter().any(|f| f.mentions(prefix)),
             Filter::Field(path, _) => path == prefix || path.starts_with(&format!("{prefix}.")),
+            Filter::Expr(_) => false,
         }
     }
 

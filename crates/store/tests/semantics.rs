@@ -173,7 +173,7 @@ fn what_the_store_lacks_says_to_use_mongodb() {
     let err = s
         .find(
             &ns(),
-            &doc! { "$expr": { "$gt": ["$a", 1] } },
+            &doc! { "$jsonSchema": { "required": ["a"] } },
             &FindOptions::default(),
         )
         .expect_err("unsupported");
@@ -186,6 +186,32 @@ fn what_the_store_lacks_says_to_use_mongodb() {
         .find(&ns(), &doc! { "a": { "$near": [0, 0] } }, &FindOptions::default())
         .expect_err("geo");
     assert!(matches!(err, StoreError::Unsupported(_)));
+}
+
+#[test]
+fn expr_matches_documents_whose_expression_is_truthy() {
+    let (_d, s) = seeded();
+    // Aggregation comparisons order across types (booleans and arrays above numbers).
+    assert_eq!(ids(&s, doc! { "$expr": { "$gt": ["$a", 1] } }), vec![2, 3, 5]);
+    assert_eq!(ids(&s, doc! { "$expr": { "$eq": ["$_id", 3] } }), vec![3]);
+    // Truthiness: missing, null, false and 0 are false; arrays are true.
+    assert_eq!(ids(&s, doc! { "$expr": "$a" }), vec![3, 5]);
+    assert_eq!(
+        ids(
+            &s,
+            doc! { "$expr": { "$and": [{ "$gte": ["$_id", 2] }, { "$lt": ["$_id", 4] }] }, "a": { "$ne": null } }
+        ),
+        vec![2, 3]
+    );
+    // An operator the evaluator lacks is refused for the whole query.
+    let err = s
+        .find(
+            &ns(),
+            &doc! { "$expr": { "$dateToParts": { "date": "$a" } } },
+            &FindOptions::default(),
+        )
+        .expect_err("unsupported operator");
+    assert!(matches!(err, StoreError::Unsupported(_)), "{err}");
 }
 
 #[test]
