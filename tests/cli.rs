@@ -344,6 +344,10 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         ),
         ("data_sources/mongodb-atlas/db/coll/schema.json", "{}"),
         (
+            "triggers/onSchema.json",
+            r#"{"name": "onSchema", "type": "DATABASE", "config": {"database": "db", "collection": "c", "operation_types": ["INSERT"], "match": {"$jsonSchema": {"required": ["a"]}}}, "function_name": "hello"}"#,
+        ),
+        (
             "triggers/onDrop.json",
             r#"{"name": "onDrop", "type": "DATABASE", "config": {"database": "db", "operation_types": ["DELETE", "DROP_COLLECTION"]}, "function_name": "hello"}"#,
         ),
@@ -373,8 +377,15 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         ),
         "{out}"
     );
+    // A trigger whose match writ cannot evaluate is left out, not the app.
+    let line = line_for(&out, "triggers/onSchema.json");
+    assert!(line.starts_with("unsupported"), "{out}");
     assert!(
-        out.contains("2 loaded, 2 validated but not enforced, 4 unsupported, 3 ignored"),
+        line.contains("database trigger onSchema: not run, its match uses the query operator $jsonSchema"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 loaded, 2 validated but not enforced, 5 unsupported, 3 ignored"),
         "{out}"
     );
 

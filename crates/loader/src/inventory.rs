@@ -197,6 +197,14 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
                     t.name
                 ),
             ),
+            Ok(t) if t.trigger_type == "DATABASE" && t.unsupported_part().is_some() => (
+                Unsupported,
+                format!(
+                    "database trigger {}: not run, {}, which writ cannot evaluate",
+                    t.name,
+                    t.unsupported_part().unwrap_or_default()
+                ),
+            ),
             Ok(t) if !t.ddl_types().is_empty() => (
                 NotEnforced,
                 format!(

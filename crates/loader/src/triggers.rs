@@ -149,6 +149,29 @@ pub(crate) const DDL_TYPES: [&str; 10] = [
 ];
 
 impl TriggerFile {
+    /// Why writ cannot run this database trigger at all (its `match` or `project` uses what the
+    /// store cannot evaluate), if it cannot.
+    pub fn unsupported_part(&self) -> Option<String> {
+        let part = |key: &str| -> Option<Document> {
+            self.config
+                .get(key)
+                .filter(|v| !v.is_null())
+                .and_then(|v| bson::Bson::try_from(v.clone()).ok())
+                .and_then(|b| b.as_document().cloned())
+        };
+        if let Some(filter) = part("match")
+            && let Err(store::StoreError::Unsupported(what)) = store::Filter::parse(&filter)
+        {
+            return Some(format!("its match uses {what}"));
+        }
+        if let Some(project) = part("project")
+            && let Err(store::StoreError::Unsupported(what)) = store::Projection::parse(&project)
+        {
+            return Some(format!("its project uses {what}"));
+        }
+        None
+    }
+
     /// The DDL operation types the trigger names (which writ does not deliver).
     pub fn ddl_types(&self) -> Vec<String> {
         self.config
@@ -317,14 +340,24 @@ impl Loader<'_> {
             }
         };
         let filter = document("match", self)?;
-        if let Err(e) = store::Filter::parse(&filter) {
-            self.problem(path, None, format!("match: {e}"));
-            return None;
+        match store::Filter::parse(&filter) {
+            // What writ cannot evaluate leaves this trigger out (`writ check` lists it as
+            // unsupported, see `unsupported_part`), not the whole app.
+            Err(store::StoreError::Unsupported(_)) => return None,
+            Err(e) => {
+                self.problem(path, None, format!("match: {e}"));
+                return None;
+            }
+            Ok(_) => {}
         }
         let project = document("project", self)?;
-        if let Err(e) = store::Projection::parse(&project) {
-            self.problem(path, None, format!("project: {e}"));
-            return None;
+        match store::Projection::parse(&project) {
+            Err(store::StoreError::Unsupported(_)) => return None,
+            Err(e) => {
+                self.problem(path, None, format!("project: {e}"));
+                return None;
+            }
+            Ok(_) => {}
         }
         let database = text("database");
         let collection = text("collection");
