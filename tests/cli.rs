@@ -344,6 +344,10 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         ),
         ("data_sources/mongodb-atlas/db/coll/schema.json", "{}"),
         (
+            "data_sources/mongodb-atlas/db/guarded/rules.json",
+            r#"{"roles": [{"name": "r", "apply_when": {"%%true": {"%function": {"name": "hello"}}}, "read": true}]}"#,
+        ),
+        (
             "triggers/onSchema.json",
             r#"{"name": "onSchema", "type": "DATABASE", "config": {"database": "db", "collection": "c", "operation_types": ["INSERT"], "match": {"$jsonSchema": {"required": ["a"]}}}, "function_name": "hello"}"#,
         ),
@@ -384,8 +388,15 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         line.contains("database trigger onSchema: not run, its match uses the query operator $jsonSchema"),
         "{out}"
     );
+    // Rules writ cannot evaluate fail closed for their collection; the app loads.
+    let line = line_for(&out, "data_sources/mongodb-atlas/db/guarded/rules.json");
+    assert!(line.starts_with("unsupported"), "{out}");
     assert!(
-        out.contains("2 loaded, 2 validated but not enforced, 5 unsupported, 3 ignored"),
+        line.contains("'%function'") && line.contains("users get no access here"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 loaded, 2 validated but not enforced, 6 unsupported, 3 ignored"),
         "{out}"
     );
 

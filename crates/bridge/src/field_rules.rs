@@ -43,7 +43,8 @@ fn access(rule: &Document, what: &str) -> Result<[Bson; 2], String> {
         if let Some(e) = rule.get(key) {
             if names_document(e) {
                 return Err(format!(
-                    "{what}.{key}: field-level permissions that depend on the document are not supported by writ yet"
+                    "{what}.{key}: field-level permissions that depend on the document {}",
+                    crate::rules::NOT_EVALUATED
                 ));
             }
             *slot = e.clone();

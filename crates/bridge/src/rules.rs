@@ -82,7 +82,26 @@ struct QueryFilter {
     projection: Option<Document>,
 }
 
+/// How every error of [`CollectionRules::from_json`] about a feature writ does not evaluate
+/// ends, so the loader can tell it from an invalid rule.
+pub(crate) const NOT_EVALUATED: &str = "is not supported by writ yet";
+
 impl CollectionRules {
+    /// Rules that give users no access at all (system code is not bound by rules): what a
+    /// collection gets when its rules use a feature writ does not evaluate, failing closed.
+    pub fn deny_all() -> CollectionRules {
+        CollectionRules {
+            roles: Vec::new(),
+            filters: Vec::new(),
+        }
+    }
+
+    /// Whether an error of [`CollectionRules::from_json`] names a feature writ does not
+    /// evaluate (`%function`, `%%root`, document-dependent field rules), not an invalid rule.
+    pub fn not_evaluated(error: &str) -> bool {
+        error.contains(NOT_EVALUATED)
+    }
+
     /// Reads a `rules.json` or `default_rule.json` document; the error says what is wrong or
     /// not supported.
     pub fn from_json(json: &serde_json::Value) -> Result<CollectionRules, String> {
@@ -182,7 +201,7 @@ fn validate(e: &Bson) -> Result<(), String> {
             if ROOTS.contains(&root) {
                 Ok(())
             } else {
-                Err(format!("the expansion '{s}' is not supported by writ yet"))
+                Err(format!("the expansion '{s}' {NOT_EVALUATED}"))
             }
         }
         Bson::Document(d) => {
@@ -190,7 +209,7 @@ fn validate(e: &Bson) -> Result<(), String> {
                 if k.starts_with("%%") {
                     validate(&Bson::String(k.clone()))?;
                 } else if k.starts_with('%') && k != "%stringToOid" && k != "%oidToString" {
-                    return Err(format!("the operator '{k}' is not supported by writ yet"));
+                    return Err(format!("the operator '{k}' {NOT_EVALUATED}"));
                 }
                 validate(v)?;
             }

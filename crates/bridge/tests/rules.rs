@@ -97,6 +97,28 @@ fn collections_without_rules_are_closed_and_lookups_are_refused() {
     assert_eq!(e.code, "NoMatchingRuleFound");
     let lookup = doc! {"pipeline": [{"$lookup": {"from": "other", "localField": "a", "foreignField": "b", "as": "c"}}]};
     assert!(authorize(&alice, "aggregate", lookup).is_err());
+    // Rules writ cannot evaluate fail closed: no read, write, insert or delete for users.
+    let mut closed = Rules::default();
+    closed.insert("mongodb-atlas", "app", "guarded", CollectionRules::deny_all());
+    for (kind, spec) in [
+        ("find", doc! {"filter": {}}),
+        ("insertOne", doc! {"document": {"a": 1}}),
+        ("updateMany", doc! {"filter": {}, "update": {"$set": {"a": 2}}}),
+        ("deleteMany", doc! {"filter": {}}),
+    ] {
+        let mut spec = spec;
+        spec.insert("database", "app");
+        spec.insert("collection", "guarded");
+        let request = Request::parse(kind, &spec).expect("valid");
+        match closed.authorize("mongodb-atlas", &env, request) {
+            Err(_) => {}
+            // A read is narrowed to match nothing (`_id` in no values) rather than refused.
+            Ok(r) => assert!(
+                kind == "find" && format!("{r:?}").contains(r#""_id": Document({"$in": Array([])})"#),
+                "{kind} was allowed: {r:?}"
+            ),
+        }
+    }
 }
 
 #[test]
@@ -118,11 +140,21 @@ fn unsupported_rule_features_are_refused_when_loading() {
     assert!(CollectionRules::from_json(&bad).unwrap_err().contains("%%root"));
     let function =
         serde_json::json!({"roles": [{"name": "r", "apply_when": {"%%true": {"%function": {"name": "f"}}}}]});
-    assert!(
-        CollectionRules::from_json(&function)
-            .unwrap_err()
-            .contains("%function")
-    );
+    let error = CollectionRules::from_json(&function).unwrap_err();
+    assert!(error.contains("%function"));
+    // What writ does not evaluate is told apart from an invalid rule: the loader fails closed
+    // for the first (no access for users) and refuses the second.
+    assert!(CollectionRules::not_evaluated(&error));
+    assert!(CollectionRules::not_evaluated(
+        &CollectionRules::from_json(&bad).unwrap_err()
+    ));
+    let invalid = serde_json::json!({"roles": [{"name": "r", "read": 5}]});
+    if let Err(e) = CollectionRules::from_json(&invalid) {
+        assert!(!CollectionRules::not_evaluated(&e), "{e}");
+    }
+    assert!(!CollectionRules::not_evaluated(
+        &CollectionRules::from_json(&serde_json::json!([])).unwrap_err()
+    ));
 }
 
 #[test]

@@ -167,6 +167,11 @@ impl Loader<'_> {
         let json: serde_json::Value = self.json(path)?;
         match bridge::rules::CollectionRules::from_json(&json) {
             Ok(r) => Some(r),
+            // Fail closed: users get no access to the collection (`writ check` says why), and
+            // the rest of the app loads.
+            Err(m) if bridge::rules::CollectionRules::not_evaluated(&m) => {
+                Some(bridge::rules::CollectionRules::deny_all())
+            }
             Err(m) => {
                 self.problem(path, None, m);
                 None

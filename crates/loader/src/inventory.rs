@@ -221,7 +221,17 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
             Err(_) => (Unsupported, s("not a trigger configuration writ can read")),
         },
         ["data_sources", _, "config.json"] => (Loaded, s("data source (MONGODB_URI or the embedded store)")),
-        ["data_sources", .., "rules.json" | "default_rule.json"] => (Loaded, s("rules")),
+        ["data_sources", .., "rules.json" | "default_rule.json"] => {
+            match bridge::rules::CollectionRules::from_json(&json()) {
+                Err(m) if bridge::rules::CollectionRules::not_evaluated(&m) => (
+                    Unsupported,
+                    format!(
+                        "rules writ cannot evaluate ({m}): users get no access here; system functions are unaffected"
+                    ),
+                ),
+                _ => (Loaded, s("rules")),
+            }
+        }
         ["data_sources", .., "schema.json"] => (NotEnforced, s("the schema is not applied to writes")),
         ["data_sources", .., "relationships.json"] => {
             (NotEnforced, s("relationships are used by Sync and GraphQL only"))
