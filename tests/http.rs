@@ -185,17 +185,7 @@ const PRIVATE: &str = r#"exports = async function (base) {
 
 /// Calls `name` with one string argument; a string result is parsed as the JSON it holds.
 fn call_with(base: &str, token: &str, name: &str, arg: &str) -> (u16, Value) {
-    let body = json!({"name": name, "arguments": [arg]});
-    let (status, value) = common::request(
-        base,
-        &format!("{}/functions/call", common::APP),
-        Some(token),
-        &body,
-    );
-    match value.as_str().and_then(|s| serde_json::from_str(s).ok()) {
-        Some(parsed) => (status, parsed),
-        None => (status, value),
-    }
+    common::call_parsed(base, token, name, Value::String(arg.to_string()))
 }
 
 #[test]

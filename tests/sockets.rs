@@ -146,17 +146,7 @@ fn tls_server(starttls: bool) -> u16 {
 }
 
 fn call(base: &str, token: &str, name: &str, arg: Value) -> (u16, Value) {
-    let body = json!({"name": name, "arguments": [arg]});
-    let (status, value) = common::request(
-        base,
-        &format!("{}/functions/call", common::APP),
-        Some(token),
-        &body,
-    );
-    match value.as_str().and_then(|s| serde_json::from_str(s).ok()) {
-        Some(parsed) => (status, parsed),
-        None => (status, value),
-    }
+    common::call_parsed(base, token, name, arg)
 }
 
 const NET: &str = r#"exports = async function ({ echo, closed }) {

@@ -217,3 +217,14 @@ pub fn run_script(script: &str, base: &str, app_id: &str, scenarios: &[&str]) ->
     );
     stdout
 }
+
+/// Calls function `name` with the one argument `arg`; a string result is parsed as the JSON it
+/// holds (functions in the HTTP and socket suites return `JSON.stringify(...)`).
+pub fn call_parsed(base: &str, token: &str, name: &str, arg: Value) -> (u16, Value) {
+    let body = json!({"name": name, "arguments": [arg]});
+    let (status, value) = request(base, &format!("{APP}/functions/call"), Some(token), &body);
+    match value.as_str().and_then(|s| serde_json::from_str(s).ok()) {
+        Some(parsed) => (status, parsed),
+        None => (status, value),
+    }
+}

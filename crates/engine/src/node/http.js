@@ -46,12 +46,28 @@
     }
   }
 
+  // An idle timeout: emits "timeout" on `target` `ms` after it is set, unless cleared first;
+  // it never keeps the call open.
+  function idleTimer(target) {
+    let timer = null;
+    const clear = () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    };
+    const set = (ms, callback) => {
+      if (typeof callback === "function") target.once("timeout", callback);
+      clear();
+      if (ms > 0) timer = setTimeout(() => target.emit("timeout"), ms).unref();
+    };
+    return { set, clear };
+  }
+
   // The connection a request runs on, as far as a function can act on it: the server holds
   // the real one. `setTimeout` is its idle timeout (until the response arrives), `destroy`
   // ends the request; Node's clients and wrappers (follow-redirects) wait for it.
   class RequestSocket extends EventEmitter {
     #request;
-    #timer = null;
+    #idle = idleTimer(this);
     constructor(request) {
       super();
       this.#request = request;
@@ -61,14 +77,11 @@
       this.writable = true;
     }
     setTimeout(ms, callback) {
-      if (typeof callback === "function") this.once("timeout", callback);
-      this._clearTimer();
-      if (ms > 0) this.#timer = setTimeout(() => this.emit("timeout"), ms).unref();
+      this.#idle.set(ms, callback);
       return this;
     }
     _clearTimer() {
-      if (this.#timer !== null) clearTimeout(this.#timer);
-      this.#timer = null;
+      this.#idle.clear();
     }
     destroy(error) {
       if (this.destroyed) return this;
@@ -117,7 +130,7 @@
       #sent = false;
       #op = null;
       #done = false;
-      #timer = null;
+      #idle = idleTimer(this);
       constructor(url, options, callback) {
         super();
         this.method = String(options.method || "GET").toUpperCase();
@@ -228,13 +241,10 @@
         this.emit("close");
       }
       #clearTimer() {
-        if (this.#timer !== null) clearTimeout(this.#timer);
-        this.#timer = null;
+        this.#idle.clear();
       }
       setTimeout(ms, callback) {
-        if (typeof callback === "function") this.once("timeout", callback);
-        this.#clearTimer();
-        if (ms > 0) this.#timer = setTimeout(() => this.emit("timeout"), ms).unref();
+        this.#idle.set(ms, callback);
         return this;
       }
       destroy(error) {
@@ -324,7 +334,7 @@
     #chunks = [];
     #op = null;
     #done = false;
-    #timer = null;
+    #idle = idleTimer(this);
     constructor(session, headers, id) {
       super();
       this.#session = session;
@@ -398,13 +408,10 @@
       callback(error);
     }
     #clearTimer() {
-      if (this.#timer !== null) clearTimeout(this.#timer);
-      this.#timer = null;
+      this.#idle.clear();
     }
     setTimeout(ms, callback) {
-      if (typeof callback === "function") this.once("timeout", callback);
-      this.#clearTimer();
-      if (ms > 0) this.#timer = setTimeout(() => this.emit("timeout"), ms).unref();
+      this.#idle.set(ms, callback);
       return this;
     }
     close(code = constants.NGHTTP2_NO_ERROR, callback) {
