@@ -445,14 +445,14 @@ fn check_warns_about_apis_writ_does_not_offer_by_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let functions = dir.path().join("functions");
     std::fs::create_dir_all(&functions).expect("mkdir");
-    let source = "exports = async function () {\n  const udp = require('dgram');\n  const path = require('path');\n  \
+    let source = "exports = async function () {\n  const hooks = require('async_hooks');\n  const path = require('path');\n  \
                   return crypto.generateKeyPairSync('rsa', o);\n};\n";
     std::fs::write(functions.join("legacy.js"), source).expect("write");
     let (code, out, err) = writ(&["check", "--app", "."], dir.path());
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains(
-            "warning: functions/legacy.js:2: require('dgram'): writ does not support Node's 'dgram' module yet"
+            "warning: functions/legacy.js:2: require('async_hooks'): writ does not support Node's 'async_hooks' module yet"
         ),
         "{out}"
     );

@@ -42,6 +42,19 @@ fn echo_server() -> u16 {
     port
 }
 
+/// Answers every datagram with its capitals, from its own port.
+fn udp_echo_server() -> u16 {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = socket.recv_from(&mut buf) {
+            let _ = socket.send_to(&buf[..n].to_ascii_uppercase(), from);
+        }
+    });
+    port
+}
+
 /// Writes without end to every connection until it breaks; reports each connection's end.
 fn flood_server() -> (u16, mpsc::Receiver<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -249,7 +262,27 @@ const PRIVATE: &str = r#"exports = async function ({ echo }) {
   const named = await new Promise((resolve) => net.connect(echo, "localhost", () => resolve("connected")).on("error", (e) => resolve(refused(e))));
   const metadata = await new Promise((resolve) => require("tls").connect(443, "169.254.169.254", () => resolve("connected")).on("error", (e) => resolve(refused(e))));
   const lookup = await dns.promises.lookup("localhost").then((a) => a.address, refused);
-  return JSON.stringify({ socket, named, metadata, lookup });
+  const udp = await new Promise((resolve) => require("dgram").createSocket("udp4").send("x", echo, "127.0.0.1", (e) => resolve(e ? refused(e) : "sent")));
+  return JSON.stringify({ socket, named, metadata, lookup, udp });
+};"#;
+
+const DGRAM: &str = r#"exports = async function ({ udp }) {
+  const dgram = require("dgram");
+  const socket = dgram.createSocket("udp4");
+  const reply = new Promise((resolve) => socket.once("message", (msg, rinfo) => resolve([msg.toString(), rinfo.address, rinfo.port === udp, rinfo.size])));
+  const sent = await new Promise((resolve, reject) => socket.send("ping", udp, "127.0.0.1", (err, bytes) => (err ? reject(err) : resolve(bytes))));
+  const got = await reply;
+  const local = socket.address();
+  const connected = dgram.createSocket({ type: "udp4" });
+  await new Promise((resolve) => connected.connect(udp, "127.0.0.1", resolve));
+  const second = new Promise((resolve) => connected.once("message", (m) => resolve(m.toString())));
+  connected.send(Buffer.from("xxpongxx"), 2, 4);
+  const fixed = (() => { try { dgram.createSocket("udp4").bind(5353); } catch (e) { return e.message; } })();
+  const broadcast = (() => { try { socket.setBroadcast(true); } catch (e) { return e.message; } })();
+  const result = { sent, got, local: [local.family, local.port > 0], second: await second, fixed, broadcast };
+  socket.close();
+  connected.close();
+  return JSON.stringify(result);
 };"#;
 
 const DNS: &str = r#"exports = async function () {
@@ -279,6 +312,7 @@ fn sockets_talk_to_real_servers_and_end_with_their_call() {
         ("tooMany", TOO_MANY),
         ("tlsAll", TLS),
         ("dnsAll", DNS),
+        ("dgramAll", DGRAM),
     ];
     let server = common::serve_sample(
         false,
@@ -349,6 +383,26 @@ fn sockets_talk_to_real_servers_and_end_with_their_call() {
         json!(["220 ready\r\n220 go\r\n", "OVER TLS", true, true])
     );
 
+    let udp = udp_echo_server();
+    let (status, body) = call(&base, &token, "dgramAll", json!({"udp": udp}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sent"], json!(4));
+    assert_eq!(body["got"], json!(["PING", "127.0.0.1", true, 4]));
+    assert_eq!(body["local"], json!(["IPv4", true]));
+    assert_eq!(body["second"], json!("PONG"));
+    assert_eq!(
+        body["fixed"],
+        json!(
+            "dgram socket.bind(5353) is not supported by writ: functions may bind only an ephemeral port (0)"
+        )
+    );
+    assert_eq!(
+        body["broadcast"],
+        json!(
+            "dgram socket.setBroadcast is not supported by writ: broadcast and multicast are not available to functions"
+        )
+    );
+
     let (status, body) = call(&base, &token, "dnsAll", json!({}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["lookup"], json!({"address": "127.0.0.1", "family": 4}));
@@ -375,7 +429,7 @@ fn private_addresses_stay_out_of_reach_without_the_operators_consent() {
     let token = common::anonymous(&base);
     let (status, body) = call(&base, &token, "private", json!({"echo": echo}));
     assert_eq!(status, 200, "{body}");
-    for key in ["socket", "named", "metadata", "lookup"] {
+    for key in ["socket", "named", "metadata", "lookup", "udp"] {
         assert_eq!(body[key][0], json!("EACCES"), "{key}: {body}");
         assert!(
             body[key][1]

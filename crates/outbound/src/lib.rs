@@ -3,7 +3,8 @@
 //! resolution): HTTP requests for `context.http` (App Services' client, `prelude.js`), the
 //! engine's `fetch` and its `http`/`https` modules (`http.rs`: one `request` operation, every
 //! redirect hop checked, a response size cap, the function's time limit); TCP and TLS sockets
-//! for `net` and `tls` (`net.rs`, `tls.rs`); name resolution for `dns` (`dns.rs`). All travel
+//! for `net` and `tls` (`net.rs`, `tls.rs`); UDP for `dgram` (`udp.rs`); name resolution for
+//! `dns` (`dns.rs`). All travel
 //! as operations of the reserved service [`SERVICE`].
 
 mod dns;
@@ -11,6 +12,7 @@ mod http;
 mod net;
 mod policy;
 mod tls;
+mod udp;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -107,6 +109,9 @@ fn check(kind: &str, spec: &Document) -> Result<(), String> {
         "read" | "end" | "close" | "upgrade" => needs("id"),
         "write" => needs("id").and(needs("data")),
         "lookup" | "resolve" => needs("host"),
+        "udpBind" => Ok(()),
+        "udpSend" => needs("id").and(needs("data")).and(needs("port")),
+        "udpRecv" | "udpClose" => needs("id"),
         "reverse" => needs("ip"),
         other => Err(format!("internal: unknown network operation {other}")),
     }
@@ -154,6 +159,7 @@ impl HostService for HttpService {
             "reverse" => Box::pin(async move {
                 tokio::select! { r = dns::reverse(policy, op.spec) => r, _ = ended => Err(fail("the function call ended")) }
             }),
+            kind if kind.starts_with("udp") => udp::start(call, policy, kind, op.spec),
             kind => net::start(call, policy, kind, op.spec),
         }
     }

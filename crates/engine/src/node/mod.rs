@@ -24,7 +24,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 22] = [
+const BUILTINS: [(&str, &str); 23] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -42,6 +42,7 @@ const BUILTINS: [(&str, &str); 22] = [
     ("punycode", include_str!("punycode.js")),
     ("dns", include_str!("dns.js")),
     ("fs", include_str!("fs.js")),
+    ("dgram", include_str!("dgram.js")),
     // Not Node modules (`require` does not offer `internal/*`): the `fetch` globals, and
     // `tty` and `perf_hooks`, `http` and `https`, `net` and `tls` (aliases in internal.js).
     ("internal/small", include_str!("small.js")),
@@ -69,8 +70,7 @@ pub const NEVER_MODULES: [&str; 12] = [
 ];
 
 /// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
-pub const NOT_YET_MODULES: [&str; 6] = [
-    "dgram",
+pub const NOT_YET_MODULES: [&str; 5] = [
     "async_hooks",
     "diagnostics_channel",
     "stream/web",
