@@ -684,6 +684,9 @@ fn call_as_a_stored_user_loads_them_as_serve_would() {
             !out.status.success() && err.contains("serves"),
             "another app is refused: {err}"
         );
+        // Options the server would not apply are refused, not silently dropped.
+        let (ok, _, err) = run(&["--user-id", &id, "--function-env", "X=1"]);
+        assert!(!ok && err.contains("that server's --function-env"), "{err}");
         id
     };
     let (ok, out, err) = run(&["--user-id", &user_id]);

@@ -379,6 +379,14 @@ fn call(
         Ok(executor) => executor,
         // A running `writ serve` holds the store: the call runs there.
         Err(_) if data.join(crate::server::control::SOCKET).exists() => {
+            // The server runs the call with its own settings; one given here would be ignored.
+            if !function_env.is_empty() || http_allow_private {
+                bail!(
+                    "a running writ serve holds {}: the call would run there, with that server's \
+                     --function-env and outbound policy; stop it, or give the server these options",
+                    data.display()
+                );
+            }
             let request = crate::server::control::CallRequest {
                 app: app.to_path_buf(),
                 function: name.to_string(),
