@@ -1,5 +1,6 @@
 //! npm packages from the app's `functions/node_modules`: a test app whose `package.json`
-//! depends on lodash, dayjs, uuid, validator, jsonwebtoken, axios, node-fetch and nodemailer,
+//! depends on lodash, dayjs, uuid, validator, jsonwebtoken, axios, node-fetch, nodemailer and
+//! the AWS SDK's S3 client,
 //! installed from npm with `npm ci`, served by a real `writ serve`; each function's result must
 //! equal what Node.js returns for the same file with the same packages
 //! (`tests/npm_app/functions/harness.cjs`). axios and node-fetch call a local HTTP server
@@ -11,7 +12,7 @@ use std::{path::Path, process::Command};
 
 use serde_json::Value;
 
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 9] = [
     "useLodash",
     "useDayjs",
     "useUuid",
@@ -20,6 +21,7 @@ const FUNCTIONS: [&str; 8] = [
     "useAxios",
     "useNodeFetch",
     "useNodemailer",
+    "useAwsS3",
 ];
 
 /// A minimal SMTP server (EHLO, MAIL, RCPT, DATA, RSET, QUIT) refusing recipients at
@@ -131,7 +133,7 @@ fn npm_packages_run_as_they_do_on_node() {
     };
     for name in FUNCTIONS {
         let arg = match name {
-            "useAxios" | "useNodeFetch" => Some(upstream.as_str()),
+            "useAxios" | "useNodeFetch" | "useAwsS3" => Some(upstream.as_str()),
             "useNodemailer" => Some(smtp.as_str()),
             _ => None,
         };

@@ -1,6 +1,7 @@
 //! A local HTTP server for the outbound HTTP tests (axum on a real socket): `/echo` (GET,
 //! POST, PUT: the method, query, some headers and the body as JSON, and a cookie),
-//! `/redirect` (303 to `/echo?from=redirect`), `/fail` (500 "boom"), `/slow` (30 s) and
+//! `/redirect` (303 to `/echo?from=redirect`), `/fail` (500 "boom"), `/slow` (30 s), `/` and
+//! `/photos/a.txt` (S3's ListBuckets and PutObject, path style, SigV4-signed requests only) and
 //! `/digest` (HTTP digest authentication, RFC 7616 with MD5 and `qop=auth`, for `alice` with
 //! password `wonder`: 401 with a challenge, then `{"user": "alice"}` for a valid answer).
 
@@ -24,6 +25,14 @@ fn md5_hex(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Whether a request carries an AWS SigV4 `Authorization` header for the test's key.
+fn signed(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"))
 }
 
 /// The digest-protected route: checks the `Authorization` answer as a server would.
@@ -93,6 +102,27 @@ pub fn upstream() -> String {
                 .route("/redirect", get(|| async { Redirect::to("/echo?from=redirect") }))
                 .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response() }))
                 .route("/digest", get(digest))
+                // S3 in path style, enough for the AWS SDK's ListBuckets and PutObject: the
+                // request must carry a SigV4 signature.
+                .route(
+                    "/",
+                    get(|headers: HeaderMap| async move {
+                        if !signed(&headers) {
+                            return (StatusCode::FORBIDDEN, "unsigned").into_response();
+                        }
+                        let xml = r#"<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>o1</ID><DisplayName>writ</DisplayName></Owner><Buckets><Bucket><Name>photos</Name><CreationDate>2024-01-02T03:04:05.000Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>"#;
+                        ([(header::CONTENT_TYPE, "application/xml")], xml).into_response()
+                    }),
+                )
+                .route(
+                    "/photos/a.txt",
+                    axum::routing::put(|headers: HeaderMap, body: String| async move {
+                        if !signed(&headers) || body != "hello" {
+                            return (StatusCode::BAD_REQUEST, "unsigned or wrong body").into_response();
+                        }
+                        ([(header::ETAG, "\"5d41402abc4b2a76b9719d911017c592\"")], "").into_response()
+                    }),
+                )
                 .route(
                     "/slow",
                     get(|| async {

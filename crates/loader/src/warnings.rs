@@ -46,7 +46,10 @@ const MISSING: [(&str, &str); 11] = [
         "generateKeyPair",
         "crypto.generateKeyPair is not supported by writ yet",
     ),
-    ("subtle.", "crypto.subtle is not supported by writ yet"),
+    (
+        "subtle.",
+        "crypto.subtle on writ offers digest and HMAC keys only (importKey raw, sign, verify, exportKey)",
+    ),
     (
         "Intl.",
         "Intl is not available on writ (its engine is built without locale data)",

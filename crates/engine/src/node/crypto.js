@@ -297,6 +297,68 @@
   }
 
   const createHash = (alg) => new Hash(algorithm(alg), undefined);
+  // WebCrypto's `subtle`, as far as isomorphic packages use it on a server: `digest` (SHA-1,
+  // SHA-256/384/512) and HMAC keys (`importKey("raw")`, `sign`, `verify`, `exportKey("raw")`).
+  // Its other methods reject with NotSupportedError naming themselves.
+  const notSupported = (message) => Object.assign(new Error(message), { name: "NotSupportedError" });
+  const subtleHash = (hash) => {
+    const name = typeof hash === "string" ? hash : hash && hash.name;
+    const alg = { "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" }[String(name).toUpperCase()];
+    if (!alg) throw notSupported(`Unrecognized algorithm name: ${name}`);
+    return alg;
+  };
+  const toArrayBuffer = (u8) => u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength);
+  const keySecret = new WeakMap();
+  class CryptoKey {
+    constructor(algorithm, extractable, usages, secret) {
+      this.type = "secret";
+      this.algorithm = algorithm;
+      this.extractable = extractable;
+      this.usages = [...usages];
+      keySecret.set(this, secret);
+    }
+  }
+  const hmacKey = (key, usage) => {
+    if (!(key instanceof CryptoKey) || key.algorithm.name !== "HMAC") throw Object.assign(new Error("The key is not an HMAC key"), { name: "InvalidAccessError" });
+    if (!key.usages.includes(usage)) throw Object.assign(new Error(`The key does not allow ${usage}`), { name: "InvalidAccessError" });
+    return keySecret.get(key);
+  };
+  const algorithmName = (a) => String(typeof a === "string" ? a : a && a.name).toUpperCase();
+  const subtle = {
+    async digest(algorithm, data) {
+      return toArrayBuffer(createHash(subtleHash(algorithm)).update(bytes(data, undefined, "data")).digest());
+    },
+    async importKey(format, keyData, algorithm, extractable, usages) {
+      if (algorithmName(algorithm) !== "HMAC" || format !== "raw") {
+        throw notSupported(`crypto.subtle.importKey is supported by writ for raw HMAC keys only, not ${format} ${algorithmName(algorithm)}`);
+      }
+      const secret = Uint8Array.from(bytes(keyData, undefined, "keyData"));
+      const hash = { name: { sha1: "SHA-1", sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" }[subtleHash(algorithm.hash)] };
+      return new CryptoKey({ name: "HMAC", hash, length: secret.length * 8 }, Boolean(extractable), usages || [], secret);
+    },
+    async exportKey(format, key) {
+      if (format !== "raw" || !(key instanceof CryptoKey)) throw notSupported(`crypto.subtle.exportKey is supported by writ for raw HMAC keys only`);
+      if (!key.extractable) throw Object.assign(new Error("key is not extractable"), { name: "InvalidAccessError" });
+      return toArrayBuffer(keySecret.get(key));
+    },
+    async sign(algorithm, key, data) {
+      if (algorithmName(algorithm) !== "HMAC") throw notSupported(`crypto.subtle.sign is supported by writ for HMAC only, not ${algorithmName(algorithm)}`);
+      const secret = hmacKey(key, "sign");
+      return toArrayBuffer(createHmac(subtleHash(key.algorithm.hash), secret).update(bytes(data, undefined, "data")).digest());
+    },
+    async verify(algorithm, key, signature, data) {
+      if (algorithmName(algorithm) !== "HMAC") throw notSupported(`crypto.subtle.verify is supported by writ for HMAC only, not ${algorithmName(algorithm)}`);
+      const secret = hmacKey(key, "verify");
+      const expected = createHmac(subtleHash(key.algorithm.hash), secret).update(bytes(data, undefined, "data")).digest();
+      const given = bytes(signature, undefined, "signature");
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+  };
+  for (const name of ["encrypt", "decrypt", "generateKey", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"]) {
+    subtle[name] = async () => {
+      throw notSupported(`crypto.subtle.${name} is not supported by writ yet`);
+    };
+  }
   function createHmac(alg, key, options) {
     if (key instanceof KeyObject) key = secretOf(key);
     return new Hmac(algorithm(alg), Uint8Array.from(bytes(key, options && options.encoding, "key")));
@@ -456,7 +518,8 @@
     scryptSync,
     hkdf,
     hkdfSync,
-    webcrypto: { getRandomValues, randomUUID },
+    webcrypto: { getRandomValues, randomUUID, subtle },
+    subtle,
     KeyObject,
     createSecretKey,
     createPrivateKey,
@@ -477,9 +540,8 @@
   internal.unsupported(exports, "crypto", [
     "generateKeyPair", "generateKeyPairSync",
     "publicEncrypt", "privateDecrypt", "privateEncrypt", "publicDecrypt", "createDiffieHellman",
-    "createECDH", "subtle", "getCurves",
+    "createECDH", "getCurves",
     "X509Certificate", "createCipher", "createDecipher", "diffieHellman", "hash",
   ]);
-  internal.unsupported(exports.webcrypto, "crypto.webcrypto", ["subtle"]);
   return exports;
 })

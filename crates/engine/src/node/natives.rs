@@ -275,10 +275,27 @@ fn domain(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVa
     Ok(JsString::from(out.as_str()).into())
 }
 
-/// `platform()`: [operating system, architecture] writ was built for.
+/// `platform()`: `[os, arch, kernel release, kernel version]`: the OS and architecture writ was
+/// built for and the kernel it runs on.
 fn platform(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let facts = [std::env::consts::OS, std::env::consts::ARCH].map(|s| JsValue::from(JsString::from(s)));
+    let (release, version) = kernel();
+    let facts = [std::env::consts::OS, std::env::consts::ARCH, &release, &version]
+        .map(|s| JsValue::from(JsString::from(s)));
     Ok(JsArray::from_iter(facts, context).into())
+}
+
+/// The kernel's release and version (`uname`), as `os.release()` and `os.version()` give them.
+fn kernel() -> (String, String) {
+    // SAFETY: `uname` fills the zeroed struct it is given; its fields are NUL-terminated.
+    let mut name: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut name) } != 0 {
+        return (String::new(), String::new());
+    }
+    let text = |field: &[libc::c_char]| {
+        let bytes: Vec<u8> = field.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    (text(&name.release), text(&name.version))
 }
 
 /// `now()`: nanoseconds on a monotonic clock (since the process started), for `hrtime`.
