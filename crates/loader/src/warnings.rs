@@ -25,7 +25,7 @@ impl fmt::Display for ApiWarning {
 }
 
 /// Text that names an API writ does not offer, and what to tell the user.
-const MISSING: [(&str, &str); 11] = [
+const MISSING: [(&str, &str); 10] = [
     (
         ".watch(",
         "collection.watch() (change streams) is not supported by writ yet",
@@ -41,10 +41,6 @@ const MISSING: [(&str, &str); 11] = [
     (
         "privateDecrypt",
         "crypto.privateDecrypt is not supported by writ yet",
-    ),
-    (
-        "generateKeyPair",
-        "crypto.generateKeyPair is not supported by writ yet",
     ),
     (
         "subtle.",
@@ -129,7 +125,7 @@ mod tests {
     #[test]
     fn names_missing_modules_and_apis_by_line() {
         let source = "const fs = require('async_hooks');\nconst cp = require(\"node:child_process\");\n\
-                      // require('vm') in a comment\nconst c = crypto.generateKeyPair('rsa', o);\n\
+                      // require('vm') in a comment\nconst c = crypto.publicEncrypt(k, b);\n\
                       const ok = require('path');\ncollection.watch();\n";
         let mut out = Vec::new();
         scan("functions/f.js", source, &mut out);
@@ -139,7 +135,7 @@ mod tests {
             [
                 "functions/f.js:1: require('async_hooks'): writ does not support Node's 'async_hooks' module yet; it loads, and using any of it throws",
                 "functions/f.js:2: require('node:child_process'): Node's 'child_process' module is not available to functions (App Services did not offer it either); it loads, and using any of it throws",
-                "functions/f.js:4: crypto.generateKeyPair is not supported by writ yet",
+                "functions/f.js:4: crypto.publicEncrypt is not supported by writ yet",
                 "functions/f.js:6: collection.watch() (change streams) is not supported by writ yet",
             ]
         );

@@ -297,6 +297,48 @@
   }
 
   const createHash = (alg) => new Hash(algorithm(alg), undefined);
+  // Key generation: RSA (`modulusLength`, `publicExponent`), EC on P-256 and P-384, and secret
+  // HMAC/AES keys. Without `publicKeyEncoding`/`privateKeyEncoding` the keys are KeyObjects.
+  function generateKeyPairSync(type, options = {}) {
+    let pair;
+    if (type === "rsa") {
+      const bits = options.modulusLength;
+      if (typeof bits !== "number") throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "options.modulusLength" property must be of type number. Received type ${typeof bits} ('${bits}')`);
+      if (!Number.isInteger(bits) || bits < 0 || bits > 2 ** 32 - 1) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "options.modulusLength" is out of range. It must be >= 0 && <= 4294967295. Received ${bits}`);
+      const exponent = options.publicExponent === undefined ? 65537 : options.publicExponent;
+      pair = natives.keyGenerate("rsa", bits, exponent);
+    } else if (type === "ec") {
+      if (typeof options.namedCurve !== "string") throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", 'The "options.namedCurve" property must be of type string.');
+      pair = natives.keyGenerate("ec", options.namedCurve);
+    } else {
+      throw internal.missing(`crypto.generateKeyPair('${type}')`, "writ generates rsa and ec keys")();
+    }
+    const privateKey = new KeyObject("private", natives.keyParse(pair[0], "private"));
+    const publicKey = new KeyObject("public", natives.keyParse(pair[1], "public"));
+    const encoded = (key, encoding) => (encoding ? key.export(encoding) : key);
+    return { publicKey: encoded(publicKey, options.publicKeyEncoding), privateKey: encoded(privateKey, options.privateKeyEncoding) };
+  }
+  function generateKeyPair(type, options, callback) {
+    if (typeof options === "function") {
+      callback = options;
+      options = {};
+    }
+    if (typeof callback !== "function") throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", 'The "callback" argument must be of type function.');
+    const { publicKey, privateKey } = generateKeyPairSync(type, options);
+    setImmediate(() => callback(null, publicKey, privateKey));
+  }
+  function generateKeySync(type, options = {}) {
+    if (type !== "hmac" && type !== "aes") throw codeError(TypeError, "ERR_INVALID_ARG_VALUE", `The argument 'type' must be one of: 'hmac', 'aes'. Received '${type}'`);
+    const length = options.length;
+    if (type === "aes" && ![128, 192, 256].includes(length)) throw codeError(TypeError, "ERR_INVALID_ARG_VALUE", `The property 'options.length' must be one of: 128, 192, 256. Received ${length}`);
+    if (type === "hmac" && !(Number.isInteger(length) && length >= 8 && length <= 2 ** 31 - 1)) throw codeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "options.length" is out of range. It must be >= 8 && <= 2147483647. Received ${length}`);
+    return new KeyObject("secret", fillRandom(Math.floor(length / 8)));
+  }
+  function generateKey(type, options, callback) {
+    const key = generateKeySync(type, options);
+    setImmediate(() => callback(null, key));
+  }
+
   // WebCrypto's `subtle`, as far as isomorphic packages use it on a server: `digest` (SHA-1,
   // SHA-256/384/512) and HMAC keys (`importKey("raw")`, `sign`, `verify`, `exportKey("raw")`).
   // Its other methods reject with NotSupportedError naming themselves.
@@ -519,6 +561,10 @@
     hkdf,
     hkdfSync,
     webcrypto: { getRandomValues, randomUUID, subtle },
+    generateKeyPair,
+    generateKeyPairSync,
+    generateKey,
+    generateKeySync,
     subtle,
     KeyObject,
     createSecretKey,
@@ -538,7 +584,6 @@
     constants: { RSA_PKCS1_PADDING: 1, RSA_NO_PADDING: 3, RSA_PKCS1_OAEP_PADDING: 4, RSA_PKCS1_PSS_PADDING: 6, RSA_PSS_SALTLEN_DIGEST: -1, RSA_PSS_SALTLEN_MAX_SIGN: -2, RSA_PSS_SALTLEN_AUTO: -2 },
   };
   internal.unsupported(exports, "crypto", [
-    "generateKeyPair", "generateKeyPairSync",
     "publicEncrypt", "privateDecrypt", "privateEncrypt", "publicDecrypt", "createDiffieHellman",
     "createECDH", "getCurves",
     "X509Certificate", "createCipher", "createDecipher", "diffieHellman", "hash",

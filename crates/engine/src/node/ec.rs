@@ -145,3 +145,30 @@ pub fn ec_verify(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResu
     };
     Ok(ok.into())
 }
+
+/// A new key on `curve` (`P-256`/`prime256v1`, `P-384`/`secp384r1`) as `[private PKCS#8 PEM,
+/// public SPKI PEM]`.
+pub(super) fn generate(curve: &str, rng: &mut rand::rngs::OsRng) -> boa_engine::JsResult<(String, String)> {
+    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    macro_rules! pair {
+        ($krate:ident) => {{
+            let secret = $krate::SecretKey::random(rng);
+            let private = secret
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| crate::globals::util::error(e.to_string()))?
+                .to_string();
+            let public = secret
+                .public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| crate::globals::util::error(e.to_string()))?;
+            Ok((private, public))
+        }};
+    }
+    match curve {
+        "P-256" | "prime256v1" | "secp256r1" => pair!(p256),
+        "P-384" | "secp384r1" => pair!(p384),
+        other => Err(crate::globals::util::error(format!(
+            "crypto.generateKeyPair: the curve {other} is not supported by writ (P-256 and P-384 are)"
+        ))),
+    }
+}

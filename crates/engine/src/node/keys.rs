@@ -197,3 +197,32 @@ pub fn rsa_verify(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsRes
     }, other => return Err(err(format!("Invalid digest: {other} (writ signs with sha1, sha224, sha256, sha384, sha512)"))));
     Ok(ok.into())
 }
+
+/// `keyGenerate(type, size, exponent)`: a new key pair as `[private PKCS#8 PEM, public SPKI PEM]`:
+/// RSA of `size` bits with public exponent `exponent`, or EC on curve `size` (`P-256`, `P-384`
+/// or their OpenSSL names).
+pub fn key_generate(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let kind = text_at(args, 0, context)?;
+    let mut rng = rand::rngs::OsRng;
+    let (private, public) = match kind.as_str() {
+        "rsa" => {
+            let bits = arg(args, 1).to_u32(context)? as usize;
+            let exponent = arg(args, 2).to_u32(context)?;
+            let key = RsaPrivateKey::new_with_exp(&mut rng, bits, &rsa::BigUint::from(exponent))
+                .map_err(|e| err(format!("cannot generate an RSA key: {e}")))?;
+            let private = key
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| err(e.to_string()))?
+                .to_string();
+            let public = key
+                .to_public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| err(e.to_string()))?;
+            (private, public)
+        }
+        "ec" => super::ec::generate(&text_at(args, 1, context)?, &mut rng)?,
+        other => return Err(err(format!("internal: key type {other}"))),
+    };
+    let pair = [private, public].map(|p| JsValue::from(JsString::from(p.as_str())));
+    Ok(JsArray::from_iter(pair, context).into())
+}

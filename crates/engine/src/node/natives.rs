@@ -466,6 +466,7 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("processEnv", process_env),
             ("keyParse", super::keys::key_parse),
             ("keyExport", super::keys::key_export),
+            ("keyGenerate", super::keys::key_generate),
             ("rsaSign", super::keys::rsa_sign),
             ("rsaVerify", super::keys::rsa_verify),
             ("ecSign", super::ec::ec_sign),
