@@ -150,14 +150,57 @@ fn lock(t: &Mutex<Table>) -> std::sync::MutexGuard<'_, Table> {
     t.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn id_of(spec: &Document) -> Result<u32, HostError> {
-    match spec.get("id") {
-        Some(Bson::Int32(i)) => u32::try_from(*i).ok(),
-        Some(Bson::Int64(i)) => u32::try_from(*i).ok(),
-        Some(Bson::Double(d)) if d.fract() == 0.0 && *d >= 0.0 => Some(*d as u32),
+/// An integral number of a spec (JavaScript sends numbers as doubles).
+pub(crate) fn number(spec: &Document, key: &str) -> Option<i64> {
+    match spec.get(key) {
+        Some(Bson::Int32(i)) => Some(i64::from(*i)),
+        Some(Bson::Int64(i)) => Some(*i),
+        Some(Bson::Double(d)) if d.fract() == 0.0 => Some(*d as i64),
         _ => None,
     }
-    .ok_or_else(|| HostError::new("internal: the socket operation has no id"))
+}
+
+fn id_of(spec: &Document) -> Result<u32, HostError> {
+    number(spec, "id")
+        .and_then(|i| u32::try_from(i).ok())
+        .ok_or_else(|| HostError::new("internal: the socket operation has no id"))
+}
+
+/// The addresses of `host:port` a function may reach: the name checked against the policy,
+/// resolved, and the addresses the policy refuses left out. `syscall` names the refusal as
+/// Node would (`connect EACCES host:port: ...`).
+pub(crate) async fn reachable(
+    policy: &Policy,
+    host: &str,
+    port: u16,
+    syscall: &str,
+) -> Result<Vec<SocketAddr>, HostError> {
+    let target = format!("{host}:{port}");
+    policy
+        .check_host(host)
+        .map_err(|why| net_error("EACCES", format!("{syscall} EACCES {target}: {why}")))?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let not_found = || net_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"));
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((bare, port))
+        .await
+        .map_err(|_| not_found())?
+        .collect();
+    let allowed: Vec<SocketAddr> = found
+        .iter()
+        .copied()
+        .filter(|a| policy.ip_allowed(a.ip()))
+        .collect();
+    if allowed.is_empty() {
+        return Err(if found.is_empty() {
+            not_found()
+        } else {
+            net_error(
+                "EACCES",
+                format!("{syscall} EACCES {target}: {}", crate::policy::refused(host)),
+            )
+        });
+    }
+    Ok(allowed)
 }
 
 /// Starts socket operation `kind` of `call`.
@@ -226,13 +269,9 @@ async fn connect(
     ended: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Bson, HostError> {
     let host = spec.get_str("host").unwrap_or("localhost").to_string();
-    let port = match spec.get("port") {
-        Some(Bson::Int32(p)) => u16::try_from(*p).ok(),
-        Some(Bson::Int64(p)) => u16::try_from(*p).ok(),
-        Some(Bson::Double(p)) if p.fract() == 0.0 && (0.0..=65535.0).contains(p) => Some(*p as u16),
-        _ => None,
-    }
-    .ok_or_else(|| net_error("ERR_SOCKET_BAD_PORT", "the socket needs a port from 0 to 65535"))?;
+    let port = number(&spec, "port")
+        .and_then(|p| u16::try_from(p).ok())
+        .ok_or_else(|| net_error("ERR_SOCKET_BAD_PORT", "the socket needs a port from 0 to 65535"))?;
     let tls_spec = match spec.get_document("tls") {
         Ok(t) => Some(tls::TlsSpec::parse(Some(t))?),
         Err(_) => None,
@@ -244,29 +283,7 @@ async fn connect(
         ));
     }
     let target = format!("{host}:{port}");
-    policy
-        .check_host(&host)
-        .map_err(|why| net_error("EACCES", format!("connect EACCES {target}: {why}")))?;
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((bare, port))
-        .await
-        .map_err(|_| net_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")))?
-        .collect();
-    let allowed: Vec<SocketAddr> = found
-        .iter()
-        .copied()
-        .filter(|a| policy.ip_allowed(a.ip()))
-        .collect();
-    if allowed.is_empty() {
-        return Err(if found.is_empty() {
-            net_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"))
-        } else {
-            net_error(
-                "EACCES",
-                format!("connect EACCES {target}: {}", crate::policy::refused(&host)),
-            )
-        });
-    }
+    let allowed = reachable(&policy, &host, port, "connect").await?;
     let mut last = None;
     let mut stream = None;
     for addr in &allowed {

@@ -9,7 +9,6 @@
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
     sync::{Arc, Mutex},
 };
 
@@ -19,7 +18,7 @@ use tokio::net::UdpSocket;
 
 use crate::{
     MAX_SOCKETS, Policy,
-    net::{io_error, net_error},
+    net::{io_error, net_error, number, reachable},
 };
 
 /// The largest datagram a function receives (UDP's own limit).
@@ -37,15 +36,6 @@ struct Table {
 
 fn lock(t: &Mutex<Table>) -> std::sync::MutexGuard<'_, Table> {
     t.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn number(spec: &Document, key: &str) -> Option<i64> {
-    match spec.get(key) {
-        Some(Bson::Int32(i)) => Some(i64::from(*i)),
-        Some(Bson::Int64(i)) => Some(*i),
-        Some(Bson::Double(d)) if d.fract() == 0.0 => Some(*d as i64),
-        _ => None,
-    }
 }
 
 fn ready(result: Result<Bson, HostError>) -> OpFuture {
@@ -103,25 +93,12 @@ pub(crate) fn start(call: &CallInfo, policy: Arc<Policy>, kind: &str, spec: Docu
                 let port =
                     port.ok_or_else(|| net_error("ERR_SOCKET_BAD_PORT", "the datagram needs a port"))?;
                 let target = format!("{host}:{port}");
-                policy
-                    .check_host(&host)
-                    .map_err(|why| net_error("EACCES", format!("send EACCES {target}: {why}")))?;
-                let bare = host.trim_start_matches('[').trim_end_matches(']');
-                let found: Vec<SocketAddr> = tokio::net::lookup_host((bare, port))
-                    .await
-                    .map_err(|_| net_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")))?
-                    .filter(|a| a.is_ipv6() == socket.local_addr().is_ok_and(|l| l.is_ipv6()))
-                    .collect();
-                let Some(to) = found.iter().copied().find(|a| policy.ip_allowed(a.ip())) else {
-                    return Err(if found.is_empty() {
-                        net_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"))
-                    } else {
-                        net_error(
-                            "EACCES",
-                            format!("send EACCES {target}: {}", crate::policy::refused(&host)),
-                        )
-                    });
-                };
+                let v6 = socket.local_addr().is_ok_and(|l| l.is_ipv6());
+                let to = reachable(&policy, &host, port, "send")
+                    .await?
+                    .into_iter()
+                    .find(|a| a.is_ipv6() == v6)
+                    .ok_or_else(|| net_error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")))?;
                 tokio::select! {
                     sent = socket.send_to(&data, to) => sent
                         .map(|n| Bson::Document(doc! {"bytes": n as i64}))
