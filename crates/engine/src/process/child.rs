@@ -116,6 +116,17 @@ pub fn run(services: Vec<ServiceJs>) -> i32 {
     }
 }
 
+/// Collects the garbage a call left and returns the free pages to the kernel (glibc keeps them
+/// otherwise), so an idle worker is back near its baseline; returns the live bytes after.
+fn settle() -> isize {
+    boa_gc::force_collect();
+    // SAFETY: malloc_trim only releases free memory of glibc's heap.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    alloc::live()
+}
+
 fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
     let mut worker = match Worker::remote(services, pipe, options.max_async_ops) {
         Ok(w) => w,
@@ -124,6 +135,9 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
             return 70;
         }
     };
+    if !matches!(worker.pipe().map(|mut p| p.send_ready()), Some(Ok(()))) {
+        return 0;
+    }
     let baseline = alloc::live();
     // What the worker holds after its first call (deployment compiled, garbage collected).
     let mut settled: Option<isize> = None;
@@ -171,16 +185,11 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
         let rose = alloc::peak() - start;
         alloc::limit_from_now(u64::MAX);
         let mut retained = 0;
-        if rose > TRIM_BYTES || settled.is_none() {
-            // What the call left is garbage now: collect it, then return the free pages
-            // (glibc keeps them otherwise), so an idle worker is back near its baseline.
-            boa_gc::force_collect();
-            // SAFETY: malloc_trim only releases free memory of glibc's heap.
-            unsafe {
-                libc::malloc_trim(0);
-            }
-            let now = alloc::live();
-            retained = now - *settled.get_or_insert(now);
+        // After the first call the worker measures what it holds settled (deployment
+        // compiled, garbage collected), once the answer is sent: nothing depends on it yet.
+        let first = settled.is_none();
+        if rose > TRIM_BYTES && !first {
+            retained = settle() - settled.unwrap_or_default();
         }
         // A call can also leave memory held that is not garbage (the engine's grown value
         // stack after deep recursion, caches): a worker holding much more than it started
@@ -198,6 +207,9 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
                 recycle,
             })
         });
+        if first && !recycle {
+            settled = Some(settle());
+        }
         if recycle || !matches!(sent, Some(Ok(()))) {
             return 0;
         }

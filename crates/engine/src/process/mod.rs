@@ -63,6 +63,9 @@ fn join_lines(paths: &[PathBuf]) -> String {
 /// overruns itself within this margin.
 const KILL_GRACE: Duration = Duration::from_millis(250);
 
+/// How long a new worker may take to build its context before it counts as failed.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
 /// One running worker process.
 struct Proc {
     child: Child,
@@ -118,7 +121,8 @@ pub(crate) struct ProcessPool {
 }
 
 impl ProcessPool {
-    /// Starts `settings.workers` worker processes.
+    /// Starts the pool: one worker process per core at once, the rest of `settings.workers`
+    /// in the background, one after another as each says it is ready.
     pub fn start(
         settings: PoolSettings,
         services: Vec<Arc<dyn HostService>>,
@@ -137,11 +141,30 @@ impl ProcessPool {
             runtime,
         });
         let _enter = pool.runtime.enter();
+        // As many workers as there are cores start at once; the rest start one after another
+        // in the background, each once the previous one is ready, so starting them does not
+        // compete with the first calls for the CPU.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let initial = workers.min(cores);
         let mut started = Vec::with_capacity(workers);
-        for _ in 0..workers {
+        for _ in 0..initial {
             started.push(pool.spawn()?);
         }
         *pool.lock() = started;
+        if workers > initial {
+            let ramp = pool.clone();
+            pool.runtime.spawn(async move {
+                for _ in initial..workers {
+                    match ramp.spawn_ready().await {
+                        Ok(p) => ramp.put_back(p),
+                        Err(e) => {
+                            tracing::error!(error = %e, "could not start a worker process");
+                            break;
+                        }
+                    }
+                }
+            });
+        }
         Ok(pool)
     }
 
@@ -191,12 +214,30 @@ impl ProcessPool {
         self.replaced.fetch_add(1, Ordering::Relaxed);
         let pool = self.clone();
         self.runtime.spawn(async move {
-            let _enter = pool.runtime.enter();
-            match pool.spawn() {
+            match pool.spawn_ready().await {
                 Ok(p) => pool.put_back(p),
                 Err(e) => tracing::error!(error = %e, "could not start a worker process"),
             }
         });
+    }
+
+    /// Starts a worker and waits until it says it is ready for calls.
+    async fn spawn_ready(&self) -> std::io::Result<Proc> {
+        let mut proc = {
+            let _enter = self.runtime.enter();
+            self.spawn()?
+        };
+        let ready = tokio::time::timeout(READY_WITHIN, next_message(&mut proc.output, &mut proc.buffer));
+        match ready.await {
+            Ok(Ok(Some(FromWorker::Ready {}))) => Ok(proc),
+            Ok(Ok(Some(_))) => Err(std::io::Error::other("a new worker broke the protocol")),
+            Ok(Ok(None)) => Err(std::io::Error::other(format!(
+                "a new worker exited at start ({:?})",
+                proc.child.wait().await
+            ))),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(std::io::Error::other("a new worker was not ready in time")),
+        }
     }
 
     fn put_back(&self, proc: Proc) {
@@ -319,6 +360,8 @@ impl ProcessPool {
                         };
                         ops.spawn(async move { (op, future.await) });
                     }
+                    // A worker started on demand says it is ready before it reads the call.
+                    Ok(Some(FromWorker::Ready {})) => {}
                     Ok(Some(FromWorker::Done { seq: s, outcome, recycle })) if s == seq => {
                         break (outcome.map(Outcome::from), !recycle);
                     }

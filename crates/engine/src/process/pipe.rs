@@ -93,6 +93,13 @@ impl Pipe {
         wire::decode(&frame).map_err(std::io::Error::other)
     }
 
+    /// Tells the engine the worker is ready for calls.
+    pub fn send_ready(&mut self) -> std::io::Result<()> {
+        let frame = wire::encode(&FromWorker::Ready {}).map_err(std::io::Error::other)?;
+        self.output.write_all(&frame)?;
+        self.output.flush()
+    }
+
     pub fn send_done(&mut self, msg: &FromWorker) -> std::io::Result<()> {
         let frame = match wire::encode(msg) {
             Ok(f) => f,

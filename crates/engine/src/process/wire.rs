@@ -54,6 +54,8 @@ pub(crate) enum CallRef<'a> {
 /// What a worker sends the engine.
 #[derive(Serialize, Deserialize)]
 pub(crate) enum FromWorker {
+    /// The worker has built its context and waits for calls (its first message).
+    Ready {},
     /// Call `seq` started an operation.
     Op { seq: u64, op: u64, host_op: HostOp },
     /// Call `seq` ended; with `recycle` the worker exits after this message.
