@@ -1,9 +1,11 @@
 //! The globals every function sees besides `context`, `console` and timers: `BSON`, `EJSON`,
-//! `utils` and the web globals (`atob`, `btoa`, `TextEncoder`, `TextDecoder`, `global`). Node's
+//! `utils`, the web globals (`atob`, `btoa`, `TextEncoder`, `TextDecoder`, `global`) and a
+//! one-pass `JSON.parse` in place of Boa's. Node's
 //! globals and `require` are in `crate::node`.
 
 pub mod bson_types;
 pub mod ejson;
+pub mod json;
 pub mod lockdown;
 pub mod util;
 pub mod utils;
@@ -15,6 +17,7 @@ use boa_engine::{Context, JsResult};
 pub fn install(context: &mut Context) -> JsResult<()> {
     bson_types::install(context)?;
     ejson::install(context)?;
+    json::install(context)?;
     utils::install(context)?;
     web::install(context)?;
     Ok(())
