@@ -94,8 +94,8 @@ pub(crate) struct WorkerHost {
     pub services: Vec<ServiceJs>,
     /// Each service's factory, built from its prelude the first time a call asks for it.
     pub factories: RefCell<HashMap<usize, JsObject>>,
-    /// The npm package files `require` compiled for the current deployment, by path.
-    pub modules: RefCell<HashMap<String, JsFunction>>,
+    /// The npm package files `require` resolved, read and compiled for the current deployment.
+    pub modules: RefCell<crate::node::modules::PackageFiles>,
     pub link: Link,
     pub max_async_ops: usize,
     pub jobs: Rc<JobQueue>,

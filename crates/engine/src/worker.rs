@@ -153,7 +153,7 @@ impl Worker {
             })),
             services,
             factories: RefCell::new(HashMap::new()),
-            modules: RefCell::new(HashMap::new()),
+            modules: RefCell::new(Default::default()),
             link,
             max_async_ops,
             jobs,

@@ -13,7 +13,7 @@ mod async_ident;
 mod cipher;
 mod ec;
 mod keys;
-mod modules;
+pub(crate) mod modules;
 mod natives;
 mod zlib;
 mod zstream;

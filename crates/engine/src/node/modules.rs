@@ -1,7 +1,7 @@
 //! The natives behind `require` (`loader.js`): file access confined to the deployment's
 //! `functions/node_modules`, and module compilation cached per worker and deployment.
 
-use std::path::Path;
+use std::{collections::HashMap, path::Path};
 
 use boa_engine::{
     Context, JsNativeError, JsResult, JsString, JsValue, Source,
@@ -39,14 +39,52 @@ fn path_arg(args: &[JsValue], context: &mut Context) -> JsResult<String> {
     Ok(arg(args, 0).to_string(context)?.to_std_string_escaped())
 }
 
+/// What `require` learned about the deployment's package files, kept until the next
+/// deployment: package files are fixed for a deployment, as App Services deployed them with the
+/// app (a package installed while writ runs is seen from the next deployment on). Resolving
+/// and reading them afresh in every call cost axios ~10 ms a call.
+#[derive(Default)]
+pub(crate) struct PackageFiles {
+    /// Each file's wrapper function, compiled and frozen.
+    compiled: HashMap<String, JsFunction>,
+    /// What `stat` answered for each path asked.
+    kinds: HashMap<String, u8>,
+    /// The text of each file `read` (JSON modules) up to [`TEXT_CACHE`] bytes in all; a string
+    /// is immutable, so calls can share it.
+    texts: HashMap<String, JsString>,
+    text_bytes: usize,
+}
+
+/// How many `stat` answers a worker keeps.
+const MAX_KINDS: usize = 65_536;
+
+/// How much package text a worker keeps for `read`.
+const TEXT_CACHE: usize = 16 * 1024 * 1024;
+
+impl PackageFiles {
+    /// Forgets everything (a new deployment).
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
 /// `stat(path)`: 1 for a file, 2 for a directory, 0 for anything else or outside the root.
 fn stat(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let path = path_arg(args, context)?;
-    let kind = match confined(&path, context)? {
+    let host = worker_host(context)?;
+    if let Some(kind) = host.modules.borrow().kinds.get(&path) {
+        return Ok(JsValue::from(*kind));
+    }
+    let kind: u8 = match confined(&path, context)? {
         Some(p) if p.is_file() => 1,
         Some(p) if p.is_dir() => 2,
         _ => 0,
     };
+    let mut files = host.modules.borrow_mut();
+    // Bounded: a function asking for endless made-up paths does not grow it forever.
+    if files.kinds.len() < MAX_KINDS {
+        files.kinds.insert(path, kind);
+    }
     Ok(JsValue::from(kind))
 }
 
@@ -63,7 +101,18 @@ fn read_file(path: &str, context: &Context) -> JsResult<String> {
 /// `read(path)`: the file's text.
 fn read(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let path = path_arg(args, context)?;
-    Ok(JsString::from(read_file(&path, context)?.as_str()).into())
+    let host = worker_host(context)?;
+    if let Some(text) = host.modules.borrow().texts.get(&path) {
+        return Ok(text.clone().into());
+    }
+    let source = read_file(&path, context)?;
+    let text = JsString::from(source.as_str());
+    let mut files = host.modules.borrow_mut();
+    if files.text_bytes + source.len() <= TEXT_CACHE {
+        files.text_bytes += source.len();
+        files.texts.insert(path, text.clone());
+    }
+    Ok(text.into())
 }
 
 /// `compile(path)`: the module's wrapper function, compiled once per deployment and frozen (so
@@ -71,7 +120,7 @@ fn read(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValu
 fn compile(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let path = path_arg(args, context)?;
     let host = worker_host(context)?;
-    if let Some(f) = host.modules.borrow().get(&path) {
+    if let Some(f) = host.modules.borrow().compiled.get(&path) {
         return Ok(f.clone().into());
     }
     let source = read_file(&path, context)?;
@@ -108,7 +157,7 @@ fn compile(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
         .and_then(JsFunction::from_object)
         .ok_or_else(|| JsNativeError::error().with_message(format!("{path}: not a module")))?;
     function.set_integrity_level(IntegrityLevel::Frozen, context)?;
-    host.modules.borrow_mut().insert(path, function.clone());
+    host.modules.borrow_mut().compiled.insert(path, function.clone());
     Ok(function.into())
 }
 
