@@ -105,6 +105,18 @@ const HOSTILE: &[(&str, &str, &str)] = &[
          return require('util').inspect(a, { depth: null }).length;",
         "StackLimitExceeded",
     ),
+    // Client-shaped JSON text: nesting past the parser's depth limit is a SyntaxError, and a
+    // huge text ends at the memory limit.
+    (
+        "deepParse",
+        "return JSON.parse('['.repeat(200000) + ']'.repeat(200000));",
+        "FunctionExecutionError",
+    ),
+    (
+        "hugeParse",
+        "const t = '[' + '{\"a\":[1,2,3]},'.repeat(4e6) + '1]'; return JSON.parse(t).length;",
+        "ExecutionMemoryLimitExceeded",
+    ),
     (
         "bufferConcat",
         "const parts = []; for (;;) parts.push(Buffer.concat([Buffer.alloc(1 << 20), ...parts.slice(-2)]));",
@@ -119,6 +131,7 @@ const PRISTINE: &str = r#"exports = () => ({
   objectKeys: Object.getOwnPropertyNames(Object.prototype).sort().join(','),
   arrayMap: Array.prototype.map.toString(),
   json: JSON.stringify({ a: [1, 'x'] }),
+  parse: JSON.stringify(JSON.parse('{"b":[1,{"c":null}],"__proto__":{"isAdmin":true}}')),
   repeat: 'ab'.repeat(2),
   leaked: typeof globalThis.leaked,
 })"#;
@@ -128,6 +141,7 @@ const POLLUTE: &str = r#"exports = () => {
   try { Object.prototype.isAdmin = true; } catch (e) {}
   try { Array.prototype.map = () => 'hijacked'; } catch (e) {}
   try { globalThis.leaked = 1; } catch (e) {}
+  try { JSON.parse = () => 'hijacked'; } catch (e) {}
   return 'tried';
 }"#;
 
@@ -312,6 +326,10 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
         assert_eq!((status, &body), (200, &clean));
     }
     assert_eq!(clean["leaked"], json!("undefined"));
+    assert_eq!(
+        clean["parse"],
+        json!(r#"{"b":[1,{"c":null}],"__proto__":{"isAdmin":true}}"#)
+    );
 
     // Workers killed from outside while idle (the kernel's OOM killer, an operator): the next
     // calls are still answered, on replacements.
