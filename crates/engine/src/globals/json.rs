@@ -12,7 +12,7 @@ use boa_engine::{
     object::{FunctionObjectBuilder, builtins::JsArray},
     property::PropertyDescriptor,
 };
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 /// Replaces `JSON.parse` (before lockdown freezes `JSON`).
 pub fn install(context: &mut Context) -> JsResult<()> {
@@ -79,8 +79,9 @@ struct Seed<'a> {
     context: &'a mut Context,
 }
 
-fn js_error<E: serde::de::Error>(e: boa_engine::JsError) -> E {
-    E::custom(e.to_string())
+/// A JSON integer: an int32 value when it fits (as Boa stores them), else the nearest double.
+fn integer(small: Option<i32>, wide: f64) -> JsValue {
+    small.map_or_else(|| JsValue::from(wide), JsValue::from)
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
@@ -107,17 +108,11 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<JsValue, E> {
-        Ok(match i32::try_from(v) {
-            Ok(i) => JsValue::from(i),
-            Err(_) => JsValue::from(v as f64),
-        })
+        Ok(integer(i32::try_from(v).ok(), v as f64))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<JsValue, E> {
-        Ok(match i32::try_from(v) {
-            Ok(i) => JsValue::from(i),
-            Err(_) => JsValue::from(v as f64),
-        })
+        Ok(integer(i32::try_from(v).ok(), v as f64))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<JsValue, E> {
@@ -147,7 +142,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
             // A data property, as JSON.parse makes them: `__proto__` is an own key here too.
             object
                 .create_data_property_or_throw(JsString::from(key.as_str()), value, self.context)
-                .map_err(js_error::<A::Error>)?;
+                .map_err(|e| A::Error::custom(e.to_string()))?;
         }
         Ok(object.into())
     }

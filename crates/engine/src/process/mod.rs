@@ -155,12 +155,8 @@ impl ProcessPool {
             let ramp = pool.clone();
             pool.runtime.spawn(async move {
                 for _ in initial..workers {
-                    match ramp.spawn_ready().await {
-                        Ok(p) => ramp.put_back(p),
-                        Err(e) => {
-                            tracing::error!(error = %e, "could not start a worker process");
-                            break;
-                        }
+                    if !ramp.add_worker().await {
+                        break;
                     }
                 }
             });
@@ -214,11 +210,23 @@ impl ProcessPool {
         self.replaced.fetch_add(1, Ordering::Relaxed);
         let pool = self.clone();
         self.runtime.spawn(async move {
-            match pool.spawn_ready().await {
-                Ok(p) => pool.put_back(p),
-                Err(e) => tracing::error!(error = %e, "could not start a worker process"),
-            }
+            pool.add_worker().await;
         });
+    }
+
+    /// Starts a worker and puts it in the idle stack once it is ready; false (logged) when it
+    /// could not start.
+    async fn add_worker(&self) -> bool {
+        match self.spawn_ready().await {
+            Ok(p) => {
+                self.put_back(p);
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not start a worker process");
+                false
+            }
+        }
     }
 
     /// Starts a worker and waits until it says it is ready for calls.
