@@ -5,9 +5,12 @@
 //! between a write and its trigger's run delivers the event after the restart; a scheduled
 //! trigger runs on a clock the test moves.
 //!
-//! These run on the embedded store. On MongoDB the feed is MongoDB's change streams, which
-//! need a replica set; the wire-protocol test server CI uses has no change streams, so the
-//! MongoDB path is not covered here.
+//! Each test runs twice: on the embedded store, and on the driver path, where the feed is
+//! MongoDB's change streams. Change streams need a replica set (MongoDB 6.0 or later for the
+//! events' `wallTime`): the driver-path tests run when `MONGODB_URI` points at one. The
+//! wire-protocol test server CI uses (mongoeco) has no change streams, so without
+//! `MONGODB_URI` they say so and do nothing. On MongoDB they run one at a time and first drop
+//! the databases they use ([`MongoDb::DATABASES`]): point them at a server for tests only.
 
 mod common;
 
@@ -15,6 +18,103 @@ use std::{path::Path, process::Command, sync::Arc, time::Duration};
 
 use common::{Server, repo, request, run_script, serve_prepared};
 use serde_json::{Value, json};
+
+/// Where a test's `writ serve` keeps its data.
+#[derive(Clone, Copy, PartialEq)]
+enum Data {
+    /// The embedded store in the test's temporary directory.
+    Embedded,
+    /// The replica set of `MONGODB_URI` (the driver path).
+    MongoDb,
+}
+
+/// The driver path's hold on the replica set: one test at a time, on dropped databases.
+struct MongoDb {
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl MongoDb {
+    /// Every database these tests write, writ's own (`__writ_<app id>`) included.
+    const DATABASES: [&str; 7] = [
+        "shop",
+        "shop-log",
+        "crash",
+        "strict",
+        "ticks",
+        "custom-user-data-database",
+        "__writ_writ-sample",
+    ];
+
+    /// The replica set of `MONGODB_URI`, its test databases dropped; `None`, saying why, when
+    /// `MONGODB_URI` is not set. Panics when it names a server without change streams.
+    fn take(test: &str) -> Option<Self> {
+        if !testkit::real_mongodb() {
+            eprintln!(
+                "{test} on MongoDB: skipped. The wire-protocol test server has no change streams; \
+                 set MONGODB_URI to a MongoDB replica set (6.0 or later) to run the driver path"
+            );
+            return None;
+        }
+        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        with_client(|client| async move {
+            let hello = client
+                .database("admin")
+                .run_command(bson::doc! {"hello": 1})
+                .await
+                .expect("hello");
+            assert!(
+                hello.get_str("setName").is_ok() || hello.get_str("msg").is_ok_and(|m| m == "isdbgrid"),
+                "MONGODB_URI must point at a replica set or a sharded cluster: change streams need one ({hello})"
+            );
+            for name in Self::DATABASES {
+                client.database(name).drop().await.expect("drop a test database");
+            }
+        });
+        Some(Self { _turn: turn })
+    }
+
+    /// Waits until `n` database triggers have stored where they start reading (the driver path
+    /// opens their change streams after the server listens).
+    fn await_triggers(&self, n: u64) {
+        let ready = || {
+            with_client(|client| async move {
+                client
+                    .database("__writ_writ-sample")
+                    .collection::<bson::Document>("triggers")
+                    .count_documents(bson::doc! {"resume": {"$exists": true}})
+                    .await
+                    .expect("count")
+            }) >= n
+        };
+        assert!(eventually(20, ready), "the triggers did not start on MongoDB");
+    }
+}
+
+/// Runs `f` with a client of `MONGODB_URI` on a runtime of its own.
+fn with_client<F, T>(f: impl FnOnce(mongodb::Client) -> F) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = mongodb::Client::with_uri_str(testkit::mongodb_uri())
+            .await
+            .expect("MONGODB_URI");
+        f(client).await
+    })
+}
+
+/// Sets `cmd`'s `MONGODB_URI` for `data`.
+fn data_env(cmd: &mut Command, data: Data) {
+    match data {
+        Data::Embedded => cmd.env_remove("MONGODB_URI"),
+        Data::MongoDb => cmd.env("MONGODB_URI", testkit::mongodb_uri()),
+    };
+}
 
 /// Adds `tests/triggers_app` to the app copy in `app`: its files, and its function settings
 /// merged into `functions/config.json`.
@@ -46,13 +146,32 @@ fn copy(from: &Path, to: &Path) {
     }
 }
 
-fn start() -> Server {
-    serve_prepared(false, &["--no-watch"], overlay)
+/// The database triggers of `tests/triggers_app`.
+const APP_TRIGGERS: u64 = 5;
+
+/// `writ serve` on the sample app with `tests/triggers_app`, its triggers started.
+fn start(data: Data, mongo: Option<&MongoDb>) -> Server {
+    let server = serve_prepared(data == Data::MongoDb, &["--no-watch"], overlay);
+    if let Some(m) = mongo {
+        m.await_triggers(APP_TRIGGERS);
+    }
+    server
 }
 
 #[test]
 fn database_triggers_fire_for_client_writes() {
-    let server = start();
+    client_writes(Data::Embedded, None);
+}
+
+#[test]
+fn database_triggers_fire_for_client_writes_on_mongodb() {
+    if let Some(m) = MongoDb::take("database_triggers_fire_for_client_writes") {
+        client_writes(Data::MongoDb, Some(&m));
+    }
+}
+
+fn client_writes(data: Data, mongo: Option<&MongoDb>) {
+    let server = start(data, mongo);
     let scenarios = [
         "eventsInCommitOrder",
         "matchAndProject",
@@ -105,15 +224,15 @@ fn kill(server: Server) -> (std::path::PathBuf, tempfile::TempDir) {
 }
 
 /// `writ serve` again on the app and data of a killed server.
-fn restart((app_dir, dir): (std::path::PathBuf, tempfile::TempDir)) -> Server {
+fn restart((app_dir, dir): (std::path::PathBuf, tempfile::TempDir), data: Data) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch", "--app"])
         .arg(&app_dir)
         .arg("--data")
         .arg(dir.path().join("data"))
         .env("WRIT_LOG", "warn")
-        .env_remove("MONGODB_URI")
         .stderr(std::process::Stdio::inherit());
+    data_env(&mut cmd, data);
     let process = testkit::Listening::start(&mut cmd).expect("restart writ serve");
     Server {
         process,
@@ -124,18 +243,40 @@ fn restart((app_dir, dir): (std::path::PathBuf, tempfile::TempDir)) -> Server {
 
 #[test]
 fn a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart() {
-    let server = start();
+    crash_and_restart(Data::Embedded, None);
+}
+
+#[test]
+fn a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart_on_mongodb() {
+    if let Some(m) = MongoDb::take("a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart") {
+        crash_and_restart(Data::MongoDb, Some(&m));
+    }
+}
+
+/// On MongoDB the restarted process takes the triggers over when the killed one's leases
+/// expire (30 s): it waits longer there.
+fn takeover(data: Data) -> u64 {
+    match data {
+        Data::Embedded => 15,
+        Data::MongoDb => 60,
+    }
+}
+
+fn crash_and_restart(data: Data, mongo: Option<&MongoDb>) {
+    let server = start(data, mongo);
     let base = server.process.base.clone();
     let token = common::anonymous(&base);
     call_with(&base, &token, "addOrder", json!([1]));
     // The trigger's function takes 2 s: writ is killed (SIGKILL) while it runs.
     std::thread::sleep(Duration::from_millis(300));
-    let server = restart(kill(server));
+    let server = restart(kill(server), data);
     let base = server.process.base.clone();
     let token = common::anonymous(&base);
     let copies = || call_with(&base, &token, "readCopies", json!([]));
     assert!(
-        eventually(15, || copies().as_array().is_some_and(|a| !a.is_empty())),
+        eventually(takeover(data), || copies()
+            .as_array()
+            .is_some_and(|a| !a.is_empty())),
         "{}",
         copies()
     );
@@ -149,7 +290,18 @@ fn a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart() {
 
 #[test]
 fn an_ordered_trigger_that_fails_is_suspended_until_resumed() {
-    let server = serve_prepared(false, &["--no-watch"], |app| {
+    suspend_and_resume(Data::Embedded, None);
+}
+
+#[test]
+fn an_ordered_trigger_that_fails_is_suspended_until_resumed_on_mongodb() {
+    if let Some(m) = MongoDb::take("an_ordered_trigger_that_fails_is_suspended_until_resumed") {
+        suspend_and_resume(Data::MongoDb, Some(&m));
+    }
+}
+
+fn suspend_and_resume(data: Data, mongo: Option<&MongoDb>) {
+    let server = serve_prepared(data == Data::MongoDb, &["--no-watch"], |app| {
         overlay(app);
         let trigger = json!({
             "name": "strict", "type": "DATABASE", "function_name": "strictCopy",
@@ -174,6 +326,9 @@ fn an_ordered_trigger_that_fails_is_suspended_until_resumed() {
         }
         std::fs::write(&config_path, Value::from(config).to_string()).expect("write");
     });
+    if let Some(m) = mongo {
+        m.await_triggers(APP_TRIGGERS + 1);
+    }
     let base = server.process.base.clone();
     let token = common::anonymous(&base);
     for doc in [json!({"n": 1}), json!({"n": 2, "bad": true}), json!({"n": 3})] {
@@ -194,26 +349,34 @@ fn an_ordered_trigger_that_fails_is_suspended_until_resumed() {
     );
     call_with(&base, &token, "strictAdd", json!([{"fix": true}]));
 
-    // Stopped (the embedded store has one process), resumed, started again.
-    let (app_dir, dir) = kill(server);
-    let resume = |name: &str| {
-        Command::new(env!("CARGO_BIN_EXE_writ"))
-            .args(["trigger", "resume", name, "--app"])
-            .arg(&app_dir)
+    let resume = |app_dir: &Path, dir: &Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+        cmd.args(["trigger", "resume", "strict", "--app"])
+            .arg(app_dir)
             .arg("--data")
-            .arg(dir.path().join("data"))
-            .env_remove("MONGODB_URI")
-            .output()
-            .expect("writ trigger resume")
+            .arg(dir.join("data"));
+        data_env(&mut cmd, data);
+        let out = cmd.output().expect("writ trigger resume");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let again = cmd.output().expect("writ trigger resume");
+        assert!(
+            !again.status.success(),
+            "resuming a trigger that is not suspended is an error"
+        );
     };
-    let out = resume("strict");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let again = resume("strict");
-    assert!(
-        !again.status.success(),
-        "resuming a trigger that is not suspended is an error"
-    );
-    let server = restart((app_dir, dir));
+    let server = match data {
+        // The embedded store has one process: stopped, resumed, started again.
+        Data::Embedded => {
+            let (app_dir, dir) = kill(server);
+            resume(&app_dir, dir.path());
+            restart((app_dir, dir), data)
+        }
+        // On MongoDB another process resumes it, and the running server notices.
+        Data::MongoDb => {
+            resume(&server.app_dir, server.dir.path());
+            server
+        }
+    };
     let base = server.process.base.clone();
     let token = common::anonymous(&base);
     let all = json!([{"$numberInt": "1"}, {"$numberInt": "2"}, {"$numberInt": "3"}]);
@@ -226,6 +389,17 @@ fn an_ordered_trigger_that_fails_is_suspended_until_resumed() {
 
 #[test]
 fn a_scheduled_trigger_runs_on_its_schedule() {
+    scheduled(Data::Embedded);
+}
+
+#[test]
+fn a_scheduled_trigger_runs_on_its_schedule_on_mongodb() {
+    if let Some(_m) = MongoDb::take("a_scheduled_trigger_runs_on_its_schedule") {
+        scheduled(Data::MongoDb);
+    }
+}
+
+fn scheduled(data: Data) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -246,7 +420,10 @@ fn a_scheduled_trigger_runs_on_its_schedule() {
             });
             std::fs::write(app.join(format!("triggers/{name}.json")), trigger.to_string()).expect("write");
         }
-        let options = common::api::options(app, dir.path().join("data"), common::api::limits());
+        let mut options = common::api::options(app, dir.path().join("data"), common::api::limits());
+        if data == Data::MongoDb {
+            options.mongodb_uri = Some(testkit::mongodb_uri());
+        }
         let start = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:30Z")
             .expect("time")
             .with_timezone(&chrono::Utc);
@@ -342,4 +519,48 @@ fn writ_check_lists_database_and_scheduled_triggers_as_loaded() {
         text.contains("loaded        triggers/itemChanges.json  (database trigger itemChanges)"),
         "{text}"
     );
+}
+
+/// On a MongoDB without change streams (here the wire-protocol test server; a standalone
+/// mongod answers the same way) the database triggers say why they wait, try again later and
+/// are not suspended, and the server serves calls meanwhile.
+#[test]
+fn without_change_streams_triggers_wait_and_are_not_suspended() {
+    if testkit::real_mongodb() {
+        eprintln!("skipped: MONGODB_URI is set, and it may have change streams");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = dir.path().join("app");
+    testkit::copy_sample_app(&app).expect("copy");
+    overlay(&app);
+    let log = dir.path().join("serve.log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch", "--app"])
+        .arg(&app)
+        .env("WRIT_LOG", "error")
+        .env("MONGODB_URI", testkit::mongodb_uri())
+        .stderr(std::fs::File::create(&log).expect("log"));
+    let server = testkit::Listening::start(&mut cmd).expect("writ serve");
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        eventually(10, || said().matches("cannot open the change feed").count()
+            >= APP_TRIGGERS as usize),
+        "{}",
+        said()
+    );
+    let token = common::anonymous(&server.base);
+    assert_eq!(
+        call_with(&server.base, &token, "hello", json!(["x"])),
+        json!("Hello, x!")
+    );
+    let suspended = with_client(|client| async move {
+        client
+            .database("__writ_writ-sample")
+            .collection::<bson::Document>("triggers")
+            .count_documents(bson::doc! {"suspended": {"$exists": true}})
+            .await
+            .expect("count")
+    });
+    assert_eq!(suspended, 0, "{}", said());
 }

@@ -30,6 +30,8 @@ const SESSION_IDLE: Duration = Duration::from_secs(600);
 pub struct DriverExecutor {
     client: Client,
     sessions: Arc<Mutex<HashMap<SessionId, (SharedSession, Instant)>>>,
+    /// Whether change streams ask for pre-images (until the server refuses them).
+    pre_images: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for DriverExecutor {
@@ -44,6 +46,7 @@ impl DriverExecutor {
         Self {
             client,
             sessions: Arc::default(),
+            pre_images: Arc::new(true.into()),
         }
     }
 
@@ -467,47 +470,15 @@ impl Executor for DriverExecutor {
         Box::pin(async move { this.run(request).await.map_err(host_error) })
     }
 
-    /// MongoDB's change streams over the whole deployment (a replica set or Atlas), with the
-    /// post-image looked up for updates and the pre-image where the collection keeps one.
+    /// MongoDB's change streams over the whole deployment ([`crate::streams`]).
     fn subscribe(&self, start: crate::feed::Start) -> Result<crate::feed::Changes, HostError> {
-        use futures_util::StreamExt as _;
-        let (tx, rx) = tokio::sync::mpsc::channel(crate::feed::BUFFER);
-        let client = self.client.clone();
-        tokio::spawn(async move {
-            let mut watch = client
-                .watch()
-                .full_document(mongodb::options::FullDocumentType::UpdateLookup)
-                .full_document_before_change(mongodb::options::FullDocumentBeforeChangeType::WhenAvailable);
-            if let crate::feed::Start::After(token) = start {
-                match bson::deserialize_from_document::<mongodb::change_stream::event::ResumeToken>(token) {
-                    Ok(t) => watch = watch.resume_after(t),
-                    Err(e) => {
-                        let _ = tx
-                            .send(Err(HostError::new(format!("invalid resume token: {e}"))))
-                            .await;
-                        return;
-                    }
-                }
-            }
-            let stream = match watch.await {
-                Ok(s) => s.with_type::<Document>(),
-                Err(e) => {
-                    let _ = tx.send(Err(host_error(e))).await;
-                    return;
-                }
-            };
-            tokio::pin!(stream);
-            while let Some(event) = stream.next().await {
-                let item = event.map_err(host_error);
-                if item.as_ref().is_ok_and(|e| !crate::feed::visible(e)) {
-                    continue;
-                }
-                let failed = item.is_err();
-                if tx.send(item).await.is_err() || failed {
-                    return;
-                }
-            }
-        });
-        Ok(rx)
+        crate::streams::subscribe(self.client.clone(), self.pre_images.clone(), start)
+    }
+
+    fn position(&self) -> crate::PositionFuture {
+        Box::pin(crate::streams::position(
+            self.client.clone(),
+            self.pre_images.clone(),
+        ))
     }
 }

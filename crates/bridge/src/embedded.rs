@@ -478,9 +478,13 @@ fn point_read(request: &Request) -> bool {
 }
 
 impl Executor for StoreExecutor {
-    fn position(&self) -> Result<Option<Document>, HostError> {
-        let seq = self.store.last_change().map_err(host_error)?;
-        Ok(Some(store::changes::token(seq)))
+    fn position(&self) -> crate::PositionFuture {
+        let position = self
+            .store
+            .last_change()
+            .map(|seq| Some(store::changes::token(seq)))
+            .map_err(host_error);
+        Box::pin(std::future::ready(position))
     }
 
     /// The store's change log, read in batches after each commit.

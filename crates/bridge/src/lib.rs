@@ -14,6 +14,7 @@ mod ops;
 mod outcome;
 pub mod rules;
 mod service;
+mod streams;
 
 use bson::Document;
 pub use driver::DriverExecutor;
@@ -34,6 +35,10 @@ pub use engine::host::OpFuture;
 pub type OutcomeFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, HostError>> + Send>>;
 
+/// The future [`Executor::position`] returns.
+pub type PositionFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Document>, HostError>> + Send>>;
+
 /// Runs operations against a backend. The one place that talks to a database.
 pub trait Executor: Send + Sync + 'static {
     /// Starts a request; the future resolves to what it produced ([`Outcome::into_bson`] gives
@@ -47,10 +52,11 @@ pub trait Executor: Send + Sync + 'static {
         Err(HostError::new("this data source has no change feed"))
     }
 
-    /// The resume token of the last committed change, where the data source can tell
-    /// (`None`: subscribe from [`feed::Start::Now`]).
-    fn position(&self) -> Result<Option<Document>, HostError> {
-        Ok(None)
+    /// The resume token of the present point of the change feed, where the data source can
+    /// tell (`None`: subscribe from [`feed::Start::Now`]): a consumer that stores it and later
+    /// subscribes after it misses no change committed in between.
+    fn position(&self) -> PositionFuture {
+        Box::pin(std::future::ready(Ok(None)))
     }
 }
 

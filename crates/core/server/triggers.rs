@@ -263,8 +263,20 @@ async fn run(state: &State, name: &str, function: &str, args: Vec<Bson>) -> Opti
 enum Flow {
     /// Read the stored state and subscribe again (after a suspension or a lost feed).
     Again,
+    /// Subscribe again in [`REOPEN`]: the feed could not be opened (e.g. MongoDB without change
+    /// streams, or unreachable). Nothing is stored: the trigger is not suspended.
+    Later,
     /// Stop: another process holds the lease.
     Stop,
+}
+
+/// How long a trigger whose feed could not be opened waits before it tries again.
+const REOPEN: Duration = Duration::from_secs(30);
+
+/// Errors that say the resume point is gone, as opposed to a feed that cannot be opened now:
+/// `ChangeStreamHistoryLost`, `ChangeStreamFatalError`.
+fn lost_resume_point(code: Option<i32>) -> bool {
+    matches!(code, Some(286 | 280))
 }
 
 async fn database(state: Arc<State>, t: DatabaseTrigger) {
@@ -275,6 +287,7 @@ async fn database(state: Arc<State>, t: DatabaseTrigger) {
     loop {
         match database_run(&state, &t).await {
             Flow::Again => tokio::time::sleep(Duration::from_millis(500)).await,
+            Flow::Later => tokio::time::sleep(REOPEN).await,
             Flow::Stop => return,
         }
     }
@@ -294,7 +307,7 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
     }
     let start = match stored.get_document("resume") {
         Ok(token) if !t.skip_catchup_events => Start::After(token.clone()),
-        _ => match state.data.position() {
+        _ => match state.data.position().await {
             // Stored at once, so events committed from here on are delivered after a crash.
             Ok(Some(token)) => {
                 save(state, &t.name, doc! {"resume": token.clone()}).await;
@@ -317,6 +330,8 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
     };
     let mut renewal = tokio::time::interval(Duration::from_secs(10));
     let mut progress = Progress::default();
+    // Whether the feed delivered anything: an error before that means it could not be opened.
+    let mut opened = false;
     loop {
         if progress.token.is_some() && changes.is_empty() {
             progress.flush(state, &t.name).await;
@@ -348,7 +363,10 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
         let mut broken = None;
         for item in batch {
             match item {
-                Ok(event) => events.push(event),
+                Ok(event) => {
+                    opened = true;
+                    events.push(event);
+                }
                 Err(e) => {
                     broken = Some(e);
                     break;
@@ -389,10 +407,19 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
         }
         if let Some(e) = broken {
             progress.flush(state, &t.name).await;
-            if e.code == Some(286) && t.tolerate_resume_errors {
+            if !opened && !lost_resume_point(e.code) {
+                tracing::error!(
+                    trigger = %t.name,
+                    error = %e.message,
+                    "cannot open the change feed (on MongoDB, database triggers need a replica set); trying again in {} s",
+                    REOPEN.as_secs()
+                );
+                return Flow::Later;
+            }
+            if lost_resume_point(e.code) && t.tolerate_resume_errors {
                 tracing::warn!(trigger = %t.name, "the resume point was lost; starting from now (tolerate_resume_errors)");
                 let mut fields = doc! {};
-                if let Ok(Some(token)) = state.data.position() {
+                if let Ok(Some(token)) = state.data.position().await {
                     fields.insert("resume", token);
                 }
                 save(state, &t.name, fields).await;
