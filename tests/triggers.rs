@@ -16,7 +16,7 @@ mod common;
 
 use std::{path::Path, process::Command, sync::Arc, time::Duration};
 
-use common::{Server, repo, request, run_script, serve_prepared};
+use common::{Server, repo, request, run_script_with, serve_prepared};
 use serde_json::{Value, json};
 
 /// Where a test's `writ serve` keeps its data.
@@ -178,7 +178,17 @@ fn client_writes(data: Data, mongo: Option<&MongoDb>) {
         "failuresLoseNothing",
         "watchWithinRules",
     ];
-    let out = run_script("triggers.mjs", &server.process.base, "writ-sample", &scenarios);
+    let on = match data {
+        Data::Embedded => "embedded",
+        Data::MongoDb => "mongodb",
+    };
+    let out = run_script_with(
+        "triggers.mjs",
+        &server.process.base,
+        "writ-sample",
+        &scenarios,
+        &[("WRIT_TEST_DATA", on)],
+    );
     assert_eq!(
         out.lines().filter(|l| l.starts_with("ok ")).count(),
         scenarios.len(),

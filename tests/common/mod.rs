@@ -201,7 +201,19 @@ pub fn client_dir() -> PathBuf {
 
 /// Runs scenarios of `tests/client/<script>` against the app `app_id` at `base`.
 pub fn run_script(script: &str, base: &str, app_id: &str, scenarios: &[&str]) -> String {
+    run_script_with(script, base, app_id, scenarios, &[])
+}
+
+/// [`run_script`] with `env` added to the script's environment.
+pub fn run_script_with(
+    script: &str,
+    base: &str,
+    app_id: &str,
+    scenarios: &[&str],
+    env: &[(&str, &str)],
+) -> String {
     let out = Command::new("node")
+        .envs(env.iter().copied())
         .arg(script)
         .arg(base)
         .arg(app_id)
