@@ -483,39 +483,6 @@ async fn one_user_cannot_hold_every_worker() {
     );
 }
 
-/// One GET of a change stream on a connection of its own; returns the stream (kept open) and
-/// the status of its answer.
-fn open_stream(base: &str, token: &str, database: &str, collection: &str) -> (std::net::TcpStream, u16) {
-    use base64::Engine as _;
-    use std::io::{BufRead, Write};
-    let body = json!({"name": "watch", "arguments": [{"database": database, "collection": collection}], "service": "mongodb-atlas"});
-    let encoded = base64::engine::general_purpose::STANDARD.encode(body.to_string());
-    let encoded: String = encoded
-        .chars()
-        .map(|c| match c {
-            '+' => "%2B".to_string(),
-            '/' => "%2F".to_string(),
-            '=' => "%3D".to_string(),
-            c => c.to_string(),
-        })
-        .collect();
-    let host = base.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let request = format!(
-        "GET {APP}/functions/call?baas_request={encoded} HTTP/1.1\r\nHost: {host}\r\n\
-         Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut line = String::new();
-    std::io::BufReader::new(stream.try_clone().expect("clone"))
-        .read_line(&mut line)
-        .expect("status line");
-    (stream, common::status_of(&line))
-}
-
 /// A client cannot hold unbounded change streams (each is a connection and a feed reader):
 /// past the per-user cap it gets 429, and a closed stream gives its place back. Writ's own
 /// database is not watchable.
@@ -528,22 +495,22 @@ fn change_streams_are_capped_per_user() {
     let token = common::anonymous(base);
     let mut open = Vec::new();
     for _ in 0..10 {
-        let (stream, status) = open_stream(base, &token, DB, COLL);
+        let (stream, status) = common::open_stream(base, &token, DB, COLL);
         assert_eq!(status, 200);
         open.push(stream);
     }
-    let (_, status) = open_stream(base, &token, DB, COLL);
+    let (_, status) = common::open_stream(base, &token, DB, COLL);
     assert_eq!(status, 429, "the 11th stream of one user");
     let other = common::anonymous(base);
     assert_eq!(
-        open_stream(base, &other, DB, COLL).1,
+        common::open_stream(base, &other, DB, COLL).1,
         200,
         "another user is not affected"
     );
     drop(open.pop());
     let mut reopened = 0;
     for _ in 0..50 {
-        let (stream, status) = open_stream(base, &token, DB, COLL);
+        let (stream, status) = common::open_stream(base, &token, DB, COLL);
         if status == 200 {
             reopened += 1;
             open.push(stream);
@@ -552,5 +519,8 @@ fn change_streams_are_capped_per_user() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(reopened, 1, "a closed stream gives its place back");
-    assert_eq!(open_stream(base, &other, "__writ_writ-sample", "users").1, 403);
+    assert_eq!(
+        common::open_stream(base, &other, "__writ_writ-sample", "users").1,
+        403
+    );
 }

@@ -240,3 +240,36 @@ pub fn call_parsed(base: &str, token: &str, name: &str, arg: Value) -> (u16, Val
         None => (status, value),
     }
 }
+
+/// One GET of a change stream on a connection of its own; returns the stream (kept open) and
+/// the status of its answer.
+pub fn open_stream(base: &str, token: &str, database: &str, collection: &str) -> (std::net::TcpStream, u16) {
+    use base64::Engine as _;
+    use std::io::{BufRead, Write};
+    let body = json!({"name": "watch", "arguments": [{"database": database, "collection": collection}], "service": "mongodb-atlas"});
+    let encoded = base64::engine::general_purpose::STANDARD.encode(body.to_string());
+    let encoded: String = encoded
+        .chars()
+        .map(|c| match c {
+            '+' => "%2B".to_string(),
+            '/' => "%2F".to_string(),
+            '=' => "%3D".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let request = format!(
+        "GET {APP}/functions/call?baas_request={encoded} HTTP/1.1\r\nHost: {host}\r\n\
+         Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut line = String::new();
+    std::io::BufReader::new(stream.try_clone().expect("clone"))
+        .read_line(&mut line)
+        .expect("status line");
+    (stream, status_of(&line))
+}

@@ -17,6 +17,7 @@ mod extract;
 mod functions;
 mod hooks;
 mod linking;
+mod listen;
 mod logins;
 mod passwords;
 mod reload;
@@ -422,7 +423,6 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
         // `writ call` reaches this process here while it holds the store.
         control::listen(state.clone(), &options.data, options.app.clone()).await?;
     }
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).await?;
+    listen::serve(listener, app(state), options.limits.connection_limits()).await?;
     Ok(())
 }

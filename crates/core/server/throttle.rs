@@ -68,6 +68,14 @@ pub struct LimitOptions {
     /// X-Forwarded-For; by default the connection's peer address.
     #[arg(long, env = "WRIT_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<String>,
+    /// Connections one client address may hold open at once; 0: no cap. Not applied with
+    /// `--client-address-header` (behind a proxy every connection is the proxy's).
+    #[arg(long, env = "WRIT_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    pub max_connections_per_address: usize,
+    /// Seconds a client has to send a request's headers; an idle keep-alive connection is
+    /// closed after as long.
+    #[arg(long, env = "WRIT_HEADER_TIMEOUT", default_value_t = 30)]
+    pub header_timeout: u64,
     /// Calls one user may have in flight at once; 0: half the engine's workers.
     #[arg(long, env = "WRIT_MAX_CALLS_PER_USER", default_value_t = 0)]
     pub max_calls_per_user: usize,
@@ -111,6 +119,15 @@ pub struct LimitOptions {
 }
 
 impl LimitOptions {
+    /// The listener's connection limits these options describe.
+    pub fn connection_limits(&self) -> super::listen::ConnectionLimits {
+        super::listen::ConnectionLimits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout.max(1)),
+            per_address: (self.max_connections_per_address > 0 && self.client_address_header.is_none())
+                .then_some(self.max_connections_per_address),
+        }
+    }
+
     /// The outbound HTTP policy these options describe.
     pub fn http_policy(&self) -> outbound::Policy {
         outbound::Policy {
@@ -166,6 +183,8 @@ impl Default for LimitOptions {
             signup_throttle_address: rate(30, 60),
             password_hash_concurrency: 0,
             client_address_header: None,
+            max_connections_per_address: 256,
+            header_timeout: 30,
             max_calls_per_user: 0,
             max_calls_per_address: 0,
             function_timeout: 300,

@@ -1,0 +1,193 @@
+//! The HTTP listener. What `axum::serve` does (hyper's HTTP/1.1 and HTTP/2 on each accepted
+//! connection, the peer address as `ConnectInfo`), plus what a server facing the internet
+//! needs against a flood of idle or slow connections (slowloris):
+//!
+//! - a client gets `header_timeout` to send a request's headers, and an idle connection is
+//!   closed after as long (before its first bytes by [`speaks`], after them by hyper's header
+//!   read timeout, which runs whenever the connection waits for a request; a response being
+//!   streamed, such as `watch()`, is not affected);
+//! - one client address holds at most `per_address` connections; past that a new one is
+//!   closed at once. Behind a reverse proxy every connection comes from the proxy, so the cap
+//!   is off when `--client-address-header` is set;
+//! - all connections together stay under the process's file descriptor limit (raised to its
+//!   hard maximum at start), less a reserve for worker pipes, the store and outbound sockets:
+//!   at the cap the listener waits for a connection to end before it accepts the next, so a
+//!   flood costs the files it holds until the header timeout frees them, and nothing else.
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{Router, body::Body, extract::ConnectInfo};
+use hyper::{Request, body::Incoming};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto::Builder,
+};
+use tokio::{net::TcpListener, sync::Semaphore};
+use tower::ServiceExt as _;
+
+/// File descriptors kept for everything but client connections.
+const RESERVED_FDS: u64 = 512;
+/// Client connections at most, whatever the file descriptor limit.
+const MAX_CONNECTIONS: u64 = 1 << 20;
+
+/// The connection limits of [`serve`].
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// How long a client has to send a request's headers (and an idle connection stays open).
+    pub header_timeout: Duration,
+    /// Connections one client address may hold at once; `None`: no cap.
+    pub per_address: Option<usize>,
+}
+
+/// Raises the soft file descriptor limit to the hard one and returns how many client
+/// connections fit under it.
+fn connection_capacity() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an initialized struct.
+    let soft = unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            1024
+        } else {
+            if limit.rlim_cur < limit.rlim_max {
+                let raised = libc::rlimit {
+                    rlim_cur: limit.rlim_max,
+                    rlim_max: limit.rlim_max,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    limit.rlim_cur = limit.rlim_max;
+                }
+            }
+            limit.rlim_cur
+        }
+    };
+    let capacity = soft.saturating_sub(RESERVED_FDS).clamp(64, MAX_CONNECTIONS);
+    capacity as usize
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+/// One connection of an address, given back when dropped.
+struct Slot(Arc<PerAddress>, IpAddr);
+
+impl PerAddress {
+    fn take(this: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<Slot> {
+        let mut open = this.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_default();
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(Slot(this.clone(), ip))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
+}
+
+/// Serves `router` on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimits) -> std::io::Result<()> {
+    let capacity = connection_capacity();
+    tracing::debug!(capacity, "client connections at most");
+    let open = Arc::new(Semaphore::new(capacity));
+    let per_address = Arc::new(PerAddress::default());
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(limits.header_timeout);
+    loop {
+        let permit = open
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(std::io::Error::other)?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // A connection that failed before it was accepted, or the process out of
+                // files or memory for a moment: go on, after a pause in the second case.
+                if !is_connection_error(&e) {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                continue;
+            }
+        };
+        let slot = match limits.per_address {
+            Some(cap) => match PerAddress::take(&per_address, peer.ip(), cap) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(%peer, "connection refused: too many from this address");
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let _ = stream.set_nodelay(true);
+        let (router, builder) = (router.clone(), builder.clone());
+        tokio::spawn(async move {
+            if !speaks(&stream, limits.header_timeout).await {
+                return;
+            }
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                router.clone().oneshot(request)
+            });
+            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            drop((slot, permit));
+        });
+    }
+}
+
+/// HTTP/2's connection preface, which tells the two protocols apart.
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Whether the client sends enough within `timeout` for hyper to tell HTTP/1.1 from HTTP/2
+/// (hyper waits for that without a timeout of its own; its header timeout starts after).
+async fn speaks(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut first = [0u8; 24];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
+            Ok(Ok(n)) => n,
+            _ => return false,
+        };
+        if n == 0 {
+            return false;
+        }
+        if n == first.len() || first[..n] != H2_PREFACE[..n] {
+            return true;
+        }
+        // A part of the preface: wait for the rest (peek returns at once while data waits).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset)
+}
