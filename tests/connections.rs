@@ -78,8 +78,7 @@ fn idle_and_slow_connections_are_closed_at_the_header_timeout_but_a_watch_is_not
 
     // A change stream outlives the header timeout and still delivers.
     let token = common::anonymous(base);
-    let (stream, status) =
-        common::open_stream(base, &token, "custom-user-data-database", "custom-user-data");
+    let (stream, status) = common::open_stream(base, &token, "custom-user-data-database", "custom-user-data");
     assert_eq!(status, 200);
 
     let started = Instant::now();

@@ -91,6 +91,24 @@ impl MongoDb {
     }
 }
 
+/// Declares test `$embedded`, running `$body` on the embedded store, and test `$mongodb`,
+/// running it on the driver path when [`MongoDb::take`] gives a replica set.
+macro_rules! both {
+    ($embedded:ident, $mongodb:ident, $body:ident) => {
+        #[test]
+        fn $embedded() {
+            $body(Data::Embedded, None);
+        }
+
+        #[test]
+        fn $mongodb() {
+            if let Some(m) = MongoDb::take(stringify!($embedded)) {
+                $body(Data::MongoDb, Some(&m));
+            }
+        }
+    };
+}
+
 /// Runs `f` with a client of `MONGODB_URI` on a runtime of its own.
 fn with_client<F, T>(f: impl FnOnce(mongodb::Client) -> F) -> T
 where
@@ -158,17 +176,11 @@ fn start(data: Data, mongo: Option<&MongoDb>) -> Server {
     server
 }
 
-#[test]
-fn database_triggers_fire_for_client_writes() {
-    client_writes(Data::Embedded, None);
-}
-
-#[test]
-fn database_triggers_fire_for_client_writes_on_mongodb() {
-    if let Some(m) = MongoDb::take("database_triggers_fire_for_client_writes") {
-        client_writes(Data::MongoDb, Some(&m));
-    }
-}
+both!(
+    database_triggers_fire_for_client_writes,
+    database_triggers_fire_for_client_writes_on_mongodb,
+    client_writes
+);
 
 fn client_writes(data: Data, mongo: Option<&MongoDb>) {
     let server = start(data, mongo);
@@ -251,17 +263,11 @@ fn restart((app_dir, dir): (std::path::PathBuf, tempfile::TempDir), data: Data) 
     }
 }
 
-#[test]
-fn a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart() {
-    crash_and_restart(Data::Embedded, None);
-}
-
-#[test]
-fn a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart_on_mongodb() {
-    if let Some(m) = MongoDb::take("a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart") {
-        crash_and_restart(Data::MongoDb, Some(&m));
-    }
-}
+both!(
+    a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart,
+    a_crash_before_a_trigger_ran_delivers_the_event_after_the_restart_on_mongodb,
+    crash_and_restart
+);
 
 /// On MongoDB the restarted process takes the triggers over when the killed one's leases
 /// expire (30 s): it waits longer there.
@@ -298,17 +304,11 @@ fn crash_and_restart(data: Data, mongo: Option<&MongoDb>) {
     );
 }
 
-#[test]
-fn an_ordered_trigger_that_fails_is_suspended_until_resumed() {
-    suspend_and_resume(Data::Embedded, None);
-}
-
-#[test]
-fn an_ordered_trigger_that_fails_is_suspended_until_resumed_on_mongodb() {
-    if let Some(m) = MongoDb::take("an_ordered_trigger_that_fails_is_suspended_until_resumed") {
-        suspend_and_resume(Data::MongoDb, Some(&m));
-    }
-}
+both!(
+    an_ordered_trigger_that_fails_is_suspended_until_resumed,
+    an_ordered_trigger_that_fails_is_suspended_until_resumed_on_mongodb,
+    suspend_and_resume
+);
 
 fn suspend_and_resume(data: Data, mongo: Option<&MongoDb>) {
     let server = serve_prepared(data == Data::MongoDb, &["--no-watch"], |app| {
@@ -397,19 +397,13 @@ fn suspend_and_resume(data: Data, mongo: Option<&MongoDb>) {
     );
 }
 
-#[test]
-fn a_scheduled_trigger_runs_on_its_schedule() {
-    scheduled(Data::Embedded);
-}
+both!(
+    a_scheduled_trigger_runs_on_its_schedule,
+    a_scheduled_trigger_runs_on_its_schedule_on_mongodb,
+    scheduled
+);
 
-#[test]
-fn a_scheduled_trigger_runs_on_its_schedule_on_mongodb() {
-    if let Some(_m) = MongoDb::take("a_scheduled_trigger_runs_on_its_schedule") {
-        scheduled(Data::MongoDb);
-    }
-}
-
-fn scheduled(data: Data) {
+fn scheduled(data: Data, _mongo: Option<&MongoDb>) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
