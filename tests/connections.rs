@@ -1,7 +1,7 @@
 //! A flood of connections, as an attacker opens them against a real `writ serve`: idle and
-//! slow (slowloris) connections are closed at the header timeout, one address cannot hold
-//! more than its share of connections while another address is served, and a change stream
-//! (`watch()`) is not cut by the header timeout.
+//! slow (slowloris) connections are closed at the header timeout, a body sent slowly ends at
+//! the body timeout, one address cannot hold more than its share of connections while
+//! another address is served, and a change stream (`watch()`) is not cut by the header timeout.
 
 mod common;
 
@@ -147,4 +147,45 @@ fn one_address_cannot_hold_every_connection() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(again, Some(200), "a freed place is taken again");
+}
+
+#[test]
+fn a_body_sent_slowly_on_purpose_ends_at_the_body_timeout() {
+    let server = serve_sample(false, &[], &["--body-timeout", "1"]);
+    let base = &server.process.base;
+    let token = common::anonymous(base);
+    let mut slow = connect_from(base, "127.0.0.1");
+    let head = format!(
+        "POST {APP}/functions/call HTTP/1.1\r\nHost: writ\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\": "
+    );
+    slow.write_all(head.as_bytes()).expect("send");
+    let started = Instant::now();
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("\"error_code\""), "{answer}");
+
+    // A body that arrives in time, in pieces, is read as usual.
+    let mut paced = connect_from(base, "127.0.0.1");
+    let body = json!({"name": "hello", "arguments": ["pieces"]}).to_string();
+    let head = format!(
+        "POST {APP}/functions/call HTTP/1.1\r\nHost: writ\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    paced.write_all(head.as_bytes()).expect("send");
+    let (first, rest) = body.split_at(10);
+    paced.write_all(first.as_bytes()).expect("send");
+    std::thread::sleep(Duration::from_millis(300));
+    paced.write_all(rest.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = paced.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("Hello, pieces!"), "{answer}");
 }

@@ -5,7 +5,8 @@
 //! - a client gets `header_timeout` to send a request's headers, and an idle connection is
 //!   closed after as long (before its first bytes by [`speaks`], after them by hyper's header
 //!   read timeout, which runs whenever the connection waits for a request; a response being
-//!   streamed, such as `watch()`, is not affected);
+//!   streamed, such as `watch()`, is not affected); a request's body must arrive within
+//!   `body_timeout` of its headers;
 //! - one client address holds at most `per_address` connections; past that a new one is
 //!   closed at once. Behind a reverse proxy every connection comes from the proxy, so the cap
 //!   is off when `--client-address-header` is set;
@@ -16,13 +17,19 @@
 
 use std::{
     collections::HashMap,
+    future::Future as _,
     net::{IpAddr, SocketAddr},
+    pin::Pin,
     sync::{Arc, Mutex},
+    task::{Context, Poll},
     time::Duration,
 };
 
 use axum::{Router, body::Body, extract::ConnectInfo};
-use hyper::{Request, body::Incoming};
+use hyper::{
+    Request,
+    body::{Body as _, Incoming},
+};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::conn::auto::Builder,
@@ -40,6 +47,8 @@ const MAX_CONNECTIONS: u64 = 1 << 20;
 pub struct ConnectionLimits {
     /// How long a client has to send a request's headers (and an idle connection stays open).
     pub header_timeout: Duration,
+    /// How long a request's body may take to arrive after its headers.
+    pub body_timeout: Duration,
     /// Connections one client address may hold at once; `None`: no cap.
     pub per_address: Option<usize>,
 }
@@ -153,13 +162,65 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimi
                 return;
             }
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let mut request = request.map(Body::new);
+                let mut request = request.map(|body| match body.is_end_stream() {
+                    true => Body::new(body),
+                    false => Body::new(Timed::new(body, limits.body_timeout)),
+                });
                 request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 router.clone().oneshot(request)
             });
             let _ = builder.serve_connection(TokioIo::new(stream), service).await;
             drop((slot, permit));
         });
+    }
+}
+
+/// A request body that fails when it has not all arrived by its deadline (a body sent slowly
+/// on purpose holds its connection only that long). The timer starts only if the body has to
+/// be waited for: a body that came with its headers costs one clock read.
+struct Timed {
+    body: Incoming,
+    deadline: tokio::time::Instant,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Timed {
+    fn new(body: Incoming, timeout: Duration) -> Self {
+        Self {
+            body,
+            deadline: tokio::time::Instant::now() + timeout,
+            timer: None,
+        }
+    }
+}
+
+impl hyper::body::Body for Timed {
+    type Data = hyper::body::Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let deadline = self.deadline;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err("the request body did not arrive in time".into()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

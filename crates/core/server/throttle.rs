@@ -76,6 +76,10 @@ pub struct LimitOptions {
     /// closed after as long.
     #[arg(long, env = "WRIT_HEADER_TIMEOUT", default_value_t = 30)]
     pub header_timeout: u64,
+    /// Seconds a request's body may take to arrive after its headers (Node's default
+    /// `requestTimeout` is 300).
+    #[arg(long, env = "WRIT_BODY_TIMEOUT", default_value_t = 300)]
+    pub body_timeout: u64,
     /// Calls one user may have in flight at once; 0: half the engine's workers.
     #[arg(long, env = "WRIT_MAX_CALLS_PER_USER", default_value_t = 0)]
     pub max_calls_per_user: usize,
@@ -123,6 +127,7 @@ impl LimitOptions {
     pub fn connection_limits(&self) -> super::listen::ConnectionLimits {
         super::listen::ConnectionLimits {
             header_timeout: std::time::Duration::from_secs(self.header_timeout.max(1)),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout.max(1)),
             per_address: (self.max_connections_per_address > 0 && self.client_address_header.is_none())
                 .then_some(self.max_connections_per_address),
         }
@@ -185,6 +190,7 @@ impl Default for LimitOptions {
             client_address_header: None,
             max_connections_per_address: 256,
             header_timeout: 30,
+            body_timeout: 300,
             max_calls_per_user: 0,
             max_calls_per_address: 0,
             function_timeout: 300,
