@@ -195,7 +195,8 @@ pub fn arguments(body: &Document) -> Result<Vec<Bson>, ApiError> {
 /// the configured header (`--client-address-header`).
 pub struct ClientAddress(pub String);
 
-fn key_of(ip: IpAddr) -> String {
+/// The key of a client address: itself, or an IPv6 address's /64 network.
+pub(super) fn key_of(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -81,22 +81,24 @@ fn connection_capacity() -> usize {
     capacity as usize
 }
 
-/// Open connections per client address.
+/// Open connections per client address, keyed as the throttles key it (an IPv6 address by its
+/// /64 network, which one host holds).
 #[derive(Default)]
-struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+struct PerAddress(Mutex<HashMap<String, usize>>);
 
 /// One connection of an address, given back when dropped.
-struct Slot(Arc<PerAddress>, IpAddr);
+struct Slot(Arc<PerAddress>, String);
 
 impl PerAddress {
     fn take(this: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<Slot> {
+        let key = super::extract::key_of(ip);
         let mut open = this.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(ip).or_default();
+        let n = open.entry(key.clone()).or_default();
         if *n >= cap {
             return None;
         }
         *n += 1;
-        Some(Slot(this.clone(), ip))
+        Some(Slot(this.clone(), key))
     }
 }
 
@@ -251,4 +253,29 @@ async fn speaks(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
 fn is_connection_error(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_host_is_capped_by_its_network_not_by_each_address() {
+        let open = Arc::new(PerAddress::default());
+        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
+        let elsewhere: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        let first = PerAddress::take(&open, a, 2).expect("first");
+        let _second = PerAddress::take(&open, b, 2).expect("second, same /64");
+        assert!(PerAddress::take(&open, a, 2).is_none(), "the /64 is at its cap");
+        assert!(
+            PerAddress::take(&open, elsewhere, 2).is_some(),
+            "another /64 is not"
+        );
+        drop(first);
+        assert!(
+            PerAddress::take(&open, b, 2).is_some(),
+            "a place given back is taken again"
+        );
+    }
 }
