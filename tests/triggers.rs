@@ -77,16 +77,7 @@ impl MongoDb {
     /// Waits until `n` database triggers have stored where they start reading (the driver path
     /// opens their change streams after the server listens).
     fn await_triggers(&self, n: u64) {
-        let ready = || {
-            with_client(|client| async move {
-                client
-                    .database("__writ_writ-sample")
-                    .collection::<bson::Document>("triggers")
-                    .count_documents(bson::doc! {"resume": {"$exists": true}})
-                    .await
-                    .expect("count")
-            }) >= n
-        };
+        let ready = || stored_triggers(bson::doc! {"resume": {"$exists": true}}) >= n;
         assert!(eventually(20, ready), "the triggers did not start on MongoDB");
     }
 }
@@ -107,6 +98,18 @@ macro_rules! both {
             }
         }
     };
+}
+
+/// How many triggers' stored states in writ's own database on MongoDB match `filter`.
+fn stored_triggers(filter: bson::Document) -> u64 {
+    with_client(|client| async move {
+        client
+            .database("__writ_writ-sample")
+            .collection::<bson::Document>("triggers")
+            .count_documents(filter)
+            .await
+            .expect("count")
+    })
 }
 
 /// Runs `f` with a client of `MONGODB_URI` on a runtime of its own.
@@ -558,13 +561,6 @@ fn without_change_streams_triggers_wait_and_are_not_suspended() {
         call_with(&server.base, &token, "hello", json!(["x"])),
         json!("Hello, x!")
     );
-    let suspended = with_client(|client| async move {
-        client
-            .database("__writ_writ-sample")
-            .collection::<bson::Document>("triggers")
-            .count_documents(bson::doc! {"suspended": {"$exists": true}})
-            .await
-            .expect("count")
-    });
+    let suspended = stored_triggers(bson::doc! {"suspended": {"$exists": true}});
     assert_eq!(suspended, 0, "{}", said());
 }
