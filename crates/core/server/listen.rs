@@ -16,11 +16,10 @@
 //!   flood costs the files it holds until the header timeout frees them, and nothing else.
 
 use std::{
-    collections::HashMap,
     future::Future as _,
-    net::{IpAddr, SocketAddr},
+    net::SocketAddr,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::Arc,
     task::{Context, Poll},
     time::Duration,
 };
@@ -35,6 +34,8 @@ use hyper_util::{
     server::conn::auto::Builder,
 };
 use tokio::{net::TcpListener, sync::Semaphore};
+
+use super::{extract::key_of, throttle::Held};
 use tower::ServiceExt as _;
 
 /// File descriptors kept for everything but client connections.
@@ -81,45 +82,14 @@ fn connection_capacity() -> usize {
     capacity as usize
 }
 
-/// Open connections per client address, keyed as the throttles key it (an IPv6 address by its
-/// /64 network, which one host holds).
-#[derive(Default)]
-struct PerAddress(Mutex<HashMap<String, usize>>);
-
-/// One connection of an address, given back when dropped.
-struct Slot(Arc<PerAddress>, String);
-
-impl PerAddress {
-    fn take(this: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<Slot> {
-        let key = super::extract::key_of(ip);
-        let mut open = this.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(key.clone()).or_default();
-        if *n >= cap {
-            return None;
-        }
-        *n += 1;
-        Some(Slot(this.clone(), key))
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut open = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&self.1) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.1);
-            }
-        }
-    }
-}
-
 /// Serves `router` on `listener` until the process ends.
 pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimits) -> std::io::Result<()> {
     let capacity = connection_capacity();
     tracing::debug!(capacity, "client connections at most");
     let open = Arc::new(Semaphore::new(capacity));
-    let per_address = Arc::new(PerAddress::default());
+    // Open connections per client address, keyed as the throttles key it (an IPv6 address by
+    // its /64 network, which one host holds).
+    let per_address = Arc::new(Held::default());
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -148,9 +118,9 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimi
             }
         };
         let slot = match limits.per_address {
-            Some(cap) => match PerAddress::take(&per_address, peer.ip(), cap) {
-                Some(slot) => Some(slot),
-                None => {
+            Some(cap) => match per_address.take(vec![(key_of(peer.ip()), cap)]) {
+                Ok(slot) => Some(slot),
+                Err(_) => {
                     tracing::debug!(%peer, "connection refused: too many from this address");
                     continue;
                 }
@@ -261,20 +231,18 @@ mod tests {
 
     #[test]
     fn an_ipv6_host_is_capped_by_its_network_not_by_each_address() {
-        let open = Arc::new(PerAddress::default());
-        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
-        let elsewhere: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
-        let first = PerAddress::take(&open, a, 2).expect("first");
-        let _second = PerAddress::take(&open, b, 2).expect("second, same /64");
-        assert!(PerAddress::take(&open, a, 2).is_none(), "the /64 is at its cap");
-        assert!(
-            PerAddress::take(&open, elsewhere, 2).is_some(),
-            "another /64 is not"
-        );
+        let open = Arc::new(Held::default());
+        let take = |ip: &str| {
+            let ip: std::net::IpAddr = ip.parse().expect("ip");
+            open.take(vec![(key_of(ip), 2)]).ok()
+        };
+        let first = take("2001:db8:1:2::1").expect("first");
+        let _second = take("2001:db8:1:2:ffff::9").expect("second, same /64");
+        assert!(take("2001:db8:1:2::1").is_none(), "the /64 is at its cap");
+        assert!(take("2001:db8:1:3::1").is_some(), "another /64 is not");
         drop(first);
         assert!(
-            PerAddress::take(&open, b, 2).is_some(),
+            take("2001:db8:1:2:ffff::9").is_some(),
             "a place given back is taken again"
         );
     }

@@ -294,70 +294,42 @@ impl Limits {
     }
 }
 
-/// Calls in flight per user and per client address, capped so one client or user cannot hold
-/// every worker (a runaway holds its worker until its deadline) and the pool keeps capacity
-/// for others.
-pub struct InFlight {
-    per_user: usize,
-    per_address: usize,
-    counts: Mutex<HashMap<String, usize>>,
+/// How many of something each key holds at once (calls, streams, connections); a place is
+/// taken under caps and given back when its [`Place`] drops.
+#[derive(Default)]
+pub struct Held(Mutex<HashMap<String, usize>>);
+
+/// Places taken in [`Held`], one per key, given back when dropped.
+pub struct Place {
+    owner: Arc<Held>,
+    keys: Vec<String>,
 }
 
-/// One call's place in [`InFlight`], given back when dropped.
-pub struct InFlightSlot {
-    owner: Arc<InFlight>,
-    keys: [String; 2],
-}
-
-impl InFlight {
-    /// Caps from `options`; by default half of `workers` per user and `workers` less a
-    /// quarter per address (at least one each).
-    pub fn new(options: &LimitOptions, workers: usize) -> Arc<Self> {
-        let or = |n: usize, default: usize| if n == 0 { default.max(1) } else { n };
-        Arc::new(Self {
-            per_user: or(options.max_calls_per_user, workers / 2),
-            per_address: or(options.max_calls_per_address, workers - (workers / 4).max(1)),
-            counts: Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// Fixed caps: `per_user` and `per_address` at once.
-    pub fn with_caps(per_user: usize, per_address: usize) -> Arc<Self> {
-        Arc::new(Self {
-            per_user,
-            per_address,
-            counts: Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// A slot for a call by `user` from `address`; 429 when either has its cap in flight.
-    pub fn enter(self: &Arc<Self>, user: &str, address: &str) -> Result<InFlightSlot, ApiError> {
-        let keys = [format!("user:{user}"), format!("address:{address}")];
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let count = |k: &String| counts.get(k).copied().unwrap_or(0);
-        let full = if count(&keys[0]) >= self.per_user {
-            Some("calls in flight for this user")
-        } else if count(&keys[1]) >= self.per_address {
-            Some("calls in flight from this address")
-        } else {
-            None
-        };
-        if let Some(what) = full {
-            return Err(too_many(what, Duration::from_secs(1)));
+impl Held {
+    /// A place under every `(key, cap)` at once, or none: `Err` with the index of the first
+    /// key at its cap.
+    pub fn take(self: &Arc<Self>, caps: Vec<(String, usize)>) -> Result<Place, usize> {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(full) = caps
+            .iter()
+            .position(|(k, cap)| counts.get(k).copied().unwrap_or(0) >= *cap)
+        {
+            return Err(full);
         }
+        let keys: Vec<String> = caps.into_iter().map(|(k, _)| k).collect();
         for k in &keys {
             *counts.entry(k.clone()).or_insert(0) += 1;
         }
-        Ok(InFlightSlot {
+        Ok(Place {
             owner: self.clone(),
             keys,
         })
     }
 }
 
-impl Drop for InFlightSlot {
+impl Drop for Place {
     fn drop(&mut self) {
-        let mut counts = self.owner.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = self.owner.0.lock().unwrap_or_else(|e| e.into_inner());
         for k in &self.keys {
             if let Some(n) = counts.get_mut(k) {
                 *n -= 1;
@@ -366,6 +338,54 @@ impl Drop for InFlightSlot {
                 }
             }
         }
+    }
+}
+
+/// Calls in flight per user and per client address, capped so one client or user cannot hold
+/// every worker (a runaway holds its worker until its deadline) and the pool keeps capacity
+/// for others.
+pub struct InFlight {
+    per_user: usize,
+    per_address: usize,
+    held: Arc<Held>,
+}
+
+/// One call's place in [`InFlight`], given back when dropped.
+pub type InFlightSlot = Place;
+
+impl InFlight {
+    /// Caps from `options`; by default half of `workers` per user and `workers` less a
+    /// quarter per address (at least one each).
+    pub fn new(options: &LimitOptions, workers: usize) -> Arc<Self> {
+        let or = |n: usize, default: usize| if n == 0 { default.max(1) } else { n };
+        Self::with_caps(
+            or(options.max_calls_per_user, workers / 2),
+            or(options.max_calls_per_address, workers - (workers / 4).max(1)),
+        )
+    }
+
+    /// Fixed caps: `per_user` and `per_address` at once.
+    pub fn with_caps(per_user: usize, per_address: usize) -> Arc<Self> {
+        Arc::new(Self {
+            per_user,
+            per_address,
+            held: Arc::default(),
+        })
+    }
+
+    /// A slot for a call by `user` from `address`; 429 when either has its cap in flight.
+    pub fn enter(self: &Arc<Self>, user: &str, address: &str) -> Result<InFlightSlot, ApiError> {
+        let caps = vec![
+            (format!("user:{user}"), self.per_user),
+            (format!("address:{address}"), self.per_address),
+        ];
+        self.held.take(caps).map_err(|full| {
+            let what = match full {
+                0 => "calls in flight for this user",
+                _ => "calls in flight from this address",
+            };
+            too_many(what, Duration::from_secs(1))
+        })
     }
 }
 
