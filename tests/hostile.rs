@@ -179,6 +179,8 @@ fn family(pid: u32) -> Vec<u32> {
 
 struct Stat {
     ppid: u32,
+    /// The scheduling policy (`SCHED_BATCH` is 3).
+    policy: u64,
     /// User plus system CPU time, in clock ticks.
     cpu: u64,
     /// Resident memory, in pages.
@@ -193,6 +195,7 @@ fn stat(pid: u32) -> Option<Stat> {
     let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
     Some(Stat {
         ppid: num(1)? as u32,
+        policy: num(38)?,
         cpu: num(11)? + num(12)?,
         rss: num(21)?,
     })
@@ -250,6 +253,12 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
             let entry = String::from_utf8_lossy(entry);
             assert!(entry.starts_with("WRIT_"), "a worker got {entry}");
         }
+        // Batch scheduling: a woken worker does not preempt the server's threads.
+        assert_eq!(
+            stat(worker).map(|s| s.policy),
+            Some(3),
+            "worker {worker} is not SCHED_BATCH"
+        );
         let status = std::fs::read_to_string(format!("/proc/{worker}/status")).expect("status");
         if confined {
             assert!(
