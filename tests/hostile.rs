@@ -352,3 +352,58 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
         assert_eq!((status, &body), (200, &json!({"ok": "2,4"})));
     }
 }
+
+/// Calls share a worker process (two slots here): when one call ends its process at its memory
+/// limit, a call beside it that had not started anything runs again elsewhere and its caller
+/// never knows; one that had started a database write fails with an error that says why
+/// (running it again could write twice). The culprit gets its own error either way.
+#[test]
+fn a_call_that_ends_its_worker_costs_the_calls_beside_it_at_most_a_clear_error() {
+    const NAP: &str = "await new Promise((r) => setTimeout(r, 3000)); return 'rested';";
+    let napper = format!("exports = async function () {{ {NAP} }};");
+    let writer = format!(
+        "exports = async function () {{ await context.services.get('mongodb-atlas').db('custom-user-data-database')\
+         .collection('custom-user-data').updateOne({{ userId: context.user.id }}, {{ $set: {{ n: 1 }} }}, {{ upsert: true }}); {NAP} }};"
+    );
+    let bomb = "exports = function () { const a = []; for (;;) a.push(new Uint8Array(1 << 16)); };";
+    let functions = [
+        ("napper", napper.as_str()),
+        ("writer", writer.as_str()),
+        ("bomb", bomb),
+    ];
+    let args = [
+        "--workers",
+        "2",
+        "--calls-per-process",
+        "2",
+        "--function-timeout",
+        "10",
+        "--function-memory",
+        "64",
+        "--max-calls-per-address",
+        "4",
+    ];
+    let server = common::serve_sample(false, &functions, &args);
+    let base = server.process.base.clone();
+    let (mallory, alice) = (anonymous(&base), anonymous(&base));
+    assert_eq!(call(&base, &alice, "napper"), (200, json!("rested")));
+    let beside = |name: &str| {
+        std::thread::scope(|scope| {
+            let victim = scope.spawn(|| call(&base, &alice, name));
+            std::thread::sleep(Duration::from_millis(200));
+            let culprit = call(&base, &mallory, "bomb");
+            (victim.join().expect("victim"), culprit)
+        })
+    };
+    let ((status, body), (_, culprit)) = beside("napper");
+    assert_eq!((status, &body), (200, &json!("rested")), "the napper ran again");
+    assert_eq!(culprit["error_code"], json!("ExecutionMemoryLimitExceeded"));
+    let ((status, body), (_, culprit)) = beside("writer");
+    assert_eq!(status, 500, "{body}");
+    let message = body["error"].as_str().unwrap_or_default();
+    assert!(message.contains("stopped by another call"), "{body}");
+    assert_eq!(culprit["error_code"], json!("ExecutionMemoryLimitExceeded"));
+    // The pool is whole again.
+    assert_eq!(call(&base, &alice, "napper"), (200, json!("rested")));
+    assert_eq!(call(&base, &alice, "writer"), (200, json!("rested")));
+}

@@ -285,6 +285,7 @@ pub async fn state_with_clock(
         time_limit: Duration::from_secs(options.limits.function_timeout.max(1)),
         memory_limit: options.limits.function_memory.max(1).saturating_mul(1024 * 1024),
         isolation: isolation(&options.limits, &service, &options.app)?,
+        calls_per_process: options.limits.calls_per_process as usize,
         ..EngineConfig::default()
     };
     if options.workers > 0 {

@@ -93,6 +93,11 @@ pub struct LimitOptions {
     /// The memory one function call may allocate, in MiB (App Services: 350).
     #[arg(long, env = "WRIT_FUNCTION_MEMORY", default_value_t = 350)]
     pub function_memory: u64,
+    /// Calls one worker process runs at once, each on its own thread and JavaScript context:
+    /// more share the cost of waking a process between them; fewer lose fewer calls when one
+    /// call ends its process (a memory limit, a deadline).
+    #[arg(long, env = "WRIT_CALLS_PER_PROCESS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub calls_per_process: u64,
     /// Where functions run: `process` (worker processes, isolated and limited) or `thread`
     /// (threads of the server: no memory limit, no stopping a runaway; trusted code only).
     #[arg(long, env = "WRIT_ISOLATION", value_enum, default_value_t = IsolationMode::Process)]
@@ -195,6 +200,7 @@ impl Default for LimitOptions {
             max_calls_per_address: 0,
             function_timeout: 300,
             function_memory: 350,
+            calls_per_process: 4,
             isolation: IsolationMode::Process,
             worker_program: None,
             http_allow_hosts: Vec::new(),

@@ -54,6 +54,10 @@ pub struct EngineConfig {
     pub isolation: Isolation,
     /// Bytes one call may allocate (worker processes only); App Services allows 350 MB.
     pub memory_limit: u64,
+    /// Calls one worker process runs at once, each on its own thread and context (worker
+    /// processes only): more share the cost of waking a process, fewer lose fewer calls when
+    /// one call ends its process.
+    pub calls_per_process: usize,
 }
 
 /// Where an engine runs calls.
@@ -78,6 +82,7 @@ impl Default for EngineConfig {
             stack_size: 16 * 1024 * 1024,
             isolation: Isolation::Threads,
             memory_limit: 350 * 1024 * 1024,
+            calls_per_process: 4,
         }
     }
 }
@@ -200,6 +205,7 @@ fn worker_main(shared: &Shared, slot: &Slot) {
             deployment: &job.deployment,
             deadline,
             limit: job.limit,
+            seq: None,
         });
         slot.busy_until.store(0, Ordering::SeqCst);
         // Released before the answer, so the caller's next call finds its slot free.
@@ -286,6 +292,7 @@ impl Engine {
                 let settings = crate::process::PoolSettings {
                     command: command.clone(),
                     workers: config.workers,
+                    slots: config.calls_per_process,
                     queue_capacity: config.queue_capacity,
                     memory_limit: config.memory_limit,
                     max_async_ops: config.max_async_ops,

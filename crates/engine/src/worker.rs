@@ -48,6 +48,9 @@ pub(crate) struct Call<'a> {
     pub deadline: Instant,
     /// The call's limit, for the error that reports it.
     pub limit: Duration,
+    /// The engine's number for the call, which its operations carry (worker processes);
+    /// `None`: the worker numbers its calls itself.
+    pub seq: Option<u64>,
 }
 
 /// Tracks promises rejected with no handler, to report them in the call's logs.
@@ -238,7 +241,7 @@ impl Worker {
         }
         let system = inv.run_as_system || inv.user.user_type == crate::UserType::System;
 
-        self.seq += 1;
+        self.seq = call.seq.unwrap_or(self.seq + 1);
         let ctx = &mut self.context;
         let mut args = Vec::with_capacity(inv.args.len());
         for a in &inv.args {

@@ -1,23 +1,33 @@
-//! The worker process: one locked-down JavaScript context running one call at a time, talking
-//! to the engine over its standard input and output.
+//! The worker process: a few slots, each a thread with its own locked-down JavaScript context
+//! running one call at a time, talking to the engine over the process's standard input and
+//! output.
+//!
+//! A reader thread routes each message to the slot it names (the engine picks a call's slot);
+//! slots write their operations and outcomes to the shared output. Several calls run at once
+//! in one process, so one address space serves them all: the engine's messages wake one
+//! process for many calls instead of one process per call.
 //!
 //! A worker touches nothing but its pipe: every database operation is a message the engine
-//! authorizes and runs. Its limits are its own process's: the allocator ends it at the memory
-//! limit ([`super::alloc`]), a stack overflow ends it with [`EXIT_STACK`], and the engine kills
-//! it at the deadline. After a call that held a lot of memory it exits by itself, so the kernel
-//! takes the pages back and the engine starts a fresh one.
+//! authorizes and runs. Its limits are its slots': the allocator counts each slot thread's
+//! bytes and ends the process at a call's memory limit, with an exit code naming the slot
+//! ([`super::alloc`]); a stack overflow ends it with a code naming the slot; the engine kills
+//! it at a call's deadline. After a call that held a lot of memory it asks to be retired: the
+//! engine sends it no more calls and closes its pipe once its other calls end, so the kernel
+//! takes the pages back and a fresh one takes its place.
 
 use std::{
     fs::File,
+    io::{BufReader, Read},
     os::fd::FromRawFd,
-    sync::Arc,
+    rc::Rc,
+    sync::{Arc, Mutex, mpsc},
     time::{Duration, Instant},
 };
 
 use super::{
     alloc,
-    pipe::Pipe,
-    wire::{FromWorker, ToWorker},
+    pipe::{Inbound, Incoming, Pipe},
+    wire::{self, FromWorker},
 };
 use crate::{
     api::Deployment,
@@ -30,8 +40,10 @@ use crate::{
 pub(crate) const ENV_MEMORY: &str = "WRIT_WORKER_MEMORY_LIMIT";
 /// The environment variable that hands a worker its limit on outstanding operations.
 pub(crate) const ENV_ASYNC_OPS: &str = "WRIT_WORKER_MAX_ASYNC_OPS";
+/// The environment variable that hands a worker its number of slots.
+pub(crate) const ENV_SLOTS: &str = "WRIT_WORKER_SLOTS";
 
-/// The exit code of a worker whose stack overflowed.
+/// The exit code of a worker whose stack overflowed on a thread with no slot.
 pub const EXIT_STACK: i32 = 87;
 
 /// A worker exits after a call whose peak memory rose this much, so its pages go back.
@@ -43,7 +55,7 @@ const TRIM_BYTES: isize = 8 * 1024 * 1024;
 /// its first call is replaced.
 const RETAINED_BYTES: isize = 32 * 1024 * 1024;
 
-/// Stack of the thread that runs JavaScript.
+/// Stack of each thread that runs JavaScript.
 const STACK_SIZE: usize = 64 * 1024 * 1024;
 
 /// How a worker process is configured: the engine sets these in its environment.
@@ -53,6 +65,8 @@ struct ChildOptions {
     memory_limit: u64,
     /// Host operations one call may have outstanding.
     max_async_ops: usize,
+    /// Calls the worker runs at once, each on its own thread and context.
+    slots: usize,
 }
 
 impl ChildOptions {
@@ -61,16 +75,18 @@ impl ChildOptions {
         Self {
             memory_limit: var(ENV_MEMORY).unwrap_or(350 * 1024 * 1024),
             max_async_ops: var(ENV_ASYNC_OPS).unwrap_or(1_000) as usize,
+            slots: (var(ENV_SLOTS).unwrap_or(1) as usize).clamp(1, alloc::MAX_SLOTS),
         }
     }
 }
 
 extern "C" fn on_fault(_: libc::c_int) {
-    // SAFETY: `_exit` is async-signal-safe.
-    unsafe { libc::_exit(EXIT_STACK) }
+    // SAFETY: `_exit` is async-signal-safe; the slot is a const thread-local read.
+    unsafe { libc::_exit(alloc::exit_code_stack()) }
 }
 
-/// Ends the process with [`EXIT_STACK`] on a stack overflow (the only way a worker faults),
+/// Ends the process with an exit code naming the slot on a stack overflow (the only way a
+/// worker faults),
 /// instead of printing and aborting. Runs on the alternate signal stack Rust gives threads.
 fn exit_on_fault() {
     // SAFETY: installs a handler that only calls `_exit`; the struct is fully initialized.
@@ -122,14 +138,113 @@ pub fn run(services: Vec<ServiceJs>) -> i32 {
         libc::dup2(2, 1);
         (File::from_raw_fd(0), File::from_raw_fd(out))
     };
-    let pipe = Pipe::new(input, output);
-    let thread = std::thread::Builder::new()
-        .name("writ-worker".into())
-        .stack_size(STACK_SIZE)
-        .spawn(move || serve(options, services, pipe));
-    match thread.map(|t| t.join()) {
-        Ok(Ok(code)) => code,
-        _ => 70,
+    let output = Arc::new(Mutex::new(output));
+    let mut slots: Vec<Option<Slot>> = (0..options.slots).map(|_| None).collect();
+    // Slot 0 builds its context at once and then says the worker is ready.
+    match Slot::start(0, &options, &services, &output) {
+        Ok(s) => slots[0] = Some(s),
+        Err(e) => {
+            eprintln!("writ worker: cannot start a thread: {e}");
+            return 70;
+        }
+    }
+    let code = read(
+        BufReader::with_capacity(64 * 1024, input),
+        &mut slots,
+        &options,
+        &services,
+        &output,
+    );
+    // The engine closed the pipe (or broke the protocol): the slots end after their calls.
+    let threads: Vec<_> = slots.into_iter().flatten().map(|s| s.thread).collect();
+    for thread in threads {
+        let _ = thread.join();
+    }
+    code
+}
+
+/// One slot: the thread that runs its calls, and the channel its messages go to.
+struct Slot {
+    frames: mpsc::SyncSender<Inbound>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Slot {
+    fn start(
+        slot: usize,
+        options: &ChildOptions,
+        services: &[ServiceJs],
+        output: &Arc<Mutex<File>>,
+    ) -> std::io::Result<Self> {
+        // A slot is sent its call, then at most the results of the operations that call has
+        // outstanding: the channel never fills unless the engine breaks the protocol.
+        let (frames, input) = mpsc::sync_channel(options.max_async_ops + 8);
+        let (options, services, output) = (options.clone(), services.to_vec(), output.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("writ-worker-{slot}"))
+            .stack_size(STACK_SIZE)
+            .spawn(move || {
+                alloc::set_slot(slot);
+                let pipe = Pipe::new(Rc::new(input), output);
+                serve(slot, options, services, pipe)
+            })?;
+        Ok(Self { frames, thread })
+    }
+}
+
+/// Reads the engine's messages and routes each to its slot, starting slots on first use.
+/// Returns the exit code once the engine closes the pipe.
+fn read(
+    mut input: BufReader<File>,
+    slots: &mut [Option<Slot>],
+    options: &ChildOptions,
+    services: &[ServiceJs],
+    output: &Arc<Mutex<File>>,
+) -> i32 {
+    let mut deployment: Option<Arc<Deployment>> = None;
+    loop {
+        let mut head = [0u8; 4];
+        if input.read_exact(&mut head).is_err() {
+            return 0;
+        }
+        let Ok(Some(len)) = wire::frame_len(&head) else {
+            eprintln!("writ worker: the engine sent a malformed frame");
+            return 70;
+        };
+        let mut frame = vec![0u8; len];
+        frame[..4].copy_from_slice(&head);
+        if input.read_exact(&mut frame[4..]).is_err() {
+            return 0;
+        }
+        let (slot, is_call) = match wire::route(&frame) {
+            Ok(wire::Route::Deploy(d)) => {
+                deployment = Some(d.into_deployment());
+                continue;
+            }
+            Ok(wire::Route::Slot(slot, is_call)) if slot < slots.len() => (slot, is_call),
+            _ => {
+                eprintln!("writ worker: the engine sent a message for no slot");
+                return 70;
+            }
+        };
+        if slots[slot].is_none() {
+            match Slot::start(slot, options, services, output) {
+                Ok(s) => slots[slot] = Some(s),
+                Err(e) => {
+                    eprintln!("writ worker: cannot start a thread: {e}");
+                    return 70;
+                }
+            }
+        }
+        let inbound = Inbound {
+            frame,
+            deployment: if is_call { deployment.clone() } else { None },
+        };
+        let Some(target) = &slots[slot] else { return 70 };
+        if target.frames.try_send(inbound).is_err() {
+            eprintln!("writ worker: slot {slot} cannot take a message");
+            return 70;
+        }
     }
 }
 
@@ -144,42 +259,56 @@ fn settle() -> isize {
     alloc::live()
 }
 
-fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
-    let mut worker = match Worker::remote(services, pipe, options.max_async_ops) {
+/// Builds a slot's context; the process exits when it cannot.
+fn build(services: &[ServiceJs], pipe: Pipe, options: &ChildOptions) -> Worker {
+    match Worker::remote(services.to_vec(), pipe, options.max_async_ops) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("writ worker: cannot create a JavaScript context: {e}");
-            return 70;
+            // SAFETY: ends the process; the engine reads the exit code.
+            unsafe { libc::_exit(70) }
         }
-    };
-    if !matches!(worker.pipe().map(|mut p| p.send_ready()), Some(Ok(()))) {
-        return 0;
     }
-    let baseline = alloc::live();
-    // What the worker holds after its first call (deployment compiled, garbage collected).
+}
+
+/// Runs slot `slot`'s calls, one at a time, until the worker shuts down.
+fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) {
+    let input = pipe.input();
+    let output = pipe.output();
+    let mut worker = build(&services, pipe, &options);
+    if slot == 0 && !matches!(worker.pipe().map(|mut p| p.send_ready()), Some(Ok(()))) {
+        return;
+    }
+    let mut baseline = alloc::live();
+    // What the slot holds after its first call (deployment compiled, garbage collected).
     let mut settled: Option<isize> = None;
-    let mut deployment: Option<Arc<Deployment>> = None;
     loop {
         let message = match worker.pipe().map(|mut p| p.recv()) {
             Some(Ok(m)) => m,
-            // The engine closed the pipe: shut down.
-            _ => return 0,
+            // The worker is shutting down.
+            _ => return,
         };
-        let ToWorker::Call {
+        let Incoming::Call {
             seq,
-            deployment: sent,
             invocation,
             limit_ms,
+            deployment,
         } = message
         else {
             // A late result of a call that already ended.
             continue;
         };
-        if let Some(d) = sent {
-            deployment = Some(d.into_deployment());
-        }
-        let Some(current) = deployment.clone() else {
-            return 70;
+        let Some(current) = deployment else {
+            let outcome = Err(EngineError::Internal("the worker was sent no deployment".into()));
+            let done = FromWorker::Done {
+                seq,
+                outcome,
+                recycle: true,
+            };
+            if !matches!(worker.pipe().map(|mut p| p.send_done(&done)), Some(Ok(()))) {
+                return;
+            }
+            continue;
         };
         let start = alloc::limit_from_now(options.memory_limit);
         let limit = Duration::from_millis(limit_ms);
@@ -188,6 +317,7 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
             deployment: &current,
             deadline: Instant::now() + limit,
             limit,
+            seq: Some(seq),
         };
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(&call)));
         let (outcome, crashed) = match ran {
@@ -199,10 +329,11 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
                 true,
             ),
         };
+        drop(invocation);
         let rose = alloc::peak() - start;
         alloc::limit_from_now(u64::MAX);
         let mut retained = 0;
-        // After the first call the worker measures what it holds settled (deployment
+        // After the first call the slot measures what it holds settled (deployment
         // compiled, garbage collected), once the answer is sent: nothing depends on it yet.
         let first = settled.is_none();
         if rose > TRIM_BYTES && !first {
@@ -211,8 +342,8 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
         // A call can also leave memory held that is not garbage (the engine's grown value
         // stack after deep recursion, caches): a worker holding much more than it started
         // with is replaced.
-        let recycle = crashed
-            || worker.tainted()
+        let replace = crashed || worker.tainted();
+        let recycle = replace
             || rose > RECYCLE_BYTES
             || retained > RETAINED_BYTES
             || alloc::live() - baseline > RECYCLE_BYTES;
@@ -224,11 +355,19 @@ fn serve(options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) -> i32 {
                 recycle,
             })
         });
+        if !matches!(sent, Some(Ok(()))) {
+            return;
+        }
         if first && !recycle {
             settled = Some(settle());
         }
-        if recycle || !matches!(sent, Some(Ok(()))) {
-            return 0;
+        // The engine retires a recycled worker; a context a call left broken is replaced at
+        // once all the same, so no later call can run in it.
+        if replace {
+            drop(worker);
+            worker = build(&services, Pipe::new(input.clone(), output.clone()), &options);
+            baseline = alloc::live();
+            settled = None;
         }
     }
 }

@@ -1,16 +1,24 @@
-//! Worker processes: each call runs in a separate process the engine can kill.
+//! Worker processes: calls run in separate processes the engine can kill.
 //!
 //! The engine (this module, in the server's process) keeps a pool of worker processes, each
-//! the host binary re-executed as a worker ([`child::run`]). A call takes an idle worker, sends
-//! it the invocation (and the deployment, the first time that worker sees it), runs the host
-//! operations the worker asks for through the services' host halves, and gets the outcome.
-//! The call's deadline, counted from when it got a worker, is enforced by killing the worker;
-//! a worker that exits (memory limit, stack overflow, crash) or is killed is replaced in the
-//! background. One call can cost others only its own worker and its share of the pool.
+//! the host binary re-executed as a worker ([`child::run`]) with a few *slots*: threads, each
+//! with its own JavaScript context, running one call at a time. A call takes a free slot on the
+//! least busy worker, sends it the invocation (and the deployment, the first time that worker
+//! sees it), runs the host operations the call asks for through the services' host halves, and
+//! gets the outcome. Several calls share a process, so its messages wake one address space for
+//! all of them.
+//!
+//! A call's deadline, counted from when it got a slot, is enforced by killing its worker; a
+//! worker that exits (memory limit, stack overflow, crash) or is killed is replaced in the
+//! background. Its exit code names the slot whose call passed a limit. The calls on its other
+//! slots did nothing wrong: one that had not started a host operation runs again on another
+//! worker; one that had fails with an error that says why. So one call can cost others at most
+//! the other calls on its worker, and its share of the pool.
 
 pub mod alloc;
 pub mod child;
 pub(crate) mod pipe;
+mod proc;
 pub mod sandbox;
 mod wire;
 
@@ -18,25 +26,22 @@ use std::{
     path::PathBuf,
     process::Stdio,
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, Weak,
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
 
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    process::{Child, ChildStdin, ChildStdout, Command},
-    sync::Semaphore,
-    task::JoinSet,
-};
+use tokio::{process::Command, sync::Semaphore, task::JoinSet};
 
 use crate::{
     api::{Deployment, Invocation, Outcome},
     error::EngineError,
     host::{CallInfo, HostError, HostService},
 };
-use wire::{CallRef, FromWorker, ToWorker, WireDeployment};
+use alloc::ExitReason;
+use proc::{Event, Place, Proc};
+use wire::{CallRef, FromWorker, ToWorker};
 
 /// How the engine starts a worker process: the host binary and the arguments that make it run
 /// [`child::run`] with the JavaScript halves of the same services.
@@ -66,43 +71,17 @@ const KILL_GRACE: Duration = Duration::from_millis(250);
 /// How long a new worker may take to build its context before it counts as failed.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 
-/// One running worker process.
-struct Proc {
-    child: Child,
-    input: ChildStdin,
-    output: ChildStdout,
-    /// Bytes read from the worker that do not make a whole frame yet.
-    buffer: Vec<u8>,
-    /// The deployment this worker has compiled.
-    deployment: Option<Arc<Deployment>>,
-    seq: u64,
-}
-
-/// The worker's next message from `output`; `None` when it closed its output (it exited).
-/// Cancel-safe: bytes already read stay in `buffer`.
-async fn next_message(output: &mut ChildStdout, buffer: &mut Vec<u8>) -> std::io::Result<Option<FromWorker>> {
-    loop {
-        let want = match wire::frame_len(buffer).map_err(std::io::Error::other)? {
-            Some(len) if buffer.len() >= len => {
-                let message = wire::decode(&buffer[..len]).map_err(std::io::Error::other);
-                buffer.drain(..len);
-                return message.map(Some);
-            }
-            Some(len) => len - buffer.len(),
-            None => 4 * 1024,
-        };
-        buffer.reserve(want);
-        // Reads into the buffer's spare capacity: nothing is zeroed or copied twice.
-        if output.read_buf(buffer).await? == 0 {
-            return Ok(None);
-        }
-    }
-}
+/// How many times a call runs again when the worker it was on ended before the call did
+/// anything (another call on it passed a limit, or it was gone before the call reached it).
+const ATTEMPTS: usize = 3;
 
 /// Settings of a [`ProcessPool`].
 pub(crate) struct PoolSettings {
     pub command: WorkerCommand,
+    /// Calls running at once, over all workers.
     pub workers: usize,
+    /// Calls one worker process runs at once (its slots).
+    pub slots: usize,
     pub queue_capacity: usize,
     pub memory_limit: u64,
     pub max_async_ops: usize,
@@ -111,50 +90,57 @@ pub(crate) struct PoolSettings {
 /// The pool of worker processes behind an [`Engine`](crate::Engine).
 pub(crate) struct ProcessPool {
     settings: PoolSettings,
+    /// Slots per worker process.
+    slots: usize,
+    /// Worker processes the pool keeps.
+    target: usize,
     services: Vec<Arc<dyn HostService>>,
     names: Vec<String>,
-    idle: Mutex<Vec<Proc>>,
+    procs: Mutex<Vec<Arc<Proc>>>,
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     replaced: AtomicU64,
     runtime: tokio::runtime::Handle,
+    this: Weak<ProcessPool>,
 }
 
 impl ProcessPool {
-    /// Starts the pool: one worker process per core at once, the rest of `settings.workers`
-    /// in the background, one after another as each says it is ready.
+    /// Starts the pool: one worker process per core at once, the rest in the background, one
+    /// after another as each says it is ready.
     pub fn start(
         settings: PoolSettings,
         services: Vec<Arc<dyn HostService>>,
         runtime: tokio::runtime::Handle,
     ) -> std::io::Result<Arc<Self>> {
         let workers = settings.workers.max(1);
+        let slots = settings.slots.clamp(1, alloc::MAX_SLOTS).min(workers);
+        let target = workers.div_ceil(slots);
         let names = services.iter().map(|s| s.js().name).collect();
-        let pool = Arc::new(Self {
+        let pool = Arc::new_cyclic(|this| Self {
             settings,
+            slots,
+            target,
             services,
             names,
-            idle: Mutex::new(Vec::with_capacity(workers)),
+            procs: Mutex::new(Vec::with_capacity(target)),
             permits: Arc::new(Semaphore::new(workers)),
             waiting: AtomicUsize::new(0),
             replaced: AtomicU64::new(0),
             runtime,
+            this: this.clone(),
         });
         let _enter = pool.runtime.enter();
-        // As many workers as there are cores start at once; the rest start one after another
-        // in the background, each once the previous one is ready, so starting them does not
-        // compete with the first calls for the CPU.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let initial = workers.min(cores);
-        let mut started = Vec::with_capacity(workers);
+        let initial = target.min(cores);
+        let mut started = Vec::with_capacity(target);
         for _ in 0..initial {
-            started.push(pool.spawn()?);
+            started.push(pool.spawn()?.0);
         }
         *pool.lock() = started;
-        if workers > initial {
+        if target > initial {
             let ramp = pool.clone();
             pool.runtime.spawn(async move {
-                for _ in initial..workers {
+                for _ in initial..target {
                     if !ramp.add_worker().await {
                         break;
                     }
@@ -164,8 +150,8 @@ impl ProcessPool {
         Ok(pool)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Proc>> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Proc>>> {
+        self.procs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How many workers were replaced after being killed or exiting.
@@ -173,7 +159,8 @@ impl ProcessPool {
         self.replaced.load(Ordering::Relaxed)
     }
 
-    fn spawn(&self) -> std::io::Result<Proc> {
+    /// Starts a worker process (not ready yet: its first calls wait in its pipe).
+    fn spawn(&self) -> std::io::Result<(Arc<Proc>, tokio::sync::oneshot::Receiver<()>)> {
         let s = &self.settings;
         // A worker gets none of the server's environment (database URIs, signing keys, secret
         // values): only its limits, and the log filter.
@@ -182,77 +169,103 @@ impl ProcessPool {
         if let Some(filter) = std::env::var_os("WRIT_LOG") {
             command.env("WRIT_LOG", filter);
         }
-        let mut child = command
+        let child = command
             .args(&s.command.args)
             .env(child::ENV_MEMORY, s.memory_limit.to_string())
             .env(child::ENV_ASYNC_OPS, s.max_async_ops.to_string())
+            .env(child::ENV_SLOTS, self.slots.to_string())
             .env(sandbox::ENV_READ, join_lines(&s.command.read_roots))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()?;
-        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err(std::io::Error::other("a worker process has no pipes"));
-        };
-        Ok(Proc {
-            child,
-            input,
-            output,
-            buffer: Vec::new(),
-            deployment: None,
-            seq: 0,
+        let pool = self.this.clone();
+        Proc::new(child, self.slots, move |shared| {
+            // A worker that ended while still in service is replaced.
+            if let Some(pool) = pool.upgrade()
+                && shared.close()
+            {
+                pool.retire(shared);
+            }
         })
     }
 
-    /// Starts a worker in the background to take the place of one that is gone.
-    fn replace(self: &Arc<Self>) {
+    /// Takes a worker out of service and starts another in its place, in the background.
+    fn retire(&self, shared: &Arc<proc::Shared>) {
+        self.lock().retain(|p| !Arc::ptr_eq(&p.shared, shared));
         self.replaced.fetch_add(1, Ordering::Relaxed);
-        let pool = self.clone();
-        self.runtime.spawn(async move {
-            pool.add_worker().await;
-        });
+        if let Some(pool) = self.this.upgrade() {
+            self.runtime.spawn(async move {
+                pool.add_worker().await;
+            });
+        }
     }
 
-    /// Starts a worker and puts it in the idle stack once it is ready; false (logged) when it
-    /// could not start.
+    /// Kills a worker (its calls hear of it) and replaces it.
+    fn kill(&self, proc: &Proc) {
+        let first = proc.shared.close();
+        proc.shared.kill();
+        if first {
+            self.retire(&proc.shared);
+        }
+    }
+
+    /// Starts a worker and adds it to the pool once it is ready; false (logged) when it could
+    /// not start.
     async fn add_worker(&self) -> bool {
-        match self.spawn_ready().await {
-            Ok(p) => {
-                self.put_back(p);
-                true
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "could not start a worker process");
-                false
-            }
-        }
-    }
-
-    /// Starts a worker and waits until it says it is ready for calls.
-    async fn spawn_ready(&self) -> std::io::Result<Proc> {
-        let mut proc = {
+        let started = {
             let _enter = self.runtime.enter();
-            self.spawn()?
+            self.spawn()
         };
-        let ready = tokio::time::timeout(READY_WITHIN, next_message(&mut proc.output, &mut proc.buffer));
-        match ready.await {
-            Ok(Ok(Some(FromWorker::Ready {}))) => Ok(proc),
-            Ok(Ok(Some(_))) => Err(std::io::Error::other("a new worker broke the protocol")),
-            Ok(Ok(None)) => Err(std::io::Error::other(format!(
-                "a new worker exited at start ({:?})",
-                proc.child.wait().await
-            ))),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(std::io::Error::other("a new worker was not ready in time")),
+        let result: std::io::Result<()> = match started {
+            Ok((proc, ready)) => match tokio::time::timeout(READY_WITHIN, ready).await {
+                Ok(Ok(())) => {
+                    let mut procs = self.lock();
+                    if procs.len() < self.target {
+                        procs.push(proc);
+                    } else {
+                        // Not needed after all: it exits, and is not replaced.
+                        proc.shared.close();
+                    }
+                    return true;
+                }
+                Ok(Err(_)) => Err(std::io::Error::other("a new worker exited at start")),
+                Err(_) => {
+                    proc.shared.kill();
+                    Err(std::io::Error::other("a new worker was not ready in time"))
+                }
+            },
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "could not start a worker process");
         }
+        false
     }
 
-    fn put_back(&self, proc: Proc) {
-        let mut idle = self.lock();
-        if idle.len() < self.settings.workers.max(1) {
-            idle.push(proc);
+    /// A free slot on the least busy worker, starting a worker when none has one.
+    fn place(&self, deployment: &Arc<Deployment>) -> Result<Place, EngineError> {
+        let mut procs = self.lock();
+        procs.sort_by_key(|p| p.load());
+        if let Some(place) = procs.iter().find_map(|p| p.place(deployment)) {
+            return Ok(place);
         }
+        // Every worker is busy or being replaced: one more starts now (beyond the pool's
+        // size only until the replacements are ready).
+        let (proc, _) = {
+            let _enter = self.runtime.enter();
+            self.spawn()
+        }
+        .map_err(|e| EngineError::Internal(format!("cannot start a worker: {e}")))?;
+        let place = proc.place(deployment);
+        if procs.len() < self.target {
+            procs.push(proc);
+        } else {
+            // Beyond the pool's size: this one call runs on it, then it exits unreplaced.
+            proc.shared.close();
+        }
+        place.ok_or_else(|| EngineError::Internal("a new worker had no free slot".into()))
     }
 
     /// Runs one call on a worker process.
@@ -274,39 +287,22 @@ impl ProcessPool {
         let pool = self.clone();
         let task = self.runtime.spawn(async move {
             let hold = invocation.hold.take();
-            let mut attempts = 0;
-            let result = loop {
-                let proc = pool.lock().pop();
-                let mut proc = match proc {
-                    Some(p) => p,
-                    None => match pool.spawn() {
-                        Ok(p) => p,
-                        Err(e) => break Err(EngineError::Internal(format!("cannot start a worker: {e}"))),
-                    },
+            let mut result = Err(EngineError::Internal(
+                "no worker process could take the call".into(),
+            ));
+            for _ in 0..ATTEMPTS {
+                let place = match pool.place(&deployment) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
                 };
-                match pool.converse(&mut proc, &deployment, &invocation, limit).await {
-                    Some((result, healthy)) => {
-                        if healthy {
-                            pool.put_back(proc);
-                        } else {
-                            drop(proc);
-                            pool.replace();
-                        }
-                        break result;
-                    }
-                    // That worker was gone before the call reached it: another one takes it.
-                    None => {
-                        drop(proc);
-                        pool.replace();
-                        attempts += 1;
-                        if attempts == 3 {
-                            break Err(EngineError::Internal(
-                                "no worker process could take the call".into(),
-                            ));
-                        }
-                    }
+                if let Some(r) = pool.converse(place, &deployment, &invocation, limit).await {
+                    result = r;
+                    break;
                 }
-            };
+            }
             drop(permit);
             drop(hold);
             result
@@ -315,52 +311,45 @@ impl ProcessPool {
             .unwrap_or_else(|_| Err(EngineError::Internal("the call's task failed".into())))
     }
 
-    /// Sends `invocation` to `proc` and serves its operations until it answers, exits or
-    /// passes its deadline. Returns the outcome and whether the worker can take another call;
-    /// `None` when the worker was gone before the call reached it.
+    /// Sends `invocation` to its place and serves its operations until the worker answers,
+    /// ends or the call passes its deadline. `None`: the worker ended before the call did
+    /// anything, and it may run again elsewhere.
     async fn converse(
         &self,
-        proc: &mut Proc,
+        mut place: Place,
         deployment: &Arc<Deployment>,
         invocation: &Invocation,
         limit: Duration,
-    ) -> Option<(Result<Outcome, EngineError>, bool)> {
+    ) -> Option<Result<Outcome, EngineError>> {
         let system = invocation.run_as_system;
         let info = Arc::new(CallInfo::new(invocation.user.clone(), deployment.clone(), system));
-        let fresh = !proc
-            .deployment
-            .as_ref()
-            .is_some_and(|d| Arc::ptr_eq(d, deployment));
-        proc.seq += 1;
-        let seq = proc.seq;
+        let (seq, slot) = (place.seq, place.slot);
         let call = CallRef::Call {
             seq,
-            deployment: fresh.then(|| WireDeployment::from(deployment)),
+            slot,
             invocation,
             limit_ms: limit.as_millis() as u64,
         };
         let frame = match wire::encode(&call) {
             Ok(f) => f,
-            Err(e) => return Some((Err(EngineError::InvalidArguments(e.to_string())), true)),
+            Err(e) => return Some(Err(EngineError::InvalidArguments(e.to_string()))),
         };
-        // The worker is waiting for exactly this: the write cannot wait on the worker.
-        if proc.input.write_all(&frame).await.is_err() {
+        let proc = place.proc.clone();
+        if !proc.send(frame) {
             return None;
         }
-        proc.deployment = Some(deployment.clone());
-        // Results waiting to be written, and how much of the first is written. They are written
-        // while the worker's messages are read, so neither side can block the other.
-        let mut outbox: std::collections::VecDeque<Vec<u8>> = Default::default();
-        let mut written = 0;
         let deadline = tokio::time::Instant::now() + limit + KILL_GRACE;
         let mut ops: JoinSet<(u64, Result<bson::Bson, HostError>)> = JoinSet::new();
-        let (result, healthy) = loop {
+        let mut started = false;
+        let attempt = loop {
             tokio::select! {
-                message = next_message(&mut proc.output, &mut proc.buffer) => match message {
-                    Ok(Some(FromWorker::Op { seq: s, op, host_op })) if s == seq => {
+                event = place.events.recv() => match event {
+                    Some(Event::Message(FromWorker::Op { op, host_op, .. })) => {
+                        started = true;
                         if ops.len() >= self.settings.max_async_ops {
-                            let _ = proc.child.start_kill();
-                            break (Err(EngineError::AsyncWorkLimitExceeded(self.settings.max_async_ops)), false);
+                            self.kill(&proc);
+                            let max = self.settings.max_async_ops;
+                            break Some(Err(EngineError::AsyncWorkLimitExceeded(max)));
                         }
                         let future = match self.names.iter().position(|n| *n == host_op.service) {
                             Some(i) => self.services[i].start(&info, host_op),
@@ -368,69 +357,63 @@ impl ProcessPool {
                         };
                         ops.spawn(async move { (op, future.await) });
                     }
-                    // A worker started on demand says it is ready before it reads the call.
-                    Ok(Some(FromWorker::Ready {})) => {}
-                    Ok(Some(FromWorker::Done { seq: s, outcome, recycle })) if s == seq => {
-                        break (outcome.map(Outcome::from), !recycle);
+                    Some(Event::Message(FromWorker::Done { outcome, recycle, .. })) => {
+                        if recycle && proc.shared.close() {
+                            self.retire(&proc.shared);
+                        }
+                        break Some(outcome.map(Outcome::from));
                     }
-                    Ok(Some(_)) => {
-                        let _ = proc.child.start_kill();
-                        break (Err(EngineError::Internal("a worker process broke the protocol".into())), false);
-                    }
-                    Ok(None) | Err(_) => {
-                        let status = proc.child.wait().await;
-                        break (Err(self.exit_error(status)), false);
-                    }
+                    Some(Event::Message(FromWorker::Ready {})) => {}
+                    Some(Event::Exited(code)) => break self.ended(code, slot, started),
+                    None => break self.ended(None, slot, started),
                 },
                 Some(joined) = ops.join_next(), if !ops.is_empty() => {
                     if let Ok((op, result)) = joined {
-                        let frame = wire::encode(&ToWorker::Result { seq, op, result }).or_else(|e| {
+                        let frame = wire::encode(&ToWorker::Result { seq, slot, op, result }).or_else(|e| {
                             let result = Err(HostError::new(format!("the operation's result is too large: {e}")));
-                            wire::encode(&ToWorker::Result { seq, op, result })
+                            wire::encode(&ToWorker::Result { seq, slot, op, result })
                         });
                         if let Ok(frame) = frame {
-                            outbox.push_back(frame);
+                            proc.send(frame);
                         }
-                    }
-                }
-                n = proc.input.write(outbox.front().map_or(&[][..], |f| &f[written..])), if !outbox.is_empty() => {
-                    match n {
-                        Ok(n) if n > 0 => {
-                            written += n;
-                            if outbox.front().is_some_and(|f| written == f.len()) {
-                                outbox.pop_front();
-                                written = 0;
-                            }
-                        }
-                        // The worker is gone; its exit is read on the other branch.
-                        _ => outbox.clear(),
                     }
                 }
                 _ = tokio::time::sleep_until(deadline) => {
-                    let _ = proc.child.start_kill();
-                    break (Err(EngineError::TimeLimitExceeded(limit)), false);
+                    self.kill(&proc);
+                    break Some(Err(EngineError::TimeLimitExceeded(limit)));
                 }
             }
         };
+        // The slot is free again only once the worker is done with the call (or gone).
+        drop(place);
         // Every operation the call started finishes before its answer, so the caller can read
         // every write; then what the call left open is closed. What the worker stopped waiting
         // for (a socket's read, an abandoned request) ends with the call.
         info.end();
         while ops.join_next().await.is_some() {}
         info.finish().await;
-        Some((result, healthy))
+        attempt
     }
 
-    fn exit_error(&self, status: std::io::Result<std::process::ExitStatus>) -> EngineError {
-        match status.ok().and_then(|s| s.code()) {
-            Some(alloc::EXIT_MEMORY) => {
+    /// What a call on slot `slot` gets when its worker ended with exit code `code`: its own
+    /// limit's error, or, when another call ended the worker, another attempt if it had not
+    /// started anything.
+    fn ended(&self, code: Option<i32>, slot: u32, started: bool) -> Option<Result<Outcome, EngineError>> {
+        let mine = |s: Option<usize>| s.is_none_or(|s| s == slot as usize);
+        let error = match alloc::exit_reason(code) {
+            ExitReason::Memory(s) if mine(s) => {
                 EngineError::MemoryLimitExceeded(self.settings.memory_limit / (1024 * 1024))
             }
-            Some(child::EXIT_STACK) => {
+            ExitReason::Stack(s) if mine(s) => {
                 EngineError::StackLimitExceeded("the call's recursion overflowed the stack".into())
             }
-            _ => EngineError::Internal("the worker process running the call stopped".into()),
-        }
+            _ if !started => return None,
+            ExitReason::Other => EngineError::Internal("the worker process running the call stopped".into()),
+            _ => EngineError::Internal(
+                "the worker process running the call was stopped by another call on it".into(),
+            ),
+        };
+        Some(Err(error))
     }
 }
 
