@@ -161,13 +161,6 @@ pub fn exit_reason(code: Option<i32>) -> ExitReason {
     }
 }
 
-/// Counts `bytes` this thread took over from another (a message it will free) as its own.
-pub(crate) fn adopt(bytes: usize) {
-    if ON.load(Relaxed) {
-        grow(bytes);
-    }
-}
-
 /// Lets this thread hold at most `limit` bytes more than it holds now, and restarts its peak.
 /// Returns the bytes held now.
 pub fn limit_from_now(limit: u64) -> isize {

@@ -1,33 +1,30 @@
 //! The worker process: a few slots, each a thread with its own locked-down JavaScript context
-//! running one call at a time, talking to the engine over the process's standard input and
-//! output.
+//! running one call at a time, talking to the engine over a pair of pipes of its own.
 //!
-//! A reader thread routes each message to the slot it names (the engine picks a call's slot);
-//! slots write their operations and outcomes to the shared output. Several calls run at once
-//! in one process, so one address space serves them all: the engine's messages wake one
-//! process for many calls instead of one process per call.
+//! Slot `i` of `n` reads its messages from descriptor [`SLOT_FDS`]` + i` and writes its
+//! operations and outcomes to descriptor `SLOT_FDS + n + i` (the engine picks a call's slot).
+//! Several calls run at once in one process, so one address space serves them all: the
+//! engine's messages wake one process for many calls instead of one process per call.
 //!
-//! A worker touches nothing but its pipe: every database operation is a message the engine
+//! A worker touches nothing but its pipes: every database operation is a message the engine
 //! authorizes and runs. Its limits are its slots': the allocator counts each slot thread's
 //! bytes and ends the process at a call's memory limit, with an exit code naming the slot
 //! ([`super::alloc`]); a stack overflow ends it with a code naming the slot; the engine kills
 //! it at a call's deadline. After a call that held a lot of memory it asks to be retired: the
-//! engine sends it no more calls and closes its pipe once its other calls end, so the kernel
+//! engine sends it no more calls and closes its pipes once its other calls end, so the kernel
 //! takes the pages back and a fresh one takes its place.
 
 use std::{
     fs::File,
-    io::{BufReader, Read},
     os::fd::FromRawFd,
-    rc::Rc,
-    sync::{Arc, Mutex, mpsc},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use super::{
     alloc,
-    pipe::{Inbound, Incoming, Pipe},
-    wire::{self, FromWorker},
+    pipe::Pipe,
+    wire::{FromWorker, ToWorker},
 };
 use crate::{
     api::Deployment,
@@ -42,6 +39,9 @@ pub(crate) const ENV_MEMORY: &str = "WRIT_WORKER_MEMORY_LIMIT";
 pub(crate) const ENV_ASYNC_OPS: &str = "WRIT_WORKER_MAX_ASYNC_OPS";
 /// The environment variable that hands a worker its number of slots.
 pub(crate) const ENV_SLOTS: &str = "WRIT_WORKER_SLOTS";
+/// Slot `i` of `n` reads its messages from descriptor `SLOT_FDS + i` and writes to
+/// `SLOT_FDS + n + i`.
+pub(crate) const SLOT_FDS: i32 = 3;
 
 /// The exit code of a worker whose stack overflowed on a thread with no slot.
 pub const EXIT_STACK: i32 = 87;
@@ -116,7 +116,7 @@ fn batch_scheduling() {
     }
 }
 
-/// Runs a worker process until the engine closes its pipe. `services` are the JavaScript
+/// Runs a worker process until the engine closes its pipes. `services` are the JavaScript
 /// halves of the host's services. Returns the process's exit code. The binary must install
 /// [`alloc::Counting`] as its global allocator for the memory limit to hold.
 pub fn run(services: Vec<ServiceJs>) -> i32 {
@@ -130,122 +130,42 @@ pub fn run(services: Vec<ServiceJs>) -> i32 {
         Ok(c) => eprintln!("writ worker: the kernel's Landlock confines this worker only partly ({c:?})"),
         Err(e) => eprintln!("writ worker: cannot confine this worker ({e}); it runs without a sandbox"),
     }
-    // The protocol gets its own descriptor; anything printed to standard output goes to the
-    // log (standard error) instead of into the protocol.
-    // SAFETY: plain descriptor calls on the process's own standard descriptors.
-    let (input, output) = unsafe {
-        let out = libc::dup(1);
+    // Anything printed to standard output goes to the log (standard error).
+    // SAFETY: a plain descriptor call on the process's own standard descriptors.
+    unsafe {
         libc::dup2(2, 1);
-        (File::from_raw_fd(0), File::from_raw_fd(out))
-    };
-    let output = Arc::new(Mutex::new(output));
-    let mut slots: Vec<Option<Slot>> = (0..options.slots).map(|_| None).collect();
-    // Slot 0 builds its context at once and then says the worker is ready.
-    match Slot::start(0, &options, &services, &output) {
-        Ok(s) => slots[0] = Some(s),
-        Err(e) => {
-            eprintln!("writ worker: cannot start a thread: {e}");
-            return 70;
-        }
     }
-    let code = read(
-        BufReader::with_capacity(64 * 1024, input),
-        &mut slots,
-        &options,
-        &services,
-        &output,
-    );
-    // The engine closed the pipe (or broke the protocol): the slots end after their calls.
-    let threads: Vec<_> = slots.into_iter().flatten().map(|s| s.thread).collect();
-    for thread in threads {
-        let _ = thread.join();
-    }
-    code
-}
-
-/// One slot: the thread that runs its calls, and the channel its messages go to.
-struct Slot {
-    frames: mpsc::SyncSender<Inbound>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Slot {
-    fn start(
-        slot: usize,
-        options: &ChildOptions,
-        services: &[ServiceJs],
-        output: &Arc<Mutex<File>>,
-    ) -> std::io::Result<Self> {
-        // A slot is sent its call, then at most the results of the operations that call has
-        // outstanding: the channel never fills unless the engine breaks the protocol.
-        let (frames, input) = mpsc::sync_channel(options.max_async_ops + 8);
-        let (options, services, output) = (options.clone(), services.to_vec(), output.clone());
+    let mut threads = Vec::with_capacity(options.slots);
+    for slot in 0..options.slots {
+        let fd = SLOT_FDS + slot as i32;
+        // SAFETY: the engine opened these descriptors for this slot and nothing else owns them.
+        let (input, output) = unsafe {
+            (
+                File::from_raw_fd(fd),
+                File::from_raw_fd(fd + options.slots as i32),
+            )
+        };
+        let (options, services) = (options.clone(), services.clone());
         let thread = std::thread::Builder::new()
             .name(format!("writ-worker-{slot}"))
             .stack_size(STACK_SIZE)
             .spawn(move || {
                 alloc::set_slot(slot);
-                let pipe = Pipe::new(Rc::new(input), output);
-                serve(slot, options, services, pipe)
-            })?;
-        Ok(Self { frames, thread })
-    }
-}
-
-/// Reads the engine's messages and routes each to its slot, starting slots on first use.
-/// Returns the exit code once the engine closes the pipe.
-fn read(
-    mut input: BufReader<File>,
-    slots: &mut [Option<Slot>],
-    options: &ChildOptions,
-    services: &[ServiceJs],
-    output: &Arc<Mutex<File>>,
-) -> i32 {
-    let mut deployment: Option<Arc<Deployment>> = None;
-    loop {
-        let mut head = [0u8; 4];
-        if input.read_exact(&mut head).is_err() {
-            return 0;
-        }
-        let Ok(Some(len)) = wire::frame_len(&head) else {
-            eprintln!("writ worker: the engine sent a malformed frame");
-            return 70;
-        };
-        let mut frame = vec![0u8; len];
-        frame[..4].copy_from_slice(&head);
-        if input.read_exact(&mut frame[4..]).is_err() {
-            return 0;
-        }
-        let (slot, is_call) = match wire::route(&frame) {
-            Ok(wire::Route::Deploy(d)) => {
-                deployment = Some(d.into_deployment());
-                continue;
-            }
-            Ok(wire::Route::Slot(slot, is_call)) if slot < slots.len() => (slot, is_call),
-            _ => {
-                eprintln!("writ worker: the engine sent a message for no slot");
+                serve(slot, options, services, Pipe::new(input, output))
+            });
+        match thread {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                eprintln!("writ worker: cannot start a thread: {e}");
                 return 70;
             }
-        };
-        if slots[slot].is_none() {
-            match Slot::start(slot, options, services, output) {
-                Ok(s) => slots[slot] = Some(s),
-                Err(e) => {
-                    eprintln!("writ worker: cannot start a thread: {e}");
-                    return 70;
-                }
-            }
-        }
-        let inbound = Inbound {
-            frame,
-            deployment: if is_call { deployment.clone() } else { None },
-        };
-        let Some(target) = &slots[slot] else { return 70 };
-        if target.frames.try_send(inbound).is_err() {
-            eprintln!("writ worker: slot {slot} cannot take a message");
-            return 70;
         }
     }
+    // The slots end once the engine closes their pipes.
+    for thread in threads {
+        let _ = thread.join();
+    }
+    0
 }
 
 /// Collects the garbage a call left and returns the free pages to the kernel (glibc keeps them
@@ -271,34 +191,49 @@ fn build(services: &[ServiceJs], pipe: Pipe, options: &ChildOptions) -> Worker {
     }
 }
 
-/// Runs slot `slot`'s calls, one at a time, until the worker shuts down.
-fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, pipe: Pipe) {
-    let input = pipe.input();
-    let output = pipe.output();
-    let mut worker = build(&services, pipe, &options);
+/// Runs slot `slot`'s calls, one at a time, until the engine closes the slot's pipe. Slot 0
+/// builds its context at once and says the worker is ready; the others on their first
+/// message.
+fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe: Pipe) {
+    let mut first_message = None;
+    if slot != 0 {
+        match pipe.recv() {
+            Ok(m) => first_message = Some(m),
+            Err(_) => return,
+        }
+    }
+    let mut worker = build(&services, pipe.reopen(), &options);
     if slot == 0 && !matches!(worker.pipe().map(|mut p| p.send_ready()), Some(Ok(()))) {
         return;
     }
     let mut baseline = alloc::live();
     // What the slot holds after its first call (deployment compiled, garbage collected).
     let mut settled: Option<isize> = None;
+    let mut deployment: Option<Arc<Deployment>> = None;
     loop {
-        let message = match worker.pipe().map(|mut p| p.recv()) {
+        let message = match first_message
+            .take()
+            .map(Ok)
+            .or_else(|| worker.pipe().map(|mut p| p.recv()))
+        {
             Some(Ok(m)) => m,
-            // The worker is shutting down.
+            // The engine closed the pipe: the worker is shutting down.
             _ => return,
         };
-        let Incoming::Call {
-            seq,
-            invocation,
-            limit_ms,
-            deployment,
-        } = message
-        else {
+        let (seq, invocation, limit_ms) = match message {
+            ToWorker::Deploy { deployment: sent } => {
+                deployment = Some(sent.into_deployment());
+                continue;
+            }
+            ToWorker::Call {
+                seq,
+                invocation,
+                limit_ms,
+            } => (seq, invocation, limit_ms),
             // A late result of a call that already ended.
-            continue;
+            ToWorker::Result { .. } => continue,
         };
-        let Some(current) = deployment else {
+        let Some(current) = deployment.clone() else {
             let outcome = Err(EngineError::Internal("the worker was sent no deployment".into()));
             let done = FromWorker::Done {
                 seq,
@@ -365,7 +300,7 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, pipe: Pip
         // once all the same, so no later call can run in it.
         if replace {
             drop(worker);
-            worker = build(&services, Pipe::new(input.clone(), output.clone()), &options);
+            worker = build(&services, pipe.reopen(), &options);
             baseline = alloc::live();
             settled = None;
         }

@@ -3,7 +3,7 @@
 //! The engine (this module, in the server's process) keeps a pool of worker processes, each
 //! the host binary re-executed as a worker ([`child::run`]) with a few *slots*: threads, each
 //! with its own JavaScript context, running one call at a time. A call takes a free slot on the
-//! least busy worker, sends it the invocation (and the deployment, the first time that worker
+//! least busy worker, sends it the invocation (and the deployment, the first time that slot
 //! sees it), runs the host operations the call asks for through the services' host halves, and
 //! gets the outcome. Several calls share a process, so its messages wake one address space for
 //! all of them.
@@ -23,6 +23,7 @@ pub mod sandbox;
 mod wire;
 
 use std::{
+    os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd},
     path::PathBuf,
     process::Stdio,
     sync::{
@@ -32,7 +33,7 @@ use std::{
     time::Duration,
 };
 
-use tokio::{process::Command, sync::Semaphore, task::JoinSet};
+use tokio::{io::AsyncWriteExt, process::Command, sync::Semaphore, task::JoinSet};
 
 use crate::{
     api::{Deployment, Invocation, Outcome},
@@ -40,8 +41,8 @@ use crate::{
     host::{CallInfo, HostError, HostService},
 };
 use alloc::ExitReason;
-use proc::{Event, Place, Proc};
-use wire::{CallRef, FromWorker, ToWorker};
+use proc::{Place, Proc};
+use wire::{CallRef, FromWorker, ToWorker, WireDeployment};
 
 /// How the engine starts a worker process: the host binary and the arguments that make it run
 /// [`child::run`] with the JavaScript halves of the same services.
@@ -100,6 +101,8 @@ pub(crate) struct ProcessPool {
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     replaced: AtomicU64,
+    /// The last call's number (the worker's messages about a call carry it).
+    seq: AtomicU64,
     runtime: tokio::runtime::Handle,
     this: Weak<ProcessPool>,
 }
@@ -126,6 +129,7 @@ impl ProcessPool {
             permits: Arc::new(Semaphore::new(workers)),
             waiting: AtomicUsize::new(0),
             replaced: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
             runtime,
             this: this.clone(),
         });
@@ -134,7 +138,7 @@ impl ProcessPool {
         let initial = target.min(cores);
         let mut started = Vec::with_capacity(target);
         for _ in 0..initial {
-            started.push(pool.spawn()?.0);
+            started.push(pool.spawn()?);
         }
         *pool.lock() = started;
         if target > initial {
@@ -160,7 +164,7 @@ impl ProcessPool {
     }
 
     /// Starts a worker process (not ready yet: its first calls wait in its pipe).
-    fn spawn(&self) -> std::io::Result<(Arc<Proc>, tokio::sync::oneshot::Receiver<()>)> {
+    fn spawn(&self) -> std::io::Result<Arc<Proc>> {
         let s = &self.settings;
         // A worker gets none of the server's environment (database URIs, signing keys, secret
         // values): only its limits, and the log filter.
@@ -169,19 +173,48 @@ impl ProcessPool {
         if let Some(filter) = std::env::var_os("WRIT_LOG") {
             command.env("WRIT_LOG", filter);
         }
-        let child = command
+        // Two pipes per slot: slot `i` of `n` reads descriptor `SLOT_FDS + i` in the worker and
+        // writes `SLOT_FDS + n + i`.
+        let mut theirs = Vec::with_capacity(2 * self.slots);
+        let mut inputs = Vec::with_capacity(self.slots);
+        let mut outputs = Vec::with_capacity(self.slots);
+        for _ in 0..self.slots {
+            let (read, write) = pipe_pair()?;
+            theirs.push(read);
+            inputs.push(write);
+        }
+        for _ in 0..self.slots {
+            let (read, write) = pipe_pair()?;
+            theirs.push(write);
+            outputs.push(read);
+        }
+        let fds: Vec<RawFd> = theirs.iter().map(|f| f.as_raw_fd()).collect();
+        command
             .args(&s.command.args)
             .env(child::ENV_MEMORY, s.memory_limit.to_string())
             .env(child::ENV_ASYNC_OPS, s.max_async_ops.to_string())
             .env(child::ENV_SLOTS, self.slots.to_string())
             .env(sandbox::ENV_READ, join_lines(&s.command.read_roots))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()?;
+            .kill_on_drop(true);
+        // SAFETY: between fork and exec the closure only calls `fcntl` and `dup2`, which are
+        // async-signal-safe, on descriptors it reads from a vector allocated before the fork.
+        unsafe {
+            command.pre_exec(move || place_fds(&fds));
+        }
+        let child = command.spawn()?;
+        drop(theirs);
+        let mut pipes = Vec::with_capacity(self.slots);
+        for (input, output) in inputs.into_iter().zip(outputs) {
+            pipes.push((
+                tokio::net::unix::pipe::Sender::from_owned_fd(input)?,
+                tokio::net::unix::pipe::Receiver::from_owned_fd(output)?,
+            ));
+        }
         let pool = self.this.clone();
-        Proc::new(child, self.slots, move |shared| {
+        Proc::new(child, pipes, move |shared| {
             // A worker that ended while still in service is replaced.
             if let Some(pool) = pool.upgrade()
                 && shared.close()
@@ -219,7 +252,7 @@ impl ProcessPool {
             self.spawn()
         };
         let result: std::io::Result<()> = match started {
-            Ok((proc, ready)) => match tokio::time::timeout(READY_WITHIN, ready).await {
+            Ok(proc) => match tokio::time::timeout(READY_WITHIN, proc.ready()).await {
                 Ok(Ok(())) => {
                     let mut procs = self.lock();
                     if procs.len() < self.target {
@@ -230,7 +263,7 @@ impl ProcessPool {
                     }
                     return true;
                 }
-                Ok(Err(_)) => Err(std::io::Error::other("a new worker exited at start")),
+                Ok(Err(e)) => Err(e),
                 Err(_) => {
                     proc.shared.kill();
                     Err(std::io::Error::other("a new worker was not ready in time"))
@@ -245,20 +278,20 @@ impl ProcessPool {
     }
 
     /// A free slot on the least busy worker, starting a worker when none has one.
-    fn place(&self, deployment: &Arc<Deployment>) -> Result<Place, EngineError> {
+    fn place(&self) -> Result<Place, EngineError> {
         let mut procs = self.lock();
         procs.sort_by_key(|p| p.load());
-        if let Some(place) = procs.iter().find_map(|p| p.place(deployment)) {
+        if let Some(place) = procs.iter().find_map(|p| p.place()) {
             return Ok(place);
         }
         // Every worker is busy or being replaced: one more starts now (beyond the pool's
         // size only until the replacements are ready).
-        let (proc, _) = {
+        let proc = {
             let _enter = self.runtime.enter();
             self.spawn()
         }
         .map_err(|e| EngineError::Internal(format!("cannot start a worker: {e}")))?;
-        let place = proc.place(deployment);
+        let place = proc.place();
         if procs.len() < self.target {
             procs.push(proc);
         } else {
@@ -291,7 +324,7 @@ impl ProcessPool {
                 "no worker process could take the call".into(),
             ));
             for _ in 0..ATTEMPTS {
-                let place = match pool.place(&deployment) {
+                let place = match pool.place() {
                     Ok(p) => p,
                     Err(e) => {
                         result = Err(e);
@@ -323,10 +356,9 @@ impl ProcessPool {
     ) -> Option<Result<Outcome, EngineError>> {
         let system = invocation.run_as_system;
         let info = Arc::new(CallInfo::new(invocation.user.clone(), deployment.clone(), system));
-        let (seq, slot) = (place.seq, place.slot);
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let call = CallRef::Call {
             seq,
-            slot,
             invocation,
             limit_ms: limit.as_millis() as u64,
         };
@@ -335,16 +367,45 @@ impl ProcessPool {
             Err(e) => return Some(Err(EngineError::InvalidArguments(e.to_string()))),
         };
         let proc = place.proc.clone();
-        if !proc.send(frame) {
+        let input = place.slot.as_mut()?;
+        let slot = input.index;
+        // The slot waits for exactly this: the writes cannot wait on it. A deployment it has not
+        // seen goes first.
+        if !input
+            .deployment
+            .as_ref()
+            .is_some_and(|d| Arc::ptr_eq(d, deployment))
+        {
+            let deploy = ToWorker::Deploy {
+                deployment: Box::new(WireDeployment::from(deployment)),
+            };
+            let frame = match wire::encode(&deploy) {
+                Ok(f) => f,
+                Err(e) => {
+                    return Some(Err(EngineError::Internal(format!(
+                        "the deployment cannot be sent: {e}"
+                    ))));
+                }
+            };
+            if input.input.write_all(&frame).await.is_err() {
+                return None;
+            }
+            input.deployment = Some(deployment.clone());
+        }
+        if input.input.write_all(&frame).await.is_err() {
             return None;
         }
+        // Results waiting to be written, and how much of the first is written. They are written
+        // while the worker's messages are read, so neither side can block the other.
+        let mut outbox: std::collections::VecDeque<Vec<u8>> = Default::default();
+        let mut written = 0;
         let deadline = tokio::time::Instant::now() + limit + KILL_GRACE;
         let mut ops: JoinSet<(u64, Result<bson::Bson, HostError>)> = JoinSet::new();
         let mut started = false;
-        let attempt = loop {
+        let result = loop {
             tokio::select! {
-                event = place.events.recv() => match event {
-                    Some(Event::Message(FromWorker::Op { op, host_op, .. })) => {
+                message = proc::next_message(&mut input.output, &mut input.buffer) => match message {
+                    Ok(Some(FromWorker::Op { seq: s, op, host_op })) if s == seq => {
                         started = true;
                         if ops.len() >= self.settings.max_async_ops {
                             self.kill(&proc);
@@ -357,25 +418,48 @@ impl ProcessPool {
                         };
                         ops.spawn(async move { (op, future.await) });
                     }
-                    Some(Event::Message(FromWorker::Done { outcome, recycle, .. })) => {
+                    Ok(Some(FromWorker::Done { seq: s, outcome, recycle })) if s == seq => {
                         if recycle && proc.shared.close() {
                             self.retire(&proc.shared);
                         }
                         break Some(outcome.map(Outcome::from));
                     }
-                    Some(Event::Message(FromWorker::Ready {})) => {}
-                    Some(Event::Exited(code)) => break self.ended(code, slot, started),
-                    None => break self.ended(None, slot, started),
+                    // A worker started on demand says it is ready before it reads the call.
+                    Ok(Some(FromWorker::Ready {})) => {}
+                    Ok(Some(_)) => {
+                        self.kill(&proc);
+                        break Some(Err(EngineError::Internal("a worker process broke the protocol".into())));
+                    }
+                    // The worker is gone (or its output broken: it is killed): its exit code
+                    // says why.
+                    Ok(None) | Err(_) => {
+                        proc.shared.kill();
+                        let code = proc.shared.exit_code().await;
+                        break self.ended(code, slot, started);
+                    }
                 },
                 Some(joined) = ops.join_next(), if !ops.is_empty() => {
                     if let Ok((op, result)) = joined {
-                        let frame = wire::encode(&ToWorker::Result { seq, slot, op, result }).or_else(|e| {
+                        let frame = wire::encode(&ToWorker::Result { seq, op, result }).or_else(|e| {
                             let result = Err(HostError::new(format!("the operation's result is too large: {e}")));
-                            wire::encode(&ToWorker::Result { seq, slot, op, result })
+                            wire::encode(&ToWorker::Result { seq, op, result })
                         });
                         if let Ok(frame) = frame {
-                            proc.send(frame);
+                            outbox.push_back(frame);
                         }
+                    }
+                }
+                n = input.input.write(outbox.front().map_or(&[][..], |f| &f[written..])), if !outbox.is_empty() => {
+                    match n {
+                        Ok(n) if n > 0 => {
+                            written += n;
+                            if outbox.front().is_some_and(|f| written == f.len()) {
+                                outbox.pop_front();
+                                written = 0;
+                            }
+                        }
+                        // The worker is gone; its output's end says so.
+                        _ => outbox.clear(),
                     }
                 }
                 _ = tokio::time::sleep_until(deadline) => {
@@ -392,7 +476,7 @@ impl ProcessPool {
         info.end();
         while ops.join_next().await.is_some() {}
         info.finish().await;
-        attempt
+        result
     }
 
     /// What a call on slot `slot` gets when its worker ended with exit code `code`: its own
@@ -415,6 +499,39 @@ impl ProcessPool {
         };
         Some(Err(error))
     }
+}
+
+/// A pipe whose two ends close on `exec`: (read, write).
+fn pipe_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `pipe2` just opened both and nothing else owns them.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// In a new worker, between fork and exec: puts slot `i`'s pipe at descriptor
+/// `SLOT_FDS + i`. The descriptors are first copied above that range, so no copy overwrites
+/// a descriptor still to be placed. Async-signal-safe: no allocation.
+fn place_fds(fds: &[RawFd]) -> std::io::Result<()> {
+    let above = child::SLOT_FDS + fds.len() as RawFd;
+    let mut high = [0 as RawFd; alloc::MAX_SLOTS];
+    for (i, fd) in fds.iter().enumerate() {
+        // SAFETY: plain descriptor calls in the child, on descriptors it inherited.
+        high[i] = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, above) };
+        if high[i] < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    for (i, fd) in high.iter().take(fds.len()).enumerate() {
+        // SAFETY: as above; `dup2` leaves the new descriptor open across `exec`.
+        if unsafe { libc::dup2(*fd, child::SLOT_FDS + i as RawFd) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// A call waiting for a worker, counted against the queue's capacity while it waits.

@@ -1,48 +1,25 @@
-//! A slot's end of the worker's pipe to the engine: the calls and operation results the
-//! worker's reader routed to this slot, and the shared output its operations and outcomes
-//! are written to.
+//! A slot's end of its two pipes to the engine: calls, deployments and operation results in;
+//! operations and outcomes out.
 
 use std::{
+    cell::RefCell,
     fs::File,
-    io::Write,
+    io::{BufReader, Read, Write},
+    os::fd::AsRawFd,
     rc::Rc,
-    sync::{Arc, Mutex, mpsc},
     time::{Duration, Instant},
 };
 
-use super::{
-    alloc,
-    wire::{self, FromWorker, ToSlot},
-};
+use super::wire::{self, FromWorker, ToWorker};
 use crate::{
-    api::{Deployment, Invocation},
     error::EngineError,
     host::{Completion, HostOp},
 };
 
-/// A frame the reader routed to a slot, with the deployment a call runs on.
-pub(crate) struct Inbound {
-    pub frame: Vec<u8>,
-    pub deployment: Option<Arc<Deployment>>,
-}
-
-/// What a slot receives.
-pub(crate) enum Incoming {
-    /// A call to run.
-    Call {
-        seq: u64,
-        invocation: Box<Invocation>,
-        limit_ms: u64,
-        deployment: Option<Arc<Deployment>>,
-    },
-    /// An operation's result.
-    Result(Completion),
-}
-
-/// A slot's end of the worker's pipe.
+/// A slot's end of its pipes.
 pub(crate) struct Pipe {
-    input: Rc<mpsc::Receiver<Inbound>>,
-    output: Arc<Mutex<File>>,
+    input: Rc<RefCell<BufReader<File>>>,
+    output: Rc<RefCell<File>>,
     /// Frames written when the slot next waits or ends a call.
     pending: Vec<u8>,
 }
@@ -52,11 +29,20 @@ fn lost(e: impl std::fmt::Display) -> EngineError {
 }
 
 impl Pipe {
-    /// A slot's pipe: frames from `input`, written to `output` (shared by every slot).
-    pub fn new(input: Rc<mpsc::Receiver<Inbound>>, output: Arc<Mutex<File>>) -> Self {
+    /// A slot's pipes: messages from `input`, written to `output`.
+    pub fn new(input: File, output: File) -> Self {
         Self {
-            input,
-            output,
+            input: Rc::new(RefCell::new(BufReader::with_capacity(64 * 1024, input))),
+            output: Rc::new(RefCell::new(output)),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Another pipe over the same ends, for a context that replaces this one's.
+    pub fn reopen(&self) -> Self {
+        Self {
+            input: self.input.clone(),
+            output: self.output.clone(),
             pending: Vec::new(),
         }
     }
@@ -77,9 +63,7 @@ impl Pipe {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut output = self.output.lock().unwrap_or_else(|e| e.into_inner());
-        let written = output.write_all(&self.pending);
-        drop(output);
+        let written = self.output.borrow_mut().write_all(&self.pending);
         self.pending.clear();
         written
     }
@@ -87,26 +71,53 @@ impl Pipe {
     /// Waits until `deadline` for the result of an operation.
     pub fn recv_result(&mut self, deadline: Instant) -> Result<Completion, EngineError> {
         self.flush().map_err(lost)?;
-        let left = deadline.saturating_duration_since(Instant::now());
-        let inbound = match self.input.recv_timeout(left) {
-            Ok(i) => i,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                return Err(EngineError::TimeLimitExceeded(Duration::ZERO));
-            }
-            Err(e) => return Err(lost(e)),
-        };
-        match decode(inbound).map_err(lost)? {
-            Incoming::Result(c) => Ok(c),
-            Incoming::Call { .. } => Err(EngineError::Internal(
+        if self.input.borrow().buffer().is_empty() && !self.readable_by(deadline).map_err(lost)? {
+            return Err(EngineError::TimeLimitExceeded(Duration::ZERO));
+        }
+        match self.recv().map_err(lost)? {
+            ToWorker::Result { seq, op, result } => Ok(Completion { seq, op, result }),
+            _ => Err(EngineError::Internal(
                 "a call arrived while one was running".into(),
             )),
         }
     }
 
-    /// The next message for this slot; an error when the worker is shutting down.
-    pub fn recv(&mut self) -> std::io::Result<Incoming> {
-        let inbound = self.input.recv().map_err(std::io::Error::other)?;
-        decode(inbound)
+    fn readable_by(&self, deadline: Instant) -> std::io::Result<bool> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut fd = libc::pollfd {
+            fd: self.input.borrow().get_ref().as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd, for the duration of the call.
+        let n = unsafe { libc::poll(&mut fd, 1, ms) };
+        match n {
+            n if n > 0 => Ok(true),
+            0 => Ok(false),
+            _ => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    Ok(true)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// The next message for this slot; an error when the engine closed the pipe.
+    pub fn recv(&mut self) -> std::io::Result<ToWorker> {
+        let mut input = self.input.borrow_mut();
+        let mut head = [0u8; 4];
+        input.read_exact(&mut head)?;
+        let len = wire::frame_len(&head)
+            .map_err(std::io::Error::other)?
+            .unwrap_or_default();
+        let mut frame = vec![0u8; len];
+        frame[..4].copy_from_slice(&head);
+        input.read_exact(&mut frame[4..])?;
+        wire::decode(&frame).map_err(std::io::Error::other)
     }
 
     /// Tells the engine the worker is ready for calls.
@@ -135,35 +146,4 @@ impl Pipe {
         self.pending.extend_from_slice(&frame);
         self.flush()
     }
-
-    /// Where this slot's messages arrive (for a context that replaces this one).
-    pub fn input(&self) -> Rc<mpsc::Receiver<Inbound>> {
-        self.input.clone()
-    }
-
-    /// The worker's shared output.
-    pub fn output(&self) -> Arc<Mutex<File>> {
-        self.output.clone()
-    }
-}
-
-/// Decodes a routed frame. The frame was read on the reader's thread; this slot frees it, so
-/// it counts it as its own first.
-fn decode(inbound: Inbound) -> std::io::Result<Incoming> {
-    alloc::adopt(inbound.frame.capacity());
-    let message: ToSlot = wire::decode(&inbound.frame).map_err(std::io::Error::other)?;
-    drop(inbound.frame);
-    Ok(match message {
-        ToSlot::Call {
-            seq,
-            invocation,
-            limit_ms,
-        } => Incoming::Call {
-            seq,
-            invocation,
-            limit_ms,
-            deployment: inbound.deployment,
-        },
-        ToSlot::Result { seq, op, result } => Incoming::Result(Completion { seq, op, result }),
-    })
 }

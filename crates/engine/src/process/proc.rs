@@ -1,75 +1,68 @@
-//! One running worker process as the engine sees it: its slots, the calls on them, a task that
-//! writes to its input and one that reads its output and routes each message to its call.
+//! One running worker process as the engine sees it: its slots, each with its own pair of
+//! pipes, and a task that waits for it to end.
 
 use std::{
-    collections::HashMap,
+    os::fd::{AsRawFd, FromRawFd, OwnedFd},
     sync::{Arc, Mutex},
 };
 
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    process::{Child, ChildStdin, ChildStdout},
-    sync::{mpsc, oneshot},
-};
+use tokio::{io::AsyncReadExt, net::unix::pipe, process::Child, sync::watch};
 
-use super::wire::{self, FromWorker, ToWorker, WireDeployment};
+use super::wire::{self, FromWorker};
 use crate::api::Deployment;
 
-/// What a call hears from its worker.
-pub(super) enum Event {
-    /// A message the worker sent for this call.
-    Message(FromWorker),
-    /// The worker process ended, with this exit code (`None`: killed by a signal).
-    Exited(Option<i32>),
-}
-
-/// The state of one worker process, shared by the tasks and the calls that use it.
+/// The state of one worker process, shared by the task that waits for it and the calls on it.
 pub(super) struct Shared {
     pid: u32,
+    /// A descriptor of the process (Linux 5.3 and later): signals sent through it can never
+    /// reach another process that took its pid.
+    pidfd: Option<OwnedFd>,
     state: Mutex<State>,
+    /// `Some(exit code)` once the process has ended (`Some(None)`: killed by a signal).
+    exit: watch::Sender<Option<Option<i32>>>,
 }
 
 struct State {
-    /// Free slots, the highest first (a call takes the lowest: the worker starts a slot's
-    /// thread on its first call).
-    free: Vec<u32>,
-    /// The calls on this worker, by sequence number: their slot and where their events go.
-    calls: HashMap<u64, mpsc::UnboundedSender<Event>>,
-    seq: u64,
-    /// The deployment last sent to this worker.
-    deployment: Option<Arc<Deployment>>,
     /// No new call may start here (retired, killed, or gone).
     closed: bool,
     /// The pool has taken it out of service (and replaced it, if it was in service).
     retired: bool,
-    /// The process was reaped or is being reaped: its pid may no longer be signalled.
+    /// The process was reaped: without a pidfd its pid may no longer be signalled.
     reaped: bool,
-    ready: Option<oneshot::Sender<()>>,
+}
+
+/// A slot's pipes: the one its thread reads, the one it writes, and the deployment last sent.
+pub(super) struct Slot {
+    pub index: u32,
+    pub input: pipe::Sender,
+    pub output: pipe::Receiver,
+    /// Bytes read from the slot that do not make a whole frame yet.
+    pub buffer: Vec<u8>,
+    pub deployment: Option<Arc<Deployment>>,
 }
 
 /// A worker process with free slots to run calls on. Dropping the last handle closes the
-/// worker's input, and the worker exits once its calls have ended.
+/// slots' pipes, and the worker exits once its calls have ended.
 pub(super) struct Proc {
     pub shared: Arc<Shared>,
-    frames: mpsc::UnboundedSender<Vec<u8>>,
+    /// Free slots, the highest first (a call takes the lowest: the worker builds a slot's
+    /// context on its first call).
+    free: Mutex<Vec<Slot>>,
     slots: usize,
 }
 
-/// A call's place on a worker: released when dropped.
+/// A call's place on a worker: its slot goes back when dropped.
 pub(super) struct Place {
     pub proc: Arc<Proc>,
-    pub slot: u32,
-    pub seq: u64,
-    pub events: mpsc::UnboundedReceiver<Event>,
+    pub slot: Option<Slot>,
 }
 
 impl Drop for Place {
     fn drop(&mut self) {
-        let mut state = self.proc.shared.lock();
-        state.calls.remove(&self.seq);
-        if !state.free.contains(&self.slot) {
-            state.free.push(self.slot);
-            state.free.sort_unstable_by(|a, b| b.cmp(a));
+        if let Some(slot) = self.slot.take() {
+            let mut free = self.proc.lock_free();
+            free.push(slot);
+            free.sort_unstable_by_key(|s| std::cmp::Reverse(s.index));
         }
     }
 }
@@ -79,12 +72,17 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Kills the process (unless it is already being reaped, when its pid may be reused).
+    /// Kills the process, if it is still running.
     pub fn kill(&self) {
         let mut state = self.lock();
         state.closed = true;
-        if !state.reaped {
-            // SAFETY: signals a child this process has not reaped, so the pid is still ours.
+        if let Some(fd) = &self.pidfd {
+            // SAFETY: a signal through a descriptor of this child, which only it can receive.
+            unsafe {
+                libc::syscall(libc::SYS_pidfd_send_signal, fd.as_raw_fd(), libc::SIGKILL, 0, 0);
+            }
+        } else if !state.reaped {
+            // SAFETY: signals a child this process has not reaped, so the pid is still its.
             unsafe {
                 libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
             }
@@ -98,178 +96,119 @@ impl Shared {
         state.closed = true;
         !std::mem::replace(&mut state.retired, true)
     }
+
+    /// The process's exit code, once it has ended (`None`: killed by a signal).
+    pub async fn exit_code(&self) -> Option<i32> {
+        let mut exit = self.exit.subscribe();
+        match exit.wait_for(Option::is_some).await {
+            Ok(code) => code.flatten(),
+            Err(_) => None,
+        }
+    }
 }
 
 impl Proc {
-    /// Takes over a started worker process: spawns the tasks that write its input and read
-    /// its output. `on_exit` runs once the process has ended and every call heard of it.
-    /// Returns the worker and a signal that fires when it says it is ready.
+    /// Takes over a started worker process whose slots use `pipes` (ours: the input we write,
+    /// the output we read). `on_exit` runs once the process has ended.
     pub fn new(
         mut child: Child,
-        slots: usize,
+        pipes: Vec<(pipe::Sender, pipe::Receiver)>,
         on_exit: impl FnOnce(&Arc<Shared>) + Send + 'static,
-    ) -> std::io::Result<(Arc<Self>, oneshot::Receiver<()>)> {
-        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err(std::io::Error::other("a worker process has no pipes"));
-        };
+    ) -> std::io::Result<Arc<Self>> {
         let pid = child
             .id()
             .ok_or_else(|| std::io::Error::other("a worker process has no pid"))?;
-        let (ready_tx, ready) = oneshot::channel();
+        // SAFETY: opens a descriptor for a child not reaped yet; -1 (an old kernel) is ignored.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        // SAFETY: a descriptor `pidfd_open` just opened, owned by nothing else.
+        let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd as i32) });
+        let slots = pipes.len();
+        let mut free: Vec<Slot> = pipes
+            .into_iter()
+            .enumerate()
+            .map(|(index, (input, output))| Slot {
+                index: index as u32,
+                input,
+                output,
+                buffer: Vec::new(),
+                deployment: None,
+            })
+            .collect();
+        free.reverse();
         let shared = Arc::new(Shared {
             pid,
+            pidfd,
             state: Mutex::new(State {
-                free: (0..slots as u32).rev().collect(),
-                calls: HashMap::new(),
-                seq: 0,
-                deployment: None,
                 closed: false,
                 retired: false,
                 reaped: false,
-                ready: Some(ready_tx),
             }),
+            exit: watch::Sender::new(None),
         });
-        let (frames, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write(input, queue));
-        let reader = shared.clone();
+        let waiter = shared.clone();
         tokio::spawn(async move {
-            read(&reader, child, output).await;
-            on_exit(&reader);
+            let code = child.wait().await.ok().and_then(|s| s.code());
+            {
+                let mut state = waiter.lock();
+                state.closed = true;
+                state.reaped = true;
+            }
+            waiter.exit.send_replace(Some(code));
+            on_exit(&waiter);
         });
-        Ok((
-            Arc::new(Self {
-                shared,
-                frames,
-                slots,
-            }),
-            ready,
-        ))
+        let free = Mutex::new(free);
+        Ok(Arc::new(Self { shared, free, slots }))
+    }
+
+    fn lock_free(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
+        self.free.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Calls running here now.
     pub fn load(&self) -> usize {
-        let state = self.shared.lock();
-        if state.closed {
-            usize::MAX
-        } else {
-            self.slots - state.free.len()
+        if self.shared.lock().closed {
+            return usize::MAX;
         }
+        self.slots - self.lock_free().len()
     }
 
-    /// A free slot for a call on `deployment`, unless every slot is taken or the worker is
-    /// closed.
-    pub fn place(self: &Arc<Self>, deployment: &Arc<Deployment>) -> Option<Place> {
-        let mut state = self.shared.lock();
-        if state.closed {
+    /// A free slot, unless every slot is taken or the worker is closed.
+    pub fn place(self: &Arc<Self>) -> Option<Place> {
+        if self.shared.lock().closed {
             return None;
         }
-        let slot = state.free.pop()?;
-        state.seq += 1;
-        let seq = state.seq;
-        let (tx, events) = mpsc::unbounded_channel();
-        state.calls.insert(seq, tx);
-        // A deployment this worker has not seen goes first, in order with every call placed
-        // after it (frames leave in the order they are queued).
-        if !state
-            .deployment
-            .as_ref()
-            .is_some_and(|d| Arc::ptr_eq(d, deployment))
-        {
-            let deploy = ToWorker::Deploy {
-                deployment: Box::new(WireDeployment::from(deployment)),
-            };
-            match wire::encode(&deploy).map(|frame| self.send(frame)) {
-                Ok(true) => state.deployment = Some(deployment.clone()),
-                _ => {
-                    state.free.push(slot);
-                    state.calls.remove(&seq);
-                    return None;
-                }
-            }
-        }
+        let slot = self.lock_free().pop()?;
         Some(Place {
             proc: self.clone(),
-            slot,
-            seq,
-            events,
+            slot: Some(slot),
         })
     }
 
-    /// Queues a frame for the worker's input; false when the worker is gone.
-    pub fn send(&self, frame: Vec<u8>) -> bool {
-        self.frames.send(frame).is_ok()
-    }
-}
-
-/// Writes queued frames to the worker's input, everything queued at once in one write.
-async fn write(mut input: ChildStdin, mut queue: mpsc::UnboundedReceiver<Vec<u8>>) {
-    let mut batch = Vec::new();
-    while let Some(frame) = queue.recv().await {
-        batch.clear();
-        batch.extend_from_slice(&frame);
-        while let Ok(more) = queue.try_recv() {
-            batch.extend_from_slice(&more);
-        }
-        if input.write_all(&batch).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Reads the worker's messages and routes each to its call until the worker ends; then tells
-/// every call on it how it ended.
-async fn read(shared: &Arc<Shared>, mut child: Child, mut output: ChildStdout) {
-    let mut buffer = Vec::new();
-    loop {
-        let message = match next_message(&mut output, &mut buffer).await {
-            Ok(Some(m)) => m,
-            _ => break,
+    /// Waits for the worker's first message, which says it is ready (its slot 0 has built
+    /// its context).
+    pub async fn ready(self: &Arc<Self>) -> std::io::Result<()> {
+        let mut place = self
+            .place()
+            .filter(|p| p.slot.as_ref().is_some_and(|s| s.index == 0))
+            .ok_or_else(|| std::io::Error::other("a new worker is already in use"))?;
+        let Some(slot) = place.slot.as_mut() else {
+            return Err(std::io::Error::other("a new worker has no slot"));
         };
-        let seq = match &message {
-            FromWorker::Ready {} => {
-                if let Some(ready) = shared.lock().ready.take() {
-                    let _ = ready.send(());
-                }
-                continue;
-            }
-            FromWorker::Op { seq, .. } | FromWorker::Done { seq, .. } => *seq,
-        };
-        let route = shared.lock().calls.get(&seq).cloned();
-        match route {
-            Some(call) => {
-                let _ = call.send(Event::Message(message));
-            }
-            // A message for no call on it: the worker broke the protocol.
-            None if seq > shared.lock().seq => break,
-            // A late message of a call that already ended (killed at its deadline).
-            None => {}
+        match next_message(&mut slot.output, &mut slot.buffer).await? {
+            Some(FromWorker::Ready {}) => Ok(()),
+            Some(_) => Err(std::io::Error::other("a new worker broke the protocol")),
+            None => Err(std::io::Error::other(format!(
+                "a new worker exited at start ({:?})",
+                self.shared.exit_code().await
+            ))),
         }
-    }
-    // Closed output, a broken frame or a protocol violation: the process ends here.
-    let calls: Vec<_> = {
-        let mut state = shared.lock();
-        state.closed = true;
-        // A worker that ends before it is ready never will be.
-        state.ready = None;
-        if !state.reaped {
-            // SAFETY: not reaped yet, so the pid is still this child's.
-            unsafe {
-                libc::kill(shared.pid as libc::pid_t, libc::SIGKILL);
-            }
-            state.reaped = true;
-        }
-        state.calls.values().cloned().collect()
-    };
-    let code = child.wait().await.ok().and_then(|s| s.code());
-    for call in calls {
-        let _ = call.send(Event::Exited(code));
     }
 }
 
-/// The worker's next message from `output`; `None` when it closed its output (it exited).
+/// The slot's next message from `output`; `None` when the worker closed it (it exited).
 /// Cancel-safe: bytes already read stay in `buffer`.
 pub(super) async fn next_message(
-    output: &mut ChildStdout,
+    output: &mut pipe::Receiver,
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<Option<FromWorker>> {
     loop {

@@ -22,19 +22,17 @@ pub(crate) const MAX_FRAME: usize = 48_000_000;
 /// What the engine sends a worker.
 #[derive(Serialize, Deserialize)]
 pub(crate) enum ToWorker {
-    /// The deployment the calls after this message run on (sent when it changes).
+    /// The deployment the calls after this message run on (sent to a slot when it changes).
     Deploy { deployment: Box<WireDeployment> },
-    /// Run a call on slot `slot` (the worker's thread for it).
+    /// Run a call.
     Call {
         seq: u64,
-        slot: u32,
         invocation: Box<Invocation>,
         limit_ms: u64,
     },
-    /// An operation of call `seq`, running on slot `slot`, finished.
+    /// An operation of call `seq` finished.
     Result {
         seq: u64,
-        slot: u32,
         op: u64,
         #[serde(with = "crate::raw_serde::result")]
         result: Result<Bson, HostError>,
@@ -48,7 +46,6 @@ pub(crate) enum CallRef<'a> {
     /// See [`ToWorker::Call`].
     Call {
         seq: u64,
-        slot: u32,
         invocation: &'a Invocation,
         limit_ms: u64,
     },
@@ -67,57 +64,6 @@ pub(crate) enum FromWorker {
         outcome: Result<WireOutcome, EngineError>,
         recycle: bool,
     },
-}
-
-/// [`ToWorker`] as the thread of the message's slot decodes it.
-#[derive(Deserialize)]
-pub(crate) enum ToSlot {
-    /// See [`ToWorker::Call`].
-    Call {
-        seq: u64,
-        invocation: Box<Invocation>,
-        limit_ms: u64,
-    },
-    /// See [`ToWorker::Result`].
-    Result {
-        seq: u64,
-        op: u64,
-        #[serde(with = "crate::raw_serde::result")]
-        result: Result<Bson, HostError>,
-    },
-}
-
-/// Where the worker's reader sends a frame, without decoding the rest.
-pub(crate) enum Route {
-    /// A new deployment, for the worker.
-    Deploy(Box<WireDeployment>),
-    /// A call (`true`) or an operation's result for this slot.
-    Slot(usize, bool),
-}
-
-/// Reads where a frame goes.
-pub(crate) fn route(frame: &[u8]) -> Result<Route, WireError> {
-    let bad = |what: &str| WireError::Bson(format!("a message without {what}"));
-    let doc = bson::RawDocument::from_bytes(frame).map_err(|e| WireError::Bson(e.to_string()))?;
-    let (kind, body) = doc
-        .iter()
-        .next()
-        .ok_or_else(|| bad("a kind"))?
-        .map_err(|e| WireError::Bson(e.to_string()))?;
-    let body = body.as_document().ok_or_else(|| bad("a body"))?;
-    if kind == "Deploy" {
-        let ToWorker::Deploy { deployment } = decode(frame)? else {
-            return Err(bad("a deployment"));
-        };
-        return Ok(Route::Deploy(deployment));
-    }
-    let slot = match body.get("slot").map_err(|e| WireError::Bson(e.to_string()))? {
-        Some(bson::RawBsonRef::Int32(n)) => i64::from(n),
-        Some(bson::RawBsonRef::Int64(n)) => n,
-        _ => return Err(bad("a slot")),
-    };
-    let slot = usize::try_from(slot).map_err(|_| bad("a valid slot"))?;
-    Ok(Route::Slot(slot, kind == "Call"))
 }
 
 /// An [`Outcome`] on the wire, its value as raw BSON.
@@ -257,7 +203,6 @@ mod tests {
         let args = vec![Bson::Document(every_type()), Bson::Int64(5), Bson::Double(5.0)];
         let call = ToWorker::Call {
             seq: 7,
-            slot: 0,
             invocation: Box::new(Invocation::new("f", args.clone(), user.clone())),
             limit_ms: 10,
         };
