@@ -86,8 +86,8 @@ extern "C" fn on_fault(_: libc::c_int) {
 }
 
 /// Ends the process with an exit code naming the slot on a stack overflow (the only way a
-/// worker faults),
-/// instead of printing and aborting. Runs on the alternate signal stack Rust gives threads.
+/// worker faults), instead of printing and aborting. Runs on the alternate signal stack Rust
+/// gives threads.
 fn exit_on_fault() {
     // SAFETY: installs a handler that only calls `_exit`; the struct is fully initialized.
     unsafe {
