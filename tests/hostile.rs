@@ -356,7 +356,8 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
 /// Calls share a worker process (two slots here): when one call ends its process at its memory
 /// limit, a call beside it that had not started anything runs again elsewhere and its caller
 /// never knows; one that had started a database write fails with an error that says why
-/// (running it again could write twice). The culprit gets its own error either way.
+/// (running it again could write twice). The culprit gets its own error either way, and from
+/// then on its user's calls run alone, so doing it again costs nobody else anything.
 #[test]
 fn a_call_that_ends_its_worker_costs_the_calls_beside_it_at_most_a_clear_error() {
     const NAP: &str = "await new Promise((r) => setTimeout(r, 3000)); return 'rested';";
@@ -385,23 +386,27 @@ fn a_call_that_ends_its_worker_costs_the_calls_beside_it_at_most_a_clear_error()
     ];
     let server = common::serve_sample(false, &functions, &args);
     let base = server.process.base.clone();
-    let (mallory, alice) = (anonymous(&base), anonymous(&base));
+    let (mallory, eve, alice) = (anonymous(&base), anonymous(&base), anonymous(&base));
     assert_eq!(call(&base, &alice, "napper"), (200, json!("rested")));
-    let beside = |name: &str| {
+    let beside = |name: &str, culprit: &str| {
         std::thread::scope(|scope| {
             let victim = scope.spawn(|| call(&base, &alice, name));
             std::thread::sleep(Duration::from_millis(200));
-            let culprit = call(&base, &mallory, "bomb");
+            let culprit = call(&base, culprit, "bomb");
             (victim.join().expect("victim"), culprit)
         })
     };
-    let ((status, body), (_, culprit)) = beside("napper");
+    let ((status, body), (_, culprit)) = beside("napper", &mallory);
     assert_eq!((status, &body), (200, &json!("rested")), "the napper ran again");
     assert_eq!(culprit["error_code"], json!("ExecutionMemoryLimitExceeded"));
-    let ((status, body), (_, culprit)) = beside("writer");
+    let ((status, body), (_, culprit)) = beside("writer", &eve);
     assert_eq!(status, 500, "{body}");
     let message = body["error"].as_str().unwrap_or_default();
     assert!(message.contains("stopped by another call"), "{body}");
+    assert_eq!(culprit["error_code"], json!("ExecutionMemoryLimitExceeded"));
+    // Mallory's calls now run alone: her next bomb costs the writer nothing.
+    let ((status, body), (_, culprit)) = beside("writer", &mallory);
+    assert_eq!((status, &body), (200, &json!("rested")));
     assert_eq!(culprit["error_code"], json!("ExecutionMemoryLimitExceeded"));
     // The pool is whole again.
     assert_eq!(call(&base, &alice, "napper"), (200, json!("rested")));

@@ -23,6 +23,7 @@ pub mod sandbox;
 mod wire;
 
 use std::{
+    collections::HashMap,
     os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd},
     path::PathBuf,
     process::Stdio,
@@ -72,6 +73,14 @@ const KILL_GRACE: Duration = Duration::from_millis(250);
 /// How long a new worker may take to build its context before it counts as failed.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 
+/// How long the calls of a user whose call ended its worker (a memory limit, a stack overflow,
+/// a deadline) run alone, each in a process of its own, so a repeated attack costs no other
+/// caller anything.
+const QUARANTINE: Duration = Duration::from_secs(600);
+
+/// The most users kept in quarantine at once (the expired are dropped first).
+const QUARANTINE_CAPACITY: usize = 100_000;
+
 /// How many times a call runs again when the worker it was on ended before the call did
 /// anything (another call on it passed a limit, or it was gone before the call reached it).
 const ATTEMPTS: usize = 3;
@@ -103,6 +112,8 @@ pub(crate) struct ProcessPool {
     replaced: AtomicU64,
     /// The last call's number (the worker's messages about a call carry it).
     seq: AtomicU64,
+    /// Users whose calls run alone, until when ([`QUARANTINE`]).
+    quarantined_users: Mutex<HashMap<String, std::time::Instant>>,
     runtime: tokio::runtime::Handle,
     this: Weak<ProcessPool>,
 }
@@ -130,6 +141,7 @@ impl ProcessPool {
             waiting: AtomicUsize::new(0),
             replaced: AtomicU64::new(0),
             seq: AtomicU64::new(0),
+            quarantined_users: Mutex::new(HashMap::new()),
             runtime,
             this: this.clone(),
         });
@@ -301,6 +313,48 @@ impl ProcessPool {
         place.ok_or_else(|| EngineError::Internal("a new worker had no free slot".into()))
     }
 
+    /// A slot in a new process of its own, which takes no other call and exits after this one.
+    fn place_alone(&self) -> Result<Place, EngineError> {
+        let proc = {
+            let _enter = self.runtime.enter();
+            self.spawn()
+        }
+        .map_err(|e| EngineError::Internal(format!("cannot start a worker: {e}")))?;
+        let place = proc.place();
+        proc.shared.close();
+        place.ok_or_else(|| EngineError::Internal("a new worker had no free slot".into()))
+    }
+
+    /// Whether `user`'s calls run alone now.
+    fn quarantined(&self, user: &str) -> bool {
+        let mut users = self.quarantined_users.lock().unwrap_or_else(|e| e.into_inner());
+        match users.get(user) {
+            Some(until) if *until > std::time::Instant::now() => true,
+            Some(_) => {
+                users.remove(user);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Puts `user` in quarantine: a call of theirs ended the worker it shared with others.
+    fn quarantine(&self, user: &str) {
+        let now = std::time::Instant::now();
+        let mut users = self.quarantined_users.lock().unwrap_or_else(|e| e.into_inner());
+        if users.len() >= QUARANTINE_CAPACITY {
+            users.retain(|_, until| *until > now);
+            if users.len() >= QUARANTINE_CAPACITY {
+                users.clear();
+            }
+        }
+        users.insert(user.to_string(), now + QUARANTINE);
+        tracing::warn!(
+            user,
+            "a call ended its worker process: this user's calls run alone for a while"
+        );
+    }
+
     /// Runs one call on a worker process.
     pub async fn call(
         self: &Arc<Self>,
@@ -323,8 +377,9 @@ impl ProcessPool {
             let mut result = Err(EngineError::Internal(
                 "no worker process could take the call".into(),
             ));
+            let alone = pool.quarantined(&invocation.user.id);
             for _ in 0..ATTEMPTS {
-                let place = match pool.place() {
+                let place = match if alone { pool.place_alone() } else { pool.place() } {
                     Ok(p) => p,
                     Err(e) => {
                         result = Err(e);
@@ -409,6 +464,7 @@ impl ProcessPool {
                         started = true;
                         if ops.len() >= self.settings.max_async_ops {
                             self.kill(&proc);
+                            self.quarantine(&invocation.user.id);
                             let max = self.settings.max_async_ops;
                             break Some(Err(EngineError::AsyncWorkLimitExceeded(max)));
                         }
@@ -435,7 +491,11 @@ impl ProcessPool {
                     Ok(None) | Err(_) => {
                         proc.shared.kill();
                         let code = proc.shared.exit_code().await;
-                        break self.ended(code, slot, started);
+                        let ended = self.ended(code, slot, started);
+                        if matches!(ended, Some(Err(EngineError::MemoryLimitExceeded(_) | EngineError::StackLimitExceeded(_)))) {
+                            self.quarantine(&invocation.user.id);
+                        }
+                        break ended;
                     }
                 },
                 Some(joined) = ops.join_next(), if !ops.is_empty() => {
@@ -464,6 +524,7 @@ impl ProcessPool {
                 }
                 _ = tokio::time::sleep_until(deadline) => {
                     self.kill(&proc);
+                    self.quarantine(&invocation.user.id);
                     break Some(Err(EngineError::TimeLimitExceeded(limit)));
                 }
             }
