@@ -573,12 +573,15 @@ fn pipe_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// In a new worker, between fork and exec: puts slot `i`'s pipe at descriptor
-/// `SLOT_FDS + i`. The descriptors are first copied above that range, so no copy overwrites
-/// a descriptor still to be placed. Async-signal-safe: no allocation.
+/// In a new worker, between fork and exec: puts `fds[i]` (the slots' pipe ends, at most two
+/// per slot) at descriptor `SLOT_FDS + i`. They are first copied above that range, so no copy
+/// overwrites a descriptor still to be placed. Async-signal-safe: no allocation.
 fn place_fds(fds: &[RawFd]) -> std::io::Result<()> {
     let above = child::SLOT_FDS + fds.len() as RawFd;
-    let mut high = [0 as RawFd; alloc::MAX_SLOTS];
+    let mut high = [0 as RawFd; 2 * alloc::MAX_SLOTS];
+    if fds.len() > high.len() {
+        return Err(std::io::Error::other("too many slots"));
+    }
     for (i, fd) in fds.iter().enumerate() {
         // SAFETY: plain descriptor calls in the child, on descriptors it inherited.
         high[i] = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, above) };
