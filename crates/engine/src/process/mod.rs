@@ -145,7 +145,6 @@ impl ProcessPool {
             runtime,
             this: this.clone(),
         });
-        let _enter = pool.runtime.enter();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let initial = target.min(cores);
         let mut started = Vec::with_capacity(target);
@@ -177,6 +176,7 @@ impl ProcessPool {
 
     /// Starts a worker process (not ready yet: its first calls wait in its pipe).
     fn spawn(&self) -> std::io::Result<Arc<Proc>> {
+        let _enter = self.runtime.enter();
         let s = &self.settings;
         // A worker gets none of the server's environment (database URIs, signing keys, secret
         // values): only its limits, and the log filter.
@@ -259,10 +259,7 @@ impl ProcessPool {
     /// Starts a worker and adds it to the pool once it is ready; false (logged) when it could
     /// not start.
     async fn add_worker(&self) -> bool {
-        let started = {
-            let _enter = self.runtime.enter();
-            self.spawn()
-        };
+        let started = self.spawn();
         let result: std::io::Result<()> = match started {
             Ok(proc) => match tokio::time::timeout(READY_WITHIN, proc.ready()).await {
                 Ok(Ok(())) => {
@@ -298,30 +295,23 @@ impl ProcessPool {
         }
         // Every worker is busy or being replaced: one more starts now (beyond the pool's
         // size only until the replacements are ready).
-        let proc = {
-            let _enter = self.runtime.enter();
-            self.spawn()
-        }
-        .map_err(|e| EngineError::Internal(format!("cannot start a worker: {e}")))?;
-        let place = proc.place();
-        if procs.len() < self.target {
-            procs.push(proc);
-        } else {
-            // Beyond the pool's size: this one call runs on it, then it exits unreplaced.
-            proc.shared.close();
-        }
-        place.ok_or_else(|| EngineError::Internal("a new worker had no free slot".into()))
+        self.place_on_new(Some(&mut procs))
     }
 
-    /// A slot in a new process of its own, which takes no other call and exits after this one.
-    fn place_alone(&self) -> Result<Place, EngineError> {
-        let proc = {
-            let _enter = self.runtime.enter();
-            self.spawn()
-        }
-        .map_err(|e| EngineError::Internal(format!("cannot start a worker: {e}")))?;
+    /// A slot on a worker started now. It joins `procs` when given, if the pool is below its
+    /// size; otherwise it takes no other call and exits after this one (a call that runs
+    /// alone passes `None`).
+    fn place_on_new(&self, procs: Option<&mut Vec<Arc<Proc>>>) -> Result<Place, EngineError> {
+        let proc = self
+            .spawn()
+            .map_err(|e| EngineError::Internal(format!("cannot start a worker: {e}")))?;
         let place = proc.place();
-        proc.shared.close();
+        match procs {
+            Some(procs) if procs.len() < self.target => procs.push(proc),
+            _ => {
+                proc.shared.close();
+            }
+        }
         place.ok_or_else(|| EngineError::Internal("a new worker had no free slot".into()))
     }
 
@@ -379,7 +369,11 @@ impl ProcessPool {
             ));
             let alone = pool.quarantined(&invocation.user.id);
             for _ in 0..ATTEMPTS {
-                let place = match if alone { pool.place_alone() } else { pool.place() } {
+                let place = match if alone {
+                    pool.place_on_new(None)
+                } else {
+                    pool.place()
+                } {
                     Ok(p) => p,
                     Err(e) => {
                         result = Err(e);
