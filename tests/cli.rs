@@ -704,6 +704,17 @@ fn call_as_a_stored_user_loads_them_as_serve_would() {
     ]);
     assert!(ok, "{err}");
     assert!(out.contains(r#""favorite":"coffee""#), "{out}");
+    // The server indexed the custom user data collection by its user id field: logins and the
+    // function's upsert find the caller's document without reading every other user's.
+    let store = store::Store::open(&data).expect("open the store");
+    let ns = store::Ns::new("custom-user-data-database", "custom-user-data").expect("ns");
+    let fields: Vec<String> = store
+        .indexes(&ns)
+        .expect("indexes")
+        .into_iter()
+        .map(|i| i.field)
+        .collect();
+    assert_eq!(fields, ["userId"]);
 }
 
 /// Issue 17, item 11: a call's `console` output is in `writ serve`'s log at the default level,

@@ -465,6 +465,12 @@ impl DriverExecutor {
 }
 
 impl Executor for DriverExecutor {
+    /// MongoDB's indexes are its operator's to create (as they were with App Services): writ
+    /// never changes the schema of a cluster it is pointed at, so this does nothing.
+    fn index_field(&self, _ns: &crate::Ns, _field: &str) -> Result<(), HostError> {
+        Ok(())
+    }
+
     fn execute(&self, request: Request) -> OutcomeFuture {
         let this = self.clone();
         Box::pin(async move { this.run(request).await.map_err(host_error) })

@@ -58,6 +58,11 @@ pub trait Executor: Send + Sync + 'static {
     fn position(&self) -> PositionFuture {
         Box::pin(std::future::ready(Ok(None)))
     }
+
+    /// Makes finding documents of `ns` by `field` (equality or `$in`) go through an index,
+    /// where writ keeps the data source's indexes itself. Blocking: call it off the async
+    /// runtime.
+    fn index_field(&self, ns: &Ns, field: &str) -> Result<(), HostError>;
 }
 
 /// One write of a bulk write is done: an ordered bulk write stops at its first error, an

@@ -335,6 +335,12 @@ pub async fn state_with_clock(
         streams: throttle::InFlight::with_caps(watch::STREAMS_PER_USER, watch::STREAMS_PER_ADDRESS),
         process_env: throttle::function_env(&options.limits.function_env)?,
     });
+    let data = state.data.clone();
+    let deployment = tokio::task::spawn_blocking(move || {
+        sessions::index_custom_data(data.as_ref(), &deployment);
+        deployment
+    })
+    .await?;
     state.deploy(deployment);
     triggers::Runner::restart(&state);
     Ok(state)

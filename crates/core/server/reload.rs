@@ -65,6 +65,7 @@ pub fn watch(dir: PathBuf, state: Arc<State>) -> anyhow::Result<notify::Recommen
                 match loader::load(&dir) {
                     Ok(d) => {
                         let n = d.functions.len();
+                        super::sessions::index_custom_data(state.data.as_ref(), &d);
                         state.deploy(d);
                         super::triggers::Runner::restart(&state);
                         tracing::info!(functions = n, "app reloaded");

@@ -65,6 +65,34 @@ pub async fn custom_data_in(
     Ok(docs.iter().find(|d| is_string(d)).or(docs.first()).cloned())
 }
 
+/// Indexes `deployment`'s custom user data collection by its user id field where writ keeps the
+/// data source's indexes (the embedded store), so reading a user's custom data at login and
+/// refresh, and a function's lookup of the caller's document, do not read the whole collection.
+/// Blocking; a failure is logged and leaves lookups correct, only slower.
+pub fn index_custom_data(data: &dyn bridge::Executor, deployment: &engine::Deployment) {
+    let Some(config) = deployment
+        .extensions
+        .get::<loader::AuthConfig>()
+        .and_then(|a| a.custom_user_data.clone())
+    else {
+        return;
+    };
+    let indexed = bridge::Ns::new(&config.database, &config.collection)
+        .map_err(|e| e.to_string())
+        .and_then(|ns| {
+            data.index_field(&ns, &config.user_id_field)
+                .map_err(|e| e.message)
+        });
+    if let Err(e) = indexed {
+        tracing::warn!(
+            "custom user data: {}.{} is not indexed by {}; lookups read the whole collection: {e}",
+            config.database,
+            config.collection,
+            config.user_id_field
+        );
+    }
+}
+
 /// A fresh access token for `user_id` in session `sid`, with current custom data.
 pub async fn access_token(
     state: &State,

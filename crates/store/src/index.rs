@@ -148,32 +148,32 @@ pub(crate) fn remove(
     Ok(())
 }
 
-/// The top-level equalities of a filter an index could answer: `field: value` or
-/// `field: { $eq: value }`, with a scalar value.
-pub(crate) fn equalities(filter: &Document) -> Vec<(&str, &Bson)> {
+/// The top-level conditions of a filter an index could answer, each with the keys it matches:
+/// `field: value` or `field: { $eq: value }` one, `field: { $in: [values] }` each of them; only
+/// scalar values (a document, array or regular expression matches by more than its key).
+pub(crate) fn keyed(filter: &Document) -> Vec<(&str, Vec<&Bson>)> {
+    let scalar = |v: &Bson| !matches!(v, Bson::Document(_) | Bson::Array(_) | Bson::RegularExpression(_));
     filter
         .iter()
         .filter(|(k, _)| !k.starts_with('$') && k.as_str() != "_id")
         .filter_map(|(k, v)| {
-            let v = match v {
+            let values = match v {
                 Bson::Document(d) if d.keys().next().is_some_and(|k| k.starts_with('$')) => {
-                    match d.get("$eq") {
-                        Some(v) if d.len() == 1 => v,
+                    match (d.len(), d.get("$eq"), d.get("$in")) {
+                        (1, Some(v), _) => vec![v],
+                        (1, _, Some(Bson::Array(list))) => list.iter().collect(),
                         _ => return None,
                     }
                 }
-                other => other,
+                other => vec![other],
             };
-            match v {
-                Bson::Document(_) | Bson::Array(_) | Bson::RegularExpression(_) => None,
-                scalar => Some((k.as_str(), scalar)),
-            }
+            values.iter().all(|v| scalar(v)).then_some((k.as_str(), values))
         })
         .collect()
 }
 
-/// The sequence numbers an index gives for the filter's first indexed equality, sorted (natural
-/// order), or `None` when no index applies.
+/// The sequence numbers an index gives for the filter's first indexed condition (see
+/// [`keyed`]), sorted (natural order), or `None` when no index applies.
 pub(crate) fn lookup<M>(
     specs: &[IndexSpec],
     filter: &Document,
@@ -182,17 +182,18 @@ pub(crate) fn lookup<M>(
 where
     M: redb::ReadableMultimapTable<&'static [u8], u64>,
 {
-    for (field, value) in equalities(filter) {
+    for (field, values) in keyed(filter) {
         let Some(spec) = specs.iter().find(|s| s.field == field) else {
             continue;
         };
         let Some(t) = open(&spec.name)? else { continue };
-        let key = id_key(value)?;
-        let mut seqs: Vec<u64> = t
-            .get(key.as_slice())?
-            .filter_map(Result::ok)
-            .map(|v| v.value())
-            .collect();
+        let mut seqs = Vec::new();
+        for value in values {
+            let key = id_key(value)?;
+            for seq in t.get(key.as_slice())? {
+                seqs.push(seq?.value());
+            }
+        }
         seqs.sort_unstable();
         seqs.dedup();
         return Ok(Some(seqs));

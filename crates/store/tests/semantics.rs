@@ -550,3 +550,44 @@ fn equality_read_from_stored_bytes_agrees_with_the_matcher() {
     );
     assert_eq!(ids(&s, doc! { "v": { "$ne": 5 } }), vec![4, 6, 7, 8, 10]);
 }
+
+#[test]
+fn in_and_equality_through_an_index_match_what_a_scan_matches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path()).expect("open");
+    let ns = |coll: &str| Ns {
+        db: "t".into(),
+        coll: coll.into(),
+    };
+    let oid = bson::oid::ObjectId::new();
+    let docs = vec![
+        doc! { "_id": 1, "userId": "a" },
+        doc! { "_id": 2, "userId": oid },
+        doc! { "_id": 3, "userId": oid.to_hex() },
+        doc! { "_id": 4, "userId": 7 },
+        doc! { "_id": 5, "userId": 7.0 },
+        doc! { "_id": 6 },
+        doc! { "_id": 7, "userId": null },
+        doc! { "_id": 8, "userId": ["a", "b"] },
+        doc! { "_id": 9, "userId": { "nested": 1 } },
+    ];
+    for coll in ["indexed", "plain"] {
+        assert!(s.insert(&ns(coll), docs.clone(), true).1.is_none());
+    }
+    s.create_index(&ns("indexed"), "userId", false).expect("index");
+    let filters = [
+        doc! { "userId": { "$in": [oid.to_hex(), oid] } },
+        doc! { "userId": { "$in": ["a"] } },
+        doc! { "userId": { "$in": [7] } },
+        doc! { "userId": { "$in": [null] } },
+        doc! { "userId": { "$in": [] } },
+        doc! { "userId": { "$in": [["a", "b"]] } },
+        doc! { "userId": { "$in": [{ "nested": 1 }, "b"] } },
+        doc! { "userId": { "$eq": 7.0 } },
+        doc! { "userId": "b", "_id": { "$gt": 1 } },
+    ];
+    for filter in filters {
+        let found = |coll: &str| s.find(&ns(coll), &filter, &FindOptions::default()).expect("find");
+        assert_eq!(found("indexed"), found("plain"), "{filter}");
+    }
+}
