@@ -164,6 +164,25 @@ fn check_lists_every_problem_with_file_and_line() {
     assert!(!err.contains("'broken' has no file"), "{err}");
 }
 
+/// An app cannot make writ's own users, sessions and keys its custom user data (which would
+/// put them into every access token and index writ's own collections).
+#[test]
+fn custom_user_data_in_writs_own_database_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    testkit::copy_sample_app(dir.path()).expect("copy");
+    std::fs::write(
+        dir.path().join("auth/custom_user_data.json"),
+        r#"{"enabled": true, "database_name": "__writ_writ-sample", "collection_name": "users", "user_id_field": "_id"}"#,
+    )
+    .expect("write");
+    let (code, _, err) = writ(&["check", "--app", "."], dir.path());
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("auth/custom_user_data.json") && err.contains("writ's own databases"),
+        "{err}"
+    );
+}
+
 #[test]
 fn check_passes_on_the_sample_app() {
     let (code, out, err) = writ(&["check"], repo());

@@ -123,6 +123,13 @@ impl Loader<'_> {
                     self.problem(&cud_path, None, format!("'{key}' is required when enabled"));
                 }
             }
+            if f.database_name.starts_with("__writ") {
+                self.problem(
+                    &cud_path,
+                    None,
+                    "'database_name' names one of writ's own databases (`__writ*`), which no app may use",
+                );
+            }
             custom_user_data = Some(CustomUserData {
                 service: f.mongo_service_name.unwrap_or_else(|| "mongodb-atlas".into()),
                 database: f.database_name,

@@ -2,7 +2,10 @@
 
 use boa_engine::{
     Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue,
-    object::NativeObject,
+    object::{
+        NativeObject,
+        builtins::{AlignedVec, JsArrayBuffer, JsUint8Array},
+    },
     property::{Attribute, PropertyDescriptor},
 };
 
@@ -99,6 +102,14 @@ pub fn bytes_at(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<V
         Some(o) => Ok(typed_array_bytes(&o, context)?.unwrap_or_default()),
         None => Ok(Vec::new()),
     }
+}
+
+/// A new `Uint8Array` holding a copy of `bytes`, copied at once (Boa's `from_iter` copies byte
+/// by byte).
+pub fn uint8_array(bytes: &[u8], context: &mut Context) -> JsResult<JsUint8Array> {
+    let mut block = AlignedVec::with_capacity(0, bytes.len());
+    block.extend_from_slice(bytes);
+    JsUint8Array::from_array_buffer(JsArrayBuffer::from_byte_block(block, context)?, context)
 }
 
 /// Argument `i` converted to a string.

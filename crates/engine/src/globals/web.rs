@@ -8,7 +8,7 @@ use base64::{
 };
 use boa_engine::{
     Context, JsNativeError, JsResult, JsString, JsValue, NativeFunction, Source,
-    object::{FunctionObjectBuilder, builtins::JsUint8Array},
+    object::FunctionObjectBuilder,
 };
 
 use super::util::{arg, typed_array_bytes};
@@ -16,7 +16,7 @@ use super::util::{arg, typed_array_bytes};
 /// The text's UTF-8 bytes, lone surrogates as U+FFFD.
 pub(crate) fn utf8_encode(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let text = arg(args, 0).to_string(context)?.to_std_string_lossy();
-    Ok(JsUint8Array::from_iter(text.into_bytes(), context)?.into())
+    Ok(crate::globals::util::uint8_array(&text.into_bytes(), context)?.into())
 }
 
 /// `(bytes, fatal, ignoreBOM)`: the text, or null when `fatal` and the bytes are not UTF-8.

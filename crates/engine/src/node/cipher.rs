@@ -5,7 +5,7 @@
 
 use aes::{Aes128, Aes192, Aes256};
 use aes_gcm::{AeadInPlace, AesGcm, KeyInit, aead::consts::U12};
-use boa_engine::{Context, JsNativeError, JsResult, JsValue, object::builtins::JsUint8Array};
+use boa_engine::{Context, JsNativeError, JsResult, JsValue};
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, StreamCipher, block_padding};
 
 use crate::globals::util::{arg, bytes_at, coded_error};
@@ -188,7 +188,7 @@ pub fn aes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
         tag: &tag,
     };
     match run(&job) {
-        Ok(out) => Ok(JsUint8Array::from_iter(out, context)?.into()),
+        Ok(out) => Ok(crate::globals::util::uint8_array(&out, context)?.into()),
         Err(Failure::BadDecrypt) => Err(coded_error(
             "ERR_OSSL_BAD_DECRYPT",
             "error:1C800064:Provider routines::bad decrypt",

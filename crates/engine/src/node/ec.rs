@@ -5,7 +5,7 @@
 //! Signatures are DER, or `r ‖ s` with `dsaEncoding: "ieee-p1363"`, as Node's are; signing
 //! is deterministic (RFC 6979), which verifies wherever Node's randomized signatures do.
 
-use boa_engine::{Context, JsResult, JsValue, object::builtins::JsUint8Array};
+use boa_engine::{Context, JsResult, JsValue};
 use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 
 use crate::{
@@ -110,7 +110,7 @@ pub fn ec_sign(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult
             "not an EC private key writ can sign with (P-256 and P-384 are supported)",
         ));
     };
-    Ok(JsUint8Array::from_iter(signature, context)?.into())
+    Ok(crate::globals::util::uint8_array(&signature, context)?.into())
 }
 
 /// `ecVerify(digest, pem, data, signature, ieee)`: whether the ECDSA signature holds.

@@ -4,10 +4,7 @@
 //! each operation parses again. EC keys (P-256, P-384) are `ec.rs`'s; `keyParse` and
 //! `keyExport` take both.
 
-use boa_engine::{
-    Context, JsResult, JsString, JsValue,
-    object::builtins::{JsArray, JsUint8Array},
-};
+use boa_engine::{Context, JsResult, JsString, JsValue, object::builtins::JsArray};
 use rsa::{
     RsaPrivateKey, RsaPublicKey,
     pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey},
@@ -129,7 +126,7 @@ pub fn key_export(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsRes
         }
     };
     if der {
-        Ok(JsUint8Array::from_iter(raw, context)?.into())
+        Ok(crate::globals::util::uint8_array(&raw, context)?.into())
     } else {
         Ok(JsString::from(text.as_str()).into())
     }
@@ -162,7 +159,7 @@ pub fn rsa_sign(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResul
                 .to_vec()
         }
     }, other => return Err(err(format!("Invalid digest: {other} (writ signs with sha1, sha224, sha256, sha384, sha512)"))));
-    Ok(JsUint8Array::from_iter(signature, context)?.into())
+    Ok(crate::globals::util::uint8_array(&signature, context)?.into())
 }
 
 /// `rsaVerify(digest, pem, data, signature, pss, saltLength)`: whether the signature holds.

@@ -6,10 +6,7 @@ use base64::{
     alphabet::{STANDARD, URL_SAFE},
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
-use boa_engine::{
-    Context, JsResult, JsString, JsValue,
-    object::builtins::{JsArray, JsUint8Array},
-};
+use boa_engine::{Context, JsResult, JsString, JsValue, object::builtins::JsArray};
 use hmac::Hmac;
 use rand::RngCore;
 
@@ -19,7 +16,7 @@ use crate::globals::util::{arg, bytes_at, error as err, text_at};
 const MAX_BYTES: usize = 64 * 1024 * 1024;
 
 pub(super) fn u8_array(bytes: Vec<u8>, context: &mut Context) -> JsResult<JsValue> {
-    Ok(JsUint8Array::from_iter(bytes, context)?.into())
+    Ok(crate::globals::util::uint8_array(&bytes, context)?.into())
 }
 
 /// `b64encode(bytes, url)`: base64 (padded) or base64url (unpadded), as Node writes them.

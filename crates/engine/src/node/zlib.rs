@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 
-use boa_engine::{Context, JsNativeError, JsResult, JsValue, object::builtins::JsUint8Array};
+use boa_engine::{Context, JsNativeError, JsResult, JsValue};
 use flate2::{
     Compression,
     read::{DeflateDecoder, GzDecoder, MultiGzDecoder, ZlibDecoder},
@@ -111,5 +111,5 @@ pub fn zlib(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
                 .into());
         }
     };
-    Ok(JsUint8Array::from_iter(out, context)?.into())
+    Ok(crate::globals::util::uint8_array(&out, context)?.into())
 }

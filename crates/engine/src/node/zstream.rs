@@ -7,10 +7,7 @@
 
 use std::{cell::RefCell, io::Write};
 
-use boa_engine::{
-    Context, Finalize, JsData, JsNativeError, JsObject, JsResult, JsValue, Trace,
-    object::builtins::JsUint8Array,
-};
+use boa_engine::{Context, Finalize, JsData, JsNativeError, JsObject, JsResult, JsValue, Trace};
 use flate2::{
     Compression,
     write::{DeflateDecoder, DeflateEncoder, GzEncoder, MultiGzDecoder, ZlibDecoder, ZlibEncoder},
@@ -123,7 +120,7 @@ pub fn write(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<J
     if let Codec::Pending(start, pending) = &mut *codec {
         pending.extend_from_slice(&input);
         if pending.len() < 2 && mode != 2 {
-            return Ok(JsUint8Array::from_iter(Vec::new(), context)?.into());
+            return Ok(crate::globals::util::uint8_array(&[], context)?.into());
         }
         let (start, seen) = (*start, std::mem::take(pending));
         let gzip = seen.starts_with(&[0x1f, 0x8b]);
@@ -173,10 +170,10 @@ pub fn write(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<J
                 }
                 _ => data_error(&e, context),
             })?;
-            return Ok(JsUint8Array::from_iter(out, context)?.into());
+            return Ok(crate::globals::util::uint8_array(&out, context)?.into());
         }
         _ => {}
     }
     let out = each!(&mut *codec, w => std::mem::take(w.get_mut()), Vec::new());
-    Ok(JsUint8Array::from_iter(out, context)?.into())
+    Ok(crate::globals::util::uint8_array(&out, context)?.into())
 }
