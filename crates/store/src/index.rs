@@ -130,6 +130,23 @@ pub(crate) fn add(
     Ok(())
 }
 
+/// The indexes among `specs` whose keys differ between `old` and `new`: only their entries
+/// change when a document is rewritten (an update that leaves the indexed fields alone writes
+/// no index page).
+pub(crate) fn touched(
+    specs: &[IndexSpec],
+    old: &Document,
+    new: &Document,
+) -> Result<Vec<IndexSpec>, StoreError> {
+    let mut out = Vec::new();
+    for spec in specs {
+        if keys(old, &spec.field)? != keys(new, &spec.field)? {
+            out.push(spec.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// Removes `doc` (at `seq`) from every index of `ns`.
 pub(crate) fn remove(
     txn: &WriteTransaction,

@@ -137,7 +137,7 @@ impl Store {
             return Err(StoreError::ImmutableId);
         }
         let bytes = stored_bytes(new, "Resulting document after update is larger than the limit")?;
-        let specs = index::specs(txn, &name)?;
+        let specs = index::touched(&index::specs(txn, &name)?, old, new)?;
         index::remove(txn, &name, &specs, old, seq)?;
         if let Err(e) = index::add(txn, &name, &specs, new, seq) {
             index::add(txn, &name, &specs, old, seq)?;

@@ -586,8 +586,36 @@ fn in_and_equality_through_an_index_match_what_a_scan_matches() {
         doc! { "userId": { "$eq": 7.0 } },
         doc! { "userId": "b", "_id": { "$gt": 1 } },
     ];
-    for filter in filters {
-        let found = |coll: &str| s.find(&ns(coll), &filter, &FindOptions::default()).expect("find");
+    let same = |filter: &Document| {
+        let found = |coll: &str| s.find(&ns(coll), filter, &FindOptions::default()).expect("find");
         assert_eq!(found("indexed"), found("plain"), "{filter}");
+    };
+    filters.iter().for_each(same);
+    // Updates that move the indexed field, and ones that leave it alone, keep the index true.
+    for coll in ["indexed", "plain"] {
+        for (id, set) in [
+            (1, doc! { "userId": "z" }),
+            (3, doc! { "other": 1 }),
+            (8, doc! { "userId": ["b", "c"] }),
+        ] {
+            let change = Change::Operators(doc! { "$set": set }, vec![]);
+            s.update(&ns(coll), &doc! { "_id": id }, &change, false, false)
+                .expect("update");
+        }
     }
+    for value in [
+        Bson::from("a"),
+        "z".into(),
+        "b".into(),
+        "c".into(),
+        oid.to_hex().into(),
+    ] {
+        same(&doc! { "userId": { "$in": [value] } });
+    }
+    assert_eq!(
+        s.find(&ns("indexed"), &doc! { "userId": "c" }, &FindOptions::default())
+            .expect("find")
+            .len(),
+        1
+    );
 }
