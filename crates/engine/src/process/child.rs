@@ -168,13 +168,14 @@ pub fn run(services: Vec<ServiceJs>) -> i32 {
     0
 }
 
-/// Collects the garbage a call left and returns the free pages to the kernel (glibc keeps them
-/// otherwise), so an idle worker is back near its baseline; returns the live bytes after.
+/// Collects the garbage a call left and returns the free pages to the kernel (the allocator
+/// keeps them otherwise), so an idle worker is back near its baseline; returns the live bytes
+/// after.
 fn settle() -> isize {
     boa_gc::force_collect();
-    // SAFETY: malloc_trim only releases free memory of glibc's heap.
+    // SAFETY: mi_collect only frees and returns memory mimalloc no longer uses.
     unsafe {
-        libc::malloc_trim(0);
+        libmimalloc_sys::mi_collect(true);
     }
     alloc::live()
 }
