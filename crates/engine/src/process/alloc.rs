@@ -12,7 +12,7 @@
 //!
 //! mimalloc rather than glibc's malloc: when the server, the store's writer and the workers'
 //! slots take turns on one core, its per-thread heaps keep what each thread touches compact; a
-//! durable write got 13-25% faster there (BENCHMARKS.md, thirteenth session).
+//! durable write got ~15% faster there (BENCHMARKS.md, thirteenth session).
 
 use mimalloc::MiMalloc;
 use std::{
