@@ -7,16 +7,11 @@
 //! slot's thread, whose JavaScript heap is that thread's alone, so the count is the call's.
 //! Past the thread's ceiling the process exits at once with [`exit_code_memory`] of the
 //! thread's slot, the kernel takes back every page, and the engine reports
-//! `ExecutionMemoryLimitExceeded` to that slot's call. In any other process it is mimalloc
-//! plus one relaxed load per allocation.
-//!
-//! mimalloc rather than glibc's malloc: when the server, the store's writer and the workers'
-//! slots take turns on one core, its per-thread heaps keep what each thread touches compact; a
-//! durable write got ~15% faster there (BENCHMARKS.md, thirteenth session).
+//! `ExecutionMemoryLimitExceeded` to that slot's call. In any other process it is the system
+//! allocator plus one relaxed load per allocation.
 
-use mimalloc::MiMalloc;
 use std::{
-    alloc::{GlobalAlloc, Layout},
+    alloc::{GlobalAlloc, Layout, System},
     cell::Cell,
     sync::atomic::{AtomicBool, Ordering::Relaxed},
 };
@@ -54,7 +49,7 @@ thread_local! {
     };
 }
 
-/// mimalloc, counting live bytes per thread against a ceiling once enabled.
+/// The system allocator, counting live bytes per thread against a ceiling once enabled.
 pub struct Counting;
 
 #[inline]
@@ -78,28 +73,28 @@ fn shrink(by: usize) {
     let _ = THREAD.try_with(|t| t.live.set(t.live.get().saturating_sub(by as isize)));
 }
 
-// SAFETY: every method forwards to mimalloc with the same arguments; the counters never
+// SAFETY: every method forwards to `System` with the same arguments; the counters never
 // change what is allocated.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if ON.load(Relaxed) {
             grow(layout.size());
         }
-        unsafe { MiMalloc.alloc(layout) }
+        unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if ON.load(Relaxed) {
             grow(layout.size());
         }
-        unsafe { MiMalloc.alloc_zeroed(layout) }
+        unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if ON.load(Relaxed) {
             shrink(layout.size());
         }
-        unsafe { MiMalloc.dealloc(ptr, layout) }
+        unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -110,7 +105,7 @@ unsafe impl GlobalAlloc for Counting {
                 shrink(layout.size() - new_size);
             }
         }
-        unsafe { MiMalloc.realloc(ptr, layout, new_size) }
+        unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
 

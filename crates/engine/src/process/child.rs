@@ -168,14 +168,13 @@ pub fn run(services: Vec<ServiceJs>) -> i32 {
     0
 }
 
-/// Collects the garbage a call left and returns the free pages to the kernel (the allocator
-/// keeps them otherwise), so an idle worker is back near its baseline; returns the live bytes
-/// after.
+/// Collects the garbage a call left and returns the free pages to the kernel (glibc keeps them
+/// otherwise), so an idle worker is back near its baseline; returns the live bytes after.
 fn settle() -> isize {
     boa_gc::force_collect();
-    // SAFETY: mi_collect only frees and returns memory mimalloc no longer uses.
+    // SAFETY: malloc_trim only releases free memory of glibc's heap.
     unsafe {
-        libmimalloc_sys::mi_collect(true);
+        libc::malloc_trim(0);
     }
     alloc::live()
 }
