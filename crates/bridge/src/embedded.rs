@@ -536,9 +536,6 @@ impl Executor for StoreExecutor {
     /// Builds a secondary index on `field` (idempotent): the embedded store has no other way
     /// to get one, and without it every lookup by that field reads the whole collection.
     fn index_field(&self, ns: &Ns, field: &str) -> Result<(), HostError> {
-        if field == "_id" {
-            return Ok(());
-        }
         self.store
             .create_index(ns, field, false)
             .map(drop)

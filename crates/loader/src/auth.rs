@@ -123,11 +123,11 @@ impl Loader<'_> {
                     self.problem(&cud_path, None, format!("'{key}' is required when enabled"));
                 }
             }
-            if f.database_name.starts_with("__writ") {
+            if bridge::rules::is_internal(&f.database_name) {
                 self.problem(
                     &cud_path,
                     None,
-                    "'database_name' names one of writ's own databases (`__writ*`), which no app may use",
+                    "'database_name' names one of writ's own databases (`__writ_*`), which no app may use",
                 );
             }
             custom_user_data = Some(CustomUserData {

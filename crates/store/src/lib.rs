@@ -296,11 +296,15 @@ impl Store {
     }
 
     /// Creates an index on `field` (`{ field: 1 }`), unique if asked, over the documents already
-    /// there; returns its name. Creating an index that exists is a no-op; one that the existing
-    /// documents violate fails with code 11000 and leaves nothing behind.
+    /// there; returns its name. Creating an index that exists (`_id`'s always does) is a no-op;
+    /// one that the existing documents violate fails with code 11000 and leaves nothing behind.
     pub fn create_index(&self, ns: &Ns, field: &str, unique: bool) -> Result<String, StoreError> {
         if field.is_empty() || field.starts_with('$') {
             return Err(bad(format!("invalid index key '{field}'")));
+        }
+        if field == "_id" {
+            // Documents are keyed by `_id` already: MongoDB's `_id_` index, always there.
+            return Ok("_id_".into());
         }
         let ns = ns.clone();
         let field = field.to_string();

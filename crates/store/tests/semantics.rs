@@ -343,6 +343,11 @@ fn unique_indexes_refuse_duplicates_and_answer_equality() {
     assert!(s.insert(&users, docs, true).1.is_none());
     assert_eq!(s.create_index(&users, "email", true).expect("index"), "email_1");
     assert_eq!(
+        s.create_index(&users, "_id", false).expect("_id"),
+        "_id_",
+        "always there"
+    );
+    assert_eq!(
         s.create_index(&users, "email", true).expect("again"),
         "email_1",
         "creating it twice is a no-op"
