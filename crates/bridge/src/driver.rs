@@ -147,7 +147,7 @@ macro_rules! exec {
 }
 
 impl DriverExecutor {
-    async fn run(self, Request { op, session }: Request) -> Result<Outcome, Error> {
+    async fn run(self, Request { op, session, .. }: Request) -> Result<Outcome, Error> {
         let request_session = session;
         let shared = match session {
             Some(id) => Some(self.session(id).await?),

@@ -290,7 +290,11 @@ const TRANSACTION_IDLE_LIMIT: std::time::Duration = std::time::Duration::from_se
 
 /// A message to the thread that holds a session's open transaction.
 enum TxnMsg {
-    Run(Box<Op>, std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>),
+    Run(
+        Box<Op>,
+        Option<std::time::Instant>,
+        std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>,
+    ),
     Commit(std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>),
     Abort(std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>),
 }
@@ -320,9 +324,9 @@ fn transaction_thread(
     // here an idle minute ends it, so a function that never commits cannot block other writers.
     while let Ok(msg) = rx.recv_timeout(TRANSACTION_IDLE_LIMIT) {
         match msg {
-            TxnMsg::Run(op, reply) => {
+            TxnMsg::Run(op, deadline, reply) => {
                 let result = match &txn {
-                    Some(t) => run(&t.writes(), *op, None),
+                    Some(t) => store::budget::within(deadline, || run(&t.writes(), *op, None)),
                     None => Err(StoreError::BadValue(
                         "the transaction was aborted by an earlier error (NoSuchTransaction)".into(),
                     )),
@@ -367,7 +371,19 @@ fn ask(
 }
 
 impl StoreExecutor {
-    fn execute_blocking(&self, Request { op, session }: Request) -> Result<Outcome, StoreError> {
+    fn execute_blocking(&self, request: Request) -> Result<Outcome, StoreError> {
+        let deadline = request.deadline;
+        store::budget::within(deadline, || self.execute_within(request))
+    }
+
+    fn execute_within(
+        &self,
+        Request {
+            op,
+            session,
+            deadline,
+        }: Request,
+    ) -> Result<Outcome, StoreError> {
         let Some(id) = session else {
             return run(self.store.as_ref(), op, Some(&self.store));
         };
@@ -423,7 +439,7 @@ impl StoreExecutor {
                 Ok(Outcome::Done)
             }
             op => match active {
-                Some(tx) => ask(&tx, |reply| TxnMsg::Run(Box::new(op), reply)),
+                Some(tx) => ask(&tx, |reply| TxnMsg::Run(Box::new(op), deadline, reply)),
                 None => run(self.store.as_ref(), op, Some(&self.store)),
             },
         }
@@ -464,6 +480,7 @@ fn point_read(request: &Request) -> bool {
             filter, sort: None, ..
         },
         session: None,
+        ..
     } = request
     else {
         return false;
@@ -561,12 +578,14 @@ impl Executor for StoreExecutor {
             // directly once the group is durable: no blocking-pool thread waits for it.
             let (reply, answer) = tokio::sync::oneshot::channel();
             let op = request.op;
-            self.store.write(
-                move |w| run(&w, op.clone(), None),
-                move |r| {
-                    let _ = reply.send(r);
-                },
-            );
+            store::budget::within(request.deadline, || {
+                self.store.write(
+                    move |w| run(&w, op.clone(), None),
+                    move |r| {
+                        let _ = reply.send(r);
+                    },
+                )
+            });
             return Box::pin(async move {
                 match answer.await {
                     Ok(r) => r.map_err(host_error),

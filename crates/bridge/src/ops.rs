@@ -148,6 +148,9 @@ pub struct Request {
     pub op: Op,
     /// The session (and so the transaction) it belongs to.
     pub session: Option<SessionId>,
+    /// When the caller stops waiting for it (its call's deadline); the embedded store stops
+    /// a read or write still running then with `MaxTimeMSExpired`. `None`: no limit.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// A malformed call: the message names the method and the argument.
@@ -359,7 +362,11 @@ impl Request {
         if needs_session && session.is_none() {
             return Err(s.err("needs a session"));
         }
-        Ok(Request { op, session })
+        Ok(Request {
+            op,
+            session,
+            deadline: None,
+        })
     }
 }
 

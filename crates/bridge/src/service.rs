@@ -66,6 +66,7 @@ fn own_session(mut request: Request, executor: &Arc<dyn Executor>, call: &CallIn
             let end = Request {
                 op: Op::EndSession,
                 session: Some(id),
+                deadline: None,
             };
             if let Err(e) = executor.execute(end).await {
                 tracing::warn!("ending a session the call left open: {}", e.message);
@@ -99,7 +100,8 @@ impl HostService for MongoService {
                 return Box::pin(std::future::ready(Err(error)));
             }
         };
-        let request = own_session(request, &self.executor, call);
+        let mut request = own_session(request, &self.executor, call);
+        request.deadline = Some(call.deadline());
         let running = if call.runs_as_system(&op) {
             self.executor.execute(request)
         } else {

@@ -182,7 +182,11 @@ fn backends() -> &'static Backends {
 fn run(e: &dyn Executor, op: Op) -> Result<Bson, String> {
     backends()
         .runtime
-        .block_on(e.execute(Request { op, session: None }))
+        .block_on(e.execute(Request {
+            op,
+            session: None,
+            deadline: None,
+        }))
         .map(bridge::Outcome::into_bson)
         .map_err(|e| e.code.map(|c| c.to_string()).unwrap_or(e.message))
 }

@@ -130,7 +130,9 @@ pub async fn action(
         spec.insert(key, value.clone());
     }
     let (kind, spec) = to_request(action, spec);
-    let request = Request::parse(kind, &spec).map_err(|e| invalid(e.to_string()))?;
+    let mut request = Request::parse(kind, &spec).map_err(|e| invalid(e.to_string()))?;
+    // An action may run as long as a function call.
+    request.deadline = Some(std::time::Instant::now() + state.engine.time_limit());
     let future = if user.user_type == engine::UserType::System {
         let db = spec.get_str("database").unwrap_or_default();
         if bridge::rules::is_internal(db) {

@@ -240,8 +240,10 @@ async fn service_call(
         }
     };
     let (kind, spec) = client_spec(name, arg)?;
-    let request =
+    let mut request =
         Request::parse(kind, &spec).map_err(|e| ApiError::bad_request("InvalidParameter", e.to_string()))?;
+    // A client's operation may run as long as a function call.
+    request.deadline = Some(std::time::Instant::now() + state.engine.time_limit());
     let deployment = state.deployment();
     let op = bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, user, request)
         .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?;

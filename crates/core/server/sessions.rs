@@ -54,7 +54,11 @@ pub async fn custom_data_in(
         limit: None,
     };
     let found = data
-        .execute(bridge::Request { op, session: None })
+        .execute(bridge::Request {
+            op,
+            session: None,
+            deadline: None,
+        })
         .await
         .map_err(|e| ApiError::internal("reading custom user data", e.message))?;
     let docs: Vec<Document> = match found {

@@ -284,7 +284,11 @@ impl Users {
 
     async fn run(&self, op: Op) -> Result<Outcome, StoreFailure> {
         self.exec
-            .execute(Request { op, session: None })
+            .execute(Request {
+                op,
+                session: None,
+                deadline: None,
+            })
             .await
             .map_err(|e| match e.code {
                 Some(11000) => StoreFailure::Duplicate,

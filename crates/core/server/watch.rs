@@ -139,6 +139,7 @@ pub async fn watch(
             limit: None,
         },
         session: None,
+        deadline: None,
     };
     let readable = match bridge::rules::authorize_call(&deployment, &state.service, &user, probe) {
         Ok((_, Some(_))) => {

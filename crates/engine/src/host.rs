@@ -74,6 +74,7 @@ pub struct CallInfo {
     /// The deployment the call runs on.
     pub deployment: Arc<Deployment>,
     run_as_system: bool,
+    deadline: std::time::Instant,
     local: Mutex<CallLocal>,
     ended: tokio::sync::watch::Sender<bool>,
 }
@@ -91,12 +92,18 @@ pub type CallCleanup = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub(crate) const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl CallInfo {
-    /// The host-side record of a call of `user` on `deployment`.
-    pub fn new(user: User, deployment: Arc<Deployment>, run_as_system: bool) -> Self {
+    /// The host-side record of a call of `user` on `deployment` that may run for `limit`.
+    pub fn new(
+        user: User,
+        deployment: Arc<Deployment>,
+        run_as_system: bool,
+        limit: std::time::Duration,
+    ) -> Self {
         Self {
             user: Arc::new(user),
             deployment,
             run_as_system,
+            deadline: std::time::Instant::now() + limit,
             local: Mutex::new(CallLocal::default()),
             ended: tokio::sync::watch::Sender::new(false),
         }
@@ -110,6 +117,11 @@ impl CallInfo {
             && (self.run_as_system
                 || self.user.user_type == crate::UserType::System
                 || self.deployment.functions.values().any(|f| f.config.run_as_system))
+    }
+
+    /// When the call's time is up: the operations it started stop then too.
+    pub fn deadline(&self) -> std::time::Instant {
+        self.deadline
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CallLocal> {

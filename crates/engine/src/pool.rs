@@ -352,6 +352,11 @@ impl Engine {
         *self.inner.deployment.write().unwrap_or_else(|e| e.into_inner()) = deployment;
     }
 
+    /// How long a call may run unless its invocation says otherwise.
+    pub fn time_limit(&self) -> Duration {
+        self.inner.config.time_limit
+    }
+
     /// The deployment new calls run on.
     pub fn deployment(&self) -> Arc<Deployment> {
         self.inner

@@ -169,7 +169,6 @@ pub(crate) fn start_op_id(
         .get(service)
         .map(|s| s.name.clone())
         .ok_or_else(|| JsNativeError::error().with_message("internal: unknown service"))?;
-    let (promise, resolvers) = JsPromise::new_pending(context);
     let (seq, id) = {
         let mut call = host.call.borrow_mut();
         let call = call.as_mut().ok_or_else(no_call)?;
@@ -181,7 +180,6 @@ pub(crate) fn start_op_id(
         }
         let id = call.next_op;
         call.next_op += 1;
-        call.pending.insert(id, resolvers);
         (call.seq, id)
     };
     let op = HostOp {
@@ -190,25 +188,40 @@ pub(crate) fn start_op_id(
         spec,
         system,
     };
-    match &host.link {
+    // A remote operation is queued before the call waits for it: one that cannot be sent (a
+    // key with a NUL byte has no BSON form; one over the message limit) fails here, and no
+    // answer that will never come is awaited.
+    let local = match &host.link {
+        Link::Remote(pipe) => {
+            let kind = op.kind.clone();
+            pipe.borrow_mut().send_op(seq, id, op).map_err(|e| {
+                JsNativeError::error().with_message(format!("{kind}: the operation cannot be encoded: {e}"))
+            })?;
+            None
+        }
+        Link::Local { .. } => Some(op),
+    };
+    let (promise, resolvers) = JsPromise::new_pending(context);
+    if let Some(call) = host.call.borrow_mut().as_mut() {
+        call.pending.insert(id, resolvers);
+    }
+    if let (
+        Some(op),
         Link::Local {
             services,
             runtime,
             completions,
             call,
-        } => {
-            let info = call.borrow().clone().ok_or_else(no_call)?;
-            let future = services[service].start(&info, op);
-            let tx = completions.clone();
-            runtime.spawn(async move {
-                let result = future.await;
-                let _ = tx.send(Completion { seq, op: id, result });
-            });
-        }
-        Link::Remote(pipe) => pipe
-            .borrow_mut()
-            .send_op(seq, id, &op)
-            .map_err(|e| JsNativeError::error().with_message(format!("internal: {e}")))?,
+        },
+    ) = (local, &host.link)
+    {
+        let info = call.borrow().clone().ok_or_else(no_call)?;
+        let future = services[service].start(&info, op);
+        let tx = completions.clone();
+        runtime.spawn(async move {
+            let result = future.await;
+            let _ = tx.send(Completion { seq, op: id, result });
+        });
     }
     Ok((promise.into(), id))
 }

@@ -264,7 +264,8 @@ impl Worker {
             timers: Default::default(),
         });
         if let Link::Local { call: info, .. } = &self.host.link {
-            let record = CallInfo::new(inv.user.clone(), call.deployment.clone(), system);
+            let limit = call.deadline.saturating_duration_since(std::time::Instant::now());
+            let record = CallInfo::new(inv.user.clone(), call.deployment.clone(), system, limit);
             *info.borrow_mut() = Some(Arc::new(record));
         }
         self.host.rejections.borrow_mut().clear();

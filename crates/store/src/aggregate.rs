@@ -8,7 +8,7 @@ use crate::{
     error::{StoreError, bad},
     expr::{Accumulator, eval},
     matcher::Filter,
-    order::{as_f64, equal},
+    order::as_f64,
     project::Projection,
     update,
 };
@@ -63,6 +63,7 @@ fn project(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreE
     };
     docs.into_iter()
         .map(|d| {
+            crate::budget::tick()?;
             let mut out = match (&projection, only_computed) {
                 (Some(p), _) => p.apply(&d),
                 (None, true) => match d.get("_id") {
@@ -102,20 +103,19 @@ fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreErr
         Accumulator::new(&op)?;
         accs.push((k.clone(), op, arg));
     }
+    let mut keys = crate::keyed::EqIndex::default();
     let mut groups: Vec<(Bson, Vec<Accumulator>)> = Vec::new();
     for d in &docs {
+        crate::budget::tick()?;
         let key = eval(id_expr, d)?.unwrap_or(Bson::Null);
-        let idx = match groups.iter().position(|(k, _)| equal(k, &key)) {
-            Some(i) => i,
-            None => {
-                let fresh = accs
-                    .iter()
-                    .map(|(_, op, _)| Accumulator::new(op))
-                    .collect::<Result<Vec<_>, _>>()?;
-                groups.push((key, fresh));
-                groups.len() - 1
-            }
-        };
+        let (idx, fresh) = keys.insert(&key);
+        if fresh {
+            let accumulators = accs
+                .iter()
+                .map(|(_, op, _)| Accumulator::new(op))
+                .collect::<Result<Vec<_>, _>>()?;
+            groups.push((key, accumulators));
+        }
         for ((_, _, arg), acc) in accs.iter().zip(groups[idx].1.iter_mut()) {
             acc.add(eval(arg, d)?);
         }
@@ -154,6 +154,7 @@ fn unwind(docs: Vec<Document>, spec: &Bson) -> Result<Vec<Document>, StoreError>
         match crate::path::get_path(&d, &path).cloned() {
             Some(Bson::Array(items)) if !items.is_empty() => {
                 for (i, item) in items.into_iter().enumerate() {
+                    crate::budget::tick()?;
                     let mut copy = d.clone();
                     set_field(&mut copy, &path, item)?;
                     if let Some(f) = &index_field {
@@ -210,15 +211,17 @@ fn lookup(docs: Vec<Document>, spec: &Document, read: &Lookup<'_>) -> Result<Vec
                     })
                     .collect(),
             };
-            let matched: Vec<Bson> = foreign_docs
+            let filters: Vec<Filter> = locals
                 .iter()
-                .filter(|f| {
-                    locals.iter().any(|l| {
-                        Filter::parse(&bson::doc! { foreign: l.clone() }).is_ok_and(|flt| flt.matches(f))
-                    })
-                })
-                .map(|f| Bson::Document(f.clone()))
+                .filter_map(|l| Filter::parse(&bson::doc! { foreign: l.clone() }).ok())
                 .collect();
+            let mut matched = Vec::new();
+            for f in &foreign_docs {
+                crate::budget::tick()?;
+                if filters.iter().any(|flt| flt.matches(f)) {
+                    matched.push(Bson::Document(f.clone()));
+                }
+            }
             set_field(&mut d, as_field, Bson::Array(matched))?;
             Ok(d)
         })

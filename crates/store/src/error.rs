@@ -39,6 +39,9 @@ pub enum StoreError {
     /// `ChangeStreamHistoryLost`).
     #[error("resume point {0} is no longer in the change log: its events were dropped")]
     ChangeLogTruncated(u64),
+    /// The operation ran past its caller's deadline (MongoDB code 50, `MaxTimeMSExpired`).
+    #[error("operation exceeded time limit")]
+    TimeLimit,
     /// The storage engine failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -56,6 +59,7 @@ impl StoreError {
             StoreError::ImmutableId => 66,
             StoreError::Unsupported(_) => 115,
             StoreError::ChangeLogTruncated(_) => 286,
+            StoreError::TimeLimit => 50,
             StoreError::Storage(_) => 1,
         }
     }
@@ -71,6 +75,7 @@ impl StoreError {
             StoreError::ImmutableId => "ImmutableField",
             StoreError::Unsupported(_) => "CommandNotSupported",
             StoreError::ChangeLogTruncated(_) => "ChangeStreamHistoryLost",
+            StoreError::TimeLimit => "MaxTimeMSExpired",
             StoreError::Storage(_) => "InternalError",
         }
     }

@@ -383,7 +383,7 @@ pub enum Accumulator {
     /// `$push`
     Push(Vec<Bson>),
     /// `$addToSet`
-    AddToSet(Vec<Bson>),
+    AddToSet(crate::keyed::EqIndex),
 }
 
 impl Accumulator {
@@ -397,7 +397,7 @@ impl Accumulator {
             "$first" => Accumulator::First(None),
             "$last" => Accumulator::Last(None),
             "$push" => Accumulator::Push(Vec::new()),
-            "$addToSet" => Accumulator::AddToSet(Vec::new()),
+            "$addToSet" => Accumulator::AddToSet(Default::default()),
             other => return Err(StoreError::Unsupported(format!("the accumulator {other}"))),
         })
     }
@@ -439,10 +439,8 @@ impl Accumulator {
             Accumulator::Last(l) => *l = v,
             Accumulator::Push(items) => items.push(v.unwrap_or(Bson::Null)),
             Accumulator::AddToSet(items) => {
-                if let Some(v) = v
-                    && !items.iter().any(|i| equal(i, &v))
-                {
-                    items.push(v);
+                if let Some(v) = v {
+                    items.insert(&v);
                 }
             }
         }
@@ -456,7 +454,8 @@ impl Accumulator {
             Accumulator::Avg(t, c) => Bson::Double(t / c as f64),
             Accumulator::Min(m) | Accumulator::Max(m) | Accumulator::Last(m) => m.unwrap_or(Bson::Null),
             Accumulator::First(f) => f.flatten().unwrap_or(Bson::Null),
-            Accumulator::Push(items) | Accumulator::AddToSet(items) => Bson::Array(items),
+            Accumulator::Push(items) => Bson::Array(items),
+            Accumulator::AddToSet(items) => Bson::Array(items.into_values()),
         })
     }
 }

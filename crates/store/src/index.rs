@@ -79,11 +79,10 @@ pub(crate) fn keys(doc: &Document, field: &str) -> Result<Vec<Vec<u8>>, StoreErr
         out.push(id_key(&Bson::Null)?);
     }
     for v in values {
-        let k = id_key(v)?;
-        if !out.contains(&k) {
-            out.push(k);
-        }
+        out.push(id_key(v)?);
     }
+    out.sort_unstable();
+    out.dedup();
     Ok(out)
 }
 
@@ -208,6 +207,7 @@ where
         for value in values {
             let key = id_key(value)?;
             for seq in t.get(key.as_slice())? {
+                crate::budget::tick()?;
                 seqs.push(seq?.value());
             }
         }

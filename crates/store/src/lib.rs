@@ -18,12 +18,14 @@
 //! [`StoreError::Unsupported`], which says to use MongoDB; it never silently differs.
 
 pub mod aggregate;
+pub mod budget;
 pub mod changes;
 mod commit;
 mod data;
 pub mod error;
 pub mod expr;
 mod index;
+pub mod keyed;
 mod layout;
 pub mod matcher;
 pub mod order;
@@ -280,19 +282,26 @@ impl Store {
         &self,
         write: impl Fn(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.committer.run(write)
+        let deadline = budget::deadline();
+        self.committer
+            .run(move |txn| budget::within(deadline, || write(txn)))
     }
 
     /// Runs `write` in the next commit group, as [`Store::insert`] and the other writes do,
     /// without waiting: `done` gets its result on the store's writer thread once the group is
     /// durable, so it must only hand the result on (a channel send), never block. `write` runs
-    /// again if another write of its group panics; only its last run is committed.
+    /// again if another write of its group panics; only its last run is committed. The
+    /// caller's deadline ([`budget::within`]) goes with it to the writer thread.
     pub fn write<T: Send + 'static>(
         &self,
         write: impl Fn(Writes<'_>) -> Result<T, StoreError> + Send + 'static,
         done: impl FnOnce(Result<T, StoreError>) + Send + 'static,
     ) {
-        self.committer.submit(move |txn| write(Writes { txn }), done);
+        let deadline = budget::deadline();
+        self.committer.submit(
+            move |txn| budget::within(deadline, || write(Writes { txn })),
+            done,
+        );
     }
 
     /// Creates an index on `field` (`{ field: 1 }`), unique if asked, over the documents already

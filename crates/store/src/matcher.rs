@@ -4,6 +4,8 @@
 //! Paths traverse arrays, equality also matches array elements, `null` matches a missing field,
 //! comparisons only compare values of the same type class, as in MongoDB.
 
+use std::collections::HashSet;
+
 use bson::{Bson, Document, RawBsonRef, RawDocument};
 
 use crate::{
@@ -37,9 +39,9 @@ pub enum Cond {
     /// `$gt`, `$gte`, `$lt`, `$lte`: the value and which orderings satisfy it.
     Cmp(Bson, CmpOp),
     /// `$in`.
-    In(Vec<InItem>),
+    In(InList),
     /// `$nin`.
-    Nin(Vec<InItem>),
+    Nin(InList),
     /// `$exists`.
     Exists(bool),
     /// `$type`, as type ranks plus "number" and "array".
@@ -80,6 +82,54 @@ pub enum InItem {
     Value(Bson),
     /// Matched against strings.
     Regex(Box<regex::Regex>),
+}
+
+/// The operand of `$in`/`$nin`: its elements, and for a long list the keys of those whose
+/// equality is plain identity after normalizing numbers (strings, whole numbers, ObjectIds,
+/// booleans, dates) in a set, so a match costs a lookup instead of a pass over the list.
+#[derive(Debug, Clone)]
+pub struct InList {
+    items: Vec<InItem>,
+    /// The keys of the keyed elements, and the elements that are not keyed.
+    keyed: Option<(HashSet<Vec<u8>>, Vec<InItem>)>,
+}
+
+/// Lists at least this long get a key set.
+const KEYED_IN: usize = 16;
+
+impl InList {
+    fn new(items: Vec<InItem>) -> Self {
+        let keyed = (items.len() >= KEYED_IN).then(|| {
+            let mut keys = HashSet::new();
+            let mut rest = Vec::new();
+            for item in &items {
+                match item {
+                    InItem::Value(v) => match crate::keyed::key(v) {
+                        Some(k) => drop(keys.insert(k)),
+                        None => rest.push(item.clone()),
+                    },
+                    InItem::Regex(_) => rest.push(item.clone()),
+                }
+            }
+            (keys, rest)
+        });
+        Self { items, keyed }
+    }
+
+    fn holds(&self, values: &[&Bson]) -> bool {
+        let Some((keys, rest)) = &self.keyed else {
+            return in_holds(values, &self.items);
+        };
+        if values.is_empty() {
+            return in_holds(values, rest);
+        }
+        // A keyed value equals a keyed element exactly when their keys are equal; an element
+        // that is not keyed (a regex, a `Decimal128`, ...) is compared as before.
+        expanded(values).iter().any(|v| match crate::keyed::key(v) {
+            Some(k) => keys.contains(&k) || in_holds(&[v], rest),
+            None => in_holds(&[v], &self.items),
+        })
+    }
 }
 
 /// A `$type` operand.
@@ -152,11 +202,11 @@ fn element_code(v: &Bson) -> u8 {
     if t == 0xFF { 255 } else { t }
 }
 
-fn in_items(v: &Bson, op: &str) -> Result<Vec<InItem>, StoreError> {
+fn in_items(v: &Bson, op: &str) -> Result<InList, StoreError> {
     let Bson::Array(items) = v else {
         return Err(bad(format!("{op} needs an array")));
     };
-    items
+    let items = items
         .iter()
         .map(|i| match i {
             Bson::RegularExpression(r) => Ok(InItem::Regex(Box::new(compile_regex(
@@ -168,7 +218,8 @@ fn in_items(v: &Bson, op: &str) -> Result<Vec<InItem>, StoreError> {
             }
             other => Ok(InItem::Value(other.clone())),
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(InList::new(items))
 }
 
 fn is_operator_doc(v: &Bson) -> bool {
@@ -457,8 +508,8 @@ impl Cond {
             Cond::Eq(v) => eq_holds(values, v),
             Cond::Ne(v) => !eq_holds(values, v),
             Cond::Cmp(v, op) => cmp_holds(values, v, *op),
-            Cond::In(items) => in_holds(values, items),
-            Cond::Nin(items) => !in_holds(values, items),
+            Cond::In(list) => list.holds(values),
+            Cond::Nin(list) => !list.holds(values),
             Cond::Exists(b) => values.is_empty() != *b,
             Cond::Type(types) => expanded(values).iter().any(|v| {
                 types.iter().any(|t| match t {

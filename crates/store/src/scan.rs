@@ -7,7 +7,7 @@ use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use crate::{
     Filter, FindOptions, Ns, Projection, Store, StoreError, aggregate, index,
     layout::{decode, docs_table, id_seqs, ids_table},
-    order::{compare, equal},
+    order::compare,
     path,
     sort::{parse_sort, sort_docs},
 };
@@ -36,6 +36,7 @@ pub(crate) fn matching(
 ) -> Result<Vec<(u64, Document)>, StoreError> {
     let mut out = Vec::new();
     let mut keep = |seq: u64, bytes: &[u8]| -> Result<(), StoreError> {
+        crate::budget::tick()?;
         if filter.excludes_raw(bson::RawDocument::from_bytes(bytes)?) {
             return Ok(());
         }
@@ -194,7 +195,7 @@ impl Store {
         filter: &Document,
     ) -> Result<Vec<Bson>, StoreError> {
         let parsed = Filter::parse(filter)?;
-        let mut out: Vec<Bson> = Vec::new();
+        let mut seen = crate::keyed::EqIndex::default();
         for (_, d) in snap.scan(ns, &parsed, filter)? {
             for v in path::values_at(&d, field) {
                 let items: Vec<&Bson> = match v {
@@ -202,12 +203,13 @@ impl Store {
                     other => vec![other],
                 };
                 for item in items {
-                    if !out.iter().any(|o| equal(o, item)) {
-                        out.push(item.clone());
-                    }
+                    crate::budget::tick()?;
+                    seen.insert(item);
                 }
             }
         }
+        let mut out = seen.into_values();
+        crate::budget::check()?;
         out.sort_by(compare);
         Ok(out)
     }

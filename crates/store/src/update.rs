@@ -471,8 +471,14 @@ pub fn apply_positional(
                                 )));
                             }
                         };
+                        let mut present = crate::keyed::EqIndex::default();
+                        for e in &array {
+                            crate::budget::tick()?;
+                            present.insert(e);
+                        }
                         for item in items {
-                            if !array.iter().any(|e| equal(e, &item)) {
+                            crate::budget::tick()?;
+                            if present.insert(&item).1 {
                                 array.push(item);
                             }
                         }
@@ -503,15 +509,24 @@ pub fn apply_positional(
                             }
                             continue;
                         };
+                        let listed = match (op.as_str(), value) {
+                            ("$pull", _) => None,
+                            (_, Bson::Array(list)) => {
+                                let mut listed = crate::keyed::EqIndex::default();
+                                for v in list {
+                                    crate::budget::tick()?;
+                                    listed.insert(v);
+                                }
+                                Some(listed)
+                            }
+                            _ => return Err(bad("$pullAll requires an array argument")),
+                        };
                         let mut kept = Vec::with_capacity(a.len());
                         for e in a.drain(..) {
-                            let remove = if op == "$pull" {
-                                pull_matches(value, &e)?
-                            } else {
-                                let Bson::Array(list) = value else {
-                                    return Err(bad("$pullAll requires an array argument"));
-                                };
-                                list.iter().any(|v| equal(v, &e))
+                            crate::budget::tick()?;
+                            let remove = match &listed {
+                                None => pull_matches(value, &e)?,
+                                Some(listed) => listed.find(&e).is_some(),
                             };
                             if !remove {
                                 kept.push(e);

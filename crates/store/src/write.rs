@@ -106,6 +106,10 @@ impl Store {
             let mut ids = Vec::with_capacity(docs.len());
             let mut first_error = None;
             for d in docs {
+                if let Err(e) = crate::budget::tick() {
+                    first_error.get_or_insert(e);
+                    break;
+                }
                 let prepared = Self::with_id(d).and_then(|d| Self::insert_in(txn, ns, &d).map(|()| d));
                 match prepared {
                     Ok(d) => ids.push(d.get("_id").cloned().unwrap_or(Bson::Null)),
@@ -231,6 +235,7 @@ impl Store {
             upserted_id: None,
         };
         for (seq, old) in &found {
+            crate::budget::tick()?;
             let written = Self::changed(old, change, false, Some(&parsed)).and_then(|new| {
                 if !same(&new, old) {
                     Self::write_back(txn, ns, *seq, old, &new, matches!(change, Change::Replace(_)))?;
@@ -277,6 +282,7 @@ impl Store {
         let mut ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
         let specs = index::specs(txn, &name)?;
         for (seq, d) in found {
+            crate::budget::tick()?;
             index::remove(txn, &name, &specs, d, *seq)?;
             docs.remove(*seq)?;
             let key = id_key(d.get("_id").unwrap_or(&Bson::Null))?;

@@ -131,3 +131,146 @@ fn operators_check_their_argument_count_before_reading_arguments() {
         .expect_err("overflowing date difference");
     assert_eq!(e.code(), 2, "{e}");
 }
+
+#[test]
+fn work_past_the_callers_deadline_stops_with_max_time_ms_expired() {
+    let docs = (0..5000).map(|i| doc! {"_id": i, "i": i}).collect();
+    let (_d, s) = store_with(docs);
+    let past = Some(std::time::Instant::now());
+    let all = FindOptions::default();
+    let expired = |r: Result<usize, StoreError>| {
+        let e = r.expect_err("past its deadline");
+        assert_eq!((e.code(), e.code_name()), (50, "MaxTimeMSExpired"), "{e}");
+        assert_eq!(e.to_string(), "operation exceeded time limit");
+    };
+    expired(store::budget::within(past, || {
+        s.find(&ns(), &doc! {}, &all).map(|d| d.len())
+    }));
+    expired(store::budget::within(past, || {
+        s.distinct(&ns(), "i", &doc! {}).map(|d| d.len())
+    }));
+    let group = [doc! {"$group": {"_id": "$i"}}];
+    expired(store::budget::within(past, || {
+        s.aggregate(&ns(), &group).map(|d| d.len())
+    }));
+    let change = Change::Operators(doc! {"$set": {"x": 1}}, vec![]);
+    let update = || {
+        s.update(&ns(), &doc! {}, &change, false, true)
+            .map(|o| o.modified as usize)
+    };
+    expired(store::budget::within(past, update));
+    // Without a deadline, and with time to spare, the same work is done.
+    assert_eq!(
+        store::budget::within(None, || s.find(&ns(), &doc! {}, &all)).map(|d| d.len()),
+        Ok(5000)
+    );
+    let later = Some(std::time::Instant::now() + std::time::Duration::from_secs(60));
+    assert_eq!(store::budget::within(later, update), Ok(5000));
+}
+
+#[test]
+fn long_in_lists_group_keys_and_sets_match_by_mongodb_equality_without_quadratic_work() {
+    use bson::Decimal128;
+    use std::str::FromStr;
+    let dec = |s: &str| Bson::Decimal128(Decimal128::from_str(s).expect("decimal"));
+    let values = vec![
+        Bson::Int32(1),
+        Bson::Int64(2),
+        Bson::Double(3.0),
+        Bson::Double(3.5),
+        dec("4"),
+        Bson::String("five".into()),
+        Bson::Symbol("six".into()),
+        Bson::Null,
+        Bson::Boolean(true),
+        Bson::Array(vec![Bson::Int32(70), Bson::Int32(71)]),
+        Bson::Document(doc! {"d": 8}),
+    ];
+    let docs: Vec<Document> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| doc! {"_id": i as i32, "v": v.clone()})
+        .chain([doc! {"_id": 99}])
+        .collect();
+    let (_d, s) = store_with(docs);
+    // Each list is padded past the length that gets a key set; each finds what its short
+    // form finds.
+    let cases: Vec<(Bson, Vec<i32>)> = vec![
+        (Bson::Double(1.0), vec![0]),
+        (dec("2"), vec![1]),
+        (Bson::Int64(3), vec![2]),
+        (dec("3.5"), vec![3]),
+        (Bson::Int32(4), vec![4]),
+        (Bson::Symbol("five".into()), vec![5]),
+        (Bson::String("six".into()), vec![6]),
+        (Bson::Null, vec![7, 99]),
+        (Bson::Int32(1), vec![0]),
+        (Bson::Int64(71), vec![9]),
+        (Bson::Document(doc! {"d": 8.0}), vec![10]),
+        (
+            Bson::RegularExpression(bson::Regex {
+                pattern: "^fi".try_into().expect("pattern"),
+                options: "".try_into().expect("options"),
+            }),
+            vec![5],
+        ),
+    ];
+    let padding: Vec<Bson> = (1000..1040).map(Bson::Int32).collect();
+    for (want, ids) in cases {
+        for list in [vec![want.clone()], [vec![want.clone()], padding.clone()].concat()] {
+            let found: Vec<i32> = s
+                .find(&ns(), &doc! {"v": {"$in": list.clone()}}, &FindOptions::default())
+                .expect("find")
+                .iter()
+                .map(|d| d.get_i32("_id").expect("id"))
+                .collect();
+            assert_eq!(found, ids, "$in [{want}, ...{}]", list.len() - 1);
+            let excluded = s
+                .count(&ns(), &doc! {"v": {"$nin": list.clone()}}, 0, 0)
+                .expect("count");
+            assert_eq!(excluded as usize, 12 - ids.len(), "$nin [{want}, ...]");
+        }
+    }
+
+    // 20,000 distinct values: grouping, `distinct`, `$addToSet` and a 20,000-long `$in`
+    // each stay linear (these took minutes when each value was compared with every other).
+    let ns2 = Ns::new("t", "many").expect("valid");
+    let many: Vec<Document> = (0..20_000)
+        .map(|i| doc! {"k": if i % 2 == 0 { Bson::Int32(i) } else { Bson::String(i.to_string()) }, "half": i / 2})
+        .collect();
+    assert!(s.insert(&ns2, many, true).1.is_none());
+    let started = std::time::Instant::now();
+    let groups = s
+        .aggregate(
+            &ns2,
+            &[doc! {"$group": {"_id": "$half", "ks": {"$addToSet": "$k"}}}],
+        )
+        .expect("group");
+    assert_eq!(groups.len(), 10_000);
+    assert!(
+        groups
+            .iter()
+            .all(|g| g.get_array("ks").is_ok_and(|k| k.len() == 2))
+    );
+    assert_eq!(
+        s.distinct(&ns2, "half", &doc! {}).expect("distinct").len(),
+        10_000
+    );
+    let wanted: Vec<Bson> = (0..20_000).map(|i| Bson::Double(f64::from(i))).collect();
+    assert_eq!(s.count(&ns2, &doc! {"k": {"$in": wanted}}, 0, 0), Ok(10_000));
+    let all: Vec<Bson> = (0..20_000).map(Bson::Int64).collect();
+    let added = Change::Operators(doc! {"$addToSet": {"set": {"$each": all.clone()}}}, vec![]);
+    s.update(&ns(), &doc! {"_id": 0}, &added, false, false)
+        .expect("addToSet");
+    s.update(&ns(), &doc! {"_id": 0}, &added, false, false)
+        .expect("addToSet again");
+    let pulled = Change::Operators(doc! {"$pullAll": {"set": all[..19_990].to_vec()}}, vec![]);
+    s.update(&ns(), &doc! {"_id": 0}, &pulled, false, false)
+        .expect("pullAll");
+    let kept = s
+        .find(&ns(), &doc! {"_id": 0}, &FindOptions::default())
+        .expect("find")
+        .remove(0);
+    assert_eq!(kept.get_array("set").map(Vec::len).ok(), Some(10));
+    eprintln!("20,000 values: {:?}", started.elapsed());
+}

@@ -1,12 +1,13 @@
 //! The globals every function sees besides `context`, `console` and timers: `BSON`, `EJSON`,
 //! `utils`, the web globals (`atob`, `btoa`, `TextEncoder`, `TextDecoder`, `global`) and a
-//! one-pass `JSON.parse` in place of Boa's. Node's
+//! one-pass `JSON.parse` and a lean `String.prototype.repeat` in place of Boa's. Node's
 //! globals and `require` are in `crate::node`.
 
 pub mod bson_types;
 pub mod ejson;
 pub mod json;
 pub mod lockdown;
+pub mod strings;
 pub mod util;
 pub mod utils;
 pub mod web;
@@ -18,6 +19,7 @@ pub fn install(context: &mut Context) -> JsResult<()> {
     bson_types::install(context)?;
     ejson::install(context)?;
     json::install(context)?;
+    strings::install(context)?;
     utils::install(context)?;
     web::install(context)?;
     Ok(())

@@ -404,7 +404,12 @@ impl ProcessPool {
         limit: Duration,
     ) -> Option<Result<Outcome, EngineError>> {
         let system = invocation.run_as_system;
-        let info = Arc::new(CallInfo::new(invocation.user.clone(), deployment.clone(), system));
+        let info = Arc::new(CallInfo::new(
+            invocation.user.clone(),
+            deployment.clone(),
+            system,
+            limit,
+        ));
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let call = CallRef::Call {
             seq,

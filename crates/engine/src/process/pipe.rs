@@ -48,13 +48,8 @@ impl Pipe {
     }
 
     /// Queues an operation message; it is sent when the slot next waits.
-    pub fn send_op(&mut self, seq: u64, op: u64, host_op: &HostOp) -> std::io::Result<()> {
-        let frame = wire::encode(&FromWorker::Op {
-            seq,
-            op,
-            host_op: host_op.clone(),
-        })
-        .map_err(std::io::Error::other)?;
+    pub fn send_op(&mut self, seq: u64, op: u64, host_op: HostOp) -> std::io::Result<()> {
+        let frame = wire::encode(&FromWorker::Op { seq, op, host_op }).map_err(std::io::Error::other)?;
         self.pending.extend_from_slice(&frame);
         Ok(())
     }
