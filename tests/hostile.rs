@@ -122,6 +122,16 @@ const HOSTILE: &[(&str, &str, &str)] = &[
         "const parts = []; for (;;) parts.push(Buffer.concat([Buffer.alloc(1 << 20), ...parts.slice(-2)]));",
         "ExecutionMemoryLimitExceeded",
     ),
+    // Work the store does for a call stops at the call's deadline: a filter of 40,000 `$or`
+    // branches over 4,000 documents would keep the server's CPU for minutes.
+    (
+        "storeRunaway",
+        "const c = context.services.get('mongodb-atlas').db('custom-user-data-database').collection('custom-user-data'); \
+         const docs = []; for (let i = 0; i < 4000; i++) docs.push({ userId: context.user.id, i }); \
+         const branches = []; for (let i = 0; i < 40000; i++) branches.push({ i: -1 - i }); \
+         return c.insertMany(docs).then(() => c.find({ $or: branches }).toArray()).then((r) => r.length);",
+        "ExecutionTimeLimitExceeded|FunctionExecutionError",
+    ),
     // A key BSON cannot hold fails the operation at once; it used to leave the call waiting
     // for an answer until its deadline.
     (

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use bson::Bson;
 
-use crate::order::equal;
+use crate::order::{equal, type_rank};
 
 /// The key of `v` if it has one: among values with keys, equal keys is MongoDB equality.
 pub fn key(v: &Bson) -> Option<Vec<u8>> {
@@ -30,8 +30,10 @@ pub fn key(v: &Bson) -> Option<Vec<u8>> {
 pub struct EqIndex {
     values: Vec<Bson>,
     keyed: HashMap<Vec<u8>, usize>,
-    /// Positions of the values without a key.
-    unkeyed: Vec<usize>,
+    /// Positions of every value, by type rank (only values of one rank can be equal).
+    by_rank: HashMap<u8, Vec<usize>>,
+    /// Positions of the values without a key, by type rank.
+    unkeyed: HashMap<u8, Vec<usize>>,
 }
 
 impl EqIndex {
@@ -41,14 +43,18 @@ impl EqIndex {
     }
 
     fn find_keyed(&self, v: &Bson, k: Option<&[u8]>) -> Option<usize> {
+        let rank = type_rank(v);
+        let scan = |among: &HashMap<u8, Vec<usize>>| {
+            among
+                .get(&rank)?
+                .iter()
+                .copied()
+                .find(|&i| equal(&self.values[i], v))
+        };
         match k {
             // A value with a key can equal one without (`1` and `NumberDecimal("1")`).
-            Some(k) => self
-                .keyed
-                .get(k)
-                .copied()
-                .or_else(|| self.unkeyed.iter().copied().find(|&i| equal(&self.values[i], v))),
-            None => self.values.iter().position(|x| equal(x, v)),
+            Some(k) => self.keyed.get(k).copied().or_else(|| scan(&self.unkeyed)),
+            None => scan(&self.by_rank),
         }
     }
 
@@ -59,10 +65,12 @@ impl EqIndex {
             return (i, false);
         }
         let i = self.values.len();
+        let rank = type_rank(v);
         match k {
             Some(k) => drop(self.keyed.insert(k, i)),
-            None => self.unkeyed.push(i),
+            None => self.unkeyed.entry(rank).or_default().push(i),
         }
+        self.by_rank.entry(rank).or_default().push(i);
         self.values.push(v.clone());
         (i, true)
     }

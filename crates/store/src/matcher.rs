@@ -4,8 +4,6 @@
 //! Paths traverse arrays, equality also matches array elements, `null` matches a missing field,
 //! comparisons only compare values of the same type class, as in MongoDB.
 
-use std::collections::HashSet;
-
 use bson::{Bson, Document, RawBsonRef, RawDocument};
 
 use crate::{
@@ -84,51 +82,44 @@ pub enum InItem {
     Regex(Box<regex::Regex>),
 }
 
-/// The operand of `$in`/`$nin`: its elements, and for a long list the keys of those whose
-/// equality is plain identity after normalizing numbers (strings, whole numbers, ObjectIds,
-/// booleans, dates) in a set, so a match costs a lookup instead of a pass over the list.
+/// The operand of `$in`/`$nin`: its elements and, for a long list, an index of its values
+/// ([`crate::keyed::EqIndex`]), so a match costs a lookup instead of a pass over the list.
 #[derive(Debug, Clone)]
 pub struct InList {
     items: Vec<InItem>,
-    /// The keys of the keyed elements, and the elements that are not keyed.
-    keyed: Option<(HashSet<Vec<u8>>, Vec<InItem>)>,
+    /// The values' index, whether `null` is listed, and the regular expressions.
+    long: Option<(crate::keyed::EqIndex, bool, Vec<InItem>)>,
 }
 
-/// Lists at least this long get a key set.
+/// Lists at least this long get an index.
 const KEYED_IN: usize = 16;
 
 impl InList {
     fn new(items: Vec<InItem>) -> Self {
-        let keyed = (items.len() >= KEYED_IN).then(|| {
-            let mut keys = HashSet::new();
-            let mut rest = Vec::new();
+        let long = (items.len() >= KEYED_IN).then(|| {
+            let mut index = crate::keyed::EqIndex::default();
+            let mut regexes = Vec::new();
             for item in &items {
                 match item {
-                    InItem::Value(v) => match crate::keyed::key(v) {
-                        Some(k) => drop(keys.insert(k)),
-                        None => rest.push(item.clone()),
-                    },
-                    InItem::Regex(_) => rest.push(item.clone()),
+                    InItem::Value(v) => drop(index.insert(v)),
+                    InItem::Regex(_) => regexes.push(item.clone()),
                 }
             }
-            (keys, rest)
+            let null = items.iter().any(|i| matches!(i, InItem::Value(Bson::Null)));
+            (index, null, regexes)
         });
-        Self { items, keyed }
+        Self { items, long }
     }
 
     fn holds(&self, values: &[&Bson]) -> bool {
-        let Some((keys, rest)) = &self.keyed else {
+        let Some((index, null, regexes)) = &self.long else {
             return in_holds(values, &self.items);
         };
-        if values.is_empty() {
-            return in_holds(values, rest);
-        }
-        // A keyed value equals a keyed element exactly when their keys are equal; an element
-        // that is not keyed (a regex, a `Decimal128`, ...) is compared as before.
-        expanded(values).iter().any(|v| match crate::keyed::key(v) {
-            Some(k) => keys.contains(&k) || in_holds(&[v], rest),
-            None => in_holds(&[v], &self.items),
-        })
+        // A missing field equals `null` only.
+        values.is_empty() && *null
+            || expanded(values)
+                .iter()
+                .any(|v| index.find(v).is_some() || in_holds(&[v], regexes))
     }
 }
 
@@ -485,6 +476,20 @@ fn in_holds(values: &[&Bson], items: &[InItem]) -> bool {
     })
 }
 
+/// `$all`: every item equals one of the values (or an element of one); a long list against
+/// a long array goes through a keyed index of the array, not a pass over it per item.
+fn all_hold(values: &[&Bson], items: &[Bson]) -> bool {
+    let present = expanded(values);
+    if items.len() < KEYED_IN || present.len() < KEYED_IN {
+        return items.iter().all(|i| eq_holds(values, i));
+    }
+    let mut index = crate::keyed::EqIndex::default();
+    for v in present {
+        index.insert(v);
+    }
+    items.iter().all(|i| index.find(i).is_some())
+}
+
 fn cmp_holds(values: &[&Bson], target: &Bson, op: CmpOp) -> bool {
     if matches!(target, Bson::Null) && matches!(op, CmpOp::Gte | CmpOp::Lte) {
         return eq_holds(values, target);
@@ -523,7 +528,7 @@ impl Cond {
                 .iter()
                 .any(|v| as_f64(v).is_some_and(|n| (n as i64).wrapping_rem(*d) == *r)),
             Cond::Size(n) => values.iter().any(|v| matches!(v, Bson::Array(a) if a.len() == *n)),
-            Cond::All(items) => !items.is_empty() && items.iter().all(|i| eq_holds(values, i)),
+            Cond::All(items) => !items.is_empty() && all_hold(values, items),
             Cond::ElemMatchDoc(f) => values.iter().any(|v| {
                 matches!(v, Bson::Array(a) if a.iter().any(|e| matches!(e, Bson::Document(d) if f.matches(d))))
             }),

@@ -272,5 +272,13 @@ fn long_in_lists_group_keys_and_sets_match_by_mongodb_equality_without_quadratic
         .expect("find")
         .remove(0);
     assert_eq!(kept.get_array("set").map(Vec::len).ok(), Some(10));
+    // `$all` of a long list over a long array, numbers across types.
+    let ns3 = Ns::new("t", "all").expect("valid");
+    let array: Vec<Bson> = (0..20_000).map(Bson::Int64).collect();
+    assert!(s.insert(&ns3, vec![doc! {"a": array}], true).1.is_none());
+    let some: Vec<Bson> = (0..10_000).map(|i| Bson::Double(f64::from(i * 2))).collect();
+    assert_eq!(s.count(&ns3, &doc! {"a": {"$all": some.clone()}}, 0, 0), Ok(1));
+    let missing = [some, vec![Bson::Int32(20_000)]].concat();
+    assert_eq!(s.count(&ns3, &doc! {"a": {"$all": missing}}, 0, 0), Ok(0));
     eprintln!("20,000 values: {:?}", started.elapsed());
 }
