@@ -10,7 +10,6 @@ use std::fmt;
 use boa_engine::{
     Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, js_string,
     object::{FunctionObjectBuilder, builtins::JsArray},
-    property::PropertyDescriptor,
 };
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
@@ -32,16 +31,7 @@ pub fn install(context: &mut Context) -> JsResult<()> {
     .name(js_string!("parse"))
     .length(2)
     .build();
-    json.define_property_or_throw(
-        js_string!("parse"),
-        PropertyDescriptor::builder()
-            .value(parse)
-            .writable(true)
-            .enumerable(false)
-            .configurable(true),
-        context,
-    )?;
-    Ok(())
+    super::util::define_method(&json, js_string!("parse"), parse, context)
 }
 
 fn parse(_: &JsValue, args: &[JsValue], original: &JsObject, context: &mut Context) -> JsResult<JsValue> {

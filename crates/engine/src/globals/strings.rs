@@ -6,7 +6,6 @@
 use boa_engine::{
     Context, JsArgs, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, js_string,
     object::FunctionObjectBuilder,
-    property::PropertyDescriptor,
     string::{JsStr, JsStrVariant},
     value::IntegerOrInfinity,
 };
@@ -21,16 +20,7 @@ pub fn install(context: &mut Context) -> JsResult<()> {
         .name(js_string!("repeat"))
         .length(1)
         .build();
-    prototype.define_property_or_throw(
-        js_string!("repeat"),
-        PropertyDescriptor::builder()
-            .value(repeat)
-            .writable(true)
-            .enumerable(false)
-            .configurable(true),
-        context,
-    )?;
-    Ok(())
+    super::util::define_method(&prototype, js_string!("repeat"), repeat, context)
 }
 
 /// `String.prototype.repeat(count)` (ECMAScript 22.1.3.18).

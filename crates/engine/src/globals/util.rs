@@ -27,6 +27,26 @@ pub fn data_of<T: NativeObject + Clone>(this: &JsValue, class: &str) -> JsResult
         })
 }
 
+/// Defines `function` as method `name` of `obj` with a built-in method's attributes
+/// (writable, configurable, not enumerable): how writ replaces one of Boa's.
+pub fn define_method(
+    obj: &JsObject,
+    name: JsString,
+    function: impl Into<JsValue>,
+    context: &mut Context,
+) -> JsResult<()> {
+    obj.define_property_or_throw(
+        name,
+        PropertyDescriptor::builder()
+            .value(function)
+            .writable(true)
+            .enumerable(false)
+            .configurable(true),
+        context,
+    )?;
+    Ok(())
+}
+
 /// Defines read-only, enumerable data properties on `obj`.
 pub fn define_props(obj: &JsObject, props: &[(&str, JsValue)], context: &mut Context) -> JsResult<()> {
     for (name, value) in props {
