@@ -140,6 +140,18 @@ const HOSTILE: &[(&str, &str, &str)] = &[
          .insertOne({ userId: context.user.id, ['a\\u0000b']: 1 });",
         "FunctionExecutionError",
     ),
+    // Forty reads at once of 12 MB each: the server runs a few of a call's operations at once
+    // and holds no more of their results than the function could read.
+    (
+        "parallelBigReads",
+        "const c = context.services.get('mongodb-atlas').db('custom-user-data-database').collection('custom-user-data'); \
+         const s = 'x'.repeat(4 << 20); const mine = { userId: context.user.id, big: { $gte: 0 } }; \
+         return c.insertMany([0, 1, 2].map((big) => ({ userId: context.user.id, big, s }))) \
+           .then(() => Promise.all(Array.from({ length: 40 }, () => c.find(mine).toArray()))) \
+           .then((all) => all.length);",
+        // Which limit comes first depends on the build's speed.
+        "ExecutionMemoryLimitExceeded|ExecutionTimeLimitExceeded|FunctionExecutionError",
+    ),
 ];
 
 const PROBE: &str = "exports = () => ({ ok: [1, 2].map((x) => x * 2).join(',') });";

@@ -91,9 +91,35 @@ fn update_result(r: mongodb::results::UpdateResult) -> Outcome {
     })
 }
 
+/// A cursor's documents as App Services returned them: the first
+/// [`MAX_RESULT_DOCUMENTS`](crate::MAX_RESULT_DOCUMENTS) (the cursor is closed there), or an
+/// error once they pass [`MAX_RESULT_BYTES`](crate::MAX_RESULT_BYTES), so a large result is
+/// never gathered whole.
+async fn collect(
+    cursor: impl futures_util::Stream<Item = Result<Document, Error>>,
+) -> Result<Vec<Document>, Error> {
+    let mut cursor = std::pin::pin!(cursor);
+    let mut docs = Vec::new();
+    let mut bytes = 0;
+    while docs.len() < crate::MAX_RESULT_DOCUMENTS {
+        let Some(d) = cursor.try_next().await? else {
+            break;
+        };
+        bytes += store::budget::doc_size(&d);
+        if bytes > crate::MAX_RESULT_BYTES {
+            return Err(Error::custom(crate::result_too_large()));
+        }
+        docs.push(d);
+    }
+    Ok(docs)
+}
+
 /// The one place driver failures become what a function catches: `code` and `codeName` as
 /// MongoDB reports them (a duplicate key is code 11000, `DuplicateKey`).
 pub fn host_error(e: Error) -> HostError {
+    if let Some(e) = e.get_custom::<HostError>() {
+        return e.clone();
+    }
     let named = |code: i32, name: Option<String>| {
         name.filter(|n| !n.is_empty())
             .or_else(|| (code == 11000).then(|| "DuplicateKey".to_string()))
@@ -181,9 +207,9 @@ impl DriverExecutor {
                 if let Some(n) = limit {
                     find = find.limit(n);
                 }
-                let docs: Vec<Document> = match session.as_deref_mut() {
-                    Some(s) => find.session(&mut *s).await?.stream(s).try_collect().await?,
-                    None => find.await?.try_collect().await?,
+                let docs = match session.as_deref_mut() {
+                    Some(s) => collect(find.session(&mut *s).await?.stream(s)).await?,
+                    None => collect(find.await?).await?,
                 };
                 Outcome::Documents(docs)
             }
@@ -327,16 +353,9 @@ impl DriverExecutor {
             }
             Op::Aggregate { ns, pipeline } => {
                 let coll = self.coll(&ns);
-                let docs: Vec<Document> = match session.as_deref_mut() {
-                    Some(s) => {
-                        coll.aggregate(pipeline)
-                            .session(&mut *s)
-                            .await?
-                            .stream(s)
-                            .try_collect()
-                            .await?
-                    }
-                    None => coll.aggregate(pipeline).await?.try_collect().await?,
+                let docs = match session.as_deref_mut() {
+                    Some(s) => collect(coll.aggregate(pipeline).session(&mut *s).await?.stream(s)).await?,
+                    None => collect(coll.aggregate(pipeline).await?).await?,
                 };
                 Outcome::Documents(docs)
             }

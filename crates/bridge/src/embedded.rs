@@ -92,10 +92,16 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Outcome, Sto
             skip,
             limit,
         } => {
+            // At most MAX_RESULT_DOCUMENTS, as App Services returned.
+            let cap = crate::MAX_RESULT_DOCUMENTS as i64;
+            let limit = match limit.unwrap_or(0).unsigned_abs() {
+                0 => cap,
+                n => (n as i64).min(cap),
+            };
             let options = FindOptions {
                 sort,
                 skip: skip.unwrap_or(0),
-                limit: limit.unwrap_or(0),
+                limit,
                 projection,
             };
             Outcome::Documents(target.find(&ns(&n)?, &filter, &options)?)
@@ -204,7 +210,11 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Outcome, Sto
             projection.as_ref(),
             &Modify::Delete,
         )?),
-        Op::Aggregate { ns: n, pipeline } => Outcome::Documents(target.aggregate(&ns(&n)?, &pipeline)?),
+        Op::Aggregate { ns: n, pipeline } => {
+            let mut docs = target.aggregate(&ns(&n)?, &pipeline)?;
+            docs.truncate(crate::MAX_RESULT_DOCUMENTS);
+            Outcome::Documents(docs)
+        }
         Op::Count {
             ns: n,
             filter,
@@ -598,7 +608,12 @@ impl Executor for StoreExecutor {
         }
         Box::pin(async move {
             match tokio::task::spawn_blocking(move || this.execute_blocking(request)).await {
-                Ok(r) => r.map_err(host_error),
+                Ok(r) => r.map_err(host_error).and_then(|o| {
+                    if let Outcome::Documents(docs) = &o {
+                        crate::check_result_size(docs)?;
+                    }
+                    Ok(o)
+                }),
                 // A panic is a bug in writ: its text goes to the log, not to the caller.
                 Err(e) => {
                     tracing::error!("the embedded store failed on a request: {e}");

@@ -31,6 +31,33 @@ use engine::host::HostError;
 /// result.
 pub use engine::host::OpFuture;
 
+/// The most documents one query returns, as on App Services (its documented limit, 50,000):
+/// the documents past it are left out.
+pub const MAX_RESULT_DOCUMENTS: usize = 50_000;
+
+/// The most bytes one query's documents may take: what a worker process accepts in one
+/// message. A larger result fails with [`result_too_large`] rather than being gathered whole.
+pub const MAX_RESULT_BYTES: usize = 48_000_000;
+
+/// The error of a query whose documents pass [`MAX_RESULT_BYTES`].
+pub fn result_too_large() -> HostError {
+    HostError::new(format!(
+        "the operation's result is too large: its documents pass {MAX_RESULT_BYTES} bytes; narrow the query or read it in parts (limit, skip, a range of _id)"
+    ))
+}
+
+/// Checks a query's documents against [`MAX_RESULT_BYTES`], as they are gathered.
+pub(crate) fn check_result_size(docs: &[Document]) -> Result<(), HostError> {
+    let mut bytes = 0;
+    for d in docs {
+        bytes += store::budget::doc_size(d);
+        if bytes > MAX_RESULT_BYTES {
+            return Err(result_too_large());
+        }
+    }
+    Ok(())
+}
+
 /// The future an [`Executor`] returns: what one operation produced.
 pub type OutcomeFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, HostError>> + Send>>;

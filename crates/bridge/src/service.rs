@@ -77,6 +77,49 @@ fn own_session(mut request: Request, executor: &Arc<dyn Executor>, call: &CallIn
     request
 }
 
+/// How many database operations of one call run at once; the others wait for a turn. A
+/// function may start up to 1,000 at once, and each may hold a result of up to
+/// [`MAX_RESULT_BYTES`](crate::MAX_RESULT_BYTES) until its worker reads it: this bounds what
+/// one call can make the server hold.
+const CALL_OPS_AT_ONCE: usize = 4;
+
+/// The turns of one call's database operations.
+#[derive(Default)]
+struct CallTurns(Option<Arc<tokio::sync::Semaphore>>);
+
+/// An executor whose operations each wait for one of a call's turns, held until they finish.
+struct Turns {
+    executor: Arc<dyn Executor>,
+    turns: Arc<tokio::sync::Semaphore>,
+}
+
+impl Executor for Turns {
+    fn execute(&self, request: Request) -> crate::OutcomeFuture {
+        // With a turn free the operation starts now, so a call's operations start in the
+        // order it issued them, as they did before there were turns.
+        if let Ok(turn) = self.turns.clone().try_acquire_owned() {
+            let running = self.executor.execute(request);
+            return Box::pin(async move {
+                let _turn = turn;
+                running.await
+            });
+        }
+        let executor = self.executor.clone();
+        let turns = self.turns.clone();
+        Box::pin(async move {
+            let _turn = turns
+                .acquire_owned()
+                .await
+                .map_err(|_| HostError::new("the call has ended"))?;
+            executor.execute(request).await
+        })
+    }
+
+    fn index_field(&self, ns: &crate::Ns, field: &str) -> Result<(), HostError> {
+        self.executor.index_field(ns, field)
+    }
+}
+
 fn refused(e: rules::RuleError) -> HostError {
     HostError {
         name: "Error".into(),
@@ -102,17 +145,26 @@ impl HostService for MongoService {
         };
         let mut request = own_session(request, &self.executor, call);
         request.deadline = Some(call.deadline());
+        // Operations in a session run one after another on its transaction anyway, and must
+        // never wait for a turn the call's other operations hold.
+        let gated;
+        let executor: &dyn Executor = if request.session.is_some() {
+            self.executor.as_ref()
+        } else {
+            gated = Turns {
+                executor: self.executor.clone(),
+                turns: call.with_local(|t: &mut CallTurns| {
+                    t.0.get_or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(CALL_OPS_AT_ONCE)))
+                        .clone()
+                }),
+            };
+            &gated
+        };
         let running = if call.runs_as_system(&op) {
-            self.executor.execute(request)
+            executor.execute(request)
         } else {
             // A refusal rejects the operation's promise, as a database error would.
-            match rules::execute_as_user(
-                self.executor.as_ref(),
-                &call.deployment,
-                &self.name,
-                &call.user,
-                request,
-            ) {
+            match rules::execute_as_user(executor, &call.deployment, &self.name, &call.user, request) {
                 Ok(running) => running,
                 Err(e) => return Box::pin(std::future::ready(Err(refused(e)))),
             }

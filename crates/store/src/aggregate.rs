@@ -18,7 +18,14 @@ pub type Lookup<'a> = dyn Fn(&str) -> Result<Vec<Document>, StoreError> + 'a;
 
 /// Sets `path` as `$addFields`/`$set` do. Unlike an update, a pipeline may give `_id` a new
 /// value: `_id` paths are set on a copy of it, outside the update's immutability check.
+/// Sets `path` in `doc` to a value a stage built, charged against the stage's memory.
 fn set_field(doc: &mut Document, path: &str, value: Bson) -> Result<(), StoreError> {
+    crate::budget::charge(crate::budget::value_size(&value))?;
+    set(doc, path, value)
+}
+
+/// Sets `path` in `doc` to `value`.
+fn set(doc: &mut Document, path: &str, value: Bson) -> Result<(), StoreError> {
     if path != "_id" && !path.starts_with("_id.") {
         return update::apply(doc, &bson::doc! { "$set": { path: value } }, false);
     }
@@ -110,6 +117,7 @@ fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreErr
         let key = eval(id_expr, d)?.unwrap_or(Bson::Null);
         let (idx, fresh) = keys.insert(&key);
         if fresh {
+            crate::budget::charge(crate::budget::value_size(&key))?;
             let accumulators = accs
                 .iter()
                 .map(|(_, op, _)| Accumulator::new(op))
@@ -117,7 +125,7 @@ fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreErr
             groups.push((key, accumulators));
         }
         for ((_, _, arg), acc) in accs.iter().zip(groups[idx].1.iter_mut()) {
-            acc.add(eval(arg, d)?);
+            crate::budget::charge(acc.add(eval(arg, d)?))?;
         }
     }
     groups
@@ -153,8 +161,13 @@ fn unwind(docs: Vec<Document>, spec: &Bson) -> Result<Vec<Document>, StoreError>
     for d in docs {
         match crate::path::get_path(&d, &path).cloned() {
             Some(Bson::Array(items)) if !items.is_empty() => {
+                // Each copy is the document with the array's place taken by one item (charged
+                // when it is set).
+                let array = crate::path::get_path(&d, &path).map_or(0, crate::budget::value_size);
+                let size = crate::budget::doc_size(&d).saturating_sub(array);
                 for (i, item) in items.into_iter().enumerate() {
                     crate::budget::tick()?;
+                    crate::budget::charge(size)?;
                     let mut copy = d.clone();
                     set_field(&mut copy, &path, item)?;
                     if let Some(f) = &index_field {
@@ -199,6 +212,7 @@ fn lookup(docs: Vec<Document>, spec: &Document, read: &Lookup<'_>) -> Result<Vec
     let (from, local, foreign, as_field) =
         (get("from")?, get("localField")?, get("foreignField")?, get("as")?);
     let foreign_docs = read(from)?;
+    let sizes: Vec<usize> = foreign_docs.iter().map(crate::budget::doc_size).collect();
     docs.into_iter()
         .map(|mut d| {
             let locals: Vec<Bson> = match crate::path::values_at(&d, local).as_slice() {
@@ -216,13 +230,15 @@ fn lookup(docs: Vec<Document>, spec: &Document, read: &Lookup<'_>) -> Result<Vec
                 .filter_map(|l| Filter::parse(&bson::doc! { foreign: l.clone() }).ok())
                 .collect();
             let mut matched = Vec::new();
-            for f in &foreign_docs {
+            for (f, size) in foreign_docs.iter().zip(&sizes) {
                 crate::budget::tick()?;
                 if filters.iter().any(|flt| flt.matches(f)) {
+                    crate::budget::charge(*size)?;
                     matched.push(Bson::Document(f.clone()));
                 }
             }
-            set_field(&mut d, as_field, Bson::Array(matched))?;
+            // Charged above, document by document.
+            set(&mut d, as_field, Bson::Array(matched))?;
             Ok(d)
         })
         .collect()
@@ -247,6 +263,11 @@ pub fn run(
             Bson::Document(d) => Ok(d),
             _ => Err(bad(format!("the {name} stage specification must be an object"))),
         };
+        // A stage that builds documents holds its output besides its input; one that only
+        // keeps or orders its input holds nothing new.
+        if !matches!(name.as_str(), "$match" | "$sort" | "$skip" | "$limit" | "$count") {
+            crate::budget::next_stage();
+        }
         docs = match name.as_str() {
             "$match" => {
                 let f = Filter::parse(spec_doc()?)?;
@@ -320,7 +341,10 @@ pub fn run(
                 };
                 docs.iter()
                     .map(|d| match eval(&expr, d)? {
-                        Some(Bson::Document(n)) => Ok(n),
+                        Some(Bson::Document(n)) => {
+                            crate::budget::charge(crate::budget::doc_size(&n))?;
+                            Ok(n)
+                        }
                         other => Err(bad(format!(
                             "'newRoot' expression must evaluate to an object, but got {other:?}"
                         ))),

@@ -1,33 +1,74 @@
-//! How long a store operation may run. The caller sets a deadline for the work it asks of
-//! the store on this thread ([`within`]); every loop over documents, index entries or array
-//! elements ticks ([`tick`]), and past the deadline the operation fails with MongoDB's
-//! `MaxTimeMSExpired` instead of running on after its caller gave up. Like MongoDB's
-//! `maxTimeMS`, a write stopped this way keeps what it already wrote.
+//! What a store operation may spend: time and memory. The caller runs the work it asks of the
+//! store on this thread inside [`within`], with a deadline.
+//!
+//! Time: every loop over documents, index entries or array elements ticks ([`tick`]), and past
+//! the deadline the operation fails with MongoDB's `MaxTimeMSExpired` instead of running on
+//! after its caller gave up. Like MongoDB's `maxTimeMS`, a write stopped this way keeps what it
+//! already wrote.
+//!
+//! Memory: the store holds the documents a read returns, and each stage of an aggregation
+//! builds its output in memory. What an operation keeps is charged ([`charge`]): one stage may
+//! hold [`STAGE_BYTES`] (MongoDB's limit for a stage without `allowDiskUse`), and all the
+//! operations running in this process [`TOTAL_BYTES`] together, so no call, however many
+//! operations it starts at once, can take the server's memory. Work outside [`within`] (the
+//! server's own) is not charged.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
 use crate::StoreError;
 
+/// The bytes one stage of an operation may hold: MongoDB's 100 MB for a blocking stage.
+pub const STAGE_BYTES: u64 = 100 * 1024 * 1024;
+/// The bytes all operations running in this process may hold together.
+pub const TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// What all running operations hold now.
+static HELD: AtomicU64 = AtomicU64::new(0);
+
+/// One operation's charges: its current stage's, and the stage before it (its input).
+#[derive(Clone, Copy)]
+struct Usage {
+    stage: u64,
+    input: u64,
+    limit: u64,
+}
+
 thread_local! {
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
     static TICKS: Cell<u32> = const { Cell::new(0) };
+    static USAGE: Cell<Option<Usage>> = const { Cell::new(None) };
 }
 
 /// Ticks between two readings of the clock (~25 ns each here): a tick can be one document
 /// tested against a filter of many thousands of branches, so the clock is read often.
 const CHECK_EVERY: u32 = 16;
 
-/// Runs `f` with `deadline` (`None`: no limit) as the limit of the store work it does on this
-/// thread; the previous limit is back afterwards.
+/// Runs `f` as one operation with `deadline` (`None`: no limit) as the limit of the store work
+/// it does on this thread, its memory charged from zero against [`STAGE_BYTES`] per stage;
+/// the previous limits are back afterwards.
 pub fn within<T>(deadline: Option<Instant>, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<Instant>);
+    within_memory(deadline, STAGE_BYTES, f)
+}
+
+/// [`within`], with `stage_bytes` as the most one stage of the operation may hold.
+pub fn within_memory<T>(deadline: Option<Instant>, stage_bytes: u64, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Instant>, Option<Usage>);
     impl Drop for Restore {
         fn drop(&mut self) {
             DEADLINE.set(self.0);
+            if let Some(u) = USAGE.replace(self.1) {
+                HELD.fetch_sub(u.stage + u.input, Relaxed);
+            }
         }
     }
-    let _restore = Restore(DEADLINE.replace(deadline));
+    let usage = Usage {
+        stage: 0,
+        input: 0,
+        limit: stage_bytes,
+    };
+    let _restore = Restore(DEADLINE.replace(deadline), USAGE.replace(Some(usage)));
     TICKS.set(0);
     f()
 }
@@ -54,5 +95,92 @@ pub(crate) fn check() -> Result<(), StoreError> {
     match DEADLINE.get() {
         Some(deadline) if Instant::now() >= deadline => Err(StoreError::TimeLimit),
         _ => Ok(()),
+    }
+}
+
+/// The operation now holds `bytes` more: fails past its stage's limit or the process's.
+pub(crate) fn charge(bytes: usize) -> Result<(), StoreError> {
+    let Some(mut usage) = USAGE.get() else {
+        return Ok(());
+    };
+    let bytes = bytes as u64;
+    usage.stage += bytes;
+    USAGE.set(Some(usage));
+    let held = HELD.fetch_add(bytes, Relaxed) + bytes;
+    if usage.stage > usage.limit {
+        Err(StoreError::MemoryLimit(usage.limit))
+    } else if held > TOTAL_BYTES {
+        Err(StoreError::Busy(TOTAL_BYTES))
+    } else {
+        Ok(())
+    }
+}
+
+/// The operation starts its next stage: what the stage before the last held is freed, and the
+/// last stage's output is the new stage's input.
+pub(crate) fn next_stage() {
+    if let Some(usage) = USAGE.get() {
+        HELD.fetch_sub(usage.input, Relaxed);
+        USAGE.set(Some(Usage {
+            stage: 0,
+            input: usage.stage,
+            ..usage
+        }));
+    }
+}
+
+/// About how many bytes `d` takes in memory (its BSON size, near enough).
+pub fn doc_size(d: &bson::Document) -> usize {
+    d.iter().map(|(k, v)| k.len() + 1 + value_size(v)).sum::<usize>() + 5
+}
+
+/// About how many bytes `v` takes in memory.
+pub fn value_size(v: &bson::Bson) -> usize {
+    use bson::Bson;
+    match v {
+        Bson::String(s) | Bson::JavaScriptCode(s) | Bson::Symbol(s) => s.len() + 5,
+        Bson::Document(d) => doc_size(d),
+        Bson::Array(a) => a.iter().map(|v| 4 + value_size(v)).sum::<usize>() + 5,
+        Bson::Binary(b) => b.bytes.len() + 5,
+        Bson::RegularExpression(r) => r.pattern.as_str().len() + r.options.as_str().len() + 2,
+        Bson::JavaScriptCodeWithScope(c) => c.code.len() + doc_size(&c.scope) + 8,
+        Bson::DbPointer(_) | Bson::Decimal128(_) => 16,
+        _ => 8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charges_are_freed_when_the_operation_ends() {
+        let before = HELD.load(Relaxed);
+        let err = within(None, || {
+            charge(60 * 1024 * 1024)?;
+            next_stage();
+            charge(60 * 1024 * 1024)?;
+            next_stage();
+            charge(60 * 1024 * 1024)?;
+            charge(60 * 1024 * 1024)
+        });
+        assert!(matches!(err, Err(StoreError::MemoryLimit(_))), "{err:?}");
+        // Other tests charge at the same time; this one's charges are gone.
+        assert!(HELD.load(Relaxed) < before + 60 * 1024 * 1024);
+        assert!(
+            charge(usize::MAX / 2).is_ok(),
+            "outside an operation nothing is charged"
+        );
+    }
+
+    #[test]
+    fn sizes_are_near_the_bson_size() {
+        let d = bson::doc! { "a": "x".repeat(1000), "b": [1, 2, {"c": 3.5}], "d": {"e": true} };
+        let real = d.to_vec().unwrap().len();
+        let estimate = doc_size(&d);
+        assert!(
+            estimate >= real / 2 && estimate <= real * 2,
+            "{estimate} vs {real}"
+        );
     }
 }

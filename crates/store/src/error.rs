@@ -42,6 +42,16 @@ pub enum StoreError {
     /// The operation ran past its caller's deadline (MongoDB code 50, `MaxTimeMSExpired`).
     #[error("operation exceeded time limit")]
     TimeLimit,
+    /// One stage of the operation held more than this many bytes (MongoDB code 292,
+    /// `QueryExceededMemoryLimitNoDiskUseAllowed`).
+    #[error(
+        "operation exceeded memory limit of {0} bytes: the embedded store holds a stage's documents in memory; narrow the query, or set MONGODB_URI to use MongoDB"
+    )]
+    MemoryLimit(u64),
+    /// The operations running in this process hold more than this many bytes together
+    /// (MongoDB code 146, `ExceededMemoryLimit`).
+    #[error("the embedded store's running operations hold more than {0} bytes; try again later")]
+    Busy(u64),
     /// The storage engine failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -60,6 +70,8 @@ impl StoreError {
             StoreError::Unsupported(_) => 115,
             StoreError::ChangeLogTruncated(_) => 286,
             StoreError::TimeLimit => 50,
+            StoreError::MemoryLimit(_) => 292,
+            StoreError::Busy(_) => 146,
             StoreError::Storage(_) => 1,
         }
     }
@@ -76,6 +88,8 @@ impl StoreError {
             StoreError::Unsupported(_) => "CommandNotSupported",
             StoreError::ChangeLogTruncated(_) => "ChangeStreamHistoryLost",
             StoreError::TimeLimit => "MaxTimeMSExpired",
+            StoreError::MemoryLimit(_) => "QueryExceededMemoryLimitNoDiskUseAllowed",
+            StoreError::Busy(_) => "ExceededMemoryLimit",
             StoreError::Storage(_) => "InternalError",
         }
     }

@@ -283,6 +283,12 @@ fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, Stor
             let mut s = String::new();
             for v in &vals {
                 match v {
+                    Some(Bson::String(x)) if s.len() + x.len() > crate::MAX_DOCUMENT_BYTES => {
+                        return Err(bad(format!(
+                            "$concat: the result would be over {} bytes",
+                            crate::MAX_DOCUMENT_BYTES
+                        )));
+                    }
                     Some(Bson::String(x)) => s.push_str(x),
                     None | Some(Bson::Null) => return Ok(Some(Bson::Null)),
                     Some(other) => return Err(bad(format!("$concat only supports strings, not {other}"))),
@@ -353,7 +359,7 @@ fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, Stor
             };
             let mut acc = Accumulator::new(op)?;
             for i in &items {
-                acc.add(Some(i.clone()));
+                let _ = acc.add(Some(i.clone()));
             }
             return Ok(Some(acc.result()?));
         }
@@ -402,8 +408,12 @@ impl Accumulator {
         })
     }
 
-    /// Adds one input.
-    pub fn add(&mut self, v: Option<Bson>) {
+    /// Adds one input; returns about how many bytes the accumulator keeps of it.
+    pub fn add(&mut self, v: Option<Bson>) -> usize {
+        let kept = match (&*self, &v) {
+            (Accumulator::Push(_), Some(v)) => crate::budget::value_size(v),
+            _ => 0,
+        };
         match self {
             // Non-numbers are ignored, as in MongoDB.
             Accumulator::Sum(total) => {
@@ -439,11 +449,14 @@ impl Accumulator {
             Accumulator::Last(l) => *l = v,
             Accumulator::Push(items) => items.push(v.unwrap_or(Bson::Null)),
             Accumulator::AddToSet(items) => {
-                if let Some(v) = v {
-                    items.insert(&v);
+                if let Some(v) = v
+                    && items.insert(&v).1
+                {
+                    return crate::budget::value_size(&v);
                 }
             }
         }
+        kept
     }
 
     /// The accumulated value.

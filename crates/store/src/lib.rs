@@ -207,11 +207,17 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The most memory redb's own page cache takes.
+const CACHE_BYTES: usize = 256 * 1024 * 1024;
+
 impl Store {
     /// Opens (or creates) the store in directory `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
-        let db = Database::create(dir.join("writ.redb"))?;
+        // redb caches the pages it reads (1 GiB by default); the kernel caches the file too.
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(dir.join("writ.redb"))?;
         let txn = db.begin_write()?;
         txn.open_table(CATALOG)?;
         txn.commit()?;
@@ -335,7 +341,7 @@ impl Store {
                 field: field.clone(),
                 unique,
             };
-            let all = Self::scan_write(txn, &ns, &Filter::And(Vec::new()), &Document::new())?;
+            let all = Self::scan_write(txn, &ns, &Filter::And(Vec::new()), &Document::new(), 0)?;
             for (seq, d) in &all {
                 if let Err(e) = index::add(txn, &name, std::slice::from_ref(&spec), d, *seq) {
                     txn.delete_multimap_table(index::def(&index::table(&name, &index_name)))?;

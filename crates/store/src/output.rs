@@ -80,7 +80,7 @@ pub(crate) fn write(
                 .ok_or_else(|| bad(format!("$merge: a document has no '{field}', which 'on' names")))?;
             filter.insert(field.clone(), value);
         }
-        let existing = Store::scan_write(txn, &into, &crate::Filter::parse(&filter)?, &filter)?;
+        let existing = Store::scan_write(txn, &into, &crate::Filter::parse(&filter)?, &filter, 1)?;
         match (existing.first(), matched, not_matched) {
             (Some(_), "replace", _) => {
                 let mut replacement = doc.clone();

@@ -20,63 +20,102 @@ pub(crate) enum Snap<'a> {
 }
 
 impl Snap<'_> {
-    fn scan(self, ns: &Ns, filter: &Filter, raw: &Document) -> Result<Vec<(u64, Document)>, StoreError> {
+    /// Calls `visit` with each document of `ns` matching `filter` until it says stop.
+    fn visit(self, ns: &Ns, filter: &Filter, raw: &Document, visit: Visit<'_>) -> Result<(), StoreError> {
         match self {
-            Snap::Read(t) => Store::scan(t, ns, filter, raw),
-            Snap::Write(t) => Store::scan_write(t, ns, filter, raw),
+            Snap::Read(t) => Store::visit(t, ns, filter, raw, visit),
+            Snap::Write(t) => Store::visit_write(t, ns, filter, raw, visit),
         }
+    }
+
+    /// The first `take` (0: all) documents of `ns` matching `filter`.
+    fn scan(
+        self,
+        ns: &Ns,
+        filter: &Filter,
+        raw: &Document,
+        take: usize,
+    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        let mut out = Vec::new();
+        self.visit(ns, filter, raw, &mut keep(&mut out, take))?;
+        Ok(out)
     }
 }
 
-/// The documents among `seqs` (or all, in natural order) that match `filter`.
+/// What a scan does with a matching document (its sequence number, its bytes as stored, and
+/// the document): `true` to go on, `false` to stop.
+pub(crate) type Visit<'a> = &'a mut dyn FnMut(u64, &[u8], Document) -> Result<bool, StoreError>;
+
+/// A visitor that keeps the first `take` (0: all) documents in `out`, each charged against the
+/// operation's memory.
+pub(crate) fn keep(
+    out: &mut Vec<(u64, Document)>,
+    take: usize,
+) -> impl FnMut(u64, &[u8], Document) -> Result<bool, StoreError> + '_ {
+    move |seq, bytes, d| {
+        crate::budget::charge(bytes.len())?;
+        out.push((seq, d));
+        Ok(take == 0 || out.len() < take)
+    }
+}
+
+/// Calls `visit` with the documents among `seqs` (or all, in natural order) that match
+/// `filter`, until it says stop.
 pub(crate) fn matching(
     docs: &impl ReadableTable<u64, &'static [u8]>,
     seqs: Option<Vec<u64>>,
     filter: &Filter,
-) -> Result<Vec<(u64, Document)>, StoreError> {
-    let mut out = Vec::new();
-    let mut keep = |seq: u64, bytes: &[u8]| -> Result<(), StoreError> {
+    visit: Visit<'_>,
+) -> Result<(), StoreError> {
+    let mut each = |seq: u64, bytes: &[u8]| -> Result<bool, StoreError> {
         crate::budget::tick()?;
         if filter.excludes_raw(bson::RawDocument::from_bytes(bytes)?) {
-            return Ok(());
+            return Ok(true);
         }
         let d = decode(bytes)?;
         if filter.matches(&d) {
-            out.push((seq, d));
+            visit(seq, bytes, d)
+        } else {
+            Ok(true)
         }
-        Ok(())
     };
     match seqs {
         Some(seqs) => {
             for seq in seqs {
-                if let Some(bytes) = docs.get(seq)? {
-                    keep(seq, bytes.value())?;
+                if let Some(bytes) = docs.get(seq)?
+                    && !each(seq, bytes.value())?
+                {
+                    break;
                 }
             }
         }
         None => {
             for entry in docs.iter()? {
                 let (seq, bytes) = entry?;
-                keep(seq.value(), bytes.value())?;
+                if !each(seq.value(), bytes.value())? {
+                    break;
+                }
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 impl Store {
-    /// Documents of `ns` matching `filter`, with their sequence numbers, in natural order; an
-    /// `_id` or indexed equality in `raw` (the filter as written) reads through its index.
-    pub(crate) fn scan(
+    /// Calls `visit` with the documents of `ns` matching `filter`, in natural order, until it
+    /// says stop; an `_id` or indexed equality in `raw` (the filter as written) reads through
+    /// its index.
+    pub(crate) fn visit(
         txn: &ReadTransaction,
         ns: &Ns,
         filter: &Filter,
         raw: &Document,
-    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        visit: Visit<'_>,
+    ) -> Result<(), StoreError> {
         let name = ns.full();
         let docs = match txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name))) {
             Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
         let seqs = match Self::id_hint(raw) {
@@ -103,16 +142,17 @@ impl Store {
                 })?
             }
         };
-        matching(&docs, seqs, filter)
+        matching(&docs, seqs, filter, visit)
     }
 
-    /// [`Store::scan`] inside a write transaction (which sees its own writes).
-    pub(crate) fn scan_write(
+    /// [`Store::visit`] inside a write transaction (which sees its own writes).
+    pub(crate) fn visit_write(
         txn: &WriteTransaction,
         ns: &Ns,
         filter: &Filter,
         raw: &Document,
-    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        visit: Visit<'_>,
+    ) -> Result<(), StoreError> {
         let name = ns.full();
         let docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
         let seqs = match Self::id_hint(raw) {
@@ -126,7 +166,19 @@ impl Store {
                 ))
             })?,
         };
-        matching(&docs, seqs, filter)
+        matching(&docs, seqs, filter, visit)
+    }
+
+    /// The first `take` (0: all) documents of `ns` matching `filter` in a write transaction,
+    /// with their sequence numbers, each charged against the operation's memory.
+    pub(crate) fn scan_write(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        filter: &Filter,
+        raw: &Document,
+        take: usize,
+    ) -> Result<Vec<(u64, Document)>, StoreError> {
+        Snap::Write(txn).scan(ns, filter, raw, take)
     }
 
     /// The `_id` equality of a filter, used to answer through the `_id` index.
@@ -143,7 +195,7 @@ impl Store {
         }
     }
 
-    /// Finds documents.
+    /// Finds documents. Without a sort the scan stops once it has `skip + limit`.
     pub(crate) fn find_in(
         snap: Snap<'_>,
         ns: &Ns,
@@ -156,12 +208,28 @@ impl Store {
             None => None,
         };
         let sort = options.sort.as_ref().map(parse_sort).transpose()?;
-        let mut docs = snap.scan(ns, &parsed, filter)?;
-        if let Some(spec) = &sort {
-            sort_docs(&mut docs, spec);
-        }
         let limit = options.limit.unsigned_abs() as usize;
-        let iter = docs.into_iter().skip(options.skip as usize);
+        let mut skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
+        let mut docs = Vec::new();
+        match &sort {
+            Some(spec) => {
+                docs = snap.scan(ns, &parsed, filter, 0)?;
+                sort_docs(&mut docs, spec);
+            }
+            // In natural order the skipped documents are passed over, and the scan stops at
+            // the limit.
+            None => {
+                let mut keep = keep(&mut docs, limit);
+                snap.visit(ns, &parsed, filter, &mut |seq, bytes, d| {
+                    if skip > 0 {
+                        skip -= 1;
+                        return Ok(true);
+                    }
+                    keep(seq, bytes, d)
+                })?;
+            }
+        }
+        let iter = docs.into_iter().skip(skip);
         let taken: Vec<Document> = if limit > 0 {
             iter.take(limit).map(|(_, d)| d).collect()
         } else {
@@ -173,7 +241,7 @@ impl Store {
         })
     }
 
-    /// Counts matching documents.
+    /// Counts matching documents, holding none of them.
     pub(crate) fn count_in(
         snap: Snap<'_>,
         ns: &Ns,
@@ -182,12 +250,22 @@ impl Store {
         limit: u64,
     ) -> Result<u64, StoreError> {
         let parsed = Filter::parse(filter)?;
-        let n = snap.scan(ns, &parsed, filter)?.len() as u64;
+        let enough = if limit > 0 {
+            skip.saturating_add(limit)
+        } else {
+            u64::MAX
+        };
+        let mut n = 0u64;
+        snap.visit(ns, &parsed, filter, &mut |_, _, _| {
+            n += 1;
+            Ok(n < enough)
+        })?;
         let n = n.saturating_sub(skip);
         Ok(if limit > 0 { n.min(limit) } else { n })
     }
 
-    /// Distinct values of `field` among matching documents (array values contribute elements).
+    /// Distinct values of `field` among matching documents (array values contribute elements);
+    /// only the values are held.
     pub(crate) fn distinct_in(
         snap: Snap<'_>,
         ns: &Ns,
@@ -196,7 +274,7 @@ impl Store {
     ) -> Result<Vec<Bson>, StoreError> {
         let parsed = Filter::parse(filter)?;
         let mut seen = crate::keyed::EqIndex::default();
-        for (_, d) in snap.scan(ns, &parsed, filter)? {
+        snap.visit(ns, &parsed, filter, &mut |_, _, d| {
             for v in path::values_at(&d, field) {
                 let items: Vec<&Bson> = match v {
                     Bson::Array(a) => a.iter().collect(),
@@ -204,10 +282,13 @@ impl Store {
                 };
                 for item in items {
                     crate::budget::tick()?;
-                    seen.insert(item);
+                    if seen.insert(item).1 {
+                        crate::budget::charge(crate::budget::value_size(item))?;
+                    }
                 }
             }
-        }
+            Ok(true)
+        })?;
         let mut out = seen.into_values();
         crate::budget::check()?;
         out.sort_by(compare);
@@ -228,7 +309,7 @@ impl Store {
         let filter = first.clone().unwrap_or_default();
         let parsed = Filter::parse(&filter)?;
         let docs = snap
-            .scan(ns, &parsed, &filter)?
+            .scan(ns, &parsed, &filter, 0)?
             .into_iter()
             .map(|(_, d)| d)
             .collect();
@@ -238,7 +319,7 @@ impl Store {
                 coll: coll.to_string(),
             };
             Ok(snap
-                .scan(&other, &Filter::And(Vec::new()), &Document::new())?
+                .scan(&other, &Filter::And(Vec::new()), &Document::new(), 0)?
                 .into_iter()
                 .map(|(_, d)| d)
                 .collect())

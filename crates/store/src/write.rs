@@ -225,20 +225,21 @@ impl Store {
     ) -> Result<UpdateOutcome, StoreError> {
         let parsed = Filter::parse(filter)?;
         Self::ensure_collection(txn, &ns.full())?;
-        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
-        if !multi {
-            found.truncate(1);
-        }
+        let found = Self::targets(txn, ns, &parsed, filter, multi)?;
         let mut outcome = UpdateOutcome {
             matched: found.len() as u64,
             modified: 0,
             upserted_id: None,
         };
-        for (seq, old) in &found {
+        for (seq, kept) in found.iter() {
             crate::budget::tick()?;
-            let written = Self::changed(old, change, false, Some(&parsed)).and_then(|new| {
-                if !same(&new, old) {
-                    Self::write_back(txn, ns, *seq, old, &new, matches!(change, Change::Replace(_)))?;
+            let old = match kept {
+                Some(d) => std::borrow::Cow::Borrowed(d),
+                None => std::borrow::Cow::Owned(Self::doc_at(txn, ns, *seq)?),
+            };
+            let written = Self::changed(&old, change, false, Some(&parsed)).and_then(|new| {
+                if !same(&new, &old) {
+                    Self::write_back(txn, ns, *seq, &old, &new, matches!(change, Change::Replace(_)))?;
                     outcome.modified += 1;
                 }
                 Ok(())
@@ -264,30 +265,71 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let parsed = Filter::parse(filter)?;
         Self::ensure_collection(txn, &ns.full())?;
-        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
-        if !multi {
-            found.truncate(1);
-        }
-        Self::remove(txn, ns, &found)?;
-        Ok(found.len() as u64)
+        let found = Self::targets(txn, ns, &parsed, filter, multi)?;
+        let n = found.len() as u64;
+        Self::remove(txn, ns, found)?;
+        Ok(n)
     }
 
+    /// The documents a write of the first (or every) match changes: each kept while those kept
+    /// are small together, else only its sequence number, to be read again when it is written,
+    /// so a write to a large part of a collection holds little at once.
+    fn targets(
+        txn: &WriteTransaction,
+        ns: &Ns,
+        parsed: &Filter,
+        raw: &Document,
+        multi: bool,
+    ) -> Result<Vec<(u64, Option<Document>)>, StoreError> {
+        const KEPT_BYTES: usize = 1024 * 1024;
+        let mut out = Vec::new();
+        let mut kept = 0;
+        Self::visit_write(txn, ns, parsed, raw, &mut |seq, bytes, d| {
+            crate::budget::charge(std::mem::size_of::<(u64, Option<Document>)>())?;
+            let keep = kept < KEPT_BYTES;
+            if keep {
+                kept += bytes.len();
+                crate::budget::charge(bytes.len())?;
+            }
+            out.push((seq, keep.then_some(d)));
+            Ok(multi)
+        })?;
+        Ok(out)
+    }
+
+    /// The document stored at `seq` in `ns`.
+    fn doc_at(txn: &WriteTransaction, ns: &Ns, seq: u64) -> Result<Document, StoreError> {
+        let docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&ns.full())))?;
+        let bytes = docs
+            .get(seq)?
+            .ok_or_else(|| StoreError::Storage(format!("document {seq} of {} is gone", ns.full())))?;
+        crate::layout::decode(bytes.value())
+    }
+
+    /// Removes the documents at `found`'s sequence numbers (those not given are read again).
     pub(crate) fn remove(
         txn: &WriteTransaction,
         ns: &Ns,
-        found: &[(u64, Document)],
+        found: Vec<(u64, Option<Document>)>,
     ) -> Result<(), StoreError> {
         let name = ns.full();
         let mut docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
         let mut ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
         let specs = index::specs(txn, &name)?;
-        for (seq, d) in found {
+        for (seq, kept) in found {
             crate::budget::tick()?;
-            index::remove(txn, &name, &specs, d, *seq)?;
-            docs.remove(*seq)?;
+            let d = match kept {
+                Some(d) => d,
+                None => match docs.get(seq)? {
+                    Some(bytes) => crate::layout::decode(bytes.value())?,
+                    None => continue,
+                },
+            };
+            index::remove(txn, &name, &specs, &d, seq)?;
+            docs.remove(seq)?;
             let key = id_key(d.get("_id").unwrap_or(&Bson::Null))?;
             ids.remove(key.as_slice())?;
-            changes::record(txn, ns, changes::Kind::Delete(d))?;
+            changes::record(txn, ns, changes::Kind::Delete(&d))?;
         }
         Ok(())
     }
@@ -305,14 +347,15 @@ impl Store {
         let projection = projection.map(Projection::parse).transpose()?.flatten();
         let sort = sort.map(parse_sort).transpose()?;
         Self::ensure_collection(txn, &ns.full())?;
-        let mut found = Self::scan_write(txn, ns, &parsed, filter)?;
+        let take = if sort.is_some() { 0 } else { 1 };
+        let mut found = Self::scan_write(txn, ns, &parsed, filter, take)?;
         if let Some(spec) = &sort {
             sort_docs(&mut found, spec);
         }
         found.truncate(1);
         let result = match (modify, found.pop()) {
             (Modify::Delete, Some((seq, old))) => {
-                Self::remove(txn, ns, &[(seq, old.clone())])?;
+                Self::remove(txn, ns, vec![(seq, Some(old.clone()))])?;
                 Some(old)
             }
             (Modify::Delete, None) => None,

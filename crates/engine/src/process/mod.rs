@@ -499,10 +499,30 @@ impl ProcessPool {
                 },
                 Some(joined) = ops.join_next(), if !ops.is_empty() => {
                     if let Ok((op, result)) = joined {
-                        let frame = wire::encode(&ToWorker::Result { seq, op, result }).or_else(|e| {
-                            let result = Err(HostError::new(format!("the operation's result is too large: {e}")));
-                            wire::encode(&ToWorker::Result { seq, op, result })
-                        });
+                        // Results the worker has not read yet wait here, and it could not hold
+                        // more than its memory limit of them anyway: past it a result is
+                        // dropped for an error at once, so results never pile up unread.
+                        let limit = self.settings.memory_limit;
+                        let waiting = outbox.iter().map(Vec::len).sum::<usize>() - written;
+                        let full = |waiting: usize| {
+                            HostError::new(format!(
+                                "the operation's result does not fit: the function has not yet read {} MiB of results, and its memory limit is {} MiB",
+                                waiting / (1024 * 1024),
+                                limit / (1024 * 1024)
+                            ))
+                        };
+                        let result = if waiting as u64 >= limit { Err(full(waiting)) } else { result };
+                        let frame = match wire::encode_result(seq, op, result) {
+                            Ok(frame) if (waiting + frame.len()) as u64 > limit => {
+                                wire::encode_result(seq, op, Err(full(waiting)))
+                            }
+                            Ok(frame) => Ok(frame),
+                            Err(e) => wire::encode_result(
+                                seq,
+                                op,
+                                Err(HostError::new(format!("the operation's result is too large: {e}"))),
+                            ),
+                        };
                         if let Ok(frame) = frame {
                             outbox.push_back(frame);
                         }

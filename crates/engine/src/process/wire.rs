@@ -51,6 +51,69 @@ pub(crate) enum CallRef<'a> {
     },
 }
 
+/// [`ToWorker::Result`] as the engine sends it: the same bytes, from a value moved into its raw
+/// form rather than copied as a document first (a result can be tens of megabytes).
+#[derive(Serialize)]
+enum ResultRef<'a> {
+    /// See [`ToWorker::Result`].
+    Result {
+        seq: u64,
+        op: u64,
+        result: RawResult<'a>,
+    },
+}
+
+/// `raw_serde::result`'s form of a result.
+#[derive(Serialize)]
+enum RawResult<'a> {
+    Ok(&'a bson::RawDocumentBuf),
+    Err(&'a HostError),
+}
+
+/// Encodes the frame of [`ToWorker::Result`] for operation `op` of call `seq`.
+pub(crate) fn encode_result(
+    seq: u64,
+    op: u64,
+    result: Result<Bson, HostError>,
+) -> Result<Vec<u8>, WireError> {
+    let raw = match result {
+        Ok(value) => {
+            let mut holder = bson::Document::new();
+            holder.insert("v", value);
+            let mut raw =
+                bson::RawDocumentBuf::try_from(&holder).map_err(|e| WireError::Bson(e.to_string()))?;
+            drop(holder);
+            if raw.as_bytes().len() > MAX_FRAME {
+                return Err(WireError::TooLarge(raw.as_bytes().len()));
+            }
+            shrink(&mut raw);
+            Ok(raw)
+        }
+        Err(e) => Err(e),
+    };
+    let result = match &raw {
+        Ok(raw) => RawResult::Ok(raw),
+        Err(e) => RawResult::Err(e),
+    };
+    encode(&ResultRef::Result { seq, op, result })
+}
+
+/// Gives back what a raw document's buffer reserved beyond its bytes, when that is much.
+fn shrink(raw: &mut bson::RawDocumentBuf) {
+    let bytes = std::mem::take(raw).into_bytes();
+    if let Ok(fresh) = bson::RawDocumentBuf::from_bytes(shrunk(bytes)) {
+        *raw = fresh;
+    }
+}
+
+/// `bytes` without a reserve of over 1 MiB: a large frame may wait a while to be written.
+fn shrunk(mut bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.capacity() - bytes.len() > 1 << 20 {
+        bytes.shrink_to_fit();
+    }
+    bytes
+}
+
 /// What a worker sends the engine.
 #[derive(Serialize, Deserialize)]
 pub(crate) enum FromWorker {
@@ -153,7 +216,7 @@ pub(crate) fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, WireError> {
     if bytes.len() > MAX_FRAME {
         return Err(WireError::TooLarge(bytes.len()));
     }
-    Ok(bytes)
+    Ok(shrunk(bytes))
 }
 
 /// Decodes one whole frame.
@@ -194,6 +257,45 @@ mod tests {
             "ts": Timestamp { time: 1, increment: 2 }, "dec": Decimal128::from_bytes([3; 16]),
             "min": Bson::MinKey, "max": Bson::MaxKey, "$dollar": { "$oid": "not an id" },
         }
+    }
+
+    #[test]
+    fn a_result_encoded_without_copies_decodes_as_a_result() {
+        let value = Bson::Array(vec![
+            Bson::Document(every_type()),
+            Bson::String("x".repeat(3 << 20)),
+        ]);
+        let frame = encode_result(9, 4, Ok(value.clone())).unwrap();
+        assert!(
+            frame.capacity() - frame.len() <= 1 << 20,
+            "the frame keeps no large reserve"
+        );
+        let Ok(ToWorker::Result {
+            seq: 9,
+            op: 4,
+            result: Ok(back),
+        }) = decode(&frame)
+        else {
+            panic!("not the result");
+        };
+        let bytes = |v: &Bson| bson::serialize_to_vec(&doc! { "v": v.clone() }).unwrap();
+        assert_eq!(bytes(&back), bytes(&value));
+        let error = HostError::new("refused");
+        let frame = encode_result(9, 5, Err(error.clone())).unwrap();
+        let Ok(ToWorker::Result {
+            op: 5,
+            result: Err(back),
+            ..
+        }) = decode(&frame)
+        else {
+            panic!("not the error");
+        };
+        assert_eq!(back, error);
+        let huge = Bson::String("y".repeat(MAX_FRAME + 1));
+        assert!(matches!(
+            encode_result(9, 6, Ok(huge)),
+            Err(WireError::TooLarge(_))
+        ));
     }
 
     #[test]
