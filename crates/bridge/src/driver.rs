@@ -162,6 +162,18 @@ pub fn host_error(e: Error) -> HostError {
     }
 }
 
+/// Sets an option on a driver action when there is a value for it.
+trait Optional: Sized {
+    fn optional<T>(self, value: Option<T>, set: impl FnOnce(Self, T) -> Self) -> Self {
+        match value {
+            Some(v) => set(self, v),
+            None => self,
+        }
+    }
+}
+
+impl<A> Optional for A {}
+
 /// Awaits a driver action, inside the request's session when it has one.
 macro_rules! exec {
     ($action:expr, $session:expr) => {
@@ -173,7 +185,20 @@ macro_rules! exec {
 }
 
 impl DriverExecutor {
-    async fn run(self, Request { op, session, .. }: Request) -> Result<Outcome, Error> {
+    async fn run(
+        self,
+        Request {
+            op,
+            session,
+            deadline,
+        }: Request,
+    ) -> Result<Outcome, Error> {
+        // What is left of the call's time, for MongoDB to stop a read there itself (0 would
+        // mean no limit to it).
+        let max_time = deadline.map(|d| {
+            d.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        });
         let request_session = session;
         let shared = match session {
             Some(id) => Some(self.session(id).await?),
@@ -194,7 +219,7 @@ impl DriverExecutor {
                 limit,
             } => {
                 let coll = self.coll(&ns);
-                let mut find = coll.find(filter);
+                let mut find = coll.find(filter).optional(max_time, |f, t| f.max_time(t));
                 if let Some(p) = projection {
                     find = find.projection(p);
                 }
@@ -220,7 +245,7 @@ impl DriverExecutor {
                 sort,
             } => {
                 let coll = self.coll(&ns);
-                let mut find = coll.find_one(filter);
+                let mut find = coll.find_one(filter).optional(max_time, |f, t| f.max_time(t));
                 if let Some(p) = projection {
                     find = find.projection(p);
                 }
@@ -354,8 +379,14 @@ impl DriverExecutor {
             Op::Aggregate { ns, pipeline } => {
                 let coll = self.coll(&ns);
                 let docs = match session.as_deref_mut() {
-                    Some(s) => collect(coll.aggregate(pipeline).session(&mut *s).await?.stream(s)).await?,
-                    None => collect(coll.aggregate(pipeline).await?).await?,
+                    Some(s) => {
+                        let aggregate = coll.aggregate(pipeline).optional(max_time, |a, t| a.max_time(t));
+                        collect(aggregate.session(&mut *s).await?.stream(s)).await?
+                    }
+                    None => {
+                        let aggregate = coll.aggregate(pipeline).optional(max_time, |a, t| a.max_time(t));
+                        collect(aggregate.await?).await?
+                    }
                 };
                 Outcome::Documents(docs)
             }
@@ -366,7 +397,9 @@ impl DriverExecutor {
                 limit,
             } => {
                 let coll = self.coll(&ns);
-                let mut c = coll.count_documents(filter);
+                let mut c = coll
+                    .count_documents(filter)
+                    .optional(max_time, |c, t| c.max_time(t));
                 if let Some(n) = skip {
                     c = c.skip(n);
                 }
@@ -378,7 +411,10 @@ impl DriverExecutor {
             Op::EstimatedCount { ns } => Outcome::Count(self.coll(&ns).estimated_document_count().await?),
             Op::Distinct { ns, field, filter } => {
                 let coll = self.coll(&ns);
-                Outcome::Values(exec!(coll.distinct(field, filter), session)?)
+                let distinct = coll
+                    .distinct(field, filter)
+                    .optional(max_time, |d, t| d.max_time(t));
+                Outcome::Values(exec!(distinct, session)?)
             }
             Op::BulkWrite { ns, models, ordered } => {
                 let coll = self.coll(&ns);
@@ -490,9 +526,27 @@ impl Executor for DriverExecutor {
         Ok(())
     }
 
+    /// Runs `request`; past its deadline the operation is dropped (its connection closed) and
+    /// fails with MongoDB's `MaxTimeMSExpired`, so a call's answer never waits on MongoDB
+    /// beyond the call's time (reads also carry the time left as `maxTimeMS`).
     fn execute(&self, request: Request) -> OutcomeFuture {
         let this = self.clone();
-        Box::pin(async move { this.run(request).await.map_err(host_error) })
+        let deadline = request.deadline;
+        Box::pin(async move {
+            let running = this.run(request);
+            match deadline {
+                Some(d) => match tokio::time::timeout_at(d.into(), running).await {
+                    Ok(r) => r.map_err(host_error),
+                    Err(_) => Err(HostError {
+                        name: "MongoServerError".into(),
+                        message: "operation exceeded time limit".into(),
+                        code: Some(50),
+                        code_name: Some("MaxTimeMSExpired".into()),
+                    }),
+                },
+                None => running.await.map_err(host_error),
+            }
+        })
     }
 
     /// MongoDB's change streams over the whole deployment ([`crate::streams`]).

@@ -366,3 +366,61 @@ fn store_matches_mongodb() {
         .join()
         .expect("the differential test failed");
 }
+
+/// What App Services bounded, both backends bound alike: an operation past its call's
+/// deadline fails with `MaxTimeMSExpired` (on MongoDB the driver stops waiting there, and reads
+/// carry the time left as `maxTimeMS`); and a query returns at most 50,000 documents (checked
+/// on the store: the wire test server takes longer than its own monitor waits to produce that
+/// many, and the driver path stops its cursor with the same constant).
+#[test]
+fn queries_stop_at_the_deadline_and_at_50000_documents() {
+    let ns = Ns::new("differential", "limits").expect("ns");
+    let b = backends();
+    let request = |op: Op, deadline: Option<std::time::Instant>| Request {
+        op,
+        session: None,
+        deadline,
+    };
+    // One document whose array unwinds into 50,010.
+    let wide = doc! {"_id": 1, "r": (0..50_010).collect::<Vec<i32>>()};
+    let unwind = || Op::Aggregate {
+        ns: ns.clone(),
+        pipeline: vec![doc! {"$unwind": "$r"}],
+    };
+    for e in [&b.mongo as &dyn Executor, &b.store] {
+        let clear = Op::Delete {
+            ns: ns.clone(),
+            filter: doc! {},
+            many: true,
+        };
+        b.runtime
+            .block_on(e.execute(request(clear, None)))
+            .expect("delete");
+        let insert = Op::InsertOne {
+            ns: ns.clone(),
+            document: wide.clone(),
+        };
+        b.runtime
+            .block_on(e.execute(request(insert, None)))
+            .expect("insert");
+        let late = Some(std::time::Instant::now());
+        let e = b
+            .runtime
+            .block_on(e.execute(request(unwind(), late)))
+            .expect_err("past the deadline");
+        assert_eq!(
+            (e.code, e.code_name.as_deref()),
+            (Some(50), Some("MaxTimeMSExpired")),
+            "{e:?}"
+        );
+    }
+    match b
+        .runtime
+        .block_on(b.store.execute(request(unwind(), None)))
+        .expect("unwind")
+        .into_bson()
+    {
+        Bson::Array(a) => assert_eq!(a.len(), bridge::MAX_RESULT_DOCUMENTS),
+        other => panic!("not documents: {other}"),
+    }
+}

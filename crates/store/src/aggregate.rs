@@ -162,13 +162,15 @@ fn unwind(docs: Vec<Document>, spec: &Bson) -> Result<Vec<Document>, StoreError>
         match crate::path::get_path(&d, &path).cloned() {
             Some(Bson::Array(items)) if !items.is_empty() => {
                 // Each copy is the document with the array's place taken by one item (charged
-                // when it is set).
-                let array = crate::path::get_path(&d, &path).map_or(0, crate::budget::value_size);
-                let size = crate::budget::doc_size(&d).saturating_sub(array);
+                // when it is set): copies of the document without its array, so unwinding n
+                // items costs n small copies, not n copies of the n items.
+                let mut base = d;
+                set(&mut base, &path, Bson::Null)?;
+                let size = crate::budget::doc_size(&base);
                 for (i, item) in items.into_iter().enumerate() {
                     crate::budget::tick()?;
                     crate::budget::charge(size)?;
-                    let mut copy = d.clone();
+                    let mut copy = base.clone();
                     set_field(&mut copy, &path, item)?;
                     if let Some(f) = &index_field {
                         set_field(&mut copy, f, Bson::Int64(i as i64))?;

@@ -454,7 +454,9 @@ impl ProcessPool {
         let mut outbox: std::collections::VecDeque<Vec<u8>> = Default::default();
         let mut written = 0;
         let deadline = tokio::time::Instant::now() + limit + KILL_GRACE;
-        let mut ops: JoinSet<(u64, Result<bson::Bson, HostError>)> = JoinSet::new();
+        // Each operation's task encodes its result itself, so a finished operation waits here
+        // as the frame the worker will read, never also as a document.
+        let mut ops: JoinSet<(u64, Result<Vec<u8>, wire::WireError>)> = JoinSet::new();
         let mut started = false;
         let result = loop {
             tokio::select! {
@@ -471,7 +473,7 @@ impl ProcessPool {
                             Some(i) => self.services[i].start(&info, host_op),
                             None => Box::pin(std::future::ready(Err(HostError::new("unknown service")))),
                         };
-                        ops.spawn(async move { (op, future.await) });
+                        ops.spawn(async move { (op, wire::encode_result(seq, op, future.await)) });
                     }
                     Ok(Some(FromWorker::Done { seq: s, outcome, recycle })) if s == seq => {
                         if recycle && proc.shared.close() {
@@ -498,23 +500,20 @@ impl ProcessPool {
                     }
                 },
                 Some(joined) = ops.join_next(), if !ops.is_empty() => {
-                    if let Ok((op, result)) = joined {
+                    if let Ok((op, frame)) = joined {
                         // Results the worker has not read yet wait here, and it could not hold
                         // more than its memory limit of them anyway: past it a result is
-                        // dropped for an error at once, so results never pile up unread.
+                        // dropped for an error.
                         let limit = self.settings.memory_limit;
                         let waiting = outbox.iter().map(Vec::len).sum::<usize>() - written;
-                        let full = |waiting: usize| {
-                            HostError::new(format!(
-                                "the operation's result does not fit: the function has not yet read {} MiB of results, and its memory limit is {} MiB",
-                                waiting / (1024 * 1024),
-                                limit / (1024 * 1024)
-                            ))
-                        };
-                        let result = if waiting as u64 >= limit { Err(full(waiting)) } else { result };
-                        let frame = match wire::encode_result(seq, op, result) {
+                        let frame = match frame {
                             Ok(frame) if (waiting + frame.len()) as u64 > limit => {
-                                wire::encode_result(seq, op, Err(full(waiting)))
+                                let message = format!(
+                                    "the operation's result does not fit: the function has not yet read {} MiB of results, and its memory limit is {} MiB",
+                                    waiting / (1024 * 1024),
+                                    limit / (1024 * 1024)
+                                );
+                                wire::encode_result(seq, op, Err(HostError::new(message)))
                             }
                             Ok(frame) => Ok(frame),
                             Err(e) => wire::encode_result(
