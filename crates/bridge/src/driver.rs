@@ -100,15 +100,12 @@ async fn collect(
 ) -> Result<Vec<Document>, Error> {
     let mut cursor = std::pin::pin!(cursor);
     let mut docs = Vec::new();
-    let mut bytes = 0;
+    let mut bytes = crate::ResultBytes::default();
     while docs.len() < crate::MAX_RESULT_DOCUMENTS {
         let Some(d) = cursor.try_next().await? else {
             break;
         };
-        bytes += store::budget::doc_size(&d);
-        if bytes > crate::MAX_RESULT_BYTES {
-            return Err(Error::custom(crate::result_too_large()));
-        }
+        bytes.add(&d).map_err(Error::custom)?;
         docs.push(d);
     }
     Ok(docs)

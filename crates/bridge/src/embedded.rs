@@ -610,7 +610,8 @@ impl Executor for StoreExecutor {
             match tokio::task::spawn_blocking(move || this.execute_blocking(request)).await {
                 Ok(r) => r.map_err(host_error).and_then(|o| {
                     if let Outcome::Documents(docs) = &o {
-                        crate::check_result_size(docs)?;
+                        let mut bytes = crate::ResultBytes::default();
+                        docs.iter().try_for_each(|d| bytes.add(d))?;
                     }
                     Ok(o)
                 }),

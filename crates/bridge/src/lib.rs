@@ -46,16 +46,21 @@ pub fn result_too_large() -> HostError {
     ))
 }
 
-/// Checks a query's documents against [`MAX_RESULT_BYTES`], as they are gathered.
-pub(crate) fn check_result_size(docs: &[Document]) -> Result<(), HostError> {
-    let mut bytes = 0;
-    for d in docs {
-        bytes += store::budget::doc_size(d);
-        if bytes > MAX_RESULT_BYTES {
-            return Err(result_too_large());
+/// The bytes of a query's documents so far, checked against [`MAX_RESULT_BYTES`] as they are
+/// gathered (both executors).
+#[derive(Default)]
+pub(crate) struct ResultBytes(usize);
+
+impl ResultBytes {
+    /// Counts one more document; fails once the result passes the limit.
+    pub(crate) fn add(&mut self, d: &Document) -> Result<(), HostError> {
+        self.0 += store::budget::doc_size(d);
+        if self.0 > MAX_RESULT_BYTES {
+            Err(result_too_large())
+        } else {
+            Ok(())
         }
     }
-    Ok(())
 }
 
 /// The future an [`Executor`] returns: what one operation produced.

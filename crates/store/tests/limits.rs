@@ -2,20 +2,11 @@
 //! that found it): nothing a request describes may panic, abort the process or make the store
 //! allocate without bound.
 
+mod common;
+
 use bson::{Bson, Document, doc};
+use common::{ns, store_with};
 use store::{Change, Data as _, FindOptions, Ns, Store, StoreError};
-
-fn ns() -> Ns {
-    Ns::new("t", "c").expect("valid")
-}
-
-fn store_with(docs: Vec<Document>) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
-    let (_, err) = store.insert(&ns(), docs, true);
-    assert!(err.is_none(), "{err:?}");
-    (dir, store)
-}
 
 fn set(
     store: &Store,

@@ -3,22 +3,13 @@
 //! however large the data it reaches, can take the server's memory; and the work that needs
 //! no documents held (counts, limits without a sort, writes to many documents) holds none.
 
-use bson::{Bson, Document, doc};
-use store::{Change, Data as _, FindOptions, Ns, Store, StoreError};
+mod common;
+
+use bson::{Bson, doc};
+use common::{ns, store_with};
+use store::{Change, Data as _, FindOptions, StoreError};
 
 const LIMIT: u64 = 1024 * 1024;
-
-fn ns() -> Ns {
-    Ns::new("t", "c").expect("valid")
-}
-
-fn store_with(docs: Vec<Document>) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
-    let (_, err) = store.insert(&ns(), docs, true);
-    assert!(err.is_none(), "{err:?}");
-    (dir, store)
-}
 
 fn over_memory<T: std::fmt::Debug>(r: Result<T, StoreError>) {
     let e = r.expect_err("past the stage's memory");
