@@ -152,6 +152,15 @@ const HOSTILE: &[(&str, &str, &str)] = &[
         // Which limit comes first depends on the build's speed.
         "ExecutionMemoryLimitExceeded|ExecutionTimeLimitExceeded|FunctionExecutionError",
     ),
+    // Expressions that build without end: each inner array is within bounds, their sum is
+    // not; the store stops at the stage's memory limit instead of taking the server's.
+    (
+        "expressionBomb",
+        "const c = context.services.get('mongodb-atlas').db('custom-user-data-database').collection('custom-user-data'); \
+         return c.insertOne({ userId: context.user.id, n: 1 }).then(() => c.aggregate([{ $project: { x: { $size: \
+           { $map: { input: { $range: [0, 1000000] }, in: { $range: [0, 1000000] } } } } } }]).toArray());",
+        "FunctionExecutionError|ExecutionTimeLimitExceeded",
+    ),
 ];
 
 const PROBE: &str = "exports = () => ({ ok: [1, 2].map((x) => x * 2).join(',') });";

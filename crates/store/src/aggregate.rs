@@ -1,6 +1,9 @@
 //! Aggregation pipelines: `$match $project $addFields/$set $unset $group $sort $skip $limit
-//! $count $unwind $replaceRoot/$replaceWith $lookup` (same database, localField/foreignField
-//! form). Other stages are reported as unsupported.
+//! $count $unwind $replaceRoot/$replaceWith $lookup` (same database, both forms) `$facet
+//! $unionWith $sortByCount $bucket $sample`. Other stages are reported as unsupported.
+
+mod buckets;
+mod nested;
 
 use bson::{Bson, Document};
 
@@ -20,7 +23,7 @@ pub type Lookup<'a> = dyn Fn(&str) -> Result<Vec<Document>, StoreError> + 'a;
 /// value: `_id` paths are set on a copy of it, outside the update's immutability check.
 /// Sets `path` in `doc` to a value a stage built, charged against the stage's memory.
 fn set_field(doc: &mut Document, path: &str, value: Bson) -> Result<(), StoreError> {
-    crate::budget::charge(crate::budget::value_size(&value))?;
+    crate::budget::charge(crate::budget::held_size(&value))?;
     set(doc, path, value)
 }
 
@@ -117,7 +120,7 @@ fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreErr
         let key = eval(id_expr, d)?.unwrap_or(Bson::Null);
         let (idx, fresh) = keys.insert(&key);
         if fresh {
-            crate::budget::charge(crate::budget::value_size(&key))?;
+            crate::budget::charge(crate::budget::held_size(&key))?;
             let accumulators = accs
                 .iter()
                 .map(|(_, op, _)| Accumulator::new(op))
@@ -166,7 +169,7 @@ fn unwind(docs: Vec<Document>, spec: &Bson) -> Result<Vec<Document>, StoreError>
                 // items costs n small copies, not n copies of the n items.
                 let mut base = d;
                 set(&mut base, &path, Bson::Null)?;
-                let size = crate::budget::doc_size(&base);
+                let size = crate::budget::held_doc_size(&base);
                 for (i, item) in items.into_iter().enumerate() {
                     crate::budget::tick()?;
                     crate::budget::charge(size)?;
@@ -203,9 +206,23 @@ fn unwind(docs: Vec<Document>, spec: &Bson) -> Result<Vec<Document>, StoreError>
     Ok(out)
 }
 
+/// The values `$lookup` joins on at `local` in `d`: each element of an array, null when missing.
+fn local_values(d: &Document, local: &str) -> Vec<Bson> {
+    match crate::path::values_at(d, local).as_slice() {
+        [] => vec![Bson::Null],
+        vals => vals
+            .iter()
+            .flat_map(|v| match v {
+                Bson::Array(a) => a.clone(),
+                other => vec![(*other).clone()],
+            })
+            .collect(),
+    }
+}
+
 fn lookup(docs: Vec<Document>, spec: &Document, read: &Lookup<'_>) -> Result<Vec<Document>, StoreError> {
     if spec.contains_key("pipeline") || spec.contains_key("let") {
-        return Err(StoreError::Unsupported("$lookup with a pipeline".into()));
+        return nested::lookup_pipeline(docs, spec, read);
     }
     let get = |k: &str| {
         spec.get_str(k)
@@ -214,19 +231,10 @@ fn lookup(docs: Vec<Document>, spec: &Document, read: &Lookup<'_>) -> Result<Vec
     let (from, local, foreign, as_field) =
         (get("from")?, get("localField")?, get("foreignField")?, get("as")?);
     let foreign_docs = read(from)?;
-    let sizes: Vec<usize> = foreign_docs.iter().map(crate::budget::doc_size).collect();
+    let sizes: Vec<usize> = foreign_docs.iter().map(crate::budget::held_doc_size).collect();
     docs.into_iter()
         .map(|mut d| {
-            let locals: Vec<Bson> = match crate::path::values_at(&d, local).as_slice() {
-                [] => vec![Bson::Null],
-                vals => vals
-                    .iter()
-                    .flat_map(|v| match v {
-                        Bson::Array(a) => a.clone(),
-                        other => vec![(*other).clone()],
-                    })
-                    .collect(),
-            };
+            let locals = local_values(&d, local);
             let filters: Vec<Filter> = locals
                 .iter()
                 .filter_map(|l| Filter::parse(&bson::doc! { foreign: l.clone() }).ok())
@@ -267,13 +275,23 @@ pub fn run(
         };
         // A stage that builds documents holds its output besides its input; one that only
         // keeps or orders its input holds nothing new.
-        if !matches!(name.as_str(), "$match" | "$sort" | "$skip" | "$limit" | "$count") {
+        if !matches!(
+            name.as_str(),
+            "$match" | "$sort" | "$skip" | "$limit" | "$count" | "$sample"
+        ) {
             crate::budget::next_stage();
         }
         docs = match name.as_str() {
             "$match" => {
                 let f = Filter::parse(spec_doc()?)?;
-                docs.into_iter().filter(|d| f.matches(d)).collect()
+                let mut kept = Vec::new();
+                for d in docs {
+                    crate::budget::tick()?;
+                    if f.matches(&d) {
+                        kept.push(d);
+                    }
+                }
+                kept
             }
             "$project" => project(docs, spec_doc()?)?,
             "$addFields" | "$set" => {
@@ -281,8 +299,11 @@ pub fn run(
                 docs.into_iter()
                     .map(|mut d| {
                         for (k, e) in spec {
-                            let v = eval(e, &d)?.unwrap_or(Bson::Null);
-                            set_field(&mut d, k, v)?;
+                            match eval(e, &d)? {
+                                Some(v) => set_field(&mut d, k, v)?,
+                                // `$$REMOVE`: the field is left out.
+                                None => update::apply(&mut d, &bson::doc! { "$unset": { k: "" } }, false)?,
+                            }
                         }
                         Ok(d)
                     })
@@ -344,7 +365,7 @@ pub fn run(
                 docs.iter()
                     .map(|d| match eval(&expr, d)? {
                         Some(Bson::Document(n)) => {
-                            crate::budget::charge(crate::budget::doc_size(&n))?;
+                            crate::budget::charge(crate::budget::held_doc_size(&n))?;
                             Ok(n)
                         }
                         other => Err(bad(format!(
@@ -354,6 +375,11 @@ pub fn run(
                     .collect::<Result<_, _>>()?
             }
             "$lookup" => lookup(docs, spec_doc()?, read)?,
+            "$facet" => nested::facet(docs, spec_doc()?, read)?,
+            "$unionWith" => nested::union_with(docs, spec, read)?,
+            "$sortByCount" => buckets::sort_by_count(docs, spec)?,
+            "$bucket" => buckets::bucket(docs, spec_doc()?)?,
+            "$sample" => buckets::sample(docs, spec_doc()?)?,
             other => return Err(StoreError::Unsupported(format!("the aggregation stage {other}"))),
         };
     }

@@ -116,6 +116,33 @@ pub(crate) fn charge(bytes: usize) -> Result<(), StoreError> {
     }
 }
 
+/// Runs `f`, a pipeline inside a stage (`$facet`, `$lookup`'s, `$unionWith`'s), with stage
+/// accounting of its own under the same limits; what it held is freed when it returns (the
+/// caller charges what it keeps of the result).
+pub(crate) fn nested<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Usage>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(u) = USAGE.replace(self.0) {
+                HELD.fetch_sub(u.stage + u.input, Relaxed);
+            }
+        }
+    }
+    let outer = USAGE.get();
+    let _restore = Restore(outer);
+    USAGE.set(outer.map(|u| Usage {
+        stage: 0,
+        input: 0,
+        limit: u.limit,
+    }));
+    f()
+}
+
+/// The most one stage of this thread's operation may hold ([`STAGE_BYTES`] outside one).
+pub(crate) fn stage_limit() -> u64 {
+    USAGE.get().map_or(STAGE_BYTES, |u| u.limit)
+}
+
 /// The operation starts its next stage: what the stage before the last held is freed, and the
 /// last stage's output is the new stage's input.
 pub(crate) fn next_stage() {
@@ -129,12 +156,40 @@ pub(crate) fn next_stage() {
     }
 }
 
-/// About how many bytes `d` takes in memory (its BSON size, near enough).
+/// About how many bytes `d` takes in memory once decoded: each field's value slot, key and
+/// hash-table entry besides what its value owns. What an operation holds is charged by this;
+/// the BSON size ([`doc_size`]) is several times smaller for many small values.
+pub fn held_doc_size(d: &bson::Document) -> usize {
+    const ENTRY: usize = std::mem::size_of::<bson::Bson>() + std::mem::size_of::<String>() + 16;
+    std::mem::size_of::<bson::Document>()
+        + d.iter()
+            .map(|(k, v)| ENTRY + k.len() + held_size(v))
+            .sum::<usize>()
+}
+
+/// About how many bytes `v` owns in memory besides its own slot (which its container counts).
+pub fn held_size(v: &bson::Bson) -> usize {
+    use bson::Bson;
+    match v {
+        Bson::String(s) | Bson::JavaScriptCode(s) | Bson::Symbol(s) => s.len(),
+        Bson::Document(d) => held_doc_size(d),
+        Bson::Array(a) => a
+            .iter()
+            .map(|v| std::mem::size_of::<Bson>() + held_size(v))
+            .sum::<usize>(),
+        Bson::Binary(b) => b.bytes.len(),
+        Bson::RegularExpression(r) => r.pattern.as_str().len() + r.options.as_str().len(),
+        Bson::JavaScriptCodeWithScope(c) => c.code.len() + held_doc_size(&c.scope),
+        _ => 0,
+    }
+}
+
+/// About how many bytes `d` takes as BSON (the size of a result on the wire).
 pub fn doc_size(d: &bson::Document) -> usize {
     d.iter().map(|(k, v)| k.len() + 1 + value_size(v)).sum::<usize>() + 5
 }
 
-/// About how many bytes `v` takes in memory.
+/// About how many bytes `v` takes as BSON.
 pub fn value_size(v: &bson::Bson) -> usize {
     use bson::Bson;
     match v {
@@ -171,6 +226,16 @@ mod tests {
             charge(usize::MAX / 2).is_ok(),
             "outside an operation nothing is charged"
         );
+    }
+
+    #[test]
+    fn held_sizes_count_each_value_s_slot() {
+        let ints = bson::Bson::Array((0..1000).map(bson::Bson::Int32).collect());
+        let slot = std::mem::size_of::<bson::Bson>();
+        assert!(held_size(&ints) >= 1000 * slot, "{}", held_size(&ints));
+        assert!(value_size(&ints) < 1000 * slot / 4, "{}", value_size(&ints));
+        let text = bson::Bson::String("x".repeat(1 << 20));
+        assert_eq!(held_size(&text), 1 << 20);
     }
 
     #[test]

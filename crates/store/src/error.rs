@@ -52,6 +52,10 @@ pub enum StoreError {
     /// (MongoDB code 146, `ExceededMemoryLimit`).
     #[error("the embedded store's running operations hold more than {0} bytes; try again later")]
     Busy(u64),
+    /// An expression could not convert a value (`$convert`, `$toInt`, ...; MongoDB code 241,
+    /// `ConversionFailure`).
+    #[error("{0}")]
+    Conversion(String),
     /// The storage engine failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -72,6 +76,7 @@ impl StoreError {
             StoreError::TimeLimit => 50,
             StoreError::MemoryLimit(_) => 292,
             StoreError::Busy(_) => 146,
+            StoreError::Conversion(_) => 241,
             StoreError::Storage(_) => 1,
         }
     }
@@ -90,6 +95,7 @@ impl StoreError {
             StoreError::TimeLimit => "MaxTimeMSExpired",
             StoreError::MemoryLimit(_) => "QueryExceededMemoryLimitNoDiskUseAllowed",
             StoreError::Busy(_) => "ExceededMemoryLimit",
+            StoreError::Conversion(_) => "ConversionFailure",
             StoreError::Storage(_) => "InternalError",
         }
     }

@@ -1,11 +1,26 @@
-//! Aggregation expressions: `"$field.path"`, literals, `$$ROOT`, and the operators the
-//! supported stages need. Unknown operators are reported as unsupported.
+//! Aggregation expressions: `"$field.path"`, literals, variables (`$$ROOT`, `$$CURRENT`,
+//! `$$REMOVE`, `$$NOW` and those `$let`, `$map`, `$filter` and `$reduce` bind), and MongoDB's
+//! expression operators: arithmetic, comparison and logic here, the rest by kind in the
+//! submodules. An operator the store lacks is reported as unsupported, never guessed.
+//!
+//! Evaluation is bounded like the rest of a store operation: loops over array elements tick
+//! the operation's deadline, and what one evaluation's operators build is counted against the
+//! operation's stage memory limit ([`Scope::build`]).
+
+mod accumulator;
+mod arrays;
+mod convert;
+mod dates;
+mod math;
+mod text;
 
 use bson::{Bson, Document};
 
+pub use accumulator::Accumulator;
+
 use crate::{
     error::{StoreError, bad},
-    order::{as_f64, compare, equal},
+    order::{as_f64, compare},
 };
 
 /// The value of a field path in an expression: through arrays it collects each element's
@@ -130,345 +145,437 @@ fn add_millis(date: bson::DateTime, millis: &Bson) -> Result<bson::DateTime, Sto
         .ok_or_else(|| bad("the date is out of range"))
 }
 
-fn args(spec: &Bson) -> Vec<Bson> {
-    match spec {
-        Bson::Array(a) => a.clone(),
-        other => vec![other.clone()],
-    }
-}
+/// What an operator returns: `None` when the operator is not one of its module's, else the
+/// value (`Some(None)` is a missing value, as `$$REMOVE` gives).
+type Outcome = Result<Option<Option<Bson>>, StoreError>;
 
 /// Evaluates `expr` against `root`.
 pub fn eval(expr: &Bson, root: &Document) -> Result<Option<Bson>, StoreError> {
+    Scope::new(root).eval(expr)
+}
+
+/// Fails if `expr` uses an operator the store lacks anywhere, even where no document's values
+/// lead (`$expr` is checked when its filter is parsed, so it never silently matches nothing).
+pub fn check(expr: &Bson) -> Result<(), StoreError> {
     match expr {
-        Bson::String(s) if s.starts_with("$$") => {
-            let (var, rest) = s[2..]
-                .split_once('.')
-                .map_or((&s[2..], None), |(v, r)| (v, Some(r)));
-            let base = match var {
-                "ROOT" | "CURRENT" => Bson::Document(root.clone()),
-                other => return Err(StoreError::Unsupported(format!("the variable $${other}"))),
-            };
-            Ok(match (rest, base) {
-                (None, b) => Some(b),
-                (Some(path), Bson::Document(d)) => field(&d, path),
-                _ => None,
-            })
+        Bson::Array(items) => items.iter().try_for_each(check),
+        Bson::Document(d) => {
+            if let Some((op, spec)) = d.iter().next().filter(|(k, _)| k.starts_with('$')) {
+                if op == "$literal" {
+                    return Ok(());
+                }
+                // An operator the dispatch does not know fails as unknown whatever its arguments.
+                let unknown = format!("the aggregation expression {op}");
+                if let Err(StoreError::Unsupported(m)) =
+                    Scope::new(&Document::new()).operator(op, &Bson::Null)
+                    && m == unknown
+                {
+                    return Err(StoreError::Unsupported(m));
+                }
+                return check(spec);
+            }
+            d.values().try_for_each(check)
         }
-        Bson::String(s) if s.starts_with('$') => Ok(field(root, &s[1..])),
-        Bson::Array(items) => Ok(Some(Bson::Array(
-            items
-                .iter()
-                .map(|i| eval(i, root).map(|v| v.unwrap_or(Bson::Null)))
-                .collect::<Result<_, _>>()?,
-        ))),
-        Bson::Document(d) => match d.iter().next() {
-            Some((op, spec)) if op.starts_with('$') => {
-                if d.len() != 1 {
-                    return Err(bad(format!(
-                        "an expression specification must contain exactly one field, found {}",
-                        d.len()
-                    )));
-                }
-                operator(op, spec, root)
-            }
-            _ => {
-                let mut out = Document::new();
-                for (k, v) in d {
-                    if let Some(v) = eval(v, root)? {
-                        out.insert(k.clone(), v);
-                    }
-                }
-                Ok(Some(Bson::Document(out)))
-            }
-        },
-        other => Ok(Some(other.clone())),
+        _ => Ok(()),
     }
 }
 
-fn evals(spec: &Bson, root: &Document) -> Result<Vec<Option<Bson>>, StoreError> {
-    args(spec).iter().map(|a| eval(a, root)).collect()
+/// Where an expression is evaluated: the document, the variables bound around the part being
+/// evaluated, and how many bytes the evaluation's operators have built.
+pub(crate) struct Scope<'a> {
+    root: &'a Document,
+    vars: Vec<(String, Bson)>,
+    built: u64,
+    depth: usize,
 }
 
-fn operator(op: &str, spec: &Bson, root: &Document) -> Result<Option<Bson>, StoreError> {
-    if op == "$literal" {
-        return Ok(Some(spec.clone()));
+/// How deeply expressions may nest: as deep as a value the bridge passes on (its 150 levels).
+const MAX_DEPTH: usize = 150;
+
+impl<'a> Scope<'a> {
+    /// A scope over `root` with no variables bound.
+    pub(crate) fn new(root: &'a Document) -> Self {
+        Self {
+            root,
+            vars: Vec::new(),
+            built: 0,
+            depth: 0,
+        }
     }
-    let vals = evals(spec, root)?;
-    let two = |vals: &[Option<Bson>]| -> Result<(Option<Bson>, Option<Bson>), StoreError> {
-        match vals {
-            [a, b] => Ok((a.clone(), b.clone())),
-            _ => Err(bad(format!("expression {op} takes exactly 2 arguments"))),
+
+    /// The value of `expr`; `None` is a missing value.
+    pub(crate) fn eval(&mut self, expr: &Bson) -> Result<Option<Bson>, StoreError> {
+        if !matches!(expr, Bson::Document(_) | Bson::Array(_)) {
+            return self.leaf(expr);
         }
-    };
-    let cmp = |vals: &[Option<Bson>]| -> Result<std::cmp::Ordering, StoreError> {
-        let (a, b) = two(vals)?;
-        Ok(compare(&a.unwrap_or(Bson::Null), &b.unwrap_or(Bson::Null)))
-    };
-    Ok(Some(match op {
-        "$add" | "$multiply" => {
-            let (mut acc, mut date) = (Bson::Int32(if op == "$add" { 0 } else { 1 }), None);
-            for v in vals.iter() {
-                match v {
-                    None | Some(Bson::Null) => return Ok(Some(Bson::Null)),
-                    Some(Bson::DateTime(d)) if op == "$add" && date.is_none() => date = Some(*d),
-                    Some(n) => acc = arith(op, &acc, n)?,
-                }
-            }
-            match date {
-                Some(d) => Bson::DateTime(add_millis(d, &acc)?),
-                None => acc,
-            }
-        }
-        "$subtract" => {
-            let (a, b) = two(&vals)?;
-            match (&a, &b) {
-                (None | Some(Bson::Null), _) | (_, None | Some(Bson::Null)) => Bson::Null,
-                (Some(Bson::DateTime(x)), Some(Bson::DateTime(y))) => x
-                    .timestamp_millis()
-                    .checked_sub(y.timestamp_millis())
-                    .map(Bson::Int64)
-                    .ok_or_else(|| bad("$subtract: the difference of the dates overflows"))?,
-                (Some(Bson::DateTime(x)), Some(n)) => {
-                    Bson::DateTime(add_millis(*x, &arith("$subtract", &Bson::Int32(0), n)?)?)
-                }
-                (Some(x), Some(y)) => arith(op, x, y)?,
-            }
-        }
-        "$divide" => {
-            let (a, b) = two(&vals)?;
-            match (num(&a, op)?, num(&b, op)?) {
-                (Some(_), Some(0.0)) => return Err(bad("can't $divide by zero")),
-                (Some(x), Some(y)) => Bson::Double(x / y),
-                _ => Bson::Null,
-            }
-        }
-        "$mod" => {
-            let (a, b) = two(&vals)?;
-            match (&a, &b) {
-                (None | Some(Bson::Null), _) | (_, None | Some(Bson::Null)) => Bson::Null,
-                (Some(x), Some(y)) => arith(op, x, y)?,
-            }
-        }
-        "$eq" => Bson::Boolean(cmp(&vals)?.is_eq()),
-        "$ne" => Bson::Boolean(!cmp(&vals)?.is_eq()),
-        "$gt" => Bson::Boolean(cmp(&vals)?.is_gt()),
-        "$gte" => Bson::Boolean(cmp(&vals)?.is_ge()),
-        "$lt" => Bson::Boolean(cmp(&vals)?.is_lt()),
-        "$lte" => Bson::Boolean(cmp(&vals)?.is_le()),
-        "$cmp" => Bson::Int32(cmp(&vals)? as i32),
-        "$and" => Bson::Boolean(vals.iter().all(truthy)),
-        "$or" => Bson::Boolean(vals.iter().any(truthy)),
-        "$not" => Bson::Boolean(!truthy(vals.first().unwrap_or(&None))),
-        "$cond" => {
-            let (c, t, f) = match spec {
-                Bson::Document(d) => (
-                    eval(d.get("if").unwrap_or(&Bson::Null), root)?,
-                    d.get("then").cloned().unwrap_or(Bson::Null),
-                    d.get("else").cloned().unwrap_or(Bson::Null),
-                ),
-                Bson::Array(a) if a.len() == 3 => (eval(&a[0], root)?, a[1].clone(), a[2].clone()),
-                _ => return Err(bad("$cond needs if, then and else")),
-            };
-            return eval(if truthy(&c) { &t } else { &f }, root);
-        }
-        "$ifNull" => {
-            return Ok(vals
-                .iter()
-                .find(|v| !matches!(v, None | Some(Bson::Null)))
-                .cloned()
-                .flatten()
-                .or(Some(Bson::Null)));
-        }
-        "$concat" => {
-            let mut s = String::new();
-            for v in &vals {
-                match v {
-                    Some(Bson::String(x)) if s.len() + x.len() > crate::MAX_DOCUMENT_BYTES => {
-                        return Err(bad(format!(
-                            "$concat: the result would be over {} bytes",
-                            crate::MAX_DOCUMENT_BYTES
-                        )));
-                    }
-                    Some(Bson::String(x)) => s.push_str(x),
-                    None | Some(Bson::Null) => return Ok(Some(Bson::Null)),
-                    Some(other) => return Err(bad(format!("$concat only supports strings, not {other}"))),
-                }
-            }
-            Bson::String(s)
-        }
-        "$toUpper" | "$toLower" => match vals.first().cloned().flatten() {
-            Some(Bson::String(s)) => Bson::String(if op == "$toUpper" {
-                s.to_uppercase()
-            } else {
-                s.to_lowercase()
-            }),
-            None | Some(Bson::Null) => Bson::String(String::new()),
-            Some(other) => Bson::String(other.to_string()),
-        },
-        "$toString" => match vals.first().cloned().flatten() {
-            None | Some(Bson::Null) => Bson::Null,
-            Some(Bson::String(s)) => Bson::String(s),
-            Some(Bson::ObjectId(o)) => Bson::String(o.to_hex()),
-            Some(Bson::DateTime(d)) => Bson::String(d.try_to_rfc3339_string().unwrap_or_default()),
-            Some(Bson::Int32(i)) => Bson::String(i.to_string()),
-            Some(Bson::Int64(i)) => Bson::String(i.to_string()),
-            Some(Bson::Double(f)) => Bson::String(double_string(f)),
-            Some(Bson::Decimal128(d)) => Bson::String(d.to_string()),
-            Some(other) => Bson::String(other.to_string()),
-        },
-        "$size" => match vals.first().cloned().flatten() {
-            Some(Bson::Array(a)) => Bson::Int32(a.len() as i32),
-            _ => return Err(bad("The argument to $size must be an array")),
-        },
-        "$arrayElemAt" => {
-            let (a, i) = two(&vals)?;
-            match (a, i.as_ref().and_then(as_f64)) {
-                (Some(Bson::Array(items)), Some(i)) => {
-                    let i = i as i64;
-                    let idx = if i < 0 { items.len() as i64 + i } else { i };
-                    return Ok(usize::try_from(idx).ok().and_then(|i| items.get(i).cloned()));
-                }
-                (None | Some(Bson::Null), _) => Bson::Null,
-                _ => return Err(bad("$arrayElemAt needs an array and a numeric index")),
-            }
-        }
-        "$first" | "$last" => match vals.first().cloned().flatten() {
-            Some(Bson::Array(a)) => {
-                return Ok(if op == "$first" {
-                    a.first().cloned()
-                } else {
-                    a.last().cloned()
-                });
-            }
-            None | Some(Bson::Null) => Bson::Null,
-            _ => return Err(bad(format!("{op}'s argument must be an array"))),
-        },
-        "$in" => {
-            let (v, list) = two(&vals)?;
-            match list {
-                Some(Bson::Array(items)) => {
-                    Bson::Boolean(items.iter().any(|i| equal(i, &v.clone().unwrap_or(Bson::Null))))
-                }
-                _ => return Err(bad("$in requires an array as a second argument")),
-            }
-        }
-        "$sum" | "$avg" | "$min" | "$max" => {
-            let items: Vec<Bson> = match vals.as_slice() {
-                [Some(Bson::Array(a))] => a.clone(),
-                other => other.iter().flatten().cloned().collect(),
-            };
-            let mut acc = Accumulator::new(op)?;
-            for i in &items {
-                let _ = acc.add(Some(i.clone()));
-            }
-            return Ok(Some(acc.result()?));
-        }
-        other => {
-            return Err(StoreError::Unsupported(format!(
-                "the aggregation expression {other}"
+        if self.depth >= MAX_DEPTH {
+            return Err(StoreError::TooDeep(format!(
+                "an expression nests deeper than {MAX_DEPTH} levels"
             )));
         }
-    }))
-}
+        self.depth += 1;
+        let value = self.nested(expr);
+        self.depth -= 1;
+        value
+    }
 
-/// A `$group` (or array) accumulator.
-#[derive(Debug, Clone)]
-pub enum Accumulator {
-    /// `$sum`: the exact total so far (MongoDB's result types), or the first error.
-    Sum(Result<Bson, StoreError>),
-    /// `$avg`: total and count.
-    Avg(f64, u64),
-    /// `$min`
-    Min(Option<Bson>),
-    /// `$max`
-    Max(Option<Bson>),
-    /// `$first`
-    First(Option<Option<Bson>>),
-    /// `$last`
-    Last(Option<Bson>),
-    /// `$push`
-    Push(Vec<Bson>),
-    /// `$addToSet`
-    AddToSet(crate::keyed::EqIndex),
-}
+    /// A field path, a variable or a constant.
+    fn leaf(&mut self, expr: &Bson) -> Result<Option<Bson>, StoreError> {
+        match expr {
+            Bson::String(s) if s.starts_with("$$") => self.variable(&s[2..]),
+            Bson::String(s) if s.starts_with('$') => Ok(field(self.root, &s[1..])),
+            other => Ok(Some(other.clone())),
+        }
+    }
 
-impl Accumulator {
-    /// A fresh accumulator for operator `op`.
-    pub fn new(op: &str) -> Result<Self, StoreError> {
-        Ok(match op {
-            "$sum" => Accumulator::Sum(Ok(Bson::Int32(0))),
-            "$avg" => Accumulator::Avg(0.0, 0),
-            "$min" => Accumulator::Min(None),
-            "$max" => Accumulator::Max(None),
-            "$first" => Accumulator::First(None),
-            "$last" => Accumulator::Last(None),
-            "$push" => Accumulator::Push(Vec::new()),
-            "$addToSet" => Accumulator::AddToSet(Default::default()),
-            other => return Err(StoreError::Unsupported(format!("the accumulator {other}"))),
+    /// An operator, an object of expressions or an array of them.
+    fn nested(&mut self, expr: &Bson) -> Result<Option<Bson>, StoreError> {
+        match expr {
+            Bson::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.eval(i)?.unwrap_or(Bson::Null));
+                }
+                Ok(Some(Bson::Array(out)))
+            }
+            Bson::Document(d) => match d.iter().next() {
+                Some((op, spec)) if op.starts_with('$') => {
+                    if d.len() != 1 {
+                        return Err(bad(format!(
+                            "an expression specification must contain exactly one field, found {}",
+                            d.len()
+                        )));
+                    }
+                    let before = self.built;
+                    let value = self.operator(op, spec)?;
+                    // What the operator built for its arguments is dropped with them: it
+                    // leaves at most its result behind.
+                    let kept = value.as_ref().map_or(0, |v| crate::budget::held_size(v) as u64);
+                    self.built = self.built.min(before + kept);
+                    Ok(value)
+                }
+                _ => {
+                    let mut out = Document::new();
+                    for (k, v) in d {
+                        if let Some(v) = self.eval(v)? {
+                            out.insert(k.clone(), v);
+                        }
+                    }
+                    Ok(Some(Bson::Document(out)))
+                }
+            },
+            other => Ok(Some(other.clone())),
+        }
+    }
+
+    /// The values of an operator's arguments (one argument need not be in an array).
+    pub(crate) fn args(&mut self, spec: &Bson) -> Result<Vec<Option<Bson>>, StoreError> {
+        match spec {
+            Bson::Array(items) => items.iter().map(|a| self.eval(a)).collect(),
+            one => Ok(vec![self.eval(one)?]),
+        }
+    }
+
+    /// The value of the named argument `key` of an operator whose arguments are an object.
+    pub(crate) fn arg(&mut self, spec: &Document, key: &str) -> Result<Option<Bson>, StoreError> {
+        match spec.get(key) {
+            Some(e) => self.eval(e),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `f` with `vars` bound (the innermost binding of a name wins).
+    pub(crate) fn with<T>(
+        &mut self,
+        vars: impl IntoIterator<Item = (String, Bson)>,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let depth = self.vars.len();
+        self.vars.extend(vars);
+        let result = f(self);
+        self.vars.truncate(depth);
+        result
+    }
+
+    /// Counts `bytes` more built by this evaluation's operators: one evaluation may build at
+    /// most what one stage of the operation may hold (MongoDB fails `$range` and its kind the
+    /// same way, with its code 292).
+    pub(crate) fn build(&mut self, bytes: usize) -> Result<(), StoreError> {
+        self.built += bytes as u64;
+        let limit = crate::budget::stage_limit();
+        if self.built > limit {
+            Err(StoreError::MemoryLimit(limit))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// What this evaluation has built and holds so far, to go back to with [`Scope::reset`].
+    pub(crate) fn mark(&self) -> u64 {
+        self.built
+    }
+
+    /// What was built since `mark` is dropped (a loop step's intermediates).
+    pub(crate) fn reset(&mut self, mark: u64) {
+        self.built = self.built.min(mark);
+    }
+
+    /// The value of `$$name` or `$$name.path`.
+    fn variable(&self, text: &str) -> Result<Option<Bson>, StoreError> {
+        let (name, path) = text.split_once('.').map_or((text, None), |(v, p)| (v, Some(p)));
+        let value = match name {
+            "ROOT" | "CURRENT" => {
+                return Ok(match path {
+                    Some(p) => field(self.root, p),
+                    None => Some(Bson::Document(self.root.clone())),
+                });
+            }
+            "REMOVE" => return Ok(None),
+            "NOW" => Bson::DateTime(bson::DateTime::now()),
+            _ => match self.vars.iter().rev().find(|(n, _)| n == name) {
+                Some((_, v)) => v.clone(),
+                None if name.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                    return Err(StoreError::Unsupported(format!("the variable $${name}")));
+                }
+                None => return Err(bad(format!("Use of undefined variable: {name}"))),
+            },
+        };
+        Ok(match path {
+            None => Some(value),
+            Some(p) => p.split('.').try_fold(value, |cur, part| step(&cur, part)),
         })
     }
 
-    /// Adds one input; returns about how many bytes the accumulator keeps of it.
-    pub fn add(&mut self, v: Option<Bson>) -> usize {
-        let kept = match (&*self, &v) {
-            (Accumulator::Push(_), Some(v)) => crate::budget::value_size(v),
-            _ => 0,
+    fn operator(&mut self, op: &str, spec: &Bson) -> Result<Option<Bson>, StoreError> {
+        let found = match self.core(op, spec)? {
+            Some(v) => Some(v),
+            None => match arrays::op(self, op, spec)? {
+                Some(v) => Some(v),
+                None => match text::op(self, op, spec)? {
+                    Some(v) => Some(v),
+                    None => match math::op(self, op, spec)? {
+                        Some(v) => Some(v),
+                        None => match convert::op(self, op, spec)? {
+                            Some(v) => Some(v),
+                            None => dates::op(self, op, spec)?,
+                        },
+                    },
+                },
+            },
         };
-        match self {
-            // Non-numbers are ignored, as in MongoDB.
-            Accumulator::Sum(total) => {
-                if let (Ok(t), Some(n)) = (&*total, v.filter(|v| as_f64(v).is_some())) {
-                    *total = arith("$add", t, &n);
+        found.ok_or_else(|| StoreError::Unsupported(format!("the aggregation expression {op}")))
+    }
+
+    /// Literals, variables, conditions, comparison, logic and arithmetic.
+    fn core(&mut self, op: &str, spec: &Bson) -> Outcome {
+        // Forms whose arguments are evaluated only as needed.
+        match op {
+            "$literal" => return Ok(Some(Some(spec.clone()))),
+            "$cond" => {
+                let (c, t, f) = match spec {
+                    Bson::Document(d) => (
+                        d.get("if").unwrap_or(&Bson::Null),
+                        d.get("then").unwrap_or(&Bson::Null),
+                        d.get("else").unwrap_or(&Bson::Null),
+                    ),
+                    Bson::Array(a) if a.len() == 3 => (&a[0], &a[1], &a[2]),
+                    _ => return Err(bad("$cond needs if, then and else")),
+                };
+                let c = self.eval(c)?;
+                return self.eval(if truthy(&c) { t } else { f }).map(Some);
+            }
+            "$switch" => return self.switch(spec).map(Some),
+            "$let" => return self.let_(spec).map(Some),
+            "$and" | "$or" => {
+                let want = op == "$or";
+                let items = match spec {
+                    Bson::Array(a) => a.as_slice(),
+                    one => std::slice::from_ref(one),
+                };
+                for e in items {
+                    if truthy(&self.eval(e)?) == want {
+                        return Ok(Some(Some(Bson::Boolean(want))));
+                    }
+                }
+                return Ok(Some(Some(Bson::Boolean(!want))));
+            }
+            _ => {}
+        }
+        let known = matches!(
+            op,
+            "$add"
+                | "$multiply"
+                | "$subtract"
+                | "$divide"
+                | "$mod"
+                | "$eq"
+                | "$ne"
+                | "$gt"
+                | "$gte"
+                | "$lt"
+                | "$lte"
+                | "$cmp"
+                | "$not"
+                | "$ifNull"
+                | "$sum"
+                | "$avg"
+                | "$min"
+                | "$max"
+        );
+        if !known {
+            return Ok(None);
+        }
+        let vals = self.args(spec)?;
+        let two = |vals: &[Option<Bson>]| -> Result<(Option<Bson>, Option<Bson>), StoreError> {
+            match vals {
+                [a, b] => Ok((a.clone(), b.clone())),
+                _ => Err(bad(format!("expression {op} takes exactly 2 arguments"))),
+            }
+        };
+        let cmp = |vals: &[Option<Bson>]| -> Result<std::cmp::Ordering, StoreError> {
+            let (a, b) = two(vals)?;
+            Ok(compare(&a.unwrap_or(Bson::Null), &b.unwrap_or(Bson::Null)))
+        };
+        Ok(Some(Some(match op {
+            "$add" | "$multiply" => {
+                let (mut acc, mut date) = (Bson::Int32(if op == "$add" { 0 } else { 1 }), None);
+                for v in vals.iter() {
+                    match v {
+                        None | Some(Bson::Null) => return Ok(Some(Some(Bson::Null))),
+                        Some(Bson::DateTime(d)) if op == "$add" && date.is_none() => date = Some(*d),
+                        Some(n) => acc = arith(op, &acc, n)?,
+                    }
+                }
+                match date {
+                    Some(d) => Bson::DateTime(add_millis(d, &acc)?),
+                    None => acc,
                 }
             }
-            Accumulator::Avg(t, c) => {
-                if let Some(n) = v.as_ref().and_then(as_f64) {
-                    *t += n;
-                    *c += 1;
+            "$subtract" => {
+                let (a, b) = two(&vals)?;
+                match (&a, &b) {
+                    (None | Some(Bson::Null), _) | (_, None | Some(Bson::Null)) => Bson::Null,
+                    (Some(Bson::DateTime(x)), Some(Bson::DateTime(y))) => x
+                        .timestamp_millis()
+                        .checked_sub(y.timestamp_millis())
+                        .map(Bson::Int64)
+                        .ok_or_else(|| bad("$subtract: the difference of the dates overflows"))?,
+                    (Some(Bson::DateTime(x)), Some(n)) => {
+                        Bson::DateTime(add_millis(*x, &arith("$subtract", &Bson::Int32(0), n)?)?)
+                    }
+                    (Some(x), Some(y)) => arith(op, x, y)?,
                 }
             }
-            Accumulator::Min(m) => {
-                if let Some(v) = v.filter(|v| !matches!(v, Bson::Null))
-                    && m.as_ref().is_none_or(|cur| compare(&v, cur).is_lt())
-                {
-                    *m = Some(v);
+            "$divide" => {
+                let (a, b) = two(&vals)?;
+                match (num(&a, op)?, num(&b, op)?) {
+                    (Some(_), Some(0.0)) => return Err(bad("can't $divide by zero")),
+                    (Some(x), Some(y)) => Bson::Double(x / y),
+                    _ => Bson::Null,
                 }
             }
-            Accumulator::Max(m) => {
-                if let Some(v) = v.filter(|v| !matches!(v, Bson::Null))
-                    && m.as_ref().is_none_or(|cur| compare(&v, cur).is_gt())
-                {
-                    *m = Some(v);
+            "$mod" => {
+                let (a, b) = two(&vals)?;
+                match (&a, &b) {
+                    (None | Some(Bson::Null), _) | (_, None | Some(Bson::Null)) => Bson::Null,
+                    (Some(x), Some(y)) => arith(op, x, y)?,
                 }
             }
-            Accumulator::First(f) => {
-                if f.is_none() {
-                    *f = Some(v);
-                }
+            "$eq" => Bson::Boolean(cmp(&vals)?.is_eq()),
+            "$ne" => Bson::Boolean(!cmp(&vals)?.is_eq()),
+            "$gt" => Bson::Boolean(cmp(&vals)?.is_gt()),
+            "$gte" => Bson::Boolean(cmp(&vals)?.is_ge()),
+            "$lt" => Bson::Boolean(cmp(&vals)?.is_lt()),
+            "$lte" => Bson::Boolean(cmp(&vals)?.is_le()),
+            "$cmp" => Bson::Int32(cmp(&vals)? as i32),
+            "$not" => Bson::Boolean(!truthy(vals.first().unwrap_or(&None))),
+            "$ifNull" => {
+                return Ok(Some(
+                    vals.iter()
+                        .find(|v| !matches!(v, None | Some(Bson::Null)))
+                        .cloned()
+                        .flatten()
+                        .or(Some(Bson::Null)),
+                ));
             }
-            Accumulator::Last(l) => *l = v,
-            Accumulator::Push(items) => items.push(v.unwrap_or(Bson::Null)),
-            Accumulator::AddToSet(items) => {
-                if let Some(v) = v
-                    && items.insert(&v).1
-                {
-                    return crate::budget::value_size(&v);
+            // "$sum" | "$avg" | "$min" | "$max": of an array argument, or of the arguments.
+            _ => {
+                let items: Vec<Bson> = match vals.as_slice() {
+                    [Some(Bson::Array(a))] => a.clone(),
+                    other => other.iter().flatten().cloned().collect(),
+                };
+                let mut acc = Accumulator::new(op)?;
+                for i in items {
+                    crate::budget::tick()?;
+                    let _ = acc.add(Some(i));
                 }
+                acc.result()?
+            }
+        })))
+    }
+
+    /// `$switch`: the `then` of the first branch whose `case` is true, else `default`.
+    fn switch(&mut self, spec: &Bson) -> Result<Option<Bson>, StoreError> {
+        let spec = object("$switch", spec, &["branches", "default"])?;
+        let Some(Bson::Array(branches)) = spec.get("branches") else {
+            return Err(bad("$switch requires at least one branch"));
+        };
+        for b in branches {
+            let b = object("$switch's branch", b, &["case", "then"])?;
+            let (Some(case), Some(then)) = (b.get("case"), b.get("then")) else {
+                return Err(bad("$switch requires each branch have a 'case' and a 'then'"));
+            };
+            if truthy(&self.eval(case)?) {
+                return self.eval(then);
             }
         }
-        kept
+        match spec.get("default") {
+            Some(d) => self.eval(d),
+            None => Err(bad(
+                "$switch could not find a matching branch for an input, and no default was specified.",
+            )),
+        }
     }
 
-    /// The accumulated value.
-    pub fn result(self) -> Result<Bson, StoreError> {
-        Ok(match self {
-            Accumulator::Sum(total) => total?,
-            Accumulator::Avg(_, 0) => Bson::Null,
-            Accumulator::Avg(t, c) => Bson::Double(t / c as f64),
-            Accumulator::Min(m) | Accumulator::Max(m) | Accumulator::Last(m) => m.unwrap_or(Bson::Null),
-            Accumulator::First(f) => f.flatten().unwrap_or(Bson::Null),
-            Accumulator::Push(items) => Bson::Array(items),
-            Accumulator::AddToSet(items) => Bson::Array(items.into_values()),
-        })
+    /// `$let`: `in` with `vars` (evaluated outside them) bound.
+    fn let_(&mut self, spec: &Bson) -> Result<Option<Bson>, StoreError> {
+        let spec = object("$let", spec, &["vars", "in"])?;
+        let Some(Bson::Document(defs)) = spec.get("vars") else {
+            return Err(bad("Missing 'vars' parameter to $let"));
+        };
+        let body = spec
+            .get("in")
+            .ok_or_else(|| bad("Missing 'in' parameter to $let"))?;
+        let mut bound = Vec::with_capacity(defs.len());
+        for (name, e) in defs {
+            bound.push((var_name(name)?, self.eval(e)?.unwrap_or(Bson::Null)));
+        }
+        self.with(bound, |s| s.eval(body))
     }
+}
+
+/// The object argument of `op`, with only the `allowed` fields.
+pub(crate) fn object<'s>(op: &str, spec: &'s Bson, allowed: &[&str]) -> Result<&'s Document, StoreError> {
+    let Bson::Document(d) = spec else {
+        return Err(bad(format!("{op} only supports an object as its argument")));
+    };
+    match d.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(bad(format!("Unrecognized parameter to {op}: {k}"))),
+        None => Ok(d),
+    }
+}
+
+/// A user variable's name, checked as MongoDB does: a lowercase letter or a non-ASCII
+/// character first, then letters, digits and `_`.
+pub(crate) fn var_name(name: &str) -> Result<String, StoreError> {
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || !c.is_ascii());
+    if !first_ok || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(bad(format!(
+            "'{name}' starts with an invalid character for a user variable name"
+        )));
+    }
+    Ok(name.to_string())
 }

@@ -338,9 +338,7 @@ impl Filter {
                     "expr" => {
                         // Operators the expression evaluator lacks are refused now, not per
                         // document; errors that depend on a document's values end in no match.
-                        if let Err(e @ StoreError::Unsupported(_)) = crate::expr::eval(v, &Document::new()) {
-                            return Err(e);
-                        }
+                        crate::expr::check(v)?;
                         Filter::Expr(v.clone())
                     }
                     "where" | "text" | "jsonSchema" => {

@@ -283,7 +283,7 @@ impl Store {
                 for item in items {
                     crate::budget::tick()?;
                     if seen.insert(item).1 {
-                        crate::budget::charge(crate::budget::value_size(item))?;
+                        crate::budget::charge(crate::budget::held_size(item))?;
                     }
                 }
             }

@@ -70,15 +70,16 @@ fn a_read_holds_at_most_one_stage_of_documents_and_writes_stream() {
 #[test]
 fn stages_that_multiply_documents_stop_at_the_limit() {
     let wide = doc! {"_id": 1, "r": (0..200).collect::<Vec<i32>>(), "s": "y".repeat(10_000)};
-    let long = doc! {"_id": 2, "r": (0..5_000).collect::<Vec<i32>>()};
+    let long = doc! {"_id": 2, "r": (0..2_000).collect::<Vec<i32>>()};
     let (_d, s) = store_with(vec![wide, long]);
     // 200 copies of a 10 KB document: 2 MB.
     over_memory(op(|| {
         s.aggregate(&ns(), &[doc! {"$match": {"_id": 1}}, doc! {"$unwind": "$r"}])
     }));
-    // 5,000 small copies: each is charged for what it holds, not for the whole array.
+    // 2,000 small copies (~350 bytes each in memory): each is charged for what it holds, not
+    // for the whole array.
     let unwound = op(|| s.aggregate(&ns(), &[doc! {"$match": {"_id": 2}}, doc! {"$unwind": "$r"}]));
-    assert_eq!(unwound.map(|d| d.len()), Ok(5_000));
+    assert_eq!(unwound.map(|d| d.len()), Ok(2_000));
     // A document that doubles at every stage.
     let mut doubling = vec![doc! {"$match": {"_id": 1}}, doc! {"$project": {"a": "$s"}}];
     doubling.extend((0..10).map(|_| doc! {"$set": {"a": ["$a", "$a"]}}));
@@ -119,4 +120,19 @@ fn concat_stops_at_the_largest_string_a_document_can_hold() {
         s.aggregate(&ns(), &[doc! {"$project": {"x": {"$concat": parts}}}])
     });
     assert_eq!(three.map(|d| d.len()), Ok(1));
+}
+
+#[test]
+fn small_values_are_charged_for_what_they_take_in_memory() {
+    // 20,000 small numbers: 240 KB as BSON, over 2 MiB once decoded (each value takes a
+    // 112-byte slot), so a $push of them all is over the 1 MiB stage.
+    let (_d, s) = store_with((0..20_000).map(|i| doc! {"_id": i}).collect());
+    over_memory(op(|| {
+        s.aggregate(&ns(), &[doc! {"$group": {"_id": null, "all": {"$push": "$_id"}}}])
+    }));
+    let few = [
+        doc! {"$match": {"_id": {"$lt": 2000}}},
+        doc! {"$group": {"_id": null, "all": {"$push": "$_id"}}},
+    ];
+    assert_eq!(op(|| s.aggregate(&ns(), &few)).map(|d| d.len()), Ok(1));
 }

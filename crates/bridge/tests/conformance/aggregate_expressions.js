@@ -1,0 +1,95 @@
+await coll.insertMany([
+  { _id: 1, name: " Ann Lee ", items: [{ sku: "a", qty: 2, price: 3.5 }, { sku: "b", qty: 0, price: 10 }, { sku: "c", qty: 5, price: 1 }], tags: ["x", "y", "x"], n: 7, s: "12", meta: { a: 1, b: { c: 2 } } },
+  { _id: 2, name: "bob", items: [], tags: ["y"], n: -2.5, s: "abc", meta: { a: 3 } },
+  { _id: 3, name: null, n: 1024 },
+]);
+const arrays = await coll.aggregate([
+  { $sort: { _id: 1 } },
+  { $project: {
+      doubled: { $map: { input: "$items", as: "it", in: { $multiply: ["$$it.qty", 2] } } },
+      skus: { $map: { input: "$items", in: "$$this.sku" } },
+      inStock: { $filter: { input: "$items", as: "it", cond: { $gt: ["$$it.qty", 0] } } },
+      total: { $reduce: { input: "$items", initialValue: 0, in: { $add: ["$$value", { $multiply: ["$$this.qty", "$$this.price"] }] } } },
+      joined: { $reduce: { input: "$tags", initialValue: "", in: { $concat: ["$$value", "$$this"] } } },
+      range: { $range: [0, 10, 3] },
+      down: { $range: [5, 0, -2] },
+      both: { $concatArrays: ["$tags", ["z"]] },
+      isArr: { $isArray: "$tags" },
+      rev: { $reverseArray: "$tags" },
+      sliced: { $slice: ["$tags", -2] },
+      sliced2: { $slice: ["$tags", 1, 1] },
+      idx: { $indexOfArray: ["$tags", "y"] },
+      missingIdx: { $indexOfArray: ["$tags", "q"] },
+      pairs: { $objectToArray: "$meta" },
+      back: { $arrayToObject: [[["k1", 1], ["k2", "two"]]] },
+      backKV: { $arrayToObject: { $literal: [{ k: "p", v: true }] } },
+      merged: { $mergeObjects: ["$meta", { b: "replaced", z: 1 }] },
+      union: { $size: { $setUnion: [{ $ifNull: ["$tags", []] }, ["x", "w"]] } },
+      inter: { $setIntersection: ["$tags", ["x"]] },
+      diff: { $setDifference: [["x", "y", "q"], "$tags"] },
+      same: { $setEquals: [["x", "y"], ["y", "x", "x"]] },
+      subset: { $setIsSubset: [["x"], ["x", "y"]] },
+      any: { $anyElementTrue: [[0, false, 1]] },
+      all: { $allElementsTrue: [[1, true, "s"]] },
+      sortedQty: { $sortArray: { input: "$items", sortBy: { qty: -1 } } },
+      sortedTags: { $sortArray: { input: "$tags", sortBy: 1 } },
+      got: { $getField: { field: "a", input: "$meta" } },
+  } },
+]).toArray();
+const logic = await coll.aggregate([
+  { $sort: { _id: 1 } },
+  { $project: {
+      _id: 1,
+      kind: { $switch: { branches: [{ case: { $gt: ["$n", 100] }, then: "big" }, { case: { $gt: ["$n", 0] }, then: "small" }], default: "negative" } },
+      viaLet: { $let: { vars: { twice: { $multiply: ["$n", 2] }, m: "$meta" }, in: { $add: ["$$twice", { $ifNull: ["$$m.a", 0] }] } } },
+      gone: "$$REMOVE",
+      cond: { $cond: [{ $and: [{ $gt: ["$n", 0] }, { $lt: ["$n", 10] }] }, "in", "out"] },
+      t: { $type: "$meta" },
+      tMissing: { $type: "$nothing" },
+      isNum: { $isNumber: "$n" },
+  } },
+  { $addFields: { removed: "$$REMOVE" } },
+]).toArray();
+const strings = await coll.aggregate([
+  { $match: { _id: { $in: [1, 2] } } },
+  { $sort: { _id: 1 } },
+  { $project: {
+      trimmed: { $trim: { input: "$name" } },
+      ltrim: { $ltrim: { input: "$name" } },
+      rtrimX: { $rtrim: { input: "xxhixx", chars: "x" } },
+      sub: { $substrBytes: ["hello world", 6, 5] },
+      subCP: { $substrCP: ["héllo", 1, 3] },
+      lenB: { $strLenBytes: "héllo" },
+      lenCP: { $strLenCP: "héllo" },
+      parts: { $split: ["a,b,,c", ","] },
+      at: { $indexOfBytes: ["hello", "l"] },
+      atCP: { $indexOfCP: ["héllo", "l", 3] },
+      cmp: { $strcasecmp: ["ABC", "abd"] },
+      isMatch: { $regexMatch: { input: "$s", regex: "^[0-9]+$" } },
+      found: { $regexFind: { input: "order-42-x", regex: "([a-z]+)-(\\d+)" } },
+      all: { $regexFindAll: { input: "a1b22c333", regex: "\\d+" } },
+      once: { $replaceOne: { input: "a-b-c", find: "-", replacement: "+" } },
+      every: { $replaceAll: { input: "a-b-c", find: "-", replacement: "+" } },
+      upper: { $toUpper: "$s" },
+  } },
+]).toArray();
+const numbers = await coll.aggregate([
+  { $sort: { _id: 1 } },
+  { $project: {
+      abs: { $abs: "$n" }, ceil: { $ceil: 2.1 }, floor: { $floor: -2.1 }, sqrt: { $sqrt: 16 },
+      pow: { $pow: [2, 10] }, powNeg: { $pow: [2, -1] }, log10: { $log10: 1000 }, log2: { $log: [8, 2] },
+      round: { $round: [2.567, 2] }, roundEven: { $round: [2.5, 0] }, roundInt: { $round: [1234, -2] },
+      trunc: { $trunc: [-2.567, 1] }, exp0: { $exp: 0 },
+      toInt: { $toInt: "12" }, toInt2: { $convert: { input: "$s", to: "int", onError: "bad" } },
+      toDouble: { $toDouble: "2.5" }, toBool: { $toBool: 0 }, toBoolS: { $toBool: "" },
+      toStr: { $toString: 2.5 }, toStrDate: { $toString: { $toDate: { $toLong: 0 } } }, toStrBool: { $toString: true },
+      toOid: { $toObjectId: "5ab9cbe531c2ab715d42129e" }, onNull: { $convert: { input: "$nothing", to: "int", onNull: -1 } },
+      toDateS: { $toDate: "2024-02-29T12:30:00Z" }, toDateL: { $toDate: { $toLong: 86400000 } },
+  } },
+]).toArray();
+const grouped = await coll.aggregate([
+  { $group: { _id: null, merged: { $mergeObjects: "$meta" }, sd: { $stdDevPop: "$n" } } },
+  { $project: { _id: 0, merged: 1, sd: { $round: ["$sd", 4] } } },
+]).toArray();
+const matched = await coll.find({ $expr: { $gt: [{ $size: { $ifNull: ["$tags", []] } }, 1] } }).toArray();
+return { arrays, logic, strings, numbers, grouped, matched: matched.map(d => d._id) };

@@ -1,0 +1,227 @@
+//! Aggregation expressions and stages where the wire test server departs from MongoDB's
+//! documented behaviour (so the conformance suite cannot hold them), and the bounds of the
+//! operators that build values: an expression that would build more than its stage may hold
+//! fails with code 292, and loops over elements stop at the deadline.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bson::{Bson, Document, doc};
+use common::{ns, store_with};
+use store::{Data as _, StoreError};
+
+/// The first result of `$project`ing `spec` over the one document `{_id: 1, ...fields}`.
+fn project(fields: Document, spec: Document) -> Result<Document, StoreError> {
+    let mut d = doc! {"_id": 1};
+    d.extend(fields);
+    let (_dir, s) = store_with(vec![d]);
+    let mut spec = spec;
+    spec.insert("_id", 0);
+    s.aggregate(&ns(), &[doc! {"$project": spec}])
+        .map(|mut out| out.pop().expect("one document"))
+}
+
+#[test]
+fn mongodb_behaviours_the_wire_test_server_lacks() {
+    let at = bson::DateTime::parse_rfc3339_str("2024-01-31T23:59:58.123Z").expect("date");
+    let got = project(
+        doc! {"at": at, "tags": ["x", "y", "z"], "n": 7},
+        doc! {
+            "fmt": {"$dateToString": {"date": "$at", "format": "%j %U %w %b %B %%"}},
+            "diff": {"$dateDiff": {"startDate": "$at", "endDate": "$at", "unit": "day"}},
+            "long": {"$toLong": 5.9},
+            "first": {"$first": "$tags"},
+            "last": {"$last": "$tags"},
+            "limited": {"$filter": {"input": "$tags", "cond": true, "limit": 2}},
+            "carried": {"$dateFromParts": {"year": 2024, "month": 14, "day": 1, "hour": 25}},
+            "monday": {"$dateTrunc": {"date": "$at", "unit": "week", "startOfWeek": "monday"}},
+            "zoned": {"$dateToString": {"date": "$at", "timezone": "+05:30"}},
+            "doubleDate": {"$toDate": 86_400_000.0},
+        },
+    )
+    .expect("project");
+    assert_eq!(got.get_str("fmt").ok(), Some("031 04 4 Jan January %"));
+    assert_eq!(got.get("diff"), Some(&Bson::Int64(0)), "$dateDiff answers a long");
+    assert_eq!(got.get("long"), Some(&Bson::Int64(5)));
+    assert_eq!(got.get_str("first").ok(), Some("x"));
+    assert_eq!(got.get_str("last").ok(), Some("z"));
+    assert_eq!(got.get_array("limited").map(Vec::len).ok(), Some(2));
+    let date = |s: &str| Bson::DateTime(bson::DateTime::parse_rfc3339_str(s).expect("date"));
+    // Out-of-range parts carry into the next unit, as MongoDB documents.
+    assert_eq!(got.get("carried"), Some(&date("2025-02-02T01:00:00Z")));
+    assert_eq!(got.get("monday"), Some(&date("2024-01-29T00:00:00Z")));
+    assert_eq!(got.get_str("zoned").ok(), Some("2024-02-01T05:29:58.123"));
+    assert_eq!(got.get("doubleDate"), Some(&date("1970-01-02T00:00:00Z")));
+}
+
+#[test]
+fn conversion_and_argument_errors_are_mongodb_s() {
+    let fail = |spec: Document| project(doc! {"s": "abc", "i": 3}, doc! {"x": spec}).expect_err("fails");
+    let e = fail(doc! {"$toInt": "$s"});
+    assert_eq!((e.code(), e.code_name()), (241, "ConversionFailure"), "{e}");
+    assert_eq!(fail(doc! {"$toDate": "$i"}).code(), 241, "an int is no date");
+    let e = fail(doc! {"$switch": {"branches": [{"case": false, "then": 1}]}});
+    assert!(e.to_string().contains("no default"), "{e}");
+    let e = fail(doc! {"$let": {"vars": {"Bad": 1}, "in": 1}});
+    assert!(e.to_string().contains("invalid character"), "{e}");
+    let e = fail(doc! {"$map": {"input": "$s", "in": 1}});
+    assert!(e.to_string().contains("requires an array"), "{e}");
+    let e = fail(doc! {"$add": ["$$undefinedVar", 1]});
+    assert!(e.to_string().contains("undefined variable"), "{e}");
+    // A zone database is not carried: named zones are refused, never guessed.
+    let e = fail(doc! {"$hour": {"date": "$$NOW", "timezone": "Europe/Paris"}});
+    assert_eq!(e.code(), 115, "{e}");
+    // Dates past the range of a date are errors, not overflows.
+    let e =
+        fail(doc! {"$dateAdd": {"startDate": "$$NOW", "unit": "year", "amount": 900_000_000_000_000_i64}});
+    assert!(e.to_string().contains("out of range"), "{e}");
+    let e = fail(doc! {"$dateFromParts": {"year": 2024, "hour": 900_000_000_000_000_i64}});
+    assert!(e.to_string().contains("out of range"), "{e}");
+    assert_eq!(fail(doc! {"$toDate": 1e300}).code(), 241);
+    let e = fail(doc! {"$zip": {"inputs": []}});
+    assert!(matches!(e, StoreError::Unsupported(_)), "{e}");
+}
+
+#[test]
+fn what_an_expression_builds_is_bounded_by_its_stage() {
+    let limit = 1024 * 1024;
+    let run = |spec: Document| {
+        store::budget::within_memory(None, limit, || project(doc! {"n": 1}, doc! {"x": spec}))
+    };
+    let over = |r: Result<Document, StoreError>| {
+        let e = r.expect_err("over the stage's memory");
+        assert_eq!(e.code(), 292, "{e}");
+    };
+    // Refused before it is built: a billion numbers.
+    over(run(doc! {"$size": {"$range": [0, 1_000_000_000]}}));
+    // Built step by step, each step within bounds.
+    over(run(
+        doc! {"$size": {"$map": {"input": {"$range": [0, 1000]}, "in": {"$range": [0, 1000]}}}},
+    ));
+    over(run(
+        doc! {"$size": {"$concatArrays": [{"$range": [0, 40_000]}, {"$range": [0, 40_000]}]}},
+    ));
+    // Within bounds: a quadratic $reduce that only ever holds its latest value.
+    let grown = run(doc! {"$size": {"$reduce": {
+        "input": {"$range": [0, 2000]},
+        "initialValue": [],
+        "in": {"$concatArrays": ["$$value", ["$$this"]]},
+    }}})
+    .expect("the previous value is dropped at each step");
+    assert_eq!(grown.get_i32("x").ok(), Some(2000));
+    let mapped =
+        run(doc! {"$size": {"$map": {"input": {"$range": [0, 3000]}, "in": "$$this"}}}).expect("small");
+    assert_eq!(mapped.get_i32("x").ok(), Some(3000));
+    // Intermediates are dropped as they are consumed: ten 560 KB arrays, one at a time.
+    let summed =
+        run(doc! {"$sum": {"$map": {"input": {"$range": [0, 10]}, "in": {"$size": {"$range": [0, 5000]}}}}})
+            .expect("one intermediate at a time");
+    assert_eq!(summed.get_i32("x").ok(), Some(50_000));
+}
+
+#[test]
+fn loops_over_elements_stop_at_the_deadline() {
+    let (_dir, s) = store_with(vec![doc! {"_id": 1}]);
+    // 300,000 x 300,000 steps: without the deadline this would run for hours.
+    let pipeline = [doc! {"$project": {"x": {"$reduce": {
+        "input": {"$range": [0, 300_000]},
+        "initialValue": 0,
+        "in": {"$add": ["$$value", {"$size": {"$filter": {"input": {"$range": [0, 300_000]}, "cond": false}}}]},
+    }}}}];
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(300);
+    let e = store::budget::within(Some(deadline), || s.aggregate(&ns(), &pipeline)).expect_err("stopped");
+    assert_eq!(e.code(), 50, "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped near its deadline"
+    );
+}
+
+#[test]
+fn facets_and_lookups_run_their_pipelines_within_the_limits() {
+    let (_dir, s) = store_with((0..200).map(|i| doc! {"_id": i, "s": "x".repeat(4096)}).collect());
+    let limit = 1024 * 1024;
+    let op = |p: &[Document]| store::budget::within_memory(None, limit, || s.aggregate(&ns(), p));
+    // Each facet holds ~800 KiB: both at once are over the stage's 1 MiB.
+    let e = op(&[doc! {"$facet": {"a": [{"$match": {}}], "b": [{"$match": {}}]}}]).expect_err("two copies");
+    assert_eq!(e.code(), 292, "{e}");
+    let counted = op(&[
+        doc! {"$project": {"s": 0}},
+        doc! {"$facet": {"n": [{"$count": "n"}], "top": [{"$limit": 1}]}},
+    ])
+    .expect("small facets");
+    assert_eq!(counted[0].get_array("n").map(Vec::len).ok(), Some(1));
+    // A self-join of every document onto every other: 200 x 800 KiB.
+    let e = op(&[doc! {"$lookup": {"from": "c", "pipeline": [], "as": "all"}}]).expect_err("n x n");
+    assert_eq!(e.code(), 292, "{e}");
+    let joined = op(&[
+        doc! {"$match": {"_id": {"$lt": 3}}},
+        doc! {"$project": {"s": 0}},
+        doc! {"$lookup": {"from": "c", "let": {"me": "$_id"}, "pipeline": [
+            {"$match": {"$expr": {"$eq": ["$_id", "$$me"]}}}, {"$project": {"s": 0}},
+        ], "as": "me"}},
+    ])
+    .expect("a narrow join");
+    assert_eq!(joined.len(), 3);
+    assert_eq!(
+        joined[2].get_array("me").map(|m| m[0].clone()).ok(),
+        Some(Bson::Document(doc! {"_id": 2}))
+    );
+}
+
+/// Runs `f` on a thread with a 2 MiB stack, a server thread's; an overflow fails the test.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("no overflow")
+}
+
+#[test]
+fn deeply_nested_expressions_do_not_overflow_a_small_stack() {
+    // As deep as the bridge lets a value through (150 levels), in the deepest shapes.
+    let chains: [fn(Bson) -> Bson; 3] = [
+        |e| Bson::Document(doc! {"$abs": e}),
+        |e| Bson::Document(doc! {"$let": {"vars": {"v": e}, "in": "$$v"}}),
+        |e| Bson::Document(doc! {"$reduce": {"input": [1], "initialValue": 0, "in": e}}),
+    ];
+    for (levels, chain) in [150, 50, 50].into_iter().zip(chains) {
+        let mut e = Bson::String("$n".into());
+        for _ in 0..levels {
+            e = chain(e);
+        }
+        let got = on_small_stack(move || project(doc! {"n": -1}, doc! {"x": e}));
+        assert!(got.is_ok(), "{got:?}");
+    }
+    // Deeper than that is refused, not recursed into.
+    let mut e = Bson::String("$n".into());
+    for _ in 0..400 {
+        e = Bson::Document(doc! {"$abs": e});
+    }
+    let got = on_small_stack(move || project(doc! {"n": -1}, doc! {"x": e}));
+    assert!(got.expect_err("too deep").to_string().contains("nests deeper"));
+}
+
+#[test]
+fn nested_pipelines_stop_at_mongodb_s_limit() {
+    let (_dir, s) = store_with(vec![doc! {"_id": 1}]);
+    let s = std::sync::Arc::new(s);
+    let nest = |levels: usize| {
+        let mut stage = doc! {"$project": {"_id": 1}};
+        for _ in 0..levels {
+            stage = doc! {"$lookup": {"from": "c", "pipeline": [stage], "as": "x"}};
+        }
+        stage
+    };
+    let run = move |stage: Document| {
+        let s = s.clone();
+        on_small_stack(move || s.aggregate(&ns(), &[stage]))
+    };
+    assert!(run(nest(20)).is_ok());
+    let e = run(nest(45)).expect_err("too deep");
+    assert!(e.to_string().contains("nested sub-pipelines"), "{e}");
+}
