@@ -31,6 +31,11 @@ pub fn field(doc: &Document, path: &str) -> Option<Bson> {
     parts.try_fold(first, |cur, part| step(&cur, part))
 }
 
+/// The value at `path` inside `value` (through arrays, as [`field`]); `None` when missing.
+pub(crate) fn path_of(value: Bson, path: &str) -> Option<Bson> {
+    path.split('.').try_fold(value, |cur, part| step(&cur, part))
+}
+
 fn step(v: &Bson, part: &str) -> Option<Bson> {
     match v {
         Bson::Document(d) => d.get(part).cloned(),
@@ -205,6 +210,9 @@ impl<'a> Scope<'a> {
 
     /// The value of `expr`; `None` is a missing value.
     pub(crate) fn eval(&mut self, expr: &Bson) -> Result<Option<Bson>, StoreError> {
+        // Every value evaluated is a unit of work: a `$switch` of 100,000 branches or an
+        // `$and` of a million constants stops at the deadline too.
+        crate::budget::tick()?;
         if !matches!(expr, Bson::Document(_) | Bson::Array(_)) {
             return self.leaf(expr);
         }
@@ -342,7 +350,7 @@ impl<'a> Scope<'a> {
         };
         Ok(match path {
             None => Some(value),
-            Some(p) => p.split('.').try_fold(value, |cur, part| step(&cur, part)),
+            Some(p) => path_of(value, p),
         })
     }
 

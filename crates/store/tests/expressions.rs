@@ -56,6 +56,40 @@ fn mongodb_behaviours_the_wire_test_server_lacks() {
 }
 
 #[test]
+fn named_time_zones_follow_their_daylight_saving_rules() {
+    let date = |s: &str| Bson::DateTime(bson::DateTime::parse_rfc3339_str(s).expect("date"));
+    let got = project(
+        doc! {"winter": date("2024-01-31T23:59:58.123Z"), "summer": date("2024-07-01T12:00:00Z"),
+              "dst": date("2024-03-10T12:00:00Z"), "eve": date("2024-03-09T12:00:00Z")},
+        doc! {
+            "nyHour": {"$hour": {"date": "$winter", "timezone": "America/New_York"}},
+            "parisText": {"$dateToString": {"date": "$summer", "format": "%H:%M %z %Z", "timezone": "Europe/Paris"}},
+            // New York's clocks went forward on 2024-03-10: its midnight was still at -05:00.
+            "dayStart": {"$dateTrunc": {"date": "$dst", "unit": "day", "timezone": "America/New_York"}},
+            // A day later is the same local time, 23 hours later.
+            "nextDay": {"$dateAdd": {"startDate": "$eve", "unit": "day", "amount": 1, "timezone": "America/New_York"}},
+            "hours": {"$dateDiff": {"startDate": "$eve", "endDate": "$dst", "unit": "hour"}},
+            "fromParts": {"$dateFromParts": {"year": 2024, "month": 7, "day": 1, "timezone": "Europe/Paris"}},
+            "fromString": {"$dateFromString": {"dateString": "2024-07-01 00:00", "timezone": "Europe/Paris"}},
+            "withOffset": {"$dateFromString": {"dateString": "2024-07-01T00:00:00Z", "timezone": "Europe/Paris"}},
+        },
+    )
+    .expect("project");
+    assert_eq!(got.get("nyHour"), Some(&Bson::Int32(18)));
+    assert_eq!(got.get_str("parisText").ok(), Some("14:00 +0200 +120"));
+    assert_eq!(got.get("dayStart"), Some(&date("2024-03-10T05:00:00Z")));
+    assert_eq!(got.get("nextDay"), Some(&date("2024-03-10T11:00:00Z")));
+    assert_eq!(got.get("hours"), Some(&Bson::Int64(24)));
+    assert_eq!(got.get("fromParts"), Some(&date("2024-06-30T22:00:00Z")));
+    assert_eq!(got.get("fromString"), Some(&date("2024-06-30T22:00:00Z")));
+    assert_eq!(
+        got.get("withOffset"),
+        Some(&date("2024-07-01T00:00:00Z")),
+        "its own offset wins"
+    );
+}
+
+#[test]
 fn conversion_and_argument_errors_are_mongodb_s() {
     let fail = |spec: Document| project(doc! {"s": "abc", "i": 3}, doc! {"x": spec}).expect_err("fails");
     let e = fail(doc! {"$toInt": "$s"});
@@ -69,9 +103,8 @@ fn conversion_and_argument_errors_are_mongodb_s() {
     assert!(e.to_string().contains("requires an array"), "{e}");
     let e = fail(doc! {"$add": ["$$undefinedVar", 1]});
     assert!(e.to_string().contains("undefined variable"), "{e}");
-    // A zone database is not carried: named zones are refused, never guessed.
-    let e = fail(doc! {"$hour": {"date": "$$NOW", "timezone": "Europe/Paris"}});
-    assert_eq!(e.code(), 115, "{e}");
+    let e = fail(doc! {"$hour": {"date": "$$NOW", "timezone": "Mars/Olympus"}});
+    assert!(e.to_string().contains("unrecognized time zone"), "{e}");
     // Dates past the range of a date are errors, not overflows.
     let e =
         fail(doc! {"$dateAdd": {"startDate": "$$NOW", "unit": "year", "amount": 900_000_000_000_000_i64}});
@@ -224,4 +257,47 @@ fn nested_pipelines_stop_at_mongodb_s_limit() {
     assert!(run(nest(20)).is_ok());
     let e = run(nest(45)).expect_err("too deep");
     assert!(e.to_string().contains("nested sub-pipelines"), "{e}");
+}
+
+#[test]
+fn lookup_variables_are_read_where_mongodb_reads_them() {
+    let (_dir, s) = store_with(vec![
+        doc! {"_id": 1, "name": "ann"},
+        doc! {"_id": 2, "name": "$$who"},
+    ]);
+    let pipeline = [
+        doc! {"$match": {"_id": 1}},
+        doc! {"$lookup": {"from": "c", "let": {"who": "$name"}, "pipeline": [
+            // Outside $expr, "$$who" is a plain string.
+            {"$match": {"name": "$$who"}},
+            {"$project": {
+                "_id": 1,
+                "outer": "$$who",
+                // Bound again inside: the inner binding wins there.
+                "inner": {"$let": {"vars": {"who": "inner"}, "in": "$$who"}},
+                "mapped": {"$map": {"input": [1], "as": "who", "in": "$$who"}},
+            }},
+        ], "as": "found"}},
+    ];
+    let out = s.aggregate(&ns(), &pipeline).expect("lookup");
+    let found = out[0].get_array("found").expect("found");
+    assert_eq!(
+        found,
+        &vec![Bson::Document(
+            doc! {"_id": 2, "outer": "ann", "inner": "inner", "mapped": [1]}
+        )]
+    );
+}
+
+#[test]
+fn wide_expressions_stop_at_the_deadline_too() {
+    // $bucket of 20,000 boundaries over 5,000 documents: 1e8 comparisons.
+    let (_dir, s) = store_with((0..5_000).map(|i| doc! {"_id": i, "v": -1}).collect());
+    let bounds: Vec<i32> = (0..20_000).collect();
+    let pipeline = [doc! {"$bucket": {"groupBy": "$v", "boundaries": bounds, "default": "x"}}];
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(300);
+    let e = store::budget::within(Some(deadline), || s.aggregate(&ns(), &pipeline)).expect_err("stopped");
+    assert_eq!(e.code(), 50, "{e}");
+    assert!(started.elapsed() < Duration::from_secs(10));
 }

@@ -31,6 +31,9 @@ const parts = await coll.aggregate([
       truncWeek: { $dateTrunc: { date: "$at", unit: "week" } },
       truncHour: { $dateTrunc: { date: "$at", unit: "hour" } },
       toParts: { $dateToParts: { date: "$at" } },
+      nyHour: { $hour: { date: "$at", timezone: "America/New_York" } },
+      parisText: { $dateToString: { date: "$at", format: "%Y-%m-%d %H:%M %z", timezone: "Europe/Paris" } },
+      nyMonths: { $toInt: { $dateDiff: { startDate: "$at", endDate: new Date("2024-03-01T03:00:00Z"), unit: "month", timezone: "America/New_York" } } },
   } },
 ]).toArray();
 const built = await coll.aggregate([

@@ -202,19 +202,91 @@ pub(super) fn lookup_pipeline(
     Ok(out)
 }
 
+/// Variable bindings carried into a pipeline: a name and its value (`None`: missing).
+type Bound = [(String, Option<Bson>)];
+
 /// `stage` with every `$$name` of the bound variables replaced by the value (as a `$literal`,
-/// or `$$REMOVE` for a missing value); what is inside a `$literal` is left alone.
-fn substitute_doc(stage: &Document, vars: &[(String, Option<Bson>)]) -> Document {
+/// or `$$REMOVE` for a missing value). Inside a `$match` only `$expr` reads variables, what is
+/// inside a `$literal` is left alone, and a name bound again inside (`$let`, `$map`,
+/// `$filter`, `$reduce`, a nested `$lookup`'s `let`) is that inner variable there.
+fn substitute_doc(stage: &Document, vars: &Bound) -> Document {
     if vars.is_empty() {
         return stage.clone();
     }
     stage
         .iter()
-        .map(|(k, v)| (k.clone(), substitute(v, vars)))
+        .map(|(k, v)| {
+            let v = match (k.as_str(), v) {
+                ("$match", Bson::Document(m)) => Bson::Document(substitute_match(m, vars)),
+                ("$lookup", Bson::Document(l)) => {
+                    let inner: Vec<&str> = match l.get("let") {
+                        Some(Bson::Document(names)) => names.keys().map(String::as_str).collect(),
+                        _ => Vec::new(),
+                    };
+                    let mut l = l.clone();
+                    if let Some(p) = l.get("pipeline") {
+                        l.insert("pipeline", substitute(p, &without(vars, &inner)));
+                    }
+                    if let Some(lets) = l.get("let") {
+                        l.insert("let", substitute(lets, vars));
+                    }
+                    Bson::Document(l)
+                }
+                _ => substitute(v, vars),
+            };
+            (k.clone(), v)
+        })
         .collect()
 }
 
-fn substitute(v: &Bson, vars: &[(String, Option<Bson>)]) -> Bson {
+/// A `$match` filter: variables are read only inside `$expr` (elsewhere `"$$x"` is a string).
+fn substitute_match(filter: &Document, vars: &Bound) -> Document {
+    filter
+        .iter()
+        .map(|(k, v)| {
+            let v = match (k.as_str(), v) {
+                ("$expr", e) => substitute(e, vars),
+                ("$and" | "$or" | "$nor", Bson::Array(items)) => Bson::Array(
+                    items
+                        .iter()
+                        .map(|i| match i {
+                            Bson::Document(d) => Bson::Document(substitute_match(d, vars)),
+                            other => other.clone(),
+                        })
+                        .collect(),
+                ),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// `vars` without the names an inner expression binds again.
+fn without(vars: &Bound, names: &[&str]) -> Vec<(String, Option<Bson>)> {
+    vars.iter()
+        .filter(|(n, _)| !names.contains(&n.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// The names an operator binds for its arguments.
+fn binds(op: &str, spec: &Bson) -> Vec<String> {
+    let Bson::Document(d) = spec else {
+        return Vec::new();
+    };
+    match op {
+        "$let" => match d.get("vars") {
+            Some(Bson::Document(v)) => v.keys().cloned().collect(),
+            _ => Vec::new(),
+        },
+        "$map" | "$filter" => vec![d.get_str("as").unwrap_or("this").to_string()],
+        "$reduce" => vec!["value".into(), "this".into()],
+        _ => Vec::new(),
+    }
+}
+
+fn substitute(v: &Bson, vars: &Bound) -> Bson {
     match v {
         Bson::String(s) if s.starts_with("$$") => {
             let text = &s[2..];
@@ -222,9 +294,9 @@ fn substitute(v: &Bson, vars: &[(String, Option<Bson>)]) -> Bson {
             match vars.iter().rev().find(|(n, _)| n == name) {
                 Some((_, value)) => {
                     let value = match (value, path) {
-                        (Some(Bson::Document(d)), Some(p)) => crate::expr::field(d, p),
-                        (Some(_), Some(_)) | (None, _) => None,
-                        (Some(v), None) => Some(v.clone()),
+                        (Some(v), Some(p)) => crate::expr::path_of(v.clone(), p),
+                        (None, Some(_)) => None,
+                        (value, None) => value.clone(),
                     };
                     match value {
                         Some(v) => Bson::Document(bson::doc! { "$literal": v }),
@@ -235,6 +307,29 @@ fn substitute(v: &Bson, vars: &[(String, Option<Bson>)]) -> Bson {
             }
         }
         Bson::Document(d) if d.len() == 1 && d.contains_key("$literal") => v.clone(),
+        Bson::Document(d) if d.len() == 1 && d.keys().all(|k| k.starts_with('$')) => {
+            let (op, spec) = d.iter().next().expect("one field");
+            let names = binds(op, spec);
+            if names.is_empty() {
+                return Bson::Document(substitute_doc(d, vars));
+            }
+            // Only the parts that run inside the new bindings see them.
+            let inner = without(vars, &names.iter().map(String::as_str).collect::<Vec<_>>());
+            let Bson::Document(args) = spec else {
+                return v.clone();
+            };
+            let args: Document = args
+                .iter()
+                .map(|(k, a)| {
+                    let inside = matches!(
+                        (op.as_str(), k.as_str()),
+                        ("$let", "in") | ("$map", "in") | ("$filter", "cond") | ("$reduce", "in")
+                    );
+                    (k.clone(), substitute(a, if inside { &inner } else { vars }))
+                })
+                .collect();
+            Bson::Document(bson::doc! { op.as_str(): args })
+        }
         Bson::Document(d) => Bson::Document(substitute_doc(d, vars)),
         Bson::Array(items) => Bson::Array(items.iter().map(|i| substitute(i, vars)).collect()),
         other => other.clone(),

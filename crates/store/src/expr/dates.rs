@@ -1,8 +1,7 @@
 //! Date expressions: the parts (`$year` ... `$isoWeek`), `$dateToString`, `$dateFromString`,
 //! `$dateFromParts`, `$dateToParts`, `$dateAdd`, `$dateSubtract`, `$dateDiff` and `$dateTrunc`
-//! (`binSize` 1), on the proleptic Gregorian calendar in UTC or a fixed offset (`"+05:30"`).
-//! Named time zones (`"Europe/Paris"`) need a zone database the store does not carry: they are
-//! reported as unsupported.
+//! (`binSize` 1), on the proleptic Gregorian calendar in UTC, a fixed offset (`"+05:30"`) or a
+//! named IANA zone (`"Europe/Paris"`, with its daylight saving rules, from `chrono-tz`).
 
 use bson::{Bson, DateTime, Document};
 
@@ -108,10 +107,59 @@ impl Parts {
     }
 }
 
-/// A fixed time zone offset in milliseconds, from `"UTC"`, `"Z"`, `"+05:30"`, `"-0800"`, `"+03"`.
-fn zone(tz: Option<Bson>) -> Result<i64, StoreError> {
+/// A time zone: a fixed offset east of UTC in milliseconds, or a named IANA zone.
+#[derive(Clone, Copy)]
+enum Zone {
+    Fixed(i64),
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// The zone's offset east of UTC, in milliseconds, at the instant `ms`.
+    fn offset_at(self, ms: i64) -> i64 {
+        use chrono::{Offset, TimeZone};
+        match self {
+            Zone::Fixed(o) => o,
+            Zone::Named(tz) => chrono::DateTime::from_timestamp_millis(ms).map_or(0, |t| {
+                i64::from(
+                    tz.offset_from_utc_datetime(&t.naive_utc())
+                        .fix()
+                        .local_minus_utc(),
+                ) * 1000
+            }),
+        }
+    }
+
+    /// The wall-clock time of the instant `ms` in this zone, as milliseconds since 1970.
+    fn local(self, ms: i64) -> i64 {
+        ms.saturating_add(self.offset_at(ms))
+    }
+
+    /// The instant whose wall-clock time here is `local`: the earlier one when the clock
+    /// repeats, and by the offset before the change when the clock skips it.
+    fn utc(self, local: i64) -> i64 {
+        use chrono::{LocalResult, Offset, TimeZone};
+        let Zone::Named(tz) = self else {
+            return local.saturating_sub(self.offset_at(local));
+        };
+        let Some(naive) = chrono::DateTime::from_timestamp_millis(local).map(|t| t.naive_utc()) else {
+            return local;
+        };
+        let offset = match tz.offset_from_local_datetime(&naive) {
+            LocalResult::Single(o) | LocalResult::Ambiguous(o, _) => {
+                i64::from(o.fix().local_minus_utc()) * 1000
+            }
+            LocalResult::None => self.offset_at(local.saturating_sub(DAY_MS)),
+        };
+        local.saturating_sub(offset)
+    }
+}
+
+/// The zone named by a `timezone` argument: `"UTC"`, an offset (`"+05:30"`, `"-0800"`, `"+03"`)
+/// or an IANA name (`"America/New_York"`).
+fn zone(tz: Option<Bson>) -> Result<Zone, StoreError> {
     let text = match tz {
-        None | Some(Bson::Null) => return Ok(0),
+        None | Some(Bson::Null) => return Ok(Zone::Fixed(0)),
         Some(Bson::String(t)) => t,
         other => {
             return Err(bad(format!(
@@ -120,14 +168,15 @@ fn zone(tz: Option<Bson>) -> Result<i64, StoreError> {
             )));
         }
     };
-    if matches!(text.as_str(), "UTC" | "GMT" | "Z" | "Etc/UTC" | "Etc/GMT") {
-        return Ok(0);
+    if matches!(text.as_str(), "UTC" | "GMT" | "Z") {
+        return Ok(Zone::Fixed(0));
     }
-    offset(&text).ok_or_else(|| {
-        StoreError::Unsupported(format!(
-            "the time zone '{text}' (only UTC and fixed offsets such as +05:30 are)"
-        ))
-    })
+    if let Some(o) = offset(&text) {
+        return Ok(Zone::Fixed(o));
+    }
+    text.parse::<chrono_tz::Tz>()
+        .map(Zone::Named)
+        .map_err(|_| bad(format!("unrecognized time zone identifier: \"{text}\"")))
 }
 
 /// `+hh:mm`, `+hhmm` or `+hh` (or `-`) in milliseconds.
@@ -166,7 +215,7 @@ fn moment(v: Option<Bson>, op: &str) -> Result<Option<i64>, StoreError> {
 
 /// `date` as MongoDB writes it by default: `2024-01-31T09:05:00.000Z`.
 pub(crate) fn iso(date: DateTime) -> String {
-    format(date.timestamp_millis(), 0, "%Y-%m-%dT%H:%M:%S.%LZ").unwrap_or_default()
+    format(date.timestamp_millis(), Zone::Fixed(0), "%Y-%m-%dT%H:%M:%S.%LZ").unwrap_or_default()
 }
 
 /// Evaluates the date operator `op`, if it is one.
@@ -201,7 +250,7 @@ fn part(s: &mut Scope<'_>, op: &str, spec: &Bson) -> Result<Bson, StoreError> {
     let Some(ms) = moment(date, op)? else {
         return Ok(Bson::Null);
     };
-    let p = Parts::of(ms.saturating_add(tz));
+    let p = Parts::of(tz.local(ms));
     Ok(Bson::Int32(match op {
         "$year" => p.year,
         "$month" => p.month,
@@ -234,9 +283,10 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-/// `ms` (UTC) written in `fmt`, in the zone `tz` ms east of UTC.
-fn format(ms: i64, tz: i64, fmt: &str) -> Result<String, StoreError> {
-    let p = Parts::of(ms.saturating_add(tz));
+/// The instant `ms` written in `fmt`, in the zone `tz`.
+fn format(ms: i64, tz: Zone, fmt: &str) -> Result<String, StoreError> {
+    let offset = tz.offset_at(ms);
+    let p = Parts::of(ms.saturating_add(offset));
     let mut out = String::with_capacity(fmt.len() + 16);
     let mut chars = fmt.chars();
     while let Some(c) = chars.next() {
@@ -245,7 +295,7 @@ fn format(ms: i64, tz: i64, fmt: &str) -> Result<String, StoreError> {
             continue;
         }
         let (iso_year, iso_week) = p.iso_week();
-        let minutes = tz / 60_000;
+        let minutes = offset / 60_000;
         match chars.next() {
             Some('Y') => out.push_str(&format!("{:04}", p.year)),
             Some('m') => out.push_str(&format!("{:02}", p.month)),
@@ -421,20 +471,17 @@ fn from_string(s: &mut Scope<'_>, spec: &Bson) -> Result<Bson, StoreError> {
             )));
         }
     };
-    let zoned = text.ends_with('Z') || text.len() > 10 && text[10..].contains(['+', '-']);
+    let zoned = text.ends_with('Z') || text.get(10..).is_some_and(|t| t.contains(['+', '-']));
     let parsed = match &fmt {
         Some(f) => parse_with(&text, f, false),
         None => parse(&text),
     };
     // A string without its own offset is read in `timezone`.
-    let shift = if zoned || fmt.as_deref().is_some_and(|f| f.contains("%z")) {
-        0
-    } else {
-        tz
-    };
+    let own_offset = zoned || fmt.as_deref().is_some_and(|f| f.contains("%z"));
     match parsed {
+        Some(d) if own_offset => Ok(Bson::DateTime(d)),
         Some(d) => Ok(Bson::DateTime(DateTime::from_millis(
-            d.timestamp_millis() - shift,
+            tz.utc(d.timestamp_millis()),
         ))),
         None => match spec.get("onError") {
             Some(e) => Ok(s.eval(e)?.unwrap_or(Bson::Null)),
@@ -494,10 +541,9 @@ fn from_parts(s: &mut Scope<'_>, spec: &Bson) -> Result<Bson, StoreError> {
         + i128::from(v[3]) * 3_600_000
         + i128::from(v[4]) * 60_000
         + i128::from(v[5]) * 1000
-        + i128::from(v[6])
-        - i128::from(tz);
+        + i128::from(v[6]);
     i64::try_from(ms)
-        .map(|ms| Bson::DateTime(DateTime::from_millis(ms)))
+        .map(|local| Bson::DateTime(DateTime::from_millis(tz.utc(local))))
         .map_err(|_| bad("$dateFromParts: the date is out of range"))
 }
 
@@ -508,7 +554,7 @@ fn to_parts(s: &mut Scope<'_>, spec: &Bson) -> Result<Bson, StoreError> {
     let Some(ms) = moment(s.arg(spec, "date")?, "$dateToParts")? else {
         return Ok(Bson::Null);
     };
-    let p = Parts::of(ms.saturating_add(tz));
+    let p = Parts::of(tz.local(ms));
     let mut out = if iso {
         let (y, w) = p.iso_week();
         bson::doc! { "isoWeekYear": y as i32, "isoWeek": w as i32, "isoDayOfWeek": p.iso_day_of_week() as i32 }
@@ -551,15 +597,16 @@ fn unit(s: &mut Scope<'_>, spec: &Document) -> Result<String, StoreError> {
 }
 
 /// `ms` moved by `months` calendar months in the zone `tz`, the day kept or cut to the month's end.
-fn add_months(ms: i64, tz: i64, months: i64) -> Option<i64> {
-    let local = ms.saturating_add(tz);
+fn add_months(ms: i64, tz: Zone, months: i64) -> Option<i64> {
+    let local = tz.local(ms);
     let p = Parts::of(local);
     let total = (p.year * 12 + p.month - 1).checked_add(months)?;
     let (y, m) = (total.div_euclid(12), total.rem_euclid(12) + 1);
     let day = p.day.min(days_in_month(y, m));
-    days_from_civil(y, m, day)
+    let moved = days_from_civil(y, m, day)
         .checked_mul(DAY_MS)?
-        .checked_add(local.rem_euclid(DAY_MS) - tz)
+        .checked_add(local.rem_euclid(DAY_MS))?;
+    Some(tz.utc(moved))
 }
 
 fn add(s: &mut Scope<'_>, op: &str, spec: &Bson) -> Result<Bson, StoreError> {
@@ -576,6 +623,11 @@ fn add(s: &mut Scope<'_>, op: &str, spec: &Bson) -> Result<Bson, StoreError> {
         amount = -amount;
     }
     let ms = match (unit_ms(&unit)?, unit.as_str()) {
+        // Days and weeks are calendar days where the clock changes (the same local time).
+        (Some(len), "day" | "week") => amount
+            .checked_mul(len)
+            .and_then(|d| tz.local(start).checked_add(d))
+            .map(|local| tz.utc(local)),
         (Some(len), _) => amount.checked_mul(len).and_then(|d| start.checked_add(d)),
         (None, "month") => add_months(start, tz, amount),
         (None, "quarter") => add_months(start, tz, amount * 3),
@@ -633,7 +685,7 @@ fn diff(s: &mut Scope<'_>, spec: &Bson) -> Result<Bson, StoreError> {
     ) else {
         return Ok(Bson::Null);
     };
-    let (a, b) = (a.saturating_add(tz), b.saturating_add(tz));
+    let (a, b) = (tz.local(a), tz.local(b));
     let (pa, pb) = (Parts::of(a), Parts::of(b));
     let n = match unit.as_str() {
         "year" => pb.year - pa.year,
@@ -669,7 +721,7 @@ fn trunc(s: &mut Scope<'_>, spec: &Bson) -> Result<Bson, StoreError> {
     let Some(ms) = moment(s.arg(spec, "date")?, "$dateTrunc")? else {
         return Ok(Bson::Null);
     };
-    let local = ms.saturating_add(tz);
+    let local = tz.local(ms);
     let p = Parts::of(local);
     let day = |days: i64| days.saturating_mul(DAY_MS);
     let truncated = match unit.as_str() {
@@ -682,7 +734,5 @@ fn trunc(s: &mut Scope<'_>, spec: &Bson) -> Result<Bson, StoreError> {
             local.div_euclid(len) * len
         }
     };
-    Ok(Bson::DateTime(DateTime::from_millis(
-        truncated.saturating_sub(tz),
-    )))
+    Ok(Bson::DateTime(DateTime::from_millis(tz.utc(truncated))))
 }
