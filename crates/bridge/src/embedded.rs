@@ -57,9 +57,10 @@ fn ns(n: &Ns) -> Result<Ns, StoreError> {
 fn change(update: Update, array_filters: Option<Vec<Document>>) -> Result<Change, StoreError> {
     match update {
         Update::Document(d) => Ok(Change::Operators(d, array_filters.unwrap_or_default())),
-        Update::Pipeline(_) => Err(StoreError::Unsupported(
-            "an update with an aggregation pipeline".into(),
+        Update::Pipeline(_) if array_filters.is_some() => Err(StoreError::BadValue(
+            "arrayFilters may not be specified for pipeline-style updates".into(),
         )),
+        Update::Pipeline(stages) => Ok(Change::Pipeline(stages)),
     }
 }
 

@@ -177,6 +177,9 @@ pub enum Change {
     Operators(Document, Vec<Document>),
     /// A replacement document (keeps `_id`).
     Replace(Document),
+    /// An aggregation pipeline of `$addFields/$set`, `$project/$unset` and
+    /// `$replaceRoot/$replaceWith` stages, run over the document (keeps `_id`).
+    Pipeline(Vec<Document>),
 }
 
 /// What `find_and_modify` does to the document it finds.

@@ -186,6 +186,7 @@ impl Store {
                 }
                 Ok(d)
             }
+            Change::Pipeline(stages) => piped(old, stages),
         }
     }
 
@@ -196,7 +197,7 @@ impl Store {
         filter.equalities(&mut eqs);
         for (path, v) in eqs {
             match change {
-                Change::Operators(..) => {
+                Change::Operators(..) | Change::Pipeline(_) => {
                     update::apply(&mut base, &doc! { "$set": { path: v } }, true)?;
                 }
                 // A replacement keeps only the filter's `_id`, as MongoDB does.
@@ -390,4 +391,42 @@ impl Store {
             (r, _) => r,
         })
     }
+}
+
+/// `old` through an update pipeline: only the stages MongoDB allows in one, and the result
+/// keeps `old`'s `_id` (taking it when the pipeline dropped it).
+fn piped(old: &Document, stages: &[Document]) -> Result<Document, StoreError> {
+    const ALLOWED: [&str; 6] = [
+        "$addFields",
+        "$set",
+        "$project",
+        "$unset",
+        "$replaceRoot",
+        "$replaceWith",
+    ];
+    for stage in stages {
+        if let Some(name) = stage.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
+            return Err(bad(format!(
+                "{name} is not allowed to be used within an update; only $addFields, $set, $project, $unset, $replaceRoot and $replaceWith are"
+            )));
+        }
+    }
+    let no_other_collections = |_: &str| -> Result<Vec<Document>, StoreError> {
+        Err(bad("an update pipeline reads no other collection"))
+    };
+    let mut out = crate::aggregate::run(vec![old.clone()], stages, &no_other_collections)?;
+    let mut new = match (out.pop(), out.is_empty()) {
+        (Some(d), true) => d,
+        _ => return Err(bad("an update pipeline must produce one document")),
+    };
+    match (old.get("_id"), new.get("_id")) {
+        (Some(a), Some(b)) if !equal(a, b) => return Err(StoreError::ImmutableId),
+        (Some(id), None) => {
+            let mut with_id = doc! { "_id": id.clone() };
+            with_id.extend(new);
+            new = with_id;
+        }
+        _ => {}
+    }
+    Ok(new)
 }

@@ -301,3 +301,39 @@ fn wide_expressions_stop_at_the_deadline_too() {
     assert_eq!(e.code(), 50, "{e}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn update_pipelines_are_bounded_and_keep_the_document_on_failure() {
+    let (_dir, s) = store_with(vec![doc! {"_id": 1, "a": 1}]);
+    let pipeline = |stages: Vec<Document>| store::Change::Pipeline(stages);
+    let bomb = pipeline(vec![doc! {"$set": {"x": {"$range": [0, 1_000_000_000]}}}]);
+    let e = s
+        .update(&ns(), &doc! {"_id": 1}, &bomb, false, false)
+        .expect_err("too big");
+    assert_eq!(e.code(), 292, "{e}");
+    let other = pipeline(vec![doc! {"$lookup": {"from": "c", "pipeline": [], "as": "x"}}]);
+    let e = s
+        .update(&ns(), &doc! {"_id": 1}, &other, false, false)
+        .expect_err("not an update stage");
+    assert!(
+        e.to_string().contains("not allowed to be used within an update"),
+        "{e}"
+    );
+    let kept = s
+        .find(&ns(), &doc! {}, &store::FindOptions::default())
+        .expect("find");
+    assert_eq!(kept, vec![doc! {"_id": 1, "a": 1}]);
+    let grown = pipeline(vec![
+        doc! {"$set": {"b": {"$add": ["$a", 1]}, "at": "$$NOW"}},
+        doc! {"$unset": "a"},
+    ]);
+    let done = s
+        .update(&ns(), &doc! {"_id": 1}, &grown, false, false)
+        .expect("update");
+    assert_eq!((done.matched, done.modified), (1, 1));
+    let now = s
+        .find(&ns(), &doc! {}, &store::FindOptions::default())
+        .expect("find");
+    assert_eq!(now[0].get("b"), Some(&Bson::Int32(2)));
+    assert!(now[0].get_datetime("at").is_ok() && !now[0].contains_key("a"));
+}
