@@ -110,7 +110,7 @@ fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreErr
         } else {
             (op.clone(), arg.clone())
         };
-        Accumulator::new(&op)?;
+        Accumulator::for_group(&op, &arg)?;
         accs.push((k.clone(), op, arg));
     }
     let mut keys = crate::keyed::EqIndex::default();
@@ -123,12 +123,12 @@ fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreErr
             crate::budget::charge(crate::budget::held_size(&key))?;
             let accumulators = accs
                 .iter()
-                .map(|(_, op, _)| Accumulator::new(op))
+                .map(|(_, op, arg)| Accumulator::for_group(op, arg))
                 .collect::<Result<Vec<_>, _>>()?;
             groups.push((key, accumulators));
         }
-        for ((_, _, arg), acc) in accs.iter().zip(groups[idx].1.iter_mut()) {
-            crate::budget::charge(acc.add(eval(arg, d)?))?;
+        for ((_, op, arg), acc) in accs.iter().zip(groups[idx].1.iter_mut()) {
+            crate::budget::charge(acc.add(Accumulator::input(op, arg, d)?))?;
         }
     }
     groups

@@ -12,6 +12,7 @@ mod arrays;
 mod convert;
 mod dates;
 mod math;
+mod ranked;
 mod text;
 
 use bson::{Bson, Document};

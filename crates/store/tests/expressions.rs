@@ -26,7 +26,7 @@ fn project(fields: Document, spec: Document) -> Result<Document, StoreError> {
 fn mongodb_behaviours_the_wire_test_server_lacks() {
     let at = bson::DateTime::parse_rfc3339_str("2024-01-31T23:59:58.123Z").expect("date");
     let got = project(
-        doc! {"at": at, "tags": ["x", "y", "z"], "n": 7},
+        doc! {"at": at, "tags": ["x", "y", "z"], "n": 7, "seven": bson::DateTime::parse_rfc3339_str("2024-12-03T10:00:00Z").expect("date")},
         doc! {
             "fmt": {"$dateToString": {"date": "$at", "format": "%j %U %w %b %B %%"}},
             "diff": {"$dateDiff": {"startDate": "$at", "endDate": "$at", "unit": "day"}},
@@ -38,6 +38,13 @@ fn mongodb_behaviours_the_wire_test_server_lacks() {
             "monday": {"$dateTrunc": {"date": "$at", "unit": "week", "startOfWeek": "monday"}},
             "zoned": {"$dateToString": {"date": "$at", "timezone": "+05:30"}},
             "doubleDate": {"$toDate": 86_400_000.0},
+            // Bins count from 2000-01-01: seven-day bins start on 2024-11-30.
+            "week7": {"$dateTrunc": {"date": "$seven", "unit": "day", "binSize": 7}},
+            "quarter2": {"$dateTrunc": {"date": "$at", "unit": "quarter", "binSize": 2}},
+            "minutes15": {"$dateTrunc": {"date": "$at", "unit": "minute", "binSize": 15}},
+            // MongoDB's documented example: ten-year bins are 2000, 2010, 2020.
+            "decade": {"$dateTrunc": {"date": "$at", "unit": "year", "binSize": 10}},
+            "weeks2": {"$dateTrunc": {"date": "$at", "unit": "week", "binSize": 2}},
         },
     )
     .expect("project");
@@ -53,6 +60,12 @@ fn mongodb_behaviours_the_wire_test_server_lacks() {
     assert_eq!(got.get("monday"), Some(&date("2024-01-29T00:00:00Z")));
     assert_eq!(got.get_str("zoned").ok(), Some("2024-02-01T05:29:58.123"));
     assert_eq!(got.get("doubleDate"), Some(&date("1970-01-02T00:00:00Z")));
+    assert_eq!(got.get("week7"), Some(&date("2024-11-30T00:00:00Z")));
+    assert_eq!(got.get("quarter2"), Some(&date("2024-01-01T00:00:00Z")));
+    assert_eq!(got.get("minutes15"), Some(&date("2024-01-31T23:45:00Z")));
+    assert_eq!(got.get("decade"), Some(&date("2020-01-01T00:00:00Z")));
+    // Two-week bins from Sunday 2000-01-02: 2024-01-28 starts one (8,792 days on).
+    assert_eq!(got.get("weeks2"), Some(&date("2024-01-28T00:00:00Z")));
 }
 
 #[test]

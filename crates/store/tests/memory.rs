@@ -136,3 +136,27 @@ fn small_values_are_charged_for_what_they_take_in_memory() {
     ];
     assert_eq!(op(|| s.aggregate(&ns(), &few)).map(|d| d.len()), Ok(1));
 }
+
+#[test]
+fn accumulators_that_keep_n_are_charged_for_what_they_keep() {
+    let (_d, s) = store_with((0..20_000).map(|i| doc! {"_id": i, "team": i % 2}).collect());
+    let last = [
+        doc! {"$group": {"_id": "$team", "last": {"$lastN": {"input": "$_id", "n": 3}}, "top": {"$topN": {"sortBy": {"_id": -1}, "output": "$_id", "n": 2}}}},
+        doc! {"$sort": {"_id": 1}},
+    ];
+    let out = op(|| s.aggregate(&ns(), &last)).expect("a few kept of many");
+    assert_eq!(
+        out[0].get_array("last").ok(),
+        Some(&vec![
+            Bson::Int32(19_994),
+            Bson::Int32(19_996),
+            Bson::Int32(19_998)
+        ])
+    );
+    assert_eq!(
+        out[1].get_array("top").ok(),
+        Some(&vec![Bson::Int32(19_999), Bson::Int32(19_997)])
+    );
+    let all = [doc! {"$group": {"_id": null, "all": {"$lastN": {"input": "$_id", "n": 1_000_000}}}}];
+    over_memory(op(|| s.aggregate(&ns(), &all)));
+}

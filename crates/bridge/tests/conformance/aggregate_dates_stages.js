@@ -32,6 +32,8 @@ const parts = await coll.aggregate([
       truncHour: { $dateTrunc: { date: "$at", unit: "hour" } },
       toParts: { $dateToParts: { date: "$at" } },
       nyHour: { $hour: { date: "$at", timezone: "America/New_York" } },
+      bin15m: { $dateTrunc: { date: "$at", unit: "minute", binSize: 15 } },
+      bin2q: { $dateTrunc: { date: "$at", unit: "quarter", binSize: 2 } },
       parisText: { $dateToString: { date: "$at", format: "%Y-%m-%d %H:%M %z", timezone: "Europe/Paris" } },
       nyMonths: { $toInt: { $dateDiff: { startDate: "$at", endDate: new Date("2024-03-01T03:00:00Z"), unit: "month", timezone: "America/New_York" } } },
   } },

@@ -33,6 +33,8 @@ pub enum Accumulator {
     /// `$stdDevPop` (`true`) or `$stdDevSamp`: count, mean and sum of squared deviations
     /// (Welford's method).
     StdDev(bool, u64, f64, f64),
+    /// `$firstN`, `$lastN`, `$maxN`, `$minN`, `$top`, `$bottom`, `$topN`, `$bottomN`.
+    Ranked(Box<super::ranked::Ranked>),
 }
 
 impl Accumulator {
@@ -51,6 +53,24 @@ impl Accumulator {
             "$stdDevPop" | "$stdDevSamp" => Accumulator::StdDev(op == "$stdDevPop", 0, 0.0, 0.0),
             other => return Err(StoreError::Unsupported(format!("the accumulator {other}"))),
         })
+    }
+
+    /// A fresh accumulator for operator `op` of a `$group`, whose argument is `arg`.
+    pub fn for_group(op: &str, arg: &Bson) -> Result<Self, StoreError> {
+        if super::ranked::OPERATORS.contains(&op) {
+            return Ok(Accumulator::Ranked(Box::new(super::ranked::Ranked::new(
+                op, arg,
+            )?)));
+        }
+        Self::new(op)
+    }
+
+    /// The value a `$group` accumulator `op` with argument `arg` adds for document `d`.
+    pub fn input(op: &str, arg: &Bson, d: &bson::Document) -> Result<Option<Bson>, StoreError> {
+        if super::ranked::OPERATORS.contains(&op) {
+            return super::ranked::Ranked::input(arg, d);
+        }
+        super::eval(arg, d)
     }
 
     /// Adds one input; returns about how many bytes the accumulator keeps of it.
@@ -117,6 +137,7 @@ impl Accumulator {
                 }
             },
             Accumulator::MergeObjects(Err(_)) => {}
+            Accumulator::Ranked(r) => return r.add(v),
             Accumulator::StdDev(_, n, mean, m2) => {
                 if let Some(x) = v.as_ref().and_then(as_f64) {
                     *n += 1;
@@ -143,6 +164,7 @@ impl Accumulator {
             Accumulator::StdDev(true, n, _, m2) if n > 0 => Bson::Double((m2 / n as f64).sqrt()),
             Accumulator::StdDev(false, n, _, m2) if n > 1 => Bson::Double((m2 / (n - 1) as f64).sqrt()),
             Accumulator::StdDev(..) => Bson::Null,
+            Accumulator::Ranked(r) => r.result()?,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Date expressions: the parts (`$year` ... `$isoWeek`), `$dateToString`, `$dateFromString`,
 //! `$dateFromParts`, `$dateToParts`, `$dateAdd`, `$dateSubtract`, `$dateDiff` and `$dateTrunc`
-//! (`binSize` 1), on the proleptic Gregorian calendar in UTC, a fixed offset (`"+05:30"`) or a
+//! (bins counted from 2000-01-01, as MongoDB counts them), on the proleptic Gregorian calendar in UTC, a fixed offset (`"+05:30"`) or a
 //! named IANA zone (`"Europe/Paris"`, with its daylight saving rules, from `chrono-tz`).
 
 use bson::{Bson, DateTime, Document};
@@ -709,29 +709,48 @@ fn trunc(s: &mut Scope<'_>, spec: &Bson) -> Result<Bson, StoreError> {
     let tz = zone(s.arg(spec, "timezone")?)?;
     let unit = unit(s, spec)?;
     let start_of_week = week_start(s, spec)?;
-    match whole(s, spec, "binSize", 1)? {
-        Some(1) => {}
+    let bin = match whole(s, spec, "binSize", 1)? {
+        Some(n) if n >= 1 => n,
         None => return Ok(Bson::Null),
-        Some(_) => {
-            return Err(StoreError::Unsupported(
-                "$dateTrunc with a binSize other than 1".into(),
-            ));
-        }
-    }
+        Some(_) => return Err(bad("$dateTrunc requires 'binSize' to be a positive whole number")),
+    };
     let Some(ms) = moment(s.arg(spec, "date")?, "$dateTrunc")? else {
         return Ok(Bson::Null);
     };
     let local = tz.local(ms);
     let p = Parts::of(local);
     let day = |days: i64| days.saturating_mul(DAY_MS);
+    // Bins count from 2000-01-01 (weeks: from the first start of a week on or after it).
+    let out_of_range = || bad("$dateTrunc: the date is out of range");
     let truncated = match unit.as_str() {
-        "year" => day(days_from_civil(p.year, 1, 1)),
-        "quarter" => day(days_from_civil(p.year, (p.month - 1) / 3 * 3 + 1, 1)),
-        "month" => day(days_from_civil(p.year, p.month, 1)),
-        "week" => day(week_index(p.days, start_of_week) * 7 - 5 + start_of_week),
+        "year" | "quarter" | "month" => {
+            let per = [("year", 12), ("quarter", 3), ("month", 1)]
+                .iter()
+                .find(|(u, _)| *u == unit)
+                .map_or(1, |(_, m)| *m);
+            let per = bin.checked_mul(per).ok_or_else(out_of_range)?;
+            let months = (p.year - 2000) * 12 + p.month - 1;
+            let start = months.div_euclid(per) * per;
+            day(days_from_civil(
+                2000 + start.div_euclid(12),
+                start.rem_euclid(12) + 1,
+                1,
+            ))
+        }
+        "week" => {
+            let first = days_from_civil(2000, 1, 1);
+            // 2000-01-01 was a Saturday (day of week 7).
+            let reference = first + (start_of_week - 7).rem_euclid(7);
+            let span = bin.checked_mul(7).ok_or_else(out_of_range)?;
+            day(reference + (p.days - reference).div_euclid(span) * span)
+        }
         u => {
-            let len = unit_ms(u)?.unwrap_or(1);
-            local.div_euclid(len) * len
+            let len = unit_ms(u)?
+                .unwrap_or(1)
+                .checked_mul(bin)
+                .ok_or_else(out_of_range)?;
+            let reference = days_from_civil(2000, 1, 1) * DAY_MS;
+            reference + (local - reference).div_euclid(len) * len
         }
     };
     Ok(Bson::DateTime(DateTime::from_millis(tz.utc(truncated))))
