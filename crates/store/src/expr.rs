@@ -239,14 +239,10 @@ impl<'a> Scope<'a> {
 
     /// An operator, an object of expressions or an array of them.
     fn nested(&mut self, expr: &Bson) -> Result<Option<Bson>, StoreError> {
+        // Each form in a function of its own: a debug build gives a function one frame for
+        // all its locals, and this is the recursion's path (150 levels on a 2 MiB stack).
         match expr {
-            Bson::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    out.push(self.eval(i)?.unwrap_or(Bson::Null));
-                }
-                Ok(Some(Bson::Array(out)))
-            }
+            Bson::Array(items) => self.literal_array(items),
             Bson::Document(d) => match d.iter().next() {
                 Some((op, spec)) if op.starts_with('$') => {
                     if d.len() != 1 {
@@ -255,26 +251,51 @@ impl<'a> Scope<'a> {
                             d.len()
                         )));
                     }
-                    let before = self.built;
-                    let value = self.operator(op, spec)?;
-                    // What the operator built for its arguments is dropped with them: it
-                    // leaves at most its result behind.
-                    let kept = value.as_ref().map_or(0, |v| crate::budget::held_size(v) as u64);
-                    self.built = self.built.min(before + kept);
-                    Ok(value)
+                    self.operator_node(op, spec)
                 }
-                _ => {
-                    let mut out = Document::new();
-                    for (k, v) in d {
-                        if let Some(v) = self.eval(v)? {
-                            out.insert(k.clone(), v);
-                        }
-                    }
-                    Ok(Some(Bson::Document(out)))
-                }
+                _ => self.literal_object(d),
             },
             other => Ok(Some(other.clone())),
         }
+    }
+
+    /// An operator's value; what it built for its arguments is dropped with them, so it
+    /// leaves at most its result behind.
+    fn operator_node(&mut self, op: &str, spec: &Bson) -> Result<Option<Bson>, StoreError> {
+        let before = self.built;
+        let value = self.operator(op, spec)?;
+        let kept = value.as_ref().map_or(0, |v| crate::budget::held_size(v) as u64);
+        self.built = self.built.min(before + kept);
+        Ok(value)
+    }
+
+    /// A literal array holds what its parts evaluate to, copies of fields and of `$$ROOT`
+    /// included: `["$big", "$big", ...]` is counted as it is built.
+    fn literal_array(&mut self, items: &[Bson]) -> Result<Option<Bson>, StoreError> {
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            let mark = self.mark();
+            let v = self.eval(i)?.unwrap_or(Bson::Null);
+            self.reset(mark);
+            self.build(std::mem::size_of::<Bson>() + crate::budget::held_size(&v))?;
+            out.push(v);
+        }
+        Ok(Some(Bson::Array(out)))
+    }
+
+    /// A literal object, counted as [`Scope::literal_array`] is.
+    fn literal_object(&mut self, d: &Document) -> Result<Option<Bson>, StoreError> {
+        let mut out = Document::new();
+        for (k, v) in d {
+            let mark = self.mark();
+            let v = self.eval(v)?;
+            self.reset(mark);
+            if let Some(v) = v {
+                self.build(std::mem::size_of::<Bson>() + k.len() + crate::budget::held_size(&v))?;
+                out.insert(k.clone(), v);
+            }
+        }
+        Ok(Some(Bson::Document(out)))
     }
 
     /// The values of an operator's arguments (one argument need not be in an array).

@@ -159,6 +159,28 @@ fn what_an_expression_builds_is_bounded_by_its_stage() {
     let mapped =
         run(doc! {"$size": {"$map": {"input": {"$range": [0, 3000]}, "in": "$$this"}}}).expect("small");
     assert_eq!(mapped.get_i32("x").ok(), Some(3000));
+    // Literal arrays and objects of copies: a 100 KB field referenced 40 times.
+    let big = doc! {"big": "x".repeat(100 * 1024)};
+    let copies =
+        |spec: Document| store::budget::within_memory(None, limit, || project(big.clone(), doc! {"x": spec}));
+    let refs: Vec<&str> = vec!["$big"; 40];
+    over(copies(doc! {"$size": [refs.clone()]}));
+    let object: Document = refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (format!("k{i}"), Bson::String(r.to_string())))
+        .collect();
+    over(copies(
+        doc! {"$size": {"$objectToArray": {"$mergeObjects": [object]}}},
+    ));
+    let few: Vec<&str> = vec!["$big"; 5];
+    assert_eq!(
+        copies(doc! {"$size": [few]})
+            .expect("five copies")
+            .get_i32("x")
+            .ok(),
+        Some(5)
+    );
     // Intermediates are dropped as they are consumed: ten 560 KB arrays, one at a time.
     let summed =
         run(doc! {"$sum": {"$map": {"input": {"$range": [0, 10]}, "in": {"$size": {"$range": [0, 5000]}}}}})
