@@ -125,6 +125,18 @@ fn conversion_and_argument_errors_are_mongodb_s() {
     let e = fail(doc! {"$dateFromParts": {"year": 2024, "hour": 900_000_000_000_000_i64}});
     assert!(e.to_string().contains("out of range"), "{e}");
     assert_eq!(fail(doc! {"$toDate": 1e300}).code(), 241);
+    // The extremes of a date's range are answered, not overflowed.
+    let edge = project(
+        doc! {"min": bson::DateTime::from_millis(i64::MIN), "max": bson::DateTime::from_millis(i64::MAX)},
+        doc! {
+            "a": {"$dateTrunc": {"date": "$min", "unit": "minute", "binSize": 15}},
+            "b": {"$dateTrunc": {"date": "$max", "unit": "week", "timezone": "Europe/Paris"}},
+            "c": {"$dateToString": {"date": "$min", "timezone": "+05:00"}},
+            "d": {"$dateDiff": {"startDate": "$min", "endDate": "$max", "unit": "month"}},
+            "e": {"$year": {"date": "$max", "timezone": "America/New_York"}},
+        },
+    );
+    assert!(edge.is_ok(), "{edge:?}");
     let e = fail(doc! {"$zip": {"inputs": []}});
     assert!(matches!(e, StoreError::Unsupported(_)), "{e}");
 }

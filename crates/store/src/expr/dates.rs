@@ -750,7 +750,9 @@ fn trunc(s: &mut Scope<'_>, spec: &Bson) -> Result<Bson, StoreError> {
                 .checked_mul(bin)
                 .ok_or_else(out_of_range)?;
             let reference = days_from_civil(2000, 1, 1) * DAY_MS;
-            reference + (local - reference).div_euclid(len) * len
+            // Saturating: a date may be any 64-bit number of milliseconds.
+            let bins = local.saturating_sub(reference).div_euclid(len);
+            reference.saturating_add(bins.saturating_mul(len))
         }
     };
     Ok(Bson::DateTime(DateTime::from_millis(tz.utc(truncated))))
