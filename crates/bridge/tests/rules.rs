@@ -157,50 +157,69 @@ fn unsupported_rule_features_are_refused_when_loading() {
     ));
 }
 
+/// An engine over an embedded store in a temporary directory, with `functions` deployed as
+/// (name, source, run as system) under [`rules`].
+struct Harness {
+    runtime: tokio::runtime::Runtime,
+    engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new(functions: &[(&str, &str, bool)]) -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(store::Store::open(dir.path()).expect("store"));
+        let executor = Arc::new(StoreExecutor::new(store));
+        let engine = Engine::new(
+            EngineConfig {
+                workers: 1,
+                ..EngineConfig::default()
+            },
+            vec![Arc::new(MongoService::new("mongodb-atlas", executor))],
+            runtime.handle().clone(),
+        )
+        .expect("engine");
+        let mut deployment = Deployment::default();
+        for (name, source, run_as_system) in functions {
+            let spec = FunctionSpec {
+                name: name.to_string(),
+                path: format!("{name}.js"),
+                source: source.to_string(),
+                config: FunctionConfig {
+                    run_as_system: *run_as_system,
+                    ..FunctionConfig::default()
+                },
+            };
+            deployment.functions.insert(name.to_string(), spec);
+        }
+        deployment.extensions.insert(rules());
+        engine.deploy(Arc::new(deployment));
+        Harness {
+            runtime,
+            engine,
+            _dir: dir,
+        }
+    }
+
+    fn call(&self, name: &str, user: User, args: Vec<Bson>) -> Result<Bson, String> {
+        let outcome = self
+            .runtime
+            .block_on(self.engine.call(Invocation::new(name, args, user)))
+            .expect("call");
+        outcome.result.map_err(|e| e.message)
+    }
+}
+
 #[test]
 fn functions_running_as_a_user_follow_the_rules_and_system_functions_do_not() {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(store::Store::open(dir.path()).expect("store"));
-    let executor = Arc::new(StoreExecutor::new(store));
-    let engine = Engine::new(
-        EngineConfig {
-            workers: 1,
-            ..EngineConfig::default()
-        },
-        vec![Arc::new(MongoService::new("mongodb-atlas", executor))],
-        runtime.handle().clone(),
-    )
-    .expect("engine");
-    let mut deployment = Deployment::default();
-    let function = |name: &str, source: &str, run_as_system: bool| FunctionSpec {
-        name: name.into(),
-        path: format!("{name}.js"),
-        source: source.into(),
-        config: FunctionConfig {
-            run_as_system,
-            ..FunctionConfig::default()
-        },
-    };
     let body = r#"exports = async (doc) => {
         const c = context.services.get("mongodb-atlas").db("app").collection("data");
         if (doc) await c.insertOne(doc);
         return (await c.find({}).toArray()).map((d) => d.userId).sort();
     };"#;
-    deployment
-        .functions
-        .insert("asUser".into(), function("asUser", body, false));
-    deployment
-        .functions
-        .insert("asSystem".into(), function("asSystem", body, true));
-    deployment.extensions.insert(rules());
-    engine.deploy(Arc::new(deployment));
-    let call = |name: &str, user: &str, arg: Bson| {
-        let outcome = runtime
-            .block_on(engine.call(Invocation::new(name, vec![arg], User::normal(user))))
-            .expect("call");
-        outcome.result.map_err(|e| e.message)
-    };
+    let h = Harness::new(&[("asUser", body, false), ("asSystem", body, true)]);
+    let call = |name: &str, user: &str, arg: Bson| h.call(name, User::normal(user), vec![arg]);
     let names = |v: &[&str]| Bson::Array(v.iter().map(|s| Bson::String(s.to_string())).collect());
     assert_eq!(
         call("asUser", "alice", Bson::Document(doc! {"userId": "alice"})),
@@ -213,4 +232,59 @@ fn functions_running_as_a_user_follow_the_rules_and_system_functions_do_not() {
     let denied = call("asUser", "bob", Bson::Document(doc! {"userId": "alice"})).expect_err("denied");
     assert!(denied.contains("insert not permitted"), "{denied}");
     assert_eq!(call("asSystem", "bob", Bson::Null), Ok(names(&["alice", "bob"])));
+}
+
+/// An update with an aggregation pipeline computes its new values from the document, so the
+/// rules cannot check them before writing: where the write rules look at fields, a user's
+/// pipeline update is refused, whatever its filter, and another user's document is untouched.
+#[test]
+fn a_users_pipeline_update_cannot_reach_another_users_document() {
+    let seed = r#"exports = async () => {
+        const c = context.services.get("mongodb-atlas").db("app").collection("data");
+        await c.insertMany([{_id: 1, userId: "alice", n: 1}, {_id: 2, userId: "bob", n: 2, secret: "b"}]);
+    };"#;
+    let update = r#"exports = async (filter, pipeline, upsert) => {
+        const c = context.services.get("mongodb-atlas").db("app").collection("data");
+        return await c.updateMany(filter, pipeline, {upsert});
+    };"#;
+    let all = r#"exports = async () =>
+        context.services.get("mongodb-atlas").db("app").collection("data").find({}, {_id: 0}).toArray();"#;
+    let h = Harness::new(&[
+        ("seed", seed, true),
+        ("update", update, false),
+        ("all", all, true),
+    ]);
+    h.call("seed", User::normal("system"), vec![]).expect("seeded");
+    let before = h.call("all", User::normal("system"), vec![]).expect("read");
+    let attempts = [
+        (doc! {}, bson::bson!([{"$set": {"secret": "$$ROOT"}}]), false),
+        (doc! {"userId": "bob"}, bson::bson!([{"$set": {"n": 0}}]), false),
+        (doc! {}, bson::bson!([{"$set": {"userId": "bob"}}]), false),
+        (
+            doc! {"_id": 2},
+            bson::bson!([{"$replaceWith": {"userId": "alice", "n": 9}}]),
+            false,
+        ),
+        (doc! {"_id": 3}, bson::bson!([{"$set": {"userId": "bob"}}]), true),
+    ];
+    for (filter, pipeline, upsert) in attempts {
+        let what = format!("{filter} {pipeline}");
+        let args = vec![Bson::Document(filter), pipeline, Bson::Boolean(upsert)];
+        let e = h.call("update", User::normal("alice"), args).expect_err(&what);
+        assert!(e.contains("update with a pipeline"), "{what}: {e}");
+    }
+    assert_eq!(h.call("all", User::normal("system"), vec![]), Ok(before));
+    // A role whose writes are unrestricted may use a pipeline: the rules have nothing to check.
+    let mut admin = User::normal("root");
+    admin.custom_data = doc! {"admin": true};
+    let args = vec![
+        Bson::Document(doc! {}),
+        bson::bson!([{"$set": {"n": {"$add": ["$n", 10]}}}]),
+        Bson::Boolean(false),
+    ];
+    let r = h.call("update", admin, args).expect("admin's pipeline update");
+    assert_eq!(
+        r.as_document().and_then(|d| d.get("modifiedCount")),
+        Some(&Bson::Int32(2))
+    );
 }

@@ -127,8 +127,9 @@ fn group(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreErr
                 .collect::<Result<Vec<_>, _>>()?;
             groups.push((key, accumulators));
         }
-        for ((_, op, arg), acc) in accs.iter().zip(groups[idx].1.iter_mut()) {
-            crate::budget::charge(acc.add(Accumulator::input(op, arg, d)?))?;
+        for ((_, _, arg), acc) in accs.iter().zip(groups[idx].1.iter_mut()) {
+            let input = acc.input(arg, d)?;
+            crate::budget::charge(acc.add(input))?;
         }
     }
     groups

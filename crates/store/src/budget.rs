@@ -39,6 +39,7 @@ thread_local! {
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
     static TICKS: Cell<u32> = const { Cell::new(0) };
     static USAGE: Cell<Option<Usage>> = const { Cell::new(None) };
+    static NOW: Cell<Option<bson::DateTime>> = const { Cell::new(None) };
 }
 
 /// Ticks between two readings of the clock (~25 ns each here): a tick can be one document
@@ -54,10 +55,11 @@ pub fn within<T>(deadline: Option<Instant>, f: impl FnOnce() -> T) -> T {
 
 /// [`within`], with `stage_bytes` as the most one stage of the operation may hold.
 pub fn within_memory<T>(deadline: Option<Instant>, stage_bytes: u64, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<Instant>, Option<Usage>);
+    struct Restore(Option<Instant>, Option<Usage>, Option<bson::DateTime>);
     impl Drop for Restore {
         fn drop(&mut self) {
             DEADLINE.set(self.0);
+            NOW.set(self.2);
             if let Some(u) = USAGE.replace(self.1) {
                 HELD.fetch_sub(u.stage + u.input, Relaxed);
             }
@@ -68,9 +70,25 @@ pub fn within_memory<T>(deadline: Option<Instant>, stage_bytes: u64, f: impl FnO
         input: 0,
         limit: stage_bytes,
     };
-    let _restore = Restore(DEADLINE.replace(deadline), USAGE.replace(Some(usage)));
+    let _restore = Restore(
+        DEADLINE.replace(deadline),
+        USAGE.replace(Some(usage)),
+        NOW.replace(None),
+    );
     TICKS.set(0);
     f()
+}
+
+/// `$$NOW`: the time this thread's operation first asked for it, the same in every stage
+/// and document of the operation, as in MongoDB (outside an operation, the present time).
+pub(crate) fn now() -> bson::DateTime {
+    NOW.get().unwrap_or_else(|| {
+        let now = bson::DateTime::now();
+        if USAGE.get().is_some() {
+            NOW.set(Some(now));
+        }
+        now
+    })
 }
 
 /// The deadline of the work this thread is doing, for work it hands to another thread.

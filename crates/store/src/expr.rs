@@ -361,7 +361,7 @@ impl<'a> Scope<'a> {
                 });
             }
             "REMOVE" => return Ok(None),
-            "NOW" => Bson::DateTime(bson::DateTime::now()),
+            "NOW" => Bson::DateTime(crate::budget::now()),
             _ => match self.vars.iter().rev().find(|(n, _)| n == name) {
                 Some((_, v)) => v.clone(),
                 None if name.starts_with(|c: char| c.is_ascii_uppercase()) => {

@@ -384,3 +384,27 @@ fn update_pipelines_are_bounded_and_keep_the_document_on_failure() {
     assert_eq!(now[0].get("b"), Some(&Bson::Int32(2)));
     assert!(now[0].get_datetime("at").is_ok() && !now[0].contains_key("a"));
 }
+
+#[test]
+fn now_is_one_time_for_the_whole_operation() {
+    let docs = (0..5_000).map(|i| doc! {"_id": i}).collect();
+    let (_dir, s) = store_with(docs);
+    let pipeline = [
+        doc! {"$addFields": {"at": "$$NOW"}},
+        doc! {"$group": {"_id": "$at", "n": {"$sum": 1}}},
+        doc! {"$addFields": {"later": {"$eq": ["$_id", "$$NOW"]}}},
+    ];
+    let started = Instant::now();
+    let got = store::budget::within(None, || s.aggregate(&ns(), &pipeline)).expect("aggregate");
+    assert!(
+        started.elapsed() > Duration::from_millis(2),
+        "the run spans several milliseconds"
+    );
+    assert_eq!(got.len(), 1, "one time across documents");
+    assert_eq!(got[0].get("n"), Some(&Bson::Int32(5_000)));
+    assert_eq!(
+        got[0].get("later"),
+        Some(&Bson::Boolean(true)),
+        "and across stages"
+    );
+}

@@ -65,12 +65,12 @@ impl Accumulator {
         Self::new(op)
     }
 
-    /// The value a `$group` accumulator `op` with argument `arg` adds for document `d`.
-    pub fn input(op: &str, arg: &Bson, d: &bson::Document) -> Result<Option<Bson>, StoreError> {
-        if super::ranked::OPERATORS.contains(&op) {
-            return super::ranked::Ranked::input(arg, d);
+    /// The value this `$group` accumulator, whose argument is `arg`, adds for document `d`.
+    pub fn input(&self, arg: &Bson, d: &bson::Document) -> Result<Option<Bson>, StoreError> {
+        match self {
+            Accumulator::Ranked(r) => r.input(arg, d),
+            _ => super::eval(arg, d),
         }
-        super::eval(arg, d)
     }
 
     /// Adds one input; returns about how many bytes the accumulator keeps of it.

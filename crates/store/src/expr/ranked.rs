@@ -30,6 +30,8 @@ pub struct Ranked {
     single: bool,
     /// The sort directions of the rank key (true: descending).
     desc: Vec<bool>,
+    /// The `sortBy` paths of the sorted forms, parsed once.
+    by: Option<Vec<String>>,
     /// How many to keep, set by the first input.
     n: Option<usize>,
     /// The kept (rank key, value) pairs, in input or rank order.
@@ -57,12 +59,13 @@ impl Ranked {
         if let Some(k) = spec.keys().find(|k| !allowed.contains(&k.as_str())) {
             return Err(bad(format!("Unknown argument for '{op}': {k}")));
         }
-        let desc = match (sorted, spec.get("sortBy")) {
+        let (by, desc) = match (sorted, spec.get("sortBy")) {
             (true, Some(Bson::Document(by))) => {
-                crate::sort::parse_sort(by)?.into_iter().map(|(_, d)| d).collect()
+                let (by, desc) = crate::sort::parse_sort(by)?.into_iter().unzip();
+                (Some(by), desc)
             }
             (true, _) => return Err(bad(format!("{op} requires a 'sortBy' object"))),
-            (false, _) => vec![op == "$maxN"],
+            (false, _) => (None, vec![op == "$maxN"]),
         };
         Ok(Ranked {
             op: op.to_string(),
@@ -74,28 +77,28 @@ impl Ranked {
             },
             single: matches!(op, "$top" | "$bottom"),
             desc,
+            by,
             n: matches!(op, "$top" | "$bottom").then_some(1),
             kept: Vec::new(),
             error: None,
         })
     }
 
-    /// The value `$group` adds for document `d`: `{input, n}`, or for the sorted forms
-    /// `{key, output, n}` with the document's sort key.
-    pub fn input(spec: &Bson, d: &Document) -> Result<Option<Bson>, StoreError> {
-        let Bson::Document(spec) = spec else {
+    /// The value `$group` adds for document `d` (`spec` is the accumulator's argument):
+    /// `{input, n}`, or for the sorted forms `{key, output, n}` with the document's sort key.
+    pub fn input(&self, spec: &Bson, d: &Document) -> Result<Option<Bson>, StoreError> {
+        let Bson::Document(fields) = spec else {
             return Ok(None);
         };
-        let Some(Bson::Document(by)) = spec.get("sortBy") else {
-            return super::eval(&Bson::Document(spec.clone()), d);
+        let Some(by) = &self.by else {
+            return super::eval(spec, d);
         };
-        let key: Vec<Bson> = crate::sort::parse_sort(by)?
-            .iter()
+        let key: Vec<Bson> = (by.iter().zip(&self.desc))
             .map(|(path, desc)| crate::sort::sort_value(d, path, *desc))
             .collect();
         let mut out = bson::doc! { "key": key };
         for field in ["output", "n"] {
-            if let Some(e) = spec.get(field) {
+            if let Some(e) = fields.get(field) {
                 out.insert(field, super::eval(e, d)?.unwrap_or(Bson::Null));
             }
         }
