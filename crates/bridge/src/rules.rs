@@ -1119,8 +1119,26 @@ impl Permissions {
             Op::EstimatedCount { .. } => {}
             // `guard` has refused stages that reach other collections, at any depth.
             Op::Aggregate { pipeline, .. } => {
-                let stages = self.stages(ns)?;
-                pipeline.splice(0..0, stages);
+                let mut stages = self.stages(ns)?;
+                // `$geoNear` must stay first: the read filter joins its `query` instead, and
+                // anything else the rules add follows it.
+                match pipeline
+                    .first_mut()
+                    .and_then(|s| s.get_document_mut("$geoNear").ok())
+                {
+                    Some(geo) => {
+                        if let Some(Bson::Document(m)) = stages.first().and_then(|s| s.get("$match")) {
+                            let query = match geo.get("query") {
+                                Some(Bson::Document(q)) => doc! {"$and": [q.clone(), m.clone()]},
+                                _ => m.clone(),
+                            };
+                            geo.insert("query", query);
+                            stages.remove(0);
+                        }
+                        pipeline.splice(1..1, stages);
+                    }
+                    None => drop(pipeline.splice(0..0, stages)),
+                }
             }
             Op::InsertOne { document, .. } => self.check_insert(document, &denied)?,
             Op::InsertMany { documents, .. } => {

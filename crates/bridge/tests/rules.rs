@@ -288,3 +288,33 @@ fn a_users_pipeline_update_cannot_reach_another_users_document() {
         Some(&Bson::Int32(2))
     );
 }
+
+/// A user's `$near` and `$geoNear` see only what the rules let the user read: the read filter
+/// joins the find's filter, and `$geoNear`'s `query` (the stage must stay first).
+#[test]
+fn geospatial_reads_are_narrowed_by_the_rules() {
+    let seed = r#"exports = async () => {
+        const c = context.services.get("mongodb-atlas").db("app").collection("data");
+        const at = (lng, lat) => ({type: "Point", coordinates: [lng, lat]});
+        await c.insertMany([
+            {_id: "a-far", userId: "alice", loc: at(10, 10)},
+            {_id: "a-near", userId: "alice", loc: at(1, 1)},
+            {_id: "b-nearest", userId: "bob", loc: at(0, 0)},
+        ]);
+    };"#;
+    let near = r#"exports = async () => {
+        const c = context.services.get("mongodb-atlas").db("app").collection("data");
+        const origin = {type: "Point", coordinates: [0, 0]};
+        const found = await c.find({loc: {$near: {$geometry: origin}}}).toArray();
+        const staged = await c.aggregate([
+            {$geoNear: {near: origin, distanceField: "d", query: {_id: {$ne: "nothing"}}}},
+            {$project: {_id: 1}},
+        ]).toArray();
+        return {found: found.map((d) => d._id), staged: staged.map((d) => d._id)};
+    };"#;
+    let h = Harness::new(&[("seed", seed, true), ("near", near, false)]);
+    h.call("seed", User::normal("system"), vec![]).expect("seeded");
+    let got = h.call("near", User::normal("alice"), vec![]).expect("near");
+    let want = doc! {"found": ["a-near", "a-far"], "staged": ["a-near", "a-far"]};
+    assert_eq!(got, Bson::Document(want));
+}

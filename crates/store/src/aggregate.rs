@@ -1,8 +1,10 @@
 //! Aggregation pipelines: `$match $project $addFields/$set $unset $group $sort $skip $limit
 //! $count $unwind $replaceRoot/$replaceWith $lookup` (same database, both forms) `$facet
-//! $unionWith $sortByCount $bucket $sample`. Other stages are reported as unsupported.
+//! $unionWith $sortByCount $bucket $sample`, and a first `$geoNear` (`geonear.rs`). Other
+//! stages are reported as unsupported.
 
 mod buckets;
+pub(crate) mod geonear;
 mod nested;
 
 use bson::{Bson, Document};
@@ -381,6 +383,7 @@ pub fn run(
             "$sortByCount" => buckets::sort_by_count(docs, spec)?,
             "$bucket" => buckets::bucket(docs, spec_doc()?)?,
             "$sample" => buckets::sample(docs, spec_doc()?)?,
+            "$geoNear" => return Err(bad("$geoNear is only valid as the first stage in a pipeline")),
             other => return Err(StoreError::Unsupported(format!("the aggregation stage {other}"))),
         };
     }

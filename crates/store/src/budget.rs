@@ -101,11 +101,17 @@ pub fn deadline() -> Option<Instant> {
 pub(crate) fn tick() -> Result<(), StoreError> {
     let n = TICKS.get().wrapping_add(1);
     TICKS.set(n);
-    if n.is_multiple_of(CHECK_EVERY) {
-        check()
-    } else {
-        Ok(())
+    if !n.is_multiple_of(CHECK_EVERY) {
+        return Ok(());
     }
+    let checked = check();
+    if checked.is_err() {
+        // Once passed, every later tick fails too: code that stops early on a failed tick
+        // without returning the error (a geometry test answering "no match") leaves the next
+        // tick of its caller to fail the operation.
+        TICKS.set(n.wrapping_sub(1));
+    }
+    checked
 }
 
 /// Fails if this thread's deadline has passed.

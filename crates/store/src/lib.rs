@@ -24,6 +24,7 @@ mod commit;
 mod data;
 pub mod error;
 pub mod expr;
+pub mod geo;
 mod index;
 pub mod keyed;
 mod layout;

@@ -8,6 +8,7 @@ use bson::{Bson, Document, RawBsonRef, RawDocument};
 
 use crate::{
     error::{StoreError, bad},
+    geo::{GeoCond, Near},
     order::{as_f64, compare, equal, type_rank},
     path::values_at,
 };
@@ -58,6 +59,8 @@ pub enum Cond {
     ElemMatchOps(Vec<Cond>),
     /// `$not`.
     Not(Vec<Cond>),
+    /// `$geoWithin`, `$geoIntersects`, `$near`, `$nearSphere`.
+    Geo(Box<crate::geo::GeoCond>),
 }
 
 /// Which comparison a [`Cond::Cmp`] is.
@@ -290,7 +293,7 @@ fn parse_conds(ops: &Document) -> Result<Vec<Cond>, StoreError> {
                 {
                     Cond::ElemMatchOps(parse_conds(d)?)
                 }
-                Bson::Document(d) => Cond::ElemMatchDoc(Box::new(Filter::parse(d)?)),
+                Bson::Document(d) => Cond::ElemMatchDoc(Box::new(Filter::parse_tree(d)?)),
                 _ => return Err(bad("$elemMatch needs an object")),
             },
             "$not" => match v {
@@ -301,8 +304,16 @@ fn parse_conds(ops: &Document) -> Result<Vec<Cond>, StoreError> {
                 )?))]),
                 _ => return Err(bad("$not needs a regex or a document")),
             },
-            "$geoWithin" | "$geoIntersects" | "$near" | "$nearSphere" | "$bitsAllSet" | "$bitsAllClear"
-            | "$bitsAnySet" | "$bitsAnyClear" | "$jsonSchema" => {
+            "$geoWithin" => Cond::Geo(Box::new(GeoCond::within(v)?)),
+            "$geoIntersects" => Cond::Geo(Box::new(GeoCond::intersects(v)?)),
+            "$near" | "$nearSphere" => Cond::Geo(Box::new(GeoCond::near(op, ops)?)),
+            "$maxDistance" | "$minDistance" => {
+                if !ops.contains_key("$near") && !ops.contains_key("$nearSphere") {
+                    return Err(bad(format!("{op} needs $near or $nearSphere")));
+                }
+                continue;
+            }
+            "$bitsAllSet" | "$bitsAllClear" | "$bitsAnySet" | "$bitsAnyClear" | "$jsonSchema" => {
                 return Err(StoreError::Unsupported(format!("the query operator {op}")));
             }
             other => return Err(bad(format!("unknown operator: {other}"))),
@@ -313,8 +324,70 @@ fn parse_conds(ops: &Document) -> Result<Vec<Cond>, StoreError> {
 }
 
 impl Filter {
-    /// Parses a filter document.
+    /// Parses a filter document (`$near` and `$nearSphere`, which order what a find returns,
+    /// are refused here: see [`Filter::parse_find`]).
     pub fn parse(filter: &Document) -> Result<Filter, StoreError> {
+        let f = Filter::parse_tree(filter)?;
+        let mut near = Vec::new();
+        f.near_conds(true, &mut near);
+        if near.is_empty() {
+            Ok(f)
+        } else {
+            Err(bad(
+                "$near and $nearSphere order what a find returns, so they are allowed only in find and findOne (here: $geoWithin, or a $geoNear stage)",
+            ))
+        }
+    }
+
+    /// Parses a find's filter, which may hold one `$near` or `$nearSphere` outside `$or`,
+    /// `$nor`, `$not` and `$elemMatch`: the filter, and the path and terms of its `$near`.
+    pub fn parse_find(filter: &Document) -> Result<(Filter, Option<(String, Near)>), StoreError> {
+        let f = Filter::parse_tree(filter)?;
+        let mut near = Vec::new();
+        f.near_conds(true, &mut near);
+        if near.iter().any(|(top, _, _)| !top) {
+            return Err(bad(
+                "$near and $nearSphere are not allowed inside $or, $nor, $not or $elemMatch",
+            ));
+        }
+        if near.len() > 1 {
+            return Err(bad("Too many geoNear expressions"));
+        }
+        let near = near.pop().map(|(_, path, n)| (path.to_string(), n.clone()));
+        Ok((f, near))
+    }
+
+    /// The `$near` conditions in this filter, each with whether it is where a find may have
+    /// one (under `$and`s only) and its path.
+    fn near_conds<'a>(&'a self, top: bool, out: &mut Vec<(bool, &'a str, &'a Near)>) {
+        fn in_conds<'a>(
+            conds: &'a [Cond],
+            top: bool,
+            path: &'a str,
+            out: &mut Vec<(bool, &'a str, &'a Near)>,
+        ) {
+            for c in conds {
+                match c {
+                    Cond::Geo(g) => {
+                        if let GeoCond::Near(n) = g.as_ref() {
+                            out.push((top, path, n));
+                        }
+                    }
+                    Cond::ElemMatchOps(cs) | Cond::Not(cs) => in_conds(cs, false, path, out),
+                    Cond::ElemMatchDoc(f) => f.near_conds(false, out),
+                    _ => {}
+                }
+            }
+        }
+        match self {
+            Filter::And(fs) => fs.iter().for_each(|f| f.near_conds(top, out)),
+            Filter::Or(fs) | Filter::Nor(fs) => fs.iter().for_each(|f| f.near_conds(false, out)),
+            Filter::Field(path, conds) => in_conds(conds, top, path, out),
+            Filter::Expr(_) => {}
+        }
+    }
+
+    fn parse_tree(filter: &Document) -> Result<Filter, StoreError> {
         let mut all = Vec::with_capacity(filter.len());
         for (k, v) in filter {
             if let Some(op) = k.strip_prefix('$') {
@@ -323,7 +396,7 @@ impl Filter {
                         Bson::Array(items) if !items.is_empty() => items
                             .iter()
                             .map(|i| match i {
-                                Bson::Document(d) => Filter::parse(d),
+                                Bson::Document(d) => Filter::parse_tree(d),
                                 _ => Err(bad(format!("${op} argument's entries must be objects"))),
                             })
                             .collect(),
@@ -534,6 +607,7 @@ impl Cond {
                 matches!(v, Bson::Array(a) if a.iter().any(|e| conds.iter().all(|c| c.holds_on_element(e))))
             }),
             Cond::Not(conds) => !conds.iter().all(|c| c.holds(values)),
+            Cond::Geo(g) => g.holds(values),
         }
     }
 

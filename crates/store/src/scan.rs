@@ -202,7 +202,7 @@ impl Store {
         filter: &Document,
         options: &FindOptions,
     ) -> Result<Vec<Document>, StoreError> {
-        let parsed = Filter::parse(filter)?;
+        let (parsed, near) = Filter::parse_find(filter)?;
         let projection = match &options.projection {
             Some(p) => Projection::parse(p)?,
             None => None,
@@ -211,14 +211,31 @@ impl Store {
         let limit = options.limit.unsigned_abs() as usize;
         let mut skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
         let mut docs = Vec::new();
-        match &sort {
-            Some(spec) => {
+        match (&near, &sort) {
+            // `$near` orders by distance, nearest first; a sort orders them again.
+            (Some((path, near)), _) => {
+                let mut ranked = Vec::new();
+                snap.visit(ns, &parsed, filter, &mut |seq, bytes, d| {
+                    crate::budget::charge(bytes.len())?;
+                    let distance = near
+                        .distance_of(&path::values_at(&d, path))
+                        .unwrap_or(f64::INFINITY);
+                    ranked.push((distance, (seq, d)));
+                    Ok(true)
+                })?;
+                ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+                docs = ranked.into_iter().map(|(_, d)| d).collect();
+                if let Some(spec) = &sort {
+                    sort_docs(&mut docs, spec);
+                }
+            }
+            (None, Some(spec)) => {
                 docs = snap.scan(ns, &parsed, filter, 0)?;
                 sort_docs(&mut docs, spec);
             }
             // In natural order the skipped documents are passed over, and the scan stops at
             // the limit.
-            None => {
+            (None, None) => {
                 let mut keep = keep(&mut docs, limit);
                 snap.visit(ns, &parsed, filter, &mut |seq, bytes, d| {
                     if skip > 0 {
@@ -301,18 +318,29 @@ impl Store {
         ns: &Ns,
         pipeline: &[Document],
     ) -> Result<Vec<Document>, StoreError> {
-        // A leading $match is answered while scanning.
-        let (first, rest) = match pipeline.first().and_then(|s| s.get_document("$match").ok()) {
-            Some(m) => (Some(m.clone()), &pipeline[1..]),
-            None => (None, pipeline),
+        // A leading $match is answered while scanning, as is a leading $geoNear's query.
+        let geo_near = match pipeline.first().and_then(|s| s.get("$geoNear")) {
+            Some(spec) => Some(aggregate::geonear::GeoNear::parse(spec)?),
+            None => None,
         };
-        let filter = first.clone().unwrap_or_default();
+        let (filter, rest) = match (
+            &geo_near,
+            pipeline.first().and_then(|s| s.get_document("$match").ok()),
+        ) {
+            (Some(g), _) => (g.query.clone(), &pipeline[1..]),
+            (None, Some(m)) => (m.clone(), &pipeline[1..]),
+            (None, None) => (Document::new(), pipeline),
+        };
         let parsed = Filter::parse(&filter)?;
-        let docs = snap
+        let mut docs: Vec<Document> = snap
             .scan(ns, &parsed, &filter, 0)?
             .into_iter()
             .map(|(_, d)| d)
             .collect();
+        if let Some(g) = geo_near {
+            crate::budget::next_stage();
+            docs = g.run(docs)?;
+        }
         let read = |coll: &str| -> Result<Vec<Document>, StoreError> {
             let other = Ns {
                 db: ns.db.clone(),

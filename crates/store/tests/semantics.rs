@@ -183,8 +183,12 @@ fn what_the_store_lacks_says_to_use_mongodb() {
         "{err}"
     );
     let err = s
-        .find(&ns(), &doc! { "a": { "$near": [0, 0] } }, &FindOptions::default())
-        .expect_err("geo");
+        .find(
+            &ns(),
+            &doc! { "$text": { "$search": "a" } },
+            &FindOptions::default(),
+        )
+        .expect_err("text search");
     assert!(matches!(err, StoreError::Unsupported(_)));
 }
 
