@@ -97,6 +97,16 @@ fn collections_without_rules_are_closed_and_lookups_are_refused() {
     assert_eq!(e.code, "NoMatchingRuleFound");
     let lookup = doc! {"pipeline": [{"$lookup": {"from": "other", "localField": "a", "foreignField": "b", "as": "c"}}]};
     assert!(authorize(&alice, "aggregate", lookup).is_err());
+    // $graphLookup reads another collection too, at any depth; $geoNear's query is a filter
+    // like any other (no server JavaScript).
+    let graph = doc! {"pipeline": [{"$facet": {"x": [{"$graphLookup": {"from": "keys", "startWith": "$a",
+    "connectFromField": "a", "connectToField": "b", "as": "c"}}]}}]};
+    let e = authorize(&alice, "aggregate", graph).expect_err("graphLookup");
+    assert!(e.message.contains("$graphLookup"), "{}", e.message);
+    let near =
+        doc! {"pipeline": [{"$geoNear": {"near": [0, 0], "distanceField": "d", "query": {"$where": "1"}}}]};
+    let e = authorize(&alice, "aggregate", near).expect_err("$where in $geoNear");
+    assert!(e.message.contains("$where"), "{}", e.message);
     // Rules writ cannot evaluate fail closed: no read, write, insert or delete for users.
     let mut closed = Rules::default();
     closed.insert("mongodb-atlas", "app", "guarded", CollectionRules::deny_all());

@@ -1,11 +1,13 @@
 //! Aggregation pipelines: `$match $project $addFields/$set $unset $group $sort $skip $limit
 //! $count $unwind $replaceRoot/$replaceWith $lookup` (same database, both forms) `$facet
-//! $unionWith $sortByCount $bucket $sample`, and a first `$geoNear` (`geonear.rs`). Other
-//! stages are reported as unsupported.
+//! $unionWith $sortByCount $bucket $sample $graphLookup $redact $setWindowFields`, and a first `$geoNear`
+//! (`geonear.rs`). Other stages are reported as unsupported.
 
 mod buckets;
 pub(crate) mod geonear;
+mod graph;
 mod nested;
+mod window;
 
 use bson::{Bson, Document};
 
@@ -383,6 +385,9 @@ pub fn run(
             "$sortByCount" => buckets::sort_by_count(docs, spec)?,
             "$bucket" => buckets::bucket(docs, spec_doc()?)?,
             "$sample" => buckets::sample(docs, spec_doc()?)?,
+            "$graphLookup" => graph::graph_lookup(docs, spec_doc()?, read)?,
+            "$redact" => graph::redact(docs, spec)?,
+            "$setWindowFields" => window::set_window_fields(docs, spec_doc()?)?,
             "$geoNear" => return Err(bad("$geoNear is only valid as the first stage in a pipeline")),
             other => return Err(StoreError::Unsupported(format!("the aggregation stage {other}"))),
         };

@@ -12,6 +12,7 @@ mod arrays;
 mod convert;
 mod dates;
 mod math;
+mod objects;
 mod ranked;
 mod text;
 
@@ -387,7 +388,10 @@ impl<'a> Scope<'a> {
                         Some(v) => Some(v),
                         None => match convert::op(self, op, spec)? {
                             Some(v) => Some(v),
-                            None => dates::op(self, op, spec)?,
+                            None => match objects::op(self, op, spec)? {
+                                Some(v) => Some(v),
+                                None => dates::op(self, op, spec)?,
+                            },
                         },
                     },
                 },

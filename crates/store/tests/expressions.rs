@@ -137,7 +137,7 @@ fn conversion_and_argument_errors_are_mongodb_s() {
         },
     );
     assert!(edge.is_ok(), "{edge:?}");
-    let e = fail(doc! {"$zip": {"inputs": []}});
+    let e = fail(doc! {"$function": {"body": "function () {}", "args": [], "lang": "js"}});
     assert!(matches!(e, StoreError::Unsupported(_)), "{e}");
 }
 
@@ -407,4 +407,58 @@ fn now_is_one_time_for_the_whole_operation() {
         Some(&Bson::Boolean(true)),
         "and across stages"
     );
+}
+
+#[test]
+fn graph_lookup_reaches_each_document_once_and_is_bounded() {
+    // A ring of 2,000 documents, each naming the next: the search goes round once.
+    let n = 2_000;
+    let docs = (0..n).map(|i| doc! {"_id": i, "next": (i + 1) % n}).collect();
+    let (_dir, s) = store_with(docs);
+    let search = doc! {"$graphLookup": {
+        "from": "c", "startWith": "$next", "connectFromField": "next", "connectToField": "_id",
+        "as": "all", "depthField": "d",
+    }};
+    let pipeline = [
+        doc! {"$match": {"_id": 0}},
+        search.clone(),
+        doc! {"$project": {"n": {"$size": "$all"}, "deepest": {"$max": "$all.d"}}},
+    ];
+    let got = s.aggregate(&ns(), &pipeline).expect("graph");
+    assert_eq!(got, vec![doc! {"_id": 0, "n": 2_000, "deepest": 1_999_i64}]);
+    // Every document searching the whole ring holds 2,000 x 2,000 copies: the stage's memory
+    // or the deadline ends it, not the machine.
+    let started = Instant::now();
+    let deadline = Some(started + Duration::from_millis(500));
+    let all = store::budget::within(deadline, || s.aggregate(&ns(), std::slice::from_ref(&search)));
+    assert!(
+        matches!(all, Err(StoreError::TimeLimit | StoreError::MemoryLimit(_))),
+        "{:?}",
+        all.map(|d| d.len())
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn rand_is_uniform_enough_and_fresh_per_document() {
+    let docs = (0..2_000).map(|i| doc! {"_id": i}).collect();
+    let (_dir, s) = store_with(docs);
+    let got = s
+        .aggregate(
+            &ns(),
+            &[
+                doc! {"$project": {"r": {"$rand": {}}}},
+                doc! {"$group": {"_id": null, "lo": {"$min": "$r"}, "hi": {"$max": "$r"}, "avg": {"$avg": "$r"}, "distinct": {"$addToSet": "$r"}}},
+                doc! {"$project": {"lo": 1, "hi": 1, "avg": 1, "distinct": {"$size": "$distinct"}}},
+            ],
+        )
+        .expect("rand");
+    let d = &got[0];
+    let f = |k: &str| d.get_f64(k).expect(k);
+    assert!(
+        f("lo") >= 0.0 && f("lo") < 0.01 && f("hi") < 1.0 && f("hi") > 0.99,
+        "{d}"
+    );
+    assert!((f("avg") - 0.5).abs() < 0.05, "{d}");
+    assert_eq!(d.get("distinct"), Some(&Bson::Int32(2_000)));
 }

@@ -212,7 +212,7 @@ fn expr_matches_documents_whose_expression_is_truthy() {
     let err = s
         .find(
             &ns(),
-            &doc! { "$expr": { "$anyElementTrue": { "$map": { "input": "$a", "in": { "$zip": { "inputs": ["$$this"] } } } } } },
+            &doc! { "$expr": { "$anyElementTrue": { "$map": { "input": "$a", "in": { "$function": { "body": "", "args": ["$$this"], "lang": "js" } } } } } },
             &FindOptions::default(),
         )
         .expect_err("unsupported operator");
@@ -259,11 +259,11 @@ fn aggregation_edge_cases_follow_mongodb() {
         "an empty array's field is dropped, null kept"
     );
     let err = s
-        .aggregate(&ns(), &[doc! { "$graphLookup": {} }])
+        .aggregate(&ns(), &[doc! { "$densify": {} }])
         .expect_err("unsupported stage");
     assert!(
         err.to_string()
-            .contains("the aggregation stage $graphLookup is not supported by the embedded store"),
+            .contains("the aggregation stage $densify is not supported by the embedded store"),
         "{err}"
     );
 }
