@@ -424,6 +424,12 @@ impl Worker {
                 break;
             }
             if !operations && next_timer.is_none() {
+                // A runaway the loop budget stopped inside a promise job ends here too: Boa
+                // drops the error of an async function it resumes, leaving its promise pending
+                // (the budget only runs out past the deadline).
+                if Instant::now() >= job.deadline {
+                    return Err(EngineError::TimeLimitExceeded(job.limit));
+                }
                 // Pending on something no host operation or timer will ever settle.
                 return Ok(Err(JsException {
                     name: "Error".into(),

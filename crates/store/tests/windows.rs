@@ -205,3 +205,22 @@ fn sliding_windows_stop_at_the_deadline() {
     );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[test]
+fn sliding_windows_count_what_their_outputs_hold() {
+    // 5,000 outputs of 100 values (~56 MB held) fit the stage's 100 MB; the accumulators that
+    // built them, one per window, are not counted again.
+    let docs = (0..5_000).map(|i| doc! {"_id": i}).collect();
+    let (_dir, s) = store_with(docs);
+    let stage = doc! {"$setWindowFields": {"sortBy": {"_id": 1}, "output": {
+        "last100": {"$push": "$_id", "window": {"documents": [-99, 0]}},
+    }}};
+    let out = store::budget::within(None, || s.aggregate(&ns(), &[stage])).expect("fits");
+    assert_eq!(out[4_999].get_array("last100").map(Vec::len).ok(), Some(100));
+    // Twice as many values per output do not fit, as in MongoDB (its limit is 100 MB too).
+    let stage = doc! {"$setWindowFields": {"sortBy": {"_id": 1}, "output": {
+        "last200": {"$push": "$_id", "window": {"documents": [-199, 0]}},
+    }}};
+    let e = store::budget::within(None, || s.aggregate(&ns(), &[stage])).expect_err("too much");
+    assert!(matches!(e, StoreError::MemoryLimit(_)), "{e}");
+}

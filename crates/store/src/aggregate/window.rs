@@ -248,12 +248,14 @@ fn window_of(f: &Frame, i: usize, n: usize, values: &[Bson]) -> Result<(usize, u
     }
 }
 
-/// Feeds `docs` to `acc`.
+/// Feeds `docs` to `acc`. What the accumulator keeps is not charged: it lives only until its
+/// result, which is charged as the output it becomes (charging every window's accumulator
+/// would count one document's values once per window holding it).
 fn feed(acc: &mut Accumulator, arg: &Bson, docs: &Part) -> Result<(), StoreError> {
     for (_, d) in docs {
         tick()?;
         let input = acc.input(arg, d)?;
-        charge(acc.add(input))?;
+        acc.add(input);
     }
     Ok(())
 }
