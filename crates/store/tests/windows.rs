@@ -224,3 +224,48 @@ fn sliding_windows_count_what_their_outputs_hold() {
     let e = store::budget::within(None, || s.aggregate(&ns(), &[stage])).expect_err("too much");
     assert!(matches!(e, StoreError::MemoryLimit(_)), "{e}");
 }
+
+#[test]
+fn exponential_moving_averages_match_mongodb_s_tests() {
+    let prices = [10.0, 12.0, 11.0, 15.0, 14.0];
+    let docs = prices
+        .iter()
+        .enumerate()
+        .map(|(i, p)| doc! {"_id": i as i32, "price": *p, "s": "hiya"})
+        .collect();
+    let (_dir, s) = store_with(docs);
+    let run = |arg: Document| {
+        let stage =
+            doc! {"$setWindowFields": {"sortBy": {"_id": 1}, "output": {"e": {"$expMovingAvg": arg}}}};
+        s.aggregate(&ns(), &[stage])
+            .map(|out| out.iter().map(|d| d.get("e").cloned()).collect::<Vec<_>>())
+    };
+    // The first value, then price * alpha + last * (1 - alpha); N gives alpha = 2 / (N + 1).
+    for (arg, alpha) in [
+        (doc! {"input": "$price", "N": 3}, 0.5),
+        (doc! {"input": "$price", "alpha": 0.279}, 0.279),
+    ] {
+        let mut last: Option<f64> = None;
+        let want: Vec<Option<Bson>> = prices
+            .iter()
+            .map(|p| {
+                last = Some(last.map_or(*p, |l| p * alpha + l * (1.0 - alpha)));
+                last.map(Bson::Double)
+            })
+            .collect();
+        assert_eq!(run(arg).expect("ema"), want);
+    }
+    // No numbers: null throughout.
+    assert_eq!(
+        run(doc! {"input": "$s", "N": 2}).expect("strings"),
+        vec![Some(Bson::Null); 5]
+    );
+    for bad in [
+        doc! {"input": "$price", "alpha": 0.5, "N": 2},
+        doc! {"input": "$price", "N": 0.5},
+        doc! {"input": "$price", "alpha": 1.0},
+        doc! {"str": "$price", "N": 2},
+    ] {
+        assert!(run(bad.clone()).is_err(), "{bad}");
+    }
+}

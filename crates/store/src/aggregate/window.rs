@@ -1,8 +1,8 @@
 //! `$setWindowFields`: documents ordered by `partitionBy` then `sortBy`, each given output
 //! fields computed over a window of its partition: `$group`'s accumulators (and `$count`)
 //! over `documents: [lower, upper]` (positions) or `range: [lower, upper]` (sortBy values,
-//! with a time `unit` for dates), `$rank`, `$denseRank`, `$documentNumber`, `$shift` and
-//! `$locf`. Other window functions are reported as unsupported.
+//! with a time `unit` for dates), `$rank`, `$denseRank`, `$documentNumber`, `$shift`,
+//! `$locf` and `$expMovingAvg`. Other window functions are reported as unsupported.
 
 use bson::{Bson, Document};
 
@@ -45,6 +45,11 @@ enum Func {
         default: Bson,
     },
     Locf(Bson),
+    /// `$expMovingAvg`, with its input and weight.
+    ExpMovingAvg {
+        input: Bson,
+        alpha: f64,
+    },
 }
 
 /// A partition: its documents in sortBy order, each with its sort key.
@@ -174,12 +179,37 @@ fn func(
             Func::Shift { output, by, default }
         }
         "$locf" => Func::Locf(arg.clone()),
+        "$expMovingAvg" => {
+            let Bson::Document(d) = arg else {
+                return Err(bad("$expMovingAvg must have an object as its argument"));
+            };
+            if sorted.is_none() {
+                return Err(bad("$expMovingAvg requires an explicit 'sortBy'"));
+            }
+            if let Some(k) = d.keys().find(|k| !["input", "N", "alpha"].contains(&k.as_str())) {
+                return Err(bad(format!("$expMovingAvg got unexpected argument: {k}")));
+            }
+            let input = d
+                .get("input")
+                .cloned()
+                .ok_or_else(|| bad("$expMovingAvg requires an 'input'"))?;
+            let alpha = match (d.get("N").map(as_f64), d.get("alpha").map(as_f64)) {
+                (Some(Some(n)), None) if n >= 1.0 && n.fract() == 0.0 => 2.0 / (n + 1.0),
+                (None, Some(Some(a))) if a > 0.0 && a < 1.0 => a,
+                _ => {
+                    return Err(bad(
+                        "$expMovingAvg requires either 'N' (a positive integer) or 'alpha' (between 0 and 1, exclusive)",
+                    ));
+                }
+            };
+            Func::ExpMovingAvg { input, alpha }
+        }
         "$count" => {
             no_args()?;
             Func::Acc("$sum".into(), Bson::Int32(1), frame(window, sorted)?)
         }
-        "$derivative" | "$integral" | "$expMovingAvg" | "$covariancePop" | "$covarianceSamp"
-        | "$linearFill" | "$median" | "$percentile" | "$minMaxScaler" => {
+        "$derivative" | "$integral" | "$covariancePop" | "$covarianceSamp" | "$linearFill" | "$median"
+        | "$percentile" | "$minMaxScaler" => {
             return Err(StoreError::Unsupported(format!("the window function {op}")));
         }
         other => {
@@ -348,6 +378,27 @@ fn compute(func: &Func, part: &Part, sorted: Option<&[(String, bool)]>) -> Resul
                     Some(j) => eval(output, &part[j].1)?.unwrap_or(Bson::Null),
                     None => default.clone(),
                 });
+            }
+        }
+        Func::ExpMovingAvg { input, alpha } => {
+            // Inputs that are not numbers leave the average as it was (null before the first).
+            let mut average: Option<f64> = None;
+            for (_, d) in part {
+                tick()?;
+                match eval(input, d)? {
+                    Some(Bson::Decimal128(_)) => {
+                        return Err(StoreError::Unsupported(
+                            "$expMovingAvg of Decimal128 values".into(),
+                        ));
+                    }
+                    Some(v) => {
+                        if let Some(x) = as_f64(&v) {
+                            average = Some(average.map_or(x, |a| x * alpha + a * (1.0 - alpha)));
+                        }
+                    }
+                    None => {}
+                }
+                out.push(average.map_or(Bson::Null, Bson::Double));
             }
         }
         Func::Locf(e) => {
