@@ -1135,7 +1135,16 @@ impl Permissions {
                             geo.insert("query", query);
                             stages.remove(0);
                         }
-                        pipeline.splice(1..1, stages);
+                        // Field rules hide fields after the first stage, and $geoNear would
+                        // already have measured (and given away) a hidden location.
+                        if !stages.is_empty() {
+                            return Err(refuse(
+                                "PermissionDenied",
+                                format!(
+                                    "$geoNear on '{ns}': its field rules or filter projections would apply after it measured the documents; use $geoWithin, or run it in a system function"
+                                ),
+                            ));
+                        }
                     }
                     None => drop(pipeline.splice(0..0, stages)),
                 }

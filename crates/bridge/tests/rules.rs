@@ -328,3 +328,26 @@ fn geospatial_reads_are_narrowed_by_the_rules() {
     let want = doc! {"found": ["a-near", "a-far"], "staged": ["a-near", "a-far"]};
     assert_eq!(got, Bson::Document(want));
 }
+
+/// Field rules hide fields after a pipeline's first stage, and a first `$geoNear` would
+/// measure a hidden location before that: refused where field rules apply.
+#[test]
+fn geo_near_is_refused_where_field_rules_hide_fields() {
+    let hidden = CollectionRules::from_json(&serde_json::json!({
+        "roles": [{"name": "public", "apply_when": {}, "fields": {"name": {"read": true}}, "additional_fields": {}}]
+    }))
+    .expect("rules");
+    let mut rules = Rules::default();
+    rules.insert("mongodb-atlas", "app", "people", hidden);
+    let alice = User::normal("alice");
+    let (values, environment) = (BTreeMap::new(), doc! {});
+    let env = RuleEnv::new(&alice, &values, "", &environment);
+    let geo_near = doc! {"$geoNear": {"near": {"type": "Point", "coordinates": [0, 0]}, "distanceField": "d", "key": "home"}};
+    let spec = doc! {"database": "app", "collection": "people", "pipeline": [geo_near]};
+    let request = Request::parse("aggregate", &spec).expect("valid");
+    let e = rules
+        .authorize("mongodb-atlas", &env, request)
+        .expect_err("hidden location");
+    assert_eq!(e.code, "PermissionDenied");
+    assert!(e.message.contains("$geoNear"), "{}", e.message);
+}
