@@ -1,6 +1,6 @@
 //! Aggregation pipelines: `$match $project $addFields/$set $unset $group $sort $skip $limit
 //! $count $unwind $replaceRoot/$replaceWith $lookup` (same database, both forms) `$facet
-//! $unionWith $sortByCount $bucket $sample $graphLookup $redact $setWindowFields`, and a first `$geoNear`
+//! $unionWith $sortByCount $bucket $bucketAuto $sample $graphLookup $redact $setWindowFields`, and a first `$geoNear`
 //! (`geonear.rs`). Other stages are reported as unsupported.
 
 mod buckets;
@@ -384,6 +384,7 @@ pub fn run(
             "$unionWith" => nested::union_with(docs, spec, read)?,
             "$sortByCount" => buckets::sort_by_count(docs, spec)?,
             "$bucket" => buckets::bucket(docs, spec_doc()?)?,
+            "$bucketAuto" => buckets::bucket_auto(docs, spec_doc()?)?,
             "$sample" => buckets::sample(docs, spec_doc()?)?,
             "$graphLookup" => graph::graph_lookup(docs, spec_doc()?, read)?,
             "$redact" => graph::redact(docs, spec)?,

@@ -462,3 +462,62 @@ fn rand_is_uniform_enough_and_fresh_per_document() {
     assert!((f("avg") - 0.5).abs() < 0.05, "{d}");
     assert_eq!(d.get("distinct"), Some(&Bson::Int32(2_000)));
 }
+
+#[test]
+fn bucket_auto_cuts_runs_as_mongodb_s_algorithm_does() {
+    // Sorted: null (a missing price), 10, 20, 20, 20, 35, 40, 50, 75, 90.
+    let prices = [
+        Some(10),
+        Some(20),
+        Some(20),
+        Some(20),
+        Some(35),
+        Some(40),
+        Some(50),
+        None,
+        Some(75),
+        Some(90),
+    ];
+    let docs = prices
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut d = doc! {"_id": i as i32};
+            if let Some(p) = p {
+                d.insert("price", *p);
+            }
+            d
+        })
+        .collect();
+    let (_dir, s) = store_with(docs);
+    let cut = |buckets: i32| -> Vec<(Bson, Bson, i32)> {
+        let stage = doc! {"$bucketAuto": {"groupBy": "$price", "buckets": buckets}};
+        s.aggregate(&ns(), &[stage])
+            .expect("bucketAuto")
+            .iter()
+            .map(|d| {
+                let id = d.get_document("_id").expect("_id");
+                (
+                    id.get("min").cloned().unwrap_or(Bson::Undefined),
+                    id.get("max").cloned().unwrap_or(Bson::Undefined),
+                    d.get_i32("count").expect("count"),
+                )
+            })
+            .collect()
+    };
+    let i = Bson::Int32;
+    // Runs of round(10 / 4) = 3, never splitting equal values; a max is the next run's min.
+    assert_eq!(
+        cut(4),
+        vec![(Bson::Null, i(35), 5), (i(35), i(75), 3), (i(75), i(90), 2)]
+    );
+    // The last bucket takes everything left.
+    assert_eq!(cut(2), vec![(Bson::Null, i(35), 5), (i(35), i(90), 5)]);
+    // More buckets than values: one run per distinct value.
+    assert_eq!(cut(20).len(), 8);
+    let e = s.aggregate(
+        &ns(),
+        &[doc! {"$bucketAuto": {"groupBy": "$price", "buckets": 2, "granularity": "R5"}}],
+    );
+    assert!(matches!(e, Err(StoreError::Unsupported(_))));
+}

@@ -1,5 +1,5 @@
-//! Stages that group or pick by value: `$sortByCount`, `$bucket` and `$sample`, built on
-//! `$group` and `$sort` the way MongoDB defines them.
+//! Stages that group or pick by value: `$sortByCount`, `$bucket`, `$bucketAuto` and
+//! `$sample`, built on `$group` and `$sort` the way MongoDB defines them.
 
 use bson::{Bson, Document};
 
@@ -119,4 +119,71 @@ pub(super) fn sample(mut docs: Vec<Document>, spec: &Document) -> Result<Vec<Doc
 fn seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now()) | 1
+}
+
+/// `$bucketAuto`: the documents sorted by `groupBy` and cut into `buckets` runs of about equal
+/// size, a run never splitting equal values, each with its `output` accumulators and
+/// `_id: {min, max}` (max is the next run's min, the last run's own largest value), as
+/// MongoDB's algorithm does. `granularity` is not supported.
+pub(super) fn bucket_auto(docs: Vec<Document>, spec: &Document) -> Result<Vec<Document>, StoreError> {
+    let allowed = ["groupBy", "buckets", "output", "granularity"];
+    if let Some(k) = spec.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(bad(format!("Unrecognized option to $bucketAuto: {k}")));
+    }
+    let by = spec
+        .get("groupBy")
+        .ok_or_else(|| bad("$bucketAuto requires 'groupBy' and 'buckets' to be specified"))?;
+    let buckets = match spec.get("buckets").and_then(as_f64) {
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= f64::from(i32::MAX) => n as usize,
+        Some(n) => {
+            return Err(bad(format!(
+                "The $bucketAuto 'buckets' field must be greater than 0, but found: {n}"
+            )));
+        }
+        None => {
+            return Err(bad(
+                "$bucketAuto requires 'groupBy' and 'buckets' to be specified",
+            ));
+        }
+    };
+    if spec.contains_key("granularity") {
+        return Err(StoreError::Unsupported("$bucketAuto with a granularity".into()));
+    }
+    let mut group_spec = bson::doc! { "_id": null };
+    match spec.get("output") {
+        Some(Bson::Document(out)) => group_spec.extend(out.clone()),
+        None => {
+            group_spec.insert("count", bson::doc! { "$sum": 1 });
+        }
+        Some(_) => return Err(bad("$bucketAuto's 'output' must be an object")),
+    }
+    let mut keyed = Vec::with_capacity(docs.len());
+    for d in docs {
+        crate::budget::tick()?;
+        keyed.push((crate::expr::eval(by, &d)?.unwrap_or(Bson::Null), d));
+    }
+    keyed.sort_by(|a, b| compare(&a.0, &b.0));
+    let n = keyed.len();
+    let size = ((n as f64 / buckets as f64).round() as usize).max(1);
+    let mut out = Vec::new();
+    let mut rest = keyed.into_iter().peekable();
+    while let Some((min, first)) = rest.next() {
+        let last_bucket = out.len() + 1 == buckets;
+        let mut run = vec![first];
+        let mut max = min.clone();
+        while let Some((k, d)) =
+            rest.next_if(|(k, _)| last_bucket || run.len() < size || compare(k, &max).is_eq())
+        {
+            crate::budget::tick()?;
+            run.push(d);
+            max = k;
+        }
+        if let Some((next, _)) = rest.peek() {
+            max = next.clone();
+        }
+        let mut bucket = group(run, &group_spec)?.pop().unwrap_or_default();
+        bucket.insert("_id", bson::doc! { "min": min, "max": max });
+        out.push(bucket);
+    }
+    Ok(out)
 }
