@@ -19,6 +19,7 @@ mod text;
 use bson::{Bson, Document};
 
 pub use accumulator::Accumulator;
+pub(crate) use objects::next_u64;
 
 use crate::{
     error::{StoreError, bad},

@@ -352,13 +352,15 @@ enum Loc {
 }
 
 impl Loc {
-    fn sphere(&self) -> Option<Geometry> {
+    /// This location on the sphere (a stored shape is borrowed, not copied).
+    fn sphere(&self) -> Option<std::borrow::Cow<'_, Geometry>> {
+        use std::borrow::Cow;
         match self {
             Loc::Point(x, y) if (-180.0..=180.0).contains(x) && (-90.0..=90.0).contains(y) => {
-                Some(Geometry::point(*x, *y))
+                Some(Cow::Owned(Geometry::point(*x, *y)))
             }
             Loc::Point(..) => None,
-            Loc::Shape(g) => Some(g.clone()),
+            Loc::Shape(g) => Some(Cow::Borrowed(g)),
         }
     }
 }

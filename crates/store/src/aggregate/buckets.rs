@@ -101,24 +101,13 @@ pub(super) fn sample(mut docs: Vec<Document>, spec: &Document) -> Result<Vec<Doc
         Some(n) if n >= 0.0 && n.fract() == 0.0 && spec.len() == 1 => n as usize,
         _ => return Err(bad("$sample needs {size: a non-negative whole number}")),
     };
-    let mut state = seed();
     let take = size.min(docs.len());
     for i in 0..take {
-        // xorshift64*: not for secrets, enough to pick documents.
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        let j = i + (r % (docs.len() - i) as u64) as usize;
+        let j = i + (crate::expr::next_u64() % (docs.len() - i) as u64) as usize;
         docs.swap(i, j);
     }
     docs.truncate(take);
     Ok(docs)
-}
-
-fn seed() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) | 1
 }
 
 /// `$bucketAuto`: the documents sorted by `groupBy` and cut into `buckets` runs of about equal

@@ -15,21 +15,15 @@ use crate::{
 
 use super::{Lookup, set};
 
-/// The values at `path`, arrays taken apart; `None` when the field is missing.
-fn flat_values(d: &Document, path: &str) -> Option<Vec<Bson>> {
-    let found = values_at(d, path);
-    if found.is_empty() {
-        return None;
-    }
-    Some(
-        found
-            .into_iter()
-            .flat_map(|v| match v {
-                Bson::Array(a) => a.clone(),
-                other => vec![other.clone()],
-            })
-            .collect(),
-    )
+/// The values at `path`, arrays taken apart (none when the field is missing).
+fn flat_values(d: &Document, path: &str) -> Vec<Bson> {
+    values_at(d, path)
+        .into_iter()
+        .flat_map(|v| match v {
+            Bson::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        })
+        .collect()
 }
 
 /// `$graphLookup`: for each document, the documents of `from` reached from `startWith` by
@@ -91,7 +85,7 @@ pub(super) fn graph_lookup(
         if restrict.as_ref().is_some_and(|r| !r.matches(f)) {
             continue;
         }
-        for v in flat_values(f, to_field).unwrap_or_else(|| vec![Bson::Null]) {
+        for v in super::local_values(f, to_field) {
             let (k, fresh) = values.insert(&v);
             if fresh {
                 holders.push(Vec::new());
@@ -127,7 +121,7 @@ pub(super) fn graph_lookup(
                             set(&mut hit, field, Bson::Int64(depth as i64))?;
                         }
                         charge(held_doc_size(&hit))?;
-                        next.extend(flat_values(&foreign[i], from_field).unwrap_or_default());
+                        next.extend(flat_values(&foreign[i], from_field));
                         found.push(Bson::Document(hit));
                     }
                 }

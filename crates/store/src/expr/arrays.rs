@@ -193,14 +193,7 @@ fn get_field(s: &mut Scope<'_>, spec: &Bson) -> Result<Option<Bson>, StoreError>
         Bson::String(n) => (n.clone(), Some(Bson::Document(s.root.clone()))),
         Bson::Document(_) => {
             let d = object("$getField", spec, &["field", "input"])?;
-            let name = match d.get("field") {
-                Some(Bson::String(n)) => n.clone(),
-                Some(Bson::Document(lit)) if lit.len() == 1 => match lit.get("$literal") {
-                    Some(Bson::String(n)) => n.clone(),
-                    _ => return Err(bad("$getField requires 'field' to evaluate to a string")),
-                },
-                _ => return Err(bad("$getField requires 'field' to evaluate to a string")),
-            };
+            let name = super::objects::field_name("$getField", d)?;
             let input = match d.get("input") {
                 Some(e) => s.eval(e)?,
                 None => Some(Bson::Document(s.root.clone())),

@@ -78,18 +78,24 @@ fn zip(s: &mut Scope<'_>, spec: &Bson) -> Result<Option<Bson>, StoreError> {
     Ok(Some(Bson::Array(out)))
 }
 
+/// The `field` of `$getField`/`$setField`/`$unsetField`: a string constant, plain or as
+/// `{$literal: ...}`.
+pub(super) fn field_name(op: &str, d: &Document) -> Result<String, StoreError> {
+    match d.get("field") {
+        Some(Bson::String(n)) => Ok(n.clone()),
+        Some(Bson::Document(lit)) if lit.len() == 1 => match lit.get("$literal") {
+            Some(Bson::String(n)) => Ok(n.clone()),
+            _ => Err(bad(format!("{op} requires 'field' to evaluate to a string"))),
+        },
+        _ => Err(bad(format!("{op} requires 'field' to evaluate to a string"))),
+    }
+}
+
 /// `$setField: {field, input, value}` and `$unsetField: {field, input}`: `field` is a string
 /// constant, taken as one field name whatever it holds; `value: "$$REMOVE"` unsets.
 fn set_field(s: &mut Scope<'_>, spec: &Bson, op: &str, allowed: &[&str]) -> Result<Option<Bson>, StoreError> {
     let d = object(op, spec, allowed)?;
-    let name = match d.get("field") {
-        Some(Bson::String(n)) => n.clone(),
-        Some(Bson::Document(lit)) if lit.len() == 1 => match lit.get("$literal") {
-            Some(Bson::String(n)) => n.clone(),
-            _ => return Err(bad(format!("{op} requires 'field' to evaluate to type String"))),
-        },
-        _ => return Err(bad(format!("{op} requires 'field' to evaluate to type String"))),
-    };
+    let name = field_name(op, d)?;
     let input = match d.get("input") {
         Some(e) => s.eval(e)?,
         None => return Err(bad(format!("{op} requires 'input' to be specified"))),
@@ -126,12 +132,18 @@ thread_local! {
     });
 }
 
-/// A number in [0, 1) (xorshift64*: not for secrets, as `$rand` is not).
-fn random() -> f64 {
+/// The next number of this thread's xorshift64* generator (not for secrets, as neither
+/// `$rand` nor `$sample` is).
+pub(crate) fn next_u64() -> u64 {
     let mut x = STATE.get();
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;
     STATE.set(x);
-    (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+/// A number in [0, 1).
+fn random() -> f64 {
+    (next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
