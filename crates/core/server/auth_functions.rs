@@ -253,6 +253,10 @@ pub async fn external_user(
 ) -> Result<ObjectId, ApiError> {
     let key = format!("{provider_type}:{external}");
     if let Some(id) = state.users.identity_user(&key).await? {
+        state
+            .users
+            .refresh_identity(&id, provider_type, &external, &data)
+            .await?;
         return Ok(id);
     }
     let identity = IdentityRecord::new(external, provider_type, data.clone());

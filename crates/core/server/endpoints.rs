@@ -346,7 +346,7 @@ async fn application_user(
                 "the token's user does not exist and this endpoint does not create users (create_user_on_auth)",
             ));
         }
-        logins::custom_token_login(state, &Body(doc! {"token": jwt})).await?
+        logins::custom_token_login(state, &jwt).await?
     } else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

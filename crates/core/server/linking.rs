@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{
     ApiError, State, auth_functions,
     extract::Body,
-    logins, sessions, userpass,
+    identity, sessions, userpass,
     users::{IdentityRecord, StoreFailure},
 };
 
@@ -57,9 +57,16 @@ pub async fn link(
                 }
             }
         }
-        "custom-token" => {
-            let (sub, data) = logins::custom_token_identity(state, body)?;
-            link_external(state, "custom-token", sub, data, user_id).await?;
+        _ if identity::handles(provider) => {
+            let external = identity::verify(state, provider, body).await?;
+            link_external(
+                state,
+                &provider.provider_type,
+                external.sub,
+                external.data,
+                user_id,
+            )
+            .await?;
         }
         "custom-function" => {
             // It runs app code: failures are throttled as failed logins are.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::{
     Json,
     extract::{Path, State as AxumState},
-    http::{HeaderMap, StatusCode, Uri},
+    http::{HeaderMap, Uri},
 };
 use bson::{Bson, Document, oid::ObjectId};
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::{
     ApiError, State, api_keys, auth_functions,
     extract::{Body, ClientAddress, ThisApp},
-    hooks, sessions, throttle, userpass,
+    hooks, identity, sessions, throttle, userpass,
     users::IdentityRecord,
 };
 
@@ -26,12 +26,9 @@ pub fn provider(state: &State, name: &str) -> Result<loader::Provider, ApiError>
     let auth = deployment.extensions.get::<loader::AuthConfig>();
     match auth.and_then(|a| a.providers.get(name)) {
         Some(p) if !p.disabled => Ok(p.clone()),
-        None if name == "custom-token" && state.custom_token_key.is_some() => Ok(loader::Provider {
-            name: name.into(),
-            provider_type: name.into(),
-            disabled: false,
-            config: serde_json::Value::Null,
-        }),
+        None if name == "custom-token" && state.custom_token_key.is_some() => {
+            Ok(loader::Provider::enabled(name, serde_json::Value::Null))
+        }
         _ => Err(ApiError::bad_request(
             "AuthProviderNotFound",
             format!("authentication via '{name}' is unsupported"),
@@ -85,7 +82,11 @@ pub async fn login(
         }
         "local-userpass" => userpass::login(&state, &body, &address).await?,
         "api-key" => api_keys::login(&state, &body).await?,
-        "custom-token" => custom_token_login(&state, &body).await?,
+        _ if identity::handles(&provider) => {
+            let external = identity::verify(&state, &provider, &body).await?;
+            auth_functions::external_user(&state, &provider.provider_type, external.sub, external.data)
+                .await?
+        }
         "custom-function" => {
             auth_functions::custom_function_login(&state, &provider, &body, &address).await?
         }
@@ -112,59 +113,18 @@ pub async fn login(
 
 /// Whether the user a valid custom token names exists already (an invalid token: an error).
 pub async fn custom_token_user_exists(state: &State, token: &str) -> Result<bool, ApiError> {
-    let claims = custom_token_claims(state, token)?;
-    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+    let provider = provider(state, "custom-token")?;
+    let external = identity::custom_token(state, &provider, token).await?;
     Ok(state
         .users
-        .identity_user(&format!("custom-token:{sub}"))
+        .identity_user(&format!("custom-token:{}", external.sub))
         .await?
         .is_some())
 }
 
-/// The claims of a valid custom token (HS256, with `sub` and `exp`).
-fn custom_token_claims(state: &State, token: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let key = state.custom_token_key.as_ref().ok_or_else(|| {
-        ApiError::bad_request(
-            "AuthProviderNotFound",
-            "custom-token needs a verification key (--custom-token-key)",
-        )
-    })?;
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.validate_aud = false;
-    validation.set_required_spec_claims(&["exp", "sub"]);
-    Ok(
-        jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, key, &validation)
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "InvalidSession",
-                    format!("invalid custom token: {e}"),
-                )
-            })?
-            .claims,
-    )
-}
-
-/// The user a custom token (an HS256 JWT with `sub` and `exp`) signs in; created at first use.
-pub async fn custom_token_login(state: &State, body: &Body) -> Result<ObjectId, ApiError> {
-    let (sub, data) = custom_token_identity(state, body)?;
-    auth_functions::external_user(state, "custom-token", sub, data).await
-}
-
-/// The subject and profile data of the custom token in `body`.
-pub fn custom_token_identity(state: &State, body: &Body) -> Result<(String, Document), ApiError> {
-    let token = body.string("token")?;
-    let claims = custom_token_claims(state, &token)?;
-    let sub = claims
-        .get("sub")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let mut data = Document::new();
-    for field in ["name", "email", "first_name", "last_name", "picture"] {
-        if let Some(Value::String(s)) = claims.get(field) {
-            data.insert(field, s.as_str());
-        }
-    }
-    Ok((sub, data))
+/// The user a custom token signs in; created at first use.
+pub async fn custom_token_login(state: &State, token: &str) -> Result<ObjectId, ApiError> {
+    let provider = provider(state, "custom-token")?;
+    let external = identity::custom_token(state, &provider, token).await?;
+    auth_functions::external_user(state, "custom-token", external.sub, external.data).await
 }

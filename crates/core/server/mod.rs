@@ -16,6 +16,8 @@ mod error;
 mod extract;
 mod functions;
 mod hooks;
+mod identity;
+mod key_sets;
 mod linking;
 mod listen;
 mod logins;
@@ -70,6 +72,8 @@ pub struct State {
     pub public_url: Option<String>,
     /// The key `custom-token` logins are verified with (HS256), if that provider is configured.
     pub custom_token_key: Option<jsonwebtoken::DecodingKey>,
+    /// The identity providers' published keys (Apple, Google, a custom JWT `jwkURI`).
+    key_sets: key_sets::KeySets,
     /// Throttles of logins and new users.
     limits: throttle::Limits,
     /// Password hashing threads.
@@ -328,6 +332,7 @@ pub async fn state_with_clock(
             .custom_token_key
             .as_ref()
             .map(|k| jsonwebtoken::DecodingKey::from_secret(k.as_bytes())),
+        key_sets: key_sets::KeySets::new().context("cannot start the key set client")?,
         limits: throttle::Limits::new(&options.limits),
         passwords,
         in_flight,

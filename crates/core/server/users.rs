@@ -495,6 +495,34 @@ impl Users {
             .map(|_| ())
     }
 
+    /// Replaces what the provider knows of user `id`'s identity (`provider_type`, `external`)
+    /// with `data`, and merges `data` into the user's profile data, unless nothing changed: a
+    /// provider's metadata is refreshed on every login, as in App Services.
+    pub async fn refresh_identity(
+        &self,
+        id: &ObjectId,
+        provider_type: &str,
+        external: &str,
+        data: &Document,
+    ) -> Result<(), ApiError> {
+        let Some(user) = self.user(id).await? else {
+            return Ok(());
+        };
+        let current = user
+            .identities
+            .iter()
+            .find(|i| i.provider_type == provider_type && i.id == external);
+        if current.is_none_or(|i| &i.provider_data == data) {
+            return Ok(());
+        }
+        let mut profile = user.data;
+        profile.extend(data.clone());
+        let filter =
+            doc! {"_id": id, "identities": {"$elemMatch": {"provider_type": provider_type, "id": external}}};
+        let set = doc! {"$set": {"identities.$.provider_data": data.clone(), "data": profile}};
+        self.update("users", filter, set, false).await.map(|_| ())
+    }
+
     /// Sets `fields` (`confirmed`, `password_hash`) of `email`'s account.
     pub async fn update_account(&self, email: &str, fields: Document) -> Result<(), ApiError> {
         self.update("userpass", doc! {"_id": email}, doc! {"$set": fields}, false)

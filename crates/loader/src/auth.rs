@@ -1,7 +1,7 @@
 //! `auth/providers.json` and `auth/custom_user_data.json`: who can log in, and where each
 //! user's custom data document lives.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, path::Path};
 
 use serde::Deserialize;
 
@@ -30,16 +30,67 @@ pub struct Provider {
     /// Provider settings, e.g. `{"autoConfirm": true}` for `local-userpass`.
     #[serde(default)]
     pub config: serde_json::Value,
+    /// Which claims of a provider's token become the user's profile data (`custom-token`,
+    /// `oauth2-*`); empty: none, except for the `--custom-token-key` provider.
+    #[serde(default)]
+    pub metadata_fields: Vec<MetadataField>,
+    /// `secret_config`: the names of the secrets the provider reads (`signingKeys`).
+    #[serde(default)]
+    secret_config: SecretConfig,
+    /// The text of the `signingKeys` secrets, read when the app is loaded.
+    #[serde(skip)]
+    pub signing_keys: Vec<SecretText>,
+}
+
+/// One claim a provider copies into the user's profile data.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MetadataField {
+    /// The claim's path in the token: dots descend into objects, `\.` is a literal dot.
+    pub name: String,
+    /// The profile data field it becomes; defaults to `name`.
+    #[serde(default)]
+    pub field_name: Option<String>,
+    /// A token without the claim is refused.
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+struct SecretConfig {
+    #[serde(default, rename = "signingKeys")]
+    signing_keys: Vec<String>,
+}
+
+/// A secret's text: compared and used, never printed.
+#[derive(Clone, PartialEq)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(..)")
+    }
 }
 
 impl Provider {
-    fn enabled(name: &str, config: serde_json::Value) -> Self {
+    /// An enabled provider of type `name` named `name`, with `config` and nothing else.
+    pub fn enabled(name: &str, config: serde_json::Value) -> Self {
         Self {
             name: name.into(),
             provider_type: name.into(),
             disabled: false,
             config,
+            metadata_fields: Vec::new(),
+            secret_config: SecretConfig::default(),
+            signing_keys: Vec::new(),
         }
+    }
+
+    /// A string setting of `config`, when present and not empty.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.config
+            .get(key)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
     }
 
     /// A boolean setting of `config`, or `default` when it is absent.
@@ -87,17 +138,76 @@ enum ProvidersFile {
 }
 
 impl Loader<'_> {
+    /// Checks the settings of an enabled provider that verifies tokens and reads its signing
+    /// keys from `secrets`; each mistake is a problem of `path`.
+    fn provider(&mut self, path: &Path, mut p: Provider, secrets: &BTreeMap<String, String>) -> Provider {
+        if p.disabled {
+            return p;
+        }
+        let name = p.name.clone();
+        let mut problem = |message: String| self.problem(path, None, format!("provider '{name}': {message}"));
+        match p.provider_type.as_str() {
+            "custom-token" => {
+                let algorithm = p.setting("signingAlgorithm").unwrap_or("HS256").to_string();
+                if !["HS256", "RS256"].contains(&algorithm.as_str()) {
+                    problem(format!("signingAlgorithm '{algorithm}' is not HS256 or RS256"));
+                }
+                if p.flag("useJWKURI", false) {
+                    match p.setting("jwkURI") {
+                        Some(uri) if key_set_url_allowed(uri) => {}
+                        Some(uri) => problem(format!(
+                            "jwkURI '{uri}' must be https (http only to this machine)"
+                        )),
+                        None => problem("useJWKURI needs a 'jwkURI'".into()),
+                    }
+                }
+                for secret in &p.secret_config.signing_keys {
+                    match secrets.get(secret) {
+                        Some(text) if algorithm == "RS256" && !text.contains("-----BEGIN") => problem(
+                            format!("signing key secret '{secret}' must hold a PEM public key for RS256"),
+                        ),
+                        Some(text) => p.signing_keys.push(SecretText(text.clone())),
+                        None => problem(format!(
+                            "reads signing key secret '{secret}': set {}{secret}",
+                            crate::SECRET_PREFIX
+                        )),
+                    }
+                }
+            }
+            "oauth2-apple" | "oauth2-google" => {
+                if p.setting("clientId").is_none() {
+                    problem("needs config.clientId (the audience its ID tokens carry)".into());
+                }
+                if let Some(uri) = p.setting("jwkURI").filter(|u| !key_set_url_allowed(u)) {
+                    problem(format!(
+                        "jwkURI '{uri}' must be https (http only to this machine)"
+                    ));
+                }
+            }
+            _ => {}
+        }
+        for field in &p.metadata_fields {
+            if field.name.is_empty() {
+                problem("a metadata field needs a 'name'".into());
+            }
+        }
+        p
+    }
+
     /// Reads `auth/`; without `providers.json`, anonymous, email/password (auto-confirmed) and
     /// API-key logins are enabled.
-    pub(crate) fn auth(&mut self) -> AuthConfig {
+    pub(crate) fn auth(&mut self, secrets: &BTreeMap<String, String>) -> AuthConfig {
         let dir = self.root.join("auth");
         let providers_path = dir.join("providers.json");
         let providers = if providers_path.is_file() {
-            match self.json::<ProvidersFile>(&providers_path) {
-                Some(ProvidersFile::Map(m)) => m.into_values().map(|p| (p.name.clone(), p)).collect(),
-                Some(ProvidersFile::List(l)) => l.into_iter().map(|p| (p.name.clone(), p)).collect(),
-                None => BTreeMap::new(),
-            }
+            let list: Vec<Provider> = match self.json::<ProvidersFile>(&providers_path) {
+                Some(ProvidersFile::Map(m)) => m.into_values().collect(),
+                Some(ProvidersFile::List(l)) => l,
+                None => Vec::new(),
+            };
+            list.into_iter()
+                .map(|p| (p.name.clone(), self.provider(&providers_path, p, secrets)))
+                .collect()
         } else {
             [
                 Provider::enabled("anon-user", serde_json::Value::Null),
@@ -202,4 +312,18 @@ pub(crate) fn file_name(p: &std::path::Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Whether writ may read a key set from `url`: over https, or over http from this machine.
+pub fn key_set_url_allowed(url: &str) -> bool {
+    url.starts_with("https://")
+        || [
+            "http://127.0.0.1:",
+            "http://127.0.0.1/",
+            "http://localhost:",
+            "http://localhost/",
+            "http://[::1]:",
+        ]
+        .iter()
+        .any(|prefix| url.starts_with(prefix))
 }

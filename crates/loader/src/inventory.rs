@@ -57,12 +57,14 @@ const UNSUPPORTED: [(&str, &str); 5] = [
     ("services", "third-party services"),
 ];
 
-const PROVIDERS: [&str; 5] = [
+const PROVIDERS: [&str; 7] = [
     "anon-user",
     "local-userpass",
     "api-key",
     "custom-token",
     "custom-function",
+    "oauth2-apple",
+    "oauth2-google",
 ];
 
 /// Lists every file of the app in `dir` with what writ does with it; `environment` is the

@@ -32,7 +32,7 @@ mod triggers;
 mod values;
 mod warnings;
 
-pub use auth::{AuthConfig, CustomUserData, Provider};
+pub use auth::{AuthConfig, CustomUserData, MetadataField, Provider, SecretText, key_set_url_allowed};
 pub use endpoints::{DataApi, Endpoint, Endpoints, RUN_AS_PREFIX, ReturnType, RunAs, Validation, run_as_of};
 use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
 pub use inventory::{Entry, Status, inventory};
@@ -332,7 +332,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
     let tag = environment_tag(dir, options);
     let (environment_tag, environment_values) = loader.environment(&tag);
     let values = loader.values(&environment_values, &options.secrets);
-    let auth = loader.auth();
+    let auth = loader.auth(&options.secrets);
     if let Some(f) = auth
         .custom_user_data
         .as_ref()

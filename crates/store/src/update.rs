@@ -100,9 +100,14 @@ impl<'a> Positional<'a> {
                     "$[]" => next.extend((0..items.len()).map(|i| join(&i.to_string()))),
                     "$" => {
                         let query = self.query.filter(|q| q.mentions(p)).ok_or_else(no_match)?;
+                        // The element alone, or as a one-element array (what `$elemMatch` and
+                        // `$all` need to see).
                         let i = items
                             .iter()
-                            .position(|e| query.matches_on(p, &Self::wrap(p, e)))
+                            .position(|e| {
+                                query.matches_on(p, &Self::wrap(p, e))
+                                    || query.matches_on(p, &Self::wrap(p, &Bson::Array(vec![e.clone()])))
+                            })
                             .ok_or_else(no_match)?;
                         next.push(join(&i.to_string()));
                     }

@@ -293,6 +293,17 @@ fn positional_updates_follow_mongodb() {
         false,
     )
     .expect("$ in docs");
+    // `$` after `$elemMatch`: the element that matched every condition, not the first with any.
+    let r = s
+        .update(
+            &ns(),
+            &doc! { "items": { "$elemMatch": { "k": 7, "q": 5 } } },
+            &ops(doc! { "$inc": { "items.$.q": 10 } }),
+            false,
+            false,
+        )
+        .expect("$ after $elemMatch");
+    assert_eq!(r.matched, 1);
     // `$[]`: every element.
     s.update(
         &ns(),
@@ -315,7 +326,7 @@ fn positional_updates_follow_mongodb() {
         .remove(0);
     assert_eq!(
         d,
-        doc! { "_id": 1, "grades": [80, 96, 0], "items": [{ "k": 1, "q": 1 }, { "k": 7, "q": 6 }] }
+        doc! { "_id": 1, "grades": [80, 96, 0], "items": [{ "k": 1, "q": 1 }, { "k": 7, "q": 16 }] }
     );
     let err = s
         .update(

@@ -1,0 +1,118 @@
+//! The public keys identity providers publish (JWK sets: Apple's, Google's, a custom JWT
+//! provider's `jwkURI`), read over HTTPS and kept. A set is read again after an hour, or when a
+//! token names a key the set lacks, at most once a minute per set: a flood of tokens with made-up
+//! key ids costs the provider one request a minute. One read per set at a time; the others wait
+//! for it. If a provider cannot be reached, the keys read before keep working.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::http::StatusCode;
+use jsonwebtoken::{DecodingKey, jwk::JwkSet};
+
+use super::ApiError;
+
+/// How long a key set is used before it is read again.
+const FRESH: Duration = Duration::from_secs(3600);
+/// The least time between two reads of one set.
+const MIN_INTERVAL: Duration = Duration::from_secs(60);
+/// The largest key set writ reads.
+const MAX_BYTES: usize = 256 * 1024;
+
+/// The key sets of every provider, by URL.
+pub struct KeySets {
+    client: reqwest::Client,
+    sets: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Entry>>>>,
+}
+
+#[derive(Default)]
+struct Entry {
+    keys: Option<JwkSet>,
+    read_at: Option<Instant>,
+}
+
+impl KeySets {
+    /// A cache with an HTTPS client of its own (10 s per read, no redirects).
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("writ")
+            .build()?;
+        Ok(Self {
+            client,
+            sets: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The RSA key `kid` of the set at `url` (the set's only key when `kid` is `None`).
+    pub async fn key(&self, url: &str, kid: Option<&str>) -> Result<DecodingKey, ApiError> {
+        let entry = {
+            let mut sets = self.sets.lock().unwrap_or_else(|e| e.into_inner());
+            sets.entry(url.to_string()).or_default().clone()
+        };
+        let mut entry = entry.lock().await;
+        let now = Instant::now();
+        let fresh = entry.read_at.is_some_and(|t| now - t < FRESH);
+        let found = entry.keys.as_ref().and_then(|set| pick(set, kid));
+        let may_read = entry.read_at.is_none_or(|t| now - t >= MIN_INTERVAL);
+        if !(fresh && found.is_some()) && may_read {
+            entry.read_at = Some(now);
+            match self.read(url).await {
+                Ok(set) => entry.keys = Some(set),
+                Err(e) if entry.keys.is_some() => {
+                    tracing::warn!(url, error = %e, "cannot read the key set again; using the keys read before");
+                }
+                Err(e) => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_GATEWAY,
+                        "AuthProviderError",
+                        format!("cannot read the identity provider's keys: {e}"),
+                    ));
+                }
+            }
+        }
+        let jwk = entry
+            .keys
+            .as_ref()
+            .and_then(|set| pick(set, kid))
+            .ok_or_else(|| {
+                ApiError::invalid_session("invalid token: signed with a key the provider does not publish")
+            })?;
+        DecodingKey::from_jwk(jwk).map_err(|e| {
+            ApiError::invalid_session(format!("invalid token: the provider's key is unusable: {e}"))
+        })
+    }
+
+    async fn read(&self, url: &str) -> Result<JwkSet, String> {
+        let mut response = self.client.get(url).send().await.map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_BYTES {
+                return Err(format!("{url} sent more than {MAX_BYTES} bytes"));
+            }
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("{url} sent no JWK set: {e}"))
+    }
+}
+
+/// The RSA signing key `kid` of `set`, or its only RSA key when the token names none.
+fn pick<'a>(set: &'a JwkSet, kid: Option<&str>) -> Option<&'a jsonwebtoken::jwk::Jwk> {
+    let rsa =
+        |k: &&jsonwebtoken::jwk::Jwk| matches!(k.algorithm, jsonwebtoken::jwk::AlgorithmParameters::RSA(_));
+    match kid {
+        Some(kid) => set.find(kid).filter(|k| rsa(k)),
+        None => {
+            let mut keys = set.keys.iter().filter(rsa);
+            let only = keys.next();
+            only.filter(|_| keys.next().is_none())
+        }
+    }
+}

@@ -1,0 +1,174 @@
+// Logins with tokens other parties sign (custom JWT, Sign in with Apple, Google), run by the
+// unmodified realm-web 2.0.1 client. Tokens are signed here with the test-only key in
+// tests/fixtures/identity, whose public half the test's key server publishes as `writ-test-1`.
+// Usage: node identity.mjs <baseUrl> <appId> <scenario>...
+import assert from "node:assert/strict";
+import { createHmac, createPrivateKey, generateKeyPairSync, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as Realm from "realm-web";
+import { rejects, run } from "./harness.mjs";
+
+const [baseUrl, appId, ...scenarios] = process.argv.slice(2);
+const newApp = () => new Realm.App({ id: appId, baseUrl });
+const unique = () => `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+const now = () => Math.floor(Date.now() / 1000);
+
+const fixture = (name) => readFileSync(new URL(`../fixtures/identity/${name}`, import.meta.url));
+const testKey = createPrivateKey(fixture("test-signing-key.pem"));
+const publicPem = fixture("test-signing-key.pub.pem").toString();
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+
+// An RS256 token with `claims`, signed by `key` (the test key) and naming `kid`.
+function rs256(claims, { key = testKey, kid = "writ-test-1" } = {}) {
+  const body = `${b64({ alg: "RS256", typ: "JWT", kid })}.${b64(claims)}`;
+  return `${body}.${sign("sha256", Buffer.from(body), key).toString("base64url")}`;
+}
+
+const APPLE_ISS = "https://appleid.apple.com";
+const GOOGLE_ISS = "https://accounts.google.com";
+const appleClaims = (extra = {}) => ({
+  iss: APPLE_ISS, aud: "com.example.writ", sub: `apple-${unique()}`, exp: now() + 600, iat: now(),
+  email: "ada@privaterelay.appleid.com", ...extra,
+});
+const googleClaims = (extra = {}) => ({
+  iss: GOOGLE_ISS, aud: "writ.apps.googleusercontent.com", sub: `google-${unique()}`, exp: now() + 600,
+  iat: now(), email: "ada@example.com", given_name: "Ada", family_name: "Lovelace", name: "Ada Lovelace", ...extra,
+});
+const customClaims = (extra = {}) => ({
+  sub: `ext-${unique()}`, aud: "writ-tests", exp: now() + 600, iat: now(),
+  user_data: { name: "Ada" }, email: "ada@example.com", ...extra,
+});
+
+// Logging in with `credentials` fails with HTTP `status` (and `code` if given).
+async function refused(credentials, status = 401, code) {
+  const e = await rejects(newApp().logIn(credentials));
+  assert.equal(e.statusCode, status, e.message);
+  if (code) assert.equal(e.errorCode, code);
+  return e;
+}
+
+const SCENARIOS = {
+  // A custom JWT verified with the provider's JWK set: metadata fields become the profile; the
+  // same subject is the same user.
+  async customJwk() {
+    const claims = customClaims();
+    const user = await newApp().logIn(Realm.Credentials.jwt(rs256(claims)));
+    assert.equal(user.profile.name, "Ada");
+    assert.equal(user.profile.email, "ada@example.com");
+    assert.equal(user.providerType, "custom-token");
+    assert.deepEqual(user.identities.map((i) => i.providerType), ["custom-token"]);
+    const again = await newApp().logIn(Realm.Credentials.jwt(rs256({ ...claims, exp: now() + 900 })));
+    assert.equal(again.id, user.id);
+    // The provider's metadata is refreshed at every login.
+    const renamed = { ...claims, user_data: { name: "Ada L." }, email: "ada@example.org" };
+    const third = await newApp().logIn(Realm.Credentials.jwt(rs256(renamed)));
+    assert.equal(third.id, user.id);
+    assert.equal(third.profile.name, "Ada L.");
+    assert.equal(third.profile.email, "ada@example.org");
+  },
+
+  // Every way to forge or stretch a custom JWT is refused with 401.
+  async customJwkRefused() {
+    const jwt = (token) => Realm.Credentials.jwt(token);
+    const claims = customClaims();
+    // The required metadata field is missing.
+    const { user_data: _, ...noName } = claims;
+    await refused(jwt(rs256(noName)), 401, "InvalidSession");
+    // Another audience, expired, not yet valid, no subject.
+    await refused(jwt(rs256({ ...claims, aud: "another-app" })));
+    await refused(jwt(rs256({ ...claims, exp: now() - 3600 })));
+    await refused(jwt(rs256({ ...claims, nbf: now() + 3600 })));
+    await refused(jwt(rs256({ ...claims, sub: undefined })));
+    // Signed by another key under the published key's id; a key id the set does not have.
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    await refused(jwt(rs256(claims, { key: privateKey })));
+    await refused(jwt(rs256(claims, { kid: "not-published" })));
+    // Unsigned (alg none), and HS256 with the public key as the HMAC secret (algorithm confusion).
+    await refused(jwt(`${b64({ alg: "none", typ: "JWT", kid: "writ-test-1" })}.${b64(claims)}.`));
+    const body = `${b64({ alg: "HS256", typ: "JWT", kid: "writ-test-1" })}.${b64(claims)}`;
+    await refused(jwt(`${body}.${createHmac("sha256", publicPem).update(body).digest("base64url")}`));
+    // A valid token with its payload changed.
+    const [h, , s] = rs256(claims).split(".");
+    await refused(jwt(`${h}.${b64({ ...claims, sub: "someone-else" })}.${s}`));
+    // An Apple ID token is not a custom JWT of this app (wrong audience).
+    await refused(jwt(rs256(appleClaims())));
+    // A huge token.
+    await refused(jwt(rs256({ ...claims, pad: "x".repeat(64 * 1024) })));
+  },
+
+  // Sign in with Apple: an ID token for the app's client id from Apple's issuer.
+  async apple() {
+    const claims = appleClaims();
+    const user = await newApp().logIn(Realm.Credentials.apple(rs256(claims)));
+    assert.equal(user.providerType, "oauth2-apple");
+    assert.equal(user.profile.email, "ada@privaterelay.appleid.com");
+    const again = await newApp().logIn(Realm.Credentials.apple(rs256({ ...claims, iat: now() })));
+    assert.equal(again.id, user.id);
+    // The same subject from another provider is another person.
+    const custom = await newApp().logIn(Realm.Credentials.jwt(rs256(customClaims({ sub: claims.sub }))));
+    assert.notEqual(custom.id, user.id);
+    await refused(Realm.Credentials.apple(rs256({ ...claims, iss: GOOGLE_ISS })));
+    await refused(Realm.Credentials.apple(rs256({ ...claims, aud: "com.example.other" })));
+    await refused(Realm.Credentials.apple(rs256({ ...claims, exp: now() - 3600 })));
+  },
+
+  // Google: an ID token (OpenID Connect); App Services' metadata names (first_name is given_name).
+  async google() {
+    const claims = googleClaims();
+    const user = await newApp().logIn(Realm.Credentials.google({ idToken: rs256(claims) }));
+    assert.equal(user.providerType, "oauth2-google");
+    assert.equal(user.profile.email, "ada@example.com");
+    assert.equal(user.profile.firstName, "Ada");
+    assert.equal(user.profile.name, "Ada Lovelace");
+    assert.equal(user.profile.lastName, undefined, "last_name is not a configured metadata field");
+    const { email: _, ...noEmail } = claims;
+    await refused(Realm.Credentials.google({ idToken: rs256(noEmail) }));
+    await refused(Realm.Credentials.google({ idToken: rs256({ ...claims, iss: APPLE_ISS }) }));
+    const code = await refused(Realm.Credentials.google({ authCode: "4/0Adeu5B" }), 400, "InvalidParameter");
+    assert.match(code.message, /authCode is not supported by writ yet/);
+  },
+
+  // An anonymous user links an Apple identity and keeps their id; nobody else can claim it.
+  async linking() {
+    const anon = await newApp().logIn(Realm.Credentials.anonymous(false));
+    const token = rs256(appleClaims());
+    await anon.linkCredentials(Realm.Credentials.apple(token));
+    assert.deepEqual(anon.identities.map((i) => i.providerType).sort(), ["anon-user", "oauth2-apple"]);
+    const viaApple = await newApp().logIn(Realm.Credentials.apple(token));
+    assert.equal(viaApple.id, anon.id);
+    const other = await newApp().logIn(Realm.Credentials.anonymous(false));
+    const e = await rejects(other.linkCredentials(Realm.Credentials.apple(token)));
+    assert.equal(e.statusCode, 409);
+  },
+
+  // Tokens naming key ids the provider never published are refused without asking the provider
+  // again each time (the Rust side counts the key set's reads).
+  async madeUpKeyIds() {
+    const logins = [];
+    for (let i = 0; i < 40; i += 1) {
+      logins.push(refused(Realm.Credentials.jwt(rs256(customClaims(), { kid: `made-up-${i}` }))));
+    }
+    await Promise.all(logins);
+  },
+
+  // RS256 signing keys from a secret; any one of the audiences is enough (requireAnyAudience).
+  async customSigningKeys() {
+    const claims = { sub: `ext-${unique()}`, aud: ["writ-b"], exp: now() + 600, email: "b@example.com" };
+    const user = await newApp().logIn(Realm.Credentials.jwt(rs256(claims, { kid: undefined })));
+    assert.equal(user.profile.email, "b@example.com");
+    await refused(Realm.Credentials.jwt(rs256({ ...claims, aud: "writ-c" })));
+    await refused(Realm.Credentials.jwt(rs256({ ...claims, aud: undefined })));
+    const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
+    await refused(Realm.Credentials.jwt(`${body}.${createHmac("sha256", publicPem).update(body).digest("base64url")}`));
+  },
+
+  // A provider whose keys cannot be read fails its own logins with 502, and only those.
+  async providerUnreachable() {
+    const e = await refused(Realm.Credentials.apple(rs256(appleClaims())), 502, "AuthProviderError");
+    assert.match(e.message, /cannot read the identity provider's keys/);
+    const claims = { sub: `ext-${unique()}`, aud: "writ-a", exp: now() + 600 };
+    await newApp().logIn(Realm.Credentials.jwt(rs256(claims)));
+  },
+};
+
+await run(SCENARIOS, scenarios);
