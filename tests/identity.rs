@@ -1,7 +1,8 @@
 //! Logins with tokens other parties sign, through the unmodified realm-web client against a
 //! real `writ serve`: a custom JWT provider as App Services configures it (a JWK set URI; RS256
-//! signing keys from secrets; audiences; metadata fields) and Sign in with Apple and Google,
-//! with the providers' key sets served over real HTTP by this test. The scenarios, attacks
+//! signing keys from secrets; audiences; metadata fields), Sign in with Apple and Google, and
+//! Facebook Login, with the providers' key sets and Facebook's Graph API served over real HTTP
+//! by this test (the real ones cannot vouch for test users). The scenarios, attacks
 //! included (forged, expired, re-targeted and algorithm-confused tokens, made-up key ids),
 //! are in `tests/client/identity.mjs`.
 
@@ -20,18 +21,18 @@ use std::{
 
 use common::{repo, run_script_with};
 
-/// An HTTP server answering `GET /keys` with the test key set; counts those reads.
-struct KeyServer {
+/// An HTTP server on this machine standing in for an identity provider: `answer` maps a
+/// request's path and query to a status and a JSON body; `requests` counts them.
+struct FakeProvider {
     base: String,
-    reads: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
 }
 
-fn key_server() -> KeyServer {
+fn fake_provider(answer: impl Fn(&str) -> (u16, String) + Send + 'static) -> FakeProvider {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let reads = Arc::new(AtomicUsize::new(0));
-    let counted = reads.clone();
-    let set = std::fs::read(repo().join("tests/fixtures/identity/jwks.json")).expect("key set");
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -40,34 +41,89 @@ fn key_server() -> KeyServer {
             while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).map(|n| n == 1).unwrap_or(false) {
                 head.push(byte[0]);
             }
-            let found = head.starts_with(b"GET /keys ");
-            if found {
-                counted.fetch_add(1, Ordering::SeqCst);
-            }
-            let (status, body): (&str, &[u8]) = if found {
-                ("200 OK", &set)
-            } else {
-                ("404 Not Found", b"{}")
-            };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let head = String::from_utf8_lossy(&head);
+            let target = head.split(' ').nth(1).unwrap_or_default();
+            let (status, body) = answer(target);
             let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
             let _ = stream.write_all(response.as_bytes());
-            let _ = stream.write_all(body);
         }
     });
-    KeyServer { base, reads }
+    FakeProvider { base, requests }
+}
+
+/// Publishes the test key set at `/keys`, as Apple, Google and JWK set URIs do.
+fn key_server() -> FakeProvider {
+    let set = std::fs::read_to_string(repo().join("tests/fixtures/identity/jwks.json")).expect("key set");
+    fake_provider(move |target| match target {
+        "/keys" => (200, set.clone()),
+        _ => (404, "{}".into()),
+    })
+}
+
+/// Facebook's Graph API for the app `writ-fb-app` (secret `fb-secret`): the access token
+/// `good-N` is user N's for this app, `other-app-N` user N's for another app; others are invalid.
+fn graph_api() -> FakeProvider {
+    fake_provider(|target| {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let q: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
+        let refused = (
+            400,
+            r#"{"error": {"message": "Invalid OAuth access token.", "code": 190}}"#.to_string(),
+        );
+        match path {
+            "/debug_token" if get("access_token") != "writ-fb-app|fb-secret" => refused,
+            "/debug_token" => {
+                let token = get("input_token");
+                let data = if let Some(id) = token.strip_prefix("good-") {
+                    serde_json::json!({"app_id": "writ-fb-app", "is_valid": true, "user_id": id})
+                } else if let Some(id) = token.strip_prefix("other-app-") {
+                    serde_json::json!({"app_id": "another-app", "is_valid": true, "user_id": id})
+                } else {
+                    serde_json::json!({"is_valid": false})
+                };
+                (200, serde_json::json!({ "data": data }).to_string())
+            }
+            "/me" => match get("access_token").strip_prefix("good-") {
+                Some(id) => {
+                    assert!(get("fields").split(',').any(|f| f == "id"), "{target}");
+                    // HMAC-SHA256 of the token with the app secret, as Facebook checks it.
+                    let proof = {
+                        use hmac::Mac;
+                        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"fb-secret").expect("key");
+                        mac.update(get("access_token").as_bytes());
+                        hex::encode(mac.finalize().into_bytes())
+                    };
+                    assert_eq!(get("appsecret_proof"), proof);
+                    let me = serde_json::json!({"id": id, "name": "Ada Lovelace", "email": "ada@example.com",
+                        "picture": {"data": {"url": "https://example.com/ada.png"}}});
+                    (200, me.to_string())
+                }
+                None => refused,
+            },
+            _ => (404, "{}".into()),
+        }
+    })
 }
 
 /// `writ serve` on the sample app with `providers` as its `auth/providers.json` and `env`.
-fn serve(providers: serde_json::Value, env: &[(&str, &str)]) -> (testkit::Listening, tempfile::TempDir) {
+fn serve(
+    providers: serde_json::Value,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (testkit::Listening, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = dir.path().join("app");
     testkit::copy_sample_app(&app).expect("copy the sample app");
     write_providers(&app, &providers);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_writ"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--no-watch"])
+        .args(args)
         .arg("--app")
         .arg(&app)
         .arg("--data")
@@ -126,7 +182,7 @@ fn custom_jwt_apple_and_google_sign_in_with_published_keys() {
             ]
         }
     });
-    let (server, _dir) = serve(providers, &[]);
+    let (server, _dir) = serve(providers, &[], &[]);
     scenarios(
         &server.base,
         &[
@@ -140,7 +196,7 @@ fn custom_jwt_apple_and_google_sign_in_with_published_keys() {
     );
     // One read of the key set served every login; 40 tokens naming made-up keys asked for no
     // other read (at most one a minute per set).
-    assert_eq!(keys.reads.load(Ordering::SeqCst), 1);
+    assert_eq!(keys.requests.load(Ordering::SeqCst), 1);
 }
 
 #[test]
@@ -160,8 +216,31 @@ fn custom_jwt_with_signing_keys_from_secrets() {
             "config": {"clientId": "com.example.writ", "jwkURI": "http://127.0.0.1:1/keys"}
         }
     });
-    let (server, _dir) = serve(providers, &[("WRIT_SECRET_jwtPublicKey", &public)]);
+    let (server, _dir) = serve(providers, &[("WRIT_SECRET_jwtPublicKey", &public)], &[]);
     scenarios(&server.base, &["customSigningKeys", "providerUnreachable"]);
+}
+
+#[test]
+fn facebook_access_tokens_are_checked_with_the_graph_api() {
+    let graph = graph_api();
+    let providers = serde_json::json!({
+        "oauth2-facebook": {
+            "name": "oauth2-facebook", "type": "oauth2-facebook",
+            "config": {"clientId": "writ-fb-app", "graphURL": graph.base},
+            "secret_config": {"clientSecret": "fbSecret"},
+            "metadata_fields": [{"required": true, "name": "email"}, {"name": "name"}, {"name": "picture"}]
+        }
+    });
+    let (server, _dir) = serve(
+        providers,
+        &[("WRIT_SECRET_fbSecret", "fb-secret")],
+        &["--login-throttle-address", "6/300"],
+    );
+    scenarios(&server.base, &["facebook", "facebookFlood"]);
+    // Two Graph API requests per valid login (two), one per refused token Facebook was asked
+    // about (two, then three of the flood), none for the malformed one; then the address's six
+    // failures were used up and the rest of the flood cost Facebook nothing.
+    assert_eq!(graph.requests.load(Ordering::SeqCst), 2 * 2 + 2 + 3);
 }
 
 #[test]
@@ -176,7 +255,8 @@ fn writ_check_names_what_a_token_provider_is_missing() {
                 "config": {"signingAlgorithm": "RS256", "useJWKURI": true, "jwkURI": "http://keys.example.com/keys"},
                 "secret_config": {"signingKeys": ["notSet"]}
             },
-            "oauth2-google": {"name": "oauth2-google", "type": "oauth2-google", "config": {}}
+            "oauth2-google": {"name": "oauth2-google", "type": "oauth2-google", "config": {}},
+            "oauth2-facebook": {"name": "oauth2-facebook", "type": "oauth2-facebook", "config": {"clientId": "1"}}
         }),
     );
     let out = Command::new(env!("CARGO_BIN_EXE_writ"))
@@ -192,6 +272,7 @@ fn writ_check_names_what_a_token_provider_is_missing() {
         "jwkURI 'http://keys.example.com/keys' must be https",
         "reads signing key secret 'notSet': set WRIT_SECRET_notSet",
         "provider 'oauth2-google': needs config.clientId",
+        "provider 'oauth2-facebook': needs secret_config.clientSecret",
     ] {
         assert!(err.contains(expected), "{expected:?} not in {err}");
     }

@@ -162,6 +162,35 @@ const SCENARIOS = {
     await refused(Realm.Credentials.jwt(`${body}.${createHmac("sha256", publicPem).update(body).digest("base64url")}`));
   },
 
+  // Facebook Login: the Graph API vouches for the token and gives the profile; a token Facebook
+  // issued to another app, or an invalid one, is refused.
+  async facebook() {
+    const user = await newApp().logIn(Realm.Credentials.facebook("good-1001"));
+    assert.equal(user.providerType, "oauth2-facebook");
+    assert.equal(user.identities[0].id, "1001");
+    assert.equal(user.profile.email, "ada@example.com");
+    assert.equal(user.profile.name, "Ada Lovelace");
+    assert.equal(user.profile.pictureUrl, "https://example.com/ada.png");
+    const again = await newApp().logIn(Realm.Credentials.facebook("good-1001"));
+    assert.equal(again.id, user.id);
+    await refused(Realm.Credentials.facebook("other-app-1001"));
+    await refused(Realm.Credentials.facebook("expired-or-forged"));
+    // Not a token at all: refused before Facebook is asked.
+    await refused(Realm.Credentials.facebook("a b&c=d"));
+  },
+
+  // A flood of invalid tokens from one address is throttled after the failed-login budget, so
+  // it cannot make writ hammer Facebook (the Rust side counts the Graph API's requests).
+  async facebookFlood() {
+    let throttled = 0;
+    for (let i = 0; i < 10; i += 1) {
+      const e = await rejects(newApp().logIn(Realm.Credentials.facebook(`forged-${i}`)));
+      if (e.statusCode === 429) throttled += 1;
+      else assert.equal(e.statusCode, 401);
+    }
+    assert.equal(throttled, 7);
+  },
+
   // A provider whose keys cannot be read fails its own logins with 502, and only those.
   async providerUnreachable() {
     const e = await refused(Realm.Credentials.apple(rs256(appleClaims())), 502, "AuthProviderError");

@@ -1,5 +1,6 @@
 //! Logins another party vouches for with a signed token: custom JWT (`custom-token`), Sign in
-//! with Apple (`oauth2-apple`) and Google (`oauth2-google`) ID tokens. Each is checked as App
+//! with Apple (`oauth2-apple`) and Google (`oauth2-google`) ID tokens; Facebook's access
+//! tokens, which the Graph API vouches for, are checked in `facebook.rs`. Each is checked as App
 //! Services checked it: the signature against the provider's keys (signing keys from secrets, a
 //! JWK set, Apple's or Google's published keys), the expected algorithm only, `exp` and `nbf`,
 //! the audience, and for Apple and Google the issuer. The token's `sub` is the identity; the
@@ -50,7 +51,8 @@ fn invalid(message: impl std::fmt::Display) -> ApiError {
 
 /// Whether `provider` is one of the token-verifying providers this module signs in.
 pub fn handles(provider: &loader::Provider) -> bool {
-    ["custom-token", "oauth2-apple", "oauth2-google"].contains(&provider.provider_type.as_str())
+    ["custom-token", "oauth2-apple", "oauth2-google", "oauth2-facebook"]
+        .contains(&provider.provider_type.as_str())
 }
 
 /// The identity the login body for `provider` proves.
@@ -65,6 +67,7 @@ pub async fn verify(state: &State, provider: &loader::Provider, body: &Body) -> 
             ))
         }
         "oauth2-google" => id_token(state, provider, &body.string("id_token")?, &GOOGLE).await,
+        "oauth2-facebook" => super::facebook::verify(state, provider, &body.string("accessToken")?).await,
         other => Err(ApiError::bad_request(
             "AuthProviderNotFound",
             format!("the provider type '{other}' does not sign in with a token"),

@@ -48,6 +48,11 @@ impl KeySets {
         })
     }
 
+    /// The HTTPS client writ asks identity providers with (Facebook's Graph API too).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// The RSA key `kid` of the set at `url` (the set's only key when `kid` is `None`).
     pub async fn key(&self, url: &str, kid: Option<&str>) -> Result<DecodingKey, ApiError> {
         let entry = {

@@ -83,7 +83,20 @@ pub async fn login(
         "local-userpass" => userpass::login(&state, &body, &address).await?,
         "api-key" => api_keys::login(&state, &body).await?,
         _ if identity::handles(&provider) => {
+            // A Facebook login asks Facebook twice, so failures are throttled per address as
+            // failed password logins are.
+            let remote = provider.provider_type == "oauth2-facebook";
+            if remote {
+                state
+                    .limits
+                    .login_address
+                    .take(&address)
+                    .map_err(|wait| throttle::too_many("failed logins", wait))?;
+            }
             let external = identity::verify(&state, &provider, &body).await?;
+            if remote {
+                state.limits.login_address.refund(&address);
+            }
             auth_functions::external_user(&state, &provider.provider_type, external.sub, external.data)
                 .await?
         }

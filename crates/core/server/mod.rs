@@ -14,6 +14,7 @@ mod data_api;
 mod endpoints;
 mod error;
 mod extract;
+mod facebook;
 mod functions;
 mod hooks;
 mod identity;

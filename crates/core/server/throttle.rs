@@ -55,7 +55,7 @@ pub struct LimitOptions {
     /// Failed password logins per account: BURST/SECONDS.
     #[arg(long, env = "WRIT_LOGIN_THROTTLE_ACCOUNT", default_value = "10/300")]
     pub login_throttle_account: Rate,
-    /// Failed password logins per client address: BURST/SECONDS.
+    /// Failed password, custom-function and Facebook logins per client address: BURST/SECONDS.
     #[arg(long, env = "WRIT_LOGIN_THROTTLE_ADDRESS", default_value = "100/300")]
     pub login_throttle_address: Rate,
     /// New users (anonymous logins, registrations) per client address: BURST/SECONDS.

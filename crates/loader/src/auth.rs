@@ -40,6 +40,9 @@ pub struct Provider {
     /// The text of the `signingKeys` secrets, read when the app is loaded.
     #[serde(skip)]
     pub signing_keys: Vec<SecretText>,
+    /// The text of the `clientSecret` secret (`oauth2-facebook`), read when the app is loaded.
+    #[serde(skip)]
+    pub client_secret: Option<SecretText>,
 }
 
 /// One claim a provider copies into the user's profile data.
@@ -59,6 +62,8 @@ pub struct MetadataField {
 struct SecretConfig {
     #[serde(default, rename = "signingKeys")]
     signing_keys: Vec<String>,
+    #[serde(default, rename = "clientSecret")]
+    client_secret: Option<String>,
 }
 
 /// A secret's text: compared and used, never printed.
@@ -82,6 +87,7 @@ impl Provider {
             metadata_fields: Vec::new(),
             secret_config: SecretConfig::default(),
             signing_keys: Vec::new(),
+            client_secret: None,
         }
     }
 
@@ -172,6 +178,26 @@ impl Loader<'_> {
                             crate::SECRET_PREFIX
                         )),
                     }
+                }
+            }
+            "oauth2-facebook" => {
+                if p.setting("clientId").is_none() {
+                    problem("needs config.clientId (the Facebook app id)".into());
+                }
+                if let Some(uri) = p.setting("graphURL").filter(|u| !key_set_url_allowed(u)) {
+                    problem(format!(
+                        "graphURL '{uri}' must be https (http only to this machine)"
+                    ));
+                }
+                match p.secret_config.client_secret.clone().filter(|s| !s.is_empty()) {
+                    Some(secret) => match secrets.get(&secret) {
+                        Some(text) => p.client_secret = Some(SecretText(text.clone())),
+                        None => problem(format!(
+                            "reads client secret '{secret}': set {}{secret}",
+                            crate::SECRET_PREFIX
+                        )),
+                    },
+                    None => problem("needs secret_config.clientSecret (the Facebook app secret)".into()),
                 }
             }
             "oauth2-apple" | "oauth2-google" => {

@@ -57,7 +57,7 @@ const UNSUPPORTED: [(&str, &str); 5] = [
     ("services", "third-party services"),
 ];
 
-const PROVIDERS: [&str; 7] = [
+const PROVIDERS: [&str; 8] = [
     "anon-user",
     "local-userpass",
     "api-key",
@@ -65,6 +65,7 @@ const PROVIDERS: [&str; 7] = [
     "custom-function",
     "oauth2-apple",
     "oauth2-google",
+    "oauth2-facebook",
 ];
 
 /// Lists every file of the app in `dir` with what writ does with it; `environment` is the
