@@ -22,13 +22,19 @@ use std::{
 use common::{repo, run_script_with};
 
 /// An HTTP server on this machine standing in for an identity provider: `answer` maps a
-/// request's path and query to a status and a JSON body; `requests` counts them.
+/// request's path and query to a status and a JSON body (for 302, the `Location`); `requests`
+/// counts them.
 struct FakeProvider {
     base: String,
     requests: Arc<AtomicUsize>,
 }
 
 fn fake_provider(answer: impl Fn(&str) -> (u16, String) + Send + 'static) -> FakeProvider {
+    fake_provider_with_body(move |target, _| answer(target))
+}
+
+/// [`fake_provider`] whose `answer` also gets the request's body.
+fn fake_provider_with_body(answer: impl Fn(&str, &str) -> (u16, String) + Send + 'static) -> FakeProvider {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let requests = Arc::new(AtomicUsize::new(0));
@@ -42,13 +48,31 @@ fn fake_provider(answer: impl Fn(&str) -> (u16, String) + Send + 'static) -> Fak
                 head.push(byte[0]);
             }
             counted.fetch_add(1, Ordering::SeqCst);
-            let head = String::from_utf8_lossy(&head);
+            let head = String::from_utf8_lossy(&head).to_string();
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|n| n.trim().to_string())
+                })
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+            let mut request_body = vec![0u8; length.min(1 << 20)];
+            let _ = stream.read_exact(&mut request_body);
             let target = head.split(' ').nth(1).unwrap_or_default();
-            let (status, body) = answer(target);
-            let response = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+            let (status, body) = answer(target, &String::from_utf8_lossy(&request_body));
+            // A 302's body is where it sends the browser (a provider's consent page approving).
+            let response = if status == 302 {
+                format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {body}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+            } else {
+                format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            };
             let _ = stream.write_all(response.as_bytes());
         }
     });
@@ -64,6 +88,62 @@ fn key_server() -> FakeProvider {
     })
 }
 
+/// Google's token endpoint for the client `writ.apps.googleusercontent.com` (secret
+/// `google-secret`): the authorization code `good-code-N` is user `google-code-N`'s, as an ID
+/// token signed with the test key; other codes are refused as Google refuses them.
+fn google_tokens() -> FakeProvider {
+    let pem = std::fs::read(repo().join("tests/fixtures/identity/test-signing-key.pem")).expect("key");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("test key");
+    fake_provider_with_body(move |target, body| {
+        let form: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        let get = |k: &str| form.get(k).map(String::as_str);
+        let client_ok = get("client_id") == Some("writ.apps.googleusercontent.com")
+            && get("client_secret") == Some("google-secret")
+            && get("redirect_uri")
+                .is_some_and(|r| r.is_empty() || r.ends_with("/api/client/v2.0/auth/callback"))
+            && get("grant_type") == Some("authorization_code");
+        if let Some(query) = target.strip_prefix("/auth?") {
+            return consent(query, "good-code-web");
+        }
+        match (target, get("code").and_then(|c| c.strip_prefix("good-code-"))) {
+            ("/token", _) if !client_ok => (401, r#"{"error": "invalid_client"}"#.into()),
+            ("/token", Some(n)) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_secs();
+                let claims = serde_json::json!({"iss": "https://accounts.google.com",
+                    "aud": "writ.apps.googleusercontent.com", "sub": format!("google-code-{n}"),
+                    "exp": now + 600, "iat": now, "email": "code@example.com"});
+                let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+                header.kid = Some("writ-test-1".into());
+                let token = jsonwebtoken::encode(&header, &claims, &key).expect("sign");
+                (
+                    200,
+                    serde_json::json!({"id_token": token, "access_token": "ya29.x"}).to_string(),
+                )
+            }
+            ("/token", None) => (
+                400,
+                r#"{"error": "invalid_grant", "error_description": "Malformed auth code."}"#.into(),
+            ),
+            _ => (404, "{}".into()),
+        }
+    })
+}
+
+/// A consent page that approves at once: back to `redirect_uri` with `code` and `state`.
+fn consent(query: &str, code: &str) -> (u16, String) {
+    let q: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let back = form_urlencoded::Serializer::new(String::new())
+        .append_pair("code", code)
+        .append_pair("state", &q["state"])
+        .finish();
+    (302, format!("{}?{back}", q["redirect_uri"]))
+}
+
 /// Facebook's Graph API for the app `writ-fb-app` (secret `fb-secret`): the access token
 /// `good-N` is user N's for this app, `other-app-N` user N's for another app; others are invalid.
 fn graph_api() -> FakeProvider {
@@ -77,6 +157,20 @@ fn graph_api() -> FakeProvider {
             r#"{"error": {"message": "Invalid OAuth access token.", "code": 190}}"#.to_string(),
         );
         match path {
+            "/dialog" => consent(query, "fb-code-77"),
+            "/oauth/access_token" => match get("code").strip_prefix("fb-code-") {
+                Some(n)
+                    if get("client_secret") == "fb-secret"
+                        && get("redirect_uri").ends_with("/auth/callback") =>
+                {
+                    (
+                        200,
+                        serde_json::json!({"access_token": format!("good-{n}"), "token_type": "bearer"})
+                            .to_string(),
+                    )
+                }
+                _ => refused,
+            },
             "/debug_token" if get("access_token") != "writ-fb-app|fb-secret" => refused,
             "/debug_token" => {
                 let token = get("input_token");
@@ -156,6 +250,7 @@ fn scenarios(base: &str, names: &[&str]) {
 fn custom_jwt_apple_and_google_sign_in_with_published_keys() {
     let keys = key_server();
     let url = format!("{}/keys", keys.base);
+    let google = google_tokens();
     let providers = serde_json::json!({
         "anon-user": {"name": "anon-user", "type": "anon-user"},
         "custom-token": {
@@ -174,7 +269,10 @@ fn custom_jwt_apple_and_google_sign_in_with_published_keys() {
         },
         "oauth2-google": {
             "name": "oauth2-google", "type": "oauth2-google",
-            "config": {"clientId": "writ.apps.googleusercontent.com", "openId": true, "jwkURI": url},
+            "config": {"clientId": "writ.apps.googleusercontent.com", "openId": true, "jwkURI": url,
+                "tokenURL": format!("{}/token", google.base), "authURL": format!("{}/auth", google.base)},
+            "secret_config": {"clientSecret": "googleSecret"},
+            "redirect_uris": ["http://localhost:3000/auth-callback"],
             "metadata_fields": [
                 {"required": true, "name": "email"},
                 {"required": false, "name": "first_name"},
@@ -182,7 +280,7 @@ fn custom_jwt_apple_and_google_sign_in_with_published_keys() {
             ]
         }
     });
-    let (server, _dir) = serve(providers, &[], &[]);
+    let (server, _dir) = serve(providers, &[("WRIT_SECRET_googleSecret", "google-secret")], &[]);
     scenarios(
         &server.base,
         &[
@@ -190,10 +288,16 @@ fn custom_jwt_apple_and_google_sign_in_with_published_keys() {
             "customJwkRefused",
             "apple",
             "google",
+            "googleAuthCode",
+            "googleRedirect",
+            "redirectAttacks",
             "linking",
             "madeUpKeyIds",
         ],
     );
+    // Google was asked once per authorization code (three native, two browser), and its consent
+    // page was shown once.
+    assert_eq!(google.requests.load(Ordering::SeqCst), 3 + 2 + 1);
     // One read of the key set served every login; 40 tokens naming made-up keys asked for no
     // other read (at most one a minute per set).
     assert_eq!(keys.requests.load(Ordering::SeqCst), 1);
@@ -226,8 +330,10 @@ fn facebook_access_tokens_are_checked_with_the_graph_api() {
     let providers = serde_json::json!({
         "oauth2-facebook": {
             "name": "oauth2-facebook", "type": "oauth2-facebook",
-            "config": {"clientId": "writ-fb-app", "graphURL": graph.base},
+            "config": {"clientId": "writ-fb-app", "graphURL": graph.base,
+                "authURL": format!("{}/dialog", graph.base)},
             "secret_config": {"clientSecret": "fbSecret"},
+            "redirect_uris": ["http://localhost:3000/auth-callback"],
             "metadata_fields": [{"required": true, "name": "email"}, {"name": "name"}, {"name": "picture"}]
         }
     });
@@ -236,11 +342,12 @@ fn facebook_access_tokens_are_checked_with_the_graph_api() {
         &[("WRIT_SECRET_fbSecret", "fb-secret")],
         &["--login-throttle-address", "6/300"],
     );
-    scenarios(&server.base, &["facebook", "facebookFlood"]);
-    // Two Graph API requests per valid login (two), one per refused token Facebook was asked
-    // about (two, then three of the flood), none for the malformed one; then the address's six
-    // failures were used up and the rest of the flood cost Facebook nothing.
-    assert_eq!(graph.requests.load(Ordering::SeqCst), 2 * 2 + 2 + 3);
+    scenarios(&server.base, &["facebook", "facebookRedirect", "facebookFlood"]);
+    // Two Graph API requests per valid login (two, and the browser flow's), one per refused
+    // token Facebook was asked about (two, then three of the flood), none for the malformed one;
+    // the browser flow's consent page and code exchange; then the address's six failures were
+    // used up and the rest of the flood cost Facebook nothing.
+    assert_eq!(graph.requests.load(Ordering::SeqCst), 2 * 3 + 2 + 3 + 2);
 }
 
 #[test]

@@ -47,6 +47,65 @@ async function refused(credentials, status = 401, code) {
   return e;
 }
 
+// The browser of the redirect flow, in Node: realm-web opens `url` in a "window"; this follows
+// the redirects with the cookies a browser keeps, and when the app's redirect page is reached
+// does what its `Realm.handleAuthRedirect()` does: hands the fragment's result to the waiting
+// login through the shared storage.
+const REDIRECT = "http://localhost:3000/auth-callback";
+const REDIRECT_HASH_TO_RESULT = {
+  _baas_client_app_id: "appId", _baas_ua: "userAuth", _baas_link: "link", _baas_error: "error", _baas_state: "state",
+};
+
+async function browse(url, jar = new Map()) {
+  for (let hops = 0; hops < 10; hops += 1) {
+    if (url.startsWith(REDIRECT)) return new URL(url);
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    const response = await fetch(url, { redirect: "manual", headers: cookie ? { cookie } : {} });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const [k, v] = pair.split("=");
+      if (v === "") jar.delete(k);
+      else jar.set(k, v);
+    }
+    const location = response.headers.get("location");
+    if (!location) return response;
+    url = new URL(location, url).toString();
+  }
+  throw new Error("too many redirects");
+}
+
+function redirectResult(landed) {
+  const params = new URLSearchParams(landed.hash.slice(1));
+  const result = {};
+  for (const [p, r] of Object.entries(REDIRECT_HASH_TO_RESULT)) if (params.get(p)) result[r] = params.get(p);
+  return result;
+}
+
+function browserEnvironment() {
+  const environment = Realm.getEnvironment();
+  Realm.setEnvironment({
+    ...environment,
+    openWindow(url) {
+      browse(url).then((landed) => {
+        const result = redirectResult(landed);
+        environment.defaultStorage.prefix("oauth2").prefix(`state(${result.state})`).set("result", JSON.stringify(result));
+      }, (e) => console.error("browse failed", e));
+      return null;
+    },
+  });
+}
+
+const withTimeout = (promise, ms = 15000) =>
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), ms).unref())]);
+
+// Starts a flow by hand: the consent page's URL (with writ's state) and the browser's cookies.
+async function startFlow(provider, redirect = REDIRECT) {
+  const query = new URLSearchParams({ state: "abcdefghijkl", redirect });
+  const url = `${baseUrl}/api/client/v2.0/app/${appId}/auth/providers/${provider}/login?${query}`;
+  const response = await fetch(url, { redirect: "manual" });
+  return { response, cookie: (response.headers.getSetCookie()[0] || "").split(";")[0] };
+}
+
 const SCENARIOS = {
   // A custom JWT verified with the provider's JWK set: metadata fields become the profile; the
   // same subject is the same user.
@@ -124,8 +183,19 @@ const SCENARIOS = {
     const { email: _, ...noEmail } = claims;
     await refused(Realm.Credentials.google({ idToken: rs256(noEmail) }));
     await refused(Realm.Credentials.google({ idToken: rs256({ ...claims, iss: APPLE_ISS }) }));
-    const code = await refused(Realm.Credentials.google({ authCode: "4/0Adeu5B" }), 400, "InvalidParameter");
-    assert.match(code.message, /authCode is not supported by writ yet/);
+  },
+
+  // Google with a server auth code (the native SDKs' Credentials.google(code, AUTH_CODE)): writ
+  // exchanges it for an ID token with the client secret, then checks that token.
+  async googleAuthCode() {
+    const user = await newApp().logIn(Realm.Credentials.google({ authCode: "good-code-7" }));
+    assert.equal(user.providerType, "oauth2-google");
+    assert.equal(user.identities[0].id, "google-code-7");
+    assert.equal(user.profile.email, "code@example.com");
+    const again = await newApp().logIn(Realm.Credentials.google({ authCode: "good-code-7" }));
+    assert.equal(again.id, user.id);
+    const e = await refused(Realm.Credentials.google({ authCode: "4/0Adeu5B-forged" }));
+    assert.match(e.message, /Google refused the authCode: Malformed auth code/);
   },
 
   // An anonymous user links an Apple identity and keeps their id; nobody else can claim it.
@@ -189,6 +259,64 @@ const SCENARIOS = {
       else assert.equal(e.statusCode, 401);
     }
     assert.equal(throttled, 7);
+  },
+
+  // realm-web's browser flow, Google: a window, Google's consent, writ's callback, the app's
+  // redirect page; the login resolves to a user whose session works.
+  async googleRedirect() {
+    browserEnvironment();
+    const app = newApp();
+    const user = await withTimeout(app.logIn(Realm.Credentials.google({ redirectUrl: REDIRECT })));
+    assert.equal(user.providerType, "oauth2-google");
+    assert.equal(user.identities[0].id, "google-code-web");
+    assert.equal(user.profile.email, "code@example.com");
+    await user.refreshAccessToken();
+  },
+
+  // The same with Facebook.
+  async facebookRedirect() {
+    browserEnvironment();
+    const user = await withTimeout(newApp().logIn(Realm.Credentials.facebook(REDIRECT)));
+    assert.equal(user.providerType, "oauth2-facebook");
+    assert.equal(user.identities[0].id, "77");
+    assert.equal(user.profile.name, "Ada Lovelace");
+  },
+
+  // The flow never sends tokens to a redirect URL the provider does not list, never finishes in
+  // a browser that did not start it, never twice, and passes a refusal on to the app.
+  async redirectAttacks() {
+    const json = async (response) => [response.status, (await response.json()).error_code];
+    const evil = await startFlow("oauth2-google", "https://evil.example/cb");
+    assert.deepEqual(await json(evil.response), [400, "InvalidParameter"]);
+    assert.equal(evil.response.headers.get("location"), null);
+    const apple = await startFlow("oauth2-apple");
+    assert.deepEqual(await json(apple.response), [400, "InvalidParameter"]);
+    // A callback link sent to another browser (no cookie): refused, and the flow survives it.
+    const { response, cookie } = await startFlow("oauth2-google");
+    assert.equal(response.status, 303);
+    const consent = new URL(response.headers.get("location"));
+    const ours = consent.searchParams.get("state");
+    const callback = `${baseUrl}/api/client/v2.0/auth/callback?code=good-code-web&state=${encodeURIComponent(ours)}`;
+    assert.deepEqual(await json(await fetch(callback, { redirect: "manual" })), [400, "InvalidParameter"]);
+    // The browser that started it finishes it, once.
+    const done = await fetch(callback, { redirect: "manual", headers: { cookie } });
+    const landed = new URL(done.headers.get("location"));
+    assert.equal(`${landed.origin}${landed.pathname}`, REDIRECT);
+    const result = redirectResult(landed);
+    assert.equal(result.state, "abcdefghijkl");
+    assert.equal(result.userAuth.split("$").length, 4);
+    const again = await fetch(callback, { redirect: "manual", headers: { cookie } });
+    assert.deepEqual(await json(again), [400, "InvalidParameter"]);
+    // The user said no at the provider: the app hears it, with its state.
+    const refusedFlow = await startFlow("oauth2-google");
+    const state2 = new URL(refusedFlow.response.headers.get("location")).searchParams.get("state");
+    const denied = await fetch(`${baseUrl}/api/client/v2.0/auth/callback?error=access_denied&state=${encodeURIComponent(state2)}`, {
+      redirect: "manual", headers: { cookie: refusedFlow.cookie },
+    });
+    const deniedResult = redirectResult(new URL(denied.headers.get("location")));
+    assert.equal(deniedResult.state, "abcdefghijkl");
+    assert.match(deniedResult.error, /access_denied/);
+    assert.equal(deniedResult.userAuth, undefined);
   },
 
   // A provider whose keys cannot be read fails its own logins with 502, and only those.

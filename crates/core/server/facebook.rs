@@ -102,6 +102,34 @@ pub async fn verify(state: &State, provider: &loader::Provider, token: &str) -> 
     })
 }
 
+/// The user access token Facebook gives for the browser flow's `code`, issued for `redirect`.
+pub async fn exchange(
+    state: &State,
+    provider: &loader::Provider,
+    code: &str,
+    redirect: &str,
+) -> Result<String, ApiError> {
+    let (Some(app_id), Some(secret)) = (provider.setting("clientId"), provider.client_secret.as_ref()) else {
+        return Err(ApiError::bad_request(
+            "AuthProviderNotFound",
+            "oauth2-facebook needs config.clientId and secret_config.clientSecret",
+        ));
+    };
+    let graph = provider.setting("graphURL").unwrap_or(GRAPH);
+    let query = [
+        ("client_id", app_id),
+        ("redirect_uri", redirect),
+        ("client_secret", &secret.0),
+        ("code", code),
+    ];
+    let answer = get(state, &format!("{graph}/oauth/access_token"), &query).await?;
+    answer
+        .get("access_token")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| invalid("Facebook gave no access token for the code"))
+}
+
 /// The Graph API field that holds App Services' metadata field `name`.
 fn graph_field(name: &str) -> &str {
     match name {
@@ -122,40 +150,11 @@ fn value(me: &Value, name: &str) -> Option<Bson> {
 }
 
 async fn get(state: &State, url: &str, query: &[(&str, &str)]) -> Result<Value, ApiError> {
-    let unreachable = |e: String| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "AuthProviderError",
-            format!("cannot ask Facebook: {e}"),
-        )
-    };
-    let response = state
-        .key_sets
-        .client()
-        .get(url)
-        .query(query)
-        .send()
-        .await
-        .map_err(|e| unreachable(e.without_url().to_string()))?;
-    let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| unreachable(e.without_url().to_string()))?;
-    if body.len() > 256 * 1024 {
-        return Err(unreachable("the answer is too large".into()));
-    }
-    let value: Value = serde_json::from_slice(&body).map_err(|e| unreachable(e.to_string()))?;
-    if status.is_client_error() {
-        return Err(invalid(
-            value
-                .pointer("/error/message")
-                .and_then(Value::as_str)
-                .unwrap_or("refused"),
-        ));
-    }
+    let request = state.key_sets.client().get(url).query(query);
+    let (status, value) = super::key_sets::ask(request, "Facebook").await?;
     if !status.is_success() {
-        return Err(unreachable(format!("Facebook answered {status}")));
+        let why = value.pointer("/error/message").and_then(Value::as_str);
+        return Err(invalid(why.unwrap_or("refused")));
     }
     Ok(value)
 }

@@ -36,6 +36,9 @@ const APPLE: Platform = Platform {
     keys: "https://appleid.apple.com/auth/keys",
 };
 
+/// Where Google exchanges authorization codes.
+const GOOGLE_TOKEN: &str = "https://oauth2.googleapis.com/token";
+
 const GOOGLE: Platform = Platform {
     issuers: &["https://accounts.google.com", "accounts.google.com"],
     keys: "https://www.googleapis.com/oauth2/v3/certs",
@@ -61,10 +64,15 @@ pub async fn verify(state: &State, provider: &loader::Provider, body: &Body) -> 
         "custom-token" => custom_token(state, provider, &body.string("token")?).await,
         "oauth2-apple" => id_token(state, provider, &body.string("id_token")?, &APPLE).await,
         "oauth2-google" if body.0.contains_key("authCode") && !body.0.contains_key("id_token") => {
-            Err(ApiError::bad_request(
-                "InvalidParameter",
-                "Google sign-in with an authCode is not supported by writ yet: send the ID token (Credentials.google({idToken}))",
-            ))
+            // The redirect URI the code was issued for: none for the native SDKs' server auth
+            // codes (`config.authCodeRedirectURI` for others).
+            let redirect = provider
+                .config
+                .get("authCodeRedirectURI")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let token = google_code(state, provider, &body.string("authCode")?, redirect).await?;
+            google_id_token(state, provider, &token).await
         }
         "oauth2-google" => id_token(state, provider, &body.string("id_token")?, &GOOGLE).await,
         "oauth2-facebook" => super::facebook::verify(state, provider, &body.string("accessToken")?).await,
@@ -142,6 +150,77 @@ pub async fn custom_token(
         sub: subject(&claims)?,
         data,
     })
+}
+
+/// Whether verifying `body` for `provider` costs requests to the provider (Facebook's tokens,
+/// Google's authorization codes): such logins are throttled as failed password logins are.
+pub fn asks_provider(provider: &loader::Provider, body: &Body) -> bool {
+    match provider.provider_type.as_str() {
+        "oauth2-facebook" => true,
+        "oauth2-google" => body.0.contains_key("authCode"),
+        _ => false,
+    }
+}
+
+/// The ID token Google gives for the authorization `code` (a native SDK's server auth code, or
+/// the browser flow's code issued for `redirect`): exchanged with the app's client secret at
+/// Google's token endpoint.
+pub async fn google_code(
+    state: &State,
+    provider: &loader::Provider,
+    code: &str,
+    redirect: &str,
+) -> Result<String, ApiError> {
+    let (Some(client_id), Some(secret)) = (provider.setting("clientId"), provider.client_secret.as_ref())
+    else {
+        return Err(ApiError::bad_request(
+            "AuthProviderNotFound",
+            "Google sign-in with an authCode needs config.clientId and secret_config.clientSecret",
+        ));
+    };
+    if code.is_empty() || code.len() > 2048 {
+        return Err(invalid("not an authorization code"));
+    }
+    let url = provider.setting("tokenURL").unwrap_or(GOOGLE_TOKEN);
+    let form = [
+        ("code", code),
+        ("client_id", client_id),
+        ("client_secret", secret.0.as_str()),
+        ("redirect_uri", redirect),
+        ("grant_type", "authorization_code"),
+    ];
+    let request = state.key_sets.client().post(url).form(&form);
+    let (status, answer) = super::key_sets::ask(request, "Google").await?;
+    if !status.is_success() {
+        let why = answer
+            .get("error_description")
+            .or_else(|| answer.get("error"))
+            .and_then(Value::as_str);
+        return Err(invalid(format!(
+            "Google refused the authCode: {}",
+            why.unwrap_or("refused")
+        )));
+    }
+    answer
+        .get("id_token")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "AuthProviderError",
+                "no id_token in Google's answer (is openid among the scopes?)",
+            )
+        })
+}
+
+/// A Google ID token for the app's `clientId`.
+pub async fn google_id_token(
+    state: &State,
+    provider: &loader::Provider,
+    token: &str,
+) -> Result<External, ApiError> {
+    id_token(state, provider, token, &GOOGLE).await
 }
 
 /// An Apple or Google ID token for the app's `clientId`.

@@ -108,6 +108,38 @@ impl KeySets {
     }
 }
 
+/// Sends `request` to the identity provider `who` (Google, Facebook): its status and JSON
+/// answer (at most `MAX_BYTES`); a provider that cannot be reached or answers no JSON is a 502.
+pub async fn ask(
+    request: reqwest::RequestBuilder,
+    who: &str,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    let unreachable = |e: String| {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "AuthProviderError",
+            format!("cannot ask {who}: {e}"),
+        )
+    };
+    let response = request
+        .send()
+        .await
+        .map_err(|e| unreachable(e.without_url().to_string()))?;
+    let status = response.status();
+    if !status.is_success() && !status.is_client_error() {
+        return Err(unreachable(format!("{who} answered {status}")));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| unreachable(e.without_url().to_string()))?;
+    if body.len() > MAX_BYTES {
+        return Err(unreachable("the answer is too large".into()));
+    }
+    let value = serde_json::from_slice(&body).map_err(|e| unreachable(format!("no JSON: {e}")))?;
+    Ok((status, value))
+}
+
 /// The RSA signing key `kid` of `set`, or its only RSA key when the token names none.
 fn pick<'a>(set: &'a JwkSet, kid: Option<&str>) -> Option<&'a jsonwebtoken::jwk::Jwk> {
     let rsa =

@@ -83,9 +83,9 @@ pub async fn login(
         "local-userpass" => userpass::login(&state, &body, &address).await?,
         "api-key" => api_keys::login(&state, &body).await?,
         _ if identity::handles(&provider) => {
-            // A Facebook login asks Facebook twice, so failures are throttled per address as
-            // failed password logins are.
-            let remote = provider.provider_type == "oauth2-facebook";
+            // A login that asks the provider (Facebook, Google's authCode) is throttled on
+            // failure per address, as failed password logins are.
+            let remote = identity::asks_provider(&provider, &body);
             if remote {
                 state
                     .limits

@@ -22,6 +22,7 @@ mod key_sets;
 mod linking;
 mod listen;
 mod logins;
+mod oauth;
 mod passwords;
 mod reload;
 mod sessions;
@@ -75,6 +76,8 @@ pub struct State {
     pub custom_token_key: Option<jsonwebtoken::DecodingKey>,
     /// The identity providers' published keys (Apple, Google, a custom JWT `jwkURI`).
     key_sets: key_sets::KeySets,
+    /// Browser OAuth 2.0 logins waiting for the provider's answer.
+    oauth: oauth::Flows,
     /// Throttles of logins and new users.
     limits: throttle::Limits,
     /// Password hashing threads.
@@ -141,8 +144,9 @@ pub fn app(state: Arc<State>) -> Router {
         .route(&format!("{APP}/location"), get(location))
         .route(
             &format!("{APP}/auth/providers/{{provider}}/login"),
-            post(logins::login),
+            post(logins::login).get(oauth::start),
         )
+        .route(oauth::CALLBACK, get(oauth::callback))
         .route(&format!("{userpass}/register"), post(userpass::register))
         .route(&format!("{userpass}/confirm"), post(userpass::confirm))
         .route(&format!("{userpass}/confirm/send"), post(userpass::confirm_send))
@@ -202,13 +206,9 @@ pub fn app(state: Arc<State>) -> Router {
         .with_state(state)
 }
 
-/// `GET .../location`: where the client sends every later request.
-async fn location(
-    axum::extract::State(state): axum::extract::State<Arc<State>>,
-    _: extract::ThisApp,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let hostname = match &state.public_url {
+/// The origin clients reach writ at: `--public-url`, or `http://` and the request's `Host`.
+fn public_origin(state: &State, headers: &HeaderMap) -> Result<String, ApiError> {
+    Ok(match &state.public_url {
         Some(u) => u.trim_end_matches('/').to_string(),
         None => {
             let host = headers
@@ -217,7 +217,16 @@ async fn location(
                 .ok_or_else(|| ApiError::bad_request("BadRequest", "the request has no Host header"))?;
             format!("http://{host}")
         }
-    };
+    })
+}
+
+/// `GET .../location`: where the client sends every later request.
+async fn location(
+    axum::extract::State(state): axum::extract::State<Arc<State>>,
+    _: extract::ThisApp,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let hostname = public_origin(&state, &headers)?;
     let ws = hostname.replacen("http", "ws", 1);
     Ok(Json(serde_json::json!({
         "deployment_model": "GLOBAL",
@@ -334,6 +343,7 @@ pub async fn state_with_clock(
             .as_ref()
             .map(|k| jsonwebtoken::DecodingKey::from_secret(k.as_bytes())),
         key_sets: key_sets::KeySets::new().context("cannot start the key set client")?,
+        oauth: oauth::Flows::default(),
         limits: throttle::Limits::new(&options.limits),
         passwords,
         in_flight,

@@ -43,6 +43,9 @@ pub struct Provider {
     /// The text of the `clientSecret` secret (`oauth2-facebook`), read when the app is loaded.
     #[serde(skip)]
     pub client_secret: Option<SecretText>,
+    /// Where the browser redirect flow may send the browser back to (`oauth2-*`).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
 }
 
 /// One claim a provider copies into the user's profile data.
@@ -88,6 +91,7 @@ impl Provider {
             secret_config: SecretConfig::default(),
             signing_keys: Vec::new(),
             client_secret: None,
+            redirect_uris: Vec::new(),
         }
     }
 
@@ -180,15 +184,17 @@ impl Loader<'_> {
                     }
                 }
             }
-            "oauth2-facebook" => {
+            "oauth2-apple" | "oauth2-google" | "oauth2-facebook" => {
                 if p.setting("clientId").is_none() {
-                    problem("needs config.clientId (the Facebook app id)".into());
+                    problem("needs config.clientId (the app's id at the provider)".into());
                 }
-                if let Some(uri) = p.setting("graphURL").filter(|u| !key_set_url_allowed(u)) {
-                    problem(format!(
-                        "graphURL '{uri}' must be https (http only to this machine)"
-                    ));
+                // Where writ asks the provider; pointed elsewhere only for tests.
+                for key in ["jwkURI", "tokenURL", "graphURL"] {
+                    if let Some(uri) = p.setting(key).filter(|u| !key_set_url_allowed(u)) {
+                        problem(format!("{key} '{uri}' must be https (http only to this machine)"));
+                    }
                 }
+                // Facebook needs the app secret for every login; Google's authCode logins too.
                 match p.secret_config.client_secret.clone().filter(|s| !s.is_empty()) {
                     Some(secret) => match secrets.get(&secret) {
                         Some(text) => p.client_secret = Some(SecretText(text.clone())),
@@ -197,17 +203,10 @@ impl Loader<'_> {
                             crate::SECRET_PREFIX
                         )),
                     },
-                    None => problem("needs secret_config.clientSecret (the Facebook app secret)".into()),
-                }
-            }
-            "oauth2-apple" | "oauth2-google" => {
-                if p.setting("clientId").is_none() {
-                    problem("needs config.clientId (the audience its ID tokens carry)".into());
-                }
-                if let Some(uri) = p.setting("jwkURI").filter(|u| !key_set_url_allowed(u)) {
-                    problem(format!(
-                        "jwkURI '{uri}' must be https (http only to this machine)"
-                    ));
+                    None if p.provider_type == "oauth2-facebook" => {
+                        problem("needs secret_config.clientSecret (the Facebook app secret)".into())
+                    }
+                    None => {}
                 }
             }
             _ => {}
