@@ -342,7 +342,15 @@ fn facebook_access_tokens_are_checked_with_the_graph_api() {
         &[("WRIT_SECRET_fbSecret", "fb-secret")],
         &["--login-throttle-address", "6/300"],
     );
-    scenarios(&server.base, &["facebook", "facebookRedirect", "facebookFlood"]);
+    scenarios(
+        &server.base,
+        &[
+            "facebook",
+            "facebookRedirect",
+            "facebookFlood",
+            "redirectStartsThrottled",
+        ],
+    );
     // Two Graph API requests per valid login (two, and the browser flow's), one per refused
     // token Facebook was asked about (two, then three of the flood), none for the malformed one;
     // the browser flow's consent page and code exchange; then the address's six failures were

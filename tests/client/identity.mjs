@@ -319,6 +319,14 @@ const SCENARIOS = {
     assert.equal(deniedResult.userAuth, undefined);
   },
 
+  // Browser flows waiting for the provider count against the address's failed-login budget,
+  // so one address cannot fill writ's memory with them (run after facebookFlood spent it).
+  async redirectStartsThrottled() {
+    const { response } = await startFlow("oauth2-facebook");
+    assert.equal(response.status, 429);
+    assert.equal((await response.json()).error_code, "TooManyRequests");
+  },
+
   // A provider whose keys cannot be read fails its own logins with 502, and only those.
   async providerUnreachable() {
     const e = await refused(Realm.Credentials.apple(rs256(appleClaims())), 502, "AuthProviderError");

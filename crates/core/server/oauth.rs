@@ -85,6 +85,7 @@ pub async fn start(
     _: ThisApp,
     Path((_, name)): Path<(String, String)>,
     Query(query): Query<Start>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let provider = logins::provider(&state, &name)?;
@@ -133,6 +134,13 @@ pub async fn start(
     };
     let origin = super::public_origin(&state, &headers)?;
     let callback = format!("{origin}{CALLBACK}");
+    // A flow waits in memory until it finishes (which gives the budget back) or expires: one
+    // address cannot start more than its failed-login budget.
+    state
+        .limits
+        .login_address
+        .take(&address)
+        .map_err(|wait| throttle::too_many("logins in progress", wait))?;
     let ours = users::random_secret(24);
     let scope = if provider.provider_type == "oauth2-google" {
         "openid email profile"
@@ -277,12 +285,6 @@ async fn finish(
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::bad_request("InvalidParameter", "no code"))?;
     let provider = logins::provider(state, &flow.provider)?;
-    // Each exchange asks the provider: failures are throttled per address.
-    let limits = &state.limits;
-    limits
-        .login_address
-        .take(address)
-        .map_err(|wait| throttle::too_many("failed logins", wait))?;
     let external = match provider.provider_type.as_str() {
         "oauth2-google" => {
             let token = identity::google_code(state, &provider, &code, &flow.callback).await?;
@@ -293,7 +295,8 @@ async fn finish(
             facebook::verify(state, &provider, &token).await?
         }
     };
-    limits.login_address.refund(address);
+    // The start took from the address's failed-login budget; a login gives it back.
+    state.limits.login_address.refund(address);
     let user =
         auth_functions::external_user(state, &provider.provider_type, external.sub, external.data).await?;
     let device = flow.device.to_hex();
