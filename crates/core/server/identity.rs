@@ -63,7 +63,7 @@ pub async fn verify(state: &State, provider: &loader::Provider, body: &Body) -> 
     match provider.provider_type.as_str() {
         "custom-token" => custom_token(state, provider, &body.string("token")?).await,
         "oauth2-apple" => id_token(state, provider, &body.string("id_token")?, &APPLE).await,
-        "oauth2-google" if body.0.contains_key("authCode") && !body.0.contains_key("id_token") => {
+        "oauth2-google" if google_auth_code(body) => {
             // The redirect URI the code was issued for: none for the native SDKs' server auth
             // codes (`config.authCodeRedirectURI` for others).
             let redirect = provider
@@ -152,12 +152,17 @@ pub async fn custom_token(
     })
 }
 
+/// Whether a Google login body carries an authorization code (and no ID token).
+fn google_auth_code(body: &Body) -> bool {
+    body.0.contains_key("authCode") && !body.0.contains_key("id_token")
+}
+
 /// Whether verifying `body` for `provider` costs requests to the provider (Facebook's tokens,
 /// Google's authorization codes): such logins are throttled as failed password logins are.
 pub fn asks_provider(provider: &loader::Provider, body: &Body) -> bool {
     match provider.provider_type.as_str() {
         "oauth2-facebook" => true,
-        "oauth2-google" => body.0.contains_key("authCode"),
+        "oauth2-google" => google_auth_code(body),
         _ => false,
     }
 }
