@@ -467,7 +467,24 @@ fn check_warns_about_apis_writ_does_not_offer_by_file_and_line() {
     let source = "exports = async function () {\n  const hooks = require('async_hooks');\n  const path = require('path');\n  \
                   return crypto.publicEncrypt(k, b);\n};\n";
     std::fs::write(functions.join("legacy.js"), source).expect("write");
+    // A third-party HTTP service of an older export, and a function that gets it.
+    let service = dir.path().join("services/sparkpost");
+    std::fs::create_dir_all(&service).expect("mkdir");
+    std::fs::write(
+        service.join("config.json"),
+        r#"{"name": "sparkpost", "type": "http", "config": {}}"#,
+    )
+    .expect("write");
+    std::fs::write(
+        functions.join("mail.js"),
+        "exports = async function (m) {\n  return context.services.get(\"sparkpost\").post({ url: 'https://api.sparkpost.com/', body: m });\n};\n",
+    )
+    .expect("write");
     let (code, out, err) = writ(&["check", "--app", "."], dir.path());
+    assert!(
+        out.contains("warning: functions/mail.js:2: context.services.get('sparkpost'): the third-party http service 'sparkpost' is not run by writ"),
+        "{out}"
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains(

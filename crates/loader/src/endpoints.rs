@@ -405,6 +405,23 @@ impl Loader<'_> {
         out
     }
 
+    /// `services/<name>/config.json`: each third-party service's name and type.
+    pub(crate) fn third_party_services(&mut self) -> crate::ThirdPartyServices {
+        let mut out = Vec::new();
+        for dir in crate::auth::sorted_dirs(&self.root.join("services")) {
+            let kind = std::fs::read_to_string(dir.join("config.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(String::from))
+                .unwrap_or_else(|| "unknown".into());
+            // Older exports kept the data sources here too.
+            if !kind.starts_with("mongodb") && kind != "datalake" {
+                out.push((crate::auth::file_name(&dir), kind));
+            }
+        }
+        crate::ThirdPartyServices(out)
+    }
+
     fn webhooks(&mut self, functions: &mut BTreeMap<String, FunctionSpec>, out: &mut Endpoints) {
         for service in crate::auth::sorted_dirs(&self.root.join("services")) {
             let service_name = crate::auth::file_name(&service);

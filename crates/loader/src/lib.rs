@@ -39,7 +39,7 @@ pub use inventory::{Entry, Status, inventory};
 use serde::Deserialize;
 pub use triggers::{AuthTrigger, AuthTriggers, ChangeTriggers, DatabaseTrigger, ScheduledTrigger};
 pub use values::{LoadOptions, SECRET_PREFIX, environment_tag};
-pub use warnings::{ApiWarning, api_warnings};
+pub use warnings::{ApiWarning, ThirdPartyServices, api_warnings};
 
 /// One thing wrong with an app directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -348,6 +348,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
     }
     let (triggers, change_triggers) = loader.triggers(&functions);
     let rules = loader.rules();
+    let third_party = loader.third_party_services();
     let modules_root = loader.modules_root();
     if !loader.problems.is_empty() {
         return Err(LoadError {
@@ -369,6 +370,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             e.insert(change_triggers);
             e.insert(rules);
             e.insert(endpoints);
+            e.insert(third_party);
             e
         },
     })

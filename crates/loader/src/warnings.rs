@@ -109,18 +109,73 @@ fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
     }
 }
 
+/// The app's third-party services (`services/<name>/config.json`: HTTP, Twilio, AWS, ...), by
+/// name and type: App Services ran their actions for functions; writ serves an HTTP service's
+/// incoming webhooks but runs none of their actions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThirdPartyServices(pub Vec<(String, String)>);
+
 /// The warnings for every function of `deployment`, by file and line.
 pub fn api_warnings(deployment: &Deployment) -> Vec<ApiWarning> {
     let mut out = Vec::new();
+    let services = deployment.extensions.get::<ThirdPartyServices>();
     for spec in deployment.functions.values() {
         scan(&spec.path, &spec.source, &mut out);
+        if let Some(services) = services {
+            scan_services(&spec.path, &spec.source, services, &mut out);
+        }
     }
     out
+}
+
+/// `context.services.get("<a third-party service>")`: it returns undefined on writ.
+fn scan_services(file: &str, source: &str, services: &ThirdPartyServices, out: &mut Vec<ApiWarning>) {
+    for (i, line) in source.lines().enumerate() {
+        for (name, kind) in &services.0 {
+            let named = ['"', '\'', '`']
+                .iter()
+                .any(|q| line.contains(&format!("services.get({q}{name}{q})")));
+            if named {
+                let instead = if kind == "http" {
+                    ": use context.http, which takes the same arguments"
+                } else {
+                    ""
+                };
+                out.push(ApiWarning {
+                    file: file.to_string(),
+                    line: i as u32 + 1,
+                    message: format!(
+                        "context.services.get('{name}'): the third-party {kind} service '{name}' is not run by writ (App Services deprecated third-party services); it returns undefined{instead}"
+                    ),
+                });
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_third_party_services_a_function_gets() {
+        let services = ThirdPartyServices(vec![
+            ("sparkpost".into(), "http".into()),
+            ("sms".into(), "twilio".into()),
+        ]);
+        let source = "const http = context.services.get('sparkpost');\nconst db = context.services.get(\"mongodb-atlas\");\n\
+                      const t = context.services.get(\"sms\");\n";
+        let mut out = Vec::new();
+        scan_services("functions/f.js", source, &services, &mut out);
+        let lines: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "functions/f.js:1: context.services.get('sparkpost'): the third-party http service 'sparkpost' is not run by writ (App Services deprecated third-party services); it returns undefined: use context.http, which takes the same arguments",
+                "functions/f.js:3: context.services.get('sms'): the third-party twilio service 'sms' is not run by writ (App Services deprecated third-party services); it returns undefined",
+            ]
+        );
+    }
 
     #[test]
     fn names_missing_modules_and_apis_by_line() {
