@@ -331,6 +331,9 @@ const SCENARIOS = {
   async providerUnreachable() {
     const e = await refused(Realm.Credentials.apple(rs256(appleClaims())), 502, "AuthProviderError");
     assert.match(e.message, /cannot read the identity provider's keys/);
+    // Asked again at once, writ does not ask the provider again, and still says why.
+    const again = await refused(Realm.Credentials.apple(rs256(appleClaims())), 502, "AuthProviderError");
+    assert.match(again.message, /tried less than a minute ago/);
     const claims = { sub: `ext-${unique()}`, aud: "writ-a", exp: now() + 600 };
     await newApp().logIn(Realm.Credentials.jwt(rs256(claims)));
   },

@@ -80,13 +80,17 @@ impl KeySets {
                 }
             }
         }
-        let jwk = entry
-            .keys
-            .as_ref()
-            .and_then(|set| pick(set, kid))
-            .ok_or_else(|| {
-                ApiError::invalid_session("invalid token: signed with a key the provider does not publish")
-            })?;
+        let Some(set) = entry.keys.as_ref() else {
+            // The last read failed less than a minute ago: not asked again until then.
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "AuthProviderError",
+                "cannot read the identity provider's keys (tried less than a minute ago)",
+            ));
+        };
+        let jwk = pick(set, kid).ok_or_else(|| {
+            ApiError::invalid_session("invalid token: signed with a key the provider does not publish")
+        })?;
         DecodingKey::from_jwk(jwk).map_err(|e| {
             ApiError::invalid_session(format!("invalid token: the provider's key is unusable: {e}"))
         })
