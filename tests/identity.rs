@@ -314,6 +314,11 @@ fn custom_jwt_with_signing_keys_from_secrets() {
             "secret_config": {"signingKeys": ["jwtPublicKey"]},
             "metadata_fields": [{"name": "email"}]
         },
+        // A secret the operator did not set: this provider's logins fail, nothing else does.
+        "oauth2-facebook": {
+            "name": "oauth2-facebook", "type": "oauth2-facebook",
+            "config": {"clientId": "1"}, "secret_config": {"clientSecret": "notSet"}
+        },
         // Apple's keys at an address nothing listens on: its logins fail, nothing else does.
         "oauth2-apple": {
             "name": "oauth2-apple", "type": "oauth2-apple",
@@ -321,7 +326,10 @@ fn custom_jwt_with_signing_keys_from_secrets() {
         }
     });
     let (server, _dir) = serve(providers, &[("WRIT_SECRET_jwtPublicKey", &public)], &[]);
-    scenarios(&server.base, &["customSigningKeys", "providerUnreachable"]);
+    scenarios(
+        &server.base,
+        &["customSigningKeys", "providerUnreachable", "unusableProvider"],
+    );
 }
 
 #[test]
@@ -362,30 +370,53 @@ fn facebook_access_tokens_are_checked_with_the_graph_api() {
 fn writ_check_names_what_a_token_provider_is_missing() {
     let dir = tempfile::tempdir().expect("tempdir");
     testkit::copy_sample_app(dir.path()).expect("copy the sample app");
+    let check = || {
+        Command::new(env!("CARGO_BIN_EXE_writ"))
+            .arg("check")
+            .arg("--app")
+            .arg(dir.path())
+            .env_remove("WRIT_SECRET_notSet")
+            .output()
+            .expect("writ check")
+    };
+    // A secret that is not set leaves the provider unusable, with a warning; the app loads.
+    write_providers(
+        dir.path(),
+        &serde_json::json!({
+            "anon-user": {"name": "anon-user", "type": "anon-user"},
+            "oauth2-facebook": {"name": "oauth2-facebook", "type": "oauth2-facebook",
+                "config": {"clientId": "1"}, "secret_config": {"clientSecret": "notSet"}}
+        }),
+    );
+    let out = check();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("warning: auth/providers.json:1: the provider 'oauth2-facebook' cannot log anyone in: it reads the client secret 'notSet': set WRIT_SECRET_notSet"),
+        "{stdout}"
+    );
+    // Settings that cannot be right stop the load, each named.
     write_providers(
         dir.path(),
         &serde_json::json!({
             "custom-token": {
                 "name": "custom-token", "type": "custom-token",
-                "config": {"signingAlgorithm": "RS256", "useJWKURI": true, "jwkURI": "http://keys.example.com/keys"},
-                "secret_config": {"signingKeys": ["notSet"]}
+                "config": {"signingAlgorithm": "RS512", "useJWKURI": true, "jwkURI": "http://keys.example.com/keys"}
             },
             "oauth2-google": {"name": "oauth2-google", "type": "oauth2-google", "config": {}},
             "oauth2-facebook": {"name": "oauth2-facebook", "type": "oauth2-facebook", "config": {"clientId": "1"}}
         }),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_writ"))
-        .arg("check")
-        .arg("--app")
-        .arg(dir.path())
-        .env_remove("WRIT_SECRET_notSet")
-        .output()
-        .expect("writ check");
+    let out = check();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     for expected in [
+        "signingAlgorithm 'RS512' is not HS256 or RS256",
         "jwkURI 'http://keys.example.com/keys' must be https",
-        "reads signing key secret 'notSet': set WRIT_SECRET_notSet",
         "provider 'oauth2-google': needs config.clientId",
         "provider 'oauth2-facebook': needs secret_config.clientSecret",
     ] {

@@ -327,6 +327,12 @@ const SCENARIOS = {
     assert.equal((await response.json()).error_code, "TooManyRequests");
   },
 
+  // A provider whose secret the operator did not set refuses its logins, saying what to set.
+  async unusableProvider() {
+    const e = await refused(Realm.Credentials.facebook("good-1"), 400, "AuthProviderNotFound");
+    assert.match(e.message, /set WRIT_SECRET_notSet/);
+  },
+
   // A provider whose keys cannot be read fails its own logins with 502, and only those.
   async providerUnreachable() {
     const e = await refused(Realm.Credentials.apple(rs256(appleClaims())), 502, "AuthProviderError");

@@ -25,7 +25,13 @@ pub fn provider(state: &State, name: &str) -> Result<loader::Provider, ApiError>
     let deployment = state.deployment();
     let auth = deployment.extensions.get::<loader::AuthConfig>();
     match auth.and_then(|a| a.providers.get(name)) {
-        Some(p) if !p.disabled => Ok(p.clone()),
+        Some(p) if !p.disabled => match &p.unusable {
+            Some(why) => Err(ApiError::bad_request(
+                "AuthProviderNotFound",
+                format!("the provider '{name}' cannot log anyone in: {why}"),
+            )),
+            None => Ok(p.clone()),
+        },
         None if name == "custom-token" && state.custom_token_key.is_some() => {
             Ok(loader::Provider::enabled(name, serde_json::Value::Null))
         }

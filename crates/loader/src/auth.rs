@@ -46,6 +46,10 @@ pub struct Provider {
     /// Where the browser redirect flow may send the browser back to (`oauth2-*`).
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// Why the provider can log no one in (a secret it reads is not set); its logins fail with
+    /// this, and `writ check` and `writ serve` warn, while the rest of the app runs.
+    #[serde(skip)]
+    pub unusable: Option<String>,
 }
 
 /// One claim a provider copies into the user's profile data.
@@ -92,6 +96,7 @@ impl Provider {
             signing_keys: Vec::new(),
             client_secret: None,
             redirect_uris: Vec::new(),
+            unusable: None,
         }
     }
 
@@ -177,10 +182,12 @@ impl Loader<'_> {
                             format!("signing key secret '{secret}' must hold a PEM public key for RS256"),
                         ),
                         Some(text) => p.signing_keys.push(SecretText(text.clone())),
-                        None => problem(format!(
-                            "reads signing key secret '{secret}': set {}{secret}",
-                            crate::SECRET_PREFIX
-                        )),
+                        None => {
+                            p.unusable = Some(format!(
+                                "it reads the signing key secret '{secret}': set {}{secret}",
+                                crate::SECRET_PREFIX
+                            ))
+                        }
                     }
                 }
             }
@@ -189,7 +196,7 @@ impl Loader<'_> {
                     problem("needs config.clientId (the app's id at the provider)".into());
                 }
                 // Where writ asks the provider; pointed elsewhere only for tests.
-                for key in ["jwkURI", "tokenURL", "graphURL"] {
+                for key in ["jwkURI", "tokenURL", "graphURL", "authURL"] {
                     if let Some(uri) = p.setting(key).filter(|u| !key_set_url_allowed(u)) {
                         problem(format!("{key} '{uri}' must be https (http only to this machine)"));
                     }
@@ -198,10 +205,12 @@ impl Loader<'_> {
                 match p.secret_config.client_secret.clone().filter(|s| !s.is_empty()) {
                     Some(secret) => match secrets.get(&secret) {
                         Some(text) => p.client_secret = Some(SecretText(text.clone())),
-                        None => problem(format!(
-                            "reads client secret '{secret}': set {}{secret}",
-                            crate::SECRET_PREFIX
-                        )),
+                        None => {
+                            p.unusable = Some(format!(
+                                "it reads the client secret '{secret}': set {}{secret}",
+                                crate::SECRET_PREFIX
+                            ))
+                        }
                     },
                     None if p.provider_type == "oauth2-facebook" => {
                         problem("needs secret_config.clientSecret (the Facebook app secret)".into())

@@ -115,9 +115,21 @@ fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ThirdPartyServices(pub Vec<(String, String)>);
 
-/// The warnings for every function of `deployment`, by file and line.
+/// The warnings for every function of `deployment`, by file and line, and for each auth
+/// provider that cannot log anyone in.
 pub fn api_warnings(deployment: &Deployment) -> Vec<ApiWarning> {
     let mut out = Vec::new();
+    if let Some(auth) = deployment.extensions.get::<crate::AuthConfig>() {
+        for p in auth.providers.values().filter(|p| !p.disabled) {
+            if let Some(why) = &p.unusable {
+                out.push(ApiWarning {
+                    file: "auth/providers.json".into(),
+                    line: 1,
+                    message: format!("the provider '{}' cannot log anyone in: {why}", p.name),
+                });
+            }
+        }
+    }
     let services = deployment.extensions.get::<ThirdPartyServices>();
     for spec in deployment.functions.values() {
         scan(&spec.path, &spec.source, &mut out);
