@@ -467,22 +467,31 @@ fn check_warns_about_apis_writ_does_not_offer_by_file_and_line() {
     let source = "exports = async function () {\n  const hooks = require('async_hooks');\n  const path = require('path');\n  \
                   return crypto.publicEncrypt(k, b);\n};\n";
     std::fs::write(functions.join("legacy.js"), source).expect("write");
-    // A third-party HTTP service of an older export, and a function that gets it.
-    let service = dir.path().join("services/sparkpost");
+    // A third-party HTTP service with a rule: run by writ, so loaded and not warned about.
+    let http = dir.path().join("services/mail");
+    std::fs::create_dir_all(http.join("rules")).expect("mkdir");
+    std::fs::write(http.join("config.json"), r#"{"name": "mail", "type": "http"}"#).expect("write");
+    std::fs::write(
+        http.join("rules/post.json"),
+        r#"{"name": "post", "actions": ["post"], "when": {}}"#,
+    )
+    .expect("write");
+    // A third-party Twilio service of an older export, and a function that gets it.
+    let service = dir.path().join("services/sms");
     std::fs::create_dir_all(&service).expect("mkdir");
     std::fs::write(
         service.join("config.json"),
-        r#"{"name": "sparkpost", "type": "http", "config": {}}"#,
+        r#"{"name": "sms", "type": "twilio", "config": {}}"#,
     )
     .expect("write");
     std::fs::write(
         functions.join("mail.js"),
-        "exports = async function (m) {\n  return context.services.get(\"sparkpost\").post({ url: 'https://api.sparkpost.com/', body: m });\n};\n",
+        "exports = async function (m) {\n  return context.services.get(\"sms\").send({ to: '+1555', body: m });\n};\n",
     )
     .expect("write");
     let (code, out, err) = writ(&["check", "--app", "."], dir.path());
     assert!(
-        out.contains("warning: functions/mail.js:2: context.services.get('sparkpost'): the third-party http service 'sparkpost' is not run by writ"),
+        out.contains("warning: functions/mail.js:2: context.services.get('sms'): the third-party twilio service 'sms' is not run by writ"),
         "{out}"
     );
     assert_eq!(code, 0, "{out}{err}");
@@ -497,6 +506,14 @@ fn check_warns_about_apis_writ_does_not_offer_by_file_and_line() {
         "{out}"
     );
     assert!(!out.contains("legacy.js:3"), "{out}");
+    assert!(
+        line_for(&out, "services/mail/rules/post.json").starts_with("loaded"),
+        "{out}"
+    );
+    assert!(
+        line_for(&out, "services/mail/config.json").starts_with("loaded"),
+        "{out}"
+    );
 }
 
 /// Writes a package `tiny` (and a file outside it, for the escape check) as `node_modules`

@@ -327,3 +327,73 @@ fn private_addresses_are_refused_by_default() {
         json!(["refused", "refused", "refused", "refused", "refused"])
     );
 }
+
+const LEGACY_SERVICE: &str = r#"exports = async function (base) {
+  const mail = context.services.get("mail");
+  const refused = async (p) => { try { await p; return "allowed"; } catch (e) { return e.message; } };
+  const got = await mail.get({ url: `${base}/echo?x=1` });
+  const posted = await mail.post({ url: `${base}/echo`, body: { to: "a@example.com" }, encodeBodyAsJSON: true });
+  return JSON.stringify({
+    got: [got.statusCode, JSON.parse(got.body.text()).query],
+    posted: [posted.statusCode, JSON.parse(posted.body.text()).body],
+    wrongRecipient: await refused(mail.post({ url: `${base}/echo`, body: { to: "x@example.com" }, encodeBodyAsJSON: true })),
+    put: await refused(mail.put({ url: `${base}/echo`, body: "x" })),
+    noRules: await refused(context.services.get("bare").get({ url: `${base}/echo` })),
+    unknown: context.services.get("nope") === undefined,
+  });
+};"#;
+
+/// An older export's third-party HTTP services: `context.services.get(name)` is an HTTP client
+/// whose requests the server lets through only when one of the service's rules allows them.
+#[test]
+fn third_party_http_services_run_under_their_rules() {
+    let upstream = upstream();
+    let args = ["--http-allow-private"];
+    let server = common::serve_prepared(false, &args, |app| {
+        std::fs::write(app.join("functions/legacyService.js"), LEGACY_SERVICE).expect("write");
+        for (name, rules) in [
+            (
+                "mail",
+                vec![
+                    ("get", json!({"name": "get", "actions": ["get"], "when": {}})),
+                    (
+                        "post",
+                        json!({"name": "post", "actions": ["post"], "when": {
+                            "%%args.url.host": {"%in": ["127.0.0.1"]},
+                            "%%args.body.to": "a@example.com"
+                        }}),
+                    ),
+                ],
+            ),
+            ("bare", vec![]),
+        ] {
+            let dir = app.join("services").join(name);
+            std::fs::create_dir_all(dir.join("rules")).expect("mkdir");
+            let config = json!({"name": name, "type": "http", "config": {}});
+            std::fs::write(dir.join("config.json"), config.to_string()).expect("write");
+            for (file, rule) in rules {
+                std::fs::write(dir.join(format!("rules/{file}.json")), rule.to_string()).expect("write");
+            }
+        }
+    });
+    let base = server.process.base.clone();
+    let token = common::anonymous(&base);
+    let (status, body) = call_with(&base, &token, "legacyService", &upstream);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["got"], json!([200, {"x": "1"}]));
+    assert_eq!(body["posted"], json!([200, r#"{"to":"a@example.com"}"#]));
+    for (case, reason) in [
+        (
+            "wrongRecipient",
+            "no rule of the HTTP service 'mail' allows this post",
+        ),
+        ("put", "no rule of the HTTP service 'mail' allows this put"),
+        ("noRules", "no rule of the HTTP service 'bare' allows this get"),
+    ] {
+        assert!(
+            body[case].as_str().is_some_and(|m| m.contains(reason)),
+            "{case}: {body}"
+        );
+    }
+    assert_eq!(body["unknown"], json!(true));
+}

@@ -282,6 +282,9 @@ pub struct Deployment {
     /// `process.env` as every call starts with it: empty unless the operator configured
     /// variables for functions (`--function-env`); a call may change its own copy.
     pub process_env: BTreeMap<String, String>,
+    /// The app's third-party HTTP services: `context.services.get(name)` of one is an HTTP
+    /// client whose requests the server checks against that service's rules.
+    pub http_services: Vec<String>,
     /// Typed parts of the app that services and the server read per call (data-access rules,
     /// auth configuration); they change with the deployment, atomically.
     pub extensions: Extensions,

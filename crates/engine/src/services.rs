@@ -6,7 +6,7 @@
 //! [`HostOp`](crate::host::HostOp) after the service's own synchronous check.
 
 use boa_engine::{
-    Context, JsNativeError, JsObject, JsResult, JsValue, NativeFunction, Source,
+    Context, JsNativeError, JsObject, JsResult, JsValue, NativeFunction, Source, js_string,
     object::FunctionObjectBuilder,
 };
 
@@ -23,12 +23,37 @@ pub(crate) fn get(system: bool, args: &[JsValue], context: &mut Context) -> JsRe
     if name.starts_with("__writ") {
         return Ok(JsValue::undefined());
     }
-    object(system, &name, context)
+    let found = object(system, &name, context)?;
+    if !found.is_undefined() {
+        return Ok(found);
+    }
+    // One of the app's third-party HTTP services: an HTTP client whose requests name it, so
+    // the server checks them against its rules.
+    let host = worker_host(context)?;
+    let legacy = host
+        .call
+        .borrow()
+        .as_ref()
+        .is_some_and(|c| c.deployment.http_services.contains(&name));
+    if !legacy {
+        return Ok(JsValue::undefined());
+    }
+    object_with(
+        system,
+        crate::host::HTTP_SERVICE,
+        &[JsValue::from(js_string!(name))],
+        context,
+    )
 }
 
 /// The object of service `name` for a caller with privilege `system`; undefined when the
 /// worker has no such service.
 pub(crate) fn object(system: bool, name: &str, context: &mut Context) -> JsResult<JsValue> {
+    object_with(system, name, &[], context)
+}
+
+/// [`object`], with `extra` passed to the service's factory after the privilege.
+fn object_with(system: bool, name: &str, extra: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let host = worker_host(context)?;
     let Some(index) = host.services.iter().position(|s| s.name == name) else {
         return Ok(JsValue::undefined());
@@ -42,7 +67,9 @@ pub(crate) fn object(system: bool, name: &str, context: &mut Context) -> JsResul
             f
         }
     };
-    factory.call(&JsValue::undefined(), &[system.into()], context)
+    let mut args = vec![JsValue::from(system)];
+    args.extend_from_slice(extra);
+    factory.call(&JsValue::undefined(), &args, context)
 }
 
 fn build_factory(index: usize, context: &mut Context) -> JsResult<JsObject> {

@@ -422,6 +422,29 @@ impl Loader<'_> {
         crate::ThirdPartyServices(out)
     }
 
+    /// The rules of each third-party HTTP service (`services/<name>/rules/*.json`).
+    pub(crate) fn http_services(&mut self, services: &crate::ThirdPartyServices) -> outbound::HttpServices {
+        let mut out = BTreeMap::new();
+        for (name, _) in services.0.iter().filter(|(_, kind)| kind == "http") {
+            let dir = self.root.join("services").join(name).join("rules");
+            let mut rules = Vec::new();
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            files.sort();
+            for path in files
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            {
+                if let Some(rule) = self.json::<outbound::ServiceRule>(&path) {
+                    rules.push(rule);
+                }
+            }
+            out.insert(name.clone(), rules);
+        }
+        outbound::HttpServices(out)
+    }
+
     fn webhooks(&mut self, functions: &mut BTreeMap<String, FunctionSpec>, out: &mut Endpoints) {
         for service in crate::auth::sorted_dirs(&self.root.join("services")) {
             let service_name = crate::auth::file_name(&service);

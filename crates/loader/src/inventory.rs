@@ -68,6 +68,14 @@ const PROVIDERS: [&str; 8] = [
     "oauth2-facebook",
 ];
 
+/// Whether `services/<service>` of the app in `dir` is an HTTP service.
+fn http_service(dir: &Path, service: &str) -> bool {
+    std::fs::read_to_string(dir.join("services").join(service).join("config.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("http"))
+}
+
 /// Lists every file of the app in `dir` with what writ does with it; `environment` is the
 /// selected tag ("" for none).
 pub fn inventory(dir: &Path, environment: &str) -> Vec<Entry> {
@@ -250,8 +258,14 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
             }
         }
         ["services", _, "incoming_webhooks", ..] => (Loaded, s("a legacy incoming webhook")),
-        ["services", _, "config.json"] if json().get("type").and_then(|t| t.as_str()) == Some("http") => {
-            (Loaded, s("an HTTP service (its incoming webhooks are served)"))
+        ["services", _, "config.json"] if json().get("type").and_then(|t| t.as_str()) == Some("http") => (
+            Loaded,
+            s(
+                "an HTTP service: context.services.get runs it under its rules; its incoming webhooks are served",
+            ),
+        ),
+        ["services", service, "rules", f] if f.ends_with(".json") && http_service(root, service) => {
+            (Loaded, s("a rule of an HTTP service"))
         }
         ["graphql", "config.json"] => (Ignored, s("GraphQL settings; nothing writ runs")),
         ["sync", "config.json"] if json().get("state").and_then(|t| t.as_str()) != Some("enabled") => {

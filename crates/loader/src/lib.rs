@@ -349,6 +349,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
     let (triggers, change_triggers) = loader.triggers(&functions);
     let rules = loader.rules();
     let third_party = loader.third_party_services();
+    let http_services = loader.http_services(&third_party);
     let modules_root = loader.modules_root();
     if !loader.problems.is_empty() {
         return Err(LoadError {
@@ -363,6 +364,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
         app,
         modules_root,
         process_env: Default::default(),
+        http_services: http_services.0.keys().cloned().collect(),
         extensions: {
             let mut e = engine::Extensions::default();
             e.insert(auth);
@@ -371,6 +373,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             e.insert(rules);
             e.insert(endpoints);
             e.insert(third_party);
+            e.insert(http_services);
             e
         },
     })

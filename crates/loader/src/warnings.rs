@@ -110,8 +110,8 @@ fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
 }
 
 /// The app's third-party services (`services/<name>/config.json`: HTTP, Twilio, AWS, ...), by
-/// name and type: App Services ran their actions for functions; writ serves an HTTP service's
-/// incoming webhooks but runs none of their actions.
+/// name and type: App Services ran their actions for functions; writ runs an HTTP service's
+/// (with its rules) and serves its incoming webhooks, and runs no other kind's.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ThirdPartyServices(pub Vec<(String, String)>);
 
@@ -140,24 +140,20 @@ pub fn api_warnings(deployment: &Deployment) -> Vec<ApiWarning> {
     out
 }
 
-/// `context.services.get("<a third-party service>")`: it returns undefined on writ.
+/// `context.services.get("<a third-party service>")` of a kind writ does not run (HTTP ones
+/// it runs): it returns undefined on writ.
 fn scan_services(file: &str, source: &str, services: &ThirdPartyServices, out: &mut Vec<ApiWarning>) {
     for (i, line) in source.lines().enumerate() {
-        for (name, kind) in &services.0 {
+        for (name, kind) in services.0.iter().filter(|(_, kind)| kind != "http") {
             let named = ['"', '\'', '`']
                 .iter()
                 .any(|q| line.contains(&format!("services.get({q}{name}{q})")));
             if named {
-                let instead = if kind == "http" {
-                    ": use context.http, which takes the same arguments"
-                } else {
-                    ""
-                };
                 out.push(ApiWarning {
                     file: file.to_string(),
                     line: i as u32 + 1,
                     message: format!(
-                        "context.services.get('{name}'): the third-party {kind} service '{name}' is not run by writ (App Services deprecated third-party services); it returns undefined{instead}"
+                        "context.services.get('{name}'): the third-party {kind} service '{name}' is not run by writ (App Services deprecated third-party services); it returns undefined"
                     ),
                 });
             }
@@ -183,7 +179,6 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "functions/f.js:1: context.services.get('sparkpost'): the third-party http service 'sparkpost' is not run by writ (App Services deprecated third-party services); it returns undefined: use context.http, which takes the same arguments",
                 "functions/f.js:3: context.services.get('sms'): the third-party twilio service 'sms' is not run by writ (App Services deprecated third-party services); it returns undefined",
             ]
         );

@@ -15,10 +15,10 @@ use crate::{HttpService, MAX_BODY, MAX_REDIRECTS, Policy, fail};
 
 /// A request as the JavaScript half describes it.
 pub(crate) struct Spec {
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-    body: Option<Vec<u8>>,
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Vec<u8>>,
     redirect: String,
     /// `digestAuth`'s credentials: answered to a `401` with a `Digest` challenge.
     digest: Option<(String, String)>,

@@ -11,6 +11,7 @@ mod dns;
 mod http;
 mod net;
 mod policy;
+mod service_rules;
 mod tls;
 mod udp;
 
@@ -21,6 +22,7 @@ use engine::host::{CallInfo, HostError, HostOp, HostService, OpFuture, ServiceJs
 pub use net::MAX_SOCKETS;
 pub use policy::{Policy, is_global};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+pub use service_rules::{HttpServices, ServiceRule, args_of};
 
 /// The reserved service name outbound requests travel under (`context.services.get` never
 /// returns it).
@@ -136,8 +138,22 @@ impl HostService for HttpService {
         match op.kind.as_str() {
             "request" => {
                 let (client, h2c) = (self.client.clone(), self.h2c.clone());
+                let services = call.deployment.extensions.get::<HttpServices>().cloned();
                 Box::pin(async move {
                     let spec = http::parse(&op.spec)?;
+                    if let Ok(service) = op.spec.get_str("service") {
+                        let headers: Vec<(String, String)> = spec
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                            .collect();
+                        let args = args_of(&spec.url, &headers, spec.body.as_deref());
+                        let action = spec.method.as_str().to_ascii_lowercase();
+                        services
+                            .unwrap_or_default()
+                            .allows(service, &action, &args)
+                            .map_err(fail)?;
+                    }
                     let client = if spec.http2 && spec.url_scheme() == "http" {
                         h2c
                     } else {

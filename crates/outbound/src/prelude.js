@@ -62,7 +62,7 @@
     return cookies;
   }
 
-  function request(call, method, args) {
+  function request(call, method, args, service) {
     if (args === null || typeof args !== "object") throw fail(`context.http.${method.toLowerCase()}: expected an argument object`);
     if (args.authUrl !== undefined) throw fail("context.http: authUrl is not supported by writ: App Services never documented what it did");
     const headers = [];
@@ -79,6 +79,8 @@
     }
     let url = buildUrl(args, !args.digestAuth);
     const spec = { method, url, headers, redirect: args.followRedirects ? "follow" : "manual" };
+    // A request through one of the app's third-party HTTP services: the server applies its rules.
+    if (service !== undefined) spec.service = service;
     if (args.digestAuth) {
       // Digest credentials answer the server's challenge; they never travel as Basic auth.
       let username = args.username;
@@ -126,11 +128,11 @@
     });
   }
 
-  return function (system) {
+  return function (system, service) {
     const call = system ? callSystem : callUser;
     const client = {};
     for (const method of ["get", "post", "put", "patch", "delete", "head"]) {
-      client[method] = (args) => request(call, method.toUpperCase(), args);
+      client[method] = (args) => request(call, method.toUpperCase(), args, service);
     }
     return Object.freeze(client);
   };

@@ -168,6 +168,7 @@ pub(crate) struct WireDeployment {
     app: AppInfo,
     modules_root: Option<String>,
     process_env: BTreeMap<String, String>,
+    http_services: Vec<String>,
 }
 
 impl WireDeployment {
@@ -181,6 +182,7 @@ impl WireDeployment {
             app: d.app.clone(),
             modules_root: d.modules_root.clone(),
             process_env: d.process_env.clone(),
+            http_services: d.http_services.clone(),
         }
     }
 
@@ -194,6 +196,7 @@ impl WireDeployment {
             app: self.app,
             modules_root: self.modules_root,
             process_env: self.process_env,
+            http_services: self.http_services,
             extensions: Default::default(),
         })
     }
