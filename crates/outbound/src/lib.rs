@@ -138,7 +138,7 @@ impl HostService for HttpService {
         match op.kind.as_str() {
             "request" => {
                 let (client, h2c) = (self.client.clone(), self.h2c.clone());
-                let services = call.deployment.extensions.get::<HttpServices>().cloned();
+                let deployment = call.deployment.clone();
                 Box::pin(async move {
                     let spec = http::parse(&op.spec)?;
                     if let Ok(service) = op.spec.get_str("service") {
@@ -149,9 +149,10 @@ impl HostService for HttpService {
                             .collect();
                         let args = args_of(&spec.url, &headers, spec.body.as_deref());
                         let action = spec.method.as_str().to_ascii_lowercase();
+                        let services = deployment.extensions.get::<HttpServices>();
                         services
-                            .unwrap_or_default()
-                            .allows(service, &action, &args)
+                            .ok_or_else(|| format!("the app has no HTTP service '{service}'"))
+                            .and_then(|s| s.allows(service, &action, &args))
                             .map_err(fail)?;
                     }
                     let client = if spec.http2 && spec.url_scheme() == "http" {
