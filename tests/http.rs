@@ -344,22 +344,29 @@ const LEGACY_SERVICE: &str = r#"exports = async function (base) {
 };"#;
 
 /// An older export's third-party HTTP services: `context.services.get(name)` is an HTTP client
-/// whose requests the server lets through only when one of the service's rules allows them.
+/// whose requests the server lets through only when one of the service's rules allows them
+/// (their `when` reading the request, the caller and the app's values).
 #[test]
 fn third_party_http_services_run_under_their_rules() {
     let upstream = upstream();
     let args = ["--http-allow-private"];
     let server = common::serve_prepared(false, &args, |app| {
         std::fs::write(app.join("functions/legacyService.js"), LEGACY_SERVICE).expect("write");
+        std::fs::create_dir_all(app.join("values")).expect("mkdir");
+        let value = json!({"name": "mailHost", "value": "127.0.0.1"});
+        std::fs::write(app.join("values/mailHost.json"), value.to_string()).expect("write");
         for (name, rules) in [
             (
                 "mail",
                 vec![
-                    ("get", json!({"name": "get", "actions": ["get"], "when": {}})),
+                    (
+                        "get",
+                        json!({"name": "get", "actions": ["get"], "when": {"%%user.type": "normal"}}),
+                    ),
                     (
                         "post",
                         json!({"name": "post", "actions": ["post"], "when": {
-                            "%%args.url.host": {"%in": ["127.0.0.1"]},
+                            "%%args.url.host": {"%in": ["%%values.mailHost"]},
                             "%%args.body.to": "a@example.com"
                         }}),
                     ),

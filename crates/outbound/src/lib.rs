@@ -22,7 +22,7 @@ use engine::host::{CallInfo, HostError, HostOp, HostService, OpFuture, ServiceJs
 pub use net::MAX_SOCKETS;
 pub use policy::{Policy, is_global};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-pub use service_rules::{HttpServices, ServiceRule, args_of};
+pub use service_rules::{HttpServices, ServiceRule, args_of, env_of};
 
 /// The reserved service name outbound requests travel under (`context.services.get` never
 /// returns it).
@@ -138,7 +138,7 @@ impl HostService for HttpService {
         match op.kind.as_str() {
             "request" => {
                 let (client, h2c) = (self.client.clone(), self.h2c.clone());
-                let deployment = call.deployment.clone();
+                let (deployment, user) = (call.deployment.clone(), call.user.clone());
                 Box::pin(async move {
                     let spec = http::parse(&op.spec)?;
                     if let Ok(service) = op.spec.get_str("service") {
@@ -152,7 +152,7 @@ impl HostService for HttpService {
                         let services = deployment.extensions.get::<HttpServices>();
                         services
                             .ok_or_else(|| format!("the app has no HTTP service '{service}'"))
-                            .and_then(|s| s.allows(service, &action, &args))
+                            .and_then(|s| s.allows(service, &action, &args, &env_of(&user, &deployment)))
                             .map_err(fail)?;
                     }
                     let client = if spec.http2 && spec.url_scheme() == "http" {

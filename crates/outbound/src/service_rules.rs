@@ -30,16 +30,18 @@ pub struct ServiceRule {
 pub struct HttpServices(pub BTreeMap<String, Vec<ServiceRule>>);
 
 impl HttpServices {
-    /// Whether a rule of `service` allows `action` with the request's `args` (`%%args`); the
-    /// reason when none does.
-    pub fn allows(&self, service: &str, action: &str, args: &Value) -> Result<(), String> {
+    /// Whether a rule of `service` allows `action` with the request's `args` (`%%args`), the
+    /// caller and the app's values in `env` (`{user, values, environment}`: `%%user`,
+    /// `%%values`, `%%environment`); the reason when none does.
+    pub fn allows(&self, service: &str, action: &str, args: &Value, env: &Value) -> Result<(), String> {
+        let scope = Scope { args, env };
         let rules = self
             .0
             .get(service)
             .ok_or_else(|| format!("the app has no HTTP service '{service}'"))?;
         let mut unreadable = None;
         for rule in rules.iter().filter(|r| r.actions.iter().any(|a| a == action)) {
-            match holds(&rule.when, args) {
+            match holds(&rule.when, &scope) {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
                 Err(e) => unreadable = Some(format!("rule '{}': {e}", rule.name)),
@@ -52,8 +54,44 @@ impl HttpServices {
     }
 }
 
-/// Whether the expression `when` holds for `args`.
-fn holds(when: &Value, args: &Value) -> Result<bool, String> {
+/// What a rule's expansions read.
+struct Scope<'a> {
+    args: &'a Value,
+    env: &'a Value,
+}
+
+impl<'a> Scope<'a> {
+    /// The value of the expansion `path` (`%%args.url.host`, `%%user.data.role`,
+    /// `%%values.name`, `%%environment.tag`); `None` when it is missing.
+    fn expansion(&self, path: &str) -> Result<Option<&'a Value>, String> {
+        let rest = &path[2..];
+        let (root, field) = rest.split_once('.').unwrap_or((rest, ""));
+        match root {
+            "args" => Ok(lookup(self.args, field)),
+            "user" | "values" | "environment" => Ok(self.env.get(root).and_then(|v| lookup(v, field))),
+            _ => Err(format!("'{path}' is not evaluated by writ")),
+        }
+    }
+
+    /// `expected` with each `%%` expansion in it replaced by its value (null when missing).
+    fn resolve(&self, expected: &Value) -> Result<Value, String> {
+        Ok(match expected {
+            Value::String(s) if s.starts_with("%%") => self.expansion(s)?.cloned().unwrap_or(Value::Null),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.resolve(v)?)))
+                    .collect::<Result<Map<_, _>, String>>()?,
+            ),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.resolve(v)).collect::<Result<_, _>>()?)
+            }
+            other => other.clone(),
+        })
+    }
+}
+
+/// Whether the expression `when` holds in `scope`.
+fn holds(when: &Value, scope: &Scope<'_>) -> Result<bool, String> {
     match when {
         Value::Null => Ok(true),
         Value::Bool(b) => Ok(*b),
@@ -62,15 +100,11 @@ fn holds(when: &Value, args: &Value) -> Result<bool, String> {
         Value::Object(m) => {
             for (key, expected) in m {
                 let ok = match key.as_str() {
-                    "%and" | "$and" => each(expected, key, args)?.iter().all(|b| *b),
-                    "%or" | "$or" => each(expected, key, args)?.iter().any(|b| *b),
-                    "%nor" | "$nor" => !each(expected, key, args)?.iter().any(|b| *b),
-                    path if path.starts_with("%%args.") || path == "%%args" => {
-                        let field = path
-                            .strip_prefix("%%args")
-                            .unwrap_or_default()
-                            .trim_start_matches('.');
-                        test(lookup(args, field), expected)?
+                    "%and" | "$and" => each(expected, key, scope)?.iter().all(|b| *b),
+                    "%or" | "$or" => each(expected, key, scope)?.iter().any(|b| *b),
+                    "%nor" | "$nor" => !each(expected, key, scope)?.iter().any(|b| *b),
+                    path if path.starts_with("%%") => {
+                        test(scope.expansion(path)?, &scope.resolve(expected)?)?
                     }
                     other => return Err(format!("'{other}' is not evaluated by writ")),
                 };
@@ -84,9 +118,9 @@ fn holds(when: &Value, args: &Value) -> Result<bool, String> {
     }
 }
 
-fn each(list: &Value, key: &str, args: &Value) -> Result<Vec<bool>, String> {
+fn each(list: &Value, key: &str, scope: &Scope<'_>) -> Result<Vec<bool>, String> {
     match list {
-        Value::Array(items) => items.iter().map(|e| holds(e, args)).collect(),
+        Value::Array(items) => items.iter().map(|e| holds(e, scope)).collect(),
         _ => Err(format!("{key} needs an array")),
     }
 }
@@ -106,11 +140,6 @@ fn lookup<'a>(args: &'a Value, path: &str) -> Option<&'a Value> {
 /// Whether `actual` passes `expected`: a value to equal, or operators (`%in`, `%nin`,
 /// `%exists`, `%eq`, `%ne`, or their `$` spellings). `"*"` in `%in` is any value.
 fn test(actual: Option<&Value>, expected: &Value) -> Result<bool, String> {
-    if let Value::String(s) = expected
-        && s.starts_with("%%")
-    {
-        return Err(format!("'{s}' is not evaluated by writ"));
-    }
     let operators = matches!(expected, Value::Object(m) if !m.is_empty() && m.keys().all(|k| k.starts_with('%') || k.starts_with('$')));
     if !operators {
         return Ok(actual.is_some_and(|a| equal(a, expected)));
@@ -143,6 +172,23 @@ fn test(actual: Option<&Value>, expected: &Value) -> Result<bool, String> {
 /// Equality as a query sees it: an array equals a value it holds.
 fn equal(actual: &Value, expected: &Value) -> bool {
     actual == expected || matches!(actual, Value::Array(items) if items.contains(expected))
+}
+
+/// `env` for [`HttpServices::allows`]: the caller (`%%user`: `id`, `type`, `data`,
+/// `custom_data`), the app's values (`%%values`) and environment (`%%environment`).
+pub fn env_of(user: &engine::User, deployment: &engine::Deployment) -> Value {
+    let json = |d: &bson::Document| bson::Bson::Document(d.clone()).into_relaxed_extjson();
+    let values: Map<String, Value> = deployment
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().into_relaxed_extjson()))
+        .collect();
+    serde_json::json!({
+        "user": {"id": user.id, "type": user.user_type.as_str(), "data": json(&user.data),
+            "custom_data": json(&user.custom_data)},
+        "values": values,
+        "environment": {"tag": deployment.environment_tag, "values": json(&deployment.environment_values)},
+    })
 }
 
 /// `%%args` of a request: `url` parsed (`scheme`, `host`, `port`, `path`, `query` as
@@ -197,6 +243,11 @@ mod tests {
         HttpServices([("mail".to_string(), vec![rule])].into())
     }
 
+    fn env() -> Value {
+        serde_json::json!({"user": {"id": "u1", "data": {"role": "editor"}},
+            "values": {"apiHost": "api.example", "otherRole": "editor"}, "environment": {"tag": ""}})
+    }
+
     fn args(url: &str, body: &str) -> Value {
         args_of(&url::Url::parse(url).expect("url"), &[], Some(body.as_bytes()))
     }
@@ -213,65 +264,82 @@ mod tests {
         );
         // A path through an array of objects is not read (only an index is): the rule refuses
         // rather than guess whether one or every element must pass.
-        assert!(s.allows("mail", "post", &ok).is_err());
+        assert!(s.allows("mail", "post", &ok, &env()).is_err());
         let ok = args(
             "https://api.sparkpost.com/api/v1/x",
             r#"{"recipients": {"address": "a@example.com"}}"#,
         );
-        assert_eq!(s.allows("mail", "post", &ok), Ok(()));
+        assert_eq!(s.allows("mail", "post", &ok, &env()), Ok(()));
         assert!(
-            s.allows("mail", "get", &ok).is_err(),
+            s.allows("mail", "get", &ok, &env()).is_err(),
             "get is not an allowed action"
         );
         let elsewhere = args(
             "https://evil.example.com/",
             r#"{"recipients": {"address": "a@example.com"}}"#,
         );
-        assert!(s.allows("mail", "post", &elsewhere).is_err());
+        assert!(s.allows("mail", "post", &elsewhere, &env()).is_err());
         let other = args(
             "https://api.sparkpost.com/",
             r#"{"recipients": {"address": "x@example.com"}}"#,
         );
-        assert!(s.allows("mail", "post", &other).is_err());
-        assert!(s.allows("sms", "post", &ok).is_err(), "no such service");
+        assert!(s.allows("mail", "post", &other, &env()).is_err());
+        assert!(s.allows("sms", "post", &ok, &env()).is_err(), "no such service");
     }
 
     #[test]
     fn operators_wildcards_and_what_writ_cannot_read() {
         let any = services(serde_json::json!({"%%args.url.host": {"%in": ["*"]}}));
         assert_eq!(
-            any.allows("mail", "post", &args("https://x.example/", "")),
+            any.allows("mail", "post", &args("https://x.example/", ""), &env()),
             Ok(())
         );
         let none = services(serde_json::json!({"%%args.url.host": {"%nin": ["x.example"]}}));
         assert!(
-            none.allows("mail", "post", &args("https://x.example/", ""))
+            none.allows("mail", "post", &args("https://x.example/", ""), &env())
                 .is_err()
         );
         assert_eq!(
-            none.allows("mail", "post", &args("https://y.example/", "")),
+            none.allows("mail", "post", &args("https://y.example/", ""), &env()),
             Ok(())
         );
         let always = services(serde_json::json!({}));
         assert_eq!(
-            always.allows("mail", "post", &args("https://y.example/", "")),
+            always.allows("mail", "post", &args("https://y.example/", ""), &env()),
             Ok(())
         );
         let either =
             services(serde_json::json!({"%or": [{"%%args.url.scheme": "https"}, {"%%args.url.port": 8080}]}));
         assert_eq!(
-            either.allows("mail", "post", &args("http://y.example:8080/", "")),
+            either.allows("mail", "post", &args("http://y.example:8080/", ""), &env()),
             Ok(())
         );
         assert!(
             either
-                .allows("mail", "post", &args("http://y.example/", ""))
+                .allows("mail", "post", &args("http://y.example/", ""), &env())
                 .is_err()
         );
-        let unreadable = services(serde_json::json!({"%%user.id": "1"}));
+        let unreadable = services(serde_json::json!({"%%request.remoteIPAddress": "1"}));
         let e = unreadable
-            .allows("mail", "post", &args("https://y.example/", ""))
+            .allows("mail", "post", &args("https://y.example/", ""), &env())
             .expect_err("refused");
-        assert!(e.contains("'%%user.id' is not evaluated by writ"), "{e}");
+        assert!(
+            e.contains("'%%request.remoteIPAddress' is not evaluated by writ"),
+            "{e}"
+        );
+        // The caller and the app's values, on either side.
+        let values = services(serde_json::json!({
+            "%%args.url.host": "%%values.apiHost",
+            "%%user.data.role": {"%in": ["admin", "%%values.otherRole"]}
+        }));
+        assert_eq!(
+            values.allows("mail", "post", &args("https://api.example/", ""), &env()),
+            Ok(())
+        );
+        assert!(
+            values
+                .allows("mail", "post", &args("https://y.example/", ""), &env())
+                .is_err()
+        );
     }
 }
