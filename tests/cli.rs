@@ -314,11 +314,10 @@ fn check_lists_what_it_does_with_each_file_of_the_exported_example() {
         assert!(line_for(&out, file).starts_with(status), "{file}: {out}");
     }
     assert!(
-        line_for(&out, "data_sources/mongodb-atlas/exported-app/users/schema.json")
-            .starts_with("not enforced")
+        line_for(&out, "data_sources/mongodb-atlas/exported-app/users/schema.json").starts_with("loaded")
     );
     assert!(
-        out.contains("19 loaded, 1 validated but not enforced, 1 unsupported"),
+        out.contains("20 loaded, 0 validated but not enforced, 1 unsupported"),
         "{out}"
     );
 
@@ -362,6 +361,10 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
             r#"{"name": "nightly", "type": "SCHEDULED", "config": {"schedule": "0 3 * * *"}, "function_name": "hello"}"#,
         ),
         ("data_sources/mongodb-atlas/db/coll/schema.json", "{}"),
+        (
+            "data_sources/mongodb-atlas/db/strict/schema.json",
+            r#"{"bsonType": "object", "if": {"required": ["a"]}}"#,
+        ),
         (
             "data_sources/mongodb-atlas/db/guarded/rules.json",
             r#"{"roles": [{"name": "r", "apply_when": {"%%true": {"%function": {"name": "hello"}}}, "read": true}]}"#,
@@ -414,8 +417,16 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         line.contains("'%function'") && line.contains("users get no access here"),
         "{out}"
     );
+    // So do schemas: users may not write to the collection.
+    let line = line_for(&out, "data_sources/mongodb-atlas/db/strict/schema.json");
+    assert!(line.starts_with("unsupported"), "{out}");
     assert!(
-        out.contains("2 loaded, 2 validated but not enforced, 6 unsupported, 3 ignored"),
+        line.contains("the schema keyword 'if' is not supported by writ yet")
+            && line.contains("users may not write here"),
+        "{out}"
+    );
+    assert!(
+        out.contains("3 loaded, 1 validated but not enforced, 7 unsupported, 3 ignored"),
         "{out}"
     );
 

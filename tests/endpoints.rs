@@ -426,6 +426,23 @@ fn the_data_api_runs_every_action_under_the_rules() {
         (200, json!({"matchedCount": 0, "modifiedCount": 0})),
         "bob reaches none of alice's"
     );
+    // The collection's schema binds the Data API's writes too: nothing of a refused one lands.
+    let (status, answer) = data(
+        base,
+        "updateMany",
+        &as_a,
+        &on_notes(json!({"filter": {}, "update": {"$set": {"text": 4}}})),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error_code"], "SchemaValidationFailedWrite", "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("text: expected type string, found int")),
+        "{answer}"
+    );
+    let (_, answer) = data(base, "findOne", &as_a, &on_notes(json!({"filter": {"n": 1}})));
+    assert_eq!(answer["document"]["text"], "uno", "{answer}");
     let (status, answer) = data(base, "deleteOne", &as_a, &on_notes(json!({"filter": {"n": 4}})));
     assert_eq!((status, answer), (200, json!({"deletedCount": 1})));
     let (status, answer) = data(base, "deleteMany", &as_b, &on_notes(json!({"filter": {}})));

@@ -138,6 +138,7 @@ fn the_exported_app_example_runs_as_exported() {
         "creationRefused",
         "anonymousUser",
         "valuesAndEnvironment",
+        "schemaEnforced",
         "disabledProvider",
     ];
     let out = run_script("exported.mjs", &server.base, "exported-app-abcde", &scenarios);

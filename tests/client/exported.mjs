@@ -75,6 +75,39 @@ const SCENARIOS = {
     });
   },
 
+  // The users collection's schema.json binds every write a user makes, from a function running
+  // as the user or from the client: a document it would leave that fails the schema is refused
+  // whole (SchemaValidationFailedWrite), and the document stays as it was.
+  async schemaEnforced() {
+    const user = await newApp().logIn(Realm.Credentials.anonymous(false));
+    const users = user.mongoClient("mongodb-atlas").db("exported-app").collection("users");
+    const mine = { user_id: user.id };
+
+    const viaFunction = await rejects(user.functions.setFavoriteColor(42));
+    assert.equal(viaFunction.errorCode, "FunctionExecutionError");
+    assert.match(viaFunction.message, /schema of 'exported-app\.users'.*favoriteColor: expected type string, found int/);
+
+    for (const update of [
+      { $set: { loginCount: "many" } },
+      { $set: { loginCount: 2.5 } },
+      { $unset: { user_id: "" } },
+      { $set: { user_id: 7 } },
+    ]) {
+      const e = await rejects(users.updateOne(mine, update));
+      assert.ok(["SchemaValidationFailedWrite", "PermissionDenied"].includes(e.errorCode), `${JSON.stringify(update)}: ${e.errorCode} ${e.message}`);
+    }
+    const e = await rejects(users.updateOne(mine, { $set: { loginCount: "many" } }));
+    assert.equal(e.errorCode, "SchemaValidationFailedWrite");
+    assert.match(e.message, /loginCount: expected type int, found string/);
+
+    const ok = await users.updateOne(mine, { $set: { favoriteColor: "red" } });
+    assert.equal(ok.modifiedCount, 1);
+    await user.refreshCustomData();
+    assert.equal(data(user).favoriteColor, "red");
+    assert.equal(data(user).loginCount, 1, "no refused write changed the document");
+    assert.equal(data(user).user_id, user.id);
+  },
+
   // providers.json disables API-key logins.
   async disabledProvider() {
     const e = await rejects(newApp().logIn(Realm.Credentials.apiKey("any-key")));

@@ -28,7 +28,7 @@ const SESSION_IDLE: Duration = Duration::from_secs(600);
 /// Runs operations on a MongoDB deployment through `mongodb::Client`.
 #[derive(Clone)]
 pub struct DriverExecutor {
-    client: Client,
+    pub(crate) client: Client,
     sessions: Arc<Mutex<HashMap<SessionId, (SharedSession, Instant)>>>,
     /// Whether change streams ask for pre-images (until the server refuses them).
     pre_images: Arc<std::sync::atomic::AtomicBool>,
@@ -71,12 +71,12 @@ impl DriverExecutor {
         Ok(Self::new(Client::with_uri_str(uri).await?))
     }
 
-    fn coll(&self, ns: &crate::Ns) -> Collection<Document> {
+    pub(crate) fn coll(&self, ns: &crate::Ns) -> Collection<Document> {
         self.client.database(&ns.db).collection(&ns.coll)
     }
 }
 
-fn modifications(u: Update) -> UpdateModifications {
+pub(crate) fn modifications(u: Update) -> UpdateModifications {
     match u {
         Update::Document(d) => UpdateModifications::Document(d),
         Update::Pipeline(p) => UpdateModifications::Pipeline(p),
@@ -95,7 +95,7 @@ fn update_result(r: mongodb::results::UpdateResult) -> Outcome {
 /// [`MAX_RESULT_DOCUMENTS`](crate::MAX_RESULT_DOCUMENTS) (the cursor is closed there), or an
 /// error once they pass [`MAX_RESULT_BYTES`](crate::MAX_RESULT_BYTES), so a large result is
 /// never gathered whole.
-async fn collect(
+pub(crate) async fn collect(
     cursor: impl futures_util::Stream<Item = Result<Document, Error>>,
 ) -> Result<Vec<Document>, Error> {
     let mut cursor = std::pin::pin!(cursor);
@@ -188,6 +188,7 @@ impl DriverExecutor {
             op,
             session,
             deadline,
+            validation,
         }: Request,
     ) -> Result<Outcome, Error> {
         // What is left of the call's time, for MongoDB to stop a read there itself (0 would
@@ -206,6 +207,10 @@ impl DriverExecutor {
             None => None,
         };
         let session = &mut guard;
+        if let Some(v) = validation {
+            // Set by the rules only on writes that leave documents.
+            return self.run_checked(op, session.as_deref_mut(), &v).await;
+        }
         Ok(match op {
             Op::Find {
                 ns,

@@ -288,6 +288,9 @@ fn run(target: &impl Data, op: Op, store: Option<&Store>) -> Result<Outcome, Sto
 
 /// The one place store failures become what a function catches, with MongoDB's codes.
 pub fn host_error(e: StoreError) -> HostError {
+    if let StoreError::DocumentValidation(message) = e {
+        return crate::schema::schema_error(message);
+    }
     HostError {
         name: "MongoServerError".into(),
         message: e.to_string(),
@@ -304,6 +307,7 @@ enum TxnMsg {
     Run(
         Box<Op>,
         Option<std::time::Instant>,
+        Option<store::validation::Check>,
         std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>,
     ),
     Commit(std::sync::mpsc::SyncSender<Result<Outcome, StoreError>>),
@@ -335,9 +339,11 @@ fn transaction_thread(
     // here an idle minute ends it, so a function that never commits cannot block other writers.
     while let Ok(msg) = rx.recv_timeout(TRANSACTION_IDLE_LIMIT) {
         match msg {
-            TxnMsg::Run(op, deadline, reply) => {
+            TxnMsg::Run(op, deadline, check, reply) => {
                 let result = match &txn {
-                    Some(t) => store::budget::within(deadline, || run(&t.writes(), *op, None)),
+                    Some(t) => store::validation::within(check, || {
+                        store::budget::within(deadline, || run(&t.writes(), *op, None))
+                    }),
                     None => Err(StoreError::BadValue(
                         "the transaction was aborted by an earlier error (NoSuchTransaction)".into(),
                     )),
@@ -382,9 +388,29 @@ fn ask(
 }
 
 impl StoreExecutor {
+    /// Runs `request` in a transaction of its own, committed only if all of it succeeds.
+    fn bulk_alone(&self, request: Request) -> Result<Outcome, StoreError> {
+        let check = request.validation.as_ref().map(|v| v.store_check());
+        store::validation::within(check, || {
+            store::budget::within(request.deadline, || {
+                let txn = self.store.begin()?;
+                match run(&txn.writes(), request.op, None) {
+                    Ok(outcome) => txn.commit().map(|()| outcome),
+                    Err(e) => {
+                        txn.abort()?;
+                        Err(e)
+                    }
+                }
+            })
+        })
+    }
+
     fn execute_blocking(&self, request: Request) -> Result<Outcome, StoreError> {
         let deadline = request.deadline;
-        store::budget::within(deadline, || self.execute_within(request))
+        let check = request.validation.as_ref().map(|v| v.store_check());
+        store::validation::within(check, || {
+            store::budget::within(deadline, || self.execute_within(request))
+        })
     }
 
     fn execute_within(
@@ -393,6 +419,8 @@ impl StoreExecutor {
             op,
             session,
             deadline,
+            // Set on this thread by `execute_blocking`, from where the store takes it.
+            validation: _,
         }: Request,
     ) -> Result<Outcome, StoreError> {
         let Some(id) = session else {
@@ -450,7 +478,9 @@ impl StoreExecutor {
                 Ok(Outcome::Done)
             }
             op => match active {
-                Some(tx) => ask(&tx, |reply| TxnMsg::Run(Box::new(op), deadline, reply)),
+                Some(tx) => ask(&tx, |reply| {
+                    TxnMsg::Run(Box::new(op), deadline, store::validation::current(), reply)
+                }),
                 None => run(self.store.as_ref(), op, Some(&self.store)),
             },
         }
@@ -584,18 +614,33 @@ impl Executor for StoreExecutor {
             };
             return Box::pin(std::future::ready(result));
         }
+        if request.session.is_none()
+            && request.validation.is_some()
+            && matches!(request.op, Op::BulkWrite { .. })
+        {
+            // A user's bulk write under a schema is all or nothing: it runs in a transaction
+            // of its own, aborted when one of its documents fails.
+            return Box::pin(async move {
+                let ran = tokio::task::spawn_blocking(move || this.bulk_alone(request)).await;
+                ran.unwrap_or_else(|_| Err(StoreError::Storage("the bulk write failed".into())))
+                    .map_err(host_error)
+            });
+        }
         if request.session.is_none() && is_write(&request.op) {
             // The store's writer runs it in its next commit group and answers this task
             // directly once the group is durable: no blocking-pool thread waits for it.
             let (reply, answer) = tokio::sync::oneshot::channel();
             let op = request.op;
-            store::budget::within(request.deadline, || {
-                self.store.write(
-                    move |w| run(&w, op.clone(), None),
-                    move |r| {
-                        let _ = reply.send(r);
-                    },
-                )
+            let check = request.validation.as_ref().map(|v| v.store_check());
+            store::validation::within(check, || {
+                store::budget::within(request.deadline, || {
+                    self.store.write(
+                        move |w| run(&w, op.clone(), None),
+                        move |r| {
+                            let _ = reply.send(r);
+                        },
+                    )
+                })
             });
             return Box::pin(async move {
                 match answer.await {

@@ -7,12 +7,14 @@
 //! operations on MongoDB, and any other backend implements the same trait.
 
 mod driver;
+mod driver_checked;
 mod embedded;
 pub mod feed;
 mod field_rules;
 mod ops;
 mod outcome;
 pub mod rules;
+pub mod schema;
 mod service;
 mod streams;
 

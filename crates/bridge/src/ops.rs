@@ -151,6 +151,9 @@ pub struct Request {
     /// When the caller stops waiting for it (its call's deadline); the embedded store stops
     /// a read or write still running then with `MaxTimeMSExpired`. `None`: no limit.
     pub deadline: Option<std::time::Instant>,
+    /// The collection schema every document a user's write leaves must satisfy (set by the
+    /// rules, never by the caller); `None`: not checked.
+    pub validation: Option<crate::schema::Validation>,
 }
 
 /// A malformed call: the message names the method and the argument.
@@ -366,6 +369,7 @@ impl Request {
             op,
             session,
             deadline: None,
+            validation: None,
         })
     }
 }

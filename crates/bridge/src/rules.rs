@@ -16,7 +16,10 @@
 //! expansions such as `%%root`, field rules that depend on the document) is refused when the
 //! rules load, never ignored.
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use bson::{Bson, Document, doc, oid::ObjectId};
 use engine::{Deployment, User};
@@ -25,6 +28,7 @@ use store::Filter;
 use crate::{
     Executor, Op, Outcome, OutcomeFuture, Request, Update, WriteModel,
     field_rules::{FieldAccess, FieldRules},
+    schema::{Expressions, NoExpressions, SCHEMA_ERROR_CODE, Schema, SchemaError, Validation},
 };
 
 /// A request a user's rules do not allow.
@@ -48,6 +52,9 @@ fn refuse(code: &'static str, message: impl Into<String>) -> RuleError {
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     services: HashMap<String, ServiceRules>,
+    /// Collection schemas by service, database and collection; `Err`: one writ cannot apply,
+    /// so users may not write there.
+    schemas: HashMap<(String, String, String), Result<Arc<Schema>, String>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -193,12 +200,27 @@ fn array<'a>(doc: &'a Document, key: &str) -> Result<&'a [Bson], String> {
 
 const ROOTS: [&str; 5] = ["user", "values", "environment", "true", "false"];
 
+/// What a schema's `validate` expression may expand besides [`ROOTS`].
+const DOCUMENT_ROOTS: [&str; 4] = ["this", "prev", "root", "prevRoot"];
+
+/// The `%` operators writ evaluates.
+const OPERATORS: [&str; 5] = ["%stringToOid", "%oidToString", "%and", "%or", "%nor"];
+
 /// Refuses expansions and operators writ does not evaluate.
 fn validate(e: &Bson) -> Result<(), String> {
+    validate_with(e, false)
+}
+
+/// Refuses what a schema's `validate` expression names that writ does not evaluate.
+pub(crate) fn validate_schema_expression(e: &Bson) -> Result<(), String> {
+    validate_with(e, true)
+}
+
+fn validate_with(e: &Bson, document: bool) -> Result<(), String> {
     match e {
         Bson::String(s) if s.starts_with("%%") => {
             let root = s[2..].split('.').next().unwrap_or_default();
-            if ROOTS.contains(&root) {
+            if ROOTS.contains(&root) || (document && DOCUMENT_ROOTS.contains(&root)) {
                 Ok(())
             } else {
                 Err(format!("the expansion '{s}' {NOT_EVALUATED}"))
@@ -207,17 +229,36 @@ fn validate(e: &Bson) -> Result<(), String> {
         Bson::Document(d) => {
             for (k, v) in d {
                 if k.starts_with("%%") {
-                    validate(&Bson::String(k.clone()))?;
-                } else if k.starts_with('%') && k != "%stringToOid" && k != "%oidToString" {
+                    validate_with(&Bson::String(k.clone()), document)?;
+                } else if k.starts_with('%') && !OPERATORS.contains(&k.as_str()) {
                     return Err(format!("the operator '{k}' {NOT_EVALUATED}"));
                 }
-                validate(v)?;
+                validate_with(v, document)?;
             }
             Ok(())
         }
-        Bson::Array(items) => items.iter().try_for_each(validate),
+        Bson::Array(items) => items.iter().try_for_each(|i| validate_with(i, document)),
         _ => Ok(()),
     }
+}
+
+/// The filter that `test` (a value, or an expression such as `{"$gt": 0}` or
+/// `{"%and": [{"$gt": 0}, {"$lte": 42}]}`) puts on `field`.
+fn field_test(field: &str, test: Bson) -> Result<Document, String> {
+    if let Bson::Document(d) = &test
+        && d.len() == 1
+        && let Some((op @ ("%and" | "%or" | "%nor"), parts)) = d.iter().next().map(|(k, v)| (k.as_str(), v))
+    {
+        let Bson::Array(parts) = parts else {
+            return Err(format!("{op} needs an array"));
+        };
+        let tests = parts
+            .iter()
+            .map(|p| field_test(field, p.clone()).map(Bson::Document))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(doc! { format!("${}", &op[1..]): tests });
+    }
+    Ok(doc! { field: test })
 }
 
 impl Rules {
@@ -230,6 +271,40 @@ impl Rules {
     /// Sets the rules of `service`'s collections that have none of their own.
     pub fn set_default(&mut self, service: &str, rules: CollectionRules) {
         self.services.entry(service.to_string()).or_default().default = Some(rules);
+    }
+
+    /// Sets the schema of `service`'s collection `db.coll`: every document a user's write
+    /// leaves there must satisfy it. A schema writ cannot apply refuses users' writes.
+    pub fn set_schema(&mut self, service: &str, db: &str, coll: &str, schema: Result<Schema, SchemaError>) {
+        let key = (service.to_string(), db.to_string(), coll.to_string());
+        self.schemas
+            .insert(key, schema.map(Arc::new).map_err(|e| e.to_string()));
+    }
+
+    /// The validation a user's `op` on `service`'s `db.coll` gets, or its refusal.
+    fn validation(&self, service: &str, op: &Op, env: &RuleEnv) -> Result<Option<Validation>, RuleError> {
+        let Some(ns) = namespace(op).filter(|_| !self.schemas.is_empty() && leaves_documents(op)) else {
+            return Ok(None);
+        };
+        let key = (service.to_string(), ns.db.clone(), ns.coll.clone());
+        let name = format!("{}.{}", ns.db, ns.coll);
+        match self.schemas.get(&key) {
+            None => Ok(None),
+            Some(Err(m)) => Err(refuse(
+                SCHEMA_ERROR_CODE,
+                format!(
+                    "users cannot write to '{name}': its schema cannot be applied ({m}); system functions can"
+                ),
+            )),
+            Some(Ok(schema)) => {
+                let expressions: Arc<dyn Expressions + Send + Sync> = if schema.has_expressions() {
+                    Arc::new(env.owned())
+                } else {
+                    Arc::new(NoExpressions)
+                };
+                Ok(Some(Validation::new(schema.clone(), &name, expressions)))
+            }
+        }
     }
 
     /// How many collections have rules of their own.
@@ -276,8 +351,16 @@ impl Rules {
         let p = rules
             .compile(env)
             .map_err(|m| refuse("InvalidRule", format!("the rules of '{name}' cannot apply: {m}")))?;
+        let validation = self.validation(service, &request.op, env)?;
         let (op, shape) = p.apply(request.op, &name)?;
-        Ok((Request { op, ..request }, shape))
+        Ok((
+            Request {
+                op,
+                validation,
+                ..request
+            },
+            shape,
+        ))
     }
 
     /// Which names a user's `getDBNames()` (`db` = `None`) or `getCollectionNames()` on `db`
@@ -368,6 +451,20 @@ pub fn execute_as_user(
         (None, Some(shape)) => Box::pin(async move { result.await.map(|r| shape.result(r)) }),
         (None, None) => result,
     })
+}
+
+/// Whether `op` can leave documents in its collection (inserts, updates, replacements,
+/// upserts): what a collection's schema checks.
+fn leaves_documents(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::InsertOne { .. }
+            | Op::InsertMany { .. }
+            | Op::Update { .. }
+            | Op::FindOneAndUpdate { .. }
+            | Op::FindOneAndReplace { .. }
+            | Op::BulkWrite { .. }
+    )
 }
 
 /// The prefix of writ's own databases (users, sessions, signing keys): `__writ_<app id>`.
@@ -558,6 +655,46 @@ pub struct RuleEnv<'a> {
     tag: &'a str,
     environment: &'a Document,
     user_root: std::cell::OnceCell<Bson>,
+    /// For a schema's `validate` expression: `%%this`, `%%prev`, `%%root`, `%%prevRoot`.
+    document: Option<DocumentExpansions<'a>>,
+}
+
+/// What a schema's `validate` expression reads of the write it checks.
+#[derive(Clone, Copy)]
+struct DocumentExpansions<'a> {
+    this: Option<&'a Bson>,
+    prev: Option<&'a Bson>,
+    root: &'a Document,
+    prev_root: Option<&'a Document>,
+}
+
+/// A call's expansions, owned, for a schema's `validate` expressions checked on the thread that
+/// writes.
+pub(crate) struct OwnedEnv {
+    user: User,
+    values: BTreeMap<String, Bson>,
+    tag: String,
+    environment: Document,
+}
+
+impl Expressions for OwnedEnv {
+    fn holds(
+        &self,
+        expression: &Bson,
+        this: Option<&Bson>,
+        prev: Option<&Bson>,
+        root: &Document,
+        prev_root: Option<&Document>,
+    ) -> Result<bool, String> {
+        let mut env = RuleEnv::new(&self.user, &self.values, &self.tag, &self.environment);
+        env.document = Some(DocumentExpansions {
+            this,
+            prev,
+            root,
+            prev_root,
+        });
+        Ok(eval(expression, &env)?.holds_for(root))
+    }
 }
 
 impl<'a> RuleEnv<'a> {
@@ -586,6 +723,17 @@ impl<'a> RuleEnv<'a> {
             tag,
             environment,
             user_root,
+            document: None,
+        }
+    }
+
+    /// These expansions, owned.
+    pub(crate) fn owned(&self) -> OwnedEnv {
+        OwnedEnv {
+            user: self.user.clone(),
+            values: self.values.clone(),
+            tag: self.tag.to_string(),
+            environment: self.environment.clone(),
         }
     }
 
@@ -638,18 +786,49 @@ impl<'a> RuleEnv<'a> {
                     ));
                 }
             },
+            "this" | "prev" | "root" | "prevRoot" => {
+                let d = self.document?;
+                let start = match root {
+                    "this" => d.this?,
+                    "prev" => d.prev?,
+                    "root" => return walk_document(d.root, parts),
+                    _ => return walk_document(d.prev_root?, parts),
+                };
+                return walk(start, parts);
+            }
             "true" if parts.peek().is_none() => return Some(Bson::Boolean(true)),
             "false" if parts.peek().is_none() => return Some(Bson::Boolean(false)),
             _ => return None,
         };
         for part in parts {
-            cur = match cur {
-                Bson::Document(d) => d.get(part)?,
-                Bson::Array(a) => a.get(part.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
+            cur = step(cur, part)?;
         }
         Some(cur.clone())
+    }
+}
+
+fn step<'b>(cur: &'b Bson, part: &str) -> Option<&'b Bson> {
+    match cur {
+        Bson::Document(d) => d.get(part),
+        Bson::Array(a) => a.get(part.parse::<usize>().ok()?),
+        _ => None,
+    }
+}
+
+/// The value at the dotted path `parts` below `start`.
+fn walk<'p>(start: &Bson, parts: impl Iterator<Item = &'p str>) -> Option<Bson> {
+    let mut cur = start;
+    for part in parts {
+        cur = step(cur, part)?;
+    }
+    Some(cur.clone())
+}
+
+/// The value at the dotted path `parts` in `d` (the document itself when there are none).
+fn walk_document<'p>(d: &Document, mut parts: impl Iterator<Item = &'p str>) -> Option<Bson> {
+    match parts.next() {
+        None => Some(Bson::Document(d.clone())),
+        Some(first) => walk(d.get(first)?, parts),
     }
 }
 
@@ -755,23 +934,25 @@ fn eval(e: &Bson, env: &RuleEnv) -> Result<Cond, String> {
             let mut fields = Document::new();
             for (k, v) in d {
                 let part = match k.as_str() {
-                    "$and" | "$or" | "$nor" => {
+                    "$and" | "$or" | "$nor" | "%and" | "%or" | "%nor" => {
                         let Bson::Array(items) = v else {
                             return Err(format!("{k} needs an array"));
                         };
-                        let mut acc = Cond::Const(k == "$and");
+                        let all = k.ends_with("and");
+                        let mut acc = Cond::Const(all);
                         for item in items {
                             let c = eval(item, env)?;
-                            acc = if k == "$and" { acc.and(c) } else { acc.or(c) };
+                            acc = if all { acc.and(c) } else { acc.or(c) };
                         }
-                        if k == "$nor" { acc.not() } else { acc }
+                        if k.ends_with("nor") { acc.not() } else { acc }
                     }
                     k if k.starts_with("%%") => {
                         let value = env.resolve(k);
                         let Some(test) = expand(v, env)? else {
                             return Ok(Cond::Const(false));
                         };
-                        let filter = Filter::parse(&doc! {"v": test}).map_err(|e| format!("{k}: {e}"))?;
+                        let filter =
+                            Filter::parse(&field_test("v", test)?).map_err(|e| format!("{k}: {e}"))?;
                         let subject = value.map(|v| doc! {"v": v}).unwrap_or_default();
                         Cond::Const(filter.matches(&subject))
                     }
@@ -782,8 +963,13 @@ fn eval(e: &Bson, env: &RuleEnv) -> Result<Cond, String> {
                         let Some(test) = expand(v, env)? else {
                             return Ok(Cond::Const(false));
                         };
-                        fields.insert(k.to_string(), test);
-                        Cond::Const(true)
+                        match field_test(k, test)? {
+                            plain if plain.contains_key(k) => {
+                                fields.extend(plain);
+                                Cond::Const(true)
+                            }
+                            combined => Cond::Doc(combined),
+                        }
                     }
                 };
                 cond = cond.and(part);

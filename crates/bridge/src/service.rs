@@ -67,6 +67,7 @@ fn own_session(mut request: Request, executor: &Arc<dyn Executor>, call: &CallIn
                 op: Op::EndSession,
                 session: Some(id),
                 deadline: None,
+                validation: None,
             };
             if let Err(e) = executor.execute(end).await {
                 tracing::warn!("ending a session the call left open: {}", e.message);

@@ -186,6 +186,7 @@ fn run(e: &dyn Executor, op: Op) -> Result<Bson, String> {
             op,
             session: None,
             deadline: None,
+            validation: None,
         }))
         .map(bridge::Outcome::into_bson)
         .map_err(|e| e.code.map(|c| c.to_string()).unwrap_or(e.message))
@@ -380,6 +381,7 @@ fn queries_stop_at_the_deadline_and_at_50000_documents() {
         op,
         session: None,
         deadline,
+        validation: None,
     };
     // One document whose array unwinds into 50,010.
     let wide = doc! {"_id": 1, "r": (0..50_010).collect::<Vec<i32>>()};

@@ -167,6 +167,63 @@ fn unsupported_rule_features_are_refused_when_loading() {
     ));
 }
 
+#[test]
+fn percent_and_or_nor_combine_expressions_as_app_services_wrote_them() {
+    // `%or` of a document filter and a user test; `%and` of tests on one expansion's value.
+    let rules = CollectionRules::from_json(&serde_json::json!({
+        "roles": [{
+            "name": "r",
+            "apply_when": {"%%user.custom_data.level": {"%and": [{"$gt": 0}, {"$lte": 42}]}},
+            "read": {"%or": [{"owner": "%%user.id"}, {"%%user.custom_data.admin": true}]},
+            "write": {"%nor": [{"locked": true}]}
+        }]
+    }))
+    .expect("%and, %or and %nor load");
+    let mut all = Rules::default();
+    all.insert("mongodb-atlas", "app", "data", rules);
+    let run = |user: &User, kind: &str| {
+        let mut spec = doc! {"database": "app", "collection": "data", "filter": {}};
+        if kind == "updateMany" {
+            spec.insert("update", doc! {"$set": {"a": 1}});
+        }
+        let request = Request::parse(kind, &spec).expect("valid request");
+        let (values, environment) = (BTreeMap::new(), doc! {});
+        let env = RuleEnv::new(user, &values, "", &environment);
+        all.authorize("mongodb-atlas", &env, request).map(|(r, _)| r.op)
+    };
+    let mut alice = User::normal("alice");
+    alice.custom_data = doc! {"level": 7};
+    let Ok(bridge::Op::Find { filter, .. }) = run(&alice, "find") else {
+        panic!("alice reads")
+    };
+    // What a role may write it may read.
+    assert_eq!(
+        filter,
+        doc! {"$or": [{"owner": "alice"}, {"$nor": [{"locked": true}]}]}
+    );
+    let Ok(bridge::Op::Update { filter, .. }) = run(&alice, "updateMany") else {
+        panic!("alice writes")
+    };
+    assert_eq!(filter, doc! {"$nor": [{"locked": true}]});
+    alice.custom_data = doc! {"level": 7, "admin": true};
+    let Ok(bridge::Op::Find { filter, .. }) = run(&alice, "find") else {
+        panic!("admins read everything")
+    };
+    assert_eq!(filter, doc! {});
+    for level in [0, 43] {
+        let mut outside = User::normal("bob");
+        outside.custom_data = doc! {"level": level, "admin": true};
+        let Ok(bridge::Op::Find { filter, .. }) = run(&outside, "find") else {
+            panic!("a read without a role is narrowed, not refused")
+        };
+        let nothing = doc! {"$and": [{}, {"_id": {"$in": []}}]};
+        assert_eq!(
+            filter, nothing,
+            "level {level}: no role applies, so nothing is read"
+        );
+    }
+}
+
 /// An engine over an embedded store in a temporary directory, with `functions` deployed as
 /// (name, source, run as system) under [`rules`].
 struct Harness {

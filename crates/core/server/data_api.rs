@@ -147,10 +147,7 @@ pub async fn action(
         bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, &user, request)
             .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?
     };
-    let result = future.await.map_err(|e| {
-        let code = e.code.map(|c| format!(" (code {c})")).unwrap_or_default();
-        ApiError::bad_request("MongoDBError", format!("{}{code}", e.message))
-    })?;
+    let result = future.await.map_err(ApiError::database)?;
     let answer = shape(action, result);
     let ejson = wants_ejson(headers, config.return_type);
     let (json, content_type) = if ejson {

@@ -55,6 +55,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// 400 for a database operation's failure: `SchemaValidationFailedWrite` when a document
+    /// failed its collection's schema, else `MongoDBError` with MongoDB's code.
+    pub fn database(e: engine::host::HostError) -> Self {
+        if e.code_name.as_deref() == Some(bridge::schema::SCHEMA_ERROR_CODE) {
+            return Self::bad_request(bridge::schema::SCHEMA_ERROR_CODE, e.message);
+        }
+        let code = e.code.map(|c| format!(" (code {c})")).unwrap_or_default();
+        Self::bad_request("MongoDBError", format!("{}{code}", e.message))
+    }
+
     /// 401 `InvalidSession`: the client refreshes its access token (or logs out) on this.
     pub fn invalid_session(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "InvalidSession", message)

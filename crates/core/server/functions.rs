@@ -247,8 +247,7 @@ async fn service_call(
     let deployment = state.deployment();
     let op = bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, user, request)
         .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?;
-    op.await.map(bridge::Outcome::into_bson).map_err(|e| {
-        let code = e.code.map(|c| format!(" (code {c})")).unwrap_or_default();
-        ApiError::bad_request("MongoDBError", format!("{}{code}", e.message))
-    })
+    op.await
+        .map(bridge::Outcome::into_bson)
+        .map_err(ApiError::database)
 }

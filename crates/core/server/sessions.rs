@@ -58,6 +58,7 @@ pub async fn custom_data_in(
             op,
             session: None,
             deadline: None,
+            validation: None,
         })
         .await
         .map_err(|e| ApiError::internal("reading custom user data", e.message))?;

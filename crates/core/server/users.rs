@@ -288,6 +288,7 @@ impl Users {
                 op,
                 session: None,
                 deadline: None,
+                validation: None,
             })
             .await
             .map_err(|e| match e.code {

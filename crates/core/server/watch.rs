@@ -140,6 +140,7 @@ pub async fn watch(
         },
         session: None,
         deadline: None,
+        validation: None,
     };
     let readable = match bridge::rules::authorize_call(&deployment, &state.service, &user, probe) {
         Ok((_, Some(_))) => {

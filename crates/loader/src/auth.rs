@@ -288,7 +288,8 @@ impl Loader<'_> {
         }
     }
 
-    /// Reads `data_sources/<service>/<db>/<coll>/rules.json` and `<service>/default_rule.json`.
+    /// Reads `data_sources/<service>/<db>/<coll>/rules.json` (and `schema.json`) and
+    /// `<service>/default_rule.json`.
     pub(crate) fn rules(&mut self) -> bridge::Rules {
         let mut rules = bridge::Rules::default();
         let dir = self.root.join("data_sources");
@@ -302,11 +303,25 @@ impl Loader<'_> {
             }
             for db in sorted_dirs(&service) {
                 for coll in sorted_dirs(&db) {
+                    let (db_name, coll_name) = (file_name(&db), file_name(&coll));
                     let path = coll.join("rules.json");
                     if path.is_file()
                         && let Some(r) = self.rule_file(&path)
                     {
-                        rules.insert(&name, &file_name(&db), &file_name(&coll), r);
+                        rules.insert(&name, &db_name, &coll_name, r);
+                    }
+                    let path = coll.join("schema.json");
+                    if path.is_file()
+                        && let Some(json) = self.json::<serde_json::Value>(&path)
+                    {
+                        // A schema writ cannot apply fails closed: users may not write to the
+                        // collection (`writ check` says why), and the rest of the app loads.
+                        rules.set_schema(
+                            &name,
+                            &db_name,
+                            &coll_name,
+                            bridge::schema::Schema::from_json(&json),
+                        );
                     }
                 }
             }

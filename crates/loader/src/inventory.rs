@@ -243,7 +243,18 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
                 _ => (Loaded, s("rules")),
             }
         }
-        ["data_sources", .., "schema.json"] => (NotEnforced, s("the schema is not applied to writes")),
+        ["data_sources", .., "schema.json"] => match bridge::schema::Schema::from_json(&json()) {
+            Ok(_) => (
+                Loaded,
+                s("the schema: every document a user's write leaves must satisfy it"),
+            ),
+            Err(e) => (
+                Unsupported,
+                format!(
+                    "a schema writ cannot apply ({e}): users may not write here; system functions are unaffected"
+                ),
+            ),
+        },
         ["data_sources", .., "relationships.json"] => {
             (NotEnforced, s("relationships are used by Sync and GraphQL only"))
         }

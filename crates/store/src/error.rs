@@ -56,6 +56,10 @@ pub enum StoreError {
     /// `ConversionFailure`).
     #[error("{0}")]
     Conversion(String),
+    /// A document the write would leave fails the caller's validator ([`crate::validation`];
+    /// MongoDB code 121, `DocumentValidationFailure`).
+    #[error("{0}")]
+    DocumentValidation(String),
     /// The storage engine failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -77,6 +81,7 @@ impl StoreError {
             StoreError::MemoryLimit(_) => 292,
             StoreError::Busy(_) => 146,
             StoreError::Conversion(_) => 241,
+            StoreError::DocumentValidation(_) => 121,
             StoreError::Storage(_) => 1,
         }
     }
@@ -96,6 +101,7 @@ impl StoreError {
             StoreError::MemoryLimit(_) => "QueryExceededMemoryLimitNoDiskUseAllowed",
             StoreError::Busy(_) => "ExceededMemoryLimit",
             StoreError::Conversion(_) => "ConversionFailure",
+            StoreError::DocumentValidation(_) => "DocumentValidationFailure",
             StoreError::Storage(_) => "InternalError",
         }
     }

@@ -10,6 +10,7 @@
 mod accumulator;
 mod arrays;
 mod convert;
+pub use convert::bson_type_name;
 mod dates;
 mod math;
 mod objects;

@@ -36,6 +36,7 @@ pub mod project;
 mod scan;
 mod sort;
 pub mod update;
+pub mod validation;
 mod write;
 
 use std::{path::Path, sync::Arc};
@@ -292,24 +293,29 @@ impl Store {
         &self,
         write: impl Fn(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let deadline = budget::deadline();
+        let (deadline, check) = (budget::deadline(), validation::current());
         self.committer
-            .run(move |txn| budget::within(deadline, || write(txn)))
+            .run(move |txn| validation::within(check.clone(), || budget::within(deadline, || write(txn))))
     }
 
     /// Runs `write` in the next commit group, as [`Store::insert`] and the other writes do,
     /// without waiting: `done` gets its result on the store's writer thread once the group is
     /// durable, so it must only hand the result on (a channel send), never block. `write` runs
     /// again if another write of its group panics; only its last run is committed. The
-    /// caller's deadline ([`budget::within`]) goes with it to the writer thread.
+    /// caller's deadline ([`budget::within`]) and document validator ([`validation::within`])
+    /// go with it to the writer thread.
     pub fn write<T: Send + 'static>(
         &self,
         write: impl Fn(Writes<'_>) -> Result<T, StoreError> + Send + 'static,
         done: impl FnOnce(Result<T, StoreError>) + Send + 'static,
     ) {
-        let deadline = budget::deadline();
+        let (deadline, check) = (budget::deadline(), validation::current());
         self.committer.submit(
-            move |txn| budget::within(deadline, || write(Writes { txn })),
+            move |txn| {
+                validation::within(check.clone(), || {
+                    budget::within(deadline, || write(Writes { txn }))
+                })
+            },
             done,
         );
     }

@@ -11,7 +11,7 @@ use crate::{
     layout::{docs_table, id_key, ids_table},
     order::equal,
     sort::{parse_sort, sort_docs},
-    stored_bytes, update,
+    stored_bytes, update, validation,
 };
 
 /// The sort key of a document for one field: arrays sort by their smallest element ascending,
@@ -52,6 +52,7 @@ impl Store {
 
     /// Inserts one prepared document (with `_id`) in an open transaction.
     pub(crate) fn insert_in(txn: &WriteTransaction, ns: &Ns, doc: &Document) -> Result<(), StoreError> {
+        validation::check(None, doc)?;
         let bytes = stored_bytes(doc, "object to insert too large")?;
         let name = ns.full();
         let seq = Self::ensure_collection(txn, &name)?;
@@ -103,6 +104,20 @@ impl Store {
         ordered: bool,
     ) -> (Vec<Bson>, Option<StoreError>) {
         let run = || -> Result<(Vec<Bson>, Option<StoreError>), StoreError> {
+            // Under a validator, every document is checked before the first is written.
+            let docs = if validation::active() {
+                let prepared = docs
+                    .into_iter()
+                    .map(Self::with_id)
+                    .collect::<Result<Vec<_>, _>>()?;
+                for d in &prepared {
+                    crate::budget::tick()?;
+                    validation::check(None, d)?;
+                }
+                prepared
+            } else {
+                docs
+            };
             let mut ids = Vec::with_capacity(docs.len());
             let mut first_error = None;
             for d in docs {
@@ -140,6 +155,7 @@ impl Store {
         if !equal(&old_id, &new_id) {
             return Err(StoreError::ImmutableId);
         }
+        validation::check(Some(old), new)?;
         let bytes = stored_bytes(new, "Resulting document after update is larger than the limit")?;
         let specs = index::touched(&index::specs(txn, &name)?, old, new)?;
         index::remove(txn, &name, &specs, old, seq)?;
@@ -232,6 +248,21 @@ impl Store {
             modified: 0,
             upserted_id: None,
         };
+        if found.len() > 1 && validation::active() {
+            // Every document the update leaves is checked before the first is written, so a
+            // failure changes none of them.
+            for (seq, kept) in found.iter() {
+                crate::budget::tick()?;
+                let old = match kept {
+                    Some(d) => std::borrow::Cow::Borrowed(d),
+                    None => std::borrow::Cow::Owned(Self::doc_at(txn, ns, *seq)?),
+                };
+                let new = Self::changed(&old, change, false, Some(&parsed))?;
+                if !same(&new, &old) {
+                    validation::check(Some(&old), &new)?;
+                }
+            }
+        }
         for (seq, kept) in found.iter() {
             crate::budget::tick()?;
             let old = match kept {

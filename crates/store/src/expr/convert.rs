@@ -10,9 +10,11 @@ use super::{Outcome, Scope, dates, double_string, object};
 
 /// MongoDB's name of a value's type (`$type`); `"missing"` for a missing value.
 pub(crate) fn type_name(v: &Option<Bson>) -> &'static str {
-    let Some(v) = v else {
-        return "missing";
-    };
+    v.as_ref().map_or("missing", bson_type_name)
+}
+
+/// MongoDB's name of a value's type (`$type`, `bsonType`).
+pub fn bson_type_name(v: &Bson) -> &'static str {
     match v {
         Bson::Double(_) => "double",
         Bson::String(_) => "string",
