@@ -709,3 +709,92 @@ fn custom_function_logins_are_throttled_per_address() {
     let (status, _) = common::request(&server.base, &path, None, &right);
     assert_eq!(status, 429, "the address is throttled whatever it sends");
 }
+
+#[test]
+fn static_hosting_serves_the_apps_files_at_the_root() {
+    let server = common::serve_prepared(false, &["--no-watch"], |app| {
+        let files = [
+            (
+                "hosting/config.json",
+                r#"{"enabled": true, "app_default_domain": "app-abcde.mongodbstitch.com", "default_response_code": 200, "default_error_path": "/index.html"}"#,
+            ),
+            (
+                "hosting/metadata.json",
+                r#"[{"path": "/assets/app.js", "attrs": [{"name": "Cache-Control", "value": "public, max-age=31536000"}]},
+                    {"path": "/data.bin", "attrs": [{"name": "Content-Type", "value": "application/x-custom"}]}]"#,
+            ),
+            ("hosting/files/index.html", "<html>the app</html>"),
+            ("hosting/files/assets/app.js", "console.log('hi')"),
+            ("hosting/files/data.bin", "1234"),
+            ("hosting/files/docs/index.html", "<html>docs</html>"),
+            ("functions/secret.txt", "not hosted"),
+        ];
+        for (file, text) in files {
+            let path = app.join(file);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+    });
+    let base = &server.process.base;
+    let get = |path: &str| http(base, "GET", path, &[], b"");
+
+    let (status, head, body) = get("/");
+    assert_eq!((status, body.as_str()), (200, "<html>the app</html>"));
+    assert!(head.contains("content-type: text/html"), "{head}");
+    let (status, head, body) = get("/assets/app.js");
+    assert_eq!((status, body.as_str()), (200, "console.log('hi')"));
+    assert!(head.contains("cache-control: public, max-age=31536000"), "{head}");
+    assert!(head.contains("javascript"), "{head}");
+    let (_, head, _) = get("/data.bin");
+    assert!(
+        head.contains("content-type: application/x-custom"),
+        "metadata replaces the guess: {head}"
+    );
+    assert_eq!(get("/docs/").2, "<html>docs</html>");
+    let (status, head, body) = http(base, "HEAD", "/assets/app.js", &[], b"");
+    assert_eq!((status, body.as_str()), (200, ""));
+    assert!(head.contains("content-length: 17"), "{head}");
+
+    // A single-page app's routes get its index.html with 200 (default_error_path).
+    let (status, _, body) = get("/settings/profile");
+    assert_eq!((status, body.as_str()), (200, "<html>the app</html>"));
+
+    // Nothing outside hosting/files is reachable, however the path is spelled.
+    for path in [
+        "/../functions/secret.txt",
+        "/%2e%2e/functions/secret.txt",
+        "/assets/%2e%2e/%2e%2e/functions/secret.txt",
+        "/..%2ffunctions%2fsecret.txt",
+        "/assets/..%5c..%5cfunctions%5csecret.txt",
+        "//etc/passwd",
+    ] {
+        let (_, _, body) = get(path);
+        assert!(
+            !body.contains("not hosted") && !body.contains("root:"),
+            "{path}: {body}"
+        );
+    }
+
+    // The API keeps its routes; other methods on a hosted path are not served.
+    let (status, _, body) = get("/api/client/v2.0/app/no-such-app/location");
+    assert_ne!(status, 200, "{body}");
+    let (status, _, body) = http(base, "POST", "/index.html", &[], b"x");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("NotFound"), "{body}");
+
+    // writ check lists the hosting as loaded, its files as one entry.
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_writ"))
+        .args(["check", "--app"])
+        .arg(&server.app_dir)
+        .output()
+        .expect("writ check");
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{out}");
+    for line in [
+        "loaded        hosting/config.json",
+        "loaded        hosting/files/",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    assert!(!out.contains("hosting/files/index.html"), "{out}");
+}

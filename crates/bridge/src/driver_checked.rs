@@ -119,16 +119,26 @@ impl DriverExecutor {
         }
     }
 
-    /// Runs `op` in the transaction just started on `s`, and commits it, or aborts it.
+    /// Runs `op` in the transaction just started on `s`, and commits it, or aborts it. A
+    /// transaction MongoDB aborted for a conflict with another write
+    /// (`TransientTransactionError`) runs again, a few times, as `withTransaction` would.
     async fn own_transaction(&self, op: Op, s: &mut ClientSession, v: &Validation) -> Result<Outcome, Error> {
-        match self.in_transaction(op, s, v).await {
-            Ok(outcome) => {
-                s.commit_transaction().await?;
-                Ok(outcome)
-            }
-            Err(e) => {
-                let _ = s.abort_transaction().await;
-                Err(e)
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 1;
+        loop {
+            let result = match self.in_transaction(op.clone(), s, v).await {
+                Ok(outcome) => s.commit_transaction().await.map(|()| outcome),
+                Err(e) => {
+                    let _ = s.abort_transaction().await;
+                    Err(e)
+                }
+            };
+            match result {
+                Err(e) if attempt < ATTEMPTS && e.contains_label("TransientTransactionError") => {
+                    attempt += 1;
+                    s.start_transaction().await?;
+                }
+                other => return other,
             }
         }
     }

@@ -5,16 +5,17 @@
 //! Rules compile, per request, into MongoDB filters: a role's `apply_when`, its permissions
 //! (`read`, `write`, `insert`, `delete`, booleans or expressions) and its `document_filters`
 //! expand `%%user.*`, `%%values.*` and `%%environment.*`; parts that name document fields stay
-//! filters, the rest evaluate to constants. Roles apply in order (a document gets the first role
+//! filters (`%%root.<path>` names the document's field `<path>`, as a key, as the value of an
+//! expansion's key, or as a whole expression), the rest evaluate to constants. Roles apply in order (a document gets the first role
 //! whose `apply_when` holds). Reads and writes are narrowed by the resulting filter, so a user
 //! only ever sees and changes documents the rules allow; inserted documents, upserts and the
 //! new values of fields the rules look at are checked before anything is written.
 //!
 //! Field-level permissions (`fields`, `additional_fields`, `field_rules.rs`) and filter
 //! projections narrow what a read returns and which fields a write may change (see [`Shape`]).
-//! Anything the rules could express that writ does not evaluate (`%function`, document
-//! expansions such as `%%root`, field rules that depend on the document) is refused when the
-//! rules load, never ignored.
+//! Anything the rules could express that writ does not evaluate (`%function`, `%%prevRoot`,
+//! `%%root` compared with another field or in a field rule, field rules that depend on the
+//! document) is refused when the rules load, never ignored.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -128,7 +129,9 @@ impl CollectionRules {
                 .filter(|_| r.get("write") != Some(&Bson::Boolean(true)));
             if let Some(f) = &fields {
                 for e in f.expressions() {
-                    validate(e).map_err(|m| format!("roles[{i}] field rules: {m}"))?;
+                    validate(e)
+                        .and_then(|()| no_document_field(e))
+                        .map_err(|m| format!("roles[{i}] field rules: {m}"))?;
                 }
             }
             let filters = r.get_document("document_filters").ok();
@@ -206,9 +209,51 @@ const DOCUMENT_ROOTS: [&str; 4] = ["this", "prev", "root", "prevRoot"];
 /// The `%` operators writ evaluates.
 const OPERATORS: [&str; 5] = ["%stringToOid", "%oidToString", "%and", "%or", "%nor"];
 
+/// The field `%%root.<path>` names in a data rule (`None`: not such an expansion).
+fn root_path(s: &str) -> Option<&str> {
+    s.strip_prefix("%%root.")
+        .filter(|p| !p.is_empty() && !p.starts_with('.'))
+}
+
 /// Refuses expansions and operators writ does not evaluate.
 fn validate(e: &Bson) -> Result<(), String> {
-    validate_with(e, false)
+    validate_with(e, false)?;
+    root_positions(e, false)
+}
+
+/// Refuses `%%root` in a field rule, which is evaluated once per request, not per document.
+fn no_document_field(e: &Bson) -> Result<(), String> {
+    match e {
+        Bson::String(s) if s.starts_with("%%root") => Err(format!("the expansion '{s}' {NOT_EVALUATED}")),
+        Bson::Document(d) => d.iter().try_for_each(|(k, v)| {
+            no_document_field(&Bson::String(k.clone()))?;
+            no_document_field(v)
+        }),
+        Bson::Array(items) => items.iter().try_for_each(no_document_field),
+        _ => Ok(()),
+    }
+}
+
+/// Where a data rule may name `%%root.<path>` (the document's field): as a key, as the value of
+/// another expansion's key, or as a whole expression; not inside another value, where it
+/// would compare two fields of the document.
+fn root_positions(e: &Bson, nested: bool) -> Result<(), String> {
+    match e {
+        Bson::String(s) if nested && root_path(s).is_some() => Err(format!(
+            "'{s}' compared with another field of the document {NOT_EVALUATED}"
+        )),
+        Bson::Document(d) => d.iter().try_for_each(|(k, v)| {
+            let expansion = k.starts_with("%%") && root_path(k).is_none();
+            let operator = k.starts_with('$') || k.starts_with('%') && !k.starts_with("%%");
+            match v {
+                Bson::String(s) if expansion && root_path(s).is_some() => Ok(()),
+                _ if operator && !nested => root_positions(v, false),
+                _ => root_positions(v, true),
+            }
+        }),
+        Bson::Array(items) => items.iter().try_for_each(|i| root_positions(i, nested)),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses what a schema's `validate` expression names that writ does not evaluate.
@@ -220,7 +265,8 @@ fn validate_with(e: &Bson, document: bool) -> Result<(), String> {
     match e {
         Bson::String(s) if s.starts_with("%%") => {
             let root = s[2..].split('.').next().unwrap_or_default();
-            if ROOTS.contains(&root) || (document && DOCUMENT_ROOTS.contains(&root)) {
+            let document_field = !document && root_path(s).is_some();
+            if ROOTS.contains(&root) || document_field || (document && DOCUMENT_ROOTS.contains(&root)) {
                 Ok(())
             } else {
                 Err(format!("the expansion '{s}' {NOT_EVALUATED}"))
@@ -924,6 +970,10 @@ fn expand(v: &Bson, env: &RuleEnv) -> Result<Option<Bson>, String> {
 fn eval(e: &Bson, env: &RuleEnv) -> Result<Cond, String> {
     match e {
         Bson::Boolean(b) => Ok(Cond::Const(*b)),
+        // In a data rule, `%%root.<path>` is the document's field: `"read": "%%root.public"`.
+        Bson::String(s) if env.document.is_none() && root_path(s).is_some() => {
+            Ok(Cond::Doc(doc! { root_path(s).unwrap_or_default(): true }))
+        }
         Bson::String(s) if s.starts_with("%%") => match env.resolve(s) {
             Some(Bson::Boolean(b)) => Ok(Cond::Const(b)),
             None | Some(Bson::Null) => Ok(Cond::Const(false)),
@@ -945,6 +995,23 @@ fn eval(e: &Bson, env: &RuleEnv) -> Result<Cond, String> {
                             acc = if all { acc.and(c) } else { acc.or(c) };
                         }
                         if k.ends_with("nor") { acc.not() } else { acc }
+                    }
+                    k if env.document.is_none() && root_path(k).is_some() => {
+                        let Some(test) = expand(v, env)? else {
+                            return Ok(Cond::Const(false));
+                        };
+                        Cond::Doc(field_test(root_path(k).unwrap_or_default(), test)?)
+                    }
+                    k if k.starts_with("%%")
+                        && env.document.is_none()
+                        && v.as_str().and_then(root_path).is_some() =>
+                    {
+                        // `{"%%user.id": "%%root.owner"}`: the document's field holds the value.
+                        let field = v.as_str().and_then(root_path).unwrap_or_default();
+                        match env.resolve(k) {
+                            Some(value) => Cond::Doc(doc! { field: value }),
+                            None => return Ok(Cond::Const(false)),
+                        }
                     }
                     k if k.starts_with("%%") => {
                         let value = env.resolve(k);

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use bson::{Bson, Document, spec::BinarySubtype};
 use regex::Regex;
 use serde_json::Value;
-use store::order::equal;
+use store::order::{compare, equal};
 
 /// Why a schema cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -725,10 +725,12 @@ impl Node {
             return Err(at.fail(format!("{} items is outside the schema's bounds", a.len())));
         }
         if self.unique_items {
-            for (i, x) in a.iter().enumerate() {
-                if a[..i].iter().any(|y| equal(x, y)) {
-                    return Err(at.fail(format!("item {i} repeats an earlier one")));
-                }
+            // Sorted in MongoDB's total order, equal items are neighbours: O(n log n), so a
+            // user's long array cannot hold the store's writer.
+            let mut sorted: Vec<&Bson> = a.iter().collect();
+            sorted.sort_by(|x, y| compare(x, y));
+            if sorted.windows(2).any(|p| equal(p[0], p[1])) {
+                return Err(at.fail("the array holds an item more than once (uniqueItems)"));
             }
         }
         let before = |i: usize| match prev {

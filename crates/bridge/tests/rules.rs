@@ -224,6 +224,86 @@ fn percent_and_or_nor_combine_expressions_as_app_services_wrote_them() {
     }
 }
 
+#[test]
+fn root_expansions_in_data_rules_name_the_documents_fields() {
+    let rules = CollectionRules::from_json(&serde_json::json!({
+        "roles": [
+            {"name": "owner", "apply_when": {"%%root.owner_id": "%%user.id"}, "read": true, "write": true},
+            {"name": "shared", "apply_when": {"%%user.id": {"$in": "%%root.shared_with"}}, "read": true},
+            {"name": "shared2", "apply_when": {"%%user.id": "%%root.editor"}, "read": true},
+            {"name": "anyone", "apply_when": {}, "read": "%%root.public"}
+        ]
+    }));
+    // `{"%%user.id": {"$in": "%%root.shared_with"}}` tests the user against a field through an
+    // operator, which writ does not translate: the collection fails closed.
+    let e = rules.expect_err("an operator over a %%root value");
+    assert!(CollectionRules::not_evaluated(&e), "{e}");
+    let rules = CollectionRules::from_json(&serde_json::json!({
+        "roles": [
+            {"name": "owner", "apply_when": {"%%root.owner_id": "%%user.id"}, "read": true, "write": true},
+            {"name": "editor", "apply_when": {"%%user.id": "%%root.editor"}, "read": true},
+            {"name": "anyone", "apply_when": {}, "read": "%%root.public"}
+        ]
+    }))
+    .expect("%%root.<field> is the document's field");
+    let two_fields = serde_json::json!({"roles": [{"name": "r", "apply_when": {"owner": "%%root.creator"}, "read": true}]});
+    let e = CollectionRules::from_json(&two_fields).expect_err("a field against a field");
+    assert!(
+        CollectionRules::not_evaluated(&e) && e.contains("%%root.creator"),
+        "{e}"
+    );
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let executor = StoreExecutor::new(Arc::new(store::Store::open(dir.path()).expect("store")));
+    let mut all = Rules::default();
+    all.insert("mongodb-atlas", "app", "docs", rules);
+    let mut deployment = Deployment::default();
+    deployment.extensions.insert(all);
+    let run = |user: Option<&User>, kind: &str, mut spec: bson::Document| {
+        spec.insert("database", "app");
+        spec.insert("collection", "docs");
+        let request = Request::parse(kind, &spec).expect("valid request");
+        let running = match user {
+            Some(u) => bridge::rules::execute_as_user(&executor, &deployment, "mongodb-atlas", u, request)
+                .map_err(|e| e.message)?,
+            None => bridge::Executor::execute(&executor, request),
+        };
+        runtime
+            .block_on(running)
+            .map(bridge::Outcome::into_bson)
+            .map_err(|e| e.message)
+    };
+    for d in [
+        doc! {"_id": 1, "owner_id": "alice"},
+        doc! {"_id": 2, "owner_id": "bob", "editor": "alice"},
+        doc! {"_id": 3, "owner_id": "bob", "public": true},
+        doc! {"_id": 4, "owner_id": "bob"},
+    ] {
+        run(None, "insertOne", doc! {"document": d}).expect("system insert");
+    }
+    let ids = |user: &User| -> Vec<i32> {
+        let found = run(Some(user), "find", doc! {"filter": {}, "sort": {"_id": 1}}).expect("find");
+        found
+            .as_array()
+            .expect("docs")
+            .iter()
+            .map(|d| d.as_document().expect("doc").get_i32("_id").expect("id"))
+            .collect()
+    };
+    let (alice, bob, carol) = (User::normal("alice"), User::normal("bob"), User::normal("carol"));
+    assert_eq!(ids(&alice), vec![1, 2, 3]);
+    assert_eq!(ids(&bob), vec![2, 3, 4]);
+    assert_eq!(ids(&carol), vec![3]);
+    // Only the owner's role writes.
+    let set = doc! {"filter": {}, "update": {"$set": {"touched": true}}};
+    let r = run(Some(&alice), "updateMany", set).expect("update");
+    assert_eq!(
+        r.as_document().and_then(|d| d.get_i32("modifiedCount").ok()),
+        Some(1)
+    );
+}
+
 /// An engine over an embedded store in a temporary directory, with `functions` deployed as
 /// (name, source, run as system) under [`rules`].
 struct Harness {

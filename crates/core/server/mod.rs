@@ -17,6 +17,7 @@ mod extract;
 mod facebook;
 mod functions;
 mod hooks;
+mod hosting;
 mod identity;
 mod key_sets;
 mod linking;
@@ -185,7 +186,7 @@ pub fn app(state: Arc<State>) -> Router {
             any(endpoints::webhook),
         )
         .route("/app/{app}/endpoint/{*route}", any(endpoints::endpoint))
-        .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "NotFound", "no such route") })
+        .fallback(hosting::fallback)
         .layer(axum::middleware::map_response(error::framework_errors))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(CatchPanicLayer::custom(|_| {

@@ -49,10 +49,9 @@ impl fmt::Display for Entry {
 }
 
 /// Top-level parts of an export that writ does not run, and what they are.
-const UNSUPPORTED: [(&str, &str); 5] = [
+const UNSUPPORTED: [(&str, &str); 4] = [
     ("sync", "Device Sync"),
     ("graphql", "the GraphQL API"),
-    ("hosting", "static hosting"),
     ("log_forwarders", "log forwarders"),
     ("services", "third-party services"),
 ];
@@ -122,10 +121,12 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             "data_sources",
             "https_endpoints",
             "http_endpoints",
+            "hosting",
         ]
         .contains(&top)
             || UNSUPPORTED.iter().any(|(d, _)| *d == top);
-        if path.is_dir() && app_part && name != "node_modules" {
+        // The hosted files are one entry, however many there are.
+        if path.is_dir() && app_part && name != "node_modules" && rel != "hosting/files" {
             walk(root, &path, out);
         } else if path.is_dir() {
             out.push(format!("{rel}/"));
@@ -279,6 +280,13 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
             (Loaded, s("a rule of an HTTP service"))
         }
         ["graphql", "config.json"] => (Ignored, s("GraphQL settings; nothing writ runs")),
+        ["hosting", ..] if !hosting_enabled(root) => (Ignored, s("static hosting is not enabled")),
+        ["hosting", "config.json"] => (
+            Loaded,
+            s("static hosting: hosting/files is served at writ's root"),
+        ),
+        ["hosting", "metadata.json"] => (Loaded, s("headers of hosted files")),
+        ["hosting", "files"] => (Loaded, s("the hosted files")),
         ["sync", "config.json"] if json().get("state").and_then(|t| t.as_str()) != Some("enabled") => {
             (Ignored, s("Device Sync is not enabled"))
         }
@@ -292,4 +300,13 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
         }
         _ => (Ignored, s("not part of an App Services app")),
     }
+}
+
+/// Whether `hosting/config.json` turns static hosting on.
+fn hosting_enabled(root: &Path) -> bool {
+    std::fs::read_to_string(root.join("hosting/config.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("enabled").and_then(|e| e.as_bool()))
+        .unwrap_or(false)
 }

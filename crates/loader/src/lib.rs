@@ -26,6 +26,7 @@ mod archive;
 pub use archive::cache_root as modules_cache_root;
 mod auth;
 mod endpoints;
+mod hosting;
 mod inventory;
 mod packages;
 mod triggers;
@@ -35,6 +36,7 @@ mod warnings;
 pub use auth::{AuthConfig, CustomUserData, MetadataField, Provider, SecretText, key_set_url_allowed};
 pub use endpoints::{DataApi, Endpoint, Endpoints, RUN_AS_PREFIX, ReturnType, RunAs, Validation, run_as_of};
 use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
+pub use hosting::Hosting;
 pub use inventory::{Entry, Status, inventory};
 use serde::Deserialize;
 pub use triggers::{AuthTrigger, AuthTriggers, ChangeTriggers, DatabaseTrigger, ScheduledTrigger};
@@ -351,6 +353,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
     let third_party = loader.third_party_services();
     let http_services = loader.http_services(&third_party);
     let modules_root = loader.modules_root();
+    let hosting = loader.hosting();
     if !loader.problems.is_empty() {
         return Err(LoadError {
             problems: loader.problems,
@@ -374,6 +377,9 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             e.insert(endpoints);
             e.insert(third_party);
             e.insert(http_services);
+            if let Some(h) = hosting {
+                e.insert(h);
+            }
             e
         },
     })

@@ -1,0 +1,86 @@
+//! Static hosting: the app's `hosting/files` ([`loader::Hosting`]), served at writ's root for
+//! every `GET` or `HEAD` no API route takes, as App Services served them at the app's domain.
+//!
+//! Files are served by `tower_http`'s `ServeDir` (no path leaves `hosting/files`: `..`,
+//! encoded or not, is refused; ranges and conditional requests work), a directory by its
+//! `index.html`. A path without a file gets the app's `default_error_path` with its
+//! `default_response_code` (a single-page app's `/index.html` with 200), or writ's 404. The
+//! headers `metadata.json` sets for a file replace the guessed ones.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::{Request, State as AxumState},
+    http::{HeaderName, HeaderValue, Method, StatusCode},
+    response::{IntoResponse, Response},
+};
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
+
+use super::{State, error::ApiError};
+
+fn not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "NotFound", "no such route").into_response()
+}
+
+/// What no route takes: a hosted file, or 404.
+pub(crate) async fn fallback(AxumState(state): AxumState<Arc<State>>, request: Request) -> Response {
+    let deployment = state.deployment();
+    let Some(hosting) = deployment.extensions.get::<loader::Hosting>() else {
+        return not_found();
+    };
+    let method = request.method().clone();
+    if method != Method::GET && method != Method::HEAD {
+        return not_found();
+    }
+    let path = request.uri().path().to_string();
+    let files = ServeDir::new(&hosting.root).append_index_html_on_directories(true);
+    let served = serve(&files, request).await;
+    if served.status() != StatusCode::NOT_FOUND {
+        return with_metadata(served, hosting, &path);
+    }
+    let Some((error_path, code)) = &hosting.not_found else {
+        return not_found();
+    };
+    let Ok(again) = Request::builder()
+        .method(method)
+        .uri(error_path.as_str())
+        .body(Body::empty())
+    else {
+        return not_found();
+    };
+    let mut page = serve(&files, again).await;
+    if page.status() != StatusCode::OK {
+        return not_found();
+    }
+    *page.status_mut() = StatusCode::from_u16(*code).unwrap_or(StatusCode::NOT_FOUND);
+    with_metadata(page, hosting, error_path)
+}
+
+async fn serve(files: &ServeDir, request: Request) -> Response {
+    match files.clone().oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(e) => ApiError::internal("static hosting", e).into_response(),
+    }
+}
+
+/// `response` with the headers `metadata.json` sets for the file at `path`.
+fn with_metadata(mut response: Response, hosting: &loader::Hosting, path: &str) -> Response {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let file = match decoded.ends_with('/') {
+        true => format!("{decoded}index.html"),
+        false => decoded.into_owned(),
+    };
+    if let Some(attrs) = hosting.headers.get(&file) {
+        for (name, value) in attrs {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::try_from(value.as_str()),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+    }
+    response
+}
