@@ -29,6 +29,7 @@ fn items_schema() -> serde_json::Value {
             "name": {"bsonType": "string", "minLength": 1, "maxLength": 20},
             "qty": {"bsonType": "int", "minimum": 0},
             "tags": {"bsonType": "array", "items": {"bsonType": "string"}, "uniqueItems": true, "maxItems": 3},
+            "labels": {"bsonType": "array", "uniqueItems": true},
             "status": {"enum": ["open", "closed"]},
             "address": {
                 "bsonType": "object",
@@ -253,6 +254,20 @@ fn users_writes_must_leave_documents_that_satisfy_the_schema_on(w: World) {
             .is_ok()
     );
     assert_eq!(w.items().len(), 3);
+
+    // A long array under uniqueItems is checked in one sort, not pair by pair (which would
+    // hold the store's writer for minutes): 200,000 labels, the last one a repeat.
+    let mut long = item(6, "long");
+    let labels: Vec<String> = (0..200_000)
+        .map(|i| format!("l{i}"))
+        .chain(["l7".to_string()])
+        .collect();
+    long.insert("labels", labels);
+    let e = w.user("insertOne", insert(long)).expect_err("a repeated label");
+    assert!(
+        e.contains("labels: the array holds an item more than once"),
+        "{e}"
+    );
 
     // System code is not bound by the schema.
     let mut free = item(20, "");

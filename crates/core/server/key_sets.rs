@@ -2,7 +2,8 @@
 //! provider's `jwkURI`), read over HTTPS and kept. A set is read again after an hour, or when a
 //! token names a key the set lacks, at most once a minute per set: a flood of tokens with made-up
 //! key ids costs the provider one request a minute. One read per set at a time; the others wait
-//! for it. If a provider cannot be reached, the keys read before keep working.
+//! for it, unless writ holds the key their token names. If a provider cannot be reached, the
+//! keys read before keep working.
 
 use std::{
     collections::HashMap,
@@ -25,13 +26,30 @@ const MAX_BYTES: usize = 256 * 1024;
 /// The key sets of every provider, by URL.
 pub struct KeySets {
     client: reqwest::Client,
-    sets: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Entry>>>>,
+    sets: Mutex<HashMap<String, Arc<Slot>>>,
 }
 
+/// One provider's set: what was read, and the turn to read it again (one read at a time).
 #[derive(Default)]
+struct Slot {
+    entry: Mutex<Entry>,
+    reading: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default, Clone)]
 struct Entry {
-    keys: Option<JwkSet>,
+    keys: Option<Arc<JwkSet>>,
     read_at: Option<Instant>,
+}
+
+impl Entry {
+    /// Whether the set should be read for a token naming `kid` at `now`, and may be.
+    fn wants_read(&self, kid: Option<&str>, now: Instant) -> bool {
+        let fresh = self.read_at.is_some_and(|t| now - t < FRESH);
+        let found = self.keys.as_ref().is_some_and(|set| pick(set, kid).is_some());
+        let may_read = self.read_at.is_none_or(|t| now - t >= MIN_INTERVAL);
+        !(fresh && found) && may_read
+    }
 }
 
 impl KeySets {
@@ -53,30 +71,30 @@ impl KeySets {
         &self.client
     }
 
-    /// The RSA key `kid` of the set at `url` (the set's only key when `kid` is `None`).
+    /// The RSA key `kid` of the set at `url` (the set's only key when `kid` is `None`). A token
+    /// whose key writ holds never waits for a read of the set in flight, so a provider that
+    /// hangs delays only the tokens naming keys writ has not seen.
     pub async fn key(&self, url: &str, kid: Option<&str>) -> Result<DecodingKey, ApiError> {
-        let entry = {
+        let slot = {
             let mut sets = self.sets.lock().unwrap_or_else(|e| e.into_inner());
             sets.entry(url.to_string()).or_default().clone()
         };
-        let mut entry = entry.lock().await;
-        let now = Instant::now();
-        let fresh = entry.read_at.is_some_and(|t| now - t < FRESH);
-        let found = entry.keys.as_ref().and_then(|set| pick(set, kid));
-        let may_read = entry.read_at.is_none_or(|t| now - t >= MIN_INTERVAL);
-        if !(fresh && found.is_some()) && may_read {
-            entry.read_at = Some(now);
-            match self.read(url).await {
-                Ok(set) => entry.keys = Some(set),
-                Err(e) if entry.keys.is_some() => {
-                    tracing::warn!(url, error = %e, "cannot read the key set again; using the keys read before");
-                }
-                Err(e) => {
-                    return Err(ApiError::new(
-                        StatusCode::BAD_GATEWAY,
-                        "AuthProviderError",
-                        format!("cannot read the identity provider's keys: {e}"),
-                    ));
+        let snapshot = || slot.entry.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut entry = snapshot();
+        if entry.wants_read(kid, Instant::now()) {
+            let holds_key = entry.keys.as_ref().is_some_and(|set| pick(set, kid).is_some());
+            let turn = match slot.reading.try_lock() {
+                Ok(turn) => Some(turn),
+                // Another login is reading the set: use the key held, or wait for the read.
+                Err(_) if holds_key => None,
+                Err(_) => Some(slot.reading.lock().await),
+            };
+            if let Some(_turn) = turn {
+                // The read just finished may have brought the key.
+                entry = snapshot();
+                let now = Instant::now();
+                if entry.wants_read(kid, now) {
+                    entry = self.refresh(&slot, url, now).await?;
                 }
             }
         }
@@ -94,6 +112,28 @@ impl KeySets {
         DecodingKey::from_jwk(jwk).map_err(|e| {
             ApiError::invalid_session(format!("invalid token: the provider's key is unusable: {e}"))
         })
+    }
+
+    /// Reads the set at `url` into `slot` (its turn held); the keys read before stay when the
+    /// provider cannot be reached.
+    async fn refresh(&self, slot: &Slot, url: &str, now: Instant) -> Result<Entry, ApiError> {
+        slot.entry.lock().unwrap_or_else(|e| e.into_inner()).read_at = Some(now);
+        let read = self.read(url).await;
+        let mut entry = slot.entry.lock().unwrap_or_else(|e| e.into_inner());
+        match read {
+            Ok(set) => entry.keys = Some(Arc::new(set)),
+            Err(e) if entry.keys.is_some() => {
+                tracing::warn!(url, error = %e, "cannot read the key set again; using the keys read before");
+            }
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "AuthProviderError",
+                    format!("cannot read the identity provider's keys: {e}"),
+                ));
+            }
+        }
+        Ok(entry.clone())
     }
 
     async fn read(&self, url: &str) -> Result<JwkSet, String> {

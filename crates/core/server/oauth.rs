@@ -36,6 +36,12 @@ const MAX_PENDING: usize = 10_000;
 pub const CALLBACK: &str = "/api/client/v2.0/auth/callback";
 const COOKIE: &str = "writ_oauth_";
 
+/// The cookie that binds the flow with state `ours` (at least 16 characters) to its browser:
+/// one per flow, so flows started in several tabs do not overwrite each other.
+fn cookie_name(ours: &str) -> String {
+    format!("{COOKIE}{}", ours.get(..16).unwrap_or(ours))
+}
+
 /// A flow between its start and the provider's answer.
 struct Pending {
     provider: String,
@@ -158,8 +164,8 @@ pub async fn start(
             .finish()
     );
     let cookie = format!(
-        "{COOKIE}{}={ours}; Path={CALLBACK}; Max-Age={}; HttpOnly; SameSite=Lax{}",
-        &ours[..16],
+        "{}={ours}; Path={CALLBACK}; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        cookie_name(&ours),
         TTL.as_secs(),
         if origin.starts_with("https://") {
             "; Secure"
@@ -215,7 +221,10 @@ pub async fn callback(
     let unknown = || ApiError::bad_request("InvalidParameter", "unknown or expired login: start it again");
     // The browser that started the flow carries its cookie; another one (a link sent to a
     // victim, say) does not.
-    let cookie = format!("{COOKIE}{}={ours}", ours.get(..16).ok_or_else(unknown)?);
+    if ours.get(..16).is_none() {
+        return Err(unknown());
+    }
+    let cookie = format!("{}={ours}", cookie_name(&ours));
     let bound = headers
         .get_all(header::COOKIE)
         .iter()
@@ -259,7 +268,7 @@ pub async fn callback(
     for (k, v) in &fragment {
         encoded.append_pair(k, v);
     }
-    let clear = format!("{COOKIE}{}=; Path={CALLBACK}; Max-Age=0", &ours[..16]);
+    let clear = format!("{}=; Path={CALLBACK}; Max-Age=0", cookie_name(&ours));
     let target = format!("{}#{}", flow.redirect, encoded.finish().replace('+', "%20"));
     Ok(([(header::SET_COOKIE, clear)], Redirect::to(&target)).into_response())
 }
