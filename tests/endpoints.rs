@@ -782,6 +782,21 @@ fn static_hosting_serves_the_apps_files_at_the_root() {
     assert_eq!(status, 404, "{body}");
     assert!(body.contains("NotFound"), "{body}");
 
+    // What writ does not run says so, in App Services' error format.
+    let (status, _, body) = http(base, "POST", "/api/client/v2.0/app/x/graphql", &[], b"{}");
+    assert_eq!(status, 501, "{body}");
+    let body = json_of(&body);
+    assert_eq!(body["error_code"], "NotImplemented", "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("GraphQL API is not run by writ")),
+        "{body}"
+    );
+    let (status, _, body) = get("/api/client/v2.0/app/x/realm-sync");
+    assert_eq!(status, 501, "{body}");
+    assert!(body.contains("Device Sync is not run by writ"), "{body}");
+
     // writ check lists the hosting as loaded, its files as one entry.
     let check = std::process::Command::new(env!("CARGO_BIN_EXE_writ"))
         .args(["check", "--app"])

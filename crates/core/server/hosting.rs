@@ -5,7 +5,8 @@
 //! encoded or not, is refused; ranges and conditional requests work), a directory by its
 //! `index.html`. A path without a file gets the app's `default_error_path` with its
 //! `default_response_code` (a single-page app's `/index.html` with 200), or writ's 404. The
-//! headers `metadata.json` sets for a file replace the guessed ones.
+//! headers `metadata.json` sets for a file replace the guessed ones. The GraphQL API and
+//! Device Sync, which writ does not run, answer 501 with an error that says so.
 
 use std::sync::Arc;
 
@@ -19,6 +20,22 @@ use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 use super::{State, error::ApiError};
+
+/// What a client of the GraphQL API gets: App Services' error, naming what writ lacks.
+pub(crate) async fn not_run_graphql() -> ApiError {
+    not_run(
+        "the GraphQL API is not run by writ: call functions, or use the MongoDB client (user.mongoClient)",
+    )
+}
+
+/// What a Device Sync client gets.
+pub(crate) async fn not_run_sync() -> ApiError {
+    not_run("Device Sync is not run by writ: its functions, triggers, rules and logins are")
+}
+
+fn not_run(message: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", message)
+}
 
 fn not_found() -> Response {
     ApiError::new(StatusCode::NOT_FOUND, "NotFound", "no such route").into_response()

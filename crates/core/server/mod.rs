@@ -186,6 +186,9 @@ pub fn app(state: Arc<State>) -> Router {
             any(endpoints::webhook),
         )
         .route("/app/{app}/endpoint/{*route}", any(endpoints::endpoint))
+        .route(&format!("{APP}/graphql"), any(hosting::not_run_graphql))
+        .route(&format!("{APP}/realm-sync"), any(hosting::not_run_sync))
+        .route(&format!("{APP}/realm-sync/{{*rest}}"), any(hosting::not_run_sync))
         .fallback(hosting::fallback)
         .layer(axum::middleware::map_response(error::framework_errors))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
