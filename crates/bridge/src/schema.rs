@@ -38,6 +38,8 @@ pub struct Schema {
     root: Node,
     /// Whether a `validate` expression appears anywhere in it.
     has_expressions: bool,
+    /// App Services' "null type schema validation" setting: an optional field may be null.
+    optional_nulls: bool,
 }
 
 /// The BSON types a schema can name; `Number` is any numeric type, `Mixed` any type.
@@ -251,7 +253,15 @@ impl Schema {
         Ok(Schema {
             root,
             has_expressions,
+            optional_nulls: false,
         })
+    }
+
+    /// This schema under App Services' "null type schema validation" setting (`on`): a field the
+    /// schema does not require may also be null. Required fields never may.
+    pub fn with_optional_nulls(mut self, on: bool) -> Schema {
+        self.optional_nulls = on;
+        self
     }
 
     /// Whether checking a document needs the call's expansions (`validate` expressions).
@@ -271,6 +281,7 @@ impl Schema {
             root: after,
             prev_root: before,
             expressions,
+            optional_nulls: self.optional_nulls,
         };
         let (doc, prev) = (Bson::Document(after.clone()), before.cloned().map(Bson::Document));
         self.root.check(&doc, prev.as_ref(), &mut at)
@@ -505,6 +516,7 @@ struct Walk<'a> {
     root: &'a Document,
     prev_root: Option<&'a Document>,
     expressions: &'a dyn Expressions,
+    optional_nulls: bool,
 }
 
 impl Walk<'_> {
@@ -668,6 +680,9 @@ impl Node {
             _ => None,
         };
         for (key, value) in d {
+            if value == &Bson::Null && at.optional_nulls && !self.required.iter().any(|r| r == key) {
+                continue;
+            }
             let before = prev_doc.and_then(|p| p.get(key));
             let mut matched = false;
             if let Some((_, s)) = self.properties.iter().find(|(name, _)| name == key) {

@@ -76,10 +76,13 @@ impl World {
             )))
         };
         let mut rules = Rules::default();
-        for coll in ["items", "strict"] {
+        for coll in ["items", "strict", "nullable"] {
             rules.insert("mongodb-atlas", &db, coll, open_rules());
         }
         rules.set_schema("mongodb-atlas", &db, "items", Schema::from_json(&items_schema()));
+        let notes = serde_json::json!({"required": ["name"], "properties": {"name": {"bsonType": "string"}, "note": {"bsonType": "string"}}});
+        let notes = Schema::from_json(&notes).map(|s| s.with_optional_nulls(true));
+        rules.set_schema("mongodb-atlas", &db, "nullable", notes);
         let unusable = serde_json::json!({"bsonType": "object", "if": {"required": ["a"]}});
         rules.set_schema("mongodb-atlas", &db, "strict", Schema::from_json(&unusable));
         let mut deployment = Deployment::default();
@@ -273,6 +276,21 @@ fn users_writes_must_leave_documents_that_satisfy_the_schema_on(w: World) {
     let mut free = item(20, "");
     free.insert("qty", "anything");
     w.system("insertOne", doc! {"collection": "items", "document": free});
+
+    // By default a null is a type of its own (App Services' default); with "null type schema
+    // validation" on, an optional field may be null, a required one still may not.
+    let mut nulled = item(7, "nulled");
+    nulled.insert("qty", Bson::Null);
+    w.refused("insertOne", insert(nulled), "qty is an int, not null");
+    let note = |d: Document| doc! {"collection": "nullable", "document": d};
+    assert!(
+        w.user("insertOne", note(doc! {"name": "a", "note": null}))
+            .is_ok()
+    );
+    let e = w
+        .user("insertOne", note(doc! {"name": null}))
+        .expect_err("a required null");
+    assert!(e.contains("name: expected type string, found null"), "{e}");
 
     // A schema writ cannot apply refuses users' writes to its collection, not their reads.
     let e = w

@@ -290,7 +290,7 @@ impl Loader<'_> {
 
     /// Reads `data_sources/<service>/<db>/<coll>/rules.json` (and `schema.json`) and
     /// `<service>/default_rule.json`.
-    pub(crate) fn rules(&mut self) -> bridge::Rules {
+    pub(crate) fn rules(&mut self, optional_nulls: bool) -> bridge::Rules {
         let mut rules = bridge::Rules::default();
         let dir = self.root.join("data_sources");
         for service in sorted_dirs(&dir) {
@@ -316,12 +316,9 @@ impl Loader<'_> {
                     {
                         // A schema writ cannot apply fails closed: users may not write to the
                         // collection (`writ check` says why), and the rest of the app loads.
-                        rules.set_schema(
-                            &name,
-                            &db_name,
-                            &coll_name,
-                            bridge::schema::Schema::from_json(&json),
-                        );
+                        let schema = bridge::schema::Schema::from_json(&json)
+                            .map(|s| s.with_optional_nulls(optional_nulls));
+                        rules.set_schema(&name, &db_name, &coll_name, schema);
                     }
                 }
             }

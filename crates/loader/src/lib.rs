@@ -349,7 +349,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
         );
     }
     let (triggers, change_triggers) = loader.triggers(&functions);
-    let rules = loader.rules();
+    let rules = loader.rules(options.null_type_validation);
     let third_party = loader.third_party_services();
     let http_services = loader.http_services(&third_party);
     let modules_root = loader.modules_root();

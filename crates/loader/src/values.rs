@@ -21,10 +21,14 @@ pub struct LoadOptions {
     pub environment: Option<String>,
     /// Secret text by secret name, for values with `from_secret`.
     pub secrets: BTreeMap<String, String>,
+    /// App Services' "null type schema validation" app setting, which exports do not carry
+    /// (`WRIT_NULL_TYPE_VALIDATION=true`): fields a schema does not require may be null.
+    pub null_type_validation: bool,
 }
 
 impl LoadOptions {
-    /// Reads `WRIT_ENVIRONMENT` and every `WRIT_SECRET_<name>` variable of this process.
+    /// Reads `WRIT_ENVIRONMENT`, `WRIT_NULL_TYPE_VALIDATION` and every `WRIT_SECRET_<name>`
+    /// variable of this process.
     pub fn from_env() -> Self {
         let mut secrets = BTreeMap::new();
         for (key, value) in std::env::vars() {
@@ -35,6 +39,8 @@ impl LoadOptions {
         Self {
             environment: std::env::var("WRIT_ENVIRONMENT").ok().filter(|e| !e.is_empty()),
             secrets,
+            null_type_validation: std::env::var("WRIT_NULL_TYPE_VALIDATION")
+                .is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "on")),
         }
     }
 }
