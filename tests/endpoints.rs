@@ -778,6 +778,12 @@ fn static_hosting_serves_the_apps_files_at_the_root() {
     // The API keeps its routes; other methods on a hosted path are not served.
     let (status, _, body) = get("/api/client/v2.0/app/no-such-app/location");
     assert_ne!(status, 200, "{body}");
+    let (status, _, body) = get("/api/client/v2.0/no-such-route");
+    assert_eq!(
+        status, 404,
+        "an API path without a route is the API's 404, not the app's page"
+    );
+    assert!(body.contains("NotFound"), "{body}");
     let (status, _, body) = http(base, "POST", "/index.html", &[], b"x");
     assert_eq!(status, 404, "{body}");
     assert!(body.contains("NotFound"), "{body}");

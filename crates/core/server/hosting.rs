@@ -48,7 +48,8 @@ pub(crate) async fn fallback(AxumState(state): AxumState<Arc<State>>, request: R
         return not_found();
     };
     let method = request.method().clone();
-    if method != Method::GET && method != Method::HEAD {
+    // writ's API keeps its JSON errors: a client calling a route writ lacks never gets a page.
+    if method != Method::GET && method != Method::HEAD || request.uri().path().starts_with("/api/") {
         return not_found();
     }
     let path = request.uri().path().to_string();
