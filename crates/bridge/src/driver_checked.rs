@@ -49,6 +49,16 @@ fn pinned(filter: Document, ids: Vec<Bson>) -> Document {
     doc! { "$and": [filter, { "_id": { "$in": ids } }] }
 }
 
+/// `e`, after aborting the transaction `session` has in progress, if any: a write that fails
+/// inside a transaction aborts it, as MongoDB's own failures do (and as the embedded store does).
+async fn abort_on(session: Option<&mut ClientSession>, e: Error) -> Error {
+    if let Some(s) = session {
+        // Fails harmlessly when no transaction is in progress.
+        let _ = s.abort_transaction().await;
+    }
+    e
+}
+
 /// Whether `e` says the session already has a transaction in progress (the driver keeps that
 /// state to itself).
 fn in_progress(e: &Error) -> bool {
@@ -69,7 +79,10 @@ impl DriverExecutor {
     ) -> Result<Outcome, Error> {
         match op {
             Op::InsertOne { ns, document } => {
-                let document = checked_insert(document, v)?;
+                let document = match checked_insert(document, v) {
+                    Ok(d) => d,
+                    Err(e) => return Err(abort_on(session, e).await),
+                };
                 let id = id_of(&document);
                 let coll = self.coll(&ns);
                 let insert = coll.insert_one(document);
@@ -84,10 +97,11 @@ impl DriverExecutor {
                 documents,
                 ordered,
             } => {
-                let documents = documents
-                    .into_iter()
-                    .map(|d| checked_insert(d, v))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let checked = documents.into_iter().map(|d| checked_insert(d, v)).collect();
+                let documents: Vec<Document> = match checked {
+                    Ok(d) => d,
+                    Err(e) => return Err(abort_on(session, e).await),
+                };
                 let ids = documents.iter().map(id_of).collect();
                 let coll = self.coll(&ns);
                 let insert = coll.insert_many(documents).ordered(ordered);

@@ -292,6 +292,28 @@ fn users_writes_must_leave_documents_that_satisfy_the_schema_on(w: World) {
         .expect_err("a required null");
     assert!(e.contains("name: expected type string, found null"), "{e}");
 
+    // Inside a transaction: a refused write aborts it, so what it wrote before is gone too.
+    let session = bson::oid::ObjectId::new();
+    let in_session = |mut spec: Document| {
+        spec.insert("session", session);
+        spec
+    };
+    w.user("startTransaction", doc! {"session": session})
+        .expect("start");
+    w.user("insertOne", in_session(insert(item(30, "in a transaction"))))
+        .expect("insert");
+    let mut bad = item(31, "bad");
+    bad.insert("qty", "many");
+    let e = w.user("insertOne", in_session(insert(bad))).expect_err("refused");
+    assert!(e.starts_with("SchemaValidationFailedWrite"), "{e}");
+    assert!(
+        w.user("commitTransaction", doc! {"session": session}).is_err(),
+        "the transaction was aborted"
+    );
+    let _ = w.user("endSession", doc! {"session": session});
+    let found = w.system("findOne", doc! {"collection": "items", "filter": {"_id": 30}});
+    assert_eq!(found, Bson::Null, "nothing of the aborted transaction stays");
+
     // A schema writ cannot apply refuses users' writes to its collection, not their reads.
     let e = w
         .user("insertOne", doc! {"collection": "strict", "document": {"a": 1}})
