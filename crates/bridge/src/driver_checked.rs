@@ -22,6 +22,14 @@ use crate::{
     schema::{Validation, schema_error},
 };
 
+/// Which document a findOneAndUpdate/Replace reaches, and what it answers with.
+struct FindOne {
+    filter: Document,
+    sort: Option<Document>,
+    upsert: bool,
+    return_new: bool,
+}
+
 /// What an update or replacement does to each document it reaches.
 enum Change {
     Update(Update, Vec<Document>),
@@ -184,11 +192,16 @@ impl DriverExecutor {
                 array_filters,
             } => {
                 let change = Change::Update(update, array_filters.unwrap_or_default());
-                let coll = self.coll(&ns);
-                let d = self
-                    .find_and_change(&coll, filter, sort, change, upsert, return_new, s, v)
-                    .await?;
-                Outcome::Document(project(d, projection)?)
+                let found = FindOne {
+                    filter,
+                    sort,
+                    upsert,
+                    return_new,
+                };
+                Outcome::Document(project(
+                    self.find_and_change(&self.coll(&ns), found, change, s, v).await?,
+                    projection,
+                )?)
             }
             Op::FindOneAndReplace {
                 ns,
@@ -199,12 +212,17 @@ impl DriverExecutor {
                 projection,
                 return_new,
             } => {
+                let found = FindOne {
+                    filter,
+                    sort,
+                    upsert,
+                    return_new,
+                };
                 let change = Change::Replace(replacement);
-                let coll = self.coll(&ns);
-                let d = self
-                    .find_and_change(&coll, filter, sort, change, upsert, return_new, s, v)
-                    .await?;
-                Outcome::Document(project(d, projection)?)
+                Outcome::Document(project(
+                    self.find_and_change(&self.coll(&ns), found, change, s, v).await?,
+                    projection,
+                )?)
             }
             Op::BulkWrite { ns, models, .. } => {
                 // All or nothing: the first failure aborts the transaction, ordered or not.
@@ -339,15 +357,16 @@ impl DriverExecutor {
 
     /// findOneAndUpdate / findOneAndReplace of the first document `filter` and `sort` give,
     /// the document it leaves checked; the document before or after, as asked.
-    #[allow(clippy::too_many_arguments)]
     async fn find_and_change(
         &self,
         coll: &Collection<Document>,
-        filter: Document,
-        sort: Option<Document>,
+        FindOne {
+            filter,
+            sort,
+            upsert,
+            return_new,
+        }: FindOne,
         change: Change,
-        upsert: bool,
-        return_new: bool,
         s: &mut ClientSession,
         v: &Validation,
     ) -> Result<Option<Document>, Error> {

@@ -299,6 +299,18 @@ pub fn host_error(e: StoreError) -> HostError {
     }
 }
 
+/// Runs `f` as the store work of a request with `deadline` and `validation`: the store stops it
+/// at the deadline and asks the validation about every document it writes, on this thread and
+/// on the writer thread its writes go to.
+fn within_request<T>(
+    deadline: Option<std::time::Instant>,
+    validation: Option<&crate::schema::Validation>,
+    f: impl FnOnce() -> T,
+) -> T {
+    let check = validation.map(crate::schema::Validation::store_check);
+    store::validation::within(check, || store::budget::within(deadline, f))
+}
+
 /// How long a transaction may wait for its next operation before it is aborted.
 const TRANSACTION_IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -390,26 +402,22 @@ fn ask(
 impl StoreExecutor {
     /// Runs `request` in a transaction of its own, committed only if all of it succeeds.
     fn bulk_alone(&self, request: Request) -> Result<Outcome, StoreError> {
-        let check = request.validation.as_ref().map(|v| v.store_check());
-        store::validation::within(check, || {
-            store::budget::within(request.deadline, || {
-                let txn = self.store.begin()?;
-                match run(&txn.writes(), request.op, None) {
-                    Ok(outcome) => txn.commit().map(|()| outcome),
-                    Err(e) => {
-                        txn.abort()?;
-                        Err(e)
-                    }
+        within_request(request.deadline, request.validation.as_ref(), || {
+            let txn = self.store.begin()?;
+            match run(&txn.writes(), request.op, None) {
+                Ok(outcome) => txn.commit().map(|()| outcome),
+                Err(e) => {
+                    txn.abort()?;
+                    Err(e)
                 }
-            })
+            }
         })
     }
 
     fn execute_blocking(&self, request: Request) -> Result<Outcome, StoreError> {
-        let deadline = request.deadline;
-        let check = request.validation.as_ref().map(|v| v.store_check());
-        store::validation::within(check, || {
-            store::budget::within(deadline, || self.execute_within(request))
+        let validation = request.validation.clone();
+        within_request(request.deadline, validation.as_ref(), || {
+            self.execute_within(request)
         })
     }
 
@@ -631,16 +639,13 @@ impl Executor for StoreExecutor {
             // directly once the group is durable: no blocking-pool thread waits for it.
             let (reply, answer) = tokio::sync::oneshot::channel();
             let op = request.op;
-            let check = request.validation.as_ref().map(|v| v.store_check());
-            store::validation::within(check, || {
-                store::budget::within(request.deadline, || {
-                    self.store.write(
-                        move |w| run(&w, op.clone(), None),
-                        move |r| {
-                            let _ = reply.send(r);
-                        },
-                    )
-                })
+            within_request(request.deadline, request.validation.as_ref(), || {
+                self.store.write(
+                    move |w| run(&w, op.clone(), None),
+                    move |r| {
+                        let _ = reply.send(r);
+                    },
+                )
             });
             return Box::pin(async move {
                 match answer.await {

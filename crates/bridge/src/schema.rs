@@ -300,38 +300,49 @@ fn regex(v: &Value, key: &str) -> Result<Regex, SchemaError> {
     Regex::new(pattern).map_err(|_| SchemaError::NotEvaluated(format!("the {key} /{pattern}/")))
 }
 
+/// Every type a schema can name (their names: [`Kind::name`]).
+const KINDS: [Kind; 25] = [
+    Kind::Double,
+    Kind::String,
+    Kind::Object,
+    Kind::Array,
+    Kind::BinData,
+    Kind::Uuid,
+    Kind::Undefined,
+    Kind::ObjectId,
+    Kind::Bool,
+    Kind::Date,
+    Kind::Null,
+    Kind::Regex,
+    Kind::JavaScript,
+    Kind::Symbol,
+    Kind::JavaScriptWithScope,
+    Kind::Int,
+    Kind::Timestamp,
+    Kind::Long,
+    Kind::Decimal,
+    Kind::MinKey,
+    Kind::MaxKey,
+    Kind::DbPointer,
+    Kind::Number,
+    Kind::Integer,
+    Kind::Mixed,
+];
+
+/// The type `name` names in `type` (`json_type`: JSON Schema's names) or in `bsonType`.
 fn kind(name: &str, json_type: bool) -> Result<Kind, SchemaError> {
-    Ok(match (name, json_type) {
-        ("object", _) => Kind::Object,
-        ("array", _) => Kind::Array,
-        ("string", _) => Kind::String,
-        ("number", _) => Kind::Number,
-        ("null", _) => Kind::Null,
-        ("boolean", true) => Kind::Bool,
-        ("integer", true) => Kind::Integer,
+    let named = |n: &str| KINDS.iter().copied().find(|k| k.name() == n);
+    let found = match (name, json_type) {
+        ("boolean", true) => Some(Kind::Bool),
+        ("integer", true) => Some(Kind::Integer),
+        ("object" | "array" | "string" | "number" | "null", true) => named(name),
+        (_, true) | ("integer", false) => None,
         // Realm's `float` properties are doubles in MongoDB.
-        ("double" | "float", false) => Kind::Double,
-        ("binData", false) => Kind::BinData,
-        ("uuid", false) => Kind::Uuid,
-        ("undefined", false) => Kind::Undefined,
-        ("objectId", false) => Kind::ObjectId,
-        ("bool", false) => Kind::Bool,
-        ("date", false) => Kind::Date,
-        ("regex", false) => Kind::Regex,
-        ("javascript", false) => Kind::JavaScript,
-        ("symbol", false) => Kind::Symbol,
-        ("javascriptWithScope", false) => Kind::JavaScriptWithScope,
-        ("int", false) => Kind::Int,
-        ("timestamp", false) => Kind::Timestamp,
-        ("long", false) => Kind::Long,
-        ("decimal", false) => Kind::Decimal,
-        ("minKey", false) => Kind::MinKey,
-        ("maxKey", false) => Kind::MaxKey,
-        ("dbPointer", false) => Kind::DbPointer,
-        ("mixed", false) => Kind::Mixed,
-        (other, true) => return Err(bad(format!("unknown type '{other}'"))),
-        (other, false) => return Err(bad(format!("unknown bsonType '{other}'"))),
-    })
+        ("float", false) => Some(Kind::Double),
+        (_, false) => named(name),
+    };
+    let key = if json_type { "type" } else { "bsonType" };
+    found.ok_or_else(|| bad(format!("unknown {key} '{name}'")))
 }
 
 fn kinds(v: &Value, json_type: bool) -> Result<Vec<Kind>, SchemaError> {

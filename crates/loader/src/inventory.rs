@@ -69,10 +69,14 @@ const PROVIDERS: [&str; 8] = [
 
 /// Whether `services/<service>` of the app in `dir` is an HTTP service.
 fn http_service(dir: &Path, service: &str) -> bool {
-    std::fs::read_to_string(dir.join("services").join(service).join("config.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    read_json(&dir.join("services").join(service).join("config.json"))
         .is_some_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("http"))
+}
+
+/// The JSON in the file at `path`, if it reads and parses.
+fn read_json(path: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// Lists every file of the app in `dir` with what writ does with it; `environment` is the
@@ -304,9 +308,6 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
 
 /// Whether `hosting/config.json` turns static hosting on.
 fn hosting_enabled(root: &Path) -> bool {
-    std::fs::read_to_string(root.join("hosting/config.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v.get("enabled").and_then(|e| e.as_bool()))
-        .unwrap_or(false)
+    read_json(&root.join("hosting/config.json"))
+        .is_some_and(|v| v.get("enabled").and_then(|e| e.as_bool()) == Some(true))
 }

@@ -21,8 +21,15 @@ pub(super) fn document(
         expressions,
         optional_nulls,
     };
-    let (doc, prev) = (Bson::Document(after.clone()), before.cloned().map(Bson::Document));
-    root.check(&doc, prev.as_ref(), &mut at)
+    if root.reads_value()
+        || !root.kinds.is_empty() && !root.kinds.iter().any(|k| matches!(k, Kind::Object | Kind::Mixed))
+    {
+        let (doc, prev) = (Bson::Document(after.clone()), before.cloned().map(Bson::Document));
+        return root.check(&doc, prev.as_ref(), &mut at);
+    }
+    // The usual root (an object schema): checked on the document itself, never copied, since
+    // this runs on the store's writer thread.
+    root.check_object(after, before, &mut at)
 }
 
 /// Where a check is: the path to the value, and the documents `validate` expressions read.
@@ -88,7 +95,7 @@ impl Kind {
     }
 
     /// The name a schema gives the type.
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Kind::Double => "double",
             Kind::String => "string",
@@ -135,7 +142,7 @@ impl Node {
             return Err(at.fail("the value is not one of the schema's enum values"));
         }
         match v {
-            Bson::Document(d) => self.check_object(d, prev, at)?,
+            Bson::Document(d) => self.check_object(d, prev.and_then(Bson::as_document), at)?,
             Bson::Array(a) => self.check_array(a, prev, at)?,
             Bson::String(s) => self.check_string(s, at)?,
             other => {
@@ -181,7 +188,17 @@ impl Node {
         Ok(())
     }
 
-    fn check_object(&self, d: &Document, prev: Option<&Bson>, at: &mut Walk) -> Result<(), Violation> {
+    /// Whether checking needs the value as one BSON value (not only an object's fields).
+    fn reads_value(&self) -> bool {
+        self.enumeration.is_some()
+            || self.validate.is_some()
+            || !self.all_of.is_empty()
+            || !self.any_of.is_empty()
+            || !self.one_of.is_empty()
+            || self.not.is_some()
+    }
+
+    fn check_object(&self, d: &Document, prev: Option<&Document>, at: &mut Walk) -> Result<(), Violation> {
         if let Some(missing) = self.required.iter().find(|f| !d.contains_key(f.as_str())) {
             return Err(at.fail(format!("missing required property '{missing}'")));
         }
@@ -190,15 +207,11 @@ impl Node {
         {
             return Err(at.fail(format!("{} properties is outside the schema's bounds", d.len())));
         }
-        let prev_doc = match prev {
-            Some(Bson::Document(p)) => Some(p),
-            _ => None,
-        };
         for (key, value) in d {
             if value == &Bson::Null && at.optional_nulls && !self.required.iter().any(|r| r == key) {
                 continue;
             }
-            let before = prev_doc.and_then(|p| p.get(key));
+            let before = prev.and_then(|p| p.get(key));
             let mut matched = false;
             if let Some((_, s)) = self.properties.iter().find(|(name, _)| name == key) {
                 matched = true;
@@ -223,7 +236,7 @@ impl Node {
         // A property the write removed: its `validate` expression still sees the change.
         for (key, s) in &self.properties {
             if !d.contains_key(key)
-                && let Some(before) = prev_doc.and_then(|p| p.get(key))
+                && let Some(before) = prev.and_then(|p| p.get(key))
                 && let Some(e) = &s.validate
             {
                 let holds = at.expressions.holds(e, None, Some(before), at.root, at.prev_root);
@@ -244,7 +257,10 @@ impl Node {
                         return Err(at.fail(format!("'{field}' needs the property '{missing}' beside it")));
                     }
                 }
-                Dependency::Schema(s) => s.check(&Bson::Document(d.clone()), prev, at)?,
+                Dependency::Schema(s) => {
+                    let prev = prev.cloned().map(Bson::Document);
+                    s.check(&Bson::Document(d.clone()), prev.as_ref(), at)?
+                }
             }
         }
         Ok(())
