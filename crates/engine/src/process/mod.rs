@@ -245,6 +245,12 @@ impl ProcessPool {
                 pool.add_worker().await;
             });
         }
+        // What the server's threads held for the retired worker's calls (their messages, a
+        // killed call's pending results) goes back to the system, not only to their heaps.
+        // SAFETY: malloc_trim only releases free memory of glibc's heaps.
+        unsafe {
+            libc::malloc_trim(0);
+        }
     }
 
     /// Kills a worker (its calls hear of it) and replaces it.
