@@ -317,7 +317,11 @@ fn check_lists_what_it_does_with_each_file_of_the_exported_example() {
         line_for(&out, "data_sources/mongodb-atlas/exported-app/users/schema.json").starts_with("loaded")
     );
     assert!(
-        out.contains("20 loaded, 0 validated but not enforced, 1 unsupported"),
+        line_for(&out, "data_sources/mongodb-atlas/exported-app/notes/rules.json").starts_with("loaded"),
+        "{out}"
+    );
+    assert!(
+        out.contains("22 loaded, 0 validated but not enforced, 1 unsupported"),
         "{out}"
     );
 
@@ -367,7 +371,7 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         ),
         (
             "data_sources/mongodb-atlas/db/guarded/rules.json",
-            r#"{"roles": [{"name": "r", "apply_when": {"%%true": {"%function": {"name": "hello"}}}, "read": true}]}"#,
+            r#"{"roles": [{"name": "r", "apply_when": {"%%user.id": {"$in": "%%root.shared_with"}}, "read": true}]}"#,
         ),
         (
             "triggers/onSchema.json",
@@ -414,7 +418,7 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     let line = line_for(&out, "data_sources/mongodb-atlas/db/guarded/rules.json");
     assert!(line.starts_with("unsupported"), "{out}");
     assert!(
-        line.contains("'%function'") && line.contains("users get no access here"),
+        line.contains("'%%root.shared_with'") && line.contains("users get no access here"),
         "{out}"
     );
     // So do schemas: users may not write to the collection.

@@ -139,6 +139,7 @@ fn the_exported_app_example_runs_as_exported() {
         "anonymousUser",
         "valuesAndEnvironment",
         "schemaEnforced",
+        "ruleFunctions",
         "disabledProvider",
     ];
     let out = run_script("exported.mjs", &server.base, "exported-app-abcde", &scenarios);

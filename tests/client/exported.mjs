@@ -108,6 +108,27 @@ const SCENARIOS = {
     assert.equal(data(user).user_id, user.id);
   },
 
+  // The notes collection's role calls a function (`%function`): email/password users read and
+  // write their own notes, anonymous users get no role, so neither reads nor writes.
+  async ruleFunctions() {
+    const app = newApp();
+    const email = `notes-${unique()}@example.com`;
+    await app.emailPasswordAuth.registerUser({ email, password: "s3cret-password" });
+    const writer = await app.logIn(Realm.Credentials.emailPassword(email, "s3cret-password"));
+    const notes = (user) => user.mongoClient("mongodb-atlas").db("exported-app").collection("notes");
+    const { insertedId } = await notes(writer).insertOne({ owner_id: writer.id, text: "first" });
+    assert.ok(insertedId);
+    assert.deepEqual((await notes(writer).find({})).map((n) => n.text), ["first"]);
+
+    const anonymous = await newApp().logIn(Realm.Credentials.anonymous(false));
+    const refused = await rejects(notes(anonymous).insertOne({ owner_id: anonymous.id, text: "x" }));
+    assert.equal(refused.statusCode, 403, refused.message);
+    assert.deepEqual(await notes(anonymous).find({}), []);
+    const taken = await notes(anonymous).updateMany({}, { $set: { text: "taken" } }).catch((e) => e);
+    assert.ok(taken instanceof Error || taken.modifiedCount === 0, JSON.stringify(taken));
+    assert.deepEqual((await notes(writer).find({})).map((n) => n.text), ["first"]);
+  },
+
   // providers.json disables API-key logins.
   async disabledProvider() {
     const e = await rejects(newApp().logIn(Realm.Credentials.apiKey("any-key")));

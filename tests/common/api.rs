@@ -47,18 +47,30 @@ impl Api {
         limits: LimitOptions,
         mongodb_uri: Option<String>,
     ) -> Api {
+        Api::prepared(limits, mongodb_uri, |app_dir| {
+            for (name, source) in functions {
+                std::fs::write(app_dir.join(format!("functions/{name}.js")), source).expect("write");
+            }
+            if let Some(rule) = default_rule {
+                write(
+                    &app_dir.join("data_sources/mongodb-atlas/default_rule.json"),
+                    rule,
+                );
+            }
+        })
+        .await
+    }
+
+    /// The sample app as `prepare` changes it, on the embedded store or MongoDB.
+    pub async fn prepared(
+        limits: LimitOptions,
+        mongodb_uri: Option<String>,
+        prepare: impl FnOnce(&Path),
+    ) -> Api {
         let dir = tempfile::tempdir().expect("tempdir");
         let app_dir = dir.path().join("app");
         testkit::copy_sample_app(&app_dir).expect("copy the sample app");
-        for (name, source) in functions {
-            std::fs::write(app_dir.join(format!("functions/{name}.js")), source).expect("write");
-        }
-        if let Some(rule) = default_rule {
-            write(
-                &app_dir.join("data_sources/mongodb-atlas/default_rule.json"),
-                rule,
-            );
-        }
+        prepare(&app_dir);
         let options = Options {
             mongodb_uri,
             ..options(app_dir, dir.path().join("data"), limits)

@@ -13,21 +13,27 @@
 //!
 //! Field-level permissions (`fields`, `additional_fields`, `field_rules.rs`) and filter
 //! projections narrow what a read returns and which fields a write may change (see [`Shape`]).
-//! Anything the rules could express that writ does not evaluate (`%function`, `%%prevRoot`,
+//! `%%request` is the HTTP request that made the user's request; `%function` calls an app
+//! function before the rules apply (`rules/functions.rs`).
+//! Anything the rules could express that writ does not evaluate (`%%prevRoot`,
 //! `%%root` compared with another field or in a field rule, field rules that depend on the
 //! document) is refused when the rules load, never ignored.
 
 use std::{collections::HashMap, sync::Arc};
 
 use bson::{Bson, Document, doc};
-use engine::{Deployment, User};
+use engine::Deployment;
 use store::Filter;
 
 mod expressions;
+mod functions;
 
-pub(crate) use expressions::validate_schema_expression;
 use expressions::{Cond, eval, expand, no_document_field, validate};
 pub use expressions::{RuleEnv, evaluate};
+pub(crate) use expressions::{dollar_operators, validate_schema_expression};
+pub use functions::{
+    Caller, FunctionCall, FunctionFuture, FunctionValues, RuleFunctionRunner, RuleFunctions, run_calls,
+};
 
 use crate::{
     Executor, Op, Outcome, OutcomeFuture, Request, Update, WriteModel,
@@ -59,6 +65,8 @@ pub struct Rules {
     /// Collection schemas by service, database and collection; `Err`: one writ cannot apply,
     /// so users may not write there.
     schemas: HashMap<(String, String, String), Result<Arc<Schema>, String>>,
+    /// Whether any rule calls a function (`%function`).
+    calls: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -72,6 +80,11 @@ struct ServiceRules {
 pub struct CollectionRules {
     roles: Vec<Role>,
     filters: Vec<QueryFilter>,
+    /// The operands of every `%function` call the rules make.
+    calls: Vec<Bson>,
+    /// When the rules name `%%prevRoot` (the document before the write): the rules as they
+    /// apply to a new document, which had none. Those above read it as the stored document.
+    inserting: Option<Box<CollectionRules>>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,11 +117,14 @@ impl CollectionRules {
         CollectionRules {
             roles: Vec::new(),
             filters: Vec::new(),
+            calls: Vec::new(),
+            inserting: None,
         }
     }
 
     /// Whether an error of [`CollectionRules::from_json`] names a feature writ does not
-    /// evaluate (`%function`, `%%root`, document-dependent field rules), not an invalid rule.
+    /// evaluate (`%%prevRoot`, `%%root` between fields, document-dependent field rules), not an
+    /// invalid rule.
     pub fn not_evaluated(error: &str) -> bool {
         error.contains(NOT_EVALUATED)
     }
@@ -116,9 +132,25 @@ impl CollectionRules {
     /// Reads a `rules.json` or `default_rule.json` document; the error says what is wrong or
     /// not supported.
     pub fn from_json(json: &serde_json::Value) -> Result<CollectionRules, String> {
-        let doc = match Bson::try_from(json.clone()) {
+        let doc = match Bson::try_from(json.clone()).map(expressions::dollar_operators) {
             Ok(Bson::Document(d)) => d,
             _ => return Err("must be a JSON object".into()),
+        };
+        let whole = Bson::Document(doc);
+        if !expressions::names_prev_root(&whole) {
+            return Self::parse(whole);
+        }
+        // `%%prevRoot` is missing for a document being inserted, and is the stored document
+        // for every other operation: `%%root` as writ evaluates it (before the write).
+        let inserting = Self::parse(whole.clone())?;
+        let mut rules = Self::parse(expressions::prev_root_as_root(whole))?;
+        rules.inserting = Some(Box::new(inserting));
+        Ok(rules)
+    }
+
+    fn parse(whole: Bson) -> Result<CollectionRules, String> {
+        let Bson::Document(doc) = whole else {
+            return Err("must be a JSON object".into());
         };
         let mut roles = Vec::new();
         for (i, role) in array(&doc, "roles")?.iter().enumerate() {
@@ -192,7 +224,16 @@ impl CollectionRules {
                 .map_err(|m| format!("filters[{i}].query: {m}"))?;
             filters.push(filter);
         }
-        Ok(CollectionRules { roles, filters })
+        let whole = Bson::Document(doc);
+        let mut calls = Vec::new();
+        functions::calls_in(&whole, &mut calls);
+        let calls = calls.into_iter().cloned().collect();
+        Ok(CollectionRules {
+            roles,
+            filters,
+            calls,
+            inserting: None,
+        })
     }
 }
 
@@ -207,12 +248,14 @@ fn array<'a>(doc: &'a Document, key: &str) -> Result<&'a [Bson], String> {
 impl Rules {
     /// Sets the rules of `service`'s collection `db.coll`.
     pub fn insert(&mut self, service: &str, db: &str, coll: &str, rules: CollectionRules) {
+        self.calls |= !rules.calls.is_empty();
         let s = self.services.entry(service.to_string()).or_default();
         s.collections.insert((db.to_string(), coll.to_string()), rules);
     }
 
     /// Sets the rules of `service`'s collections that have none of their own.
     pub fn set_default(&mut self, service: &str, rules: CollectionRules) {
+        self.calls |= !rules.calls.is_empty();
         self.services.entry(service.to_string()).or_default().default = Some(rules);
     }
 
@@ -248,6 +291,11 @@ impl Rules {
                 Ok(Some(Validation::new(schema.clone(), &name, expressions)))
             }
         }
+    }
+
+    /// Whether any rule calls a function (`%function`).
+    pub fn call_functions(&self) -> bool {
+        self.calls
     }
 
     /// How many collections have rules of their own.
@@ -351,30 +399,31 @@ impl Visible {
 /// A deployment without [`Rules`] attached (one built by hand rather than by the loader) is not
 /// restricted by rules; `loader::load` always attaches them. writ's own databases and the
 /// operators and stages users may never use are refused either way.
-pub fn authorize_call(
+pub fn authorize_call<'a>(
     deployment: &Deployment,
     service: &str,
-    user: &User,
+    caller: impl Into<Caller<'a>>,
     request: Request,
 ) -> Result<(Request, Option<Shape>), RuleError> {
     match deployment.extensions.get::<Rules>() {
-        Some(rules) => rules.authorize(service, &RuleEnv::for_call(user, deployment), request),
+        Some(rules) => rules.authorize(service, &RuleEnv::for_call(caller, deployment), request),
         None => guard(&request.op).map(|()| (request, None)),
     }
 }
 
-/// Runs `request`, made by `user` (not the system) on `service`, on `executor`: **the** way a
-/// user's request reaches a database, from a client or from a function running as the user.
-/// The request is refused or narrowed by [`authorize_call`]; listings leave out writ's own
-/// databases and what the rules do not name.
-pub fn execute_as_user(
+/// Runs `request`, made by `caller` (a user, not the system) on `service`, on `executor`:
+/// **the** way a user's request reaches a database, from a client or from a function running
+/// as the user. The request is refused or narrowed by [`authorize_call`]; listings leave out
+/// writ's own databases and what the rules do not name. Rules that call functions need their
+/// values first ([`function_values`]).
+pub fn execute_as_user<'a>(
     executor: &dyn Executor,
     deployment: &Deployment,
     service: &str,
-    user: &User,
+    caller: impl Into<Caller<'a>>,
     request: Request,
 ) -> Result<OutcomeFuture, RuleError> {
-    let (request, shape) = authorize_call(deployment, service, user, request)?;
+    let (request, shape) = authorize_call(deployment, service, caller, request)?;
     let rules = deployment.extensions.get::<Rules>();
     let listing = match &request.op {
         Op::ListDatabases => Some(None),
@@ -394,6 +443,39 @@ pub fn execute_as_user(
         (None, Some(shape)) => Box::pin(async move { result.await.map(|r| shape.result(r)) }),
         (None, None) => result,
     })
+}
+
+/// The operands of the `%function` calls the rules of `op`'s namespace on `service` make
+/// (empty for most rules).
+pub fn rule_calls(deployment: &Deployment, service: &str, op: &Op) -> Vec<Bson> {
+    let rules = deployment.extensions.get::<Rules>();
+    match (rules.filter(|r| r.calls), namespace(op)) {
+        (Some(rules), Some(ns)) => rules
+            .lookup(service, &ns.db, &ns.coll)
+            .map(|r| r.calls.clone())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Runs the `%function` calls the rules of `request`'s namespace make for `caller`; give the
+/// values to [`execute_as_user`] with [`Caller::with_functions`]. `None`: the rules make none.
+pub async fn function_values(
+    deployment: &Deployment,
+    service: &str,
+    caller: Caller<'_>,
+    request: &Request,
+) -> Option<FunctionValues> {
+    let calls = rule_calls(deployment, service, &request.op);
+    let calls: Vec<&Bson> = calls.iter().collect();
+    run_calls(&calls, deployment, caller, request.deadline).await
+}
+
+/// The operands of the `%function` calls in `expression` (e.g. a function's `can_evaluate`).
+pub fn expression_calls(expression: &Bson) -> Vec<&Bson> {
+    let mut out = Vec::new();
+    functions::calls_in(expression, &mut out);
+    out
 }
 
 /// Whether `op` can leave documents in its collection (inserts, updates, replacements,
@@ -602,6 +684,8 @@ struct Permissions {
     query: Cond,
     /// The filters' projections, applied to what reads return.
     projections: Vec<Document>,
+    /// The roles as they apply to a new document, when they differ (`%%prevRoot`).
+    insert_roles: Option<Vec<RolePlan>>,
 }
 
 /// One role evaluated for a request.
@@ -629,6 +713,7 @@ impl CollectionRules {
             roles: Vec::new(),
             query: Cond::Const(true),
             projections: Vec::new(),
+            insert_roles: None,
         };
         let mut earlier = Cond::Const(false);
         for role in &self.roles {
@@ -701,6 +786,11 @@ impl CollectionRules {
                 }
                 Cond::Doc(_) => return Err("a filter's apply_when must not name document fields".into()),
             }
+        }
+        if let Some(new) = &self.inserting {
+            let new = new.compile(env)?;
+            p.insert = new.insert;
+            p.insert_roles = Some(new.roles);
         }
         Ok(p)
     }
@@ -1044,15 +1134,19 @@ impl Permissions {
     /// An inserted document needs insert permission and write permission on every field of
     /// it, under the role it gets.
     fn check_insert(&self, document: &Document, denied: &dyn Fn(&str) -> RuleError) -> Result<(), RuleError> {
+        let roles = self.insert_roles.as_ref().unwrap_or(&self.roles);
+        let fielded = roles
+            .iter()
+            .any(|r| r.fields.is_some() && r.mine != Cond::Const(false) && r.write != Cond::Const(true));
         let by_fields = || {
-            self.roles
+            roles
                 .iter()
                 .find(|r| r.mine.holds_for(document))
                 .is_some_and(|r| {
                     r.write.holds_for(document) || r.fields.as_ref().is_some_and(|f| f.doc_writable(document))
                 })
         };
-        if self.insert.holds_for(document) && (!self.fielded_writes() || by_fields()) {
+        if self.insert.holds_for(document) && (!fielded || by_fields()) {
             Ok(())
         } else {
             Err(denied("insert"))

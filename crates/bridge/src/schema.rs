@@ -387,7 +387,7 @@ impl Node {
                     _ => return Err(bad("enum must be a non-empty array")),
                 },
                 "validate" => {
-                    let e = to_bson(v)?;
+                    let e = crate::rules::dollar_operators(to_bson(v)?);
                     crate::rules::validate_schema_expression(&e)
                         .map_err(|m| SchemaError::NotEvaluated(format!("the validate expression: {m}")))?;
                     *expressions = true;

@@ -148,28 +148,39 @@ impl HostService for MongoService {
         request.deadline = Some(call.deadline());
         // Operations in a session run one after another on its transaction anyway, and must
         // never wait for a turn the call's other operations hold.
-        let gated;
-        let executor: &dyn Executor = if request.session.is_some() {
-            self.executor.as_ref()
+        let executor: Arc<dyn Executor> = if request.session.is_some() {
+            self.executor.clone()
         } else {
-            gated = Turns {
+            Arc::new(Turns {
                 executor: self.executor.clone(),
                 turns: call.with_local(|t: &mut CallTurns| {
                     t.0.get_or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(CALL_OPS_AT_ONCE)))
                         .clone()
                 }),
-            };
-            &gated
+            })
         };
-        let running = if call.runs_as_system(&op) {
-            executor.execute(request)
-        } else {
+        if call.runs_as_system(&op) {
+            let running = executor.execute(request);
+            return Box::pin(async move { running.await.map(crate::Outcome::into_bson) });
+        }
+        let caller = rules::Caller::new(&call.user, call.request.as_deref());
+        let calls = rules::rule_calls(&call.deployment, &self.name, &request.op);
+        if calls.is_empty() {
             // A refusal rejects the operation's promise, as a database error would.
-            match rules::execute_as_user(executor, &call.deployment, &self.name, &call.user, request) {
-                Ok(running) => running,
-                Err(e) => return Box::pin(std::future::ready(Err(refused(e)))),
-            }
-        };
-        Box::pin(async move { running.await.map(crate::Outcome::into_bson) })
+            let running =
+                rules::execute_as_user(executor.as_ref(), &call.deployment, &self.name, caller, request);
+            return Box::pin(async move { running.map_err(refused)?.await.map(crate::Outcome::into_bson) });
+        }
+        // The rules call functions: their values first.
+        let (deployment, user, info) = (call.deployment.clone(), call.user.clone(), call.request.clone());
+        let service = self.name.clone();
+        Box::pin(async move {
+            let caller = rules::Caller::new(&user, info.as_deref());
+            let refs: Vec<&bson::Bson> = calls.iter().collect();
+            let values = rules::run_calls(&refs, &deployment, caller, request.deadline).await;
+            let caller = caller.with_functions(values.as_ref());
+            let running = rules::execute_as_user(executor.as_ref(), &deployment, &service, caller, request);
+            running.map_err(refused)?.await.map(crate::Outcome::into_bson)
+        })
     }
 }

@@ -148,10 +148,19 @@ fn unsupported_rule_features_are_refused_when_loading() {
     assert!(CollectionRules::from_json(&nested).is_ok());
     let bad = serde_json::json!({"roles": [{"name": "r", "fields": {"a": {"read": "%%root.x"}}}]});
     assert!(CollectionRules::from_json(&bad).unwrap_err().contains("%%root"));
+    // A function a rule calls runs once per request: its arguments cannot name the document,
+    // and its name is the app's, never a user's data.
     let function =
         serde_json::json!({"roles": [{"name": "r", "apply_when": {"%%true": {"%function": {"name": "f"}}}}]});
-    let error = CollectionRules::from_json(&function).unwrap_err();
-    assert!(error.contains("%function"));
+    assert!(CollectionRules::from_json(&function).is_ok());
+    let per_document = serde_json::json!({"roles": [{"name": "r",
+        "apply_when": {"%%true": {"%function": {"name": "f", "arguments": ["%%root.owner"]}}}}]});
+    let error = CollectionRules::from_json(&per_document).unwrap_err();
+    assert!(error.contains("%function"), "{error}");
+    let chosen = serde_json::json!({"roles": [{"name": "r",
+        "apply_when": {"%%true": {"%function": {"name": "%%user.custom_data.f"}}}}]});
+    let chosen = CollectionRules::from_json(&chosen).unwrap_err();
+    assert!(chosen.contains("'name'"), "{chosen}");
     // What writ does not evaluate is told apart from an invalid rule: the loader fails closed
     // for the first (no access for users) and refuses the second.
     assert!(CollectionRules::not_evaluated(&error));
@@ -487,4 +496,99 @@ fn geo_near_is_refused_where_field_rules_hide_fields() {
         .expect_err("hidden location");
     assert_eq!(e.code, "PermissionDenied");
     assert!(e.message.contains("$geoNear"), "{}", e.message);
+}
+
+#[test]
+fn insert_only_roles_and_percent_operators_work_as_app_services_templates_write_them() {
+    // App Services' insert-only template: `write` holds only where there was no document
+    // before (`%%prevRoot`), so the role inserts but neither reads, updates nor deletes.
+    let insert_only = CollectionRules::from_json(&serde_json::json!({
+        "roles": [{"name": "insertOnly", "apply_when": {}, "delete": false, "insert": true,
+            "write": {"%%prevRoot": {"%exists": false}}, "additional_fields": {}}]
+    }))
+    .expect("the insert-only template");
+    // Updates only by the stored owner (`%%prevRoot.<field>`), inserts by anyone with an email.
+    let keeper = CollectionRules::from_json(&serde_json::json!({
+        "roles": [{"name": "keeper", "apply_when": {"%%user.data.email": {"%exists": true}},
+            "read": true, "insert": true, "delete": false,
+            "write": {"%or": [{"%%prevRoot": {"%exists": false}}, {"%%prevRoot.owner": "%%user.id"}]}}]
+    }))
+    .expect("a %%prevRoot.<field> role");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let executor = StoreExecutor::new(Arc::new(store::Store::open(dir.path()).expect("store")));
+    let mut all = Rules::default();
+    all.insert("mongodb-atlas", "app", "inbox", insert_only);
+    all.insert("mongodb-atlas", "app", "kept", keeper);
+    let mut deployment = Deployment::default();
+    deployment.extensions.insert(all);
+    let run = |user: Option<&User>, coll: &str, kind: &str, mut spec: bson::Document| {
+        spec.insert("database", "app");
+        spec.insert("collection", coll);
+        let request = Request::parse(kind, &spec).expect("valid request");
+        let running = match user {
+            Some(u) => bridge::rules::execute_as_user(&executor, &deployment, "mongodb-atlas", u, request)
+                .map_err(|e| e.message)?,
+            None => bridge::Executor::execute(&executor, request),
+        };
+        runtime
+            .block_on(running)
+            .map(bridge::Outcome::into_bson)
+            .map_err(|e| e.message)
+    };
+    let mut alice = User::normal("alice");
+    alice.data = doc! {"email": "alice@example.com"};
+    let mut bob = User::normal("bob");
+    bob.data = doc! {"email": "bob@example.com"};
+    let anonymous = User::normal("anon");
+
+    run(
+        Some(&alice),
+        "inbox",
+        "insertOne",
+        doc! {"document": {"_id": 1, "text": "hello"}},
+    )
+    .expect("insert");
+    let found = run(Some(&alice), "inbox", "find", doc! {"filter": {}}).expect("find");
+    assert_eq!(found, Bson::Array(vec![]), "the insert-only role read");
+    let _ = run(
+        Some(&alice),
+        "inbox",
+        "updateOne",
+        doc! {"filter": {"_id": 1}, "update": {"$set": {"text": "changed"}}},
+    );
+    let _ = run(Some(&alice), "inbox", "deleteOne", doc! {"filter": {"_id": 1}});
+    let stored = run(None, "inbox", "find", doc! {"filter": {}}).expect("system find");
+    assert_eq!(
+        stored,
+        Bson::Array(vec![Bson::Document(doc! {"_id": 1, "text": "hello"})])
+    );
+
+    run(
+        Some(&alice),
+        "kept",
+        "insertOne",
+        doc! {"document": {"_id": 1, "owner": "alice", "n": 0}},
+    )
+    .expect("insert");
+    let bump = doc! {"filter": {"_id": 1}, "update": {"$inc": {"n": 1}}};
+    run(Some(&alice), "kept", "updateOne", bump.clone()).expect("the owner updates");
+    let by_bob = run(Some(&bob), "kept", "updateOne", bump.clone());
+    assert!(
+        by_bob.is_err()
+            || by_bob
+                .as_ref()
+                .is_ok_and(|r| r.as_document().and_then(|d| d.get("modifiedCount")) == Some(&Bson::Int32(0))),
+        "{by_bob:?}"
+    );
+    // `%exists` is `$exists`: a user without an email gets no role.
+    assert_eq!(
+        run(Some(&anonymous), "kept", "find", doc! {"filter": {}}).expect("find"),
+        Bson::Array(vec![])
+    );
+    let stored = run(None, "kept", "find", doc! {"filter": {}}).expect("system find");
+    assert_eq!(
+        stored,
+        Bson::Array(vec![Bson::Document(doc! {"_id": 1, "owner": "alice", "n": 1})])
+    );
 }

@@ -98,8 +98,11 @@ pub async fn action(
         config.fetch_custom_user_data,
     )
     .await?;
+    let mut info = super::endpoints::request_info(headers, uri.query().unwrap_or_default(), address, action);
+    info.service = "data-api".into();
     if let Some(rule) = &config.can_evaluate {
-        super::functions::can_evaluate(&deployment, &user, rule, "the Data API")?;
+        let caller = bridge::rules::Caller::new(&user, Some(&info));
+        super::functions::can_evaluate(&deployment, caller, rule, "the Data API").await?;
     }
     let _slot = state
         .in_flight
@@ -144,7 +147,10 @@ pub async fn action(
         }
         state.data.execute(request)
     } else {
-        bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, &user, request)
+        let caller = bridge::rules::Caller::new(&user, Some(&info));
+        let values = bridge::rules::function_values(&deployment, service, caller, &request).await;
+        let caller = caller.with_functions(values.as_ref());
+        bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, caller, request)
             .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?
     };
     let result = future.await.map_err(ApiError::database)?;

@@ -94,8 +94,15 @@ async fn serve(
         endpoint.fetch_custom_user_data,
     )
     .await?;
+    let info = request_info(
+        headers,
+        uri.query().unwrap_or_default(),
+        address,
+        &endpoint.function,
+    );
     if let Some(rule) = &endpoint.can_evaluate {
-        super::functions::can_evaluate(&deployment, &user, rule, &endpoint.function)?;
+        let caller = bridge::rules::Caller::new(&user, Some(&info));
+        super::functions::can_evaluate(&deployment, caller, rule, &endpoint.function).await?;
     }
     let slot = state.in_flight.enter(&in_flight_key(&user, address), address)?;
     let mut payload = doc! {
@@ -114,12 +121,7 @@ async fn serve(
     let mut invocation = Invocation::new(&endpoint.function, vec![Bson::Document(payload)], user);
     invocation.endpoint = true;
     invocation.run_as_system = endpoint.run_as == RunAs::System;
-    invocation.request = Some(request_info(
-        headers,
-        uri.query().unwrap_or_default(),
-        address,
-        &endpoint.function,
-    ));
+    invocation.request = Some(info);
     // Held until the worker is done with the call, even if the client hangs up.
     invocation.hold = Some(engine::Hold(Arc::new(slot)));
     let user_id = invocation.user.id.clone();

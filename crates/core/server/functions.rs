@@ -8,7 +8,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use bridge::{Request, RuleEnv};
+use bridge::{Request, RuleEnv, rules::Caller as RuleCaller};
 use bson::{Bson, Document, oid::ObjectId};
 use engine::{Invocation, User};
 
@@ -80,7 +80,7 @@ pub async fn call(
     let args = super::extract::arguments(&body)?;
     let started = Instant::now();
     let result = match body.get_str("service") {
-        Ok(service) => service_call(&state, &user, service, &name, args).await,
+        Ok(service) => service_call(&state, &user, service, &name, args, &headers, &address).await,
         Err(_) => function_call(&state, user.clone(), &name, args, &headers, &address, slot).await,
     };
     let outcome = match &result {
@@ -119,8 +119,9 @@ async fn function_call(
             format!("function '{name}' is private: only other functions can call it"),
         ));
     }
+    let info = super::endpoints::request_info(headers, "", address, name);
     if let Some(rule) = &spec.config.can_evaluate {
-        can_evaluate(&deployment, &user, rule, name)?;
+        can_evaluate(&deployment, RuleCaller::new(&user, Some(&info)), rule, name).await?;
     }
     let user = match loader::run_as_of(name, &spec.config) {
         loader::RunAs::UserId(id) => run_as(state, &id).await?,
@@ -131,7 +132,7 @@ async fn function_call(
     };
     let user_id = user.id.clone();
     let mut invocation = Invocation::new(name, args, user);
-    invocation.request = Some(super::endpoints::request_info(headers, "", address, name));
+    invocation.request = Some(info);
     invocation.hold = Some(engine::Hold(Arc::new(slot)));
     let outcome = state.engine.call_on(deployment.clone(), invocation).await?;
     log_lines(name, &user_id, &outcome.logs);
@@ -152,15 +153,20 @@ pub fn log_lines(function: &str, user: &str, lines: &[engine::LogLine]) {
     }
 }
 
-/// Refuses `user` unless rule `rule` (a `can_evaluate` expression) passes for them.
-pub fn can_evaluate(
+/// Refuses `caller` unless rule `rule` (a `can_evaluate` expression) passes for them; runs the
+/// functions the rule calls (`%function`) first.
+pub async fn can_evaluate(
     deployment: &engine::Deployment,
-    user: &User,
+    caller: RuleCaller<'_>,
     rule: &serde_json::Value,
     name: &str,
 ) -> Result<(), ApiError> {
     let rule = Bson::try_from(rule.clone()).unwrap_or(Bson::Boolean(false));
-    match bridge::rules::evaluate(&rule, &RuleEnv::for_call(user, deployment)) {
+    let calls = bridge::rules::expression_calls(&rule);
+    // The rule's functions may take as long as a call may.
+    let values = bridge::rules::run_calls(&calls, deployment, caller, None).await;
+    let caller = caller.with_functions(values.as_ref());
+    match bridge::rules::evaluate(&rule, &RuleEnv::for_call(caller, deployment)) {
         Ok(true) => Ok(()),
         Ok(false) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -222,6 +228,8 @@ async fn service_call(
     service: &str,
     name: &str,
     args: Vec<Bson>,
+    headers: &HeaderMap,
+    address: &str,
 ) -> Result<Bson, ApiError> {
     if service != state.service {
         return Err(ApiError::new(
@@ -245,7 +253,12 @@ async fn service_call(
     // A client's operation may run as long as a function call.
     request.deadline = Some(std::time::Instant::now() + state.engine.time_limit());
     let deployment = state.deployment();
-    let op = bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, user, request)
+    let mut info = super::endpoints::request_info(headers, "", address, name);
+    info.service = service.to_string();
+    let caller = RuleCaller::new(user, Some(&info));
+    let values = bridge::rules::function_values(&deployment, service, caller, &request).await;
+    let caller = caller.with_functions(values.as_ref());
+    let op = bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, caller, request)
         .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?;
     op.await
         .map(bridge::Outcome::into_bson)

@@ -26,6 +26,7 @@ mod logins;
 mod oauth;
 mod passwords;
 mod reload;
+mod rule_functions;
 mod sessions;
 mod throttle;
 mod tokens;
@@ -91,6 +92,8 @@ pub struct State {
     streams: Arc<throttle::InFlight>,
     /// `process.env` for functions, set on every deployment.
     process_env: std::collections::BTreeMap<String, String>,
+    /// Where the functions rules call (`%function`) run.
+    rule_engine: rule_functions::RuleEngine,
 }
 
 impl State {
@@ -103,6 +106,10 @@ impl State {
     /// Makes `deployment` the one new requests and calls run on; calls in flight finish on theirs.
     pub fn deploy(&self, mut deployment: Deployment) {
         deployment.process_env = self.process_env.clone();
+        if let Err(e) = self.rule_engine.attach(&mut deployment) {
+            // Rules that call functions then fail closed.
+            tracing::error!("{e:#}");
+        }
         self.engine.deploy(Arc::new(deployment));
     }
 }
@@ -311,18 +318,18 @@ pub async fn state_with_clock(
     }
     let in_flight = throttle::InFlight::new(&options.limits, config.workers);
     let http_timeout = config.time_limit;
-    let engine = Engine::new(
-        config,
-        vec![
-            Arc::new(bridge::MongoService::new(service.clone(), data.clone())),
-            Arc::new(
-                outbound::HttpService::new(options.limits.http_policy(), http_timeout)
-                    .context("cannot start outbound HTTP")?,
-            ),
-        ],
-        tokio::runtime::Handle::current(),
-    )?;
+    let services: Vec<Arc<dyn engine::host::HostService>> = vec![
+        Arc::new(bridge::MongoService::new(service.clone(), data.clone())),
+        Arc::new(
+            outbound::HttpService::new(options.limits.http_policy(), http_timeout)
+                .context("cannot start outbound HTTP")?,
+        ),
+    ];
+    let runtime = tokio::runtime::Handle::current();
     let users = Users::new(data.clone(), &app_id);
+    let rule_engine =
+        rule_functions::RuleEngine::new(&config, services.clone(), runtime.clone(), users.clone());
+    let engine = Engine::new(config, services, runtime)?;
     let tokens = tokens::Tokens::load(
         &users,
         options.jwt_secret.clone(),
@@ -354,6 +361,7 @@ pub async fn state_with_clock(
         triggers: triggers::Runner::new(clock, options.mongodb_uri.is_some()),
         streams: throttle::InFlight::with_caps(watch::STREAMS_PER_USER, watch::STREAMS_PER_ADDRESS),
         process_env: throttle::function_env(&options.limits.function_env)?,
+        rule_engine,
     });
     let data = state.data.clone();
     let deployment = tokio::task::spawn_blocking(move || {

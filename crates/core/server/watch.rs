@@ -142,7 +142,12 @@ pub async fn watch(
         deadline: None,
         validation: None,
     };
-    let readable = match bridge::rules::authorize_call(&deployment, &state.service, &user, probe) {
+    let mut info = super::endpoints::request_info(&headers, "", &address, "watch");
+    info.service = state.service.clone();
+    let caller = bridge::rules::Caller::new(&user, Some(&info));
+    let values = bridge::rules::function_values(&deployment, &state.service, caller, &probe).await;
+    let caller = caller.with_functions(values.as_ref());
+    let readable = match bridge::rules::authorize_call(&deployment, &state.service, caller, probe) {
         Ok((_, Some(_))) => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

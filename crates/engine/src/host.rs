@@ -73,6 +73,8 @@ pub struct CallInfo {
     pub user: Arc<User>,
     /// The deployment the call runs on.
     pub deployment: Arc<Deployment>,
+    /// The HTTP request that made the call, if one did (`%%request` in rule expressions).
+    pub request: Option<Arc<crate::RequestInfo>>,
     run_as_system: bool,
     deadline: std::time::Instant,
     local: Mutex<CallLocal>,
@@ -102,11 +104,18 @@ impl CallInfo {
         Self {
             user: Arc::new(user),
             deployment,
+            request: None,
             run_as_system,
             deadline: std::time::Instant::now() + limit,
             local: Mutex::new(CallLocal::default()),
             ended: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// This record with the HTTP request that made the call.
+    pub fn with_request(mut self, request: Option<crate::RequestInfo>) -> Self {
+        self.request = request.map(Arc::new);
+        self
     }
 
     /// Whether `op` may run with system privileges. A worker says which privilege its code has;

@@ -265,7 +265,8 @@ impl Worker {
         });
         if let Link::Local { call: info, .. } = &self.host.link {
             let limit = call.deadline.saturating_duration_since(std::time::Instant::now());
-            let record = CallInfo::new(inv.user.clone(), call.deployment.clone(), system, limit);
+            let record = CallInfo::new(inv.user.clone(), call.deployment.clone(), system, limit)
+                .with_request(inv.request.clone());
             *info.borrow_mut() = Some(Arc::new(record));
         }
         self.host.rejections.borrow_mut().clear();

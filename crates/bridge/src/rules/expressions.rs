@@ -1,4 +1,4 @@
-//! Rule expressions: what `%%user`, `%%values`, `%%environment` (and, in data rules,
+//! Rule expressions: what `%%user`, `%%request`, `%%values`, `%%environment` (and, in data rules,
 //! `%%root.<field>`; in a schema's `validate`, `%%this`, `%%prev`, `%%root`, `%%prevRoot`)
 //! expand to, and how an expression evaluates: to a constant, or to a filter on the document
 //! ([`Cond`]). What writ does not evaluate is refused when the rules load ([`validate`]).
@@ -6,19 +6,86 @@
 use std::collections::BTreeMap;
 
 use bson::{Bson, Document, doc, oid::ObjectId};
-use engine::{Deployment, User};
+use engine::{Deployment, RequestInfo, User};
 use store::Filter;
 
-use super::NOT_EVALUATED;
+use super::{
+    NOT_EVALUATED,
+    functions::{Caller, FunctionValues, NO_RUNNER, check_call},
+};
 use crate::schema::Expressions;
 
-const ROOTS: [&str; 5] = ["user", "values", "environment", "true", "false"];
+const ROOTS: [&str; 6] = ["user", "request", "values", "environment", "true", "false"];
 
 /// What a schema's `validate` expression may expand besides [`ROOTS`].
 const DOCUMENT_ROOTS: [&str; 4] = ["this", "prev", "root", "prevRoot"];
 
 /// The `%` operators writ evaluates.
-const OPERATORS: [&str; 5] = ["%stringToOid", "%oidToString", "%and", "%or", "%nor"];
+const OPERATORS: [&str; 6] = ["%stringToOid", "%oidToString", "%and", "%or", "%nor", "%function"];
+
+/// Comparison operators App Services' own templates write with `%` (`{"%exists": true}`),
+/// the same as their `$` forms.
+const PERCENT_ALIASES: [&str; 9] = ["exists", "in", "nin", "eq", "ne", "gt", "gte", "lt", "lte"];
+
+/// `e` with the `%` forms of comparison operators (`%exists`, `%in`, ...) written as their
+/// `$` forms, which is how writ evaluates them.
+pub(crate) fn dollar_operators(e: Bson) -> Bson {
+    match e {
+        Bson::Document(d) => Bson::Document(
+            d.into_iter()
+                .map(|(k, v)| {
+                    let k = match k.strip_prefix('%') {
+                        Some(op) if PERCENT_ALIASES.contains(&op) => format!("${op}"),
+                        _ => k,
+                    };
+                    (k, dollar_operators(v))
+                })
+                .collect(),
+        ),
+        Bson::Array(items) => Bson::Array(items.into_iter().map(dollar_operators).collect()),
+        other => other,
+    }
+}
+
+/// Whether `e` names `%%prevRoot` (as a key or a value).
+pub(crate) fn names_prev_root(e: &Bson) -> bool {
+    match e {
+        Bson::String(s) => s.starts_with("%%prevRoot"),
+        Bson::Document(d) => d
+            .iter()
+            .any(|(k, v)| k.starts_with("%%prevRoot") || names_prev_root(v)),
+        Bson::Array(items) => items.iter().any(names_prev_root),
+        _ => false,
+    }
+}
+
+/// `e` with `%%prevRoot` written as `%%root`: what it is in a data rule for every operation
+/// but an insert (writ evaluates `%%root` on the stored document, before the write).
+pub(crate) fn prev_root_as_root(e: Bson) -> Bson {
+    let rename = |s: String| match s.strip_prefix("%%prevRoot") {
+        Some(rest) if rest.is_empty() || rest.starts_with('.') => format!("%%root{rest}"),
+        _ => s,
+    };
+    match e {
+        Bson::String(s) => Bson::String(rename(s)),
+        Bson::Document(d) => Bson::Document(
+            d.into_iter()
+                .map(|(k, v)| (rename(k), prev_root_as_root(v)))
+                .collect(),
+        ),
+        Bson::Array(items) => Bson::Array(items.into_iter().map(prev_root_as_root).collect()),
+        other => other,
+    }
+}
+
+/// Whether `s` names the document in a data rule: `%%root`, `%%root.<path>`, `%%prevRoot`,
+/// `%%prevRoot.<path>`.
+fn names_data_document(s: &str) -> bool {
+    ["%%root", "%%prevRoot"].iter().any(|r| {
+        s.strip_prefix(r)
+            .is_some_and(|rest| rest.is_empty() || rest.len() > 1 && rest.starts_with('.'))
+    })
+}
 
 /// The field `%%root.<path>` names in a data rule (`None`: not such an expansion).
 pub(super) fn root_path(s: &str) -> Option<&str> {
@@ -35,7 +102,9 @@ pub(super) fn validate(e: &Bson) -> Result<(), String> {
 /// Refuses `%%root` in a field rule, which is evaluated once per request, not per document.
 pub(super) fn no_document_field(e: &Bson) -> Result<(), String> {
     match e {
-        Bson::String(s) if s.starts_with("%%root") => Err(format!("the expansion '{s}' {NOT_EVALUATED}")),
+        Bson::String(s) if names_data_document(s.split('.').next().unwrap_or_default()) => {
+            Err(format!("the expansion '{s}' {NOT_EVALUATED}"))
+        }
         Bson::Document(d) => d.iter().try_for_each(|(k, v)| {
             no_document_field(&Bson::String(k.clone()))?;
             no_document_field(v)
@@ -67,6 +136,23 @@ fn root_positions(e: &Bson, nested: bool) -> Result<(), String> {
     }
 }
 
+/// Whether `e` names a field of the document (`%%root`, `%%this`, ...): what a value computed
+/// once per request cannot.
+fn names_document(e: &Bson) -> bool {
+    match e {
+        Bson::String(s) => DOCUMENT_ROOTS.iter().any(|r| {
+            s.strip_prefix("%%")
+                .and_then(|s| s.strip_prefix(r))
+                .is_some_and(|t| t.is_empty() || t.starts_with('.'))
+        }),
+        Bson::Document(d) => d
+            .iter()
+            .any(|(k, v)| names_document(&Bson::String(k.clone())) || names_document(v)),
+        Bson::Array(items) => items.iter().any(names_document),
+        _ => false,
+    }
+}
+
 /// Refuses what a schema's `validate` expression names that writ does not evaluate.
 pub(crate) fn validate_schema_expression(e: &Bson) -> Result<(), String> {
     validate_with(e, true)
@@ -76,7 +162,7 @@ fn validate_with(e: &Bson, document: bool) -> Result<(), String> {
     match e {
         Bson::String(s) if s.starts_with("%%") => {
             let root = s[2..].split('.').next().unwrap_or_default();
-            let document_field = !document && root_path(s).is_some();
+            let document_field = !document && names_data_document(s);
             if ROOTS.contains(&root) || document_field || (document && DOCUMENT_ROOTS.contains(&root)) {
                 Ok(())
             } else {
@@ -87,6 +173,18 @@ fn validate_with(e: &Bson, document: bool) -> Result<(), String> {
             for (k, v) in d {
                 if k.starts_with("%%") {
                     validate_with(&Bson::String(k.clone()), document)?;
+                } else if k == "%function" && document {
+                    // A schema's expressions are checked where the write happens, per document.
+                    return Err(format!(
+                        "'%function' in a schema's validate expression {NOT_EVALUATED}"
+                    ));
+                } else if k == "%function" {
+                    check_call(v)?;
+                    if names_document(v) {
+                        return Err(format!(
+                            "a %function call whose arguments name the document {NOT_EVALUATED}"
+                        ));
+                    }
                 } else if k.starts_with('%') && !OPERATORS.contains(&k.as_str()) {
                     return Err(format!("the operator '{k}' {NOT_EVALUATED}"));
                 }
@@ -122,10 +220,13 @@ fn field_test(field: &str, test: Bson) -> Result<Document, String> {
 /// call's user and deployment when a rule names them (most rules read only `%%user.id`).
 pub struct RuleEnv<'a> {
     user: &'a User,
+    request: Option<&'a RequestInfo>,
+    functions: Option<&'a FunctionValues>,
     values: &'a BTreeMap<String, Bson>,
     tag: &'a str,
     environment: &'a Document,
     user_root: std::cell::OnceCell<Bson>,
+    request_root: std::cell::OnceCell<Option<Bson>>,
     /// For a schema's `validate` expression: `%%this`, `%%prev`, `%%root`, `%%prevRoot`.
     document: Option<DocumentExpansions<'a>>,
 }
@@ -143,6 +244,7 @@ struct DocumentExpansions<'a> {
 /// writes.
 pub(crate) struct OwnedEnv {
     user: User,
+    request: Option<RequestInfo>,
     values: BTreeMap<String, Bson>,
     tag: String,
     environment: Document,
@@ -158,6 +260,7 @@ impl Expressions for OwnedEnv {
         prev_root: Option<&Document>,
     ) -> Result<bool, String> {
         let mut env = RuleEnv::new(&self.user, &self.values, &self.tag, &self.environment);
+        env.request = self.request.as_ref();
         env.document = Some(DocumentExpansions {
             this,
             prev,
@@ -169,14 +272,19 @@ impl Expressions for OwnedEnv {
 }
 
 impl<'a> RuleEnv<'a> {
-    /// The expansions for `user` calling into `deployment` (its values and environment).
-    pub fn for_call(user: &'a User, deployment: &'a Deployment) -> Self {
-        Self::new(
-            user,
+    /// The expansions for `caller` (a user, or a [`Caller`] with the request and the rules'
+    /// function values) calling into `deployment` (its values and environment).
+    pub fn for_call<'c: 'a>(caller: impl Into<Caller<'c>>, deployment: &'a Deployment) -> Self {
+        let caller: Caller<'a> = caller.into();
+        let mut env = Self::new(
+            caller.user,
             &deployment.values,
             &deployment.environment_tag,
             &deployment.environment_values,
-        )
+        );
+        env.request = caller.request;
+        env.functions = caller.functions;
+        env
     }
 
     /// The expansions for `user` in a deployment with `values` and the environment `tag` with
@@ -190,6 +298,9 @@ impl<'a> RuleEnv<'a> {
         let user_root = std::cell::OnceCell::new();
         Self {
             user,
+            request: None,
+            functions: None,
+            request_root: std::cell::OnceCell::new(),
             values,
             tag,
             environment,
@@ -202,6 +313,7 @@ impl<'a> RuleEnv<'a> {
     pub(crate) fn owned(&self) -> OwnedEnv {
         OwnedEnv {
             user: self.user.clone(),
+            request: self.request.cloned(),
             values: self.values.clone(),
             tag: self.tag.to_string(),
             environment: self.environment.clone(),
@@ -237,6 +349,10 @@ impl<'a> RuleEnv<'a> {
                 return Some(Bson::String(self.user.id.clone()));
             }
             "user" => self.user_root(),
+            "request" => self
+                .request_root
+                .get_or_init(|| self.request.map(|r| Bson::Document(request_document(r))))
+                .as_ref()?,
             "values" => match parts.next() {
                 Some(name) => self.values.get(name)?,
                 None => {
@@ -257,6 +373,11 @@ impl<'a> RuleEnv<'a> {
                     ));
                 }
             },
+            // In a data rule, the document exists (a new one has no `%%prevRoot`, which
+            // resolves to nothing).
+            "root" if self.document.is_none() && parts.peek().is_none() => {
+                return Some(Bson::Document(Document::new()));
+            }
             "this" | "prev" | "root" | "prevRoot" => {
                 let d = self.document?;
                 let start = match root {
@@ -276,6 +397,29 @@ impl<'a> RuleEnv<'a> {
         }
         Some(cur.clone())
     }
+}
+
+/// `%%request`: what `context.request` shows a function, by the same names.
+fn request_document(r: &RequestInfo) -> Document {
+    let headers: Document = r
+        .request_headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Bson::from(v.clone())))
+        .collect();
+    let mut d = doc! {
+        "remoteIPAddress": &r.remote_ip_address,
+        "requestHeaders": headers,
+        "rawQueryString": &r.raw_query_string,
+        "service": &r.service,
+        "action": &r.action,
+    };
+    if let Some(v) = &r.http_referrer {
+        d.insert("httpReferrer", v);
+    }
+    if let Some(v) = &r.http_user_agent {
+        d.insert("httpUserAgent", v);
+    }
+    d
 }
 
 fn step<'b>(cur: &'b Bson, part: &str) -> Option<&'b Bson> {
@@ -344,10 +488,21 @@ impl Cond {
     }
 }
 
-/// Expands `%%...` values and `%stringToOid` / `%oidToString`; `None` if an expansion is missing.
+/// Expands `%%...` values, `%stringToOid` / `%oidToString` and `%function` (its value, run
+/// beforehand); `None` if an expansion is missing or the function threw.
 pub(super) fn expand(v: &Bson, env: &RuleEnv) -> Result<Option<Bson>, String> {
     Ok(match v {
         Bson::String(s) if s.starts_with("%%") => env.resolve(s),
+        Bson::Document(d) if d.len() == 1 && d.contains_key("%function") => {
+            let Some(Bson::Document(spec)) = expand(&d["%function"], env)? else {
+                return Ok(None);
+            };
+            match env.functions.and_then(|f| f.get(&spec)) {
+                Some(Ok(value)) => Some(value.clone()),
+                Some(Err(_)) => None,
+                None => return Err(NO_RUNNER.into()),
+            }
+        }
         Bson::Document(d) if d.len() == 1 && d.contains_key("%stringToOid") => {
             match expand(&d["%stringToOid"], env)? {
                 Some(Bson::String(s)) => Some(Bson::ObjectId(
@@ -421,6 +576,10 @@ pub(super) fn eval(e: &Bson, env: &RuleEnv) -> Result<Cond, String> {
                         }
                         if k.ends_with("nor") { acc.not() } else { acc }
                     }
+                    "%function" => match expand(&Bson::Document(doc! {k: v.clone()}), env)? {
+                        Some(Bson::Boolean(b)) => Cond::Const(b),
+                        _ => Cond::Const(false),
+                    },
                     k if env.document.is_none() && root_path(k).is_some() => {
                         let Some(test) = expand(v, env)? else {
                             return Ok(Cond::Const(false));
@@ -478,7 +637,7 @@ pub(super) fn eval(e: &Bson, env: &RuleEnv) -> Result<Cond, String> {
 /// Evaluates a rule expression that must not depend on a document (e.g. a function's
 /// `can_evaluate`) to a boolean.
 pub fn evaluate(expression: &Bson, env: &RuleEnv) -> Result<bool, String> {
-    match eval(expression, env)? {
+    match eval(&dollar_operators(expression.clone()), env)? {
         Cond::Const(b) => Ok(b),
         Cond::Doc(_) => Err("the expression names document fields, which only data rules may".into()),
     }

@@ -410,12 +410,10 @@ impl ProcessPool {
         limit: Duration,
     ) -> Option<Result<Outcome, EngineError>> {
         let system = invocation.run_as_system;
-        let info = Arc::new(CallInfo::new(
-            invocation.user.clone(),
-            deployment.clone(),
-            system,
-            limit,
-        ));
+        let info = Arc::new(
+            CallInfo::new(invocation.user.clone(), deployment.clone(), system, limit)
+                .with_request(invocation.request.clone()),
+        );
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let call = CallRef::Call {
             seq,

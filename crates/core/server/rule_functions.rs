@@ -1,0 +1,146 @@
+//! The functions `%function` rule expressions call (in data rules and `can_evaluate`), run on
+//! an engine of their own: a user's call waits in its worker for an operation whose rules
+//! wait for such a function, so running them on the calls' own workers could leave every
+//! worker waiting for one. The engine starts with the first deployment whose rules call a
+//! function. A function it runs sees the deployment without the runner: a rule its own
+//! operations meet that calls a function again fails closed instead of waiting on itself.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use bridge::rules::{FunctionCall, FunctionFuture, RuleFunctionRunner, RuleFunctions};
+use bson::oid::ObjectId;
+use engine::{Deployment, Engine, EngineConfig, Invocation, host::HostService};
+use loader::RunAs;
+
+use super::users::Users;
+
+/// How many rule function calls run at once.
+const WORKERS: usize = 4;
+
+/// Starts the engine rule functions run on when a deployment needs it.
+pub struct RuleEngine {
+    engine: Mutex<Option<Engine>>,
+    config: EngineConfig,
+    services: Vec<Arc<dyn HostService>>,
+    runtime: tokio::runtime::Handle,
+    users: Users,
+}
+
+impl RuleEngine {
+    /// An engine like `config` (fewer workers) with `services` on `runtime`, started on first
+    /// use; `users` finds the users functions configured with `run_as_user_id` run as.
+    pub fn new(
+        config: &EngineConfig,
+        services: Vec<Arc<dyn HostService>>,
+        runtime: tokio::runtime::Handle,
+        users: Users,
+    ) -> Self {
+        let mut config = config.clone();
+        config.workers = WORKERS;
+        Self {
+            engine: Mutex::new(None),
+            config,
+            services,
+            runtime,
+            users,
+        }
+    }
+
+    /// Attaches the runner of rule functions to `deployment` when its rules call functions.
+    pub fn attach(&self, deployment: &mut Deployment) -> anyhow::Result<()> {
+        if !calls_functions(deployment) {
+            return Ok(());
+        }
+        let engine = {
+            let mut slot = self.engine.lock().unwrap_or_else(|e| e.into_inner());
+            match &*slot {
+                Some(e) => e.clone(),
+                None => {
+                    let e = Engine::new(self.config.clone(), self.services.clone(), self.runtime.clone())
+                        .context("cannot start the workers of rule functions")?;
+                    *slot = Some(e.clone());
+                    e
+                }
+            }
+        };
+        // What the functions run on: the deployment as it is before the runner is attached.
+        let plain = Arc::new(deployment.clone());
+        engine.deploy(plain.clone());
+        let runner = Runner {
+            engine,
+            deployment: plain,
+            users: self.users.clone(),
+        };
+        deployment.extensions.insert(RuleFunctionRunner(Arc::new(runner)));
+        Ok(())
+    }
+}
+
+/// Whether a rule of `deployment` (data rules, a function's, an endpoint's or the Data API's
+/// `can_evaluate`) calls a function.
+fn calls_functions(deployment: &Deployment) -> bool {
+    let names = |rule: &Option<serde_json::Value>| {
+        rule.as_ref()
+            .is_some_and(|r| r.to_string().contains("\"%function\""))
+    };
+    let data = deployment
+        .extensions
+        .get::<bridge::Rules>()
+        .is_some_and(bridge::Rules::call_functions);
+    let functions = deployment
+        .functions
+        .values()
+        .any(|f| names(&f.config.can_evaluate));
+    let endpoints = deployment.extensions.get::<loader::Endpoints>().is_some_and(|e| {
+        e.routes.iter().any(|r| names(&r.can_evaluate))
+            || e.data_api.as_ref().is_some_and(|d| names(&d.can_evaluate))
+    });
+    data || functions || endpoints
+}
+
+struct Runner {
+    engine: Engine,
+    deployment: Arc<Deployment>,
+    users: Users,
+}
+
+impl RuleFunctions for Runner {
+    fn run(&self, call: FunctionCall) -> FunctionFuture {
+        let (engine, deployment, users) = (self.engine.clone(), self.deployment.clone(), self.users.clone());
+        Box::pin(async move {
+            let Some(spec) = deployment.functions.get(&call.name) else {
+                return Err(format!("function not found: '{}'", call.name));
+            };
+            // Who it runs as, as when another function calls it: its own authentication,
+            // else the user whose request the rule decides.
+            let user = match loader::run_as_of(&call.name, &spec.config) {
+                RunAs::UserId(id) => {
+                    let missing = || format!("user '{id}' does not exist");
+                    let oid = ObjectId::parse_str(&id).map_err(|_| missing())?;
+                    let user = users.user(&oid).await.map_err(|e| e.message)?;
+                    user.ok_or_else(missing)?.engine_user()
+                }
+                RunAs::Script(_) => {
+                    return Err(format!(
+                        "'{}' chooses its user with a script, which writ does not run for a function a rule calls yet",
+                        call.name
+                    ));
+                }
+                RunAs::System | RunAs::Application => call.user,
+            };
+            let user_id = user.id.clone();
+            let mut invocation = Invocation::new(&call.name, call.args, user);
+            invocation.request = call.request;
+            invocation.time_limit = call
+                .deadline
+                .map(|d| d.saturating_duration_since(std::time::Instant::now()));
+            let outcome = engine
+                .call_on(deployment, invocation)
+                .await
+                .map_err(|e| e.to_string())?;
+            super::functions::log_lines(&call.name, &user_id, &outcome.logs);
+            outcome.result.map_err(|ex| ex.to_string())
+        })
+    }
+}
