@@ -838,3 +838,47 @@ fn serve_logs_console_output_at_the_default_level_tagged_with_the_function() {
     let warn = line("console: careful-5678");
     assert!(warn.contains("WARN") && warn.contains("shout"), "{text}");
 }
+
+#[test]
+fn a_local_call_as_a_user_meets_rules_that_call_functions() {
+    // The exported example's notes collection: its role calls `canTakeNotes` (`%function`),
+    // which a local `writ call` runs as `writ serve` does.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = dir.path().join("app");
+    testkit::copy_dir(&repo().join("examples/exported-app"), &app).expect("copy the example");
+    std::fs::write(
+        app.join("functions/addNote.js"),
+        "exports = async (text) => { const notes = context.services.get('mongodb-atlas').db('exported-app').collection('notes'); \
+         await notes.insertOne({owner_id: context.user.id, text}); return notes.count({}); };",
+    )
+    .expect("write");
+    let (app, data) = (app.to_str().expect("utf-8"), dir.path().join("data"));
+    let data = data.to_str().expect("utf-8");
+    let as_user = |provider: &str| {
+        let user = format!(
+            r#"{{"id": "u-{provider}", "identities": [{{"id": "i", "provider_type": "{provider}"}}]}}"#
+        );
+        let args = [
+            "call",
+            "addNote",
+            "--args",
+            r#"["hello"]"#,
+            "--user-json",
+            &user,
+            "--app",
+            app,
+            "--data",
+            data,
+        ];
+        writ_env(&args, repo(), &[("WRIT_SECRET_exampleApiKey", "s")])
+    };
+    let (code, out, err) = as_user("local-userpass");
+    assert_eq!((code, out.trim()), (0, "1"), "{out}{err}");
+    // An anonymous user gets no role: the insert is refused and the function throws.
+    let (code, out, err) = as_user("anon-user");
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("insert not permitted") || err.contains("not permitted"),
+        "{out}{err}"
+    );
+}

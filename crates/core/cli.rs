@@ -422,7 +422,18 @@ fn call(
         (None, Some(json)) => user_from_json(&json)?,
         (None, None) => User::system(),
     };
-    let engine = Engine::new(config, services(executor, http)?, runtime.handle().clone())?;
+    let services = services(executor.clone(), http)?;
+    // Rules that call functions (`%function`) run them on workers of their own, as `writ serve` does.
+    let users = crate::server::users::Users::new(executor, &deployment.app.client_app_id);
+    let rules = crate::server::rule_functions::RuleEngine::new(
+        &config,
+        services.clone(),
+        runtime.handle().clone(),
+        users,
+    );
+    let mut deployment = deployment;
+    rules.attach(&mut deployment)?;
+    let engine = Engine::new(config, services, runtime.handle().clone())?;
     engine.deploy(Arc::new(deployment));
     let outcome = runtime.block_on(engine.call(Invocation::new(name, args, user)));
     let outcome = match outcome {

@@ -13,11 +13,11 @@
 //!
 //! Field-level permissions (`fields`, `additional_fields`, `field_rules.rs`) and filter
 //! projections narrow what a read returns and which fields a write may change (see [`Shape`]).
-//! `%%request` is the HTTP request that made the user's request; `%function` calls an app
-//! function before the rules apply (`rules/functions.rs`).
-//! Anything the rules could express that writ does not evaluate (`%%prevRoot`,
-//! `%%root` compared with another field or in a field rule, field rules that depend on the
-//! document) is refused when the rules load, never ignored.
+//! `%%request` is the HTTP request that made the user's request; `%%prevRoot` the stored
+//! document (missing for an insert); `%function` calls an app function before the rules apply
+//! (`rules/functions.rs`). Anything the rules could express that writ does not evaluate
+//! (`%%root` compared with another field or in a field rule, `%function` over the document,
+//! field rules that depend on the document) is refused when the rules load, never ignored.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -123,8 +123,8 @@ impl CollectionRules {
     }
 
     /// Whether an error of [`CollectionRules::from_json`] names a feature writ does not
-    /// evaluate (`%%prevRoot`, `%%root` between fields, document-dependent field rules), not an
-    /// invalid rule.
+    /// evaluate (`%%root` between fields, `%function` over the document, document-dependent
+    /// field rules), not an invalid rule.
     pub fn not_evaluated(error: &str) -> bool {
         error.contains(NOT_EVALUATED)
     }

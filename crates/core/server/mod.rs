@@ -26,13 +26,13 @@ mod logins;
 mod oauth;
 mod passwords;
 mod reload;
-mod rule_functions;
+pub(crate) mod rule_functions;
 mod sessions;
 mod throttle;
 mod tokens;
 pub mod triggers;
 mod userpass;
-mod users;
+pub(crate) mod users;
 mod watch;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};

@@ -140,7 +140,11 @@ impl RuleFunctions for Runner {
                 .await
                 .map_err(|e| e.to_string())?;
             super::functions::log_lines(&call.name, &user_id, &outcome.logs);
-            outcome.result.map_err(|ex| ex.to_string())
+            outcome.result.map_err(|ex| {
+                // The rule's expression is false; the operator sees why.
+                tracing::warn!(function = %call.name, user = %user_id, "a function a rule calls threw: {ex}");
+                ex.to_string()
+            })
         })
     }
 }
