@@ -38,6 +38,18 @@ fn prepare(app: &Path) {
             "exports = async () => { await context.services.get('mongodb-atlas').db('db').collection('members').insertOne({_id: context.user.id}); return 'joined'; };",
             json!({"run_as_system": true}),
         ),
+        // Slow for members marked slow: what a user whose data makes a rule function slow costs.
+        (
+            "slowVerdict",
+            "exports = async (id) => { const m = await context.services.get('mongodb-atlas').db('db').collection('members').findOne({_id: id}); \
+             if (m && m.slow) { const end = Date.now() + 3000; while (Date.now() < end) {} } return !!m; };",
+            json!({"private": true, "run_as_system": true}),
+        ),
+        (
+            "joinSlow",
+            "exports = async () => { await context.services.get('mongodb-atlas').db('db').collection('members').insertOne({_id: context.user.id, slow: true}); return 'joined'; };",
+            json!({"run_as_system": true}),
+        ),
         (
             "alwaysThrows",
             "exports = () => { throw new Error('no verdict'); };",
@@ -85,6 +97,7 @@ fn prepare(app: &Path) {
     write(&rules.join("notes/rules.json"), &member_rule("isMember"));
     write(&rules.join("nested/rules.json"), &member_rule("viaNotes"));
     write(&rules.join("shaky/rules.json"), &member_rule("alwaysThrows"));
+    write(&rules.join("slow/rules.json"), &member_rule("slowVerdict"));
     let office = json!({"roles": [{
         "name": "office", "apply_when": {"%%request.remoteIPAddress": OFFICE},
         "read": true, "write": true, "insert": true
@@ -305,4 +318,38 @@ async fn a_flood_of_calls_whose_writes_need_rule_functions_never_stalls_the_work
     }
     let r = op(&api, &users[0], "find", "notes", json!({"query": {}}), OFFICE).await;
     assert_eq!(texts(&r).len(), 24, "{:?}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_user_whose_rule_functions_are_slow_cannot_hold_every_rule_worker() {
+    let api = server(None).await;
+    let (mallory, bob) = (login(&api).await, login(&api).await);
+    let r = call(&api, &mallory, "joinSlow", json!([]), "10.6.6.6").await;
+    assert_eq!(r.body, json!("joined"), "{:?}", r.body);
+    let r = call(&api, &bob, "join", json!([]), OFFICE).await;
+    assert_eq!(r.body, json!("joined"), "{:?}", r.body);
+    // Mallory's reads each wait for a 3-second rule function; eight of them would hold all
+    // four rule workers for six seconds if nothing stopped them.
+    let flood = (0..8).map(|_| op(&api, &mallory, "find", "slow", json!({"query": {}}), "10.6.6.6"));
+    let flood = futures_util::future::join_all(flood);
+    let probe = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let started = std::time::Instant::now();
+        let r = op(&api, &bob, "find", "slow", json!({"query": {}}), OFFICE).await;
+        (r, started.elapsed())
+    };
+    let (replies, (r, waited)) = tokio::join!(flood, probe);
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(
+        waited < Duration::from_millis(2500),
+        "bob's read waited {waited:?} behind mallory's rule functions"
+    );
+    for r in replies {
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "mallory's reads still run, in turn: {:?}",
+            r.body
+        );
+    }
 }

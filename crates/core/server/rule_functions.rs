@@ -4,8 +4,14 @@
 //! worker waiting for one. The engine starts with the first deployment whose rules call a
 //! function. A function it runs sees the deployment without the runner: a rule its own
 //! operations meet that calls a function again fails closed instead of waiting on itself.
+//! One user, or one client address, runs at most half of its workers' calls at a time (the
+//! rest wait for their turn), so a user whose requests make slow rule functions cannot hold
+//! every worker other users' rules need.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use anyhow::Context as _;
 use bridge::rules::{FunctionCall, FunctionFuture, RuleFunctionRunner, RuleFunctions};
@@ -18,6 +24,9 @@ use super::users::Users;
 /// How many rule function calls run at once.
 const WORKERS: usize = 4;
 
+/// How many of them one user, or one client address, may run at once.
+const PER_CALLER: usize = WORKERS / 2;
+
 /// Starts the engine rule functions run on when a deployment needs it.
 pub struct RuleEngine {
     engine: Mutex<Option<Engine>>,
@@ -25,6 +34,7 @@ pub struct RuleEngine {
     services: Vec<Arc<dyn HostService>>,
     runtime: tokio::runtime::Handle,
     users: Users,
+    turns: Arc<Turns>,
 }
 
 impl RuleEngine {
@@ -44,6 +54,7 @@ impl RuleEngine {
             services,
             runtime,
             users,
+            turns: Arc::default(),
         }
     }
 
@@ -71,6 +82,7 @@ impl RuleEngine {
             engine,
             deployment: plain,
             users: self.users.clone(),
+            turns: self.turns.clone(),
         };
         deployment.extensions.insert(RuleFunctionRunner(Arc::new(runner)));
         Ok(())
@@ -103,12 +115,64 @@ struct Runner {
     engine: Engine,
     deployment: Arc<Deployment>,
     users: Users,
+    turns: Arc<Turns>,
+}
+
+/// Rule function calls running per user and per client address; a call past its caller's
+/// share waits for a turn.
+#[derive(Default)]
+struct Turns(Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>);
+
+/// A call's turn under one key, given back (and the key forgotten when no one else holds or
+/// waits for it) when dropped.
+struct Turn {
+    turns: Arc<Turns>,
+    key: String,
+    semaphore: Arc<tokio::sync::Semaphore>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Turns {
+    async fn enter(self: &Arc<Self>, key: String) -> Turn {
+        let semaphore = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(key.clone())
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_CALLER)))
+                .clone()
+        };
+        // The semaphore is never closed.
+        let permit = semaphore.clone().acquire_owned().await.ok();
+        Turn {
+            turns: self.clone(),
+            key,
+            semaphore,
+            permit,
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.permit.take();
+        let mut map = self.turns.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map and this turn hold it: no call runs or waits under the key.
+        if Arc::strong_count(&self.semaphore) == 2 {
+            map.remove(&self.key);
+        }
+    }
 }
 
 impl RuleFunctions for Runner {
     fn run(&self, call: FunctionCall) -> FunctionFuture {
         let (engine, deployment, users) = (self.engine.clone(), self.deployment.clone(), self.users.clone());
+        let turns = self.turns.clone();
         Box::pin(async move {
+            // The user's turn first, then the address's: every call takes them in this order.
+            let _user = turns.enter(format!("user:{}", call.user.id)).await;
+            let _address = match &call.request {
+                Some(r) => Some(turns.enter(format!("address:{}", r.remote_ip_address)).await),
+                None => None,
+            };
             let Some(spec) = deployment.functions.get(&call.name) else {
                 return Err(format!("function not found: '{}'", call.name));
             };
