@@ -50,6 +50,14 @@ fn endpoints_in_every_layout_answer_as_app_services_did() {
     assert_eq!(echo["body"], Value::Null);
     assert_eq!(echo["system"], true);
     assert_eq!(echo["hasResponse"], true);
+    // `context.request` of an endpoint's call names its method and URL.
+    assert_eq!(echo["httpMethod"], "GET");
+    assert!(
+        echo["webhookUrl"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http://") && u.ends_with(&format!("/app/{APP}/endpoint/echo"))),
+        "{echo}"
+    );
 
     // POST: the raw body as a BSON.Binary, headers as arrays of strings.
     let raw = br#"{"hello": "world"}"#;

@@ -94,12 +94,16 @@ async fn serve(
         endpoint.fetch_custom_user_data,
     )
     .await?;
-    let info = request_info(
+    let mut info = request_info(
         headers,
         uri.query().unwrap_or_default(),
         address,
         &endpoint.function,
     );
+    info.http_method = Some(method.as_str().to_string());
+    info.webhook_url = super::public_origin(state, headers)
+        .ok()
+        .map(|origin| format!("{origin}{}", uri.path()));
     if let Some(rule) = &endpoint.can_evaluate {
         let caller = bridge::rules::Caller::new(&user, Some(&info));
         super::functions::can_evaluate(&deployment, caller, rule, &endpoint.function).await?;

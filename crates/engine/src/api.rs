@@ -106,6 +106,12 @@ pub struct RequestInfo {
     pub service: String,
     /// The action performed (the function or service operation name).
     pub action: String,
+    /// An HTTPS endpoint's call: the request's method.
+    #[serde(default)]
+    pub http_method: Option<String>,
+    /// An HTTPS endpoint's call: the endpoint's URL.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
 }
 
 /// One function call handed to the engine.

@@ -335,12 +335,14 @@ pub fn request_object(request: Option<&RequestInfo>, context: &mut Context) -> J
             Attribute::all(),
         );
     }
-    if let Some(v) = &r.http_user_agent {
-        init.property(
-            js_string!("httpUserAgent"),
-            JsString::from(v.as_str()),
-            Attribute::all(),
-        );
+    for (name, value) in [
+        (js_string!("httpUserAgent"), &r.http_user_agent),
+        (js_string!("httpMethod"), &r.http_method),
+        (js_string!("webhookUrl"), &r.webhook_url),
+    ] {
+        if let Some(v) = value {
+            init.property(name, JsString::from(v.as_str()), Attribute::all());
+        }
     }
     Ok(init.build().into())
 }

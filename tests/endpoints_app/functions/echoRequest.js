@@ -8,5 +8,7 @@ exports = function ({ query, headers, body }, response) {
     bodyIsBinary: body === undefined || body instanceof BSON.Binary,
     system: context.user.type === "system",
     hasResponse: typeof response.setStatusCode === "function",
+    httpMethod: context.request.httpMethod,
+    webhookUrl: context.request.webhookUrl,
   };
 };

@@ -416,8 +416,14 @@ fn request_document(r: &RequestInfo) -> Document {
     if let Some(v) = &r.http_referrer {
         d.insert("httpReferrer", v);
     }
-    if let Some(v) = &r.http_user_agent {
-        d.insert("httpUserAgent", v);
+    for (name, value) in [
+        ("httpUserAgent", &r.http_user_agent),
+        ("httpMethod", &r.http_method),
+        ("webhookUrl", &r.webhook_url),
+    ] {
+        if let Some(v) = value {
+            d.insert(name, v);
+        }
     }
     d
 }
