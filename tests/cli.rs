@@ -882,3 +882,35 @@ fn a_local_call_as_a_user_meets_rules_that_call_functions() {
         "{out}{err}"
     );
 }
+
+#[test]
+fn check_names_can_evaluate_rules_writ_cannot_evaluate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    testkit::copy_sample_app(dir.path()).expect("copy the sample app");
+    let config = |rule: serde_json::Value| {
+        let functions = serde_json::json!([
+            {"name": "writeCustomUserData"},
+            {"name": "hello", "can_evaluate": rule},
+            {"name": "utils/greeting", "private": true}
+        ]);
+        std::fs::write(dir.path().join("functions/config.json"), functions.to_string()).expect("write");
+        let (code, out, err) = writ(&["check", "--app", "."], dir.path());
+        assert_eq!(code, 0, "{out}{err}");
+        line_for(&out, "functions/config.json").to_string()
+    };
+    // What writ evaluates: the request, functions, the `%` operator forms.
+    let fine = serde_json::json!({"%%request.remoteIPAddress": {"%in": ["10.0.0.1"]},
+        "%%true": {"%function": {"name": "utils/greeting"}}});
+    assert!(config(fine).starts_with("loaded"));
+    for (rule, named) in [
+        (serde_json::json!({"%%partition": "p"}), "'%%partition'"),
+        (serde_json::json!({"%%root.owner": "%%user.id"}), "'%%root.owner'"),
+    ] {
+        let line = config(rule);
+        assert!(line.starts_with("unsupported"), "{line}");
+        assert!(
+            line.contains("can_evaluate of 'hello'") && line.contains(named),
+            "{line}"
+        );
+    }
+}

@@ -29,7 +29,7 @@ mod expressions;
 mod functions;
 
 use expressions::{Cond, eval, expand, no_document_field, validate};
-pub use expressions::{RuleEnv, evaluate};
+pub use expressions::{RuleEnv, check_request_rule, evaluate};
 pub(crate) use expressions::{dollar_operators, validate_schema_expression};
 pub use functions::{
     Caller, FunctionCall, FunctionFuture, FunctionValues, RuleFunctionRunner, RuleFunctions, run_calls,

@@ -154,7 +154,10 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
         ["root_config.json" | "realm_config.json" | "config.json"] => {
             (Loaded, s("app name and ids (context.app)"))
         }
-        ["functions", "config.json"] => (Loaded, s("function settings")),
+        ["functions", "config.json"] => match can_evaluate_problems(&json(), "name") {
+            None => (Loaded, s("function settings")),
+            Some(p) => (Unsupported, format!("function settings; {p}")),
+        },
         ["functions", "node_modules"] => (Loaded, s("npm packages (require)")),
         ["functions", "package.json"] => (Loaded, s("npm dependencies (checked as installed)")),
         ["functions", "package-lock.json"] => (Ignored, s("npm's lock file (read by npm, not writ)")),
@@ -265,7 +268,10 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
         }
         ["https_endpoints" | "http_endpoints", "config.json"] => match json() {
             serde_json::Value::Array(a) if a.is_empty() => (Ignored, s("no endpoints configured")),
-            _ => (Loaded, s("HTTPS endpoints")),
+            v => match can_evaluate_problems(&v, "route") {
+                None => (Loaded, s("HTTPS endpoints")),
+                Some(p) => (Unsupported, format!("HTTPS endpoints; {p}")),
+            },
         },
         ["https_endpoints" | "http_endpoints", "data_api_config.json"] => {
             match json().get("disabled").and_then(|d| d.as_bool()) {
@@ -304,6 +310,23 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
         }
         _ => (Ignored, s("not part of an App Services app")),
     }
+}
+
+/// What writ cannot evaluate in the `can_evaluate` rules of `entries` (a config array whose
+/// entries are named by `name_key`), or `None`.
+fn can_evaluate_problems(entries: &serde_json::Value, name_key: &str) -> Option<String> {
+    let problems: Vec<String> = entries
+        .as_array()?
+        .iter()
+        .filter_map(|entry| {
+            let rule = bson::Bson::try_from(entry.get("can_evaluate")?.clone()).ok()?;
+            let name = entry.get(name_key).and_then(|n| n.as_str()).unwrap_or("?");
+            bridge::rules::check_request_rule(&rule).err().map(|m| {
+                format!("the can_evaluate of '{name}' cannot be evaluated ({m}): its calls are refused")
+            })
+        })
+        .collect();
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// Whether `hosting/config.json` turns static hosting on.

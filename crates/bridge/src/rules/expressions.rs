@@ -153,6 +153,14 @@ fn names_document(e: &Bson) -> bool {
     }
 }
 
+/// Refuses what a rule that decides a whole request (a `can_evaluate`) names that writ does not
+/// evaluate, or that only a data rule could (the document).
+pub fn check_request_rule(e: &Bson) -> Result<(), String> {
+    let e = dollar_operators(e.clone());
+    validate_with(&e, false)?;
+    no_document_field(&e)
+}
+
 /// Refuses what a schema's `validate` expression names that writ does not evaluate.
 pub(crate) fn validate_schema_expression(e: &Bson) -> Result<(), String> {
     validate_with(e, true)
