@@ -33,6 +33,58 @@ fn rules() -> Rules {
     rules
 }
 
+/// An embedded store whose collections in database `app` have the given rules.
+struct RuledStore {
+    runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+    executor: StoreExecutor,
+    deployment: Deployment,
+}
+
+impl RuledStore {
+    fn new<const N: usize>(collections: [(&str, CollectionRules); N]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let executor = StoreExecutor::new(Arc::new(store::Store::open(dir.path()).expect("store")));
+        let mut all = Rules::default();
+        for (coll, rules) in collections {
+            all.insert("mongodb-atlas", "app", coll, rules);
+        }
+        let mut deployment = Deployment::default();
+        deployment.extensions.insert(all);
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        RuledStore {
+            runtime,
+            _dir: dir,
+            executor,
+            deployment,
+        }
+    }
+
+    /// Runs `kind` with `spec` on `app.<coll>` as `user`, or as the system when `None`.
+    fn run(
+        &self,
+        user: Option<&User>,
+        coll: &str,
+        kind: &str,
+        mut spec: bson::Document,
+    ) -> Result<Bson, String> {
+        spec.insert("database", "app");
+        spec.insert("collection", coll);
+        let request = Request::parse(kind, &spec).expect("valid request");
+        let running = match user {
+            Some(u) => {
+                bridge::rules::execute_as_user(&self.executor, &self.deployment, "mongodb-atlas", u, request)
+                    .map_err(|e| e.message)?
+            }
+            None => bridge::Executor::execute(&self.executor, request),
+        };
+        self.runtime
+            .block_on(running)
+            .map(bridge::Outcome::into_bson)
+            .map_err(|e| e.message)
+    }
+}
+
 fn authorize(user: &User, kind: &str, spec: bson::Document) -> Result<Request, bridge::RuleError> {
     let mut spec = spec;
     spec.insert("database", "app");
@@ -262,27 +314,8 @@ fn root_expansions_in_data_rules_name_the_documents_fields() {
         "{e}"
     );
 
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let executor = StoreExecutor::new(Arc::new(store::Store::open(dir.path()).expect("store")));
-    let mut all = Rules::default();
-    all.insert("mongodb-atlas", "app", "docs", rules);
-    let mut deployment = Deployment::default();
-    deployment.extensions.insert(all);
-    let run = |user: Option<&User>, kind: &str, mut spec: bson::Document| {
-        spec.insert("database", "app");
-        spec.insert("collection", "docs");
-        let request = Request::parse(kind, &spec).expect("valid request");
-        let running = match user {
-            Some(u) => bridge::rules::execute_as_user(&executor, &deployment, "mongodb-atlas", u, request)
-                .map_err(|e| e.message)?,
-            None => bridge::Executor::execute(&executor, request),
-        };
-        runtime
-            .block_on(running)
-            .map(bridge::Outcome::into_bson)
-            .map_err(|e| e.message)
-    };
+    let store = RuledStore::new([("docs", rules)]);
+    let run = |user: Option<&User>, kind: &str, spec: bson::Document| store.run(user, "docs", kind, spec);
     for d in [
         doc! {"_id": 1, "owner_id": "alice"},
         doc! {"_id": 2, "owner_id": "bob", "editor": "alice"},
@@ -514,28 +547,9 @@ fn insert_only_roles_and_percent_operators_work_as_app_services_templates_write_
             "write": {"%or": [{"%%prevRoot": {"%exists": false}}, {"%%prevRoot.owner": "%%user.id"}]}}]
     }))
     .expect("a %%prevRoot.<field> role");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let executor = StoreExecutor::new(Arc::new(store::Store::open(dir.path()).expect("store")));
-    let mut all = Rules::default();
-    all.insert("mongodb-atlas", "app", "inbox", insert_only);
-    all.insert("mongodb-atlas", "app", "kept", keeper);
-    let mut deployment = Deployment::default();
-    deployment.extensions.insert(all);
-    let run = |user: Option<&User>, coll: &str, kind: &str, mut spec: bson::Document| {
-        spec.insert("database", "app");
-        spec.insert("collection", coll);
-        let request = Request::parse(kind, &spec).expect("valid request");
-        let running = match user {
-            Some(u) => bridge::rules::execute_as_user(&executor, &deployment, "mongodb-atlas", u, request)
-                .map_err(|e| e.message)?,
-            None => bridge::Executor::execute(&executor, request),
-        };
-        runtime
-            .block_on(running)
-            .map(bridge::Outcome::into_bson)
-            .map_err(|e| e.message)
-    };
+    let store = RuledStore::new([("inbox", insert_only), ("kept", keeper)]);
+    let run =
+        |user: Option<&User>, coll: &str, kind: &str, spec: bson::Document| store.run(user, coll, kind, spec);
     let mut alice = User::normal("alice");
     alice.data = doc! {"email": "alice@example.com"};
     let mut bob = User::normal("bob");

@@ -94,8 +94,8 @@ fn key(spec: &Document) -> String {
 }
 
 /// Why a `%function` call has no value: nothing runs functions for this request.
-pub(super) const NO_RUNNER: &str = "'%function' cannot run here: writ runs the functions rules call in `writ serve`, \
-     and a function a rule calls cannot itself rely on rules that call functions";
+pub(super) const NO_RUNNER: &str = "'%function' cannot run here: a function a rule calls cannot itself rely on \
+     rules that call functions (and a deployment built without writ's server has no runner attached)";
 
 /// Every `%function` operand (`{name, arguments}`) in `expression`.
 pub(super) fn calls_in<'e>(expression: &'e Bson, out: &mut Vec<&'e Bson>) {
