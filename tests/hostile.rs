@@ -277,6 +277,10 @@ fn hostile_functions_end_with_their_own_error_and_cost_others_nothing() {
         // Both users call from this one address.
         "--max-calls-per-address",
         "4",
+        // What the store read and wrote last stays in its page cache, up to this bound (256
+        // MiB by default): small here, so what the check below sees is what the calls left.
+        "--store-cache",
+        "16",
     ];
     let server = common::serve_sample(false, &borrowed, &args);
     let base = server.process.base.clone();

@@ -300,7 +300,8 @@ pub async fn state_with_clock(
                 .context("MONGODB_URI is not a valid connection string")?,
         ),
         None => {
-            let store = store::Store::open(&options.data)
+            let cache = (options.limits.store_cache as usize).saturating_mul(1024 * 1024);
+            let store = store::Store::open_with_cache(&options.data, cache)
                 .with_context(|| format!("cannot open the embedded store in {}", options.data.display()))?;
             Arc::new(bridge::StoreExecutor::new(Arc::new(store)))
         }

@@ -93,6 +93,10 @@ pub struct LimitOptions {
     /// The memory one function call may allocate, in MiB (App Services: 350).
     #[arg(long, env = "WRIT_FUNCTION_MEMORY", default_value_t = 350)]
     pub function_memory: u64,
+    /// The most memory the embedded store's page cache holds, in MiB (what it read and wrote
+    /// last stays there; the kernel caches the file besides).
+    #[arg(long, env = "WRIT_STORE_CACHE", default_value_t = 256)]
+    pub store_cache: u64,
     /// Calls one worker process runs at once, each on its own thread and JavaScript context:
     /// more share the cost of waking a process between them; fewer lose fewer calls when one
     /// call ends its process (a memory limit, a deadline).
@@ -200,6 +204,7 @@ impl Default for LimitOptions {
             max_calls_per_address: 0,
             function_timeout: 300,
             function_memory: 350,
+            store_cache: 256,
             calls_per_process: 4,
             isolation: IsolationMode::Process,
             worker_program: None,

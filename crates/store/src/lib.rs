@@ -212,16 +212,23 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// The most memory redb's own page cache takes.
-const CACHE_BYTES: usize = 256 * 1024 * 1024;
+/// The most memory redb's own page cache takes, unless the store is opened with another bound.
+pub const CACHE_BYTES: usize = 256 * 1024 * 1024;
 
 impl Store {
     /// Opens (or creates) the store in directory `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with_cache(dir, CACHE_BYTES)
+    }
+
+    /// Opens (or creates) the store in directory `dir`, its page cache holding at most
+    /// `cache_bytes`.
+    pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
-        // redb caches the pages it reads (1 GiB by default); the kernel caches the file too.
+        // redb caches the pages it reads and writes (1 GiB by default); the kernel caches the
+        // file too.
         let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
+            .set_cache_size(cache_bytes)
             .create(dir.join("writ.redb"))?;
         let txn = db.begin_write()?;
         txn.open_table(CATALOG)?;

@@ -95,6 +95,16 @@ pub(crate) struct PoolSettings {
     pub queue_capacity: usize,
     pub memory_limit: u64,
     pub max_async_ops: usize,
+    /// A call's time limit unless its invocation says otherwise.
+    pub time_limit: Duration,
+}
+
+/// Returns the free memory of the process's glibc heaps to the system.
+fn trim() {
+    // SAFETY: malloc_trim only releases free memory of glibc's heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// The pool of worker processes behind an [`Engine`](crate::Engine).
@@ -246,11 +256,14 @@ impl ProcessPool {
             });
         }
         // What the server's threads held for the retired worker's calls (their messages, a
-        // killed call's pending results) goes back to the system, not only to their heaps.
-        // SAFETY: malloc_trim only releases free memory of glibc's heaps.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        // killed call's pending results) goes back to the system, not only to their heaps;
+        // again once the operations its calls left running have ended (by their deadline).
+        trim();
+        let late = self.settings.time_limit + Duration::from_millis(500);
+        self.runtime.spawn(async move {
+            tokio::time::sleep(late).await;
+            let _ = tokio::task::spawn_blocking(trim).await;
+        });
     }
 
     /// Kills a worker (its calls hear of it) and replaces it.
