@@ -59,14 +59,21 @@ pub struct Flows {
 }
 
 impl Flows {
-    fn insert(&self, state: String, flow: Pending) -> Result<(), ApiError> {
+    /// Keeps `flow` under `state`. When [`MAX_PENDING`] flows wait, the oldest is dropped (its
+    /// browser's answer then fails): clients that start flows they never finish, from however
+    /// many addresses, cannot keep new logins out for the flows' whole lifetime.
+    fn insert(&self, state: String, flow: Pending) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.retain(|_, p| p.started.elapsed() < TTL);
-        if pending.len() >= MAX_PENDING {
-            return Err(throttle::too_many("logins in progress", Duration::from_secs(60)));
+        if pending.len() >= MAX_PENDING
+            && let Some(oldest) = pending
+                .iter()
+                .min_by_key(|(_, p)| p.started)
+                .map(|(k, _)| k.clone())
+        {
+            pending.remove(&oldest);
         }
         pending.insert(state, flow);
-        Ok(())
     }
 
     fn take(&self, state: &str) -> Option<Pending> {
@@ -183,7 +190,7 @@ pub async fn start(
             callback,
             started: Instant::now(),
         },
-    )?;
+    );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&location)).into_response())
 }
 
@@ -314,4 +321,36 @@ async fn finish(
     let access = sessions::access_token(state, &user, &sid, &device).await?;
     tracing::info!(provider = %flow.provider, user = %user, "login (browser redirect)");
     Ok((user, access, refresh))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(started: Instant) -> Pending {
+        Pending {
+            provider: "oauth2-google".into(),
+            redirect: String::new(),
+            client_state: String::new(),
+            device: ObjectId::new(),
+            callback: String::new(),
+            started,
+        }
+    }
+
+    #[test]
+    fn a_full_table_of_unfinished_flows_drops_its_oldest_instead_of_refusing_new_logins() {
+        let flows = Flows::default();
+        let start = Instant::now();
+        for i in 0..MAX_PENDING {
+            flows.insert(
+                format!("flood-{i}"),
+                flow(start + Duration::from_micros(i as u64)),
+            );
+        }
+        flows.insert("legit".into(), flow(Instant::now()));
+        assert!(flows.take("legit").is_some(), "a new login was kept out");
+        assert!(flows.take("flood-0").is_none(), "the oldest flow stays");
+        assert!(flows.take("flood-1").is_some());
+    }
 }
