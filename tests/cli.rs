@@ -351,7 +351,6 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     let files = [
         ("functions/hello.js", "exports = () => 1;"),
         ("sync/config.json", "{}"),
-        ("graphql/config.json", "{}"),
         ("http_endpoints/config.json", "[]"),
         ("hosting/config.json", "{}"),
         ("log_forwarders/all.json", "{}"),
@@ -365,6 +364,11 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
             r#"{"name": "nightly", "type": "SCHEDULED", "config": {"schedule": "0 3 * * *"}, "function_name": "hello"}"#,
         ),
         ("data_sources/mongodb-atlas/db/coll/schema.json", "{}"),
+        ("graphql/config.json", "{}"),
+        (
+            "graphql/custom_resolvers/total.json",
+            r#"{"on_type": "Query", "field_name": "total", "function_name": "hello"}"#,
+        ),
         (
             "data_sources/mongodb-atlas/db/strict/schema.json",
             r#"{"bsonType": "object", "if": {"required": ["a"]}}"#,
@@ -390,12 +394,21 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     let (code, out, err) = writ(&["check", "--app", "."], dir.path());
     assert_eq!(code, 0, "{out}{err}");
     // What every export carries, empty, is "nothing configured", not "unsupported".
-    for (file, _) in &files[1..5] {
+    for (file, _) in &files[1..4] {
         assert!(line_for(&out, file).starts_with("ignored"), "{file}: {out}");
     }
-    for (file, _) in &files[5..8] {
+    for (file, _) in &files[4..7] {
         assert!(line_for(&out, file).starts_with("unsupported"), "{file}: {out}");
     }
+    // The GraphQL API is generated; custom resolvers are not run.
+    assert!(
+        line_for(&out, "graphql/config.json").starts_with("loaded"),
+        "{out}"
+    );
+    assert!(
+        line_for(&out, "graphql/custom_resolvers/total.json").starts_with("unsupported"),
+        "{out}"
+    );
     assert!(
         line_for(&out, "triggers/nightly.json").starts_with("loaded"),
         "{out}"
@@ -430,7 +443,7 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         "{out}"
     );
     assert!(
-        out.contains("3 loaded, 1 validated but not enforced, 6 unsupported, 4 ignored"),
+        out.contains("4 loaded, 1 validated but not enforced, 7 unsupported, 3 ignored"),
         "{out}"
     );
 

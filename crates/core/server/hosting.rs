@@ -21,13 +21,6 @@ use tower_http::services::ServeDir;
 
 use super::{State, error::ApiError};
 
-/// What a client of the GraphQL API gets: App Services' error, naming what writ lacks.
-pub(crate) async fn not_run_graphql() -> ApiError {
-    not_run(
-        "the GraphQL API is not run by writ: call functions, or use the MongoDB client (user.mongoClient)",
-    )
-}
-
 /// What a Device Sync client gets.
 pub(crate) async fn not_run_sync() -> ApiError {
     not_run("Device Sync is not run by writ: its functions, triggers, rules and logins are")

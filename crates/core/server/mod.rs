@@ -16,6 +16,7 @@ mod error;
 mod extract;
 mod facebook;
 mod functions;
+mod graphql;
 mod hooks;
 mod hosting;
 mod identity;
@@ -106,6 +107,7 @@ impl State {
     /// Makes `deployment` the one new requests and calls run on; calls in flight finish on theirs.
     pub fn deploy(&self, mut deployment: Deployment) {
         deployment.process_env = self.process_env.clone();
+        graphql::attach(&mut deployment, &self.service);
         if let Err(e) = self.rule_engine.attach(&mut deployment) {
             // Rules that call functions then fail closed.
             tracing::error!("{e:#}");
@@ -193,7 +195,7 @@ pub fn app(state: Arc<State>) -> Router {
             any(endpoints::webhook),
         )
         .route("/app/{app}/endpoint/{*route}", any(endpoints::endpoint))
-        .route(&format!("{APP}/graphql"), any(hosting::not_run_graphql))
+        .route(&format!("{APP}/graphql"), any(graphql::serve))
         .route(&format!("{APP}/realm-sync"), any(hosting::not_run_sync))
         .route(&format!("{APP}/realm-sync/{{*rest}}"), any(hosting::not_run_sync))
         .fallback(hosting::fallback)

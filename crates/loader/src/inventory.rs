@@ -49,9 +49,8 @@ impl fmt::Display for Entry {
 }
 
 /// Top-level parts of an export that writ does not run, and what they are.
-const UNSUPPORTED: [(&str, &str); 4] = [
+const UNSUPPORTED: [(&str, &str); 3] = [
     ("sync", "Device Sync"),
-    ("graphql", "the GraphQL API"),
     ("log_forwarders", "log forwarders"),
     ("services", "third-party services"),
 ];
@@ -126,6 +125,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             "https_endpoints",
             "http_endpoints",
             "hosting",
+            "graphql",
         ]
         .contains(&top)
             || UNSUPPORTED.iter().any(|(d, _)| *d == top);
@@ -289,7 +289,16 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
         ["services", service, "rules", f] if f.ends_with(".json") && http_service(root, service) => {
             (Loaded, s("a rule of an HTTP service"))
         }
-        ["graphql", "config.json"] => (Ignored, s("GraphQL settings; nothing writ runs")),
+        ["graphql", "config.json"] => (
+            Loaded,
+            s(
+                "GraphQL settings (natural plurals, introspection): the API is generated from the collection schemas",
+            ),
+        ),
+        ["graphql", "custom_resolvers", ..] => (
+            Unsupported,
+            s("a GraphQL custom resolver: not run by writ (the generated queries and mutations are)"),
+        ),
         ["hosting", ..] if !hosting_enabled(root) => (Ignored, s("static hosting is not enabled")),
         ["hosting", "config.json"] => (
             Loaded,

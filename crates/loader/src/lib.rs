@@ -26,6 +26,7 @@ mod archive;
 pub use archive::cache_root as modules_cache_root;
 mod auth;
 mod endpoints;
+mod graphql;
 mod hosting;
 mod inventory;
 mod packages;
@@ -36,6 +37,7 @@ mod warnings;
 pub use auth::{AuthConfig, CustomUserData, MetadataField, Provider, SecretText, key_set_url_allowed};
 pub use endpoints::{DataApi, Endpoint, Endpoints, RUN_AS_PREFIX, ReturnType, RunAs, Validation, run_as_of};
 use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
+pub use graphql::{CollectionSchema, Graphql};
 pub use hosting::Hosting;
 pub use inventory::{Entry, Status, inventory};
 use serde::Deserialize;
@@ -354,6 +356,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
     let http_services = loader.http_services(&third_party);
     let modules_root = loader.modules_root();
     let hosting = loader.hosting();
+    let graphql = loader.graphql();
     if !loader.problems.is_empty() {
         return Err(LoadError {
             problems: loader.problems,
@@ -377,6 +380,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             e.insert(endpoints);
             e.insert(third_party);
             e.insert(http_services);
+            e.insert(graphql);
             if let Some(h) = hosting {
                 e.insert(h);
             }

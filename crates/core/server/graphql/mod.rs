@@ -1,0 +1,142 @@
+//! `POST .../graphql`: the GraphQL API App Services generated for every collection with a
+//! schema (`model.rs` reads the schemas into types, `schema.rs` builds the queries and
+//! mutations once per deploy, `convert.rs` turns inputs into filters and documents and
+//! documents into values, `run.rs` runs each operation as the caller, under the app's rules).
+//! Custom resolvers and relationships are not generated: what uses them is refused by the
+//! schema, naming the field.
+
+mod convert;
+mod model;
+mod plural;
+mod run;
+mod schema;
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::State as AxumState,
+    http::{HeaderMap, Method, StatusCode},
+    response::{IntoResponse, Response},
+};
+use engine::Deployment;
+pub use schema::Api;
+
+use super::{
+    ApiError, State,
+    extract::{Caller, ClientAddress, ThisApp},
+};
+
+/// The deepest nesting of braces, brackets and parentheses a query may have.
+const MAX_NESTING: usize = 64;
+
+/// How deep `query` nests `{`, `[` and `(` outside its strings and comments.
+fn nesting(query: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut chars = query.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' | '[' | '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    match c {
+                        '\\' if !escaped => escaped = true,
+                        '"' if !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Builds the deployment's GraphQL API from its collection schemas and attaches it.
+pub fn attach(deployment: &mut Deployment, service: &str) {
+    let Some(graphql) = deployment.extensions.get::<loader::Graphql>() else {
+        return;
+    };
+    match schema::build(graphql, service) {
+        Ok(Some(api)) => deployment.extensions.insert(api),
+        Ok(None) => {}
+        Err(e) => tracing::error!("the GraphQL API could not be generated: {e}"),
+    }
+}
+
+/// `POST .../graphql` with `{query, variables?, operationName?}`, as Apollo and other GraphQL
+/// clients send it, with the user's access token.
+pub async fn serve(
+    AxumState(state): AxumState<Arc<State>>,
+    _: ThisApp,
+    method: Method,
+    Caller(caller): Caller,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if method != Method::POST {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "GraphQL requests are POST requests with a JSON body",
+        ));
+    }
+    let deployment = state.deployment();
+    let Some(api) = deployment.extensions.get::<Api>() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "GraphQLNotAvailable",
+            "the GraphQL API has no types: no collection of this app has a schema with fields GraphQL can show",
+        ));
+    };
+    let invalid = |m: &str| ApiError::bad_request("InvalidParameter", m.to_string());
+    let body: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| invalid("the body must be JSON"))?;
+    let query = body
+        .get("query")
+        .and_then(|q| q.as_str())
+        .ok_or_else(|| invalid("'query' must be the GraphQL query"))?;
+    // The parser recurses per level of nesting: a query nested without end would overflow the
+    // stack of the thread that parses it (and abort the server), so it is refused first.
+    if nesting(query) > MAX_NESTING {
+        return Err(invalid(&format!(
+            "the query nests deeper than {MAX_NESTING} levels"
+        )));
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(op) = body.get("operationName").and_then(|o| o.as_str()) {
+        request = request.operation_name(op);
+    }
+    match body.get("variables") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(v @ serde_json::Value::Object(_)) => {
+            request = request.variables(async_graphql::Variables::from_json(v.clone()));
+        }
+        Some(_) => return Err(invalid("'variables' must be an object")),
+    }
+    let user = caller.user.clone();
+    let _slot = state.in_flight.enter(&user.id, &address)?;
+    let ctx = run::Ctx {
+        state: state.clone(),
+        deployment: deployment.clone(),
+        user,
+        info: super::endpoints::request_info(&headers, "", &address, "graphql"),
+    };
+    let response = api.schema.execute(request.data(ctx)).await;
+    let json = serde_json::to_value(&response).map_err(|e| ApiError::internal("graphql", e))?;
+    Ok(Json(json).into_response())
+}

@@ -1,0 +1,57 @@
+//! A generated query's or mutation's database operation, made as the calling user: through
+//! the app's rules (and the functions they call), as a client's own operation would be.
+
+use std::{sync::Arc, time::Instant};
+
+use async_graphql::dynamic::ResolverContext;
+use bridge::rules::{Caller, execute_as_user, function_values};
+use bson::{Bson, Document};
+use engine::{Deployment, RequestInfo, User};
+
+use crate::server::State;
+
+/// The collection behind a generated type.
+pub struct Coll {
+    /// Its database.
+    pub db: String,
+    /// Its name.
+    pub coll: String,
+    /// Its document type (an index into the API's types).
+    pub ty: usize,
+}
+
+/// Who runs a GraphQL request, and on what: given to every resolver.
+pub struct Ctx {
+    /// The server.
+    pub state: Arc<State>,
+    /// The deployment the request runs on.
+    pub deployment: Arc<Deployment>,
+    /// The caller.
+    pub user: User,
+    /// The HTTP request (`%%request` in the rules).
+    pub info: RequestInfo,
+}
+
+/// Runs operation `kind` with `spec` on `coll` for the request's caller; the result as App
+/// Services' operation returned it.
+pub async fn run(
+    ctx: &ResolverContext<'_>,
+    coll: &Coll,
+    kind: &str,
+    mut spec: Document,
+) -> async_graphql::Result<Bson> {
+    let c = ctx.data::<Ctx>()?;
+    spec.insert("database", &coll.db);
+    spec.insert("collection", &coll.coll);
+    let mut request = bridge::Request::parse(kind, &spec).map_err(|e| e.to_string())?;
+    // An operation may run as long as a function call.
+    request.deadline = Some(Instant::now() + c.state.engine.time_limit());
+    let service = &c.state.service;
+    let caller = Caller::new(&c.user, Some(&c.info));
+    let values = function_values(&c.deployment, service, caller, &request).await;
+    let caller = caller.with_functions(values.as_ref());
+    let running = execute_as_user(c.state.data.as_ref(), &c.deployment, service, caller, request)
+        .map_err(|e| format!("{} ({})", e.message, e.code))?;
+    let outcome = running.await.map_err(|e| e.message)?;
+    Ok(outcome.into_bson())
+}

@@ -1,0 +1,82 @@
+//! What the GraphQL API is generated from: `graphql/config.json` (natural plurals,
+//! introspection) and every collection schema (`data_sources/<service>/<db>/<coll>/schema.json`),
+//! kept as written; the server turns them into types, queries and mutations once per deploy.
+
+use serde::Deserialize;
+
+use crate::{
+    Loader,
+    auth::{file_name, sorted_dirs},
+};
+
+/// The GraphQL API's settings and the collection schemas it is generated from.
+#[derive(Debug, Clone)]
+pub struct Graphql {
+    /// `use_natural_pluralization` (true unless the config says otherwise): "people", not
+    /// "persons".
+    pub natural_plurals: bool,
+    /// `disable_schema_introspection`: clients may not ask for the schema.
+    pub no_introspection: bool,
+    /// Collections with a schema, in directory order.
+    pub collections: Vec<CollectionSchema>,
+}
+
+/// One collection's schema, as `schema.json` holds it.
+#[derive(Debug, Clone)]
+pub struct CollectionSchema {
+    /// The data source's service name (`mongodb-atlas`).
+    pub service: String,
+    /// The database.
+    pub db: String,
+    /// The collection.
+    pub coll: String,
+    /// `schema.json`.
+    pub schema: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Config {
+    use_natural_pluralization: Option<bool>,
+    #[serde(default)]
+    disable_schema_introspection: bool,
+}
+
+impl Loader<'_> {
+    /// Reads the GraphQL settings and the collection schemas (their problems are reported where
+    /// the rules read them).
+    pub(crate) fn graphql(&mut self) -> Graphql {
+        let config = self.root.join("graphql/config.json");
+        let config: Option<Config> = if config.is_file() {
+            self.json(&config)
+        } else {
+            None
+        };
+        let mut collections = Vec::new();
+        for service in sorted_dirs(&self.root.join("data_sources")) {
+            for db in sorted_dirs(&service) {
+                for coll in sorted_dirs(&db) {
+                    let path = coll.join("schema.json");
+                    let schema = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+                    if let Some(schema) = schema {
+                        collections.push(CollectionSchema {
+                            service: file_name(&service),
+                            db: file_name(&db),
+                            coll: file_name(&coll),
+                            schema,
+                        });
+                    }
+                }
+            }
+        }
+        Graphql {
+            natural_plurals: config
+                .as_ref()
+                .and_then(|c| c.use_natural_pluralization)
+                .unwrap_or(true),
+            no_introspection: config.is_some_and(|c| c.disable_schema_introspection),
+            collections,
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The generated GraphQL API, through the server, as a GraphQL client (Apollo) sends its
+//! requests: queries and mutations named as App Services named them, inputs stored with the
+//! schema's BSON types, every operation under the app's rules, and the hostile cases (another
+//! user's documents, a query nested without end).
+
+mod common;
+
+use std::path::Path;
+
+use axum::http::StatusCode;
+use common::api::{APP, Api, Reply, limits, write};
+use serde_json::{Value, json};
+
+const FROM: &str = "10.0.0.1";
+
+fn prepare(app: &Path) {
+    let movies = app.join("data_sources/mongodb-atlas/films/movies");
+    write(
+        &movies.join("schema.json"),
+        &json!({
+            "title": "Movie",
+            "required": ["title"],
+            "properties": {
+                "_id": {"bsonType": "objectId"},
+                "title": {"bsonType": "string"},
+                "year": {"bsonType": "int"},
+                "rated": {"bsonType": "string"},
+                "owner": {"bsonType": "string"},
+                "budget": {"bsonType": "long"},
+                "rating": {"bsonType": "double"},
+                "released": {"bsonType": "date"},
+                "cast": {"bsonType": "array", "items": {"bsonType": "string"}},
+                "awards": {"bsonType": "object", "properties": {"wins": {"bsonType": "int"}, "text": {"bsonType": "string"}}},
+                "poster": {"bsonType": "binData"}
+            }
+        })
+        .to_string(),
+    );
+    write(
+        &movies.join("rules.json"),
+        &json!({"roles": [{"name": "owner", "apply_when": {},
+            "document_filters": {"read": {"owner": "%%user.id"}, "write": {"owner": "%%user.id"}},
+            "read": true, "write": true, "insert": true, "delete": true}]})
+        .to_string(),
+    );
+    let people = app.join("data_sources/mongodb-atlas/films/people");
+    write(
+        &people.join("schema.json"),
+        &json!({"title": "Person", "properties": {"_id": {"bsonType": "objectId"}, "name": {"bsonType": "string"}}})
+            .to_string(),
+    );
+}
+
+async fn login(api: &Api) -> (String, String) {
+    let path = format!("{APP}/auth/providers/anon-user/login");
+    let r = api.send("POST", &path, None, json!({}), FROM).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let token = r.body["access_token"].as_str().expect("token").to_string();
+    (token, r.body["user_id"].as_str().expect("id").to_string())
+}
+
+async fn gql(api: &Api, token: &str, query: &str, variables: Value) -> Reply {
+    let body = json!({"query": query, "variables": variables});
+    api.send("POST", &format!("{APP}/graphql"), Some(token), body, FROM)
+        .await
+}
+
+/// The `data` of a request that must succeed.
+async fn data(api: &Api, token: &str, query: &str, variables: Value) -> Value {
+    let r = gql(api, token, query, variables).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body.get("errors").is_none(), "{query}: {}", r.body);
+    r.body["data"].clone()
+}
+
+/// The first error's message of a request that must fail.
+async fn error(api: &Api, token: &str, query: &str, variables: Value) -> String {
+    let r = gql(api, token, query, variables).await;
+    r.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{query}: no error in {}", r.body))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_api_queries_and_mutates_under_the_rules_on_the_embedded_store() {
+    queries_and_mutations(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_api_queries_and_mutates_under_the_rules_on_mongodb() {
+    queries_and_mutations(Some(testkit::mongodb_uri())).await;
+}
+
+async fn queries_and_mutations(mongodb_uri: Option<String>) {
+    let api = Api::prepared(limits(), mongodb_uri, prepare).await;
+    let ((alice, alice_id), (bob, _)) = (login(&api).await, login(&api).await);
+
+    let inserted = data(
+        &api,
+        &alice,
+        "mutation($owner: String!) { insertOneMovie(data: {title: \"Heat\", year: 1995, owner: $owner, budget: 60000000, \
+         rating: 8.3, released: \"1995-12-15T00:00:00Z\", cast: [\"Al Pacino\", \"Robert De Niro\"], awards: {wins: 2}}) \
+         { _id title year budget released cast awards { wins text } } }",
+        json!({"owner": alice_id}),
+    )
+    .await;
+    let heat = &inserted["insertOneMovie"];
+    assert_eq!(heat["title"], "Heat");
+    assert_eq!(heat["year"], 1995);
+    assert_eq!(heat["released"], "1995-12-15T00:00:00Z");
+    assert_eq!(heat["awards"], json!({"wins": 2, "text": null}));
+    assert_eq!(heat["_id"].as_str().map(str::len), Some(24), "{heat}");
+    let many = data(
+        &api,
+        &alice,
+        "mutation($owner: String!) { insertManyMovies(data: [{title: \"Ronin\", year: 1998, owner: $owner}, \
+         {title: \"Tenet\", year: 2020, owner: $owner, cast: [\"John David Washington\"]}]) { insertedIds } }",
+        json!({"owner": alice_id}),
+    )
+    .await;
+    assert_eq!(
+        many["insertManyMovies"]["insertedIds"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    // The BSON types the schema names, as a client's own read sees them.
+    let find = json!({"name": "findOne", "service": "mongodb-atlas",
+        "arguments": [{"database": "films", "collection": "movies", "query": {"title": "Heat"}}]});
+    let stored = api.functions_call(&alice, find).await.body;
+    assert_eq!(stored["year"], json!({"$numberInt": "1995"}), "{stored}");
+    assert_eq!(stored["budget"], json!({"$numberLong": "60000000"}), "{stored}");
+    assert_eq!(stored["rating"], json!({"$numberDouble": "8.3"}), "{stored}");
+    assert!(stored["released"]["$date"].is_object(), "{stored}");
+    assert!(stored["_id"]["$oid"].is_string(), "{stored}");
+
+    // Queries: the singular and the plural, operators, AND/OR, sort, limit.
+    let q = data(
+        &api,
+        &alice,
+        "{ movie(query: {title: \"Heat\"}) { title cast } \
+           movies(query: {year_gt: 1990}, sortBy: YEAR_DESC) { title } \
+           few: movies(query: {OR: [{title: \"Ronin\"}, {year_gte: 2020}]}, sortBy: TITLE_ASC, limit: 1) { title } \
+           some: movies(query: {title_in: [\"Heat\", \"Tenet\"], cast_exists: true, AND: [{year_lt: 2021}]}, sortBy: YEAR_ASC) { title } \
+           nested: movies(query: {awards: {wins: 2}}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        q["movie"],
+        json!({"title": "Heat", "cast": ["Al Pacino", "Robert De Niro"]})
+    );
+    assert_eq!(
+        q["movies"],
+        json!([{"title": "Tenet"}, {"title": "Ronin"}, {"title": "Heat"}])
+    );
+    assert_eq!(q["few"], json!([{"title": "Ronin"}]));
+    assert_eq!(q["some"], json!([{"title": "Heat"}, {"title": "Tenet"}]));
+    assert_eq!(q["nested"], json!([{"title": "Heat"}]));
+
+    // Updates, an upsert, a replacement.
+    let u = data(
+        &api,
+        &alice,
+        "mutation { updateOneMovie(query: {title: \"Heat\"}, set: {rated: \"R\"}) { title rated } \
+           updateManyMovies(query: {year_lt: 2000}, set: {rated: \"PG\"}) { matchedCount modifiedCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(u["updateOneMovie"], json!({"title": "Heat", "rated": "R"}));
+    assert_eq!(
+        u["updateManyMovies"],
+        json!({"matchedCount": 2, "modifiedCount": 2})
+    );
+    let r = data(
+        &api,
+        &alice,
+        "mutation($owner: String!) { replaceOneMovie(query: {title: \"Ronin\"}, data: {title: \"Ronin (1998)\", owner: $owner}) { title year } \
+           upsertOneMovie(query: {title: \"Collateral\"}, data: {title: \"Collateral\", year: 2004, owner: $owner}) { title year } }",
+        json!({"owner": alice_id}),
+    )
+    .await;
+    assert_eq!(
+        r["replaceOneMovie"],
+        json!({"title": "Ronin (1998)", "year": null})
+    );
+    assert_eq!(r["upsertOneMovie"], json!({"title": "Collateral", "year": 2004}));
+
+    // Another user sees none of alice's movies and changes none of them.
+    let b = data(
+        &api,
+        &bob,
+        "{ movies { title } movie(query: {title: \"Heat\"}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(b, json!({"movies": [], "movie": null}));
+    let b = data(
+        &api,
+        &bob,
+        "mutation { updateManyMovies(query: {}, set: {title: \"taken\"}) { matchedCount } \
+           deleteManyMovies(query: {}) { deletedCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        b,
+        json!({"updateManyMovies": {"matchedCount": 0}, "deleteManyMovies": {"deletedCount": 0}})
+    );
+    let e = error(
+        &api,
+        &bob,
+        "mutation($owner: String!) { insertOneMovie(data: {title: \"Mine now\", owner: $owner}) { title } }",
+        json!({"owner": alice_id}),
+    )
+    .await;
+    assert!(e.contains("insert not permitted"), "{e}");
+
+    // Inputs that do not fit the schema are refused, naming the field.
+    let e = error(
+        &api,
+        &alice,
+        "{ movies(query: {_id: \"not-an-id\"}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert!(e.contains("not an ObjectId"), "{e}");
+    let e = error(&api, &alice, "{ movies { poster } }", json!({})).await;
+    assert!(e.contains("poster"), "{e}");
+    let e = error(
+        &api,
+        &alice,
+        "mutation { insertOneMovie(data: {year: 1}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert!(e.contains("title"), "{e}");
+
+    // Deletes.
+    let d = data(
+        &api,
+        &alice,
+        "mutation { deleteOneMovie(query: {title: \"Heat\"}) { title } deleteManyMovies(query: {year_gte: 2000}) { deletedCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        d,
+        json!({"deleteOneMovie": {"title": "Heat"}, "deleteManyMovies": {"deletedCount": 2}})
+    );
+    let left = data(&api, &alice, "{ movies { title } }", json!({})).await;
+    assert_eq!(left, json!({"movies": [{"title": "Ronin (1998)"}]}));
+
+    // Natural plurals: the Person type's plural query is `people`; its collection has no rules,
+    // so users get nothing from it.
+    let e = error(&api, &alice, "{ people { name } }", json!({})).await;
+    assert!(e.contains("no rule exists for namespace 'films.people'"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_graphql_requests_are_refused() {
+    let api = Api::prepared(limits(), None, prepare).await;
+    let (token, _) = login(&api).await;
+    // No access token: App Services' 401.
+    let r = api
+        .send(
+            "POST",
+            &format!("{APP}/graphql"),
+            None,
+            json!({"query": "{ movies { title } }"}),
+            FROM,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+    // A query nested beyond the depth limit, and a deeply nested input value.
+    let deep = format!("{{ movies {}title{} }}", "{ awards ".repeat(40), " }".repeat(40));
+    let r = gql(&api, &token, &deep, json!({})).await;
+    assert!(r.body["errors"].is_array(), "{:?}", r.body);
+    let nested = format!(
+        "{{ movies(query: {}{{title: \"x\"}}{}) {{ title }} }}",
+        "{AND: [".repeat(200),
+        "]}".repeat(200)
+    );
+    let r = gql(&api, &token, &nested, json!({})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "InvalidParameter"),
+        "{:?}",
+        r.body
+    );
+    // Not JSON, no query, a GET.
+    let r = api
+        .send(
+            "POST",
+            &format!("{APP}/graphql"),
+            Some(&token),
+            json!({"q": 1}),
+            FROM,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    let r = api
+        .send("GET", &format!("{APP}/graphql"), Some(&token), json!({}), FROM)
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{:?}", r.body);
+    // writ's own data has no type, and other collections none without a schema.
+    let r = gql(&api, &token, "{ users { _id } }", json!({})).await;
+    assert!(r.body["errors"].is_array(), "{:?}", r.body);
+    // The server still answers.
+    let ok = data(&api, &token, "{ movies { title } }", json!({})).await;
+    assert_eq!(ok, json!({"movies": []}));
+}
