@@ -288,6 +288,31 @@ async fn hostile_graphql_requests_are_refused() {
         "{:?}",
         r.body
     );
+    // Just under the bound, the parser and the validation take it (no stack overflow).
+    let under = format!(
+        "{{ movies(query: {}{{title: \"x\"}}{}) {{ title }} }}",
+        "{AND: [".repeat(30),
+        "]}".repeat(30)
+    );
+    let r = gql(&api, &token, &under, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // Variables nested as deep as JSON allows.
+    let mut q = json!({"title": "x"});
+    for _ in 0..120 {
+        q = json!({"AND": [q]});
+    }
+    let r = gql(
+        &api,
+        &token,
+        "query($q: MovieQueryInput) { movies(query: $q) { title } }",
+        json!({"q": q}),
+    )
+    .await;
+    assert!(
+        r.status == StatusCode::OK || r.status == StatusCode::BAD_REQUEST,
+        "{:?}",
+        r.body
+    );
     // Not JSON, no query, a GET.
     let r = api
         .send(

@@ -140,6 +140,7 @@ fn the_exported_app_example_runs_as_exported() {
         "valuesAndEnvironment",
         "schemaEnforced",
         "ruleFunctions",
+        "graphql",
         "disabledProvider",
     ];
     let out = run_script("exported.mjs", &server.base, "exported-app-abcde", &scenarios);

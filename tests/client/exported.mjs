@@ -129,6 +129,33 @@ const SCENARIOS = {
     assert.deepEqual((await notes(writer).find({})).map((n) => n.text), ["first"]);
   },
 
+  // The generated GraphQL API, called as the docs showed realm-web apps calling it (Apollo or
+  // fetch with the user's access token): the users collection's type, under its rules.
+  async graphql() {
+    const user = await newApp().logIn(Realm.Credentials.anonymous(false));
+    const gql = async (query, variables) => {
+      const res = await fetch(`${baseUrl}/api/client/v2.0/app/${appId}/graphql`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${user.accessToken}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      assert.equal(res.status, 200);
+      return res.json();
+    };
+    const mine = await gql("{ users { user_id loginCount } }");
+    assert.deepEqual(mine, { data: { users: [{ user_id: user.id, loginCount: 1 }] } });
+    const set = await gql(
+      "mutation($id: String!) { updateOneuser(query: {user_id: $id}, set: {favoriteColor: \"green\"}) { favoriteColor } }",
+      { id: user.id },
+    );
+    assert.deepEqual(set, { data: { updateOneuser: { favoriteColor: "green" } } });
+    await user.refreshCustomData();
+    assert.equal(data(user).favoriteColor, "green");
+    // Another user's document is out of reach: the rules narrow the update to none.
+    const other = await gql("mutation { updateOneuser(query: {user_id: \"someone-else\"}, set: {favoriteColor: \"red\"}) { user_id } }");
+    assert.deepEqual(other, { data: { updateOneuser: null } });
+  },
+
   // providers.json disables API-key logins.
   async disabledProvider() {
     const e = await rejects(newApp().logIn(Realm.Credentials.apiKey("any-key")));
