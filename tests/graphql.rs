@@ -43,6 +43,61 @@ fn prepare(app: &Path) {
             "read": true, "write": true, "insert": true, "delete": true}]})
         .to_string(),
     );
+    // Custom resolvers: a query with a scalar input and payload, one with custom types, a
+    // computed field of Movie, a mutation with the default payload.
+    let functions = [
+        (
+            "countSince",
+            "exports = async (year) => context.services.get('mongodb-atlas').db('films').collection('movies').count({year: {$gte: year}});",
+        ),
+        (
+            "summarize",
+            "exports = async ({since}) => { const m = await context.services.get('mongodb-atlas').db('films').collection('movies') \
+             .find({year: {$gte: since}}).sort({year: 1}).toArray(); return {count: m.length, titles: m.map((x) => x.title)}; };",
+        ),
+        ("titleLength", "exports = (movie) => movie.title.length;"),
+        ("noop", "exports = () => 'ignored';"),
+        (
+            "fails",
+            "exports = () => { throw new Error('resolver failed'); };",
+        ),
+    ];
+    for (name, source) in functions {
+        write(&app.join(format!("functions/{name}.js")), source);
+    }
+    let resolvers = app.join("graphql/custom_resolvers");
+    for (file, config) in [
+        (
+            "countSince",
+            json!({"on_type": "Query", "field_name": "countSince", "function_name": "countSince",
+            "input_type": "int", "input_type_format": "scalar", "payload_type": "int", "payload_type_format": "scalar"}),
+        ),
+        (
+            "summary",
+            json!({"on_type": "Query", "field_name": "summary", "function_name": "summarize",
+            "input_type": {"title": "SummaryInput", "bsonType": "object", "properties": {"since": {"bsonType": "int"}}},
+            "input_type_format": "custom",
+            "payload_type": {"title": "SummaryPayload", "bsonType": "object",
+                "properties": {"count": {"bsonType": "int"}, "titles": {"bsonType": "array", "items": {"bsonType": "string"}}}},
+            "payload_type_format": "custom"}),
+        ),
+        (
+            "titleLength",
+            json!({"on_type": "Movie", "field_name": "titleLength", "function_name": "titleLength",
+            "payload_type": "int", "payload_type_format": "scalar"}),
+        ),
+        (
+            "touch",
+            json!({"on_type": "Mutation", "field_name": "touch", "function_name": "noop"}),
+        ),
+        (
+            "broken",
+            json!({"on_type": "Query", "field_name": "broken", "function_name": "fails",
+            "payload_type": "string", "payload_type_format": "scalar"}),
+        ),
+    ] {
+        write(&resolvers.join(format!("{file}.json")), &config.to_string());
+    }
     let people = app.join("data_sources/mongodb-atlas/films/people");
     write(
         &people.join("schema.json"),
@@ -235,6 +290,33 @@ async fn queries_and_mutations(mongodb_uri: Option<String>) {
     )
     .await;
     assert!(e.contains("title"), "{e}");
+
+    // Custom resolvers: functions run as the caller (so under the rules), with their input
+    // and, on a document type, the document.
+    let c = data(
+        &api,
+        &alice,
+        "query { countSince(input: 2000) summary(input: {since: 1990}) { count titles }            movies(query: {title: \"Heat\"}) { title titleLength } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(c["countSince"], 2, "{c}");
+    assert_eq!(
+        c["summary"],
+        json!({"count": 3, "titles": ["Heat", "Collateral", "Tenet"]}),
+        "{c}"
+    );
+    assert_eq!(c["movies"], json!([{"title": "Heat", "titleLength": 4}]), "{c}");
+    let t = data(&api, &alice, "mutation { touch { status } }", json!({})).await;
+    assert_eq!(t, json!({"touch": {"status": "complete"}}));
+    let b = data(&api, &bob, "{ countSince(input: 0) }", json!({})).await;
+    assert_eq!(
+        b,
+        json!({"countSince": 0}),
+        "bob's resolver counts only what the rules show him"
+    );
+    let e = error(&api, &alice, "{ broken }", json!({})).await;
+    assert!(e.contains("resolver failed"), "{e}");
 
     // Deletes.
     let d = data(

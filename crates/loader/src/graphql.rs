@@ -19,6 +19,8 @@ pub struct Graphql {
     pub no_introspection: bool,
     /// Collections with a schema, in directory order.
     pub collections: Vec<CollectionSchema>,
+    /// `graphql/custom_resolvers/*.json`, as written, by file name.
+    pub resolvers: Vec<(String, serde_json::Value)>,
 }
 
 /// One collection's schema, as `schema.json` holds it.
@@ -70,7 +72,22 @@ impl Loader<'_> {
                 }
             }
         }
+        let mut resolvers = Vec::new();
+        let dir = self.root.join("graphql/custom_resolvers");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        for path in files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        {
+            if let Some(v) = self.json::<serde_json::Value>(path) {
+                resolvers.push((file_name(path), v));
+            }
+        }
         Graphql {
+            resolvers,
             natural_plurals: config
                 .as_ref()
                 .and_then(|c| c.use_natural_pluralization)

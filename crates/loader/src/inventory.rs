@@ -295,10 +295,7 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
                 "GraphQL settings (natural plurals, introspection): the API is generated from the collection schemas",
             ),
         ),
-        ["graphql", "custom_resolvers", ..] => (
-            Unsupported,
-            s("a GraphQL custom resolver: not run by writ (the generated queries and mutations are)"),
-        ),
+        ["graphql", "custom_resolvers", ..] => (Loaded, s("a GraphQL custom resolver")),
         ["hosting", ..] if !hosting_enabled(root) => (Ignored, s("static hosting is not enabled")),
         ["hosting", "config.json"] => (
             Loaded,

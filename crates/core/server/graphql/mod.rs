@@ -1,13 +1,14 @@
 //! `POST .../graphql`: the GraphQL API App Services generated for every collection with a
 //! schema (`model.rs` reads the schemas into types, `schema.rs` builds the queries and
 //! mutations once per deploy, `convert.rs` turns inputs into filters and documents and
-//! documents into values, `run.rs` runs each operation as the caller, under the app's rules).
-//! Custom resolvers and relationships are not generated: what uses them is refused by the
-//! schema, naming the field.
+//! documents into values, `run.rs` runs each operation as the caller, under the app's rules,
+//! `resolvers.rs` the custom resolvers). Relationships are not resolved: a relationship field
+//! is its stored value (ids).
 
 mod convert;
 mod model;
 mod plural;
+mod resolvers;
 mod run;
 mod schema;
 
@@ -135,6 +136,7 @@ pub async fn serve(
         deployment: deployment.clone(),
         user,
         info: super::endpoints::request_info(&headers, "", &address, "graphql"),
+        types: api.types.clone(),
     };
     let response = api.schema.execute(request.data(ctx)).await;
     let json = serde_json::to_value(&response).map_err(|e| ApiError::internal("graphql", e))?;

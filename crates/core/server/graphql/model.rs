@@ -100,6 +100,20 @@ fn capitalized(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The GraphQL scalar of BSON type `bson` (`None`: not a scalar GraphQL has).
+pub fn scalar_of(bson: &str) -> Option<Scalar> {
+    Some(match bson {
+        "objectId" => Scalar::ObjectId,
+        "string" => Scalar::String,
+        "int" => Scalar::Int,
+        "long" => Scalar::Long,
+        "double" | "decimal" | "number" => Scalar::Float,
+        "bool" | "boolean" => Scalar::Boolean,
+        "date" | "timestamp" => Scalar::DateTime,
+        _ => return None,
+    })
+}
+
 /// The BSON type a schema node names (the first that is not `null`).
 fn bson_type(node: &Value) -> Option<&str> {
     match node.get("bsonType").or_else(|| node.get("type"))? {
@@ -160,14 +174,11 @@ impl Types {
         if depth > 16 {
             return None;
         }
-        Some(match bson_type(node)? {
-            "objectId" => Kind::Scalar(Scalar::ObjectId),
-            "string" => Kind::Scalar(Scalar::String),
-            "int" => Kind::Scalar(Scalar::Int),
-            "long" => Kind::Scalar(Scalar::Long),
-            "double" | "decimal" | "number" => Kind::Scalar(Scalar::Float),
-            "bool" | "boolean" => Kind::Scalar(Scalar::Boolean),
-            "date" | "timestamp" => Kind::Scalar(Scalar::DateTime),
+        let bson = bson_type(node)?;
+        if let Some(s) = scalar_of(bson) {
+            return Some(Kind::Scalar(s));
+        }
+        Some(match bson {
             "object" => {
                 let title = node
                     .get("title")

@@ -30,6 +30,8 @@ pub struct Ctx {
     pub user: User,
     /// The HTTP request (`%%request` in the rules).
     pub info: RequestInfo,
+    /// The API's document and custom types.
+    pub types: Arc<super::model::Types>,
 }
 
 /// Runs operation `kind` with `spec` on `coll` for the request's caller; the result as App

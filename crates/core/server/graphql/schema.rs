@@ -15,6 +15,7 @@ use super::{
     convert::{document, filter, to_graphql},
     model::{Kind, Scalar, Type, Types, valid_name},
     plural::plural,
+    resolvers::Resolver,
     run::{Coll, run},
 };
 
@@ -29,6 +30,8 @@ const DEFAULT_LIMIT: i64 = 100;
 pub struct Api {
     /// The executable schema.
     pub schema: Schema,
+    /// Its document and custom types, which inputs are converted by.
+    pub types: Arc<Types>,
 }
 
 /// Builds the API of the collections of `service` in `graphql`; `None` when no collection has
@@ -53,6 +56,15 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
     if colls.is_empty() {
         return Ok(None);
     }
+    // Custom resolvers may name the generated types and add custom ones after them.
+    let generated = types.0.len();
+    let (mut inputs, mut payloads, mut resolvers) = (Vec::new(), Vec::new(), Vec::new());
+    for (file, json) in &graphql.resolvers {
+        match Resolver::parse(file, json, &mut types, generated, &mut inputs, &mut payloads) {
+            Ok(r) => resolvers.push(Arc::new(r)),
+            Err(e) => tracing::warn!("GraphQL custom resolver not served: {e}"),
+        }
+    }
     let types = Arc::new(types);
     let mut query = Object::new("Query");
     let mut mutation = Object::new("Mutation");
@@ -60,13 +72,42 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
     for name in ["ObjectId", "Long", "DateTime"] {
         builder = builder.register(GqlScalar::new(name));
     }
-    for ty in &types.0 {
+    let (mut on_query, mut on_mutation) = (Vec::new(), Vec::new());
+    for r in &resolvers {
+        match r.on.as_str() {
+            "Query" => on_query.push(r.field(&types, false)),
+            "Mutation" => on_mutation.push(r.field(&types, false)),
+            t if types.0[..generated].iter().any(|x| x.name == t) => {}
+            t => tracing::warn!("GraphQL custom resolver {} not served: no type '{t}'", r.field),
+        }
+    }
+    for ty in &types.0[..generated] {
+        let mut object = output_type(ty, &types);
+        for r in resolvers.iter().filter(|r| r.on == ty.name) {
+            object = object.field(r.field(&types, true));
+        }
         builder = builder
-            .register(output_type(ty, &types))
+            .register(object)
             .register(query_input(ty, &types))
             .register(write_input(ty, &types, "InsertInput", true))
             .register(write_input(ty, &types, "UpdateInput", false));
     }
+    for range in inputs {
+        for ty in &types.0[range] {
+            builder = builder.register(write_input(ty, &types, "", false));
+        }
+    }
+    for range in payloads {
+        for ty in &types.0[range] {
+            builder = builder.register(output_type(ty, &types));
+        }
+    }
+    builder = builder.register(payload(
+        "DefaultPayload",
+        &[("status", Kind::Scalar(Scalar::String))],
+    ));
+    query = on_query.into_iter().fold(query, Object::field);
+    mutation = on_mutation.into_iter().fold(mutation, Object::field);
     builder = builder
         .register(payload(
             "InsertManyPayload",
@@ -223,7 +264,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
         builder = builder.disable_introspection();
     }
     let schema = builder.finish().map_err(|e| e.to_string())?;
-    Ok(Some(Api { schema }))
+    Ok(Some(Api { schema, types }))
 }
 
 fn lower_first(s: &str) -> String {
@@ -277,7 +318,7 @@ fn field_of_parent(name: &str, tr: TypeRef, kind: Kind) -> Field {
 }
 
 /// `value` as a GraphQL field value of `kind`: embedded documents resolve their own fields.
-fn value_of(value: &Bson, kind: &Kind) -> Option<FieldValue<'static>> {
+pub(super) fn value_of(value: &Bson, kind: &Kind) -> Option<FieldValue<'static>> {
     match (kind, value) {
         (_, Bson::Null) => None,
         (Kind::Object(_), Bson::Document(d)) => Some(FieldValue::owned_any(d.clone())),
