@@ -240,6 +240,15 @@ async fn queries_and_mutations(mongodb_uri: Option<String>) {
         json!({"title": "Ronin (1998)", "year": null})
     );
     assert_eq!(r["upsertOneMovie"], json!({"title": "Collateral", "year": 2004}));
+    // Without a query, an upsert inserts.
+    let r = data(
+        &api,
+        &alice,
+        "mutation($owner: String!) { upsertOneMovie(data: {title: \"Thief\", year: 1981, owner: $owner}) { title } }",
+        json!({"owner": alice_id}),
+    )
+    .await;
+    assert_eq!(r["upsertOneMovie"], json!({"title": "Thief"}));
 
     // Another user sees none of alice's movies and changes none of them.
     let b = data(
@@ -331,7 +340,10 @@ async fn queries_and_mutations(mongodb_uri: Option<String>) {
         json!({"deleteOneMovie": {"title": "Heat"}, "deleteManyMovies": {"deletedCount": 2}})
     );
     let left = data(&api, &alice, "{ movies { title } }", json!({})).await;
-    assert_eq!(left, json!({"movies": [{"title": "Ronin (1998)"}]}));
+    assert_eq!(
+        left,
+        json!({"movies": [{"title": "Ronin (1998)"}, {"title": "Thief"}]})
+    );
 
     // Natural plurals: the Person type's plural query is `people`; its collection has no rules,
     // so users get nothing from it.

@@ -470,6 +470,13 @@ async fn resolve(
         }
         Ok(doc! {"$set": set})
     };
+    // Without a query, an upsert inserts (App Services' rule).
+    let no_query = ctx.args.get("query").is_none_or(|q| q.is_null());
+    let op = if matches!(op, Op::UpsertOne) && no_query {
+        Op::InsertOne
+    } else {
+        op
+    };
     let result = match op {
         Op::FindOne => run(ctx, coll, "findOne", doc! {"filter": query}).await?,
         Op::Find => {
