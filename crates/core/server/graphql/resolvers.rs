@@ -17,6 +17,7 @@ use super::{
     convert::to_bson,
     model::{Kind, Types, scalar_of},
     run::Ctx,
+    schema::{in_ref, out_ref},
 };
 
 /// One custom resolver, read from its file.
@@ -83,7 +84,7 @@ impl Resolver {
                             ),
                             list(&f),
                         );
-                        (in_ref(&kind, types), Input::Typed(kind))
+                        (in_ref(&kind, types, ""), Input::Typed(kind))
                     }
                     ("generated", Json::String(t)) => {
                         // An insert or update input of a generated type converts by its fields.
@@ -104,7 +105,7 @@ impl Resolver {
                     ("custom", schema @ Json::Object(_)) => {
                         let i = custom(name, schema, types, inputs)?;
                         let kind = wrap(Kind::Object(i), list(&f));
-                        (in_ref(&kind, types), Input::Typed(kind))
+                        (in_ref(&kind, types, ""), Input::Typed(kind))
                     }
                     _ => {
                         return Err(format!(
@@ -264,16 +265,4 @@ async fn call(c: &Ctx, function: &str, args: Vec<Bson>) -> async_graphql::Result
         .map_err(|e| e.to_string())?;
     super::super::functions::log_lines(function, &user_id, &outcome.logs);
     Ok(outcome.result.map_err(|ex| ex.to_string())?)
-}
-
-fn in_ref(kind: &Kind, types: &Types) -> TypeRef {
-    match kind {
-        Kind::Scalar(s) => TypeRef::named(s.name()),
-        Kind::Object(t) => TypeRef::named(&types.0[*t].name),
-        Kind::List(inner) => TypeRef::List(Box::new(in_ref(inner, types))),
-    }
-}
-
-fn out_ref(kind: &Kind, types: &Types) -> TypeRef {
-    in_ref(kind, types)
 }

@@ -275,7 +275,7 @@ fn lower_first(s: &str) -> String {
 }
 
 /// The output type of a field that holds `kind`.
-fn out_ref(kind: &Kind, types: &Types) -> TypeRef {
+pub(super) fn out_ref(kind: &Kind, types: &Types) -> TypeRef {
     match kind {
         Kind::Scalar(s) => TypeRef::named(s.name()),
         Kind::Object(t) => TypeRef::named(&types.0[*t].name),
@@ -284,7 +284,7 @@ fn out_ref(kind: &Kind, types: &Types) -> TypeRef {
 }
 
 /// The input type of a field that holds `kind`, in inputs named `<Type><suffix>`.
-fn in_ref(kind: &Kind, types: &Types, suffix: &str) -> TypeRef {
+pub(super) fn in_ref(kind: &Kind, types: &Types, suffix: &str) -> TypeRef {
     match kind {
         Kind::Scalar(s) => TypeRef::named(s.name()),
         Kind::Object(t) => TypeRef::named(format!("{}{suffix}", types.0[*t].name)),
