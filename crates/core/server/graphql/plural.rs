@@ -17,8 +17,9 @@ const UNCOUNTABLE: [&str; 10] = [
 ];
 
 /// Irregular plurals.
-const IRREGULAR: [(&str, &str); 6] = [
+const IRREGULAR: [(&str, &str); 7] = [
     ("person", "people"),
+    ("ox", "oxen"),
     ("man", "men"),
     ("child", "children"),
     ("sex", "sexes"),
@@ -28,9 +29,8 @@ const IRREGULAR: [(&str, &str); 6] = [
 
 /// Endings and what replaces them, the first that matches wins (Rails' English inflections,
 /// which most pluralization libraries share).
-const ENDINGS: [(&str, &str); 26] = [
+const ENDINGS: [(&str, &str); 25] = [
     ("quiz", "quizzes"),
-    ("ox", "oxen"),
     ("mouse", "mice"),
     ("louse", "lice"),
     ("matrix", "matrices"),
@@ -123,6 +123,7 @@ mod tests {
             ("Day", "Days"),
             ("Status", "Statuses"),
             ("Box", "Boxes"),
+            ("Ox", "Oxen"),
             ("Church", "Churches"),
             ("Wolf", "Wolves"),
             ("Knife", "Knives"),
