@@ -162,6 +162,65 @@ impl Drop for Turn {
     }
 }
 
+/// Runs app functions for the server's own purposes (rules, GraphQL resolvers) as each
+/// function's configuration says: system, a fixed user, else the user given; a script that
+/// chooses the user is refused, naming `what` calls it.
+pub(crate) struct Configured<'a> {
+    /// The engine that runs them.
+    pub engine: &'a Engine,
+    /// The deployment they run on.
+    pub deployment: Arc<Deployment>,
+    /// Where a `run_as_user_id` user is found.
+    pub users: &'a Users,
+    /// Who calls them, for the refusal's message (`a function a rule calls`).
+    pub what: &'static str,
+}
+
+impl Configured<'_> {
+    /// Runs `name` with `args` for `user`, within `limit` (the engine's when `None`); its
+    /// value, or why it threw or could not run.
+    pub async fn call(
+        &self,
+        name: &str,
+        args: Vec<bson::Bson>,
+        user: engine::User,
+        request: Option<engine::RequestInfo>,
+        limit: Option<std::time::Duration>,
+    ) -> Result<bson::Bson, String> {
+        let spec = self
+            .deployment
+            .functions
+            .get(name)
+            .ok_or_else(|| format!("function not found: '{name}'"))?;
+        let user = match loader::run_as_of(name, &spec.config) {
+            RunAs::UserId(id) => {
+                let missing = || format!("user '{id}' does not exist");
+                let oid = ObjectId::parse_str(&id).map_err(|_| missing())?;
+                let user = self.users.user(&oid).await.map_err(|e| e.message)?;
+                user.ok_or_else(missing)?.engine_user()
+            }
+            RunAs::Script(_) => {
+                return Err(format!(
+                    "'{name}' chooses its user with a script, which writ does not run for {} yet",
+                    self.what
+                ));
+            }
+            RunAs::System | RunAs::Application => user,
+        };
+        let user_id = user.id.clone();
+        let mut invocation = Invocation::new(name, args, user);
+        invocation.request = request;
+        invocation.time_limit = limit;
+        let outcome = self
+            .engine
+            .call_on(self.deployment.clone(), invocation)
+            .await
+            .map_err(|e| e.to_string())?;
+        super::functions::log_lines(name, &user_id, &outcome.logs);
+        outcome.result.map_err(|ex| ex.to_string())
+    }
+}
+
 impl RuleFunctions for Runner {
     fn run(&self, call: FunctionCall) -> FunctionFuture {
         let (engine, deployment, users) = (self.engine.clone(), self.deployment.clone(), self.users.clone());
@@ -173,42 +232,21 @@ impl RuleFunctions for Runner {
                 Some(r) => Some(turns.enter(format!("address:{}", r.remote_ip_address)).await),
                 None => None,
             };
-            let Some(spec) = deployment.functions.get(&call.name) else {
-                return Err(format!("function not found: '{}'", call.name));
-            };
-            // Who it runs as, as when another function calls it: its own authentication,
-            // else the user whose request the rule decides.
-            let user = match loader::run_as_of(&call.name, &spec.config) {
-                RunAs::UserId(id) => {
-                    let missing = || format!("user '{id}' does not exist");
-                    let oid = ObjectId::parse_str(&id).map_err(|_| missing())?;
-                    let user = users.user(&oid).await.map_err(|e| e.message)?;
-                    user.ok_or_else(missing)?.engine_user()
-                }
-                RunAs::Script(_) => {
-                    return Err(format!(
-                        "'{}' chooses its user with a script, which writ does not run for a function a rule calls yet",
-                        call.name
-                    ));
-                }
-                RunAs::System | RunAs::Application => call.user,
-            };
-            let user_id = user.id.clone();
-            let mut invocation = Invocation::new(&call.name, call.args, user);
-            invocation.request = call.request;
-            invocation.time_limit = call
+            let limit = call
                 .deadline
                 .map(|d| d.saturating_duration_since(std::time::Instant::now()));
-            let outcome = engine
-                .call_on(deployment, invocation)
+            let run = Configured {
+                engine: &engine,
+                deployment,
+                users: &users,
+                what: "a function a rule calls",
+            };
+            run.call(&call.name, call.args, call.user, call.request, limit)
                 .await
-                .map_err(|e| e.to_string())?;
-            super::functions::log_lines(&call.name, &user_id, &outcome.logs);
-            outcome.result.map_err(|ex| {
-                // The rule's expression is false; the operator sees why.
-                tracing::warn!(function = %call.name, user = %user_id, "a function a rule calls threw: {ex}");
-                ex.to_string()
-            })
+                .inspect_err(|ex| {
+                    // The rule's expression is false; the operator sees why.
+                    tracing::warn!(function = %call.name, "a function a rule calls failed: {ex}");
+                })
         })
     }
 }

@@ -10,7 +10,6 @@ use async_graphql::{
     dynamic::{Field, FieldFuture, FieldValue, InputValue, TypeRef},
 };
 use bson::{Bson, Document, doc};
-use engine::Invocation;
 use serde_json::Value as Json;
 
 use super::{
@@ -237,32 +236,13 @@ fn plain(value: &Value) -> Bson {
 
 /// Runs `function` with `args` as its configuration says (else as the caller).
 async fn call(c: &Ctx, function: &str, args: Vec<Bson>) -> async_graphql::Result<Bson> {
-    let spec = c
-        .deployment
-        .functions
-        .get(function)
-        .ok_or_else(|| format!("function not found: '{function}'"))?;
-    let user = match loader::run_as_of(function, &spec.config) {
-        loader::RunAs::UserId(id) => super::super::functions::run_as(&c.state, &id)
-            .await
-            .map_err(|e| e.message)?,
-        loader::RunAs::Script(_) => {
-            return Err(format!(
-                "'{function}' chooses its user with a script, which writ does not run for a custom resolver yet"
-            )
-            .into());
-        }
-        loader::RunAs::System | loader::RunAs::Application => c.user.clone(),
+    let run = crate::server::rule_functions::Configured {
+        engine: &c.state.engine,
+        deployment: c.deployment.clone(),
+        users: &c.state.users,
+        what: "a custom resolver",
     };
-    let user_id = user.id.clone();
-    let mut invocation = Invocation::new(function, args, user);
-    invocation.request = Some(c.info.clone());
-    let outcome = c
-        .state
-        .engine
-        .call_on(c.deployment.clone(), invocation)
-        .await
-        .map_err(|e| e.to_string())?;
-    super::super::functions::log_lines(function, &user_id, &outcome.logs);
-    Ok(outcome.result.map_err(|ex| ex.to_string())?)
+    Ok(run
+        .call(function, args, c.user.clone(), Some(c.info.clone()), None)
+        .await?)
 }
