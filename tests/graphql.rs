@@ -429,3 +429,217 @@ async fn hostile_graphql_requests_are_refused() {
     let ok = data(&api, &token, "{ movies { title } }", json!({})).await;
     assert_eq!(ok, json!({"movies": []}));
 }
+
+/// Movies related to their director (to-one), their reviews (to-many) and, inside their
+/// embedded `awards`, who presented them: every collection owned per user.
+fn prepare_relations(app: &Path) {
+    let films = app.join("data_sources/mongodb-atlas/films");
+    let owned = json!({"roles": [{"name": "owner", "apply_when": {},
+        "document_filters": {"read": {"owner": "%%user.id"}, "write": {"owner": "%%user.id"}},
+        "read": true, "write": true, "insert": true, "delete": true}]})
+    .to_string();
+    let schemas = [
+        (
+            "movies",
+            json!({"title": "Movie", "properties": {
+                "_id": {"bsonType": "objectId"}, "title": {"bsonType": "string"},
+                "owner": {"bsonType": "string"}, "year": {"bsonType": "int"}, "rated": {"bsonType": "string"},
+                "director": {"bsonType": "objectId"},
+                "reviews": {"bsonType": "array", "items": {"bsonType": "objectId"}},
+                "awards": {"bsonType": "object", "properties": {"by": {"bsonType": "objectId"}}}}}),
+        ),
+        (
+            "directors",
+            json!({"title": "Director", "properties": {"_id": {"bsonType": "objectId"},
+                "name": {"bsonType": "string"}, "owner": {"bsonType": "string"}}}),
+        ),
+        (
+            "reviews",
+            json!({"title": "Review", "properties": {"_id": {"bsonType": "objectId"},
+                "text": {"bsonType": "string"}, "stars": {"bsonType": "int"}, "owner": {"bsonType": "string"}}}),
+        ),
+    ];
+    for (coll, schema) in schemas {
+        write(&films.join(coll).join("schema.json"), &schema.to_string());
+        write(&films.join(coll).join("rules.json"), &owned);
+    }
+    write(
+        &films.join("movies/relationships.json"),
+        &json!({
+            "director": {"ref": "#/relationship/mongodb-atlas/films/directors", "foreign_key": "_id", "is_list": false},
+            "reviews": {"ref": "#/relationship/mongodb-atlas/films/reviews", "foreign_key": "_id", "is_list": true},
+            "awards.by": {"ref": "#/relationship/mongodb-atlas/films/directors", "foreign_key": "_id", "is_list": false}
+        })
+        .to_string(),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relationships_resolve_query_and_write_under_the_rules_on_the_embedded_store() {
+    relationships(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relationships_resolve_query_and_write_under_the_rules_on_mongodb() {
+    relationships(Some(testkit::mongodb_uri())).await;
+}
+
+async fn relationships(mongodb_uri: Option<String>) {
+    let api = Api::prepared(limits(), mongodb_uri, prepare_relations).await;
+    let ((alice, alice_id), (bob, bob_id)) = (login(&api).await, login(&api).await);
+    let me = json!({"owner": alice_id});
+
+    // `create` inserts the related documents (as the caller) and stores their keys; the
+    // answer shows the documents, a to-many in the order stored.
+    let heat = data(
+        &api,
+        &alice,
+        "mutation($owner: String!) { insertOneMovie(data: {title: \"Heat\", owner: $owner, year: 1995, rated: \"R\", \
+         director: {create: {name: \"Michael Mann\", owner: $owner}}, \
+         reviews: {create: [{text: \"great\", stars: 5, owner: $owner}, {text: \"long\", stars: 3, owner: $owner}]}}) \
+         { title director { _id name } reviews { text stars } } }",
+        me.clone(),
+    )
+    .await;
+    let heat = &heat["insertOneMovie"];
+    assert_eq!(heat["director"]["name"], "Michael Mann", "{heat}");
+    assert_eq!(
+        heat["reviews"],
+        json!([{"text": "great", "stars": 5}, {"text": "long", "stars": 3}])
+    );
+    let mann = heat["director"]["_id"].as_str().expect("id").to_string();
+    // `link` stores existing keys; an embedded document's relationship too.
+    let nolan = data(
+        &api,
+        &alice,
+        "mutation($owner: String!) { insertOneDirector(data: {name: \"Christopher Nolan\", owner: $owner}) { _id } }",
+        me.clone(),
+    )
+    .await["insertOneDirector"]["_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let tenet = data(
+        &api,
+        &alice,
+        "mutation($owner: String!, $nolan: ObjectId, $mann: ObjectId) { insertOneMovie(data: {title: \"Tenet\", owner: $owner, \
+         director: {link: $nolan}, awards: {by: {link: $mann}}}) { director { name } awards { by { name } } reviews { text } } }",
+        json!({"owner": alice_id, "nolan": nolan, "mann": mann}),
+    )
+    .await;
+    assert_eq!(
+        tenet["insertOneMovie"],
+        json!({"director": {"name": "Christopher Nolan"}, "awards": {"by": {"name": "Michael Mann"}}, "reviews": null})
+    );
+    // Stored as keys: what a client's own read sees.
+    let find = json!({"name": "findOne", "service": "mongodb-atlas",
+        "arguments": [{"database": "films", "collection": "movies", "query": {"title": "Heat"}}]});
+    let stored = api.functions_call(&alice, find).await.body;
+    assert_eq!(stored["director"], json!({"$oid": mann}), "{stored}");
+    assert_eq!(stored["reviews"].as_array().map(Vec::len), Some(2), "{stored}");
+    assert!(stored["reviews"][0]["$oid"].is_string(), "{stored}");
+
+    // Queries by the related documents' fields.
+    let q = data(
+        &api,
+        &alice,
+        "{ byMann: movies(query: {director: {name: \"Michael Mann\"}}) { title } \
+           fiveStars: movies(query: {reviews_in: [{stars_gte: 5}]}) { title } \
+           noThrees: movies(query: {reviews_nin: [{stars: 3}]}, sortBy: TITLE_ASC) { title } \
+           both: movies(query: {reviews: [{stars: 5}, {stars: 3}]}) { title } \
+           sorted: movies(sortBy: DIRECTOR_DESC) { title } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(q["byMann"], json!([{"title": "Heat"}]), "{q}");
+    assert_eq!(q["fiveStars"], json!([{"title": "Heat"}]), "{q}");
+    assert_eq!(q["noThrees"], json!([{"title": "Tenet"}]), "{q}");
+    assert_eq!(q["both"], json!([{"title": "Heat"}]), "{q}");
+    assert_eq!(q["sorted"].as_array().map(Vec::len), Some(2), "{q}");
+
+    // Updates: relink, `_inc`, `_unset`.
+    let u = data(
+        &api,
+        &alice,
+        "mutation($mann: ObjectId) { updateOneMovie(query: {title: \"Tenet\"}, set: {director: {link: $mann}, year_inc: 2020, rated_unset: true}) \
+         { director { name } year rated } }",
+        json!({"mann": mann}),
+    )
+    .await;
+    assert_eq!(
+        u["updateOneMovie"],
+        json!({"director": {"name": "Michael Mann"}, "year": 2020, "rated": null})
+    );
+    let u = data(
+        &api,
+        &alice,
+        "mutation { updateManyMovies(query: {director: {name: \"Michael Mann\"}}, set: {year_inc: 1, rated_unset: true}) { matchedCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(u["updateManyMovies"]["matchedCount"], 2, "{u}");
+    let years = data(
+        &api,
+        &alice,
+        "{ movies(sortBy: YEAR_ASC) { year rated } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        years["movies"],
+        json!([{"year": 1996, "rated": null}, {"year": 2021, "rated": null}])
+    );
+
+    // The attacker: bob links alice's director and reviews; he sees none of them, and queries
+    // through them find nothing of hers.
+    let b = data(
+        &api,
+        &bob,
+        "mutation($owner: String!, $mann: ObjectId) { insertOneMovie(data: {title: \"Bob's\", owner: $owner, director: {link: $mann}}) \
+         { title director { name } } }",
+        json!({"owner": bob_id, "mann": mann}),
+    )
+    .await;
+    assert_eq!(b["insertOneMovie"], json!({"title": "Bob's", "director": null}));
+    let b = data(
+        &api,
+        &bob,
+        "{ movies(query: {director: {name: \"Michael Mann\"}}) { title } reviewed: movies(query: {reviews_in: [{}]}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(b, json!({"movies": [], "reviewed": []}));
+    // He cannot create related documents in her name.
+    let e = error(
+        &api,
+        &bob,
+        "mutation($owner: String!, $alice: String!) { insertOneMovie(data: {title: \"x\", owner: $owner, \
+         reviews: {create: [{text: \"fake\", owner: $alice}]}}) { title } }",
+        json!({"owner": bob_id, "alice": alice_id}),
+    )
+    .await;
+    assert!(e.contains("insert not permitted"), "{e}");
+    let mine = data(&api, &alice, "{ reviews { text } }", json!({})).await;
+    assert_eq!(
+        mine["reviews"].as_array().map(Vec::len),
+        Some(2),
+        "no review was added in alice's name: {mine}"
+    );
+    // A relationship's input needs `link` or `create`; an update names at least one field.
+    let e = error(
+        &api,
+        &alice,
+        "mutation { updateOneMovie(query: {title: \"Heat\"}, set: {director: {}}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert!(e.contains("'link' or 'create'"), "{e}");
+    let e = error(
+        &api,
+        &alice,
+        "mutation { updateOneMovie(query: {title: \"Heat\"}, set: {rated_unset: false}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert!(e.contains("at least one field"), "{e}");
+}

@@ -141,6 +141,7 @@ fn the_exported_app_example_runs_as_exported() {
         "schemaEnforced",
         "ruleFunctions",
         "graphql",
+        "graphqlRelationship",
         "disabledProvider",
     ];
     let out = run_script("exported.mjs", &server.base, "exported-app-abcde", &scenarios);

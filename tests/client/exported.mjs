@@ -11,6 +11,16 @@ const newApp = () => new Realm.App({ id: appId, baseUrl });
 // (`{"$numberInt": "1"}`); realm-web users deserialize it to get numbers and dates.
 const data = (user) => Realm.BSON.EJSON.deserialize(user.customData);
 const unique = () => `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+// A GraphQL request as the docs showed realm-web apps making it: fetch with the user's token.
+const graphqlAs = async (user, query, variables) => {
+  const res = await fetch(`${baseUrl}/api/client/v2.0/app/${appId}/graphql`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${user.accessToken}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  assert.equal(res.status, 200);
+  return res.json();
+};
 
 const SCENARIOS = {
   // Sign-up runs onUserCreation; the first token already carries its document, and the LOGIN
@@ -133,15 +143,7 @@ const SCENARIOS = {
   // fetch with the user's access token): the users collection's type, under its rules.
   async graphql() {
     const user = await newApp().logIn(Realm.Credentials.anonymous(false));
-    const gql = async (query, variables) => {
-      const res = await fetch(`${baseUrl}/api/client/v2.0/app/${appId}/graphql`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${user.accessToken}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      assert.equal(res.status, 200);
-      return res.json();
-    };
+    const gql = (query, variables) => graphqlAs(user, query, variables);
     const mine = await gql("{ users { user_id loginCount } }");
     assert.deepEqual(mine, { data: { users: [{ user_id: user.id, loginCount: 1 }] } });
     const set = await gql(
@@ -154,6 +156,39 @@ const SCENARIOS = {
     // Another user's document is out of reach: the rules narrow the update to none.
     const other = await gql("mutation { updateOneuser(query: {user_id: \"someone-else\"}, set: {favoriteColor: \"red\"}) { user_id } }");
     assert.deepEqual(other, { data: { updateOneuser: null } });
+  },
+
+  // A relationship (users/relationships.json: `pinnedNote` to a note): through GraphQL a user
+  // creates the related note and reads it back through their own document; the note is stored
+  // in the notes collection under their id. An anonymous user, whom the notes' rules give no
+  // role, can neither create one nor see one by linking its id.
+  async graphqlRelationship() {
+    const app = newApp();
+    const email = `pin-${unique()}@example.com`;
+    await app.emailPasswordAuth.registerUser({ email, password: "s3cret-password" });
+    const writer = await app.logIn(Realm.Credentials.emailPassword(email, "s3cret-password"));
+    const gql = graphqlAs;
+    const pin = "mutation($id: String!, $note: noteInsertInput) { updateOneuser(query: {user_id: $id}, set: {pinnedNote: {create: $note}}) { pinnedNote { _id text } } }";
+    const pinned = await gql(writer, pin, { id: writer.id, note: { owner_id: writer.id, text: "pinned" } });
+    assert.equal(pinned.errors, undefined, JSON.stringify(pinned));
+    const note = pinned.data.updateOneuser.pinnedNote;
+    assert.equal(note.text, "pinned");
+    const notes = writer.mongoClient("mongodb-atlas").db("exported-app").collection("notes");
+    const stored = await notes.findOne({ text: "pinned" });
+    assert.equal(stored._id.toHexString(), note._id);
+    assert.equal(stored.owner_id, writer.id);
+    const byNote = await gql(writer, "{ users(query: {pinnedNote: {text: \"pinned\"}}) { user_id } }");
+    assert.deepEqual(byNote, { data: { users: [{ user_id: writer.id }] } });
+
+    const anonymous = await newApp().logIn(Realm.Credentials.anonymous(false));
+    const refused = await gql(anonymous, pin, { id: anonymous.id, note: { owner_id: anonymous.id, text: "x" } });
+    assert.match(refused.errors[0].message, /not permitted/, JSON.stringify(refused));
+    const linked = await gql(
+      anonymous,
+      "mutation($id: String!, $note: ObjectId) { updateOneuser(query: {user_id: $id}, set: {pinnedNote: {link: $note}}) { pinnedNote { text } } }",
+      { id: anonymous.id, note: note._id },
+    );
+    assert.deepEqual(linked, { data: { updateOneuser: { pinnedNote: null } } });
   },
 
   // providers.json disables API-key logins.

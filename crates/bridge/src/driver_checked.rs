@@ -22,6 +22,9 @@ use crate::{
     schema::{Validation, schema_error},
 };
 
+/// How long a schema-checked write's transaction runs again after write conflicts.
+const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Which document a findOneAndUpdate/Replace reaches, and what it answers with.
 struct FindOne {
     filter: Document,
@@ -143,10 +146,11 @@ impl DriverExecutor {
 
     /// Runs `op` in the transaction just started on `s`, and commits it, or aborts it. A
     /// transaction MongoDB aborted for a conflict with another write
-    /// (`TransientTransactionError`) runs again, a few times, as `withTransaction` would.
+    /// (`TransientTransactionError`) runs again after a short random pause, as
+    /// `withTransaction` would, for up to [`RETRY_FOR`].
     async fn own_transaction(&self, op: Op, s: &mut ClientSession, v: &Validation) -> Result<Outcome, Error> {
-        const ATTEMPTS: usize = 3;
-        let mut attempt = 1;
+        let started = std::time::Instant::now();
+        let mut attempt = 0u32;
         loop {
             let result = match self.in_transaction(op.clone(), s, v).await {
                 Ok(outcome) => s.commit_transaction().await.map(|()| outcome),
@@ -156,8 +160,12 @@ impl DriverExecutor {
                 }
             };
             match result {
-                Err(e) if attempt < ATTEMPTS && e.contains_label("TransientTransactionError") => {
+                Err(e) if started.elapsed() < RETRY_FOR && e.contains_label("TransientTransactionError") => {
                     attempt += 1;
+                    // Writers that conflicted do not meet again in step.
+                    let most = 5u64 << attempt.min(6);
+                    let pause = rand::Rng::gen_range(&mut rand::thread_rng(), 1..=most);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                     s.start_transaction().await?;
                 }
                 other => return other,

@@ -1,6 +1,6 @@
 //! What the GraphQL API is generated from: `graphql/config.json` (natural plurals,
-//! introspection) and every collection schema (`data_sources/<service>/<db>/<coll>/schema.json`),
-//! kept as written; the server turns them into types, queries and mutations once per deploy.
+//! introspection) and every collection schema (`data_sources/<service>/<db>/<coll>/schema.json`)
+//! with its `relationships.json`, kept as written; the server turns them into types, queries and mutations once per deploy.
 
 use serde::Deserialize;
 
@@ -34,6 +34,8 @@ pub struct CollectionSchema {
     pub coll: String,
     /// `schema.json`.
     pub schema: serde_json::Value,
+    /// `relationships.json` beside it, as written (`Null` when there is none).
+    pub relationships: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -62,7 +64,12 @@ impl Loader<'_> {
                         .ok()
                         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
                     if let Some(schema) = schema {
+                        let relationships = std::fs::read_to_string(coll.join("relationships.json"))
+                            .ok()
+                            .and_then(|t| serde_json::from_str(&t).ok())
+                            .unwrap_or_default();
                         collections.push(CollectionSchema {
+                            relationships,
                             service: file_name(&service),
                             db: file_name(&db),
                             coll: file_name(&coll),

@@ -263,9 +263,10 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
                 ),
             ),
         },
-        ["data_sources", .., "relationships.json"] => {
-            (NotEnforced, s("relationships are used by Sync and GraphQL only"))
-        }
+        ["data_sources", .., "relationships.json"] => (
+            Loaded,
+            s("relationships: the GraphQL API resolves them (Sync is not run)"),
+        ),
         ["https_endpoints" | "http_endpoints", "config.json"] => match json() {
             serde_json::Value::Array(a) if a.is_empty() => (Ignored, s("no endpoints configured")),
             v => match can_evaluate_problems(&v, "route") {

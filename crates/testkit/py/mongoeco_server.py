@@ -4,7 +4,7 @@ Usage: python mongoeco_server.py [PORT]   (0 or nothing: a free port)
 Prints the port on stdout once the server answers `hello`, and stops when stdin closes
 (the test process that started it has exited) or on SIGTERM.
 
-mongoeco deviates from MongoDB in three places that the official Rust driver trips over; each
+mongoeco deviates from MongoDB in four places that the official Rust driver trips over; each
 is patched here, next to what real MongoDB does.
 """
 
@@ -15,6 +15,7 @@ from bson.int64 import Int64
 from mongoeco.core.bson_scalars import BsonInt64
 
 import mongoeco.wire.proxy as proxy
+import mongoeco.wire.sessions as sessions
 
 _INTEGER_FIELDS = ("limit", "skip", "batchSize", "getMore", "ntoreturn")
 
@@ -62,7 +63,15 @@ def _encode_op_msg_response_like_mongodb(document, *, request_id, response_to):
         cursor["id"] = BsonInt64(int(cursor["id"]))
     # 3. MongoDB's error replies always carry a numeric `code`; without one the driver hides the
     #    message. mongoeco's sometimes lack it: report them as UnknownError (8).
-    if document.get("ok") in (0, 0.0) and "code" not in document:
+    #    A transaction's write conflict is MongoDB's WriteConflict (112), labelled
+    #    TransientTransactionError so that the client runs the transaction again (mongoeco's
+    #    conflicts are per database, MongoDB's per document, so they come more often here).
+    failed = document.get("ok") in (0, 0.0)
+    if failed and str(document.get("errmsg", "")).startswith("Write conflict"):
+        document["code"] = 112
+        document["codeName"] = "WriteConflict"
+        document["errorLabels"] = ["TransientTransactionError"]
+    elif failed and "code" not in document:
         document["code"] = 8
         document.setdefault("codeName", "UnknownError")
     return _encode_op_msg_response(document, request_id=request_id, response_to=response_to)
@@ -70,6 +79,25 @@ def _encode_op_msg_response_like_mongodb(document, *, request_id, response_to):
 
 proxy.decode_op_msg = _decode_op_msg_accepting_int64
 proxy.encode_op_msg_response = _encode_op_msg_response_like_mongodb
+
+# 4. A commit MongoDB refuses for a write conflict ends the transaction, so the client's next
+#    `startTransaction` begins a new one. mongoeco leaves the failed one open, and every retry
+#    then fails against its stale snapshot: end it.
+_commit_transaction = sessions.WireSessionStore.commit_transaction
+
+
+def _commit_transaction_ending_on_failure(self, body):
+    try:
+        return _commit_transaction(self, body)
+    except Exception:
+        try:
+            self.abort_transaction(body)
+        except Exception:
+            pass
+        raise
+
+
+sessions.WireSessionStore.commit_transaction = _commit_transaction_ending_on_failure
 
 
 async def answers_hello(port: int) -> bool:

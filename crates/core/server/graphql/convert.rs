@@ -4,8 +4,13 @@
 
 use async_graphql::{Name, Value};
 use bson::{Bson, Document, oid::ObjectId};
+use futures_util::future::BoxFuture;
 
-use super::model::{Field, Kind, Scalar, Type, Types};
+use super::{
+    model::{Field, Kind, Relation, Scalar, Type, Types},
+    relations,
+    run::Ctx,
+};
 
 /// `value` as GraphQL shows it: ObjectIds as hex strings, dates as RFC 3339 UTC strings,
 /// numbers as numbers (a double that is not finite as null).
@@ -49,6 +54,15 @@ pub fn to_bson(value: &Value, kind: &Kind, types: &Types) -> Result<Bson, String
         // GraphQL coerces one value where a list is expected.
         (Kind::List(inner), v) => Bson::Array(vec![to_bson(v, inner, types)?]),
         (Kind::Object(_), v) => return Err(format!("expected an object, found {v}")),
+        // A `RelationInput` links keys; its `create` was made before (`relations::create`).
+        (Kind::Relation(rel), Value::Object(input)) => match input.get("link") {
+            Some(keys) => to_bson(keys, &rel.stored(), types)?,
+            None if input.contains_key("create") => {
+                return Err("creating related documents is not supported here".into());
+            }
+            None => return Err("a relationship's input needs 'link' or 'create'".into()),
+        },
+        (Kind::Relation(rel), v) => to_bson(v, &rel.stored(), types)?,
     })
 }
 
@@ -92,6 +106,47 @@ pub fn document(input: &Value, ty: &Type, types: &Types) -> Result<Document, Str
     Ok(out)
 }
 
+/// The update an `UpdateInput` of `ty` describes: its fields `$set`, `<field>_unset: true`
+/// `$unset`, `<field>_inc` (numbers) `$inc`.
+pub fn update(input: &Value, ty: &Type, types: &Types) -> Result<Document, String> {
+    let Value::Object(fields) = input else {
+        return Err(format!("expected an object of type {}UpdateInput", ty.name));
+    };
+    let (mut set, mut unset, mut inc) = (Document::new(), Document::new(), Document::new());
+    for (name, value) in fields {
+        let name = name.as_str();
+        if let Some(field) = ty.field(name) {
+            let value = to_bson(value, &field.kind, types).map_err(|m| format!("{name}: {m}"))?;
+            set.insert(name, value);
+            continue;
+        }
+        let field = name.rsplit_once('_').and_then(|(f, op)| Some((ty.field(f)?, op)));
+        match (field, value) {
+            (Some((f, "unset")), Value::Boolean(true)) => {
+                unset.insert(&f.name, "");
+            }
+            (Some((_, "unset")), Value::Boolean(false) | Value::Null) => {}
+            (Some((f, "inc")), v)
+                if matches!(f.kind, Kind::Scalar(Scalar::Int | Scalar::Long | Scalar::Float)) =>
+            {
+                let Kind::Scalar(s) = f.kind else { continue };
+                inc.insert(&f.name, scalar(s, v).map_err(|m| format!("{name}: {m}"))?);
+            }
+            _ => return Err(format!("{}UpdateInput has no field '{name}'", ty.name)),
+        }
+    }
+    let mut out = Document::new();
+    for (op, fields) in [("$set", set), ("$unset", unset), ("$inc", inc)] {
+        if !fields.is_empty() {
+            out.insert(op, fields);
+        }
+    }
+    if out.is_empty() {
+        return Err("set must name at least one field".into());
+    }
+    Ok(out)
+}
+
 /// The comparison operators of a `QueryInput` field (`year_gt`) and their MongoDB names.
 const OPERATORS: [(&str, &str); 7] = [
     ("ne", "$ne"),
@@ -104,85 +159,126 @@ const OPERATORS: [(&str, &str); 7] = [
 ];
 
 /// The MongoDB filter a `QueryInput` of `ty` describes; `prefix` is the path of an embedded
-/// document's fields.
-pub fn filter(query: &Value, ty: &Type, types: &Types, prefix: &str) -> Result<Document, String> {
-    let Value::Object(entries) = query else {
-        return Err(format!("a query of {} must be an object", ty.name));
-    };
-    let mut out = Document::new();
-    let mut all = Vec::new();
-    for (key, value) in entries {
-        let key = key.as_str();
-        if key == "AND" || key == "OR" {
-            let Value::List(items) = value else {
-                return Err(format!("{key} needs a list"));
-            };
-            let parts = items
-                .iter()
-                .map(|i| filter(i, ty, types, prefix).map(Bson::Document))
-                .collect::<Result<Vec<_>, _>>()?;
-            if !parts.is_empty() {
-                all.push(bson::doc! { if key == "AND" { "$and" } else { "$or" }: parts });
-            }
-            continue;
-        }
-        if let Some(field) = ty.field(key) {
-            let path = format!("{prefix}{key}");
-            match (&field.kind, value) {
-                (Kind::Object(t), Value::Object(_)) => {
-                    let nested = filter(value, &types.0[*t], types, &format!("{path}."))?;
-                    all.push(nested);
-                }
-                (kind, value) => {
-                    all.push(
-                        bson::doc! { path: to_bson(value, kind, types).map_err(|m| format!("{key}: {m}"))? },
-                    );
-                }
-            }
-            continue;
-        }
-        let (name, op) = key
-            .rsplit_once('_')
-            .ok_or_else(|| format!("{} has no query field '{key}'", ty.name))?;
-        let field: &Field = ty
-            .field(name)
-            .ok_or_else(|| format!("{} has no query field '{key}'", ty.name))?;
-        let path = format!("{prefix}{name}");
-        if op == "exists" {
-            let Value::Boolean(b) = value else {
-                return Err(format!("{key} needs a Boolean"));
-            };
-            // App Services: whether the field is not null.
-            all.push(if *b {
-                bson::doc! { path: { "$ne": Bson::Null } }
-            } else {
-                bson::doc! { path: Bson::Null }
-            });
-            continue;
-        }
-        let (_, mongo) = OPERATORS
-            .iter()
-            .find(|(o, _)| *o == op)
-            .ok_or_else(|| format!("{} has no query field '{key}'", ty.name))?;
-        // `_in` and `_nin` of a list field compare its items.
-        let item = match &field.kind {
-            Kind::List(inner) => inner.as_ref(),
-            k => k,
+/// document's fields. A query on a relationship's fields finds the related documents first,
+/// as the caller (`c`).
+pub fn filter<'a>(
+    c: &'a Ctx,
+    query: &'a Value,
+    ty: &'a Type,
+    types: &'a Types,
+    prefix: String,
+) -> BoxFuture<'a, Result<Document, String>> {
+    Box::pin(async move {
+        let Value::Object(entries) = query else {
+            return Err(format!("a query of {} must be an object", ty.name));
         };
-        let operand = if op == "in" || op == "nin" {
-            to_bson(value, &Kind::List(Box::new(item.clone())), types)
-        } else {
-            to_bson(value, item, types)
+        let mut all = Vec::new();
+        for (key, value) in entries {
+            let key = key.as_str();
+            if key == "AND" || key == "OR" {
+                let Value::List(items) = value else {
+                    return Err(format!("{key} needs a list"));
+                };
+                let mut parts = Vec::new();
+                for i in items {
+                    parts.push(Bson::Document(filter(c, i, ty, types, prefix.clone()).await?));
+                }
+                if !parts.is_empty() {
+                    all.push(bson::doc! { if key == "AND" { "$and" } else { "$or" }: parts });
+                }
+                continue;
+            }
+            if let Some(field) = ty.field(key) {
+                let path = format!("{prefix}{key}");
+                match (&field.kind, value) {
+                    (Kind::Object(t), Value::Object(_)) => {
+                        all.push(filter(c, value, &types.0[*t], types, format!("{path}.")).await?);
+                    }
+                    (Kind::Relation(rel), Value::Object(_)) => {
+                        let keys = related(c, rel, value, types).await?;
+                        all.push(bson::doc! { path: { "$in": keys } });
+                    }
+                    // To-many: each listed query matches one of the related documents.
+                    (Kind::Relation(rel), Value::List(items)) => {
+                        for item in items {
+                            let keys = related(c, rel, item, types).await?;
+                            all.push(bson::doc! { &path: { "$in": keys } });
+                        }
+                    }
+                    (kind, value) => {
+                        all.push(
+                            bson::doc! { path: to_bson(value, kind, types).map_err(|m| format!("{key}: {m}"))? },
+                        );
+                    }
+                }
+                continue;
+            }
+            let (name, op) = key
+                .rsplit_once('_')
+                .ok_or_else(|| format!("{} has no query field '{key}'", ty.name))?;
+            let field: &Field = ty
+                .field(name)
+                .ok_or_else(|| format!("{} has no query field '{key}'", ty.name))?;
+            let path = format!("{prefix}{name}");
+            if op == "exists" {
+                let Value::Boolean(b) = value else {
+                    return Err(format!("{key} needs a Boolean"));
+                };
+                // App Services: whether the field is not null.
+                all.push(if *b {
+                    bson::doc! { path: { "$ne": Bson::Null } }
+                } else {
+                    bson::doc! { path: Bson::Null }
+                });
+                continue;
+            }
+            if let Kind::Relation(rel) = &field.kind {
+                // `_in`: one related document matches one of the queries; `_nin`: none does.
+                let mongo = match op {
+                    "in" => "$in",
+                    "nin" => "$nin",
+                    _ => return Err(format!("{} has no query field '{key}'", ty.name)),
+                };
+                let any = match value {
+                    Value::List(items) => Value::Object(
+                        [(Name::new("OR"), Value::List(items.clone()))]
+                            .into_iter()
+                            .collect(),
+                    ),
+                    v => v.clone(),
+                };
+                let keys = related(c, rel, &any, types).await?;
+                all.push(bson::doc! { path: { mongo: keys } });
+                continue;
+            }
+            let (_, mongo) = OPERATORS
+                .iter()
+                .find(|(o, _)| *o == op)
+                .ok_or_else(|| format!("{} has no query field '{key}'", ty.name))?;
+            // `_in` and `_nin` of a list field compare its items.
+            let item = match &field.kind {
+                Kind::List(inner) => inner.as_ref(),
+                k => k,
+            };
+            let operand = if op == "in" || op == "nin" {
+                to_bson(value, &Kind::List(Box::new(item.clone())), types)
+            } else {
+                to_bson(value, item, types)
+            }
+            .map_err(|m| format!("{key}: {m}"))?;
+            all.push(bson::doc! { path: { *mongo: operand } });
         }
-        .map_err(|m| format!("{key}: {m}"))?;
-        all.push(bson::doc! { path: { *mongo: operand } });
-    }
-    match all.len() {
-        0 => {}
-        1 => out = all.pop().unwrap_or_default(),
-        _ => {
-            out.insert("$and", all);
-        }
-    }
-    Ok(out)
+        Ok(match all.len() {
+            0 => Document::new(),
+            1 => all.pop().unwrap_or_default(),
+            _ => bson::doc! { "$and": all },
+        })
+    })
+}
+
+/// The keys of the documents related through `rel` that `query` (a foreign `QueryInput`)
+/// matches.
+async fn related(c: &Ctx, rel: &Relation, query: &Value, types: &Types) -> Result<Vec<Bson>, String> {
+    let foreign = filter(c, query, &types.0[rel.coll.ty], types, String::new()).await?;
+    relations::keys(c, rel, foreign).await
 }

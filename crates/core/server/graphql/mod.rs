@@ -2,12 +2,13 @@
 //! schema (`model.rs` reads the schemas into types, `schema.rs` builds the queries and
 //! mutations once per deploy, `convert.rs` turns inputs into filters and documents and
 //! documents into values, `run.rs` runs each operation as the caller, under the app's rules,
-//! `resolvers.rs` the custom resolvers). Relationships are not resolved: a relationship field
-//! is its stored value (ids).
+//! `resolvers.rs` the custom resolvers, `relations.rs` the relationships: a field that stores
+//! keys of another collection's documents, shown and queried as those documents).
 
 mod convert;
 mod model;
 mod plural;
+mod relations;
 mod resolvers;
 mod run;
 mod schema;

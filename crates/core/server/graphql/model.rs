@@ -2,7 +2,11 @@
 //! of BSON types to GraphQL scalars, field names GraphQL can carry, one type per embedded
 //! object.
 
+use std::sync::Arc;
+
 use serde_json::Value;
+
+use super::run::Coll;
 
 /// A GraphQL scalar a schema's BSON type maps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +56,32 @@ pub enum Kind {
     Object(usize),
     /// An array of scalars or of embedded documents.
     List(Box<Kind>),
+    /// A relationship (`relationships.json`): stored as the foreign documents' keys, shown as
+    /// the documents.
+    Relation(Arc<Relation>),
+}
+
+/// A field's relationship to the documents of another collection.
+#[derive(Debug)]
+pub struct Relation {
+    /// The foreign collection.
+    pub coll: Arc<Coll>,
+    /// The foreign documents' field the stored values are.
+    pub foreign_key: String,
+    /// The stored value's scalar (a key, or each key of a list).
+    pub key: Scalar,
+    /// To-many: the field holds a list of keys.
+    pub list: bool,
+    /// `<Type><Field>RelationInput`, the input that links or creates foreign documents.
+    pub input: String,
+}
+
+impl Relation {
+    /// What the field stores: a key or a list of keys.
+    pub fn stored(&self) -> Kind {
+        let key = Kind::Scalar(self.key);
+        if self.list { Kind::List(Box::new(key)) } else { key }
+    }
 }
 
 /// One field of a document type.
@@ -93,7 +123,8 @@ pub fn valid_name(name: &str) -> bool {
         && !name.starts_with("__")
 }
 
-fn capitalized(s: &str) -> String {
+/// `s` with its first letter upper-case (`ownerId` -> `OwnerId`).
+pub fn capitalized(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())

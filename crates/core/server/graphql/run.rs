@@ -3,7 +3,6 @@
 
 use std::{sync::Arc, time::Instant};
 
-use async_graphql::dynamic::ResolverContext;
 use bridge::rules::{Caller, execute_as_user, function_values};
 use bson::{Bson, Document};
 use engine::{Deployment, RequestInfo, User};
@@ -11,6 +10,7 @@ use engine::{Deployment, RequestInfo, User};
 use crate::server::State;
 
 /// The collection behind a generated type.
+#[derive(Debug)]
 pub struct Coll {
     /// Its database.
     pub db: String,
@@ -36,13 +36,7 @@ pub struct Ctx {
 
 /// Runs operation `kind` with `spec` on `coll` for the request's caller; the result as App
 /// Services' operation returned it.
-pub async fn run(
-    ctx: &ResolverContext<'_>,
-    coll: &Coll,
-    kind: &str,
-    mut spec: Document,
-) -> async_graphql::Result<Bson> {
-    let c = ctx.data::<Ctx>()?;
+pub async fn run(c: &Ctx, coll: &Coll, kind: &str, mut spec: Document) -> async_graphql::Result<Bson> {
     spec.insert("database", &coll.db);
     spec.insert("collection", &coll.coll);
     let mut request = bridge::Request::parse(kind, &spec).map_err(|e| e.to_string())?;

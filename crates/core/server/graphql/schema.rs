@@ -12,11 +12,12 @@ use async_graphql::dynamic::{
 use bson::{Bson, Document, doc};
 
 use super::{
-    convert::{document, filter, to_graphql},
+    convert::{document, filter, to_graphql, update},
     model::{Kind, Scalar, Type, Types, valid_name},
     plural::plural,
+    relations,
     resolvers::Resolver,
-    run::{Coll, run},
+    run::{Coll, Ctx, run},
 };
 
 /// The most nesting a query may have, and how much work it may ask for.
@@ -46,16 +47,17 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
             continue;
         }
         if let Some(ty) = types.add(title, &c.schema) {
-            colls.push(Coll {
+            colls.push(Arc::new(Coll {
                 db: c.db.clone(),
                 coll: c.coll.clone(),
                 ty,
-            });
+            }));
         }
     }
     if colls.is_empty() {
         return Ok(None);
     }
+    relations::apply(graphql, service, &colls, &mut types);
     // Custom resolvers may name the generated types and add custom ones after them.
     let generated = types.0.len();
     let (mut inputs, mut payloads, mut resolvers) = (Vec::new(), Vec::new(), Vec::new());
@@ -91,6 +93,11 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
             .register(query_input(ty, &types))
             .register(write_input(ty, &types, "InsertInput", true))
             .register(write_input(ty, &types, "UpdateInput", false));
+        for f in &ty.fields {
+            if let Kind::Relation(rel) = &f.kind {
+                builder = builder.register(relations::input(rel, &types));
+            }
+        }
     }
     for range in inputs {
         for ty in &types.0[range] {
@@ -136,7 +143,6 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
         }
         let (one, many) = (ty.name.clone(), plural(&ty.name, graphql.natural_plurals));
         let q = |suffix: &str| format!("{}{suffix}", ty.name);
-        let coll = Arc::new(coll);
         query = query
             .field(
                 root(
@@ -280,6 +286,8 @@ pub(super) fn out_ref(kind: &Kind, types: &Types) -> TypeRef {
         Kind::Scalar(s) => TypeRef::named(s.name()),
         Kind::Object(t) => TypeRef::named(&types.0[*t].name),
         Kind::List(inner) => TypeRef::List(Box::new(out_ref(inner, types))),
+        Kind::Relation(rel) if rel.list => TypeRef::named_list(&types.0[rel.coll.ty].name),
+        Kind::Relation(rel) => TypeRef::named(&types.0[rel.coll.ty].name),
     }
 }
 
@@ -289,6 +297,7 @@ pub(super) fn in_ref(kind: &Kind, types: &Types, suffix: &str) -> TypeRef {
         Kind::Scalar(s) => TypeRef::named(s.name()),
         Kind::Object(t) => TypeRef::named(format!("{}{suffix}", types.0[*t].name)),
         Kind::List(inner) => TypeRef::List(Box::new(in_ref(inner, types, suffix))),
+        Kind::Relation(rel) => TypeRef::named(&rel.input),
     }
 }
 
@@ -300,7 +309,10 @@ fn output_type(ty: &Type, types: &Arc<Types>) -> Object {
         if f.required {
             tr = TypeRef::NonNull(Box::new(tr));
         }
-        object = object.field(field_of_parent(&f.name, tr, f.kind.clone()));
+        object = object.field(match &f.kind {
+            Kind::Relation(rel) => relations::field(&f.name, tr, rel.clone()),
+            kind => field_of_parent(&f.name, tr, kind.clone()),
+        });
     }
     object
 }
@@ -329,6 +341,8 @@ pub(super) fn value_of(value: &Bson, kind: &Kind) -> Option<FieldValue<'static>>
                 .map(|i| value_of(i, inner).unwrap_or(FieldValue::NULL)),
         )),
         (Kind::List(_), _) => None,
+        // Resolved by the parent document's field (`relations::field`), never as a value.
+        (Kind::Relation(_), _) => None,
         (Kind::Scalar(_), v) => Some(FieldValue::value(to_graphql(v))),
     }
 }
@@ -344,24 +358,36 @@ fn query_input(ty: &Type, types: &Types) -> InputObject {
             format!("{}_exists", f.name),
             TypeRef::named(TypeRef::BOOLEAN),
         ));
-        let item = match &f.kind {
+        let (s, list) = match &f.kind {
             Kind::Object(_) => {
                 input = input.field(InputValue::new(&f.name, in_ref(&f.kind, types, "QueryInput")));
                 continue;
             }
-            Kind::List(inner) if matches!(inner.as_ref(), Kind::Scalar(_)) => {
-                input = input.field(InputValue::new(&f.name, in_ref(&f.kind, types, "QueryInput")));
-                inner.as_ref()
+            // A relationship is queried by the related documents' fields.
+            Kind::Relation(rel) => {
+                let foreign = format!("{}QueryInput", types.0[rel.coll.ty].name);
+                if !rel.list {
+                    input = input.field(InputValue::new(&f.name, TypeRef::named(foreign)));
+                    continue;
+                }
+                for name in [
+                    f.name.clone(),
+                    format!("{}_in", f.name),
+                    format!("{}_nin", f.name),
+                ] {
+                    input = input.field(InputValue::new(name, TypeRef::named_list(&foreign)));
+                }
+                continue;
             }
-            Kind::List(_) => continue,
-            k @ Kind::Scalar(_) => {
-                input = input.field(InputValue::new(&f.name, in_ref(k, types, "QueryInput")));
-                k
-            }
+            Kind::List(inner) => match inner.as_ref() {
+                Kind::Scalar(s) => (*s, true),
+                _ => continue,
+            },
+            Kind::Scalar(s) => (*s, false),
         };
-        let Kind::Scalar(s) = item else { continue };
         let one = || TypeRef::named(s.name());
         input = input
+            .field(InputValue::new(&f.name, in_ref(&f.kind, types, "QueryInput")))
             .field(InputValue::new(
                 format!("{}_in", f.name),
                 TypeRef::named_list(s.name()),
@@ -369,8 +395,12 @@ fn query_input(ty: &Type, types: &Types) -> InputObject {
             .field(InputValue::new(
                 format!("{}_nin", f.name),
                 TypeRef::named_list(s.name()),
-            ))
-            .field(InputValue::new(format!("{}_ne", f.name), one()));
+            ));
+        // A list is matched by its items: equality, `_in`, `_nin` (as App Services had it).
+        if list {
+            continue;
+        }
+        input = input.field(InputValue::new(format!("{}_ne", f.name), one()));
         if s.ordered() {
             for op in ["gt", "gte", "lt", "lte"] {
                 input = input.field(InputValue::new(format!("{}_{op}", f.name), one()));
@@ -380,15 +410,29 @@ fn query_input(ty: &Type, types: &Types) -> InputObject {
     input
 }
 
-/// `<Type>InsertInput` (required fields required, but `_id`) or `<Type>UpdateInput` (none).
+/// `<Type>InsertInput` (required fields required, but `_id`) or `<Type>UpdateInput` (none
+/// required; `<field>_unset` for each field and `<field>_inc` for numbers).
 fn write_input(ty: &Type, types: &Types, suffix: &str, insert: bool) -> InputObject {
     let mut input = InputObject::new(format!("{}{suffix}", ty.name));
+    let update = suffix == "UpdateInput";
     for f in &ty.fields {
         let mut tr = in_ref(&f.kind, types, suffix);
         if insert && f.required && f.name != "_id" {
             tr = TypeRef::NonNull(Box::new(tr));
         }
         input = input.field(InputValue::new(&f.name, tr));
+        if update {
+            input = input.field(InputValue::new(
+                format!("{}_unset", f.name),
+                TypeRef::named(TypeRef::BOOLEAN),
+            ));
+            if let Kind::Scalar(s @ (Scalar::Int | Scalar::Long | Scalar::Float)) = f.kind {
+                input = input.field(InputValue::new(
+                    format!("{}_inc", f.name),
+                    TypeRef::named(s.name()),
+                ));
+            }
+        }
     }
     input
 }
@@ -397,7 +441,12 @@ fn write_input(ty: &Type, types: &Types, suffix: &str, insert: bool) -> InputObj
 fn sort_enum(ty: &Type) -> Option<Enum> {
     let mut e = Enum::new(format!("{}SortByInput", ty.name));
     let mut any = false;
-    for f in ty.fields.iter().filter(|f| matches!(f.kind, Kind::Scalar(_))) {
+    let sortable = |k: &Kind| match k {
+        Kind::Scalar(_) => true,
+        Kind::Relation(rel) => !rel.list,
+        _ => false,
+    };
+    for f in ty.fields.iter().filter(|f| sortable(&f.kind)) {
         let upper = f.name.to_uppercase();
         e = e.item(format!("{upper}_ASC")).item(format!("{upper}_DESC"));
         any = true;
@@ -447,13 +496,11 @@ async fn resolve(
     types: &Types,
     op: Op,
 ) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    let c = ctx.data::<Ctx>()?;
     let ty = &types.0[coll.ty];
     let query = match ctx.args.get("query") {
-        Some(q) if !q.is_null() => filter(q.as_value(), ty, types, "")?,
+        Some(q) if !q.is_null() => filter(c, q.as_value(), ty, types, String::new()).await?,
         _ => Document::new(),
-    };
-    let input = |name: &str| -> async_graphql::Result<Document> {
-        Ok(document(ctx.args.try_get(name)?.as_value(), ty, types)?)
     };
     let docs = |value: Bson| match value {
         Bson::Document(d) => Some(FieldValue::owned_any(d)),
@@ -463,12 +510,14 @@ async fn resolve(
         }))),
         _ => None,
     };
-    let set = |name: &str| -> async_graphql::Result<Document> {
-        let set = input(name)?;
-        if set.is_empty() {
-            return Err("set must name at least one field".into());
-        }
-        Ok(doc! {"$set": set})
+    // A write's input, with its relationships' `create` made first.
+    let data = async |name: &str| -> async_graphql::Result<Document> {
+        let given = relations::create(c, ctx.args.try_get(name)?.as_value(), ty, types).await?;
+        Ok(document(&given, ty, types)?)
+    };
+    let set = async || -> async_graphql::Result<Document> {
+        let given = relations::create(c, ctx.args.try_get("set")?.as_value(), ty, types).await?;
+        Ok(update(&given, ty, types)?)
     };
     // Without a query, an upsert inserts (App Services' rule).
     let no_query = ctx.args.get("query").is_none_or(|q| q.is_null());
@@ -478,7 +527,7 @@ async fn resolve(
         op
     };
     let result = match op {
-        Op::FindOne => run(ctx, coll, "findOne", doc! {"filter": query}).await?,
+        Op::FindOne => run(c, coll, "findOne", doc! {"filter": query}).await?,
         Op::Find => {
             let mut spec = doc! {"filter": query, "limit": ctx.args.try_get("limit")?.i64()?};
             if let Some(sort) = ctx.args.get("sortBy") {
@@ -492,49 +541,50 @@ async fn resolve(
                     .unwrap_or_default();
                 spec.insert("sort", doc! { name: if dir == "DESC" { -1 } else { 1 } });
             }
-            run(ctx, coll, "find", spec).await?
+            run(c, coll, "find", spec).await?
         }
         Op::InsertOne => {
-            let inserted = run(ctx, coll, "insertOne", doc! {"document": input("data")?}).await?;
+            let inserted = run(c, coll, "insertOne", doc! {"document": data("data").await?}).await?;
             let id = inserted
                 .as_document()
                 .and_then(|d| d.get("insertedId"))
                 .cloned()
                 .unwrap_or(Bson::Null);
-            run(ctx, coll, "findOne", doc! {"filter": {"_id": id}}).await?
+            run(c, coll, "findOne", doc! {"filter": {"_id": id}}).await?
         }
         Op::InsertMany => {
             let list = ctx.args.try_get("data")?.list()?;
-            let all = list
-                .iter()
-                .map(|d| document(d.as_value(), ty, types).map(Bson::Document))
-                .collect::<Result<Vec<_>, _>>()?;
-            run(ctx, coll, "insertMany", doc! {"documents": all}).await?
+            let mut all = Vec::new();
+            for d in list.iter() {
+                let given = relations::create(c, d.as_value(), ty, types).await?;
+                all.push(Bson::Document(document(&given, ty, types)?));
+            }
+            run(c, coll, "insertMany", doc! {"documents": all}).await?
         }
         Op::UpdateOne => {
-            let spec = doc! {"filter": query, "update": set("set")?, "returnNewDocument": true};
-            run(ctx, coll, "findOneAndUpdate", spec).await?
+            let spec = doc! {"filter": query, "update": set().await?, "returnNewDocument": true};
+            run(c, coll, "findOneAndUpdate", spec).await?
         }
         Op::UpdateMany => {
             run(
-                ctx,
+                c,
                 coll,
                 "updateMany",
-                doc! {"filter": query, "update": set("set")?},
+                doc! {"filter": query, "update": set().await?},
             )
             .await?
         }
         Op::UpsertOne | Op::ReplaceOne => {
             let spec = doc! {
                 "filter": query,
-                "replacement": input("data")?,
+                "replacement": data("data").await?,
                 "upsert": matches!(op, Op::UpsertOne),
                 "returnNewDocument": true,
             };
-            run(ctx, coll, "findOneAndReplace", spec).await?
+            run(c, coll, "findOneAndReplace", spec).await?
         }
-        Op::DeleteOne => run(ctx, coll, "findOneAndDelete", doc! {"filter": query}).await?,
-        Op::DeleteMany => run(ctx, coll, "deleteMany", doc! {"filter": query}).await?,
+        Op::DeleteOne => run(c, coll, "findOneAndDelete", doc! {"filter": query}).await?,
+        Op::DeleteMany => run(c, coll, "deleteMany", doc! {"filter": query}).await?,
     };
     Ok(docs(result))
 }
