@@ -321,8 +321,11 @@ fn check_lists_what_it_does_with_each_file_of_the_exported_example() {
         "{out}"
     );
     assert!(
-        line_for(&out, "data_sources/mongodb-atlas/exported-app/users/relationships.json")
-            .starts_with("loaded"),
+        line_for(
+            &out,
+            "data_sources/mongodb-atlas/exported-app/users/relationships.json"
+        )
+        .starts_with("loaded"),
         "{out}"
     );
     assert!(

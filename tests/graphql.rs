@@ -643,3 +643,40 @@ async fn relationships(mongodb_uri: Option<String>) {
     .await;
     assert!(e.contains("at least one field"), "{e}");
 }
+
+/// App Services took credential headers on GraphQL requests as well as an access token:
+/// `email` + `password` (and `apiKey`, `jwtTokenString`) sign the user in for the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_headers_authenticate_graphql_requests() {
+    let api = Api::prepared(limits(), None, prepare).await;
+    assert_eq!(
+        api.register("gql@example.com", FROM).await.status,
+        StatusCode::CREATED
+    );
+    let login = api.login("gql@example.com", "right-password", FROM).await;
+    let id = login.body["user_id"].as_str().expect("user id").to_string();
+    let path = format!("{APP}/graphql");
+    let creds = [("email", "gql@example.com"), ("password", "right-password")];
+    let insert = json!({"query": "mutation($owner: String!) { insertOneMovie(data: {title: \"Solo\", owner: $owner}) { title } }",
+        "variables": {"owner": id}});
+    let r = api.send_with("POST", &path, &creds, insert, FROM).await;
+    assert_eq!(r.body, json!({"data": {"insertOneMovie": {"title": "Solo"}}}));
+    let list = json!({"query": "{ movies { title } }"});
+    let r = api.send_with("POST", &path, &creds, list.clone(), FROM).await;
+    assert_eq!(r.body, json!({"data": {"movies": [{"title": "Solo"}]}}));
+    // The same documents through the user's access token.
+    let token = login.body["access_token"].as_str().expect("token");
+    let d = data(&api, token, "{ movies { title } }", json!({})).await;
+    assert_eq!(d, json!({"movies": [{"title": "Solo"}]}));
+    // A wrong password, or no credentials at all, is refused before the query runs.
+    let wrong = [("email", "gql@example.com"), ("password", "wrong-password")];
+    let r = api.send_with("POST", &path, &wrong, list.clone(), FROM).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+    let r = api.send_with("POST", &path, &[], list, FROM).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "MissingAuthReq"),
+        "{:?}",
+        r.body
+    );
+}

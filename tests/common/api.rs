@@ -97,13 +97,27 @@ impl Api {
         body: Value,
         from: &str,
     ) -> Reply {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("authorization", b.as_str())).collect();
+        self.send_with(method, path, &headers, body, from).await
+    }
+
+    /// A request with `headers` (credential headers, say) and no access token of its own.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Value,
+        from: &str,
+    ) -> Reply {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header("content-type", "application/json")
             .header("x-forwarded-for", from);
-        if let Some(t) = token {
-            request = request.header("authorization", format!("Bearer {t}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = request.body(Body::from(body.to_string())).expect("request");
         let response = self.router.clone().oneshot(request).await.expect("response");

@@ -27,7 +27,8 @@ pub use schema::Api;
 
 use super::{
     ApiError, State,
-    extract::{Caller, ClientAddress, ThisApp},
+    endpoints::request_user,
+    extract::{ClientAddress, ThisApp},
 };
 
 /// The deepest nesting of braces, brackets and parentheses a query may have.
@@ -80,12 +81,12 @@ pub fn attach(deployment: &mut Deployment, service: &str) {
 }
 
 /// `POST .../graphql` with `{query, variables?, operationName?}`, as Apollo and other GraphQL
-/// clients send it, with the user's access token.
+/// clients send it, with the user's access token (`Authorization: Bearer`) or, as App
+/// Services took them, credential headers (`email` + `password`, `apiKey`, `jwtTokenString`).
 pub async fn serve(
     AxumState(state): AxumState<Arc<State>>,
     _: ThisApp,
     method: Method,
-    Caller(caller): Caller,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
@@ -97,6 +98,8 @@ pub async fn serve(
             "GraphQL requests are POST requests with a JSON body",
         ));
     }
+    let application = loader::RunAs::Application;
+    let user = request_user(&state, &application, &headers, &address, true, true).await?;
     let deployment = state.deployment();
     let Some(api) = deployment.extensions.get::<Api>() else {
         return Err(ApiError::new(
@@ -130,7 +133,6 @@ pub async fn serve(
         }
         Some(_) => return Err(invalid("'variables' must be an object")),
     }
-    let user = caller.user.clone();
     let _slot = state.in_flight.enter(&user.id, &address)?;
     let ctx = run::Ctx {
         state: state.clone(),
