@@ -680,3 +680,93 @@ async fn credential_headers_authenticate_graphql_requests() {
         r.body
     );
 }
+
+/// Hostile requests through relationships: a field listing more keys than a relationship
+/// resolves, a request whose `create` list would run past the time limit. Each fails alone;
+/// the server answers afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_relationship_requests_are_bounded() {
+    let mut bounded = limits();
+    bounded.function_timeout = 2;
+    let api = Api::prepared(bounded, None, prepare_relations).await;
+    let (alice, alice_id) = login(&api).await;
+    // 5,000 reviews in one insertMany, and a movie listing them all: resolved in their order.
+    let reviews: Vec<Value> = (0..5_000)
+        .map(|i| json!({"text": format!("r{i}"), "stars": 1, "owner": alice_id}))
+        .collect();
+    let inserted = api
+        .service(
+            &alice,
+            "insertMany",
+            json!({"database": "films", "collection": "reviews", "documents": reviews}),
+        )
+        .await;
+    assert_eq!(inserted.status, StatusCode::OK, "{:?}", inserted.body);
+    let ids: Vec<Value> = inserted.body["insertedIds"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|id| id["$oid"].clone())
+        .collect();
+    let started = std::time::Instant::now();
+    let long = data(
+        &api,
+        &alice,
+        "mutation($owner: String!, $ids: [ObjectId]) { insertOneMovie(data: {title: \"Long\", owner: $owner, reviews: {link: $ids}}) { reviews { text } } }",
+        json!({"owner": alice_id, "ids": ids}),
+    )
+    .await;
+    let listed = long["insertOneMovie"]["reviews"].as_array().expect("reviews");
+    assert_eq!(listed.len(), 5_000);
+    assert_eq!(
+        (&listed[0]["text"], &listed[4_999]["text"]),
+        (&json!("r0"), &json!("r4999"))
+    );
+    assert!(
+        started.elapsed().as_secs() < 2,
+        "resolved in {:?}",
+        started.elapsed()
+    );
+    // More keys than a relationship resolves: that field fails, naming the bound.
+    let many = vec![ids[0].clone(); 10_001];
+    let r = gql(
+        &api,
+        &alice,
+        "mutation($owner: String!, $ids: [ObjectId]) { insertOneMovie(data: {title: \"Too many\", owner: $owner, reviews: {link: $ids}}) { reviews { text } } }",
+        json!({"owner": alice_id, "ids": many}),
+    )
+    .await;
+    let message = r.body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("at most 10000"), "{}", r.body);
+    // A request whose creates would run on past the time limit ends at it.
+    let creates: Vec<Value> = (0..30_000)
+        .map(|i| json!({"text": format!("c{i}"), "owner": alice_id}))
+        .collect();
+    let started = std::time::Instant::now();
+    let r = gql(
+        &api,
+        &alice,
+        "mutation($owner: String!, $c: [ReviewInsertInput]) { insertOneMovie(data: {title: \"Slow\", owner: $owner, reviews: {create: $c}}) { title } }",
+        json!({"owner": alice_id, "c": creates}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "ExecutionTimeLimitExceeded"),
+        "{:?}",
+        r.body
+    );
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "ended after {:?}",
+        started.elapsed()
+    );
+    let ok = data(
+        &api,
+        &alice,
+        "{ movie(query: {title: \"Long\"}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(ok, json!({"movie": {"title": "Long"}}));
+}

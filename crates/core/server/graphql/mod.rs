@@ -141,7 +141,12 @@ pub async fn serve(
         info: super::endpoints::request_info(&headers, "", &address, "graphql"),
         types: api.types.clone(),
     };
-    let response = api.schema.execute(request.data(ctx)).await;
+    // A request runs no longer than a function call may: its operations each have that
+    // deadline, and a request of many (`create` lists, aliases) is bounded as a whole.
+    let limit = state.engine.time_limit();
+    let response = tokio::time::timeout(limit, api.schema.execute(request.data(ctx)))
+        .await
+        .map_err(|_| ApiError::from(engine::EngineError::TimeLimitExceeded(limit)))?;
     let json = serde_json::to_value(&response).map_err(|e| ApiError::internal("graphql", e))?;
     Ok(Json(json).into_response())
 }

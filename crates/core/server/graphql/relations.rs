@@ -4,7 +4,7 @@
 //! every created document goes through the caller's rules: a related document the caller may
 //! not read is left out, as a missing one is.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     Name, Value,
@@ -148,19 +148,30 @@ pub fn field(name: &str, tr: TypeRef, rel: Arc<Relation>) -> Field {
                     if keys.is_empty() {
                         return Ok(Some(FieldValue::list(Vec::<FieldValue>::new())));
                     }
+                    if keys.len() as i64 > MAX_KEYS {
+                        return Err(format!(
+                            "'{key}' lists {} keys; a relationship resolves at most {MAX_KEYS}",
+                            keys.len()
+                        )
+                        .into());
+                    }
                     let spec = doc! {"filter": {fk: {"$in": keys.clone()}}};
                     let found = match run(c, &rel.coll, "find", spec).await? {
                         Bson::Array(found) => found,
                         _ => Vec::new(),
                     };
-                    let docs = keys.iter().filter_map(|k| {
-                        found.iter().find_map(|d| match d {
-                            Bson::Document(d) if d.get(fk) == Some(k) => {
-                                Some(FieldValue::owned_any(d.clone()))
-                            }
-                            _ => None,
-                        })
-                    });
+                    // Each key's document, found by its key's exact BSON (type and value).
+                    let mut by_key = HashMap::new();
+                    for d in found {
+                        if let Bson::Document(d) = d
+                            && let Some(k) = d.get(fk)
+                        {
+                            by_key.entry(exact(k)).or_insert(d);
+                        }
+                    }
+                    let docs = keys
+                        .iter()
+                        .filter_map(|k| by_key.get(&exact(k)).map(|d| FieldValue::owned_any(d.clone())));
                     Ok(Some(FieldValue::list(docs.collect::<Vec<_>>())))
                 }
                 (Some(Bson::Array(_)), false) | (Some(_), true) => Ok(None),
@@ -226,6 +237,11 @@ pub fn create<'a>(
         }
         Ok(Value::Object(out))
     })
+}
+
+/// `key` as a string that tells types apart (an ObjectId from its hex string).
+fn exact(key: &Bson) -> String {
+    key.clone().into_canonical_extjson().to_string()
 }
 
 fn link(keys: Value) -> Value {
