@@ -557,6 +557,34 @@ async fn relationships(mongodb_uri: Option<String>) {
     assert_eq!(q["both"], json!([{"title": "Heat"}]), "{q}");
     assert_eq!(q["sorted"].as_array().map(Vec::len), Some(2), "{q}");
 
+    // The generated input types, as App Services named and shaped them.
+    let fields = |t: &str| format!("{t}: __type(name: \"{t}\") {{ inputFields {{ name }} }}");
+    let types = [
+        "MovieUpdateInput",
+        "MovieAwardsUpdateInput",
+        "MovieReviewsRelationInput",
+    ];
+    let q = format!("{{ {} }}", types.map(fields).join(" "));
+    let t = data(&api, &alice, &q, json!({})).await;
+    let names = |t: &Value| -> Vec<String> {
+        let mut n: Vec<String> = t["inputFields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| f["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    let movie = names(&t["MovieUpdateInput"]);
+    for f in ["year_inc", "title_unset", "director", "director_unset", "reviews"] {
+        assert!(movie.contains(&f.to_string()), "{f}: {movie:?}");
+    }
+    assert!(!movie.contains(&"title_inc".to_string()), "{movie:?}");
+    // An embedded document's update input sets it whole: no operators.
+    assert_eq!(names(&t["MovieAwardsUpdateInput"]), ["by"]);
+    assert_eq!(names(&t["MovieReviewsRelationInput"]), ["create", "link"]);
+
     // Updates: relink, `_inc`, `_unset`.
     let u = data(
         &api,

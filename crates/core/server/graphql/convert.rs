@@ -57,7 +57,7 @@ pub fn to_bson(value: &Value, kind: &Kind, types: &Types) -> Result<Bson, String
         // A `RelationInput` links keys; its `create` was made before (`relations::create`).
         (Kind::Relation(rel), Value::Object(input)) => match input.get("link") {
             Some(keys) => to_bson(keys, &rel.stored(), types)?,
-            None if input.contains_key("create") => {
+            None if input.get("create").is_some_and(|c| *c != Value::Null) => {
                 return Err("creating related documents is not supported here".into());
             }
             None => return Err("a relationship's input needs 'link' or 'create'".into()),

@@ -83,7 +83,10 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
             t => tracing::warn!("GraphQL custom resolver {} not served: no type '{t}'", r.field),
         }
     }
-    for ty in &types.0[..generated] {
+    for (index, ty) in types.0[..generated].iter().enumerate() {
+        // A collection's own update input has `_unset` and `_inc`; an embedded document's is
+        // the document `$set` whole.
+        let root = colls.iter().any(|c| c.ty == index);
         let mut object = output_type(ty, &types);
         for r in resolvers.iter().filter(|r| r.on == ty.name) {
             object = object.field(r.field(&types, true));
@@ -92,7 +95,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
             .register(object)
             .register(query_input(ty, &types))
             .register(write_input(ty, &types, "InsertInput", true))
-            .register(write_input(ty, &types, "UpdateInput", false));
+            .register(write_input(ty, &types, "UpdateInput", root));
         for f in &ty.fields {
             if let Kind::Relation(rel) = &f.kind {
                 builder = builder.register(relations::input(rel, &types));
@@ -411,10 +414,10 @@ fn query_input(ty: &Type, types: &Types) -> InputObject {
 }
 
 /// `<Type>InsertInput` (required fields required, but `_id`) or `<Type>UpdateInput` (none
-/// required; `<field>_unset` for each field and `<field>_inc` for numbers).
-fn write_input(ty: &Type, types: &Types, suffix: &str, insert: bool) -> InputObject {
+/// required; with `operators`, `<field>_unset` for each field and `<field>_inc` for numbers).
+fn write_input(ty: &Type, types: &Types, suffix: &str, operators: bool) -> InputObject {
     let mut input = InputObject::new(format!("{}{suffix}", ty.name));
-    let update = suffix == "UpdateInput";
+    let (insert, update) = (suffix == "InsertInput", suffix == "UpdateInput" && operators);
     for f in &ty.fields {
         let mut tr = in_ref(&f.kind, types, suffix);
         if insert && f.required && f.name != "_id" {
