@@ -124,6 +124,12 @@ const SCENARIOS = {
     assert.equal(third.id, user.id);
     assert.equal(third.profile.name, "Ada L.");
     assert.equal(third.profile.email, "ada@example.org");
+    // A claim the new token no longer carries leaves the profile.
+    const { email: _, ...withoutEmail } = renamed;
+    const fourth = await newApp().logIn(Realm.Credentials.jwt(rs256(withoutEmail)));
+    assert.equal(fourth.id, user.id);
+    assert.equal(fourth.profile.name, "Ada L.");
+    assert.equal(fourth.profile.email, undefined);
   },
 
   // Every way to forge or stretch a custom JWT is refused with 401.

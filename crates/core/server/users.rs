@@ -513,10 +513,20 @@ impl Users {
             .identities
             .iter()
             .find(|i| i.provider_type == provider_type && i.id == external);
-        if current.is_none_or(|i| &i.provider_data == data) {
+        let Some(current) = current.filter(|i| &i.provider_data != data) else {
             return Ok(());
+        };
+        // The identity's metadata is replaced: a claim its new token no longer carries leaves
+        // the profile, unless another identity of the user gives it.
+        let mut profile = user.data.clone();
+        for key in current.provider_data.keys().filter(|k| !data.contains_key(*k)) {
+            let elsewhere = user.identities.iter().any(|i| {
+                !(i.provider_type == provider_type && i.id == external) && i.provider_data.contains_key(key)
+            });
+            if !elsewhere {
+                profile.remove(key);
+            }
         }
-        let mut profile = user.data;
         profile.extend(data.clone());
         let filter =
             doc! {"_id": id, "identities": {"$elemMatch": {"provider_type": provider_type, "id": external}}};
