@@ -200,6 +200,15 @@ fn unsupported_rule_features_are_refused_when_loading() {
     assert!(CollectionRules::from_json(&nested).is_ok());
     let bad = serde_json::json!({"roles": [{"name": "r", "fields": {"a": {"read": "%%root.x"}}}]});
     assert!(CollectionRules::from_json(&bad).unwrap_err().contains("%%root"));
+    // The whole document as a rule's value is refused when the rules load (it made every
+    // request fail with InvalidRule); as a key it is the insert-only template's test.
+    for whole in [
+        serde_json::json!({"roles": [{"name": "r", "read": "%%root"}]}),
+        serde_json::json!({"roles": [{"name": "r", "write": {"owner": "%%prevRoot"}}]}),
+    ] {
+        let e = CollectionRules::from_json(&whole).unwrap_err();
+        assert!(e.contains("as a value (the whole document)"), "{whole}: {e}");
+    }
     // A function a rule calls runs once per request: its arguments cannot name the document,
     // and its name is the app's, never a user's data.
     let function =

@@ -119,6 +119,11 @@ pub(super) fn no_document_field(e: &Bson) -> Result<(), String> {
 /// would compare two fields of the document.
 fn root_positions(e: &Bson, nested: bool) -> Result<(), String> {
     match e {
+        // The whole document as a value (or as the whole expression) is no condition writ can
+        // apply to documents; as a key (`{"%%prevRoot": {"%exists": false}}`) it is.
+        Bson::String(s) if s == "%%root" || s == "%%prevRoot" => {
+            Err(format!("'{s}' as a value (the whole document) {NOT_EVALUATED}"))
+        }
         Bson::String(s) if nested && root_path(s).is_some() => Err(format!(
             "'{s}' compared with another field of the document {NOT_EVALUATED}"
         )),
