@@ -156,16 +156,10 @@ pub fn field(name: &str, tr: TypeRef, rel: Arc<Relation>) -> Field {
                         .into());
                     }
                     let spec = doc! {"filter": {fk: {"$in": keys.clone()}}};
-                    let found = match run(c, &rel.coll, "find", spec).await? {
-                        Bson::Array(found) => found,
-                        _ => Vec::new(),
-                    };
                     // Each key's document, found by its key's exact BSON (type and value).
                     let mut by_key = HashMap::new();
-                    for d in found {
-                        if let Bson::Document(d) = d
-                            && let Some(k) = d.get(fk)
-                        {
+                    for d in documents(run(c, &rel.coll, "find", spec).await?) {
+                        if let Some(k) = d.get(fk) {
                             by_key.entry(exact(k)).or_insert(d);
                         }
                     }
@@ -214,9 +208,10 @@ pub fn create<'a>(
                         }
                         link(Value::List(keys))
                     }
-                    Some(item @ Value::Object(_)) if !rel.list => link(insert(c, rel, item, types).await?),
+                    // One document where a to-many takes a list (GraphQL's coercion).
                     Some(item @ Value::Object(_)) => {
-                        link(Value::List(vec![insert(c, rel, item, types).await?]))
+                        let key = insert(c, rel, item, types).await?;
+                        link(if rel.list { Value::List(vec![key]) } else { key })
                     }
                     _ => continue,
                 },
@@ -269,18 +264,26 @@ async fn insert(c: &Ctx, rel: &Relation, item: &Value, types: &Types) -> Result<
 pub async fn keys(c: &Ctx, rel: &Relation, filter: Document) -> Result<Vec<Bson>, String> {
     let fk = rel.foreign_key.as_str();
     let spec = doc! {"filter": filter, "projection": {fk: 1}, "limit": MAX_KEYS + 1};
-    let found = match run(c, &rel.coll, "find", spec).await.map_err(|e| e.message)? {
-        Bson::Array(found) => found,
-        _ => Vec::new(),
-    };
+    let found = documents(run(c, &rel.coll, "find", spec).await.map_err(|e| e.message)?);
     if found.len() as i64 > MAX_KEYS {
         return Err(format!(
             "a query on a relationship may match at most {MAX_KEYS} documents of {}",
             rel.coll.coll
         ));
     }
-    Ok(found
-        .iter()
-        .filter_map(|d| d.as_document()?.get(fk).cloned())
-        .collect())
+    Ok(found.iter().filter_map(|d| d.get(fk).cloned()).collect())
+}
+
+/// The documents of a `find`'s result.
+fn documents(found: Bson) -> Vec<Document> {
+    match found {
+        Bson::Array(items) => items
+            .into_iter()
+            .filter_map(|d| match d {
+                Bson::Document(d) => Some(d),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
