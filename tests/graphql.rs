@@ -718,11 +718,12 @@ async fn hostile_relationship_requests_are_bounded() {
     bounded.function_timeout = 2;
     let api = Api::prepared(bounded, None, prepare_relations).await;
     let (alice, alice_id) = login(&api).await;
-    // 5,000 reviews (in batches, each well inside the time limit), and a movie listing them
+    // 5,000 reviews (in batches, each well inside the time limit even beside the other tests
+    // of this file in a debug build), and a movie listing them
     // all: resolved in their order.
     let mut ids: Vec<Value> = Vec::new();
-    for batch in 0..5 {
-        let reviews: Vec<Value> = (batch * 1_000..(batch + 1) * 1_000)
+    for batch in 0..20 {
+        let reviews: Vec<Value> = (batch * 250..(batch + 1) * 250)
             .map(|i| json!({"text": format!("r{i}"), "stars": 1, "owner": alice_id}))
             .collect();
         let spec = json!({"database": "films", "collection": "reviews", "documents": reviews});
@@ -792,4 +793,176 @@ async fn hostile_relationship_requests_are_bounded() {
     )
     .await;
     assert_eq!(ok, json!({"movie": {"title": "Long"}}));
+}
+
+/// `prepare_relations` with a relationship back from each review to its movie: a cycle a
+/// query can follow as deep as it nests.
+fn prepare_cycle(app: &Path) {
+    prepare_relations(app);
+    let reviews = app.join("data_sources/mongodb-atlas/films/reviews");
+    write(
+        &reviews.join("schema.json"),
+        &json!({"title": "Review", "properties": {"_id": {"bsonType": "objectId"},
+            "text": {"bsonType": "string"}, "owner": {"bsonType": "string"},
+            "movie": {"bsonType": "objectId"}}})
+        .to_string(),
+    );
+    write(
+        &reviews.join("relationships.json"),
+        &json!({"movie": {"ref": "#/relationship/mongodb-atlas/films/movies", "foreign_key": "_id", "is_list": false}})
+            .to_string(),
+    );
+}
+
+/// A movie owned by `owner` with `n` reviews of `text`, each linking back to it; its id.
+async fn movie_with_reviews(api: &Api, token: &str, owner: &str, title: &str, n: usize, text: &str) -> Value {
+    let movie = api
+        .service(
+            token,
+            "insertOne",
+            json!({"database": "films", "collection": "movies",
+            "document": {"title": title, "owner": owner}}),
+        )
+        .await;
+    let id = movie.body["insertedId"].clone();
+    let reviews: Vec<Value> = (0..n)
+        .map(|_| json!({"text": text, "owner": owner, "movie": id}))
+        .collect();
+    let inserted = api
+        .service(
+            token,
+            "insertMany",
+            json!({"database": "films", "collection": "reviews", "documents": reviews}),
+        )
+        .await;
+    assert_eq!(inserted.status, StatusCode::OK, "{:?}", inserted.body);
+    let linked = api
+        .service(
+            token,
+            "updateOne",
+            json!({"database": "films", "collection": "movies",
+            "filter": {"_id": id}, "update": {"$set": {"reviews": inserted.body["insertedIds"]}}}),
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::OK, "{:?}", linked.body);
+    id
+}
+
+/// App Services' limits on one operation, each failing it whole before any of it runs: more
+/// than ten resolvers ("max number of queries reached", aliases and fragments counted) and
+/// relationships nested deeper than five ("max relationship depth exceeded", through
+/// fragments too). A query whose fragments expand without end is refused at once, and a
+/// request whose relationships multiply what it reads fails at the bytes one operation of a
+/// function may return; the server answers afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_past_app_services_limits_fail_whole() {
+    let api = Api::prepared(limits(), None, prepare_cycle).await;
+    let (alice, alice_id) = login(&api).await;
+    movie_with_reviews(&api, &alice, &alice_id, "Cycle", 3, "fine").await;
+    // Five relationships deep: 3 reviews, each back to the movie and its 3 reviews, twice.
+    let five = "{ movies { reviews { movie { reviews { movie { reviews { text } } } } } } }";
+    let d = data(&api, &alice, five, json!({})).await;
+    let texts = d["movies"][0]["reviews"]
+        .as_array()
+        .expect("reviews")
+        .iter()
+        .flat_map(|r| r["movie"]["reviews"].as_array().expect("level 3").clone())
+        .flat_map(|r| r["movie"]["reviews"].as_array().expect("level 5").clone())
+        .count();
+    assert_eq!(texts, 27, "{d}");
+    let six = "{ movies { reviews { movie { reviews { movie { reviews { movie { title } } } } } } } }";
+    assert_eq!(
+        error(&api, &alice, six, json!({})).await,
+        "max relationship depth exceeded"
+    );
+    let by_fragment = "fragment R on Review { movie { reviews { movie { reviews { movie { title } } } } } } \
+                       { movies { reviews { ...R } } }";
+    assert_eq!(
+        error(&api, &alice, by_fragment, json!({})).await,
+        "max relationship depth exceeded"
+    );
+    // A mutation over the limit writes nothing.
+    let deep_write = format!(
+        "mutation {{ insertOneMovie(data: {{title: \"Never\", owner: \"{alice_id}\"}}) {{ reviews {{ movie {{ reviews {{ movie {{ reviews {{ movie {{ title }} }} }} }} }} }} }} }}"
+    );
+    assert_eq!(
+        error(&api, &alice, &deep_write, json!({})).await,
+        "max relationship depth exceeded"
+    );
+    // Ten resolvers run; eleven (by alias, or spread from a fragment on Query) fail whole.
+    let aliased = |n: usize| {
+        let fields: Vec<String> = (0..n)
+            .map(|i| format!("a{i}: movie(query: {{title: \"Cycle\"}}) {{ title }}"))
+            .collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let ten = data(&api, &alice, &aliased(10), json!({})).await;
+    assert_eq!(ten["a9"], json!({"title": "Cycle"}));
+    assert_eq!(
+        error(&api, &alice, &aliased(11), json!({})).await,
+        "max number of queries reached"
+    );
+    let spread = "fragment Q on Query { a: movie { title } b: movie { title } c: movie { title } d: movie { title } e: movie { title } } \
+                  { ...Q f: movies { title } g: movies { title } h: movies { title } i: movies { title } j: movies { title } k: movies { title } }";
+    assert_eq!(
+        error(&api, &alice, spread, json!({})).await,
+        "max number of queries reached"
+    );
+    let inserts: Vec<String> = (0..11)
+        .map(|i| {
+            format!("m{i}: insertOneMovie(data: {{title: \"Many\", owner: \"{alice_id}\"}}) {{ title }}")
+        })
+        .collect();
+    let many = format!("mutation {{ {} }}", inserts.join(" "));
+    assert_eq!(
+        error(&api, &alice, &many, json!({})).await,
+        "max number of queries reached"
+    );
+    let never = data(
+        &api,
+        &alice,
+        "{ movies(query: {title_in: [\"Never\", \"Many\"]}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        never,
+        json!({"movies": []}),
+        "nothing of a refused mutation was written"
+    );
+    // Fragments that spread each other ten times over, ten levels deep (10^10 selections).
+    let mut bomb = String::from("{ movies { ...F0 } }");
+    for level in 0..10 {
+        let body = if level == 9 {
+            "title".to_string()
+        } else {
+            vec![format!("...F{}", level + 1); 10].join(" ")
+        };
+        bomb.push_str(&format!(" fragment F{level} on Movie {{ {body} }}"));
+    }
+    let started = std::time::Instant::now();
+    let message = error(&api, &alice, &bomb, json!({})).await;
+    assert!(message.contains("more than 100000 selections"), "{message}");
+    assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
+    // 200 reviews of 20 kB: five relationships deep a short query reads each of them
+    // 200 times over (800 MB); it fails as a whole at the bound.
+    let text = "x".repeat(20_000);
+    movie_with_reviews(&api, &alice, &alice_id, "Heavy", 200, &text).await;
+    let heavy = "{ movie(query: {title: \"Heavy\"}) { reviews { movie { reviews { text } } } } }";
+    let started = std::time::Instant::now();
+    let r = gql(&api, &alice, heavy, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["data"], Value::Null, "no partial data");
+    let message = r.body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("more than 48000000 bytes"), "{message}");
+    assert_eq!(r.body["errors"].as_array().map(Vec::len), Some(1));
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    let ok = data(
+        &api,
+        &alice,
+        "{ movie(query: {title: \"Heavy\"}) { title } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(ok, json!({"movie": {"title": "Heavy"}}));
 }

@@ -3,9 +3,11 @@
 //! mutations once per deploy, `convert.rs` turns inputs into filters and documents and
 //! documents into values, `run.rs` runs each operation as the caller, under the app's rules,
 //! `resolvers.rs` the custom resolvers, `relations.rs` the relationships: a field that stores
-//! keys of another collection's documents, shown and queried as those documents).
+//! keys of another collection's documents, shown and queried as those documents; `limits.rs`
+//! App Services' limits on an operation, checked before it runs).
 
 mod convert;
+mod limits;
 mod model;
 mod plural;
 mod relations;
@@ -13,7 +15,10 @@ mod resolvers;
 mod run;
 mod schema;
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use axum::{
     Json,
@@ -66,6 +71,14 @@ fn nesting(query: &str) -> usize {
         }
     }
     deepest
+}
+
+/// A request that fails as a whole with `message`, as a GraphQL response with no data.
+fn failed(message: String) -> Result<Response, ApiError> {
+    let error = async_graphql::ServerError::new(message, None);
+    let response = async_graphql::Response::from_errors(vec![error]);
+    let json = serde_json::to_value(&response).map_err(|e| ApiError::internal("graphql", e))?;
+    Ok(Json(json).into_response())
 }
 
 /// Builds the deployment's GraphQL API from its collection schemas and attaches it.
@@ -123,8 +136,16 @@ pub async fn serve(
         )));
     }
     let mut request = async_graphql::Request::new(query);
-    if let Some(op) = body.get("operationName").and_then(|o| o.as_str()) {
+    let operation = body.get("operationName").and_then(|o| o.as_str());
+    if let Some(op) = operation {
         request = request.operation_name(op);
+    }
+    // App Services' limits fail the whole operation before any of it runs. A query that does
+    // not parse is left to the executor, which reports it.
+    if let Ok(doc) = request.parsed_query()
+        && let Err(message) = limits::check(doc, operation, &api.shape)
+    {
+        return failed(message);
     }
     match body.get("variables") {
         None | Some(serde_json::Value::Null) => {}
@@ -134,12 +155,14 @@ pub async fn serve(
         Some(_) => return Err(invalid("'variables' must be an object")),
     }
     let _slot = state.in_flight.enter(&user.id, &address)?;
+    let bytes = Arc::new(AtomicUsize::new(0));
     let ctx = run::Ctx {
         state: state.clone(),
         deployment: deployment.clone(),
         user,
         info: super::endpoints::request_info(&headers, "", &address, "graphql"),
         types: api.types.clone(),
+        bytes: bytes.clone(),
     };
     // A request runs no longer than a function call may: its operations each have that
     // deadline, and a request of many (`create` lists, aliases) is bounded as a whole.
@@ -147,6 +170,10 @@ pub async fn serve(
     let response = tokio::time::timeout(limit, api.schema.execute(request.data(ctx)))
         .await
         .map_err(|_| ApiError::from(engine::EngineError::TimeLimitExceeded(limit)))?;
+    // Past the bound every later operation failed at once; the request fails as a whole.
+    if bytes.load(Ordering::Relaxed) > run::MAX_REQUEST_BYTES {
+        return failed(run::too_large());
+    }
     let json = serde_json::to_value(&response).map_err(|e| ApiError::internal("graphql", e))?;
     Ok(Json(json).into_response())
 }

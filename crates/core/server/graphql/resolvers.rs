@@ -151,6 +151,14 @@ impl Resolver {
     }
 
     /// The GraphQL field, on `Query`/`Mutation` (`on_document` false) or a document type.
+    /// What it returns, unless it is the default payload.
+    pub fn payload_kind(&self) -> Option<&Kind> {
+        match &self.payload {
+            Payload::Default => None,
+            Payload::Typed(kind) => Some(kind),
+        }
+    }
+
     pub fn field(self: &Arc<Self>, types: &Types, on_document: bool) -> Field {
         let tr = match &self.payload {
             Payload::Default => TypeRef::named("DefaultPayload"),

@@ -1,7 +1,13 @@
 //! A generated query's or mutation's database operation, made as the calling user: through
 //! the app's rules (and the functions they call), as a client's own operation would be.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Instant,
+};
 
 use bridge::rules::{Caller, execute_as_user, function_values};
 use bson::{Bson, Document};
@@ -32,7 +38,14 @@ pub struct Ctx {
     pub info: RequestInfo,
     /// The API's document and custom types.
     pub types: Arc<super::model::Types>,
+    /// The bytes of what the request's operations returned so far (see [`MAX_REQUEST_BYTES`]).
+    pub bytes: Arc<AtomicUsize>,
 }
+
+/// The most bytes of documents one request's operations may return in all, as much as one
+/// function's operation may: the response is built in the server's memory, and relationships
+/// multiply what a short query reads.
+pub const MAX_REQUEST_BYTES: usize = bridge::MAX_RESULT_BYTES;
 
 /// Runs operation `kind` with `spec` on `coll` for the request's caller; the result as App
 /// Services' operation returned it.
@@ -48,6 +61,17 @@ pub async fn run(c: &Ctx, coll: &Coll, kind: &str, mut spec: Document) -> async_
     let caller = caller.with_functions(values.as_ref());
     let running = execute_as_user(c.state.data.as_ref(), &c.deployment, service, caller, request)
         .map_err(|e| format!("{} ({})", e.message, e.code))?;
-    let outcome = running.await.map_err(|e| e.message)?;
-    Ok(outcome.into_bson())
+    let result = running.await.map_err(|e| e.message)?.into_bson();
+    let size = store::budget::value_size(&result);
+    if c.bytes.fetch_add(size, Ordering::Relaxed) + size > MAX_REQUEST_BYTES {
+        return Err(too_large().into());
+    }
+    Ok(result)
+}
+
+/// The error of a request whose operations returned more than [`MAX_REQUEST_BYTES`].
+pub fn too_large() -> String {
+    format!(
+        "the request's operations returned more than {MAX_REQUEST_BYTES} bytes of documents; ask for fewer (limit, a narrower query, fewer relationships)"
+    )
 }

@@ -13,6 +13,7 @@ use bson::{Bson, Document, doc};
 
 use super::{
     convert::{document, filter, to_graphql, update},
+    limits::{Next, Shape},
     model::{Kind, Scalar, Type, Types, valid_name},
     plural::plural,
     relations,
@@ -33,6 +34,8 @@ pub struct Api {
     pub schema: Schema,
     /// Its document and custom types, which inputs are converted by.
     pub types: Arc<Types>,
+    /// Where its object-valued output fields lead, for the checks before an operation runs.
+    pub shape: Shape,
 }
 
 /// Builds the API of the collections of `service` in `graphql`; `None` when no collection has
@@ -68,6 +71,12 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
         }
     }
     let types = Arc::new(types);
+    let mut shape = shape_of(&types);
+    for r in &resolvers {
+        if let Some(ty) = r.payload_kind().and_then(|k| object_of(k, &types)) {
+            shape.add(&r.on, &r.field, Next { ty, relation: false });
+        }
+    }
     let mut query = Object::new("Query");
     let mut mutation = Object::new("Mutation");
     let mut builder = Schema::build("Query", Some("Mutation"), None);
@@ -145,6 +154,15 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
             builder = builder.register(e);
         }
         let (one, many) = (ty.name.clone(), plural(&ty.name, graphql.natural_plurals));
+        let to = || Next {
+            ty: one.clone(),
+            relation: false,
+        };
+        shape.add("Query", &lower_first(&one), to());
+        shape.add("Query", &lower_first(&many), to());
+        for op in ["insertOne", "updateOne", "upsertOne", "replaceOne", "deleteOne"] {
+            shape.add("Mutation", &format!("{op}{one}"), to());
+        }
         let q = |suffix: &str| format!("{}{suffix}", ty.name);
         query = query
             .field(
@@ -273,7 +291,31 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
         builder = builder.disable_introspection();
     }
     let schema = builder.finish().map_err(|e| e.to_string())?;
-    Ok(Some(Api { schema, types }))
+    Ok(Some(Api { schema, types, shape }))
+}
+
+/// The output type an object-valued field's values have (a list's item type).
+fn object_of(kind: &Kind, types: &Types) -> Option<String> {
+    match kind {
+        Kind::Object(t) => Some(types.0[*t].name.clone()),
+        Kind::Relation(rel) => Some(types.0[rel.coll.ty].name.clone()),
+        Kind::List(inner) => object_of(inner, types),
+        Kind::Scalar(_) => None,
+    }
+}
+
+/// Where every object-valued field of every type leads.
+fn shape_of(types: &Types) -> Shape {
+    let mut shape = Shape::default();
+    for ty in &types.0 {
+        for f in &ty.fields {
+            if let Some(next) = object_of(&f.kind, types) {
+                let relation = matches!(f.kind, Kind::Relation(_));
+                shape.add(&ty.name, &f.name, Next { ty: next, relation });
+            }
+        }
+    }
+    shape
 }
 
 fn lower_first(s: &str) -> String {
