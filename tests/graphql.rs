@@ -966,3 +966,54 @@ async fn operations_past_app_services_limits_fail_whole() {
     .await;
     assert_eq!(ok, json!({"movie": {"title": "Heavy"}}));
 }
+
+/// A request whose documents each have a custom resolver's field takes one worker at a time
+/// (it holds one of its user's in-flight slots), not every worker: another user's call is
+/// answered meanwhile, and every document still gets its value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_resolvers_of_one_request_take_one_worker_at_a_time() {
+    // Two workers; each resolver call keeps its worker busy for half a second.
+    let api = Api::prepared(limits(), None, |app| {
+        prepare(app);
+        write(
+            &app.join("functions/busyLength.js"),
+            "exports = (movie) => { const end = Date.now() + 500; while (Date.now() < end) {} return movie.title.length; };",
+        );
+        write(
+            &app.join("graphql/custom_resolvers/busyLength.json"),
+            &json!({"on_type": "Movie", "field_name": "busyLength", "function_name": "busyLength",
+                "payload_type": "int", "payload_type_format": "scalar"})
+            .to_string(),
+        );
+    })
+    .await;
+    let (alice, alice_id) = login(&api).await;
+    let movies: Vec<Value> = (1..=6)
+        .map(|i| json!({"title": "x".repeat(i), "owner": alice_id}))
+        .collect();
+    let spec = json!({"database": "films", "collection": "movies", "documents": movies});
+    assert_eq!(
+        api.service(&alice, "insertMany", spec).await.status,
+        StatusCode::OK
+    );
+    let bob = api.anonymous().await;
+    let query = "{ movies(sortBy: TITLE_ASC) { busyLength } }";
+    let (lengths, waited) = tokio::join!(data(&api, &alice, query, json!({})), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let started = std::time::Instant::now();
+        let probe = api.call_from(&bob, "hello", "10.7.0.1").await;
+        assert_eq!(probe.status, StatusCode::OK, "{:?}", probe.body);
+        started.elapsed()
+    });
+    let lengths: Vec<i64> = lengths["movies"]
+        .as_array()
+        .expect("movies")
+        .iter()
+        .map(|m| m["busyLength"].as_i64().expect("a length"))
+        .collect();
+    assert_eq!(lengths, [1, 2, 3, 4, 5, 6]);
+    assert!(
+        waited < std::time::Duration::from_millis(800),
+        "another user's call waited {waited:?} behind one GraphQL request's resolvers"
+    );
+}

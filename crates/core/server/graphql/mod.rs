@@ -163,6 +163,7 @@ pub async fn serve(
         info: super::endpoints::request_info(&headers, "", &address, "graphql"),
         types: api.types.clone(),
         bytes: bytes.clone(),
+        resolver_turn: tokio::sync::Semaphore::new(1),
     };
     // A request runs no longer than a function call may: its operations each have that
     // deadline, and a request of many (`create` lists, aliases) is bounded as a whole.

@@ -150,7 +150,6 @@ impl Resolver {
         })
     }
 
-    /// The GraphQL field, on `Query`/`Mutation` (`on_document` false) or a document type.
     /// What it returns, unless it is the default payload.
     pub fn payload_kind(&self) -> Option<&Kind> {
         match &self.payload {
@@ -159,6 +158,7 @@ impl Resolver {
         }
     }
 
+    /// The GraphQL field, on `Query`/`Mutation` (`on_document` false) or a document type.
     pub fn field(self: &Arc<Self>, types: &Types, on_document: bool) -> Field {
         let tr = match &self.payload {
             Payload::Default => TypeRef::named("DefaultPayload"),
@@ -242,8 +242,10 @@ fn plain(value: &Value) -> Bson {
     }
 }
 
-/// Runs `function` with `args` as its configuration says (else as the caller).
+/// Runs `function` with `args` as its configuration says (else as the caller), when the
+/// request's previous resolver call has ended.
 async fn call(c: &Ctx, function: &str, args: Vec<Bson>) -> async_graphql::Result<Bson> {
+    let _turn = c.resolver_turn.acquire().await?;
     let run = crate::server::rule_functions::Configured {
         engine: &c.state.engine,
         deployment: c.deployment.clone(),

@@ -40,6 +40,10 @@ pub struct Ctx {
     pub types: Arc<super::model::Types>,
     /// The bytes of what the request's operations returned so far (see [`MAX_REQUEST_BYTES`]).
     pub bytes: Arc<AtomicUsize>,
+    /// One permit: the request's custom resolvers run one at a time, so a request (which
+    /// holds one of its caller's in-flight slots) takes one worker, however many documents
+    /// have a resolved field.
+    pub resolver_turn: tokio::sync::Semaphore,
 }
 
 /// The most bytes of documents one request's operations may return in all, as much as one
