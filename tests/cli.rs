@@ -361,7 +361,6 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         ("sync/config.json", "{}"),
         ("http_endpoints/config.json", "[]"),
         ("hosting/config.json", "{}"),
-        ("log_forwarders/all.json", "{}"),
         ("services/twilio/config.json", "{}"),
         (
             "triggers/toEventBridge.json",
@@ -393,6 +392,10 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
             "triggers/onDrop.json",
             r#"{"name": "onDrop", "type": "DATABASE", "config": {"database": "db", "operation_types": ["DELETE", "DROP_COLLECTION"]}, "function_name": "hello"}"#,
         ),
+        (
+            "log_forwarders/errors.json",
+            r#"{"name": "errors", "log_types": ["function"], "log_statuses": ["error"], "action": {"type": "function", "name": "hello"}}"#,
+        ),
     ];
     for (file, text) in files {
         let path = dir.path().join(file);
@@ -405,9 +408,13 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
     for (file, _) in &files[1..4] {
         assert!(line_for(&out, file).starts_with("ignored"), "{file}: {out}");
     }
-    for (file, _) in &files[4..7] {
+    for (file, _) in &files[4..6] {
         assert!(line_for(&out, file).starts_with("unsupported"), "{file}: {out}");
     }
+    assert!(
+        line_for(&out, "log_forwarders/errors.json").starts_with("loaded"),
+        "{out}"
+    );
     // The GraphQL API is generated, with its custom resolvers.
     assert!(
         line_for(&out, "graphql/config.json").starts_with("loaded"),
@@ -451,7 +458,7 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
         "{out}"
     );
     assert!(
-        out.contains("5 loaded, 1 validated but not enforced, 6 unsupported, 3 ignored"),
+        out.contains("6 loaded, 1 validated but not enforced, 5 unsupported, 3 ignored"),
         "{out}"
     );
 

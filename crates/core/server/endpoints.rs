@@ -37,11 +37,29 @@ pub async fn endpoint(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if let Some(rest) = route.strip_prefix("data/") {
-        return super::data_api::action(&state, rest, &address, &method, &uri, &headers, &body).await;
-    }
+    let at = bson::DateTime::now();
     let route = format!("/{}", route.trim_start_matches('/'));
-    serve(&state, &route, false, &address, &method, &uri, &headers, body).await
+    let result = match route.strip_prefix("/data/") {
+        Some(rest) => super::data_api::action(&state, rest, &address, &method, &uri, &headers, &body).await,
+        None => serve(&state, &route, false, &address, &method, &uri, &headers, body).await,
+    };
+    let status = match &result {
+        Ok(r) => r.status(),
+        Err(e) => e.status,
+    };
+    state.forwarders.emit("endpoint", status.as_u16() < 400, || {
+        let mut log = super::forward::log(&state, "ENDPOINT", at);
+        log.insert("endpoint_route", &route);
+        log.insert("request_method", method.as_str());
+        log.insert("remote_ip_address", &address);
+        log.insert("status", i32::from(status.as_u16()));
+        if let Err(e) = &result {
+            log.insert("error", &e.message);
+            log.insert("error_code", e.code);
+        }
+        log
+    });
+    result
 }
 
 /// `ANY /api/client/v2.0/app/{app}/service/{service}/incoming_webhook/{hook}`.

@@ -79,17 +79,50 @@ pub async fn call(
         .to_string();
     let args = super::extract::arguments(&body)?;
     let started = Instant::now();
-    let result = match body.get_str("service") {
-        Ok(service) => service_call(&state, &user, service, &name, args, &headers, &address).await,
-        Err(_) => function_call(&state, user.clone(), &name, args, &headers, &address, slot).await,
+    let service = body.get_str("service").ok();
+    let kind = if service.is_some() { "service" } else { "function" };
+    // What a forwarded log needs is kept only when a log forwarder wants it.
+    let forwarded = state
+        .forwarders
+        .wants(kind)
+        .then(|| (bson::DateTime::now(), args.clone()));
+    let mut messages = Vec::new();
+    let result = match service {
+        Some(service) => service_call(&state, &user, service, &name, args, &headers, &address).await,
+        None => {
+            let at = (&headers, address.as_str(), slot);
+            let keep = forwarded.is_some().then_some(&mut messages);
+            function_call(&state, user.clone(), &name, args, at, keep).await
+        }
     };
+    if let Some((at, args)) = forwarded {
+        state.forwarders.emit(kind, result.is_ok(), || {
+            let ty = if service.is_some() {
+                "SERVICE_FUNCTION"
+            } else {
+                "FUNCTION"
+            };
+            let mut log = super::forward::log(&state, ty, at);
+            super::forward::client(&mut log, &user.id, &address, result.as_ref().err());
+            // `disable_arg_logs` keeps a function's arguments out of its logs.
+            let hidden = service.is_none()
+                && state
+                    .deployment()
+                    .functions
+                    .get(&name)
+                    .is_some_and(|f| f.config.disable_arg_logs);
+            let args = if hidden { &[][..] } else { &args[..] };
+            super::forward::function(&mut log, &name, args, &messages);
+            log
+        });
+    }
     let outcome = match &result {
         Ok(_) => "ok",
         Err(e) => e.code,
     };
     tracing::info!(
         function = %name,
-        service = body.get_str("service").unwrap_or(""),
+        service = service.unwrap_or(""),
         user = %user.id,
         duration_us = started.elapsed().as_micros() as u64,
         outcome,
@@ -98,14 +131,15 @@ pub async fn call(
     result.map(ejson)
 }
 
+/// Runs user function `name` for `user` (the request's headers, address and in-flight slot in
+/// `at`); the call's console lines go to the server's log and, when given, into `messages`.
 async fn function_call(
     state: &State,
     user: User,
     name: &str,
     args: Vec<Bson>,
-    headers: &HeaderMap,
-    address: &str,
-    slot: InFlightSlot,
+    (headers, address, slot): (&HeaderMap, &str, InFlightSlot),
+    messages: Option<&mut Vec<String>>,
 ) -> Result<Bson, ApiError> {
     let deployment = state.deployment();
     let Some(spec) = deployment.functions.get(name) else {
@@ -136,6 +170,9 @@ async fn function_call(
     invocation.hold = Some(engine::Hold(Arc::new(slot)));
     let outcome = state.engine.call_on(deployment.clone(), invocation).await?;
     log_lines(name, &user_id, &outcome.logs);
+    if let Some(m) = messages {
+        m.extend(outcome.logs.iter().map(|l| l.message.clone()));
+    }
     outcome
         .result
         .map_err(|ex| ApiError::bad_request("FunctionExecutionError", ex.to_string()))

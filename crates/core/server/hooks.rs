@@ -96,11 +96,26 @@ pub async fn auth_event(state: &State, operation: &str, provider_type: &str, use
             "user": event_user(user),
             "time": DateTime::now(),
         };
+        let at = DateTime::now();
         let call = Invocation::new(&trigger.function, vec![Bson::Document(event)], User::system());
+        let mut messages = Vec::new();
         let failure = match state.engine.call(call).await {
-            Ok(outcome) => outcome.result.err().map(|ex| ex.to_string()),
+            Ok(outcome) => {
+                messages.extend(outcome.logs.into_iter().map(|l| l.message));
+                outcome.result.err().map(|ex| ex.to_string())
+            }
             Err(e) => Some(e.to_string()),
         };
+        let (name, function) = (&trigger.name, &trigger.function);
+        super::forward::trigger(
+            state,
+            "AUTH_TRIGGER",
+            name,
+            function,
+            at,
+            failure.as_deref(),
+            &messages,
+        );
         match failure {
             None => tracing::info!(trigger = %trigger.name, operation, "authentication trigger ran"),
             Some(error) => {

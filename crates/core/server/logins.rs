@@ -73,6 +73,30 @@ pub async fn login(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
+    let at = bson::DateTime::now();
+    let result = attempt(state.clone(), name.clone(), address.clone(), uri, headers, body).await;
+    state.forwarders.emit("auth", result.is_ok(), || {
+        let mut log = super::forward::log(&state, "AUTH", at);
+        let user = match &result {
+            Ok(Json(v)) => v.get("user_id").and_then(Value::as_str).unwrap_or_default(),
+            Err(_) => "",
+        };
+        super::forward::client(&mut log, user, &address, result.as_ref().err());
+        log.insert("auth_event", bson::doc! {"type": "login", "provider": &name});
+        log
+    });
+    result
+}
+
+/// The login itself; [`login`] forwards its log.
+async fn attempt(
+    state: Arc<State>,
+    name: String,
+    address: String,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     let provider = provider(&state, &name)?;
     if uri
         .query()

@@ -15,6 +15,7 @@ mod endpoints;
 mod error;
 mod extract;
 mod facebook;
+mod forward;
 mod functions;
 mod graphql;
 mod hooks;
@@ -95,6 +96,8 @@ pub struct State {
     process_env: std::collections::BTreeMap<String, String>,
     /// Where the functions rules call (`%function`) run.
     rule_engine: rule_functions::RuleEngine,
+    /// The log forwarders of the current deployment.
+    forwarders: forward::Forwarders,
 }
 
 impl State {
@@ -365,6 +368,7 @@ pub async fn state_with_clock(
         streams: throttle::InFlight::with_caps(watch::STREAMS_PER_USER, watch::STREAMS_PER_ADDRESS),
         process_env: throttle::function_env(&options.limits.function_env)?,
         rule_engine,
+        forwarders: Default::default(),
     });
     let data = state.data.clone();
     let deployment = tokio::task::spawn_blocking(move || {
@@ -374,6 +378,7 @@ pub async fn state_with_clock(
     .await?;
     state.deploy(deployment);
     triggers::Runner::restart(&state);
+    forward::Forwarders::restart(&state);
     Ok(state)
 }
 

@@ -68,6 +68,7 @@ pub fn watch(dir: PathBuf, state: Arc<State>) -> anyhow::Result<notify::Recommen
                         super::sessions::index_custom_data(state.data.as_ref(), &d);
                         state.deploy(d);
                         super::triggers::Runner::restart(&state);
+                        super::forward::Forwarders::restart(&state);
                         tracing::info!(functions = n, "app reloaded");
                     }
                     Err(e) => tracing::warn!("app not reloaded, the previous version keeps serving: {e}"),

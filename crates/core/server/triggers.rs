@@ -242,16 +242,21 @@ pub fn deliver(t: &DatabaseTrigger, mut event: Document) -> Option<Document> {
     Some(event)
 }
 
-/// Runs trigger `name`'s function as system with `args`; the failure, if any.
-async fn run(state: &State, name: &str, function: &str, args: Vec<Bson>) -> Option<String> {
+/// Runs trigger `name`'s function as system with `args`; the failure, if any. `ty` is its
+/// forwarded log's type (`DB_TRIGGER`, `SCHEDULED_TRIGGER`).
+async fn run(state: &State, ty: &str, name: &str, function: &str, args: Vec<Bson>) -> Option<String> {
+    let at = bson::DateTime::now();
     let call = Invocation::new(function, args, User::system());
+    let mut messages = Vec::new();
     let failure = match state.engine.call(call).await {
         Ok(outcome) => {
             super::functions::log_lines(function, &format!("system (trigger {name})"), &outcome.logs);
+            messages.extend(outcome.logs.into_iter().map(|l| l.message));
             outcome.result.err().map(|ex| ex.to_string())
         }
         Err(e) => Some(e.to_string()),
     };
+    super::forward::trigger(state, ty, name, function, at, failure.as_deref(), &messages);
     match &failure {
         None => tracing::debug!(trigger = name, "trigger ran"),
         Some(error) => tracing::warn!(trigger = name, %error, "trigger function failed"),
@@ -378,8 +383,16 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
             let mut running = tokio::task::JoinSet::new();
             for event in events.into_iter().filter_map(|e| deliver(t, e)) {
                 let (state, name, function) = (state.clone(), t.name.clone(), t.function.clone());
-                running
-                    .spawn(async move { run(&state, &name, &function, vec![Bson::Document(event)]).await });
+                running.spawn(async move {
+                    run(
+                        &state,
+                        "DB_TRIGGER",
+                        &name,
+                        &function,
+                        vec![Bson::Document(event)],
+                    )
+                    .await
+                });
             }
             while running.join_next().await.is_some() {}
             if let Some(token) = last_token {
@@ -389,8 +402,14 @@ async fn database_run(state: &Arc<State>, t: &DatabaseTrigger) -> Flow {
             for event in events {
                 let token = event.get_document("_id").ok().cloned();
                 if let Some(delivered) = deliver(t, event)
-                    && let Some(error) =
-                        run(state, &t.name, &t.function, vec![Bson::Document(delivered)]).await
+                    && let Some(error) = run(
+                        state,
+                        "DB_TRIGGER",
+                        &t.name,
+                        &t.function,
+                        vec![Bson::Document(delivered)],
+                    )
+                    .await
                 {
                     // Resumes at this event: what ran before it is done.
                     progress.flush(state, &t.name).await;
@@ -512,7 +531,7 @@ async fn scheduled(state: Arc<State>, t: ScheduledTrigger) {
         let due = t.last_at_or_before(now).unwrap_or(next);
         let missed = now - next > chrono::Duration::seconds(60);
         if !(missed && t.skip_catchup_events) {
-            run(&state, &t.name, &t.function, Vec::new()).await;
+            run(&state, "SCHEDULED_TRIGGER", &t.name, &t.function, Vec::new()).await;
         }
         last = due;
         save(

@@ -49,11 +49,7 @@ impl fmt::Display for Entry {
 }
 
 /// Top-level parts of an export that writ does not run, and what they are.
-const UNSUPPORTED: [(&str, &str); 3] = [
-    ("sync", "Device Sync"),
-    ("log_forwarders", "log forwarders"),
-    ("services", "third-party services"),
-];
+const UNSUPPORTED: [(&str, &str); 2] = [("sync", "Device Sync"), ("services", "third-party services")];
 
 const PROVIDERS: [&str; 8] = [
     "anon-user",
@@ -126,6 +122,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             "http_endpoints",
             "hosting",
             "graphql",
+            "log_forwarders",
         ]
         .contains(&top)
             || UNSUPPORTED.iter().any(|(d, _)| *d == top);
@@ -297,6 +294,13 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
             ),
         ),
         ["graphql", "custom_resolvers", ..] => (Loaded, s("a GraphQL custom resolver")),
+        ["log_forwarders", f] if f.ends_with(".json") => match json().get("disabled") {
+            Some(serde_json::Value::Bool(true)) => (Ignored, s("the log forwarder is disabled")),
+            _ => (
+                Loaded,
+                s("a log forwarder: function, service, auth, trigger, endpoint and GraphQL logs"),
+            ),
+        },
         ["hosting", ..] if !hosting_enabled(root) => (Ignored, s("static hosting is not enabled")),
         ["hosting", "config.json"] => (
             Loaded,

@@ -29,6 +29,7 @@ mod endpoints;
 mod graphql;
 mod hosting;
 mod inventory;
+mod log_forwarders;
 mod packages;
 mod triggers;
 mod values;
@@ -40,6 +41,7 @@ use engine::{AppInfo, Deployment, FunctionConfig, FunctionSpec};
 pub use graphql::{CollectionSchema, Graphql};
 pub use hosting::Hosting;
 pub use inventory::{Entry, Status, inventory};
+pub use log_forwarders::{ForwardTo, LOG_TYPES, LogForwarder, LogForwarders};
 use serde::Deserialize;
 pub use triggers::{AuthTrigger, AuthTriggers, ChangeTriggers, DatabaseTrigger, ScheduledTrigger};
 pub use values::{LoadOptions, SECRET_PREFIX, environment_tag};
@@ -357,6 +359,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
     let modules_root = loader.modules_root();
     let hosting = loader.hosting();
     let graphql = loader.graphql();
+    let log_forwarders = loader.log_forwarders(&|name| functions.contains_key(name));
     if !loader.problems.is_empty() {
         return Err(LoadError {
             problems: loader.problems,
@@ -381,6 +384,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             e.insert(third_party);
             e.insert(http_services);
             e.insert(graphql);
+            e.insert(log_forwarders);
             if let Some(h) = hosting {
                 e.insert(h);
             }

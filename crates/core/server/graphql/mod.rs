@@ -104,6 +104,33 @@ pub async fn serve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let at = bson::DateTime::now();
+    let result = respond(state.clone(), method, address.clone(), headers, body).await;
+    state.forwarders.emit("graphql", result.is_ok(), || {
+        let mut log = super::forward::log(&state, "GRAPHQL", at);
+        log.insert("remote_ip_address", &address);
+        let status = match &result {
+            Ok(r) => r.status().as_u16(),
+            Err(e) => {
+                log.insert("error", &e.message);
+                log.insert("error_code", e.code);
+                e.status.as_u16()
+            }
+        };
+        log.insert("status", i32::from(status));
+        log
+    });
+    result
+}
+
+/// The request itself; [`serve`] forwards its log.
+async fn respond(
+    state: Arc<State>,
+    method: Method,
+    address: String,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     if method != Method::POST {
         return Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
