@@ -79,17 +79,24 @@ impl Forwarders {
     /// Sends the log `build` makes to every forwarder of `kind` logs (`function`, `auth`, ...)
     /// with the operation's status; `build` runs only when one wants it.
     pub fn emit(&self, kind: &str, ok: bool, build: impl FnOnce() -> Document) {
-        let sinks = self.sinks.lock().unwrap_or_else(|e| e.into_inner());
-        let wanting: Vec<&Sink> = sinks.iter().filter(|s| s.forwarder.wants(kind, ok)).collect();
+        // The queues are taken out first: the log is built without holding the lock.
+        let wanting: Vec<(Arc<LogForwarder>, mpsc::Sender<Document>)> = {
+            let sinks = self.sinks.lock().unwrap_or_else(|e| e.into_inner());
+            sinks
+                .iter()
+                .filter(|s| s.forwarder.wants(kind, ok))
+                .map(|s| (s.forwarder.clone(), s.queue.clone()))
+                .collect()
+        };
         if wanting.is_empty() {
             return;
         }
         let log = build();
-        for sink in wanting {
-            if sink.queue.try_send(log.clone()).is_err() {
+        for (forwarder, queue) in wanting {
+            if queue.try_send(log.clone()).is_err() {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {
-                    tracing::warn!(forwarder = %sink.forwarder.name, dropped = n, "log forwarding falls behind: logs dropped");
+                    tracing::warn!(forwarder = %forwarder.name, dropped = n, "log forwarding falls behind: logs dropped");
                 }
             }
         }
