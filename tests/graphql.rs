@@ -970,7 +970,8 @@ async fn operations_past_app_services_limits_fail_whole() {
 
 /// A request whose documents each have a custom resolver's field takes one worker at a time
 /// (it holds one of its user's in-flight slots), not every worker: another user's call is
-/// answered meanwhile, and every document still gets its value.
+/// answered meanwhile, and every document still gets its value. What the resolvers return
+/// counts against the request's bound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_resolvers_of_one_request_take_one_worker_at_a_time() {
     // Two workers; each resolver call holds its worker for half a second (on a timer, so the
@@ -980,6 +981,16 @@ async fn custom_resolvers_of_one_request_take_one_worker_at_a_time() {
         write(
             &app.join("functions/busyLength.js"),
             "exports = async (movie) => { await new Promise((r) => setTimeout(r, 500)); return movie.title.length; };",
+        );
+        write(
+            &app.join("functions/bigText.js"),
+            "exports = () => 'x'.repeat(10 * 1000 * 1000);",
+        );
+        write(
+            &app.join("graphql/custom_resolvers/bigText.json"),
+            &json!({"on_type": "Movie", "field_name": "bigText", "function_name": "bigText",
+                "payload_type": "string", "payload_type_format": "scalar"})
+            .to_string(),
         );
         write(
             &app.join("graphql/custom_resolvers/busyLength.json"),
@@ -1018,4 +1029,10 @@ async fn custom_resolvers_of_one_request_take_one_worker_at_a_time() {
         waited < std::time::Duration::from_millis(800),
         "another user's call waited {waited:?} behind one GraphQL request's resolvers"
     );
+    // What resolvers return counts against the request's bound as documents do: six results
+    // of 10 MB fail the request as a whole, with no partial data.
+    let r = gql(&api, &alice, "{ movies { bigText } }", json!({})).await;
+    assert!(r.body["data"].is_null(), "partial data: {}", r.body["errors"]);
+    let message = r.body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("more than 48000000 bytes"), "{message}");
 }

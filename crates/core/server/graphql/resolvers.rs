@@ -252,7 +252,10 @@ async fn call(c: &Ctx, function: &str, args: Vec<Bson>) -> async_graphql::Result
         users: &c.state.users,
         what: "a custom resolver",
     };
-    Ok(run
+    let value = run
         .call(function, args, c.user.clone(), Some(c.info.clone()), None)
-        .await?)
+        .await?;
+    // What resolvers return is held for the response like what operations return.
+    super::run::charge(c, &value)?;
+    Ok(value)
 }

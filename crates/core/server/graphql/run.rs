@@ -66,11 +66,18 @@ pub async fn run(c: &Ctx, coll: &Coll, kind: &str, mut spec: Document) -> async_
     let running = execute_as_user(c.state.data.as_ref(), &c.deployment, service, caller, request)
         .map_err(|e| format!("{} ({})", e.message, e.code))?;
     let result = running.await.map_err(|e| e.message)?.into_bson();
-    let size = store::budget::value_size(&result);
-    if c.bytes.fetch_add(size, Ordering::Relaxed) + size > MAX_REQUEST_BYTES {
-        return Err(too_large().into());
-    }
+    charge(c, &result)?;
     Ok(result)
+}
+
+/// Counts `value`, returned to the request by an operation or a custom resolver, against
+/// [`MAX_REQUEST_BYTES`].
+pub fn charge(c: &Ctx, value: &Bson) -> Result<(), String> {
+    let size = store::budget::value_size(value);
+    if c.bytes.fetch_add(size, Ordering::Relaxed) + size > MAX_REQUEST_BYTES {
+        return Err(too_large());
+    }
+    Ok(())
 }
 
 /// The error of a request whose operations returned more than [`MAX_REQUEST_BYTES`].
