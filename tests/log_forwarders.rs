@@ -1,5 +1,6 @@
 //! Log forwarders (`log_forwarders/*.json`), through the server's real router: the logs of
-//! logins, function calls and service calls reach a collection one at a time and an app
+//! logins, auth triggers, function and service calls, endpoints and GraphQL requests reach a
+//! collection one at a time and an app
 //! function in batches, in App Services' log format, filtered by type and status; a
 //! forwarder that names a missing function or writ's own database does not load.
 
@@ -65,10 +66,20 @@ fn prepare(app: &Path) {
             "validation_method": "NO_VALIDATION"}])
         .to_string(),
     );
+    let notes = app.join("data_sources/mongodb-atlas/logs/notes");
+    write(
+        &notes.join("schema.json"),
+        &json!({"title": "Note", "properties": {"_id": {"bsonType": "objectId"}, "text": {"bsonType": "string"}}})
+            .to_string(),
+    );
+    write(
+        &notes.join("rules.json"),
+        &json!({"roles": [{"name": "all", "apply_when": {}, "read": true, "write": false}]}).to_string(),
+    );
     let forwarders = app.join("log_forwarders");
     write(
         &forwarders.join("everything.json"),
-        &json!({"name": "everything", "log_types": ["auth", "function", "service", "trigger", "endpoint"],
+        &json!({"name": "everything", "log_types": ["auth", "function", "service", "trigger", "endpoint", "graphql"],
             "log_statuses": ["success", "error"], "policy": {"type": "single"},
             "action": {"type": "collection", "data_source": "mongodb-atlas", "database": "logs", "collection": "all"}})
         .to_string(),
@@ -137,6 +148,13 @@ async fn logs_reach_collections_and_functions_as_app_services_forwarded_them() {
         .send("POST", &format!("{APP}/functions/call"), Some(&token), find, FROM)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    for query in ["{ notes { text } }", "{ notes { nope } }"] {
+        let body = json!({"query": query});
+        let r = api
+            .send("POST", &format!("{APP}/graphql"), Some(&token), body, FROM)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
     // Single logs arrive at once; the batch of failures within its second.
     let mut logs = Vec::new();
     let mut batches = Vec::new();
@@ -144,7 +162,7 @@ async fn logs_reach_collections_and_functions_as_app_services_forwarded_them() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         logs = read(&api, &token, "all").await;
         batches = read(&api, &token, "batches").await;
-        if logs.len() >= 9 && !batches.is_empty() {
+        if logs.len() >= 11 && !batches.is_empty() {
             break;
         }
     }
@@ -159,7 +177,7 @@ async fn logs_reach_collections_and_functions_as_app_services_forwarded_them() {
         })
         .collect();
     assert_eq!(
-        &kinds[..9],
+        &kinds[..11],
         [
             ("AUTH", "anon-user"),
             ("AUTH_TRIGGER", "onAnonymous"),
@@ -170,6 +188,8 @@ async fn logs_reach_collections_and_functions_as_app_services_forwarded_them() {
             ("FUNCTION", "secretArgs"),
             ("ENDPOINT", "/ping"),
             ("SERVICE_FUNCTION", "findOne"),
+            ("GRAPHQL", ""),
+            ("GRAPHQL", ""),
         ],
         "{logs:#?}"
     );
@@ -199,6 +219,10 @@ async fn logs_reach_collections_and_functions_as_app_services_forwarded_them() {
     assert_eq!(logs[0]["user_id"], json!(user));
     assert_eq!(logs[1]["messages"], json!(["created CREATE"]));
     assert_eq!(logs[7]["status"], json!({"$numberInt": "204"}));
+    // A GraphQL request is its user's; one that answers with `errors` is logged as failed.
+    assert_eq!((&logs[9]["user_id"], logs[9].get("error")), (&json!(user), None));
+    let unknown = logs[10]["error"].as_str().unwrap_or_default();
+    assert!(unknown.contains("nope"), "{}", logs[10]);
     // The function forwarder took only the failures, in one batch.
     assert_eq!(batches.len(), 1, "{batches:?}");
     assert_eq!(batches[0]["n"], json!({"$numberInt": "3"}));

@@ -105,22 +105,26 @@ pub async fn serve(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let at = bson::DateTime::now();
-    let result = respond(state.clone(), method, address.clone(), headers, body).await;
-    state.forwarders.emit("graphql", result.is_ok(), || {
+    let mut seen = Seen::default();
+    let result = respond(state.clone(), method, address.clone(), headers, body, &mut seen).await;
+    let ok = result.is_ok() && seen.error.is_none();
+    state.forwarders.emit("graphql", ok, || {
         let mut log = super::forward::log(&state, "GRAPHQL", at);
-        log.insert("remote_ip_address", &address);
-        let status = match &result {
-            Ok(r) => r.status().as_u16(),
-            Err(e) => {
-                log.insert("error", &e.message);
-                log.insert("error_code", e.code);
-                e.status.as_u16()
-            }
-        };
-        log.insert("status", i32::from(status));
+        super::forward::client(&mut log, &seen.user, &address, result.as_ref().err());
+        if let Some(error) = &seen.error {
+            log.insert("error", error);
+        }
         log
     });
     result
+}
+
+/// What a request's forwarded log needs from it: its user, and its first GraphQL error (the
+/// response is a 200 with `errors`).
+#[derive(Default)]
+struct Seen {
+    user: String,
+    error: Option<String>,
 }
 
 /// The request itself; [`serve`] forwards its log.
@@ -130,6 +134,7 @@ async fn respond(
     address: String,
     headers: HeaderMap,
     body: Bytes,
+    seen: &mut Seen,
 ) -> Result<Response, ApiError> {
     if method != Method::POST {
         return Err(ApiError::new(
@@ -140,6 +145,7 @@ async fn respond(
     }
     let application = loader::RunAs::Application;
     let user = request_user(&state, &application, &headers, &address, true, true).await?;
+    seen.user.clone_from(&user.id);
     let deployment = state.deployment();
     let Some(api) = deployment.extensions.get::<Api>() else {
         return Err(ApiError::new(
@@ -172,6 +178,7 @@ async fn respond(
     if let Ok(doc) = request.parsed_query()
         && let Err(message) = limits::check(doc, operation, &api.shape)
     {
+        seen.error = Some(message.clone());
         return failed(message);
     }
     match body.get("variables") {
@@ -200,8 +207,10 @@ async fn respond(
         .map_err(|_| ApiError::from(engine::EngineError::TimeLimitExceeded(limit)))?;
     // Past the bound every later operation failed at once; the request fails as a whole.
     if bytes.load(Ordering::Relaxed) > run::MAX_REQUEST_BYTES {
+        seen.error = Some(run::too_large());
         return failed(run::too_large());
     }
+    seen.error = response.errors.first().map(|e| e.message.clone());
     let json = serde_json::to_value(&response).map_err(|e| ApiError::internal("graphql", e))?;
     Ok(Json(json).into_response())
 }
