@@ -67,13 +67,11 @@ impl Forwarders {
         *state.forwarders.sinks.lock().unwrap_or_else(|e| e.into_inner()) = sinks;
     }
 
-    /// Whether a forwarder takes logs of `kind` (of either status): what a caller checks
-    /// before keeping anything for a log.
+    /// Whether a forwarder lists logs of `kind` (a forwarder lists at least one status): what a
+    /// caller checks before keeping anything for a log.
     pub fn wants(&self, kind: &str) -> bool {
         let sinks = self.sinks.lock().unwrap_or_else(|e| e.into_inner());
-        sinks
-            .iter()
-            .any(|s| s.forwarder.wants(kind, true) || s.forwarder.wants(kind, false))
+        sinks.iter().any(|s| s.forwarder.types.contains(kind))
     }
 
     /// Sends the log `build` makes to every forwarder of `kind` logs (`function`, `auth`, ...)
@@ -180,13 +178,7 @@ pub fn messages_of(lines: &[String]) -> Bson {
     Bson::Array(
         lines[start..]
             .iter()
-            .map(|l| {
-                let mut end = l.len().min(MESSAGE_BYTES);
-                while !l.is_char_boundary(end) {
-                    end -= 1;
-                }
-                Bson::String(l[..end].to_string())
-            })
+            .map(|l| Bson::String(l[..l.floor_char_boundary(MESSAGE_BYTES)].to_string()))
             .collect(),
     )
 }

@@ -23,11 +23,7 @@ pub(crate) fn push_log(host: &WorkerHost, level: LogLevel, mut message: String) 
         return;
     }
     if message.len() > MAX_LINE_BYTES {
-        let mut cut = MAX_LINE_BYTES;
-        while !message.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        message.truncate(cut);
+        message.truncate(message.floor_char_boundary(MAX_LINE_BYTES));
         message.push_str("...");
     }
     call.logs.push(LogLine { level, message });

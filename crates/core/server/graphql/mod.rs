@@ -207,8 +207,9 @@ async fn respond(
         .map_err(|_| ApiError::from(engine::EngineError::TimeLimitExceeded(limit)))?;
     // Past the bound every later operation failed at once; the request fails as a whole.
     if bytes.load(Ordering::Relaxed) > run::MAX_REQUEST_BYTES {
-        seen.error = Some(run::too_large());
-        return failed(run::too_large());
+        let message = run::too_large();
+        seen.error = Some(message.clone());
+        return failed(message);
     }
     seen.error = response.errors.first().map(|e| e.message.clone());
     let json = serde_json::to_value(&response).map_err(|e| ApiError::internal("graphql", e))?;

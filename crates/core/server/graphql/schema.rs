@@ -154,15 +154,6 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
             builder = builder.register(e);
         }
         let (one, many) = (ty.name.clone(), plural(&ty.name, graphql.natural_plurals));
-        let to = || Next {
-            ty: one.clone(),
-            relation: false,
-        };
-        shape.add("Query", &lower_first(&one), to());
-        shape.add("Query", &lower_first(&many), to());
-        for op in ["insertOne", "updateOne", "upsertOne", "replaceOne", "deleteOne"] {
-            shape.add("Mutation", &format!("{op}{one}"), to());
-        }
         let q = |suffix: &str| format!("{}{suffix}", ty.name);
         query = query
             .field(
@@ -172,6 +163,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::FindOne,
+                    &mut shape,
                 )
                 .argument(InputValue::new("query", TypeRef::named(q("QueryInput")))),
             )
@@ -182,6 +174,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::Find,
+                    &mut shape,
                 )
                 .argument(InputValue::new("query", TypeRef::named(q("QueryInput"))))
                 .argument(
@@ -201,6 +194,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::InsertOne,
+                    &mut shape,
                 )
                 .argument(InputValue::new("data", TypeRef::named_nn(q("InsertInput")))),
             )
@@ -211,6 +205,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::InsertMany,
+                    &mut shape,
                 )
                 .argument(InputValue::new(
                     "data",
@@ -224,6 +219,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::UpdateOne,
+                    &mut shape,
                 )
                 .argument(query_arg())
                 .argument(InputValue::new("set", TypeRef::named_nn(q("UpdateInput")))),
@@ -235,6 +231,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::UpdateMany,
+                    &mut shape,
                 )
                 .argument(query_arg())
                 .argument(InputValue::new("set", TypeRef::named_nn(q("UpdateInput")))),
@@ -246,6 +243,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::UpsertOne,
+                    &mut shape,
                 )
                 .argument(query_arg())
                 .argument(InputValue::new("data", TypeRef::named_nn(q("InsertInput")))),
@@ -257,6 +255,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::ReplaceOne,
+                    &mut shape,
                 )
                 .argument(query_arg())
                 .argument(InputValue::new("data", TypeRef::named_nn(q("InsertInput")))),
@@ -268,6 +267,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::DeleteOne,
+                    &mut shape,
                 )
                 .argument(InputValue::new("query", TypeRef::named_nn(q("QueryInput")))),
             )
@@ -278,6 +278,7 @@ pub fn build(graphql: &loader::Graphql, service: &str) -> Result<Option<Api>, St
                     &coll,
                     &types,
                     Op::DeleteMany,
+                    &mut shape,
                 )
                 .argument(query_arg()),
             );
@@ -526,8 +527,22 @@ enum Op {
     DeleteMany,
 }
 
-/// A query or mutation on `coll`.
-fn root(name: String, tr: TypeRef, coll: &Arc<Coll>, types: &Arc<Types>, op: Op) -> Field {
+/// A query or mutation on `coll`; one that returns the collection's documents is recorded in
+/// `shape`.
+fn root(name: String, tr: TypeRef, coll: &Arc<Coll>, types: &Arc<Types>, op: Op, shape: &mut Shape) -> Field {
+    let ty = &types.0[coll.ty].name;
+    if tr.type_name() == ty {
+        let parent = if matches!(op, Op::FindOne | Op::Find) {
+            "Query"
+        } else {
+            "Mutation"
+        };
+        let next = Next {
+            ty: ty.clone(),
+            relation: false,
+        };
+        shape.add(parent, &name, next);
+    }
     let (coll, types) = (coll.clone(), types.clone());
     Field::new(name, tr, move |ctx| {
         let (coll, types) = (coll.clone(), types.clone());
