@@ -4,7 +4,9 @@
 //! start to first successful call. Prints the results and the ratio table of DESIGN.md §4.
 //!
 //! `cargo bench --bench load [-- --connections 16 --requests 20000 --rounds 3]`
-//! (`--requests` is per scenario and round; `--only TEXT` keeps the scenarios whose name has it).
+//! (`--requests` is per scenario and round; `--only TEXT` keeps the scenarios whose name has it;
+//! `--steps` adds the steps between the no-op and writeCustomUserData, each one more part of
+//! the write's function, to show what each part costs).
 //! Without `--bench` (as `cargo test --all-targets` runs it) it is a quick check that every
 //! scenario works: 200 requests, one round, like criterion's test mode.
 
@@ -27,6 +29,7 @@ const ANON: &str = "/api/client/v2.0/app/writ-sample/auth/providers/anon-user/lo
 
 struct Options {
     only: Option<String>,
+    steps: bool,
     connections: usize,
     requests: usize,
     rounds: usize,
@@ -35,6 +38,7 @@ struct Options {
 fn options() -> anyhow::Result<Options> {
     let mut o = Options {
         only: None,
+        steps: false,
         connections: 16,
         requests: 20_000,
         rounds: 3,
@@ -44,6 +48,10 @@ fn options() -> anyhow::Result<Options> {
     }
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        if arg == "--steps" {
+            o.steps = true;
+            continue;
+        }
         if arg == "--only" {
             o.only = args.next();
             continue;
@@ -83,11 +91,33 @@ fn hello_server() -> anyhow::Result<()> {
     })
 }
 
+/// The `--steps` functions: each adds one part of writeCustomUserData to the one before.
+const STEPS: [(&str, &str); 4] = [
+    ("stepArgs", "function (data) {}"),
+    ("stepUser", "function (data) { return context.user.id; }"),
+    (
+        "stepCollection",
+        "function (data) { const c = context.services.get('mongodb-atlas').db('custom-user-data-database')\
+         .collection('custom-user-data'); return { filter: { userId: context.user.id }, update: { $set: data } }; }",
+    ),
+    (
+        "stepRead",
+        "async function (data) { const c = context.services.get('mongodb-atlas').db('custom-user-data-database')\
+         .collection('custom-user-data'); return await c.findOne({ userId: context.user.id }); }",
+    ),
+];
+
 /// A copy of the sample app with a no-op function added.
 fn app(dir: &Path) -> anyhow::Result<PathBuf> {
     let app = dir.join("app");
     testkit::copy_sample_app(&app)?;
     std::fs::write(app.join("functions/noop.js"), "exports = function () {};\n")?;
+    for (name, body) in STEPS {
+        std::fs::write(
+            app.join(format!("functions/{name}.js")),
+            format!("exports = {body};\n"),
+        )?;
+    }
     Ok(app)
 }
 
@@ -288,6 +318,11 @@ async fn load_run(o: &Options) -> anyhow::Result<()> {
             call(&addr(&writ), "writeCustomUserData", WRITE_ARGS, &tokens),
         ),
     ];
+    if o.steps {
+        for (name, _) in STEPS {
+            scenarios.push((name, call(&addr(&writ), name, WRITE_ARGS, &tokens)));
+        }
+    }
     if let Some(node) = &node {
         scenarios.push(("node no-op", call(&addr(node), "noop", "", &tokens)));
         scenarios.push((
