@@ -965,7 +965,10 @@ impl Permissions {
                 filter, projection, ..
             } => {
                 restrict(filter, &self.read);
-                shape = self.shape().map(|s| s.requested(projection.take())).transpose()?;
+                shape = self
+                    .shape()
+                    .map(|s| s.requested(projection.take(), filter))
+                    .transpose()?;
             }
             Op::Count { filter, .. } => restrict(filter, &self.read),
             Op::Distinct {
@@ -1051,7 +1054,10 @@ impl Permissions {
                 self.writable(&write, "update", &denied)?;
                 self.check_update(filter, update, *upsert, &denied)?;
                 restrict(filter, &write);
-                shape = self.shape().map(|s| s.requested(projection.take())).transpose()?;
+                shape = self
+                    .shape()
+                    .map(|s| s.requested(projection.take(), filter))
+                    .transpose()?;
             }
             Op::FindOneAndReplace {
                 filter,
@@ -1064,7 +1070,10 @@ impl Permissions {
                 self.writable(&write, "update", &denied)?;
                 self.check_replacement(&write, replacement, *upsert, &denied)?;
                 restrict(filter, &write);
-                shape = self.shape().map(|s| s.requested(projection.take())).transpose()?;
+                shape = self
+                    .shape()
+                    .map(|s| s.requested(projection.take(), filter))
+                    .transpose()?;
             }
             Op::Delete { filter, .. } => {
                 self.writable(&self.delete, "delete", &denied)?;
@@ -1075,7 +1084,10 @@ impl Permissions {
             } => {
                 self.writable(&self.delete, "delete", &denied)?;
                 restrict(filter, &self.delete);
-                shape = self.shape().map(|s| s.requested(projection.take())).transpose()?;
+                shape = self
+                    .shape()
+                    .map(|s| s.requested(projection.take(), filter))
+                    .transpose()?;
             }
             Op::BulkWrite { models, .. } => {
                 for m in models.iter_mut() {
@@ -1244,10 +1256,11 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// The caller's projection, applied after the rules' (it may hide what a role depends on).
-    fn requested(mut self, projection: Option<Document>) -> Result<Self, RuleError> {
+    /// The caller's projection, applied after the rules' (it may hide what a role depends on);
+    /// a positional `field.$` keeps the first element `query` matches.
+    fn requested(mut self, projection: Option<Document>, query: &Document) -> Result<Self, RuleError> {
         if let Some(p) = projection {
-            self.requested = store::Projection::parse(&p)
+            self.requested = store::Projection::parse_for(&p, Some(query))
                 .map_err(|e| refuse("InvalidParameter", format!("projection: {e}")))?;
         }
         Ok(self)

@@ -204,7 +204,7 @@ impl Store {
     ) -> Result<Vec<Document>, StoreError> {
         let (parsed, near) = Filter::parse_find(filter)?;
         let projection = match &options.projection {
-            Some(p) => Projection::parse(p)?,
+            Some(p) => Projection::parse_for(p, Some(filter))?,
             None => None,
         };
         let sort = options.sort.as_ref().map(parse_sort).transpose()?;

@@ -376,7 +376,10 @@ impl Store {
         modify: &Modify,
     ) -> Result<Option<Document>, StoreError> {
         let parsed = Filter::parse(filter)?;
-        let projection = projection.map(Projection::parse).transpose()?.flatten();
+        let projection = projection
+            .map(|p| Projection::parse_for(p, Some(filter)))
+            .transpose()?
+            .flatten();
         let sort = sort.map(parse_sort).transpose()?;
         Self::ensure_collection(txn, &ns.full())?;
         let take = if sort.is_some() { 0 } else { 1 };

@@ -640,3 +640,34 @@ fn in_and_equality_through_an_index_match_what_a_scan_matches() {
         1
     );
 }
+
+#[test]
+fn projection_operators_refuse_what_mongodb_refuses() {
+    let (_d, s) = seeded();
+    let find = |filter: Document, projection: Document| {
+        let options = FindOptions {
+            projection: Some(projection),
+            sort: Some(doc! { "_id": 1 }),
+            ..FindOptions::default()
+        };
+        s.find(&ns(), &filter, &options)
+    };
+    // The wire test server answers these; MongoDB refuses them.
+    let nested = find(doc! {}, doc! { "items.k": { "$elemMatch": { "$gt": 1 } } });
+    assert!(
+        nested.is_err_and(|e| e.to_string().contains("nested field")),
+        "$elemMatch on a nested field"
+    );
+    let unmatched = find(doc! { "a": 5 }, doc! { "tags.$": 1 });
+    assert!(
+        unmatched.is_err_and(|e| e.to_string().contains("requires a condition on 'tags'")),
+        "a positional projection needs a condition on its array"
+    );
+    let all_positional = find(doc! { "tags": "x" }, doc! { "tags.$[]": 1 });
+    assert!(all_positional.is_err(), "'$[]' is for updates, not projections");
+    // A positional projection keeps the first element the query's conditions match.
+    let first = find(doc! { "items.k": { "$gt": 5 } }, doc! { "items.$": 1 }).expect("positional");
+    assert_eq!(first, vec![doc! { "_id": 4, "items": [{ "k": 7 }] }]);
+    let sliced = find(doc! { "_id": 3 }, doc! { "tags": { "$slice": -1 }, "a": 0 }).expect("slice");
+    assert_eq!(sliced, vec![doc! { "_id": 3, "tags": ["y"] }]);
+}
