@@ -211,6 +211,29 @@ fn reads_show_only_the_fields_the_role_may_read_on(w: World) {
         own,
         Bson::Document(doc! {"_id": 1, "name": "Alice", "email": "a@x", "bio": "a"})
     );
+    // Projection operators apply to what the role may read: bob's `$slice` of alice's hidden
+    // fields shows none of them, and an `$elemMatch` on one leaves the field out.
+    let sliced = w
+        .run(
+            &bob,
+            "findOne",
+            doc! {"collection": "people", "filter": {"_id": 1},
+            "projection": {"email": {"$slice": 1}, "address.street": {"$slice": -1}}},
+        )
+        .expect("findOne with $slice");
+    assert_eq!(
+        sliced,
+        Bson::Document(doc! {"_id": 1, "name": "Alice", "address": {"city": "Oslo"}})
+    );
+    let matched = w
+        .run(
+            &bob,
+            "findOne",
+            doc! {"collection": "people", "filter": {"_id": 1},
+            "projection": {"name": 1, "bio": {"$elemMatch": {"$exists": true}}}},
+        )
+        .expect("findOne with $elemMatch");
+    assert_eq!(matched, Bson::Document(doc! {"_id": 1, "name": "Alice"}));
     // distinct of a hidden field is refused; aggregate over documents with different roles is
     // refused by name rather than leaking.
     let e = w

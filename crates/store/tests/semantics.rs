@@ -670,4 +670,25 @@ fn projection_operators_refuse_what_mongodb_refuses() {
     assert_eq!(first, vec![doc! { "_id": 4, "items": [{ "k": 7 }] }]);
     let sliced = find(doc! { "_id": 3 }, doc! { "tags": { "$slice": -1 }, "a": 0 }).expect("slice");
     assert_eq!(sliced, vec![doc! { "_id": 3, "tags": ["y"] }]);
+    // Extreme bounds are clamped to the array, as MongoDB clamps them.
+    for (slice, expected) in [
+        (Bson::Int64(i64::MIN), vec!["x", "y"]),
+        (Bson::Int64(i64::MAX), vec!["x", "y"]),
+        (
+            Bson::Array(vec![Bson::Int64(i64::MIN), Bson::Int64(i64::MAX)]),
+            vec!["x", "y"],
+        ),
+        (
+            Bson::Array(vec![Bson::Int64(i64::MAX), Bson::Int64(i64::MAX)]),
+            vec![],
+        ),
+        (Bson::Array(vec![Bson::Int32(-1), Bson::Int32(5)]), vec!["y"]),
+    ] {
+        let got = find(
+            doc! { "_id": 3 },
+            doc! { "tags": { "$slice": slice.clone() }, "_id": 0 },
+        )
+        .expect("extreme slice");
+        assert_eq!(got, vec![doc! { "a": 5, "tags": expected }], "{slice}");
+    }
 }
