@@ -13,6 +13,16 @@ use crate::{
     path::values_at,
 };
 
+/// `element` at `prefix` in an otherwise empty document.
+fn wrap(prefix: &str, element: &Bson) -> Document {
+    let parts: Vec<&str> = prefix.split('.').collect();
+    let mut value = element.clone();
+    for part in parts.iter().skip(1).rev() {
+        value = Bson::Document(bson::doc! { *part: value });
+    }
+    bson::doc! { parts[0]: value }
+}
+
 /// A parsed query filter.
 #[derive(Debug, Clone)]
 pub enum Filter {
@@ -492,6 +502,20 @@ impl Filter {
             Filter::Field(path, _) if under(path) => self.matches(doc),
             Filter::Field(..) => true,
         }
+    }
+
+    /// The index of the first element of `items` (the array at `prefix`) that this filter's
+    /// parts about `prefix` match, as the element alone or as a one-element array (what
+    /// `$elemMatch` and `$all` need to see): the element a positional `$` refers to. `None`
+    /// when no part is about `prefix` or no element matches.
+    pub fn first_matched(&self, prefix: &str, items: &[Bson]) -> Option<usize> {
+        if !self.mentions(prefix) {
+            return None;
+        }
+        items.iter().position(|e| {
+            self.matches_on(prefix, &wrap(prefix, e))
+                || self.matches_on(prefix, &wrap(prefix, &Bson::Array(vec![e.clone()])))
+        })
     }
 
     pub(crate) fn mentions(&self, prefix: &str) -> bool {

@@ -28,7 +28,8 @@ enum ArrayOp {
     /// `$elemMatch`: the first element that matches, matched as `{field: [element]}`; no
     /// element drops the field.
     First(Box<Filter>),
-    /// The positional `field.$`: as `First`, with the query's conditions on the field.
+    /// The positional `field.$`: the first element the query's conditions on the field
+    /// match ([`Filter::first_matched`], as the positional `$` of updates); none drops it.
     Positional(Box<Filter>),
 }
 
@@ -97,34 +98,6 @@ fn slice(path: &str, v: &Bson) -> Result<ArrayOp, StoreError> {
             limit: integer(path, v)?,
         }),
     }
-}
-
-/// The query's conditions on `field` (itself or paths under it), at its top level or in a
-/// top-level `$and`, as one filter.
-fn conditions_on(query: &Document, field: &str) -> Document {
-    let under = format!("{field}.");
-    let mut out = Document::new();
-    let mut and = Vec::new();
-    for (k, v) in query {
-        if k == field || k.starts_with(&under) {
-            out.insert(k.clone(), v.clone());
-        } else if k == "$and"
-            && let Bson::Array(items) = v
-        {
-            for item in items {
-                if let Bson::Document(d) = item {
-                    let found = conditions_on(d, field);
-                    if !found.is_empty() {
-                        and.push(Bson::Document(found));
-                    }
-                }
-            }
-        }
-    }
-    if !and.is_empty() {
-        out.insert("$and", and);
-    }
-    out
 }
 
 impl Projection {
@@ -197,14 +170,16 @@ impl Projection {
                             "the positional projection of a nested array ('{path}')"
                         )));
                     }
-                    let conds = query.map(|q| conditions_on(q, field)).unwrap_or_default();
-                    if conds.is_empty() {
+                    let query = match query {
+                        Some(q) => Filter::parse_find(q)?.0,
+                        None => Filter::And(Vec::new()),
+                    };
+                    if !query.mentions(field) {
                         return Err(bad(format!(
                             "positional operator '{path}' requires a condition on '{field}' in the query"
                         )));
                     }
-                    let filter = Filter::parse(&conds)?;
-                    arrays.push((field.to_string(), ArrayOp::Positional(Box::new(filter))));
+                    arrays.push((field.to_string(), ArrayOp::Positional(Box::new(query))));
                     path = field;
                     true
                 }
@@ -316,12 +291,16 @@ impl ArrayOp {
                     *items = items.drain(from..to).collect();
                 }
             }
-            (None, ArrayOp::First(filter) | ArrayOp::Positional(filter)) => {
+            (None, ArrayOp::First(_) | ArrayOp::Positional(_)) => {
                 let first = match doc.get(head) {
-                    Some(Bson::Array(items)) => items
-                        .iter()
-                        .find(|e| filter.matches(&bson::doc! { head: [(*e).clone()] }))
-                        .cloned(),
+                    Some(Bson::Array(items)) => match self {
+                        ArrayOp::Positional(query) => query.first_matched(head, items),
+                        ArrayOp::First(filter) => items
+                            .iter()
+                            .position(|e| filter.matches(&bson::doc! { head: [e.clone()] })),
+                        ArrayOp::Slice { .. } => None,
+                    }
+                    .map(|i| items[i].clone()),
                     _ => None,
                 };
                 match first {
@@ -348,8 +327,10 @@ impl ArrayOp {
     }
 }
 
-/// The range `$slice` keeps of `len` elements.
-fn slice_bounds(len: usize, skip: Option<i64>, limit: i64) -> (usize, usize) {
+/// The range `$slice` keeps of `len` elements: the first `limit` (the last `-limit` when it is
+/// negative), or `limit` from `skip` (counted from the end when negative); shared by the
+/// projection, the expression and `$push`'s modifier.
+pub(crate) fn slice_bounds(len: usize, skip: Option<i64>, limit: i64) -> (usize, usize) {
     let len_i = len as i64;
     match skip {
         None if limit >= 0 => (0, limit.min(len_i) as usize),

@@ -63,15 +63,6 @@ impl<'a> Positional<'a> {
         })
     }
 
-    fn wrap(prefix: &str, element: &Bson) -> Document {
-        let parts: Vec<&str> = prefix.split('.').collect();
-        let mut value = element.clone();
-        for part in parts.iter().skip(1).rev() {
-            value = Bson::Document(bson::doc! { *part: value });
-        }
-        bson::doc! { parts[0]: value }
-    }
-
     /// The concrete paths a (possibly positional) update path stands for in `doc`.
     fn expand(&self, doc: &Document, path: &str) -> Result<Vec<String>, StoreError> {
         let no_match = || bad("The positional operator did not find the match needed from the query.");
@@ -99,15 +90,9 @@ impl<'a> Positional<'a> {
                 match part {
                     "$[]" => next.extend((0..items.len()).map(|i| join(&i.to_string()))),
                     "$" => {
-                        let query = self.query.filter(|q| q.mentions(p)).ok_or_else(no_match)?;
-                        // The element alone, or as a one-element array (what `$elemMatch` and
-                        // `$all` need to see).
-                        let i = items
-                            .iter()
-                            .position(|e| {
-                                query.matches_on(p, &Self::wrap(p, e))
-                                    || query.matches_on(p, &Self::wrap(p, &Bson::Array(vec![e.clone()])))
-                            })
+                        let i = self
+                            .query
+                            .and_then(|q| q.first_matched(p, items))
                             .ok_or_else(no_match)?;
                         next.push(join(&i.to_string()));
                     }
@@ -349,14 +334,8 @@ fn push(doc: &mut Document, path: &str, value: &Bson) -> Result<(), StoreError> 
     }
     if let Some(slice) = modifiers.and_then(|m| m.get("$slice")) {
         let n = crate::order::as_f64(slice).ok_or_else(|| bad("$slice must be a number"))? as i64;
-        if n >= 0 {
-            array.truncate(n as usize);
-        } else {
-            let keep = (-n) as usize;
-            if array.len() > keep {
-                array.drain(..array.len() - keep);
-            }
-        }
+        let (from, to) = crate::project::slice_bounds(array.len(), None, n);
+        array = array.drain(from..to).collect();
     }
     set_path(doc, path, Bson::Array(array))
 }

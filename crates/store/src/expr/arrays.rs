@@ -440,11 +440,9 @@ fn slice(vals: Vec<Option<Bson>>) -> Result<Bson, StoreError> {
     if rest.iter().any(|v| matches!(v, None | Some(Bson::Null))) {
         return Ok(Bson::Null);
     }
-    let len = items.len() as i64;
-    let (from, count) = match rest.as_slice() {
+    let (from, to) = match rest.as_slice() {
         [n] => {
-            let n = int(n, "$slice", "a numeric second argument")?;
-            if n >= 0 { (0, n) } else { ((len + n).max(0), -n) }
+            crate::project::slice_bounds(items.len(), None, int(n, "$slice", "a numeric second argument")?)
         }
         [p, n] => {
             let p = int(p, "$slice", "a numeric second argument")?;
@@ -452,16 +450,12 @@ fn slice(vals: Vec<Option<Bson>>) -> Result<Bson, StoreError> {
             if n <= 0 {
                 return Err(bad(format!("Third argument to $slice must be positive: {n}")));
             }
-            (if p < 0 { (len + p).max(0) } else { p.min(len) }, n)
+            crate::project::slice_bounds(items.len(), Some(p), n)
         }
         _ => unreachable!("checked above"),
     };
     Ok(Bson::Array(
-        items
-            .into_iter()
-            .skip(from as usize)
-            .take(count as usize)
-            .collect(),
+        items.into_iter().skip(from).take(to - from).collect(),
     ))
 }
 
