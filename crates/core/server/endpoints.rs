@@ -252,16 +252,17 @@ fn is_credential(name: &HeaderName) -> bool {
 
 /// `content-type` as Go's `http.Header` wrote it: `Content-Type`.
 fn canonical_header(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut c = part.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
+    let mut canonical = String::with_capacity(name.len());
+    let mut word_start = true;
+    for c in name.chars() {
+        canonical.push(if word_start {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+        word_start = c == '-';
+    }
+    canonical
 }
 
 /// `context.request` for a call: the client's address, its headers (canonical names, without
@@ -453,4 +454,21 @@ fn respond(endpoint: &Endpoint, value: Bson) -> Result<Response, ApiError> {
         None => default_status,
     };
     Ok((status, headers, body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn header_names_are_written_as_go_wrote_them() {
+        for (name, canonical) in [
+            ("content-type", "Content-Type"),
+            ("x-REQUEST-id", "X-Request-Id"),
+            ("accept", "Accept"),
+            ("x--a-", "X--A-"),
+            ("-x", "-X"),
+            ("", ""),
+        ] {
+            assert_eq!(super::canonical_header(name), canonical);
+        }
+    }
 }

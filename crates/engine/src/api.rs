@@ -199,6 +199,7 @@ pub struct JsException {
     /// The stack trace as the engine reports it, possibly empty.
     pub stack: String,
     /// The error's `code` property, if it had one (driver errors carry MongoDB's numeric code).
+    #[serde(with = "crate::raw_serde::option_value")]
     pub code: Option<Bson>,
 }
 

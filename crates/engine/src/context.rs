@@ -225,6 +225,9 @@ fn user_getter(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<Js
         }
         call.user.clone()
     };
+    let user = user
+        .value()
+        .map_err(|e| JsNativeError::error().with_message(e.to_string()))?;
     let value = user_object(&user, context)?;
     if let Some(call) = host.call.borrow_mut().as_mut() {
         call.user_js = Some(value.clone());
@@ -244,7 +247,10 @@ fn request_getter(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult
         }
         call.request.clone()
     };
-    let value = request_object(request.as_deref(), context)?;
+    let request = request
+        .value()
+        .map_err(|e| JsNativeError::error().with_message(e.to_string()))?;
+    let value = request_object(request.as_ref().as_ref(), context)?;
     if let Some(call) = host.call.borrow_mut().as_mut() {
         call.request_js = Some(value.clone());
     }

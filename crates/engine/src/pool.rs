@@ -201,7 +201,7 @@ fn worker_main(shared: &Shared, slot: &Slot) {
         let _ = job.started.set(now);
         slot.busy_until.store(shared.millis(deadline), Ordering::SeqCst);
         let result = worker.run(&Call {
-            invocation: &job.invocation,
+            input: crate::worker::CallInput::of(&job.invocation),
             deployment: &job.deployment,
             deadline,
             limit: job.limit,

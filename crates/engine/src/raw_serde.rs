@@ -1,7 +1,7 @@
-//! Serde adapters that carry BSON values through the worker protocol as raw BSON: the bson
-//! crate's generic serde path builds every value through a visitor (and looks for extended
-//! JSON keys on the way), which cost more than the call itself; a raw document is copied as
-//! bytes and parsed directly.
+//! Serde adapters that carry BSON values through the worker protocol as raw BSON bytes: the
+//! protocol's own format ([`postcard`]) knows nothing of BSON's types, and the bson crate's
+//! generic serde path builds every value through a visitor (and looks for extended JSON keys on
+//! the way); a raw document is copied as bytes and parsed directly, with every type kept.
 
 use bson::{Bson, Document, RawDocumentBuf, doc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
@@ -10,8 +10,23 @@ fn to_raw<E: serde::ser::Error>(document: &Document) -> Result<RawDocumentBuf, E
     RawDocumentBuf::try_from(document).map_err(E::custom)
 }
 
-fn from_raw<E: serde::de::Error>(raw: RawDocumentBuf) -> Result<Document, E> {
-    Document::try_from(raw).map_err(E::custom)
+/// Reads raw BSON bytes as a document.
+fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Document, D::Error> {
+    let bytes = serde_bytes::ByteBuf::deserialize(d)?.into_vec();
+    let raw = RawDocumentBuf::from_bytes(bytes).map_err(D::Error::custom)?;
+    Document::try_from(raw).map_err(D::Error::custom)
+}
+
+/// Writes `value` as the raw bytes of `{v: value}`.
+fn write_value<S: Serializer>(value: &Bson, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bytes(to_raw::<S::Error>(&doc! { "v": value.clone() })?.as_bytes())
+}
+
+/// Reads what [`write_value`] wrote.
+fn read_value<'de, D: Deserializer<'de>>(d: D) -> Result<Bson, D::Error> {
+    read(d)?
+        .remove("v")
+        .ok_or_else(|| D::Error::custom("a value without its value"))
 }
 
 /// A [`Document`] as raw BSON.
@@ -20,12 +35,12 @@ pub mod document {
 
     /// Writes `value` as one raw document.
     pub fn serialize<S: Serializer>(value: &Document, s: S) -> Result<S::Ok, S::Error> {
-        to_raw::<S::Error>(value)?.serialize(s)
+        s.serialize_bytes(to_raw::<S::Error>(value)?.as_bytes())
     }
 
     /// Reads a raw document.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Document, D::Error> {
-        from_raw(RawDocumentBuf::deserialize(d)?)
+        read(d)
     }
 }
 
@@ -40,23 +55,56 @@ pub mod values {
             .enumerate()
             .map(|(i, v)| (i.to_string(), v.clone()))
             .collect();
-        to_raw::<S::Error>(&document)?.serialize(s)
+        s.serialize_bytes(to_raw::<S::Error>(&document)?.as_bytes())
     }
 
     /// Reads the values back in order.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Bson>, D::Error> {
-        let document = from_raw::<D::Error>(RawDocumentBuf::deserialize(d)?)?;
-        Ok(document.into_iter().map(|(_, v)| v).collect())
+        Ok(read(d)?.into_iter().map(|(_, v)| v).collect())
     }
 }
 
-/// `Result<Bson, E>` with the value as a raw document `{v: value}`.
+/// An optional value as the raw bytes of `{v: value}`.
+pub mod option_value {
+    use super::*;
+
+    /// Writes the value, if any.
+    pub fn serialize<S: Serializer>(value: &Option<Bson>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => s.serialize_some(&Raw(v)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads what [`serialize`] wrote.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bson>, D::Error> {
+        Ok(Option::<Owned>::deserialize(d)?.map(|o| o.0))
+    }
+
+    struct Raw<'a>(&'a Bson);
+
+    impl Serialize for Raw<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            write_value(self.0, s)
+        }
+    }
+
+    struct Owned(Bson);
+
+    impl<'de> Deserialize<'de> for Owned {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            read_value(d).map(Owned)
+        }
+    }
+}
+
+/// `Result<Bson, E>` with the value as the raw bytes of `{v: value}`.
 pub mod result {
     use super::*;
 
     #[derive(Serialize, Deserialize)]
     enum Wire<E> {
-        Ok(RawDocumentBuf),
+        Ok(serde_bytes::ByteBuf),
         Err(E),
     }
 
@@ -66,7 +114,10 @@ pub mod result {
         s: S,
     ) -> Result<S::Ok, S::Error> {
         match value {
-            Ok(v) => Wire::<E>::Ok(to_raw::<S::Error>(&doc! { "v": v.clone() })?).serialize(s),
+            Ok(v) => {
+                let raw = to_raw::<S::Error>(&doc! { "v": v.clone() })?;
+                Wire::<E>::Ok(serde_bytes::ByteBuf::from(raw.into_bytes())).serialize(s)
+            }
             Err(e) => Wire::Err(e.clone()).serialize(s),
         }
     }
@@ -76,8 +127,9 @@ pub mod result {
         d: D,
     ) -> Result<Result<Bson, E>, D::Error> {
         match Wire::<E>::deserialize(d)? {
-            Wire::Ok(raw) => {
-                let mut document = from_raw::<D::Error>(raw)?;
+            Wire::Ok(bytes) => {
+                let raw = RawDocumentBuf::from_bytes(bytes.into_vec()).map_err(D::Error::custom)?;
+                let mut document = Document::try_from(raw).map_err(D::Error::custom)?;
                 document
                     .remove("v")
                     .map(Ok)

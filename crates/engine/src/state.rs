@@ -17,7 +17,7 @@ use boa_engine::{
 use bson::Document;
 
 use crate::{
-    api::{Deployment, LogLine, User},
+    api::{Deployment, LogLine, RequestInfo, User},
     error::EngineError,
     host::{CallInfo, Completion, HostOp, HostService, ServiceJs},
     jobs::JobQueue,
@@ -65,10 +65,40 @@ pub(crate) enum Link {
     Remote(RefCell<Pipe>),
 }
 
+/// A part of a call the worker decodes only if the call reads it (`context.user`,
+/// `context.request`): most calls never do, and decoding them cost more than the call.
+pub(crate) enum Lazy<T> {
+    /// Decoded (or handed over as a value, on a worker thread).
+    Ready(Rc<T>),
+    /// As the engine encoded it ([`crate::process::wire`]).
+    Encoded(Rc<[u8]>),
+}
+
+impl<T> Clone for Lazy<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Lazy::Ready(v) => Lazy::Ready(v.clone()),
+            Lazy::Encoded(b) => Lazy::Encoded(b.clone()),
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Lazy<T> {
+    /// The value, decoded now if it was not yet.
+    pub fn value(&self) -> Result<Rc<T>, EngineError> {
+        match self {
+            Lazy::Ready(v) => Ok(v.clone()),
+            Lazy::Encoded(bytes) => postcard::from_bytes(bytes)
+                .map(Rc::new)
+                .map_err(|e| EngineError::Internal(format!("a call arrived malformed: {e}"))),
+        }
+    }
+}
+
 /// The state of the call a worker is running.
 pub(crate) struct CallState {
     pub seq: u64,
-    pub user: Rc<User>,
+    pub user: Lazy<User>,
     pub deployment: Arc<Deployment>,
     pub logs: Vec<LogLine>,
     pub dropped_logs: usize,
@@ -78,7 +108,7 @@ pub(crate) struct CallState {
     pub weak: std::collections::HashSet<u64>,
     pub next_op: u64,
     pub fatal: Option<EngineError>,
-    pub request: Option<Rc<crate::api::RequestInfo>>,
+    pub request: Lazy<Option<RequestInfo>>,
     pub user_js: Option<JsValue>,
     /// This call's `process.env`, made on first read.
     pub env_js: Option<JsValue>,

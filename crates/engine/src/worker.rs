@@ -26,14 +26,14 @@ use boa_engine::{
 use bson::Bson;
 
 use crate::{
-    api::{Deployment, Invocation, JsException, Outcome},
+    api::{Deployment, Invocation, JsException, Outcome, RequestInfo, User, UserType},
     context::invoke,
     convert::{bson_to_js, js_to_bson},
     error::EngineError,
     host::{CallInfo, Completion, HostService, ServiceJs},
     jobs::JobQueue,
     state::SharedParts,
-    state::{CallState, Compiled, CompiledFunction, Link, WorkerHost},
+    state::{CallState, Compiled, CompiledFunction, Lazy, Link, WorkerHost},
 };
 
 /// Loop iterations allowed per millisecond left before the deadline. Boa runs about 1.1e5
@@ -42,7 +42,7 @@ const LOOP_ITERATIONS_PER_MS: u64 = 160_000;
 
 /// One call as a worker runs it.
 pub(crate) struct Call<'a> {
-    pub invocation: &'a Invocation,
+    pub input: CallInput<'a>,
     pub deployment: &'a Arc<Deployment>,
     /// When the call must end (counted from when a worker took it).
     pub deadline: Instant,
@@ -51,6 +51,34 @@ pub(crate) struct Call<'a> {
     /// The engine's number for the call, which its operations carry (worker processes);
     /// `None`: the worker numbers its calls itself.
     pub seq: Option<u64>,
+}
+
+/// What a call runs: its function, arguments and caller, as a worker thread gets them (an
+/// [`Invocation`]) or a worker process does (its caller still encoded).
+pub(crate) struct CallInput<'a> {
+    pub function: &'a str,
+    pub args: &'a [Bson],
+    /// The caller's type, which decides the call's privilege before anything else is read.
+    pub user_type: UserType,
+    pub user: Lazy<User>,
+    pub request: Lazy<Option<RequestInfo>>,
+    pub run_as_system: bool,
+    pub endpoint: bool,
+}
+
+impl<'a> CallInput<'a> {
+    /// The input of `invocation`, on a worker thread.
+    pub fn of(invocation: &'a Invocation) -> Self {
+        Self {
+            function: &invocation.function,
+            args: &invocation.args,
+            user_type: invocation.user.user_type,
+            user: Lazy::Ready(Rc::new(invocation.user.clone())),
+            request: Lazy::Ready(Rc::new(invocation.request.clone())),
+            run_as_system: invocation.run_as_system,
+            endpoint: invocation.endpoint,
+        }
+    }
 }
 
 /// Tracks promises rejected with no handler, to report them in the call's logs.
@@ -228,28 +256,28 @@ impl Worker {
     pub fn run(&mut self, call: &Call<'_>) -> Result<Outcome, EngineError> {
         let started = Instant::now();
         self.ensure_compiled(call.deployment)?;
-        let inv = call.invocation;
+        let inv = &call.input;
         call.deployment
             .functions
-            .get(&inv.function)
-            .ok_or_else(|| EngineError::FunctionNotFound(inv.function.clone()))?;
-        if let Err(reason) = &self.host.compiled.borrow().functions[&inv.function].factory {
+            .get(inv.function)
+            .ok_or_else(|| EngineError::FunctionNotFound(inv.function.to_string()))?;
+        if let Err(reason) = &self.host.compiled.borrow().functions[inv.function].factory {
             return Err(EngineError::FunctionInvalid {
-                name: inv.function.clone(),
+                name: inv.function.to_string(),
                 reason: reason.clone(),
             });
         }
-        let system = inv.run_as_system || inv.user.user_type == crate::UserType::System;
+        let system = inv.run_as_system || inv.user_type == UserType::System;
 
         self.seq = call.seq.unwrap_or(self.seq + 1);
         let ctx = &mut self.context;
         let mut args = Vec::with_capacity(inv.args.len());
-        for a in &inv.args {
+        for a in inv.args {
             args.push(bson_to_js(a, ctx).map_err(|e| EngineError::InvalidArguments(e.to_string()))?);
         }
         *self.host.call.borrow_mut() = Some(CallState {
             seq: self.seq,
-            user: Rc::new(inv.user.clone()),
+            user: inv.user.clone(),
             deployment: call.deployment.clone(),
             logs: Vec::new(),
             dropped_logs: 0,
@@ -257,7 +285,7 @@ impl Worker {
             weak: Default::default(),
             next_op: 0,
             fatal: None,
-            request: inv.request.clone().map(Rc::new),
+            request: inv.request.clone(),
             user_js: None,
             env_js: None,
             request_js: None,
@@ -265,8 +293,13 @@ impl Worker {
         });
         if let Link::Local { call: info, .. } = &self.host.link {
             let limit = call.deadline.saturating_duration_since(std::time::Instant::now());
-            let record = CallInfo::new(inv.user.clone(), call.deployment.clone(), system, limit)
-                .with_request(inv.request.clone());
+            let record = CallInfo::new(
+                (*inv.user.value()?).clone(),
+                call.deployment.clone(),
+                system,
+                limit,
+            )
+            .with_request((*inv.request.value()?).clone());
             *info.borrow_mut() = Some(Arc::new(record));
         }
         self.host.rejections.borrow_mut().clear();
@@ -281,7 +314,7 @@ impl Worker {
             None
         };
         self.set_budget(call.deadline);
-        let first = invoke(&inv.function, system, &args, &mut self.context);
+        let first = invoke(inv.function, system, &args, &mut self.context);
         let mut result = self.drain(first, call);
         if let (Some(state), Ok(Ok(value))) = (response_state, &mut result) {
             let response = js_to_bson(&state.into(), &mut self.context).map_err(|e| {

@@ -24,13 +24,14 @@ use std::{
 use super::{
     alloc,
     pipe::Pipe,
-    wire::{FromWorker, ToWorker},
+    wire::{FromWorker, ToWorker, WireCall},
 };
 use crate::{
     api::Deployment,
     error::EngineError,
     host::ServiceJs,
-    worker::{Call, Worker},
+    state::Lazy,
+    worker::{Call, CallInput, Worker},
 };
 
 /// The environment variable that hands a worker its memory limit in bytes.
@@ -220,16 +221,12 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
             // The engine closed the pipe: the worker is shutting down.
             _ => return,
         };
-        let (seq, invocation, limit_ms) = match message {
+        let (seq, sent, limit_ms) = match message {
             ToWorker::Deploy { deployment: sent } => {
                 deployment = Some(sent.into_deployment());
                 continue;
             }
-            ToWorker::Call {
-                seq,
-                invocation,
-                limit_ms,
-            } => (seq, invocation, limit_ms),
+            ToWorker::Call { seq, call, limit_ms } => (seq, call, limit_ms),
             // A late result of a call that already ended.
             ToWorker::Result { .. } => continue,
         };
@@ -247,8 +244,25 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
         };
         let start = alloc::limit_from_now(options.memory_limit);
         let limit = Duration::from_millis(limit_ms);
+        let WireCall {
+            function,
+            args,
+            user_type,
+            user,
+            run_as_system,
+            request,
+            endpoint,
+        } = *sent;
         let call = Call {
-            invocation: &invocation,
+            input: CallInput {
+                function: &function,
+                args: &args,
+                user_type,
+                user: Lazy::Encoded(user.into_vec().into()),
+                request: Lazy::Encoded(request.into_vec().into()),
+                run_as_system,
+                endpoint,
+            },
             deployment: &current,
             deadline: Instant::now() + limit,
             limit,
@@ -264,7 +278,8 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
                 true,
             ),
         };
-        drop(invocation);
+        drop(call);
+        drop(args);
         let rose = alloc::peak() - start;
         alloc::limit_from_now(u64::MAX);
         let mut retained = 0;

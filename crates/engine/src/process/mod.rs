@@ -428,7 +428,7 @@ impl ProcessPool {
                 .with_request(invocation.request.clone()),
         );
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let call = CallRef::Call {
+        let call = CallRef {
             seq,
             invocation,
             limit_ms: limit.as_millis() as u64,

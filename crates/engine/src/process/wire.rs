@@ -1,15 +1,18 @@
 //! The messages between the engine and a worker process, and their framing.
 //!
-//! A frame is one BSON document, so its first four bytes (little-endian) are its own length.
-//! Arguments, results and operation specs stay BSON end to end: no type is lost on the way.
+//! A frame is its length (four bytes, little-endian, counting themselves) and one message in
+//! [`postcard`]'s compact form: no field names, integers as varints, so a call or an outcome
+//! costs a few copies to write and read. Arguments, results and operation specs travel inside
+//! it as raw BSON bytes ([`crate::raw_serde`]): no type is lost on the way. A deployment (sent
+//! once per slot and deploy) travels as one BSON document.
 
 use std::{collections::BTreeMap, sync::Arc};
 
 use bson::{Bson, Document};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, Serializer, de::DeserializeOwned, ser::SerializeStructVariant};
 
 use crate::{
-    api::{AppInfo, Deployment, FunctionSpec, Invocation, JsException, LogLine, Outcome},
+    api::{AppInfo, Deployment, FunctionSpec, Invocation, JsException, LogLine, Outcome, UserType},
     error::EngineError,
     host::{HostError, HostOp},
 };
@@ -23,11 +26,14 @@ pub(crate) const MAX_FRAME: usize = 48_000_000;
 #[derive(Serialize, Deserialize)]
 pub(crate) enum ToWorker {
     /// The deployment the calls after this message run on (sent to a slot when it changes).
-    Deploy { deployment: Box<WireDeployment> },
+    Deploy {
+        #[serde(with = "bson_blob")]
+        deployment: Box<WireDeployment>,
+    },
     /// Run a call.
     Call {
         seq: u64,
-        invocation: Box<Invocation>,
+        call: Box<WireCall>,
         limit_ms: u64,
     },
     /// An operation of call `seq` finished.
@@ -39,34 +45,103 @@ pub(crate) enum ToWorker {
     },
 }
 
+/// An [`Invocation`] as a worker receives it: the caller and the request stay encoded until the
+/// call reads them ([`crate::state::Lazy`]).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct WireCall {
+    pub function: String,
+    #[serde(with = "crate::raw_serde::values")]
+    pub args: Vec<Bson>,
+    pub user_type: UserType,
+    /// The [`User`](crate::User), encoded.
+    pub user: serde_bytes::ByteBuf,
+    pub run_as_system: bool,
+    /// The `Option<RequestInfo>`, encoded.
+    pub request: serde_bytes::ByteBuf,
+    pub endpoint: bool,
+}
+
+/// [`WireCall`] as the engine writes it, from an [`Invocation`].
+#[derive(Serialize)]
+struct WireCallRef<'a> {
+    function: &'a str,
+    #[serde(serialize_with = "values_ref")]
+    args: &'a [Bson],
+    user_type: UserType,
+    user: serde_bytes::ByteBuf,
+    run_as_system: bool,
+    request: serde_bytes::ByteBuf,
+    endpoint: bool,
+}
+
+fn values_ref<S: Serializer>(values: &&[Bson], s: S) -> Result<S::Ok, S::Error> {
+    crate::raw_serde::values::serialize(values, s)
+}
+
+impl<'a> WireCallRef<'a> {
+    fn of(invocation: &'a Invocation) -> Result<Self, postcard::Error> {
+        Ok(Self {
+            function: &invocation.function,
+            args: &invocation.args,
+            user_type: invocation.user.user_type,
+            user: serde_bytes::ByteBuf::from(postcard::to_allocvec(&invocation.user)?),
+            run_as_system: invocation.run_as_system,
+            request: serde_bytes::ByteBuf::from(postcard::to_allocvec(&invocation.request)?),
+            endpoint: invocation.endpoint,
+        })
+    }
+}
+
+/// [`ToWorker`]'s variants by their index, which is how postcard tells them apart: the
+/// by-reference forms below must write the same index as the variant they stand for.
+const CALL: u32 = 1;
+/// See [`CALL`].
+const RESULT: u32 = 2;
+
 /// [`ToWorker::Call`] by reference, as the engine sends it: the same bytes, without moving
 /// the invocation (a call is retried on another worker if its worker turns out to be gone).
-#[derive(Serialize)]
-pub(crate) enum CallRef<'a> {
+pub(crate) struct CallRef<'a> {
     /// See [`ToWorker::Call`].
-    Call {
-        seq: u64,
-        invocation: &'a Invocation,
-        limit_ms: u64,
-    },
+    pub seq: u64,
+    /// See [`ToWorker::Call`].
+    pub invocation: &'a Invocation,
+    /// See [`ToWorker::Call`].
+    pub limit_ms: u64,
+}
+
+impl Serialize for CallRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = s.serialize_struct_variant("ToWorker", CALL, "Call", 3)?;
+        v.serialize_field("seq", &self.seq)?;
+        let call = WireCallRef::of(self.invocation).map_err(serde::ser::Error::custom)?;
+        v.serialize_field("call", &call)?;
+        v.serialize_field("limit_ms", &self.limit_ms)?;
+        v.end()
+    }
 }
 
 /// [`ToWorker::Result`] as the engine sends it: the same bytes, from a value moved into its raw
 /// form rather than copied as a document first (a result can be tens of megabytes).
-#[derive(Serialize)]
-enum ResultRef<'a> {
-    /// See [`ToWorker::Result`].
-    Result {
-        seq: u64,
-        op: u64,
-        result: RawResult<'a>,
-    },
+struct ResultRef<'a> {
+    seq: u64,
+    op: u64,
+    result: RawResult<'a>,
+}
+
+impl Serialize for ResultRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = s.serialize_struct_variant("ToWorker", RESULT, "Result", 3)?;
+        v.serialize_field("seq", &self.seq)?;
+        v.serialize_field("op", &self.op)?;
+        v.serialize_field("result", &self.result)?;
+        v.end()
+    }
 }
 
 /// `raw_serde::result`'s form of a result.
 #[derive(Serialize)]
 enum RawResult<'a> {
-    Ok(&'a bson::RawDocumentBuf),
+    Ok(&'a serde_bytes::Bytes),
     Err(&'a HostError),
 }
 
@@ -81,7 +156,7 @@ pub(crate) fn encode_result(
             let mut holder = bson::Document::new();
             holder.insert("v", value);
             let mut raw =
-                bson::RawDocumentBuf::try_from(&holder).map_err(|e| WireError::Bson(e.to_string()))?;
+                bson::RawDocumentBuf::try_from(&holder).map_err(|e| WireError::Malformed(e.to_string()))?;
             drop(holder);
             if raw.as_bytes().len() > MAX_FRAME {
                 return Err(WireError::TooLarge(raw.as_bytes().len()));
@@ -92,10 +167,10 @@ pub(crate) fn encode_result(
         Err(e) => Err(e),
     };
     let result = match &raw {
-        Ok(raw) => RawResult::Ok(raw),
+        Ok(raw) => RawResult::Ok(serde_bytes::Bytes::new(raw.as_bytes())),
         Err(e) => RawResult::Err(e),
     };
-    encode(&ResultRef::Result { seq, op, result })
+    encode(&ResultRef { seq, op, result })
 }
 
 /// Gives back what a raw document's buffer reserved beyond its bytes, when that is much.
@@ -207,7 +282,7 @@ impl WireDeployment {
 pub(crate) enum WireError {
     /// Encoding or decoding failed.
     #[error("malformed message: {0}")]
-    Bson(String),
+    Malformed(String),
     /// The frame is larger than [`MAX_FRAME`].
     #[error("message of {0} bytes is larger than the limit")]
     TooLarge(usize),
@@ -215,16 +290,40 @@ pub(crate) enum WireError {
 
 /// Encodes `msg` as one frame.
 pub(crate) fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, WireError> {
-    let bytes = bson::serialize_to_vec(msg).map_err(|e| WireError::Bson(e.to_string()))?;
+    let mut bytes =
+        postcard::to_extend(msg, vec![0u8; 4]).map_err(|e| WireError::Malformed(e.to_string()))?;
     if bytes.len() > MAX_FRAME {
         return Err(WireError::TooLarge(bytes.len()));
     }
+    let len = (bytes.len() as u32).to_le_bytes();
+    bytes[..4].copy_from_slice(&len);
     Ok(shrunk(bytes))
 }
 
 /// Decodes one whole frame.
 pub(crate) fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, WireError> {
-    bson::deserialize_from_slice(frame).map_err(|e| WireError::Bson(e.to_string()))
+    let body = frame
+        .get(4..)
+        .ok_or_else(|| WireError::Malformed("a frame without its length".into()))?;
+    postcard::from_bytes(body).map_err(|e| WireError::Malformed(e.to_string()))
+}
+
+/// A value carried as the bytes of one BSON document (the deployment, whose parts the bson
+/// crate's serde already describes).
+mod bson_blob {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::DeserializeOwned};
+
+    /// Writes `value` as one BSON document's bytes.
+    pub fn serialize<S: Serializer, T: Serialize>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        let bytes = bson::serialize_to_vec(value).map_err(serde::ser::Error::custom)?;
+        s.serialize_bytes(&bytes)
+    }
+
+    /// Reads what [`serialize`] wrote.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, D::Error> {
+        let bytes = serde_bytes::ByteBuf::deserialize(d)?;
+        bson::deserialize_from_slice(&bytes).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The length of the frame starting at `buf`, once its first four bytes are there.
@@ -246,7 +345,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::api::{Invocation, LogLevel, User};
+    use crate::api::{Invocation, LogLevel, RequestInfo, User};
 
     fn every_type() -> Document {
         doc! {
@@ -306,19 +405,41 @@ mod tests {
         let mut user = User::normal("u1");
         user.custom_data = every_type();
         let args = vec![Bson::Document(every_type()), Bson::Int64(5), Bson::Double(5.0)];
-        let call = ToWorker::Call {
+        let mut invocation = Invocation::new("f", args.clone(), user.clone());
+        let request = RequestInfo {
+            remote_ip_address: "10.0.0.1".into(),
+            request_headers: [("X-A".to_string(), vec!["1".to_string(), "2".to_string()])].into(),
+            http_user_agent: Some("ua".into()),
+            ..RequestInfo::default()
+        };
+        invocation.request = Some(request.clone());
+        invocation.endpoint = true;
+        let call = CallRef {
             seq: 7,
-            invocation: Box::new(Invocation::new("f", args.clone(), user.clone())),
+            invocation: &invocation,
             limit_ms: 10,
         };
-        let ToWorker::Call { invocation, .. } = decode(&encode(&call).unwrap()).unwrap() else {
+        let Ok(ToWorker::Call {
+            seq: 7,
+            call,
+            limit_ms: 10,
+        }) = decode(&encode(&call).unwrap())
+        else {
             panic!("not a call");
         };
+        assert_eq!(
+            (call.function.as_str(), call.user_type, call.endpoint),
+            ("f", user.user_type, true)
+        );
+        let sent: User = postcard::from_bytes(&call.user).unwrap();
+        let sent_request: Option<RequestInfo> = postcard::from_bytes(&call.request).unwrap();
+        assert_eq!(sent_request, Some(request));
         // NaN is not equal to itself: compare the bytes.
         let bytes = |d: &Document| bson::serialize_to_vec(d).unwrap();
-        assert_eq!(bytes(&invocation.user.custom_data), bytes(&user.custom_data));
-        assert_eq!(invocation.args.len(), 3);
-        assert_eq!(invocation.args[1..], args[1..]);
+        assert_eq!(bytes(&sent.custom_data), bytes(&user.custom_data));
+        assert_eq!(sent.id, user.id);
+        assert_eq!(call.args.len(), 3);
+        assert_eq!(call.args[1..], args[1..]);
         let outcome = Outcome {
             result: Ok(Bson::Array(vec![
                 Bson::Int32(1),
