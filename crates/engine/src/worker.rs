@@ -56,13 +56,19 @@ pub(crate) struct Call<'a> {
 /// What a call runs: its function, arguments and caller, as a worker thread gets them (an
 /// [`Invocation`]) or a worker process does (its caller still encoded).
 pub(crate) struct CallInput<'a> {
+    /// The function's name.
     pub function: &'a str,
+    /// Its arguments.
     pub args: &'a [Bson],
     /// The caller's type, which decides the call's privilege before anything else is read.
     pub user_type: UserType,
+    /// `context.user`'s source.
     pub user: Lazy<User>,
+    /// `context.request`'s source.
     pub request: Lazy<Option<RequestInfo>>,
+    /// Run with system privileges whatever the caller.
     pub run_as_system: bool,
+    /// An HTTPS endpoint's call (the function also gets a `response`).
     pub endpoint: bool,
 }
 

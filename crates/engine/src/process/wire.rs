@@ -49,15 +49,20 @@ pub(crate) enum ToWorker {
 /// call reads them ([`crate::state::Lazy`]).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct WireCall {
+    /// See [`Invocation::function`].
     pub function: String,
+    /// See [`Invocation::args`].
     #[serde(with = "crate::raw_serde::values")]
     pub args: Vec<Bson>,
+    /// The caller's type, which decides the call's privilege.
     pub user_type: UserType,
     /// The [`User`](crate::User), encoded.
     pub user: serde_bytes::ByteBuf,
+    /// See [`Invocation::run_as_system`].
     pub run_as_system: bool,
     /// The `Option<RequestInfo>`, encoded.
     pub request: serde_bytes::ByteBuf,
+    /// See [`Invocation::endpoint`].
     pub endpoint: bool,
 }
 
@@ -398,6 +403,41 @@ mod tests {
             encode_result(9, 6, Ok(huge)),
             Err(WireError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn a_malformed_frame_is_an_error_not_a_panic() {
+        // What a worker whose engine went wrong could send: unknown variants, lengths past
+        // the frame's end, truncated values, raw BSON that is not BSON.
+        let mut frames: Vec<Vec<u8>> = vec![
+            vec![5, 0, 0, 0, 0xff],
+            vec![9, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0x0f],
+            vec![6, 0, 0, 0, 2, 1],
+            vec![],
+        ];
+        let good = encode(&FromWorker::Op {
+            seq: 1,
+            op: 2,
+            host_op: HostOp {
+                service: "s".into(),
+                kind: "findOne".into(),
+                spec: bson::doc! { "a": 1 },
+                system: false,
+            },
+        })
+        .unwrap();
+        for cut in 4..good.len() {
+            frames.push(good[..cut].to_vec());
+        }
+        // The spec's element type (int32, before the key `a`) made one no BSON has.
+        let mut corrupt = good.clone();
+        let at = corrupt.windows(3).position(|w| w == [0x10, b'a', 0]).unwrap();
+        corrupt[at] = 0x7a;
+        frames.push(corrupt);
+        for frame in frames {
+            assert!(decode::<FromWorker>(&frame).is_err(), "{frame:?}");
+        }
+        assert!(decode::<FromWorker>(&good).is_ok());
     }
 
     #[test]
