@@ -17,16 +17,25 @@ fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Document, D::Error> {
     Document::try_from(raw).map_err(D::Error::custom)
 }
 
-/// Writes `value` as the raw bytes of `{v: value}`.
-fn write_value<S: Serializer>(value: &Bson, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_bytes(to_raw::<S::Error>(&doc! { "v": value.clone() })?.as_bytes())
+/// A value written as the raw bytes of `{v: value}`.
+struct ValueRef<'a>(&'a Bson);
+
+impl Serialize for ValueRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(to_raw::<S::Error>(&doc! { "v": self.0.clone() })?.as_bytes())
+    }
 }
 
-/// Reads what [`write_value`] wrote.
-fn read_value<'de, D: Deserializer<'de>>(d: D) -> Result<Bson, D::Error> {
-    read(d)?
-        .remove("v")
-        .ok_or_else(|| D::Error::custom("a value without its value"))
+/// A value read from what [`ValueRef`] wrote.
+struct Value(Bson);
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        read(d)?
+            .remove("v")
+            .map(Value)
+            .ok_or_else(|| D::Error::custom("a value without its value"))
+    }
 }
 
 /// A [`Document`] as raw BSON.
@@ -70,31 +79,12 @@ pub mod option_value {
 
     /// Writes the value, if any.
     pub fn serialize<S: Serializer>(value: &Option<Bson>, s: S) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(v) => s.serialize_some(&Raw(v)),
-            None => s.serialize_none(),
-        }
+        value.as_ref().map(ValueRef).serialize(s)
     }
 
     /// Reads what [`serialize`] wrote.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bson>, D::Error> {
-        Ok(Option::<Owned>::deserialize(d)?.map(|o| o.0))
-    }
-
-    struct Raw<'a>(&'a Bson);
-
-    impl Serialize for Raw<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            write_value(self.0, s)
-        }
-    }
-
-    struct Owned(Bson);
-
-    impl<'de> Deserialize<'de> for Owned {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            read_value(d).map(Owned)
-        }
+        Ok(Option::<Value>::deserialize(d)?.map(|v| v.0))
     }
 }
 
@@ -102,23 +92,21 @@ pub mod option_value {
 pub mod result {
     use super::*;
 
+    /// What [`serialize`] writes (by reference) and [`deserialize`] reads (owned); the
+    /// engine writes it with a value it made raw itself (`wire::encode_result`).
     #[derive(Serialize, Deserialize)]
-    enum Wire<E> {
-        Ok(serde_bytes::ByteBuf),
+    pub(crate) enum Wire<V, E> {
+        /// The value.
+        Ok(V),
+        /// The error.
         Err(E),
     }
 
     /// Writes the result with its value as raw BSON.
-    pub fn serialize<S: Serializer, E: Serialize + Clone>(
-        value: &Result<Bson, E>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer, E: Serialize>(value: &Result<Bson, E>, s: S) -> Result<S::Ok, S::Error> {
         match value {
-            Ok(v) => {
-                let raw = to_raw::<S::Error>(&doc! { "v": v.clone() })?;
-                Wire::<E>::Ok(serde_bytes::ByteBuf::from(raw.into_bytes())).serialize(s)
-            }
-            Err(e) => Wire::Err(e.clone()).serialize(s),
+            Ok(v) => Wire::<_, &E>::Ok(ValueRef(v)).serialize(s),
+            Err(e) => Wire::<ValueRef<'_>, _>::Err(e).serialize(s),
         }
     }
 
@@ -126,16 +114,9 @@ pub mod result {
     pub fn deserialize<'de, D: Deserializer<'de>, E: Deserialize<'de>>(
         d: D,
     ) -> Result<Result<Bson, E>, D::Error> {
-        match Wire::<E>::deserialize(d)? {
-            Wire::Ok(bytes) => {
-                let raw = RawDocumentBuf::from_bytes(bytes.into_vec()).map_err(D::Error::custom)?;
-                let mut document = Document::try_from(raw).map_err(D::Error::custom)?;
-                document
-                    .remove("v")
-                    .map(Ok)
-                    .ok_or_else(|| D::Error::custom("a result without its value"))
-            }
-            Wire::Err(e) => Ok(Err(e)),
-        }
+        Ok(match Wire::<Value, E>::deserialize(d)? {
+            Wire::Ok(v) => Ok(v.0),
+            Wire::Err(e) => Err(e),
+        })
     }
 }

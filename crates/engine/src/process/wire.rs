@@ -143,12 +143,8 @@ impl Serialize for ResultRef<'_> {
     }
 }
 
-/// `raw_serde::result`'s form of a result.
-#[derive(Serialize)]
-enum RawResult<'a> {
-    Ok(&'a serde_bytes::Bytes),
-    Err(&'a HostError),
-}
+/// `raw_serde::result`'s form of a result, its value already raw.
+type RawResult<'a> = crate::raw_serde::result::Wire<&'a serde_bytes::Bytes, &'a HostError>;
 
 /// Encodes the frame of [`ToWorker::Result`] for operation `op` of call `seq`.
 pub(crate) fn encode_result(
