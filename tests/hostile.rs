@@ -455,3 +455,49 @@ fn a_call_that_ends_its_worker_costs_the_calls_beside_it_at_most_a_clear_error()
     assert_eq!(call(&base, &alice, "napper"), (200, json!("rested")));
     assert_eq!(call(&base, &alice, "writer"), (200, json!("rested")));
 }
+
+/// A worker killed from outside (the kernel's OOM killer, an operator) is noticed by the first
+/// call that finds its pipe closed, before its exit is reaped: every call is answered by another
+/// worker, none fails because the dead one was still on offer.
+#[test]
+fn calls_placed_on_a_worker_killed_from_outside_run_elsewhere() {
+    let args = ["--workers", "2", "--max-calls-per-address", "16"];
+    let server = common::serve_sample(false, &[("probe", PROBE)], &args);
+    let base = server.process.base.clone();
+    let pid = server.process.child.id();
+    let users: Vec<String> = (0..6).map(|_| anonymous(&base)).collect();
+    for user in &users {
+        assert_eq!(call(&base, user, "probe"), (200, json!({"ok": "2,4"})));
+    }
+    for round in 0..5 {
+        let workers: Vec<u32> = family(pid).into_iter().filter(|p| *p != pid).collect();
+        assert!(!workers.is_empty(), "no worker processes");
+        // The server is stopped while its workers die, and the calls arrive before it runs
+        // again: it learns of the deaths from their pipes and their exits at the same moment.
+        // SAFETY: signals to processes this test started (the server) and its children.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGSTOP);
+            for worker in &workers {
+                libc::kill(*worker as libc::pid_t, libc::SIGKILL);
+            }
+        }
+        let answers = std::thread::scope(|scope| {
+            let calls: Vec<_> = users
+                .iter()
+                .map(|user| scope.spawn(|| call(&base, user, "probe")))
+                .collect();
+            std::thread::sleep(Duration::from_millis(200));
+            // SAFETY: as above.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGCONT);
+            }
+            calls
+                .into_iter()
+                .map(|c| c.join().expect("call"))
+                .collect::<Vec<_>>()
+        });
+        for answer in answers {
+            assert_eq!(answer, (200, json!({"ok": "2,4"})), "round {round}");
+        }
+    }
+}
