@@ -296,7 +296,6 @@ impl Engine {
                     queue_capacity: config.queue_capacity,
                     memory_limit: config.memory_limit,
                     max_async_ops: config.max_async_ops,
-                    time_limit: config.time_limit,
                 };
                 Backend::Processes(crate::process::ProcessPool::start(settings, services, runtime)?)
             }

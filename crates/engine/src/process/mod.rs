@@ -95,8 +95,6 @@ pub(crate) struct PoolSettings {
     pub queue_capacity: usize,
     pub memory_limit: u64,
     pub max_async_ops: usize,
-    /// A call's time limit unless its invocation says otherwise.
-    pub time_limit: Duration,
 }
 
 /// Returns the free memory of the process's glibc heaps to the system.
@@ -112,9 +110,10 @@ const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 /// Returns the server's free memory to the system within [`TRIM_EVERY`] of any call's end, until
 /// the pool is dropped. What a call made the server hold (its operations' documents, a store
-/// query's working set, results it did not read) is freed in whichever thread's heap it was
-/// made, and glibc gives back only the top of a heap by itself: without this, a few large calls
-/// would keep the server's resident memory tens of MiB above its baseline for good.
+/// query's working set, a killed call's pending results) is freed in whichever thread's heap it
+/// was made, and glibc gives back only the top of a heap by itself: without this, a few large
+/// calls would keep the server's resident memory tens of MiB above its baseline for good. A
+/// call ends only after every operation it started has ended, so nothing it held is missed.
 async fn trimmer(pool: Weak<ProcessPool>) {
     let mut tick = tokio::time::interval(TRIM_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -283,15 +282,6 @@ impl ProcessPool {
                 pool.add_worker().await;
             });
         }
-        // What the server's threads held for the retired worker's calls (their messages, a
-        // killed call's pending results) goes back to the system, not only to their heaps;
-        // again once the operations its calls left running have ended (by their deadline).
-        trim();
-        let late = self.settings.time_limit + Duration::from_millis(500);
-        self.runtime.spawn(async move {
-            tokio::time::sleep(late).await;
-            let _ = tokio::task::spawn_blocking(trim).await;
-        });
     }
 
     /// Kills a worker (its calls hear of it) and replaces it.
