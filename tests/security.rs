@@ -83,6 +83,13 @@ async fn a_permissive_default_rule_never_reaches_writs_own_database() {
             "find",
             json!({"database": "__WRIT_writ-sample", "collection": "keys"}),
         ),
+        ("find", json!({"database": "local", "collection": "oplog.rs"})),
+        (
+            "find",
+            json!({"database": "config", "collection": "transactions"}),
+        ),
+        ("find", json!({"database": "admin", "collection": "system.users"})),
+        ("find", json!({"database": "app", "collection": "system.js"})),
     ] {
         let extra = match op {
             "insertOne" => json!({"document": {"_id": "jwt", "secret": "mine"}}),
@@ -128,6 +135,96 @@ async fn a_permissive_default_rule_never_reaches_writs_own_database() {
     assert_eq!(r.body["colls"], "PermissionDenied");
     assert_eq!(r.body["keys"], "PermissionDenied");
     assert_eq!(r.body["where"], "PermissionDenied");
+}
+
+/// A system function in a shape common in real apps: its caller names the database, the
+/// collection and the pipeline. App Services kept its users and keys outside the cluster, so
+/// such a function never exposed them there.
+const GENERIC: &str = r#"exports = async (db, coll, pipeline) => {
+  const m = context.services.get("mongodb-atlas");
+  const c = m.db(db).collection(coll);
+  const code = (p) => p.then((r) => r, (e) => e.codeName || e.message);
+  if (pipeline === "insert") return code(c.insertOne({ a: 1 }));
+  if (pipeline === "dbs") return m.admin().getDBNames();
+  if (pipeline === "colls") return code(m.db(db).getCollectionNames());
+  return code(pipeline ? c.aggregate(pipeline).toArray() : c.find({}).toArray());
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_function_never_reaches_writs_or_mongodbs_own_data() {
+    system_function_reach(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_function_on_mongodb_never_reaches_writs_or_mongodbs_own_data() {
+    system_function_reach(Some(testkit::mongodb_uri())).await;
+}
+
+async fn system_function_reach(mongodb_uri: Option<String>) {
+    let api = Api::prepared(limits(), mongodb_uri, |app| {
+        common::api::write(&app.join("functions/generic.js"), GENERIC);
+        let path = app.join("functions/config.json");
+        let mut config: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        config
+            .as_array_mut()
+            .expect("list")
+            .push(json!({"name": "generic", "private": false, "run_as_system": true}));
+        common::api::write(&path, &config.to_string());
+    })
+    .await;
+    let mallory = api.anonymous().await;
+    let generic = |args: Value| json!({"name": "generic", "arguments": args});
+    let r = api
+        .functions_call(&mallory, generic(json!(["app", "c", "insert"])))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let internal = json!({"db": INTERNAL, "coll": "keys"});
+    for args in [
+        json!([INTERNAL, "keys"]),
+        json!([INTERNAL, "users"]),
+        json!(["__WRIT_writ-sample", "sessions"]),
+        json!([INTERNAL, "keys", "colls"]),
+        json!(["local", "oplog.rs"]),
+        json!(["config", "transactions"]),
+        json!(["admin", "system.users"]),
+        json!(["app", "system.js"]),
+        json!(["app", "c", [{"$out": internal}]]),
+        json!(["app", "c", [{"$merge": {"into": {"db": INTERNAL, "coll": "users"}}}]]),
+        json!(["app", "c", [{"$merge": {"into": {"db": "local", "coll": "oplog.rs"}}}]]),
+        json!(["app", "c", [{"$facet": {"x": [{"$lookup": {"from": internal, "pipeline": [], "as": "k"}}]}}]]),
+        json!(["app", "c", [{"$lookup": {"from": "c", "pipeline": [{"$unionWith": "system.profile"}], "as": "k"}}]]),
+        json!(["app", "c", [{"$out": "system.js"}]]),
+        json!(["app", "c", [{"$currentOp": {}}]]),
+    ] {
+        let r = api.functions_call(&mallory, generic(args.clone())).await;
+        assert_eq!(r.status, StatusCode::OK, "{args}: {:?}", r.body);
+        assert_eq!(r.body, json!("PermissionDenied"), "{args}");
+    }
+    // Listings leave them out.
+    let r = api
+        .functions_call(&mallory, generic(json!(["app", "c", "dbs"])))
+        .await;
+    let dbs = r.body.as_array().expect("names");
+    assert!(dbs.contains(&json!("app")), "{dbs:?}");
+    assert!(
+        dbs.iter()
+            .filter_map(Value::as_str)
+            .all(|d| !d.starts_with("__writ_") && !["admin", "config", "local"].contains(&d)),
+        "{dbs:?}"
+    );
+    // The app's own data stays the system user's to reach, across collections.
+    let lookup = json!([{"$lookup": {"from": "c", "localField": "a", "foreignField": "a", "as": "k"}}, {"$project": {"_id": 0, "n": {"$size": "$k"}}}]);
+    let r = api
+        .functions_call(&mallory, generic(json!(["app", "c", lookup])))
+        .await;
+    assert_eq!(r.body, json!([{"n": {"$numberInt": "1"}}]), "{:?}", r.body);
+    // writ's signing key is the one it had: mallory's token still works, and so do new logins.
+    let r = api.functions_call(&mallory, generic(json!(["app", "c"]))).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let alice = api.anonymous().await;
+    assert_eq!(api.call(&alice, "hello").await.status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,6 +27,7 @@ use store::Filter;
 
 mod expressions;
 mod functions;
+mod guard;
 
 use expressions::{Cond, eval, expand, no_document_field, validate};
 pub use expressions::{RuleEnv, check_request_rule, evaluate};
@@ -34,6 +35,8 @@ pub(crate) use expressions::{dollar_operators, validate_schema_expression};
 pub use functions::{
     Caller, FunctionCall, FunctionFuture, FunctionValues, RuleFunctionRunner, RuleFunctions, run_calls,
 };
+pub use guard::{INTERNAL_DB_PREFIX, execute_as_system, guard_system, is_internal};
+use guard::{guard, namespace, reserved_name};
 
 use crate::{
     Executor, Op, Outcome, OutcomeFuture, Request, Update, WriteModel,
@@ -386,7 +389,7 @@ impl Visible {
             Outcome::Names(names) => Outcome::Names(
                 names
                     .into_iter()
-                    .filter(|n| !is_internal(n) && (self.all || self.names.contains(n)))
+                    .filter(|n| !reserved_name(n) && (self.all || self.names.contains(n)))
                     .collect(),
             ),
             other => other,
@@ -490,186 +493,6 @@ fn leaves_documents(op: &Op) -> bool {
             | Op::FindOneAndReplace { .. }
             | Op::BulkWrite { .. }
     )
-}
-
-/// The prefix of writ's own databases (users, sessions, signing keys): `__writ_<app id>`.
-pub const INTERNAL_DB_PREFIX: &str = "__writ_";
-
-/// True for a database writ keeps for itself; no user request may reach one.
-pub fn is_internal(db: &str) -> bool {
-    db.get(..INTERNAL_DB_PREFIX.len())
-        .is_some_and(|p| p.eq_ignore_ascii_case(INTERNAL_DB_PREFIX))
-}
-
-/// Stages that read or write other collections than the one a request names.
-const OTHER_COLLECTIONS: [&str; 5] = ["$lookup", "$graphLookup", "$unionWith", "$out", "$merge"];
-/// Operators that run JavaScript on the database server.
-const SERVER_JS: [&str; 3] = ["$where", "$function", "$accumulator"];
-
-/// What no user request may do, whatever the rules say: reach writ's own databases, reach
-/// other collections through pipeline stages (at any depth: `$facet`, `$lookup` pipelines), or
-/// run JavaScript on the database server. Walks every filter, update, projection, sort and
-/// pipeline of the operation; inserted and replacement documents are data and are not read.
-fn guard(op: &Op) -> Result<(), RuleError> {
-    let denied = |m: String| Err(refuse("PermissionDenied", m));
-    let db = match op {
-        Op::ListCollections { db } => Some(db.as_str()),
-        op => namespace(op).map(|ns| ns.db.as_str()),
-    };
-    if let Some(db) = db.filter(|db| is_internal(db)) {
-        return denied(format!(
-            "'{db}' is writ's own database: no user request may reach it"
-        ));
-    }
-    let mut parts: Vec<&Document> = Vec::new();
-    match op {
-        Op::Find {
-            filter,
-            projection,
-            sort,
-            ..
-        }
-        | Op::FindOne {
-            filter,
-            projection,
-            sort,
-            ..
-        }
-        | Op::FindOneAndReplace {
-            filter,
-            projection,
-            sort,
-            ..
-        }
-        | Op::FindOneAndDelete {
-            filter,
-            projection,
-            sort,
-            ..
-        } => parts.extend(
-            [Some(filter), projection.as_ref(), sort.as_ref()]
-                .into_iter()
-                .flatten(),
-        ),
-        Op::Update {
-            filter,
-            update: u,
-            array_filters,
-            ..
-        } => {
-            parts.push(filter);
-            update(u, &mut parts);
-            parts.extend(array_filters.iter().flatten());
-        }
-        Op::FindOneAndUpdate {
-            filter,
-            update: u,
-            sort,
-            projection,
-            array_filters,
-            ..
-        } => {
-            parts.extend(
-                [Some(filter), projection.as_ref(), sort.as_ref()]
-                    .into_iter()
-                    .flatten(),
-            );
-            update(u, &mut parts);
-            parts.extend(array_filters.iter().flatten());
-        }
-        Op::Delete { filter, .. } | Op::Count { filter, .. } | Op::Distinct { filter, .. } => {
-            parts.push(filter)
-        }
-        Op::Aggregate { pipeline, .. } => parts.extend(pipeline),
-        Op::BulkWrite { models, .. } => {
-            for m in models {
-                match m {
-                    WriteModel::InsertOne(_) => {}
-                    WriteModel::Update {
-                        filter, update: u, ..
-                    } => {
-                        parts.push(filter);
-                        update(u, &mut parts);
-                    }
-                    WriteModel::ReplaceOne { filter, .. } | WriteModel::Delete { filter, .. } => {
-                        parts.push(filter)
-                    }
-                }
-            }
-        }
-        Op::InsertOne { .. }
-        | Op::InsertMany { .. }
-        | Op::EstimatedCount { .. }
-        | Op::ListCollections { .. }
-        | Op::ListDatabases
-        | Op::StartTransaction
-        | Op::CommitTransaction
-        | Op::AbortTransaction
-        | Op::EndSession => {}
-    }
-    for part in parts {
-        if let Some(k) = forbidden_key(part) {
-            return denied(if SERVER_JS.contains(&k) {
-                format!("{k} (JavaScript on the database server) is not permitted for users")
-            } else {
-                format!("{k} (other collections) is not permitted for users")
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The documents of an update: the update document, or the stages of a pipeline update.
-fn update<'a>(u: &'a Update, parts: &mut Vec<&'a Document>) {
-    match u {
-        Update::Document(d) => parts.push(d),
-        Update::Pipeline(stages) => parts.extend(stages),
-    }
-}
-
-/// The first key, at any depth, naming a stage or operator users may not use.
-fn forbidden_key(doc: &Document) -> Option<&'static str> {
-    fn in_value(v: &Bson) -> Option<&'static str> {
-        match v {
-            Bson::Document(d) => forbidden_key(d),
-            Bson::Array(items) => items.iter().find_map(in_value),
-            _ => None,
-        }
-    }
-    doc.iter().find_map(|(k, v)| {
-        let k = k.as_str();
-        OTHER_COLLECTIONS
-            .iter()
-            .chain(SERVER_JS.iter())
-            .find(|f| **f == k)
-            .copied()
-            .or_else(|| in_value(v))
-    })
-}
-
-fn namespace(op: &Op) -> Option<&crate::Ns> {
-    Some(match op {
-        Op::Find { ns, .. }
-        | Op::FindOne { ns, .. }
-        | Op::InsertOne { ns, .. }
-        | Op::InsertMany { ns, .. }
-        | Op::Update { ns, .. }
-        | Op::Delete { ns, .. }
-        | Op::FindOneAndUpdate { ns, .. }
-        | Op::FindOneAndReplace { ns, .. }
-        | Op::FindOneAndDelete { ns, .. }
-        | Op::Aggregate { ns, .. }
-        | Op::Count { ns, .. }
-        | Op::EstimatedCount { ns }
-        | Op::Distinct { ns, .. }
-        | Op::BulkWrite { ns, .. } => ns,
-        Op::ListCollections { .. }
-        | Op::ListDatabases
-        | Op::StartTransaction
-        | Op::CommitTransaction
-        | Op::AbortTransaction
-        | Op::EndSession => return None,
-    })
 }
 
 /// A request's permissions once the rules are evaluated for a user.

@@ -137,15 +137,8 @@ pub async fn action(
     // An action may run as long as a function call.
     request.deadline = Some(std::time::Instant::now() + state.engine.time_limit());
     let future = if user.user_type == engine::UserType::System {
-        let db = spec.get_str("database").unwrap_or_default();
-        if bridge::rules::is_internal(db) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "PermissionDenied",
-                format!("'{db}' is writ's own database: no request may reach it"),
-            ));
-        }
-        state.data.execute(request)
+        bridge::rules::execute_as_system(state.data.as_ref(), request)
+            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?
     } else {
         let caller = bridge::rules::Caller::new(&user, Some(&info));
         let values = bridge::rules::function_values(&deployment, service, caller, &request).await;

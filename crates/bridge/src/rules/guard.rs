@@ -1,0 +1,313 @@
+//! What no request may do, whatever the rules say. writ's own databases (`__writ_<app id>`:
+//! users, sessions, signing keys) and MongoDB's (`admin`, `config`, `local`: the oplog holds
+//! every write, writ's own included), and `system.*` collections, are reached by no request,
+//! the system user's included: App Services kept its own data outside the app's cluster, so
+//! a system function taking a database name from its caller could never reach it there.
+//! Users may in addition never reach other collections through pipeline stages, nor run
+//! JavaScript on the database server.
+
+use bson::{Bson, Document};
+
+use super::{RuleError, refuse};
+use crate::{Executor, Op, Outcome, OutcomeFuture, Request, Update, WriteModel};
+
+/// The prefix of writ's own databases (users, sessions, signing keys): `__writ_<app id>`.
+pub const INTERNAL_DB_PREFIX: &str = "__writ_";
+
+/// True for a database writ keeps for itself; no request may reach one.
+pub fn is_internal(db: &str) -> bool {
+    db.get(..INTERNAL_DB_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(INTERNAL_DB_PREFIX))
+}
+
+/// MongoDB's own databases: its users and settings, sessions and transactions, the oplog.
+const MONGODB_DBS: [&str; 3] = ["admin", "config", "local"];
+
+/// Why no request may reach database `db`, if none may.
+fn reserved_db(db: &str) -> Option<String> {
+    if is_internal(db) {
+        return Some(format!("'{db}' is writ's own database: no request may reach it"));
+    }
+    MONGODB_DBS
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(db))
+        .then(|| format!("'{db}' is MongoDB's own database: no request may reach it"))
+}
+
+/// Why no request may reach collection `coll`, if none may (`system.*`: views, profiles,
+/// stored JavaScript, users).
+fn reserved_coll(coll: &str) -> Option<String> {
+    coll.starts_with("system.")
+        .then(|| format!("'{coll}' is one of MongoDB's own collections: no request may reach it"))
+}
+
+/// True for a database or collection name listings leave out: no request may reach it.
+pub(super) fn reserved_name(name: &str) -> bool {
+    reserved_db(name).is_some() || reserved_coll(name).is_some()
+}
+
+/// Stages that read or write other collections than the one a request names.
+const OTHER_COLLECTIONS: [&str; 5] = ["$lookup", "$graphLookup", "$unionWith", "$out", "$merge"];
+/// Operators that run JavaScript on the database server.
+const SERVER_JS: [&str; 3] = ["$where", "$function", "$accumulator"];
+/// Stages that show other clients' operations and sessions (with their filters and values):
+/// App Services refused `$currentOp` and `$indexStats` even to the system user.
+const OTHER_CLIENTS: [&str; 4] = ["$currentOp", "$indexStats", "$listSessions", "$listLocalSessions"];
+
+fn denied(message: String) -> Result<(), RuleError> {
+    Err(refuse("PermissionDenied", message))
+}
+
+/// Refuses an operation on a reserved database or collection (above), for anyone.
+fn reserved_namespace(op: &Op) -> Result<(), RuleError> {
+    let (db, coll) = match op {
+        Op::ListCollections { db } => (Some(db.as_str()), None),
+        op => match namespace(op) {
+            Some(ns) => (Some(ns.db.as_str()), Some(ns.coll.as_str())),
+            None => (None, None),
+        },
+    };
+    match db.and_then(reserved_db).or_else(|| coll.and_then(reserved_coll)) {
+        Some(why) => denied(why),
+        None => Ok(()),
+    }
+}
+
+/// What no user request may do, whatever the rules say: reach a reserved namespace, reach
+/// other collections through pipeline stages (at any depth: `$facet`, `$lookup` pipelines), or
+/// run JavaScript on the database server. Walks every filter, update, projection, sort and
+/// pipeline of the operation; inserted and replacement documents are data and are not read.
+pub(super) fn guard(op: &Op) -> Result<(), RuleError> {
+    reserved_namespace(op)?;
+    for part in parts(op) {
+        if let Some(k) = forbidden_key(part) {
+            return denied(if SERVER_JS.contains(&k) {
+                format!("{k} (JavaScript on the database server) is not permitted for users")
+            } else {
+                format!("{k} (other collections) is not permitted for users")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What even the system user may not do: reach a reserved namespace, directly or through a
+/// stage naming another database or collection (`$out: {db}`, `$merge: {into: {db}}`,
+/// `$lookup: {from: {db}}`, at any depth), or list other clients' operations.
+pub fn guard_system(op: &Op) -> Result<(), RuleError> {
+    reserved_namespace(op)?;
+    for part in parts(op) {
+        if let Some(why) = reserved_target(part) {
+            return denied(why);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `request` for the system user: no rules, but never on a reserved namespace
+/// ([`guard_system`]); listings leave reserved databases and collections out.
+pub fn execute_as_system(executor: &dyn Executor, request: Request) -> Result<OutcomeFuture, RuleError> {
+    guard_system(&request.op)?;
+    let listing = matches!(request.op, Op::ListDatabases | Op::ListCollections { .. });
+    let result = executor.execute(request);
+    if !listing {
+        return Ok(result);
+    }
+    Ok(Box::pin(async move {
+        result.await.map(|outcome| match outcome {
+            Outcome::Names(names) => {
+                Outcome::Names(names.into_iter().filter(|n| !reserved_name(n)).collect())
+            }
+            other => other,
+        })
+    }))
+}
+
+/// The documents of `op` that can name operators and stages: filters, updates, projections,
+/// sorts, array filters and pipelines (not inserted or replacement documents, which are data).
+fn parts(op: &Op) -> Vec<&Document> {
+    let mut parts: Vec<&Document> = Vec::new();
+    match op {
+        Op::Find {
+            filter,
+            projection,
+            sort,
+            ..
+        }
+        | Op::FindOne {
+            filter,
+            projection,
+            sort,
+            ..
+        }
+        | Op::FindOneAndReplace {
+            filter,
+            projection,
+            sort,
+            ..
+        }
+        | Op::FindOneAndDelete {
+            filter,
+            projection,
+            sort,
+            ..
+        } => parts.extend(
+            [Some(filter), projection.as_ref(), sort.as_ref()]
+                .into_iter()
+                .flatten(),
+        ),
+        Op::Update {
+            filter,
+            update: u,
+            array_filters,
+            ..
+        } => {
+            parts.push(filter);
+            update(u, &mut parts);
+            parts.extend(array_filters.iter().flatten());
+        }
+        Op::FindOneAndUpdate {
+            filter,
+            update: u,
+            sort,
+            projection,
+            array_filters,
+            ..
+        } => {
+            parts.extend(
+                [Some(filter), projection.as_ref(), sort.as_ref()]
+                    .into_iter()
+                    .flatten(),
+            );
+            update(u, &mut parts);
+            parts.extend(array_filters.iter().flatten());
+        }
+        Op::Delete { filter, .. } | Op::Count { filter, .. } | Op::Distinct { filter, .. } => {
+            parts.push(filter)
+        }
+        Op::Aggregate { pipeline, .. } => parts.extend(pipeline),
+        Op::BulkWrite { models, .. } => {
+            for m in models {
+                match m {
+                    WriteModel::InsertOne(_) => {}
+                    WriteModel::Update {
+                        filter, update: u, ..
+                    } => {
+                        parts.push(filter);
+                        update(u, &mut parts);
+                    }
+                    WriteModel::ReplaceOne { filter, .. } | WriteModel::Delete { filter, .. } => {
+                        parts.push(filter)
+                    }
+                }
+            }
+        }
+        Op::InsertOne { .. }
+        | Op::InsertMany { .. }
+        | Op::EstimatedCount { .. }
+        | Op::ListCollections { .. }
+        | Op::ListDatabases
+        | Op::StartTransaction
+        | Op::CommitTransaction
+        | Op::AbortTransaction
+        | Op::EndSession => {}
+    }
+    parts
+}
+
+/// Why a stage in `doc`, at any depth, may not run even for the system user: it names a
+/// reserved database or collection as its target or source, or shows other clients' work.
+fn reserved_target(doc: &Document) -> Option<String> {
+    fn in_value(v: &Bson) -> Option<String> {
+        match v {
+            Bson::Document(d) => reserved_target(d),
+            Bson::Array(items) => items.iter().find_map(in_value),
+            _ => None,
+        }
+    }
+    doc.iter().find_map(|(k, v)| {
+        let k = k.as_str();
+        if let Some(stage) = OTHER_CLIENTS.iter().find(|s| **s == k) {
+            return Some(format!("{stage} (other clients' operations) is not permitted"));
+        }
+        if OTHER_COLLECTIONS.contains(&k)
+            && let Some(why) = names_reserved(v)
+        {
+            return Some(why);
+        }
+        in_value(v)
+    })
+}
+
+/// Why the operand of a stage that reaches other collections names a reserved one: a
+/// collection name (`$out: "system.js"`), or a `{db, coll}` document as `$out`, `$merge`'s
+/// `into`, `$lookup`'s `from` or `$unionWith`'s `coll` are.
+fn names_reserved(v: &Bson) -> Option<String> {
+    match v {
+        Bson::String(coll) => reserved_coll(coll),
+        Bson::Document(d) => {
+            let db = d.get_str("db").ok().and_then(reserved_db);
+            db.or_else(|| d.get_str("coll").ok().and_then(reserved_coll))
+                .or_else(|| {
+                    ["into", "from", "coll"]
+                        .iter()
+                        .filter_map(|k| d.get(*k))
+                        .find_map(names_reserved)
+                })
+        }
+        _ => None,
+    }
+}
+
+/// The documents of an update: the update document, or the stages of a pipeline update.
+fn update<'a>(u: &'a Update, parts: &mut Vec<&'a Document>) {
+    match u {
+        Update::Document(d) => parts.push(d),
+        Update::Pipeline(stages) => parts.extend(stages),
+    }
+}
+
+/// The first key, at any depth, naming a stage or operator users may not use.
+fn forbidden_key(doc: &Document) -> Option<&'static str> {
+    fn in_value(v: &Bson) -> Option<&'static str> {
+        match v {
+            Bson::Document(d) => forbidden_key(d),
+            Bson::Array(items) => items.iter().find_map(in_value),
+            _ => None,
+        }
+    }
+    doc.iter().find_map(|(k, v)| {
+        let k = k.as_str();
+        OTHER_COLLECTIONS
+            .iter()
+            .chain(SERVER_JS.iter())
+            .find(|f| **f == k)
+            .copied()
+            .or_else(|| in_value(v))
+    })
+}
+
+pub(super) fn namespace(op: &Op) -> Option<&crate::Ns> {
+    Some(match op {
+        Op::Find { ns, .. }
+        | Op::FindOne { ns, .. }
+        | Op::InsertOne { ns, .. }
+        | Op::InsertMany { ns, .. }
+        | Op::Update { ns, .. }
+        | Op::Delete { ns, .. }
+        | Op::FindOneAndUpdate { ns, .. }
+        | Op::FindOneAndReplace { ns, .. }
+        | Op::FindOneAndDelete { ns, .. }
+        | Op::Aggregate { ns, .. }
+        | Op::Count { ns, .. }
+        | Op::EstimatedCount { ns }
+        | Op::Distinct { ns, .. }
+        | Op::BulkWrite { ns, .. } => ns,
+        Op::ListCollections { .. }
+        | Op::ListDatabases
+        | Op::StartTransaction
+        | Op::CommitTransaction
+        | Op::AbortTransaction
+        | Op::EndSession => return None,
+    })
+}
