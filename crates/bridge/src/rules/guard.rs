@@ -311,3 +311,37 @@ pub(super) fn namespace(op: &Op) -> Option<&crate::Ns> {
         | Op::EndSession => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use bson::doc;
+
+    use super::*;
+
+    fn aggregate(pipeline: Vec<Document>) -> Op {
+        let spec = doc! {"database": "app", "collection": "c", "pipeline": pipeline};
+        Request::parse("aggregate", &spec).expect("parse").op
+    }
+
+    #[test]
+    fn the_system_user_reaches_other_collections_but_never_reserved_ones() {
+        for stage in [
+            doc! {"$out": {"db": "ADMIN", "coll": "x"}},
+            doc! {"$merge": {"into": "system.js"}},
+            doc! {"$merge": {"into": {"db": "__Writ_app", "coll": "keys"}}},
+            doc! {"$facet": {"a": [{"$unionWith": {"coll": "c", "pipeline": [{"$lookup": {"from": {"db": "local", "coll": "oplog.rs"}, "pipeline": [], "as": "o"}}]}}]}},
+            doc! {"$graphLookup": {"from": "system.profile", "startWith": "$a", "connectFromField": "a", "connectToField": "b", "as": "g"}},
+            doc! {"$indexStats": {}},
+        ] {
+            assert!(guard_system(&aggregate(vec![stage.clone()])).is_err(), "{stage}");
+        }
+        for stage in [
+            doc! {"$out": "copy"},
+            doc! {"$merge": {"into": {"db": "other", "coll": "x"}}},
+            doc! {"$lookup": {"from": "keys", "localField": "a", "foreignField": "b", "as": "k"}},
+            doc! {"$match": {"name": "system.js", "db": "admin"}},
+        ] {
+            assert_eq!(guard_system(&aggregate(vec![stage.clone()])), Ok(()), "{stage}");
+        }
+    }
+}
