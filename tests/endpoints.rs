@@ -330,6 +330,13 @@ fn endpoints_run_as_the_user_the_request_names() {
     let (status, _, body) = http(base, "GET", &endpoint("scripted"), &[], b"");
     assert_eq!(status, 200, "{body}");
     assert_eq!(json_of(&body)["id"], anon["user_id"]);
+    // ... or the system user, with App Services' `{ runAsSystem: true }`.
+    let call = json!({"name": "setScriptUser", "arguments": ["system"]});
+    let path = format!("/api/client/v2.0/app/{APP}/functions/call");
+    assert_eq!(common::request(base, &path, Some(token), &call).0, 200);
+    let (status, _, body) = http(base, "GET", &endpoint("scripted"), &[], b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["type"], "system", "{body}");
     drop(server);
 
     // A fixed user (run_as_user_id), in a copy of the app configured with that user's id.
@@ -734,6 +741,61 @@ fn the_data_api_runs_every_action_under_the_rules() {
 
 /// Every custom-function login runs app code: failed attempts from one address are throttled
 /// like failed password logins (429 before the function runs again).
+/// The Data API in App Services' "System" mode needs no credentials and skips the rules: a
+/// stranger reaches all the app's data that way, by the app's choice, but never writ's own
+/// (users, sessions, the signing key) or MongoDB's, directly or through a pipeline.
+#[test]
+fn the_data_api_as_system_never_reaches_writs_own_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = dir.path().join("app");
+    copy_dir(&repo().join("tests/endpoints_app"), &app);
+    let config = app.join("http_endpoints/data_api_config.json");
+    let mut c: Value = json_of(&std::fs::read_to_string(&config).expect("config"));
+    c["run_as_system"] = json!(true);
+    std::fs::write(&config, c.to_string()).expect("write");
+    let server = serve_endpoints_app(&app, &dir.path().join("data"));
+    let base = &server.base;
+    login(base, "anon-user", &json!({}));
+    let internal = format!("__writ_{APP}");
+    let ns = |db: &str, coll: &str, extra: Value| {
+        let mut body = json!({"dataSource": "Cluster0", "database": db, "collection": coll});
+        for (k, v) in extra.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let (status, answer) = data(base, "insertOne", &[], &on_notes(json!({"document": {"n": 1}})));
+    assert_eq!(status, 201, "{answer}");
+    for (action, body) in [
+        ("find", ns(&internal, "keys", json!({}))),
+        ("find", ns("local", "oplog.rs", json!({}))),
+        (
+            "aggregate",
+            on_notes(json!({"pipeline": [{"$merge": {"into": {"db": internal, "coll": "keys"}}}]})),
+        ),
+        (
+            "aggregate",
+            on_notes(json!({"pipeline": [{"$out": {"db": internal, "coll": "users"}}]})),
+        ),
+        (
+            "aggregate",
+            on_notes(
+                json!({"pipeline": [{"$lookup": {"from": {"db": internal, "coll": "keys"}, "pipeline": [], "as": "k"}}]}),
+            ),
+        ),
+    ] {
+        let (status, answer) = data(base, action, &[], &body);
+        assert_eq!(status, 403, "{action} {body}: {answer}");
+        assert_eq!(
+            answer["error_code"], "PermissionDenied",
+            "{action} {body}: {answer}"
+        );
+    }
+    let (status, answer) = data(base, "find", &[], &on_notes(json!({})));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["documents"].as_array().map(Vec::len), Some(1), "{answer}");
+}
+
 #[test]
 fn custom_function_logins_are_throttled_per_address() {
     let dir = tempfile::tempdir().expect("tempdir");

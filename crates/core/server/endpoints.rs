@@ -317,9 +317,13 @@ pub async fn request_user(
             match outcome.result {
                 Ok(Bson::String(id)) => self::run_as(state, &id).await,
                 Ok(Bson::ObjectId(id)) => self::run_as(state, &id.to_hex()).await,
+                // App Services: `{ "runAsSystem": true }` runs the request as the system user.
+                Ok(Bson::Document(d)) if d.get_bool("runAsSystem").is_ok_and(|b| b) => Ok(User::system()),
                 Ok(other) => Err(ApiError::bad_request(
                     "FunctionExecutionError",
-                    format!("the user id script must return a user id string, not {other}"),
+                    format!(
+                        "the user id script must return a user id string or {{ runAsSystem: true }}, not {other}"
+                    ),
                 )),
                 Err(ex) => Err(ApiError::bad_request("FunctionExecutionError", ex.to_string())),
             }

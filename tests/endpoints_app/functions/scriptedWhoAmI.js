@@ -1,3 +1,3 @@
 exports = function (request, response) {
-  return { id: context.user.id };
+  return { id: context.user.id, type: context.user.type };
 };
