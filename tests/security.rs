@@ -176,10 +176,12 @@ async fn system_function_reach(mongodb_uri: Option<String>) {
     .await;
     let mallory = api.anonymous().await;
     let generic = |args: Value| json!({"name": "generic", "arguments": args});
-    let r = api
-        .functions_call(&mallory, generic(json!(["app", "c", "insert"])))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    for coll in ["c", "config"] {
+        let r = api
+            .functions_call(&mallory, generic(json!(["app", coll, "insert"])))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
     let internal = json!({"db": INTERNAL, "coll": "keys"});
     for args in [
         json!([INTERNAL, "keys"]),
@@ -214,6 +216,16 @@ async fn system_function_reach(mongodb_uri: Option<String>) {
             .all(|d| !d.starts_with("__writ_") && !["admin", "config", "local"].contains(&d)),
         "{dbs:?}"
     );
+    // A collection may bear the name of one of MongoDB's databases.
+    let r = api
+        .functions_call(&mallory, generic(json!(["app", "c", "colls"])))
+        .await;
+    let colls = r.body.as_array().expect("names");
+    assert!(colls.contains(&json!("config")), "{colls:?}");
+    let r = api
+        .functions_call(&mallory, generic(json!(["app", "config"])))
+        .await;
+    assert_eq!(r.body.as_array().map(Vec::len), Some(1), "{:?}", r.body);
     // The app's own data stays the system user's to reach, across collections.
     let lookup = json!([{"$lookup": {"from": "c", "localField": "a", "foreignField": "a", "as": "k"}}, {"$project": {"_id": 0, "n": {"$size": "$k"}}}]);
     let r = api

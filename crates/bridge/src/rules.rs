@@ -36,7 +36,7 @@ pub use functions::{
     Caller, FunctionCall, FunctionFuture, FunctionValues, RuleFunctionRunner, RuleFunctions, run_calls,
 };
 pub use guard::{INTERNAL_DB_PREFIX, execute_as_system, guard_system, is_internal};
-use guard::{guard, namespace, reserved_name};
+use guard::{guard, listed, namespace};
 
 use crate::{
     Executor, Op, Outcome, OutcomeFuture, Request, Update, WriteModel,
@@ -370,15 +370,18 @@ impl Rules {
             .map(|(d, c)| if db.is_some() { c.clone() } else { d.clone() })
             .collect();
         Visible {
+            databases: db.is_none(),
             all: s.default.is_some(),
             names,
         }
     }
 }
 
-/// The database names a user may see listed.
+/// The database or collection names a user may see listed.
 #[derive(Debug, Default)]
 struct Visible {
+    /// A listing of databases, not of one database's collections.
+    databases: bool,
     all: bool,
     names: std::collections::HashSet<String>,
 }
@@ -389,7 +392,7 @@ impl Visible {
             Outcome::Names(names) => Outcome::Names(
                 names
                     .into_iter()
-                    .filter(|n| !reserved_name(n) && (self.all || self.names.contains(n)))
+                    .filter(|n| listed(n, self.databases) && (self.all || self.names.contains(n)))
                     .collect(),
             ),
             other => other,
@@ -436,6 +439,7 @@ pub fn execute_as_user<'a>(
     let visible = listing.map(|db| match rules {
         Some(r) => r.visible(service, db),
         None => Visible {
+            databases: db.is_none(),
             all: true,
             names: Default::default(),
         },

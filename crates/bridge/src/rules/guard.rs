@@ -41,9 +41,14 @@ fn reserved_coll(coll: &str) -> Option<String> {
         .then(|| format!("'{coll}' is one of MongoDB's own collections: no request may reach it"))
 }
 
-/// True for a database or collection name listings leave out: no request may reach it.
-pub(super) fn reserved_name(name: &str) -> bool {
-    reserved_db(name).is_some() || reserved_coll(name).is_some()
+/// Whether a listing of databases (`databases`) or of one database's collections shows `name`:
+/// not when no request may reach it.
+pub(super) fn listed(name: &str, databases: bool) -> bool {
+    if databases {
+        reserved_db(name).is_none()
+    } else {
+        reserved_coll(name).is_none()
+    }
 }
 
 /// Stages that read or write other collections than the one a request names.
@@ -108,15 +113,16 @@ pub fn guard_system(op: &Op) -> Result<(), RuleError> {
 /// ([`guard_system`]); listings leave reserved databases and collections out.
 pub fn execute_as_system(executor: &dyn Executor, request: Request) -> Result<OutcomeFuture, RuleError> {
     guard_system(&request.op)?;
-    let listing = matches!(request.op, Op::ListDatabases | Op::ListCollections { .. });
+    let databases = match request.op {
+        Op::ListDatabases => true,
+        Op::ListCollections { .. } => false,
+        _ => return Ok(executor.execute(request)),
+    };
     let result = executor.execute(request);
-    if !listing {
-        return Ok(result);
-    }
     Ok(Box::pin(async move {
         result.await.map(|outcome| match outcome {
             Outcome::Names(names) => {
-                Outcome::Names(names.into_iter().filter(|n| !reserved_name(n)).collect())
+                Outcome::Names(names.into_iter().filter(|n| listed(n, databases)).collect())
             }
             other => other,
         })
