@@ -215,6 +215,29 @@ impl std::fmt::Debug for Store {
 /// The most memory redb's own page cache takes, unless the store is opened with another bound.
 pub const CACHE_BYTES: usize = 256 * 1024 * 1024;
 
+/// Creates `dir` (and its missing parents) for this user alone, if it does not exist: the
+/// store holds password hashes and writ's signing key. A directory that exists is the
+/// operator's and keeps its mode.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+/// Makes the store's file readable by this user alone when it was just created, and by no
+/// other users than its owner and group when it already existed.
+fn private_file(file: &Path, fresh: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(file)?.permissions().mode() & 0o777;
+    let private = if fresh { 0o600 } else { mode & 0o770 };
+    if private != mode {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(private))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (or creates) the store in directory `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
@@ -224,12 +247,13 @@ impl Store {
     /// Opens (or creates) the store in directory `dir`, its page cache holding at most
     /// `cache_bytes`.
     pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
+        let file = dir.join("writ.redb");
+        let fresh = !file.exists();
         // redb caches the pages it reads and writes (1 GiB by default); the kernel caches the
         // file too.
-        let db = Database::builder()
-            .set_cache_size(cache_bytes)
-            .create(dir.join("writ.redb"))?;
+        let db = Database::builder().set_cache_size(cache_bytes).create(&file)?;
+        private_file(&file, fresh)?;
         let txn = db.begin_write()?;
         txn.open_table(CATALOG)?;
         txn.commit()?;

@@ -83,3 +83,22 @@ fn killed_writer_loses_no_acknowledged_write() {
             .all(|d| d.get_str("payload").is_ok_and(|p| p.len() == 200))
     );
 }
+
+/// The store's file holds password hashes and writ's signing key: a directory the store
+/// creates is its user's alone, and so is a new file; an existing file loses what other
+/// users could read.
+#[test]
+fn the_store_is_not_readable_by_other_users() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("new/data");
+    drop(Store::open(&dir).expect("open"));
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&root.path().join("new")), 0o700);
+    assert_eq!(mode(&dir.join("writ.redb")), 0o600);
+    // A store made before (world-readable) keeps its owner's and group's bits only.
+    std::fs::set_permissions(dir.join("writ.redb"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    drop(Store::open(&dir).expect("open again"));
+    assert_eq!(mode(&dir.join("writ.redb")), 0o640);
+}
