@@ -378,12 +378,17 @@ fn data(base: &str, action: &str, credentials: &[(&str, &str)], body: &Value) ->
     (status, json_of(&text))
 }
 
-fn on_notes(extra: Value) -> Value {
-    let mut body = json!({"dataSource": "Cluster0", "database": "endpoints", "collection": "notes"});
+/// A Data API body for collection `db.coll`, with `extra`'s fields.
+fn on(db: &str, coll: &str, extra: Value) -> Value {
+    let mut body = json!({"dataSource": "Cluster0", "database": db, "collection": coll});
     for (k, v) in extra.as_object().expect("object") {
         body[k] = v.clone();
     }
     body
+}
+
+fn on_notes(extra: Value) -> Value {
+    on("endpoints", "notes", extra)
 }
 
 #[test]
@@ -757,18 +762,11 @@ fn the_data_api_as_system_never_reaches_writs_own_data() {
     let base = &server.base;
     login(base, "anon-user", &json!({}));
     let internal = format!("__writ_{APP}");
-    let ns = |db: &str, coll: &str, extra: Value| {
-        let mut body = json!({"dataSource": "Cluster0", "database": db, "collection": coll});
-        for (k, v) in extra.as_object().expect("object") {
-            body[k] = v.clone();
-        }
-        body
-    };
     let (status, answer) = data(base, "insertOne", &[], &on_notes(json!({"document": {"n": 1}})));
     assert_eq!(status, 201, "{answer}");
     for (action, body) in [
-        ("find", ns(&internal, "keys", json!({}))),
-        ("find", ns("local", "oplog.rs", json!({}))),
+        ("find", on(&internal, "keys", json!({}))),
+        ("find", on("local", "oplog.rs", json!({}))),
         (
             "aggregate",
             on_notes(json!({"pipeline": [{"$merge": {"into": {"db": internal, "coll": "keys"}}}]})),

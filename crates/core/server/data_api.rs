@@ -138,14 +138,13 @@ pub async fn action(
     request.deadline = Some(std::time::Instant::now() + state.engine.time_limit());
     let future = if user.user_type == engine::UserType::System {
         bridge::rules::execute_as_system(state.data.as_ref(), request)
-            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?
     } else {
         let caller = bridge::rules::Caller::new(&user, Some(&info));
         let values = bridge::rules::function_values(&deployment, service, caller, &request).await;
         let caller = caller.with_functions(values.as_ref());
         bridge::rules::execute_as_user(state.data.as_ref(), &deployment, service, caller, request)
-            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?
-    };
+    }
+    .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?;
     let result = future.await.map_err(ApiError::database)?;
     let answer = shape(action, result);
     let ejson = wants_ejson(headers, config.return_type);

@@ -221,27 +221,31 @@ fn parts(op: &Op) -> Vec<&Document> {
     parts
 }
 
-/// Why a stage in `doc`, at any depth, may not run even for the system user: it names a
-/// reserved database or collection as its target or source, or shows other clients' work.
-fn reserved_target(doc: &Document) -> Option<String> {
-    fn in_value(v: &Bson) -> Option<String> {
+/// The first answer `check` gives for a key of `doc`, at any depth (arrays included), in
+/// document order: the walk both guards make over an operation's documents.
+fn find_key<T>(doc: &Document, check: &dyn Fn(&str, &Bson) -> Option<T>) -> Option<T> {
+    fn in_value<T>(v: &Bson, check: &dyn Fn(&str, &Bson) -> Option<T>) -> Option<T> {
         match v {
-            Bson::Document(d) => reserved_target(d),
-            Bson::Array(items) => items.iter().find_map(in_value),
+            Bson::Document(d) => find_key(d, check),
+            Bson::Array(items) => items.iter().find_map(|v| in_value(v, check)),
             _ => None,
         }
     }
-    doc.iter().find_map(|(k, v)| {
-        let k = k.as_str();
+    doc.iter()
+        .find_map(|(k, v)| check(k, v).or_else(|| in_value(v, check)))
+}
+
+/// Why a stage in `doc`, at any depth, may not run even for the system user: it names a
+/// reserved database or collection as its target or source, or shows other clients' work.
+fn reserved_target(doc: &Document) -> Option<String> {
+    find_key(doc, &|k, v| {
         if let Some(stage) = OTHER_CLIENTS.iter().find(|s| **s == k) {
             return Some(format!("{stage} (other clients' operations) is not permitted"));
         }
-        if OTHER_COLLECTIONS.contains(&k)
-            && let Some(why) = names_reserved(v)
-        {
-            return Some(why);
-        }
-        in_value(v)
+        OTHER_COLLECTIONS
+            .contains(&k)
+            .then(|| names_reserved(v))
+            .flatten()
     })
 }
 
@@ -275,21 +279,12 @@ fn update<'a>(u: &'a Update, parts: &mut Vec<&'a Document>) {
 
 /// The first key, at any depth, naming a stage or operator users may not use.
 fn forbidden_key(doc: &Document) -> Option<&'static str> {
-    fn in_value(v: &Bson) -> Option<&'static str> {
-        match v {
-            Bson::Document(d) => forbidden_key(d),
-            Bson::Array(items) => items.iter().find_map(in_value),
-            _ => None,
-        }
-    }
-    doc.iter().find_map(|(k, v)| {
-        let k = k.as_str();
+    find_key(doc, &|k, _| {
         OTHER_COLLECTIONS
             .iter()
             .chain(SERVER_JS.iter())
             .find(|f| **f == k)
             .copied()
-            .or_else(|| in_value(v))
     })
 }
 
