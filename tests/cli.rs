@@ -165,22 +165,31 @@ fn check_lists_every_problem_with_file_and_line() {
 }
 
 /// An app cannot make writ's own users, sessions and keys its custom user data (which would
-/// put them into every access token and index writ's own collections).
+/// put them into every access token and index writ's own collections), nor MongoDB's own
+/// databases and collections.
 #[test]
 fn custom_user_data_in_writs_own_database_is_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    testkit::copy_sample_app(dir.path()).expect("copy");
-    std::fs::write(
-        dir.path().join("auth/custom_user_data.json"),
-        r#"{"enabled": true, "database_name": "__writ_writ-sample", "collection_name": "users", "user_id_field": "_id"}"#,
-    )
-    .expect("write");
-    let (code, _, err) = writ(&["check", "--app", "."], dir.path());
-    assert_ne!(code, 0);
-    assert!(
-        err.contains("auth/custom_user_data.json") && err.contains("writ's own databases"),
-        "{err}"
-    );
+    for (db, coll, why) in [
+        ("__writ_writ-sample", "users", "writ's own database"),
+        ("admin", "system.users", "MongoDB's own database"),
+        ("app", "system.js", "MongoDB's own collections"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        testkit::copy_sample_app(dir.path()).expect("copy");
+        std::fs::write(
+            dir.path().join("auth/custom_user_data.json"),
+            format!(
+                r#"{{"enabled": true, "database_name": "{db}", "collection_name": "{coll}", "user_id_field": "_id"}}"#
+            ),
+        )
+        .expect("write");
+        let (code, _, err) = writ(&["check", "--app", "."], dir.path());
+        assert_ne!(code, 0);
+        assert!(
+            err.contains("auth/custom_user_data.json") && err.contains(why),
+            "{db}.{coll}: {err}"
+        );
+    }
 }
 
 #[test]
@@ -765,6 +774,7 @@ fn call_as_a_stored_user_loads_them_as_serve_would() {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(&socket).expect("socket").permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "only the data directory's owner may connect");
+        another_user_cannot_call(dir.path(), &data, &socket);
         let other = dir.path().join("other-app");
         testkit::copy_sample_app(&other).expect("copy");
         let out = Command::new(env!("CARGO_BIN_EXE_writ"))
@@ -941,4 +951,57 @@ fn check_names_can_evaluate_rules_writ_cannot_evaluate() {
             "{line}"
         );
     }
+}
+
+/// Plays another local user against the control socket of a running server, with the path to
+/// it and the socket opened to everyone (an operator's loose directory, or the moment between
+/// `bind` and the socket's `chmod`): the server closes the connection unanswered. Needs root
+/// (to act as `nobody`) and `setpriv`; says so and checks nothing otherwise.
+fn another_user_cannot_call(top: &Path, data: &Path, socket: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let setpriv = Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !root || !setpriv {
+        eprintln!("another_user_cannot_call: needs root and setpriv; not checked here");
+        return;
+    }
+    let open =
+        |p: &Path, mode| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    open(top, 0o711);
+    open(data, 0o711);
+    open(socket, 0o777);
+    let body = r#"{"app": "/nonexistent", "function": "hello", "args": [], "user_id": null, "user": null}"#;
+    let curl = |as_nobody: bool| {
+        let mut cmd = if as_nobody {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "curl"]);
+            c
+        } else {
+            Command::new("curl")
+        };
+        cmd.args(["-s", "--max-time", "10", "--unix-socket"])
+            .arg(socket)
+            .args(["-X", "POST", "-H", "Content-Type: application/json", "-d", body])
+            .arg("http://writ/call")
+            .output()
+            .expect("curl")
+    };
+    // The server's own user is answered (the app path is refused, by the handler).
+    let mine = curl(false);
+    assert!(
+        String::from_utf8_lossy(&mine.stdout).contains("serves"),
+        "{mine:?}"
+    );
+    let theirs = curl(true);
+    assert!(
+        !theirs.status.success() && theirs.stdout.is_empty(),
+        "another user got an answer: {theirs:?}"
+    );
+    open(socket, 0o600);
+    open(data, 0o700);
+    open(top, 0o700);
 }

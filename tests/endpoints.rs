@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{http, repo, serve_endpoints_app};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -839,6 +841,14 @@ fn static_hosting_serves_the_apps_files_at_the_root() {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(path, text).expect("write");
         }
+        // Links: one that stays inside hosting/files, and ones that lead out of it.
+        let files = app.join("hosting/files");
+        let link = |to: &Path, at: &str| std::os::unix::fs::symlink(to, files.join(at)).expect("symlink");
+        link(Path::new("assets/app.js"), "alias.js");
+        link(Path::new("../../functions/secret.txt"), "leak.txt");
+        link(&app.join("functions"), "out");
+        std::fs::create_dir(files.join("trap")).expect("mkdir");
+        link(Path::new("../../../functions/secret.txt"), "trap/index.html");
     });
     let base = &server.process.base;
     let get = |path: &str| http(base, "GET", path, &[], b"");
@@ -872,6 +882,11 @@ fn static_hosting_serves_the_apps_files_at_the_root() {
         "/..%2ffunctions%2fsecret.txt",
         "/assets/..%5c..%5cfunctions%5csecret.txt",
         "//etc/passwd",
+        "/leak.txt",
+        "/out/secret.txt",
+        "/%6Fut/secret.txt",
+        "/trap/",
+        "/trap/index.html",
     ] {
         let (_, _, body) = get(path);
         assert!(
@@ -879,6 +894,13 @@ fn static_hosting_serves_the_apps_files_at_the_root() {
             "{path}: {body}"
         );
     }
+
+    assert_eq!(
+        get("/leak.txt").0,
+        404,
+        "a link out of hosting/files is not followed"
+    );
+    assert_eq!(get("/alias.js").2, "console.log('hi')", "a link inside it is");
 
     // The API keeps its routes; other methods on a hosted path are not served.
     let (status, _, body) = get("/api/client/v2.0/app/no-such-app/location");

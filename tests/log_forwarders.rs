@@ -248,6 +248,14 @@ fn forwarders_that_cannot_run_do_not_load() {
             "writ's own database",
         ),
         (
+            json!({"type": "collection", "data_source": "mongodb-atlas", "database": "local", "collection": "oplog.rs"}),
+            "MongoDB's own database",
+        ),
+        (
+            json!({"type": "collection", "data_source": "mongodb-atlas", "database": "logs", "collection": "system.js"}),
+            "MongoDB's own collections",
+        ),
+        (
             json!({"type": "collection", "data_source": "elsewhere", "database": "logs", "collection": "x"}),
             "the data source 'elsewhere' does not exist",
         ),

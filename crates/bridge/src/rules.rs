@@ -35,7 +35,7 @@ pub(crate) use expressions::{dollar_operators, validate_schema_expression};
 pub use functions::{
     Caller, FunctionCall, FunctionFuture, FunctionValues, RuleFunctionRunner, RuleFunctions, run_calls,
 };
-pub use guard::{INTERNAL_DB_PREFIX, execute_as_system, guard_system, is_internal};
+pub use guard::{INTERNAL_DB_PREFIX, execute_as_system, guard_system, is_internal, reserved};
 use guard::{guard, listed, namespace};
 
 use crate::{

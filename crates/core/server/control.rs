@@ -1,6 +1,7 @@
 //! The local control socket. `writ serve` on the embedded store holds the store's file, so a
 //! second process cannot open it; it therefore listens on `<data>/writ.sock` (a Unix socket,
-//! mode 0600: only the data directory's owner connects, as only they could open the store)
+//! mode 0600, and each peer's user checked: only the server's user, who could open the store,
+//! or root connects)
 //! and `writ call` runs its function in the running server through it. Nothing here is
 //! reachable over the network.
 
@@ -63,11 +64,42 @@ pub async fn listen(state: Arc<State>, data: &Path, app: PathBuf) -> anyhow::Res
     let app = std::fs::canonicalize(&app).unwrap_or(app);
     let router = Router::new().route("/call", post(call)).with_state((state, app));
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        if let Err(e) = axum::serve(OwnerOnly(listener), router).await {
             tracing::error!("the control socket stopped: {e}");
         }
     });
     Ok(())
+}
+
+/// The control socket's listener. The socket's mode lets only its owner connect, but it is
+/// set just after `bind`, and an operator may loosen the directory or the socket: so each
+/// connection's peer is checked too, and one from another user (not the server's user, not
+/// root) is closed unanswered.
+struct OwnerOnly(tokio::net::UnixListener);
+
+impl axum::serve::Listener for OwnerOnly {
+    type Io = tokio::net::UnixStream;
+    type Addr = tokio::net::unix::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        loop {
+            let (stream, addr) = axum::serve::Listener::accept(&mut self.0).await;
+            match stream.peer_cred() {
+                Ok(peer) if peer.uid() == me || peer.uid() == 0 => return (stream, addr),
+                Ok(peer) => tracing::warn!(
+                    uid = peer.uid(),
+                    "the control socket refused a connection from another user"
+                ),
+                Err(e) => tracing::warn!("the control socket refused a connection: {e}"),
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
 }
 
 async fn call(

@@ -211,7 +211,7 @@ async fn send(state: &State, forwarder: &LogForwarder, logs: Vec<Document>) -> R
             database,
             collection,
         } => {
-            if *data_source != state.service || bridge::rules::is_internal(database) {
+            if *data_source != state.service || bridge::rules::reserved(database, collection).is_some() {
                 return Err(format!(
                     "'{data_source}' / '{database}' is not a collection of the app's data"
                 ));

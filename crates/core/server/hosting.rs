@@ -2,13 +2,14 @@
 //! every `GET` or `HEAD` no API route takes, as App Services served them at the app's domain.
 //!
 //! Files are served by `tower_http`'s `ServeDir` (no path leaves `hosting/files`: `..`,
-//! encoded or not, is refused; ranges and conditional requests work), a directory by its
+//! encoded or not, is refused, nor does a symbolic link to a file outside it: [`inside`];
+//! ranges and conditional requests work), a directory by its
 //! `index.html`. A path without a file gets the app's `default_error_path` with its
 //! `default_response_code` (a single-page app's `/index.html` with 200), or writ's 404. The
 //! headers `metadata.json` sets for a file replace the guessed ones. The GraphQL API and
 //! Device Sync, which writ does not run, answer 501 with an error that says so.
 
-use std::sync::Arc;
+use std::{path::Path, sync::Arc};
 
 use axum::{
     body::Body,
@@ -46,6 +47,9 @@ pub(crate) async fn fallback(AxumState(state): AxumState<Arc<State>>, request: R
         return not_found();
     }
     let path = request.uri().path().to_string();
+    if !inside(&hosting.root, &path).await {
+        return not_found();
+    }
     let files = ServeDir::new(&hosting.root).append_index_html_on_directories(true);
     let served = serve(&files, request).await;
     if served.status() != StatusCode::NOT_FOUND {
@@ -61,12 +65,45 @@ pub(crate) async fn fallback(AxumState(state): AxumState<Arc<State>>, request: R
     else {
         return not_found();
     };
+    if !inside(&hosting.root, error_path).await {
+        return not_found();
+    }
     let mut page = serve(&files, again).await;
     if page.status() != StatusCode::OK {
         return not_found();
     }
     *page.status_mut() = StatusCode::from_u16(*code).unwrap_or(StatusCode::NOT_FOUND);
     with_metadata(page, hosting, error_path)
+}
+
+/// Whether what the request's `path` (percent-encoded) names lies inside `root` once links
+/// are followed, as does the `index.html` that serves a directory; a path that names nothing
+/// is inside (`ServeDir` answers it). A symbolic link in `hosting/files` to a file outside
+/// (`data -> ../../.writ/data`) would otherwise serve that file: the store holds the signing
+/// key and password hashes.
+async fn inside(root: &Path, path: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let mut target = root.to_path_buf();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => return false,
+            s => target.push(s),
+        }
+    }
+    let Ok(real_root) = tokio::fs::canonicalize(root).await else {
+        return false;
+    };
+    let Ok(real) = tokio::fs::canonicalize(&target).await else {
+        return true;
+    };
+    if !real.starts_with(&real_root) {
+        return false;
+    }
+    match tokio::fs::canonicalize(real.join("index.html")).await {
+        Ok(index) => index.starts_with(&real_root),
+        Err(_) => true,
+    }
 }
 
 async fn serve(files: &ServeDir, request: Request) -> Response {

@@ -267,11 +267,11 @@ impl Loader<'_> {
                     self.problem(&cud_path, None, format!("'{key}' is required when enabled"));
                 }
             }
-            if bridge::rules::is_internal(&f.database_name) {
+            if let Some(reason) = bridge::rules::reserved(&f.database_name, &f.collection_name) {
                 self.problem(
                     &cud_path,
                     None,
-                    "'database_name' names one of writ's own databases (`__writ_*`), which no app may use",
+                    format!("custom user data cannot be kept there: {reason}"),
                 );
             }
             custom_user_data = Some(CustomUserData {

@@ -159,8 +159,8 @@ impl Loader<'_> {
                 if !self.root.join("data_sources").join(&data_source).is_dir() {
                     return Err(format!("the data source '{data_source}' does not exist"));
                 }
-                if database.starts_with("__writ") {
-                    return Err(format!("'{database}' is writ's own database"));
+                if let Some(reason) = bridge::rules::reserved(&database, &collection) {
+                    return Err(reason);
                 }
                 ForwardTo::Collection {
                     data_source,

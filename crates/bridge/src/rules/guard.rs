@@ -41,6 +41,12 @@ fn reserved_coll(coll: &str) -> Option<String> {
         .then(|| format!("'{coll}' is one of MongoDB's own collections: no request may reach it"))
 }
 
+/// Why no request may reach collection `coll` of database `db`, if none may: for the
+/// configuration that names a collection writ writes (a log forwarder's, custom user data).
+pub fn reserved(db: &str, coll: &str) -> Option<String> {
+    reserved_db(db).or_else(|| reserved_coll(coll))
+}
+
 /// Whether a listing of databases (`databases`) or of one database's collections shows `name`:
 /// not when no request may reach it.
 pub(super) fn listed(name: &str, databases: bool) -> bool {
