@@ -188,13 +188,17 @@ pub(crate) fn keyed(filter: &Document) -> Vec<(&str, Vec<&Bson>)> {
         .collect()
 }
 
-/// The sequence numbers an index gives for the filter's first indexed condition (see
-/// [`keyed`]), sorted (natural order), or `None` when no index applies.
+/// Calls `each`, until it says stop, with the sequence numbers an index gives for the
+/// filter's first indexed condition (see [`keyed`]), in natural order; false when no index
+/// applies. One value's numbers stream from the index (redb keeps them sorted), so a read
+/// that wants one document of a key many share reads one entry, not all of them; several
+/// values' (`$in`) are gathered and sorted first.
 pub(crate) fn lookup<M>(
     specs: &[IndexSpec],
     filter: &Document,
     open: impl Fn(&str) -> Result<Option<M>, StoreError>,
-) -> Result<Option<Vec<u64>>, StoreError>
+    each: &mut dyn FnMut(u64) -> Result<bool, StoreError>,
+) -> Result<bool, StoreError>
 where
     M: redb::ReadableMultimapTable<&'static [u8], u64>,
 {
@@ -203,6 +207,15 @@ where
             continue;
         };
         let Some(t) = open(&spec.name)? else { continue };
+        if let [value] = values[..] {
+            for seq in t.get(id_key(value)?.as_slice())? {
+                crate::budget::tick()?;
+                if !each(seq?.value())? {
+                    break;
+                }
+            }
+            return Ok(true);
+        }
         let mut seqs = Vec::new();
         for value in values {
             let key = id_key(value)?;
@@ -213,7 +226,12 @@ where
         }
         seqs.sort_unstable();
         seqs.dedup();
-        return Ok(Some(seqs));
+        for seq in seqs {
+            if !each(seq)? {
+                break;
+            }
+        }
+        return Ok(true);
     }
-    Ok(None)
+    Ok(false)
 }

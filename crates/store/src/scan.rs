@@ -59,11 +59,43 @@ pub(crate) fn keep(
     }
 }
 
-/// Calls `visit` with the documents among `seqs` (or all, in natural order) that match
-/// `filter`, until it says stop.
+/// The documents a read considers, by sequence number: calls its argument with each, in
+/// natural order, until told to stop; false when it names none because no index applies
+/// (then every document is a candidate).
+pub(crate) type Candidates<'a> =
+    &'a mut dyn FnMut(&mut dyn FnMut(u64) -> Result<bool, StoreError>) -> Result<bool, StoreError>;
+
+/// The candidates the `_id` index or a secondary index gives for `raw` (the filter as
+/// written), through `ids` and `open` (an index table by name, `None` when absent).
+fn by_index<I, M>(
+    ids: &I,
+    specs: &[index::IndexSpec],
+    raw: &Document,
+    open: impl Fn(&str) -> Result<Option<M>, StoreError>,
+    each: &mut dyn FnMut(u64) -> Result<bool, StoreError>,
+) -> Result<bool, StoreError>
+where
+    I: ReadableTable<&'static [u8], u64>,
+    M: redb::ReadableMultimapTable<&'static [u8], u64>,
+{
+    match Store::id_hint(raw) {
+        Some(id) => {
+            for seq in id_seqs(ids, id)? {
+                if !each(seq)? {
+                    break;
+                }
+            }
+            Ok(true)
+        }
+        None => index::lookup(specs, raw, open, each),
+    }
+}
+
+/// Calls `visit` with the documents among `candidates` that match `filter`, until it says
+/// stop.
 pub(crate) fn matching(
     docs: &impl ReadableTable<u64, &'static [u8]>,
-    seqs: Option<Vec<u64>>,
+    candidates: Candidates<'_>,
     filter: &Filter,
     visit: Visit<'_>,
 ) -> Result<(), StoreError> {
@@ -79,22 +111,15 @@ pub(crate) fn matching(
             Ok(true)
         }
     };
-    match seqs {
-        Some(seqs) => {
-            for seq in seqs {
-                if let Some(bytes) = docs.get(seq)?
-                    && !each(seq, bytes.value())?
-                {
-                    break;
-                }
-            }
-        }
-        None => {
-            for entry in docs.iter()? {
-                let (seq, bytes) = entry?;
-                if !each(seq.value(), bytes.value())? {
-                    break;
-                }
+    let indexed = candidates(&mut |seq| match docs.get(seq)? {
+        Some(bytes) => each(seq, bytes.value()),
+        None => Ok(true),
+    })?;
+    if !indexed {
+        for entry in docs.iter()? {
+            let (seq, bytes) = entry?;
+            if !each(seq.value(), bytes.value())? {
+                break;
             }
         }
     }
@@ -118,31 +143,30 @@ impl Store {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        let seqs = match Self::id_hint(raw) {
-            Some(id) => Some(id_seqs(
-                &txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?,
-                id,
-            )?),
-            None => {
-                let specs = match txn.open_table(index::INDEXES) {
-                    Ok(t) => t
-                        .get(name.as_str())?
-                        .map(|v| index::parse_specs(v.value()))
-                        .transpose()?
-                        .unwrap_or_default(),
-                    Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
-                    Err(e) => return Err(e.into()),
-                };
-                index::lookup(&specs, raw, |n| {
-                    match txn.open_multimap_table(index::def(&index::table(&name, n))) {
-                        Ok(t) => Ok(Some(t)),
-                        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                        Err(e) => Err(e.into()),
-                    }
-                })?
-            }
+        let ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+        let specs = match Self::id_hint(raw) {
+            Some(_) => Vec::new(),
+            None => match txn.open_table(index::INDEXES) {
+                Ok(t) => t
+                    .get(name.as_str())?
+                    .map(|v| index::parse_specs(v.value()))
+                    .transpose()?
+                    .unwrap_or_default(),
+                Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            },
         };
-        matching(&docs, seqs, filter, visit)
+        let open = |n: &str| match txn.open_multimap_table(index::def(&index::table(&name, n))) {
+            Ok(t) => Ok(Some(t)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        };
+        matching(
+            &docs,
+            &mut |each| by_index(&ids, &specs, raw, open, each),
+            filter,
+            visit,
+        )
     }
 
     /// [`Store::visit`] inside a write transaction (which sees its own writes).
@@ -155,18 +179,22 @@ impl Store {
     ) -> Result<(), StoreError> {
         let name = ns.full();
         let docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
-        let seqs = match Self::id_hint(raw) {
-            Some(id) => Some(id_seqs(
-                &txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?,
-                id,
-            )?),
-            None => index::lookup(&index::specs(txn, &name)?, raw, |n| {
-                Ok(Some(
-                    txn.open_multimap_table(index::def(&index::table(&name, n)))?,
-                ))
-            })?,
+        let ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+        let specs = match Self::id_hint(raw) {
+            Some(_) => Vec::new(),
+            None => index::specs(txn, &name)?,
         };
-        matching(&docs, seqs, filter, visit)
+        let open = |n: &str| {
+            Ok(Some(
+                txn.open_multimap_table(index::def(&index::table(&name, n)))?,
+            ))
+        };
+        matching(
+            &docs,
+            &mut |each| by_index(&ids, &specs, raw, open, each),
+            filter,
+            visit,
+        )
     }
 
     /// The first `take` (0: all) documents of `ns` matching `filter` in a write transaction,

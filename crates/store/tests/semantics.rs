@@ -431,6 +431,67 @@ fn unique_indexes_refuse_duplicates_and_answer_equality() {
     assert_eq!(s.indexes(&users).expect("list").len(), 2);
 }
 
+/// A key many documents share, read through a non-unique index: in natural order (insertion,
+/// not `_id`), stopping at the limit, `$in` merged without duplicates, and an update by the
+/// key changing the first such document only.
+#[test]
+fn a_shared_index_key_reads_in_natural_order_and_stops_at_the_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path()).expect("open");
+    let ns = Ns {
+        db: "t".into(),
+        coll: "tasks".into(),
+    };
+    let mut docs: Vec<Document> = (0..300)
+        .map(|i| doc! { "_id": 1000 - i, "status": if i % 3 == 0 { "open" } else { "done" }, "tags": ["a", "b"] })
+        .collect();
+    docs.push(doc! { "_id": 5000, "status": "late", "tags": ["b"] });
+    assert!(s.insert(&ns, docs, true).1.is_none());
+    s.create_index(&ns, "status", false).expect("index");
+    s.create_index(&ns, "tags", false).expect("multikey index");
+    let find = |filter: Document, limit: i64| {
+        let options = FindOptions {
+            limit,
+            ..FindOptions::default()
+        };
+        s.find(&ns, &filter, &options)
+            .expect("find")
+            .iter()
+            .map(|d| {
+                d.get_i32("_id")
+                    .map(i64::from)
+                    .or_else(|_| d.get_i64("_id"))
+                    .expect("_id")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        find(doc! { "status": "open" }, 1),
+        vec![1000],
+        "the first inserted, not the least _id"
+    );
+    assert_eq!(find(doc! { "status": "open" }, 3), vec![1000, 997, 994]);
+    assert_eq!(find(doc! { "status": "open" }, 0).len(), 100);
+    assert_eq!(
+        find(doc! { "status": { "$in": ["late", "open"] } }, 2),
+        vec![1000, 997],
+        "several keys: merged in natural order"
+    );
+    assert_eq!(
+        find(doc! { "tags": { "$in": ["a", "b"] } }, 0).len(),
+        301,
+        "a document under both keys once"
+    );
+    assert_eq!(
+        find(doc! { "status": "open", "_id": { "$lt": 990 } }, 1),
+        vec![988]
+    );
+    let set = Change::Operators(doc! { "$set": { "seen": true } }, vec![]);
+    s.update(&ns, &doc! { "status": "open" }, &set, false, false)
+        .expect("update");
+    assert_eq!(find(doc! { "seen": true }, 0), vec![1000]);
+}
+
 /// MongoDB sorts an empty array below null and missing fields, in find and in aggregation
 /// alike (the wire test server puts it last); both orders are one here.
 #[test]
