@@ -66,9 +66,10 @@ pub(crate) type Candidates<'a> =
     &'a mut dyn FnMut(&mut dyn FnMut(u64) -> Result<bool, StoreError>) -> Result<bool, StoreError>;
 
 /// The candidates the `_id` index or a secondary index gives for `raw` (the filter as
-/// written), through `ids` and `open` (an index table by name, `None` when absent).
+/// written), through `ids` (`None`: the collection has no `_id` index table, so no
+/// document) and `open` (an index table by name, `None` when absent).
 fn by_index<I, M>(
-    ids: &I,
+    ids: Option<&I>,
     specs: &[index::IndexSpec],
     raw: &Document,
     open: impl Fn(&str) -> Result<Option<M>, StoreError>,
@@ -80,6 +81,7 @@ where
 {
     match Store::id_hint(raw) {
         Some(id) => {
+            let Some(ids) = ids else { return Ok(true) };
             for seq in id_seqs(ids, id)? {
                 if !each(seq)? {
                     break;
@@ -143,7 +145,13 @@ impl Store {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        let ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
+        // A collection an earlier version created with documents' table alone has no `_id`
+        // index table; it then has no documents either.
+        let ids = match txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name))) {
+            Ok(t) => Some(t),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
         let specs = match Self::id_hint(raw) {
             Some(_) => Vec::new(),
             None => match txn.open_table(index::INDEXES) {
@@ -163,7 +171,7 @@ impl Store {
         };
         matching(
             &docs,
-            &mut |each| by_index(&ids, &specs, raw, open, each),
+            &mut |each| by_index(ids.as_ref(), &specs, raw, open, each),
             filter,
             visit,
         )
@@ -191,7 +199,7 @@ impl Store {
         };
         matching(
             &docs,
-            &mut |each| by_index(&ids, &specs, raw, open, each),
+            &mut |each| by_index(Some(&ids), &specs, raw, open, each),
             filter,
             visit,
         )

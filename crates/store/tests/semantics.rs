@@ -492,6 +492,32 @@ fn a_shared_index_key_reads_in_natural_order_and_stops_at_the_limit() {
     assert_eq!(find(doc! { "seen": true }, 0), vec![1000]);
 }
 
+/// A collection an earlier version left with its documents' table alone (no `_id` index
+/// table) reads as empty, by `_id` or not, instead of failing.
+#[test]
+fn a_collection_without_its_id_table_reads_as_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let db = redb::Database::create(dir.path().join("writ.redb")).expect("redb");
+        let txn = db.begin_write().expect("txn");
+        txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("docs:t.old"))
+            .expect("table");
+        txn.commit().expect("commit");
+    }
+    let s = Store::open(dir.path()).expect("open");
+    let ns = Ns {
+        db: "t".into(),
+        coll: "old".into(),
+    };
+    for filter in [doc! {}, doc! { "_id": 1 }, doc! { "x": 1 }] {
+        assert!(
+            s.find(&ns, &filter, &FindOptions::default())
+                .expect("find")
+                .is_empty()
+        );
+    }
+}
+
 /// MongoDB sorts an empty array below null and missing fields, in find and in aggregation
 /// alike (the wire test server puts it last); both orders are one here.
 #[test]
