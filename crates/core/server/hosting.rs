@@ -76,9 +76,9 @@ pub(crate) async fn fallback(AxumState(state): AxumState<Arc<State>>, request: R
     with_metadata(page, hosting, error_path)
 }
 
-/// Whether what the request's `path` (percent-encoded) names lies inside `root` once links
-/// are followed, as does the `index.html` that serves a directory; a path that names nothing
-/// is inside (`ServeDir` answers it). A symbolic link in `hosting/files` to a file outside
+/// Whether what the request's `path` (percent-encoded) names lies inside `root` (canonical:
+/// the loader's) once links are followed, as does the `index.html` that serves a directory;
+/// a path that names nothing is inside (`ServeDir` answers it). A symbolic link in `hosting/files` to a file outside
 /// (`data -> ../../.writ/data`) would otherwise serve that file: the store holds the signing
 /// key and password hashes.
 async fn inside(root: &Path, path: &str) -> bool {
@@ -91,17 +91,14 @@ async fn inside(root: &Path, path: &str) -> bool {
             s => target.push(s),
         }
     }
-    let Ok(real_root) = tokio::fs::canonicalize(root).await else {
-        return false;
-    };
     let Ok(real) = tokio::fs::canonicalize(&target).await else {
         return true;
     };
-    if !real.starts_with(&real_root) {
+    if !real.starts_with(root) {
         return false;
     }
     match tokio::fs::canonicalize(real.join("index.html")).await {
-        Ok(index) => index.starts_with(&real_root),
+        Ok(index) => index.starts_with(root),
         Err(_) => true,
     }
 }

@@ -15,7 +15,8 @@ use crate::Loader;
 /// An app's static hosting, when enabled.
 #[derive(Debug, Clone)]
 pub struct Hosting {
-    /// `hosting/files`: what is served.
+    /// `hosting/files`: what is served; canonical (links followed) when it exists, so the
+    /// server compares each served file's canonical path with it as is.
     pub root: PathBuf,
     /// The file served, with this status, for a path no file has.
     pub not_found: Option<(String, u16)>,
@@ -106,7 +107,7 @@ impl Loader<'_> {
             }
         }
         Some(Hosting {
-            root: dir.join("files"),
+            root: std::fs::canonicalize(dir.join("files")).unwrap_or_else(|_| dir.join("files")),
             not_found,
             headers,
         })

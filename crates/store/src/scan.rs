@@ -66,8 +66,9 @@ pub(crate) type Candidates<'a> =
     &'a mut dyn FnMut(&mut dyn FnMut(u64) -> Result<bool, StoreError>) -> Result<bool, StoreError>;
 
 /// The candidates the `_id` index or a secondary index gives for `raw` (the filter as
-/// written), through `ids` (`None`: the collection has no `_id` index table, so no
-/// document) and `open` (an index table by name, `None` when absent).
+/// written), through `ids` (opened only for an `_id` equality; `None` then: the collection
+/// has no `_id` index table, so no document) and `open` (an index table by name, `None` when
+/// absent).
 fn by_index<I, M>(
     ids: Option<&I>,
     specs: &[index::IndexSpec],
@@ -147,20 +148,21 @@ impl Store {
         };
         // A collection an earlier version created with documents' table alone has no `_id`
         // index table; it then has no documents either.
-        let ids = match txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name))) {
-            Ok(t) => Some(t),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let specs = match Self::id_hint(raw) {
-            Some(_) => Vec::new(),
+        let (ids, specs) = match Self::id_hint(raw) {
+            Some(_) => match txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name))) {
+                Ok(t) => (Some(t), Vec::new()),
+                Err(redb::TableError::TableDoesNotExist(_)) => (None, Vec::new()),
+                Err(e) => return Err(e.into()),
+            },
             None => match txn.open_table(index::INDEXES) {
-                Ok(t) => t
-                    .get(name.as_str())?
-                    .map(|v| index::parse_specs(v.value()))
-                    .transpose()?
-                    .unwrap_or_default(),
-                Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+                Ok(t) => (
+                    None,
+                    t.get(name.as_str())?
+                        .map(|v| index::parse_specs(v.value()))
+                        .transpose()?
+                        .unwrap_or_default(),
+                ),
+                Err(redb::TableError::TableDoesNotExist(_)) => (None, Vec::new()),
                 Err(e) => return Err(e.into()),
             },
         };
@@ -187,10 +189,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let name = ns.full();
         let docs = txn.open_table(TableDefinition::<u64, &[u8]>::new(&docs_table(&name)))?;
-        let ids = txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?;
-        let specs = match Self::id_hint(raw) {
-            Some(_) => Vec::new(),
-            None => index::specs(txn, &name)?,
+        let (ids, specs) = match Self::id_hint(raw) {
+            Some(_) => (
+                Some(txn.open_table(TableDefinition::<&[u8], u64>::new(&ids_table(&name)))?),
+                Vec::new(),
+            ),
+            None => (None, index::specs(txn, &name)?),
         };
         let open = |n: &str| {
             Ok(Some(
@@ -199,7 +203,7 @@ impl Store {
         };
         matching(
             &docs,
-            &mut |each| by_index(Some(&ids), &specs, raw, open, each),
+            &mut |each| by_index(ids.as_ref(), &specs, raw, open, each),
             filter,
             visit,
         )
