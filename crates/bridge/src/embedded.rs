@@ -1,9 +1,10 @@
 //! [`StoreExecutor`]: operations run by writ's embedded store (`crates/store`).
 //!
 //! The store is synchronous and commits with fsync. Writes outside a session run on its writer
-//! thread, which answers the waiting task directly once their commit group is durable; point
-//! reads by `_id` run inline; other reads run on the blocking thread pool, never on the async
-//! runtime's threads. A session's transaction holds the
+//! thread, which answers the waiting task directly once their commit group is durable; small
+//! plain reads (by `_id`, by an indexed field, of a small collection) run inline within a
+//! bound on the work they do; other reads, and those past the bound, run on the blocking
+//! thread pool, never on the async runtime's threads. A session's transaction holds the
 //! store's write transaction on a thread of its own from `startTransaction` to commit or abort;
 //! its operations run there and see its writes. What the store does not implement yet fails
 //! with its "not supported by the embedded store; use MongoDB" error.
@@ -523,24 +524,93 @@ fn is_write(op: &Op) -> bool {
 
 /// A read of one document by `_id`, outside a transaction: microseconds on redb's MVCC
 /// snapshot, so it runs where it is asked instead of paying two thread hops.
-fn point_read(request: &Request) -> bool {
-    let Request {
-        op: Op::FindOne {
-            filter, sort: None, ..
-        },
-        session: None,
-        ..
-    } = request
-    else {
+/// The most units of work ([`store::budget::bounded`]) a read may take on the async runtime's
+/// thread: each document or index entry looked at is one.
+const INLINE_TICKS: u32 = 128;
+/// The most bytes of stored documents a read may look at on the async runtime's thread.
+const INLINE_BYTES: usize = 256 * 1024;
+/// The most values (at any depth) in a filter, projection or sort read on that thread.
+const INLINE_VALUES: usize = 64;
+/// The query operators a read on that thread may use: each costs little per document.
+const INLINE_OPERATORS: [&str; 17] = [
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$exists",
+    "$and",
+    "$or",
+    "$nor",
+    "$not",
+    "$size",
+    "$type",
+    "$all",
+    "$elemMatch",
+];
+
+/// Whether `request` is a read small and plain enough to try on the async runtime's thread,
+/// within [`INLINE_TICKS`] and [`INLINE_BYTES`] (a point read, a lookup by an indexed field,
+/// a small collection): its filter, projection and sort have at most [`INLINE_VALUES`] values,
+/// none a long string, a regular expression or code, and no operator outside
+/// [`INLINE_OPERATORS`].
+fn inline_read(request: &Request) -> bool {
+    if request.session.is_some() {
+        return false;
+    }
+    let mut left = INLINE_VALUES;
+    let mut plain = |d: Option<&Document>| d.is_none_or(|d| plain_doc(d, &mut left));
+    match &request.op {
+        Op::FindOne {
+            filter,
+            projection,
+            sort,
+            ..
+        }
+        | Op::Find {
+            filter,
+            projection,
+            sort,
+            ..
+        } => plain(Some(filter)) && plain(projection.as_ref()) && plain(sort.as_ref()),
+        Op::Count { filter, .. } => plain(Some(filter)),
+        _ => false,
+    }
+}
+
+fn plain_doc(d: &Document, left: &mut usize) -> bool {
+    d.iter()
+        .all(|(k, v)| (!k.starts_with('$') || INLINE_OPERATORS.contains(&k.as_str())) && plain_value(v, left))
+}
+
+fn plain_value(v: &Bson, left: &mut usize) -> bool {
+    let Some(rest) = left.checked_sub(1) else {
         return false;
     };
-    filter.len() == 1
-        && filter.get("_id").is_some_and(|id| {
-            !matches!(
-                id,
-                Bson::Document(_) | Bson::Array(_) | Bson::RegularExpression(_)
-            )
-        })
+    *left = rest;
+    match v {
+        Bson::Document(d) => plain_doc(d, left),
+        Bson::Array(items) => items.iter().all(|v| plain_value(v, left)),
+        Bson::String(s) | Bson::Symbol(s) => s.len() <= 1024,
+        Bson::Binary(b) => b.bytes.len() <= 1024,
+        Bson::RegularExpression(_)
+        | Bson::JavaScriptCode(_)
+        | Bson::JavaScriptCodeWithScope(_)
+        | Bson::DbPointer(_) => false,
+        _ => true,
+    }
+}
+
+/// Fails a read's result past [`crate::MAX_RESULT_BYTES`].
+fn within_result_bytes(outcome: Outcome) -> Result<Outcome, HostError> {
+    if let Outcome::Documents(docs) = &outcome {
+        let mut bytes = crate::ResultBytes::default();
+        docs.iter().try_for_each(|d| bytes.add(d))?;
+    }
+    Ok(outcome)
 }
 
 impl Executor for StoreExecutor {
@@ -610,17 +680,26 @@ impl Executor for StoreExecutor {
 
     fn execute(&self, request: Request) -> OutcomeFuture {
         let this = self.clone();
-        if point_read(&request) {
-            let ran =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.execute_blocking(request)));
-            let result = match ran {
-                Ok(r) => r.map_err(host_error),
-                Err(_) => {
-                    tracing::error!("the embedded store failed on a point read");
-                    Err(HostError::new("internal error in the embedded store"))
+        if inline_read(&request) {
+            // Most reads (by `_id`, by an indexed field, of a small collection) finish within
+            // the bound sooner than a blocking-pool thread wakes; the others start again there.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                store::budget::bounded(INLINE_TICKS, INLINE_BYTES, || {
+                    this.execute_blocking(request.clone())
+                })
+            }));
+            match ran {
+                Ok(Some(result)) => {
+                    let result = result.map_err(host_error).and_then(within_result_bytes);
+                    return Box::pin(std::future::ready(result));
                 }
-            };
-            return Box::pin(std::future::ready(result));
+                Ok(None) => {}
+                Err(_) => {
+                    tracing::error!("the embedded store failed on a read");
+                    let failed = Err(HostError::new("internal error in the embedded store"));
+                    return Box::pin(std::future::ready(failed));
+                }
+            }
         }
         if request.session.is_none()
             && request.validation.is_some()
@@ -659,13 +738,7 @@ impl Executor for StoreExecutor {
         }
         Box::pin(async move {
             match tokio::task::spawn_blocking(move || this.execute_blocking(request)).await {
-                Ok(r) => r.map_err(host_error).and_then(|o| {
-                    if let Outcome::Documents(docs) = &o {
-                        let mut bytes = crate::ResultBytes::default();
-                        docs.iter().try_for_each(|d| bytes.add(d))?;
-                    }
-                    Ok(o)
-                }),
+                Ok(r) => r.map_err(host_error).and_then(within_result_bytes),
                 // A panic is a bug in writ: its text goes to the log, not to the caller.
                 Err(e) => {
                     tracing::error!("the embedded store failed on a request: {e}");

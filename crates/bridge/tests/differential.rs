@@ -426,3 +426,65 @@ fn queries_stop_at_the_deadline_and_at_50000_documents() {
         other => panic!("not documents: {other}"),
     }
 }
+
+#[test]
+fn reads_past_the_inline_bound_agree_with_mongodb() {
+    // The embedded store answers small plain reads on the async thread within a bound (128
+    // documents or index entries, 256 KiB) and starts the others again on the blocking pool:
+    // reads on either side of the bound must give what MongoDB gives.
+    let ns = Ns::new("differential", "inline_bound").expect("ns");
+    let mut docs: Vec<Document> = (0..300)
+        .map(|i| doc! {"_id": i, "k": i % 7, "s": format!("v{i}")})
+        .collect();
+    docs.push(doc! {"_id": "big", "k": 3, "s": "x".repeat(300 * 1024)});
+    let (a, b) = both(Op::Delete {
+        ns: ns.clone(),
+        filter: doc! {},
+        many: true,
+    });
+    assert!(a.is_ok() && b.is_ok(), "{a:?} / {b:?}");
+    let (a, b) = both(Op::InsertMany {
+        ns: ns.clone(),
+        documents: docs,
+        ordered: true,
+    });
+    assert!(a.is_ok() && b.is_ok(), "{a:?} / {b:?}");
+    let find = |filter: Document, projection: Option<Document>, limit: Option<i64>| Op::Find {
+        ns: ns.clone(),
+        filter,
+        projection,
+        sort: Some(doc! {"_id": 1}),
+        skip: None,
+        limit,
+    };
+    let short = Some(doc! {"s": 0});
+    let ops = [
+        // Every document: past the bound in documents and in bytes.
+        find(doc! {}, short.clone(), None),
+        // A third of them by an unindexed field, one of them past the bound in bytes.
+        find(doc! {"k": 3}, short.clone(), None),
+        find(doc! {"k": {"$in": [1, 2]}, "_id": {"$gte": 200}}, None, Some(5)),
+        // Within the bound.
+        find(doc! {"_id": 42}, None, None),
+        find(doc! {"_id": {"$in": [1, 2, 3]}}, None, None),
+        // The big document alone, past the bound in bytes.
+        find(doc! {"_id": "big"}, short, None),
+        Op::Count {
+            ns: ns.clone(),
+            filter: doc! {"k": {"$gte": 4}},
+            skip: None,
+            limit: None,
+        },
+        Op::FindOne {
+            ns: ns.clone(),
+            filter: doc! {"s": "v299"},
+            projection: None,
+            sort: None,
+        },
+    ];
+    for op in ops {
+        let (a, b) = both(op.clone());
+        assert!(a.is_ok(), "{op:?}: {a:?}");
+        assert_eq!(a, b, "{op:?}");
+    }
+}

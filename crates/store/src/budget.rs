@@ -40,6 +40,66 @@ thread_local! {
     static TICKS: Cell<u32> = const { Cell::new(0) };
     static USAGE: Cell<Option<Usage>> = const { Cell::new(None) };
     static NOW: Cell<Option<bson::DateTime>> = const { Cell::new(None) };
+    static BOUND: Cell<Option<Bound>> = const { Cell::new(None) };
+}
+
+/// What a [`bounded`] read may still do.
+#[derive(Clone, Copy)]
+struct Bound {
+    ticks: u32,
+    bytes: usize,
+    spent: bool,
+}
+
+/// Runs `f`, a read, with at most `ticks` units of work ([`tick`]) and `bytes` of stored
+/// documents looked at ([`read`]): `None` if it needed more (what `f` returned is then dropped,
+/// even a success, since code that swallowed the [`StoreError::Unbounded`] of a tick may have
+/// answered early). For reads tried on a thread that must not wait long.
+pub fn bounded<T>(ticks: u32, bytes: usize, f: impl FnOnce() -> T) -> Option<T> {
+    struct Restore(Option<Bound>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BOUND.set(self.0);
+        }
+    }
+    let _restore = Restore(BOUND.replace(Some(Bound {
+        ticks,
+        bytes,
+        spent: false,
+    })));
+    let out = f();
+    match BOUND.get() {
+        Some(b) if !b.spent => Some(out),
+        _ => None,
+    }
+}
+
+/// Fails with [`StoreError::Unbounded`] once this thread's [`bounded`] read has spent its bound
+/// (and on every later call): `spend` takes from it and says whether there was enough.
+fn within_bound(spend: impl FnOnce(&mut Bound) -> bool) -> Result<(), StoreError> {
+    let Some(mut b) = BOUND.get() else {
+        return Ok(());
+    };
+    if !b.spent && !spend(&mut b) {
+        b.spent = true;
+    }
+    BOUND.set(Some(b));
+    if b.spent {
+        Err(StoreError::Unbounded)
+    } else {
+        Ok(())
+    }
+}
+
+/// A stored document of `bytes` is about to be looked at: fails past a [`bounded`] read's bytes.
+pub(crate) fn read(bytes: usize) -> Result<(), StoreError> {
+    within_bound(|b| match b.bytes.checked_sub(bytes) {
+        Some(left) => {
+            b.bytes = left;
+            true
+        }
+        None => false,
+    })
 }
 
 /// Ticks between two readings of the clock (~25 ns each here): a tick can be one document
@@ -99,6 +159,13 @@ pub fn deadline() -> Option<Instant> {
 /// One unit of work done: fails once this thread's deadline has passed (checked on every
 /// [`CHECK_EVERY`]th tick, so a tick costs a counter increment).
 pub(crate) fn tick() -> Result<(), StoreError> {
+    within_bound(|b| match b.ticks.checked_sub(1) {
+        Some(left) => {
+            b.ticks = left;
+            true
+        }
+        None => false,
+    })?;
     let n = TICKS.get().wrapping_add(1);
     TICKS.set(n);
     if !n.is_multiple_of(CHECK_EVERY) {

@@ -63,6 +63,10 @@ pub enum StoreError {
     /// The storage engine failed.
     #[error("storage error: {0}")]
     Storage(String),
+    /// A read run under [`crate::budget::bounded`] needed more work than it allows; its caller
+    /// runs it again without the bound (never reported to a client).
+    #[error("the read needs more work than its bound allows")]
+    Unbounded,
 }
 
 impl StoreError {
@@ -82,7 +86,7 @@ impl StoreError {
             StoreError::Busy(_) => 146,
             StoreError::Conversion(_) => 241,
             StoreError::DocumentValidation(_) => 121,
-            StoreError::Storage(_) => 1,
+            StoreError::Storage(_) | StoreError::Unbounded => 1,
         }
     }
 
@@ -102,7 +106,7 @@ impl StoreError {
             StoreError::Busy(_) => "ExceededMemoryLimit",
             StoreError::Conversion(_) => "ConversionFailure",
             StoreError::DocumentValidation(_) => "DocumentValidationFailure",
-            StoreError::Storage(_) => "InternalError",
+            StoreError::Storage(_) | StoreError::Unbounded => "InternalError",
         }
     }
 }

@@ -32,20 +32,26 @@ pub(crate) fn def(name: &str) -> MultimapTableDefinition<'_, &'static [u8], u64>
     MultimapTableDefinition::new(name)
 }
 
+/// The specifications stored as `bytes` (read in place: every read and write through an
+/// index parses them).
 pub(crate) fn parse_specs(bytes: &[u8]) -> Result<Vec<IndexSpec>, StoreError> {
-    let d = Document::from_reader(bytes)?;
+    let d = bson::RawDocument::from_bytes(bytes)?;
     let list = d
         .get_array("indexes")
         .map_err(|e| StoreError::Storage(e.to_string()))?;
-    Ok(list
-        .iter()
-        .filter_map(|b| b.as_document())
-        .map(|s| IndexSpec {
-            name: s.get_str("name").unwrap_or_default().to_string(),
-            field: s.get_str("field").unwrap_or_default().to_string(),
+    let mut specs = Vec::new();
+    for item in list {
+        let Some(s) = item?.as_document() else {
+            continue;
+        };
+        let text = |key: &str| s.get_str(key).map(str::to_string).unwrap_or_default();
+        specs.push(IndexSpec {
+            name: text("name"),
+            field: text("field"),
             unique: s.get_bool("unique").unwrap_or(false),
-        })
-        .collect())
+        });
+    }
+    Ok(specs)
 }
 
 /// The index specifications of `ns` in a write transaction.

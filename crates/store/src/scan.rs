@@ -104,6 +104,7 @@ pub(crate) fn matching(
 ) -> Result<(), StoreError> {
     let mut each = |seq: u64, bytes: &[u8]| -> Result<bool, StoreError> {
         crate::budget::tick()?;
+        crate::budget::read(bytes.len())?;
         if filter.excludes_raw(bson::RawDocument::from_bytes(bytes)?) {
             return Ok(true);
         }

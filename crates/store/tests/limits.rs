@@ -273,3 +273,34 @@ fn long_in_lists_group_keys_and_sets_match_by_mongodb_equality_without_quadratic
     assert_eq!(s.count(&ns3, &doc! {"a": {"$all": missing}}, 0, 0), Ok(0));
     eprintln!("20,000 values: {:?}", started.elapsed());
 }
+
+#[test]
+fn a_bounded_read_answers_within_its_bound_or_not_at_all() {
+    let mut docs: Vec<Document> = (0..300).map(|i| doc! {"_id": i, "k": i % 3}).collect();
+    docs.push(doc! {"_id": "big", "s": "x".repeat(300 * 1024)});
+    let (_d, s) = store_with(docs);
+    s.create_index(&ns(), "k", false).expect("index");
+    let find = |filter: Document, limit: i64| {
+        let options = FindOptions {
+            limit,
+            ..FindOptions::default()
+        };
+        store::budget::bounded(128, 256 * 1024, || s.find(&ns(), &filter, &options))
+    };
+    let one = find(doc! {"_id": 7}, 0).expect("a point read is within the bound");
+    assert_eq!(one, Ok(vec![doc! {"_id": 7, "k": 1}]));
+    let five = find(doc! {}, 5).expect("five documents are within the bound");
+    assert_eq!(five.expect("find").len(), 5);
+    assert_eq!(find(doc! {}, 0), None, "301 documents are past 128 ticks");
+    assert_eq!(
+        find(doc! {"k": 2}, 0),
+        None,
+        "100 index entries and their documents are past it"
+    );
+    assert_eq!(find(doc! {"_id": "big"}, 0), None, "300 KiB are past 256 KiB");
+    let missing = find(doc! {"k": 9}, 0).expect("an empty index key is within the bound");
+    assert_eq!(missing, Ok(vec![]));
+    // Past the bound, the same thread reads without it as before.
+    let all = s.find(&ns(), &doc! {}, &FindOptions::default()).expect("find");
+    assert_eq!(all.len(), 301);
+}
