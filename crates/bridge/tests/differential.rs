@@ -461,7 +461,7 @@ fn reads_past_the_inline_bound_agree_with_mongodb() {
     let ops = [
         // Every document: past the bound in documents and in bytes.
         find(doc! {}, short.clone(), None),
-        // A third of them by an unindexed field, one of them past the bound in bytes.
+        // A seventh of them by an unindexed field, one of them past the bound in bytes.
         find(doc! {"k": 3}, short.clone(), None),
         find(doc! {"k": {"$in": [1, 2]}, "_id": {"$gte": 200}}, None, Some(5)),
         // Within the bound.
