@@ -429,8 +429,8 @@ fn queries_stop_at_the_deadline_and_at_50000_documents() {
 
 #[test]
 fn reads_past_the_inline_bound_agree_with_mongodb() {
-    // The embedded store answers small plain reads on the async thread within a bound (128
-    // documents or index entries, 16 KiB) and starts the others again on the blocking pool:
+    // The embedded store answers small plain reads on the async thread within a bound (256
+    // ticks, 16 KiB) and starts the others again on the blocking pool:
     // reads on either side of the bound must give what MongoDB gives.
     let ns = Ns::new("differential", "inline_bound").expect("ns");
     let mut docs: Vec<Document> = (0..300)

@@ -455,13 +455,19 @@ impl Filter {
         })
     }
 
-    /// Whether `doc` matches.
+    /// Whether `doc` matches. Each field condition tested is a tick of the operation's budget
+    /// (a filter of a million branches, or one over a document's long arrays, is not one unit
+    /// of work); once the deadline or a bound has passed it answers "no match", and the
+    /// caller's next tick fails the operation.
     pub fn matches(&self, doc: &Document) -> bool {
         match self {
             Filter::And(fs) => fs.iter().all(|f| f.matches(doc)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches(doc)),
             Filter::Nor(fs) => !fs.iter().any(|f| f.matches(doc)),
             Filter::Field(path, conds) => {
+                if crate::budget::tick().is_err() {
+                    return false;
+                }
                 let values = values_at(doc, path);
                 conds.iter().all(|c| c.holds(&values))
             }

@@ -35,6 +35,8 @@ pub(crate) fn write(
     stage: &Document,
     docs: Vec<Document>,
 ) -> Result<(), StoreError> {
+    // Past the deadline a stage may have stopped matching early: nothing is written then.
+    crate::budget::tick()?;
     if let Some(spec) = stage.get("$out") {
         let into = target(ns, spec, "$out")?;
         // The collection is replaced by the output, all at once (one transaction).

@@ -149,6 +149,9 @@ impl Store {
         new: &Document,
         replace: bool,
     ) -> Result<(), StoreError> {
+        // Past the deadline, `new` may have been computed with a condition cut short (an
+        // array filter or `$pull` answering "no match"): the document is then not written.
+        crate::budget::tick()?;
         let name = ns.full();
         let old_id = old.get("_id").cloned().unwrap_or(Bson::Null);
         let new_id = new.get("_id").cloned().unwrap_or(Bson::Null);

@@ -304,3 +304,23 @@ fn a_bounded_read_answers_within_its_bound_or_not_at_all() {
     let all = s.find(&ns(), &doc! {}, &FindOptions::default()).expect("find");
     assert_eq!(all.len(), 301);
 }
+
+#[test]
+fn a_filter_of_many_branches_over_long_arrays_stops_at_the_deadline() {
+    // One document, so one tick per document would never read the clock: each field
+    // condition is a tick. 2,000 branches against 1,000 elements each.
+    let (_d, s) = store_with(vec![doc! {"_id": 1, "a": (0..1000).collect::<Vec<i32>>()}]);
+    let branches: Vec<Bson> = (0..2000).map(|i| Bson::Document(doc! {"a": -1 - i})).collect();
+    let filter = doc! {"$or": branches};
+    let all = FindOptions::default();
+    let past = Some(std::time::Instant::now());
+    let e = store::budget::within(past, || s.find(&ns(), &filter, &all)).expect_err("past its deadline");
+    assert_eq!((e.code(), e.code_name()), (50, "MaxTimeMSExpired"), "{e}");
+    let e = store::budget::within(past, || s.count(&ns(), &filter, 0, 0)).expect_err("past its deadline");
+    assert_eq!(e.code(), 50, "{e}");
+    // With time, the same read answers: no element is negative.
+    assert_eq!(
+        store::budget::within(None, || s.find(&ns(), &filter, &all)),
+        Ok(vec![])
+    );
+}
