@@ -93,13 +93,16 @@ fn within_bound(spend: impl FnOnce(&mut Bound) -> bool) -> Result<(), StoreError
 
 /// A stored document of `bytes` is about to be looked at: fails past a [`bounded`] read's bytes.
 pub(crate) fn read(bytes: usize) -> Result<(), StoreError> {
-    within_bound(|b| match b.bytes.checked_sub(bytes) {
-        Some(left) => {
-            b.bytes = left;
-            true
-        }
-        None => false,
-    })
+    within_bound(|b| take(&mut b.bytes, bytes))
+}
+
+/// Takes `n` from `left`; false (and `left` unchanged) when it holds less.
+fn take<T: Copy + std::ops::Sub<Output = T> + PartialOrd>(left: &mut T, n: T) -> bool {
+    let enough = *left >= n;
+    if enough {
+        *left = *left - n;
+    }
+    enough
 }
 
 /// Ticks between two readings of the clock (~25 ns each here): a tick can be one document
@@ -159,13 +162,7 @@ pub fn deadline() -> Option<Instant> {
 /// One unit of work done: fails once this thread's deadline has passed (checked on every
 /// [`CHECK_EVERY`]th tick, so a tick costs a counter increment).
 pub(crate) fn tick() -> Result<(), StoreError> {
-    within_bound(|b| match b.ticks.checked_sub(1) {
-        Some(left) => {
-            b.ticks = left;
-            true
-        }
-        None => false,
-    })?;
+    within_bound(|b| take(&mut b.ticks, 1))?;
     let n = TICKS.get().wrapping_add(1);
     TICKS.set(n);
     if !n.is_multiple_of(CHECK_EVERY) {

@@ -54,6 +54,19 @@ pub(crate) fn parse_specs(bytes: &[u8]) -> Result<Vec<IndexSpec>, StoreError> {
     Ok(specs)
 }
 
+/// The index specifications of `ns` in a read transaction (none when no collection has any).
+pub(crate) fn read_specs(txn: &redb::ReadTransaction, ns: &str) -> Result<Vec<IndexSpec>, StoreError> {
+    match txn.open_table(INDEXES) {
+        Ok(t) => Ok(t
+            .get(ns)?
+            .map(|v| parse_specs(v.value()))
+            .transpose()?
+            .unwrap_or_default()),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The index specifications of `ns` in a write transaction.
 pub(crate) fn specs(txn: &WriteTransaction, ns: &str) -> Result<Vec<IndexSpec>, StoreError> {
     let table = txn.open_table(INDEXES)?;

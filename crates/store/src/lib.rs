@@ -397,16 +397,7 @@ impl Store {
 
     /// The secondary indexes of `ns`.
     pub fn indexes(&self, ns: &Ns) -> Result<Vec<IndexSpec>, StoreError> {
-        let txn = self.db.begin_read()?;
-        match txn.open_table(index::INDEXES) {
-            Ok(t) => Ok(t
-                .get(ns.full().as_str())?
-                .map(|v| index::parse_specs(v.value()))
-                .transpose()?
-                .unwrap_or_default()),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
-            Err(e) => Err(e.into()),
-        }
+        index::read_specs(&self.db.begin_read()?, &ns.full())
     }
 
     fn catalog(&self) -> Result<Vec<String>, StoreError> {

@@ -156,17 +156,7 @@ impl Store {
                 Err(redb::TableError::TableDoesNotExist(_)) => (None, Vec::new()),
                 Err(e) => return Err(e.into()),
             },
-            None => match txn.open_table(index::INDEXES) {
-                Ok(t) => (
-                    None,
-                    t.get(name.as_str())?
-                        .map(|v| index::parse_specs(v.value()))
-                        .transpose()?
-                        .unwrap_or_default(),
-                ),
-                Err(redb::TableError::TableDoesNotExist(_)) => (None, Vec::new()),
-                Err(e) => return Err(e.into()),
-            },
+            None => (None, index::read_specs(txn, &name)?),
         };
         let open = |n: &str| match txn.open_multimap_table(index::def(&index::table(&name, n))) {
             Ok(t) => Ok(Some(t)),
