@@ -144,6 +144,16 @@ fn npm_packages_run_as_they_do_on_node() {
         };
         assert_eq!(got, node_result(&functions, name, arg), "{name}");
     }
+    // A file that opens with ES module imports of the same packages (Node cannot run it as a
+    // function file, so its result is written out here).
+    let (status, body) = call("useImports", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        Value::String(
+            r#"{"chunk":[[1,2],[3]],"same":true,"fp":[2],"fpDefault":"function","day":"2024-02-29"}"#.into()
+        )
+    );
     // A second call evaluates the packages again (nothing is shared between calls) and agrees.
     let (status, again) = call("useDayjs", None);
     assert_eq!(status, 200, "{again}");

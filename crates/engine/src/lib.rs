@@ -17,6 +17,7 @@ mod digests;
 mod error;
 pub mod globals;
 pub mod host;
+mod imports;
 mod jobs;
 mod node;
 mod pool;

@@ -6,6 +6,7 @@
 //! call's `context` and yields what it assigned to `exports` (or `module.exports`; a `module`
 //! object is only made for files that mention `module`). The wrapper
 //! opens on the file's first line, so line numbers in errors are the file's own.
+//! Import declarations that open a file become `require` calls first (`imports.rs`).
 
 use boa_engine::{Context, Source, ast::scope::Scope, interner::Interner, parser::Parser};
 
@@ -13,8 +14,11 @@ const HEADER: &str = "(function (context, exports, module) {";
 const FOOTER: &str =
     "\n;return typeof exports === \"function\" || module === undefined ? exports : module.exports;\n})";
 
-/// The file's source inside its function wrapper.
+/// The file's source inside its function wrapper (its opening ES module imports turned into
+/// `require` calls, as App Services' transpile did: `imports.rs`).
 pub fn wrap(source: &str) -> String {
+    let rewritten = crate::imports::rewrite(source);
+    let source = rewritten.as_deref().unwrap_or(source);
     let mut s = String::with_capacity(HEADER.len() + source.len() + FOOTER.len());
     s.push_str(HEADER);
     s.push_str(source);
