@@ -482,6 +482,32 @@ fn check_passes_with_every_unsupported_part_and_fails_on_a_broken_trigger() {
 }
 
 #[test]
+fn check_reads_null_as_the_empty_list_an_export_means() {
+    // App Services' exports are written by Go, which writes an empty list as `null`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (file, text) in [
+        ("functions/hello.js", "exports = () => 1;"),
+        ("functions/config.json", "null"),
+        ("https_endpoints/config.json", "null\n"),
+    ] {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let (code, out, err) = writ(&["check", "--app", "."], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        line_for(&out, "https_endpoints/config.json").contains("no endpoints configured"),
+        "{out}"
+    );
+    // A file that is not JSON at all is still a problem.
+    std::fs::write(dir.path().join("https_endpoints/config.json"), "nul").expect("write");
+    let (code, _, err) = writ(&["check", "--app", "."], dir.path());
+    assert_ne!(code, 0);
+    assert!(err.contains("https_endpoints/config.json:1:"), "{err}");
+}
+
+#[test]
 fn check_names_npm_dependencies_that_are_not_installed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let functions = dir.path().join("functions");

@@ -264,9 +264,11 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
             Loaded,
             s("relationships: the GraphQL API resolves them (Sync is not run)"),
         ),
-        ["https_endpoints" | "http_endpoints", "config.json"] => match json() {
-            serde_json::Value::Array(a) if a.is_empty() => (Ignored, s("no endpoints configured")),
-            v => match can_evaluate_problems(&v, "route") {
+        ["https_endpoints" | "http_endpoints", "config.json"] => match read_json(&root.join(rel)) {
+            // `null` is how an export (written in Go) says "no endpoints".
+            Some(serde_json::Value::Null) => (Ignored, s("no endpoints configured")),
+            Some(serde_json::Value::Array(a)) if a.is_empty() => (Ignored, s("no endpoints configured")),
+            v => match can_evaluate_problems(&v.unwrap_or_default(), "route") {
                 None => (Loaded, s("HTTPS endpoints")),
                 Some(p) => (Unsupported, format!("HTTPS endpoints; {p}")),
             },

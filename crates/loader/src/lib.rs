@@ -151,7 +151,15 @@ impl Loader<'_> {
 
     fn json<T: for<'de> Deserialize<'de>>(&mut self, path: &Path) -> Option<T> {
         let text = self.read(path)?;
-        match serde_json::from_str(&text) {
+        // App Services' exports are written in Go, which writes an empty list or map as `null`
+        // (e.g. https_endpoints/config.json of an app without endpoints).
+        let parsed = serde_json::from_str(&text).or_else(|e| match text.trim() {
+            "null" => serde_json::from_str("[]")
+                .or_else(|_| serde_json::from_str("{}"))
+                .map_err(|_| e),
+            _ => Err(e),
+        });
+        match parsed {
             Ok(v) => Some(v),
             Err(e) => {
                 let pos = (e.line() > 0).then(|| (e.line() as u32, e.column() as u32));
