@@ -27,6 +27,12 @@ pub enum StoreError {
     /// A document nested deeper than 100 levels (MongoDB code 15, `Overflow`).
     #[error("{0}")]
     TooDeep(String),
+    /// An update of an existing document that would write a top-level field whose name starts
+    /// with `$` (inserts and upserts may; MongoDB code 52, `DollarPrefixedFieldName`).
+    #[error(
+        "The dollar ($) prefixed field '{0}' in '{0}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith."
+    )]
+    DollarPrefixed(String),
     /// An update that would change `_id` (MongoDB code 66, `ImmutableField`).
     #[error("Performing an update on the path '_id' would modify the immutable field '_id'")]
     ImmutableId,
@@ -78,6 +84,7 @@ impl StoreError {
             StoreError::InvalidNamespace(_) => 73,
             StoreError::TooLarge(_) => 10334,
             StoreError::TooDeep(_) => 15,
+            StoreError::DollarPrefixed(_) => 52,
             StoreError::ImmutableId => 66,
             StoreError::Unsupported(_) => 115,
             StoreError::ChangeLogTruncated(_) => 286,
@@ -98,6 +105,7 @@ impl StoreError {
             StoreError::InvalidNamespace(_) => "InvalidNamespace",
             StoreError::TooLarge(_) => "BSONObjectTooLarge",
             StoreError::TooDeep(_) => "Overflow",
+            StoreError::DollarPrefixed(_) => "DollarPrefixedFieldName",
             StoreError::ImmutableId => "ImmutableField",
             StoreError::Unsupported(_) => "CommandNotSupported",
             StoreError::ChangeLogTruncated(_) => "ChangeStreamHistoryLost",

@@ -29,6 +29,15 @@ fn check_path(path: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// An update of an existing document may not write a top-level field named `$...`, as
+/// MongoDB's storage validation refuses (an insert or upsert may; nested fields may).
+fn top_level_allowed(path: &str) -> Result<(), StoreError> {
+    match path.split('.').next() {
+        Some(field) if field.starts_with('$') => Err(StoreError::DollarPrefixed(field.to_string())),
+        _ => Ok(()),
+    }
+}
+
 /// What positional path parts refer to: the query (for `$`) and the parsed `arrayFilters`.
 #[derive(Default)]
 pub struct Positional<'a> {
@@ -377,6 +386,12 @@ pub fn apply_positional(
         };
         for (raw_path, value) in fields {
             check_path(raw_path)?;
+            if !inserting && op != "$unset" && op != "$setOnInsert" {
+                top_level_allowed(raw_path)?;
+                if let ("$rename", Bson::String(to)) = (op.as_str(), value) {
+                    top_level_allowed(to)?;
+                }
+            }
             for path in positional.expand(doc, raw_path)? {
                 let path = path.as_str();
                 match op.as_str() {

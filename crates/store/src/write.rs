@@ -84,14 +84,9 @@ impl Store {
             }
             Some(Bson::Array(_)) => Err(bad("The '_id' value cannot be of type array")),
             Some(Bson::RegularExpression(_)) => Err(bad("can't use a regex for _id")),
-            Some(_) => {
-                if let Some(bad_key) = doc.keys().find(|k| k.starts_with('$')) {
-                    return Err(bad(format!(
-                        "Document can't have $ prefixed field names: {bad_key}"
-                    )));
-                }
-                Ok(std::mem::take(&mut doc))
-            }
+            // Top-level `$...` fields are allowed in what an insert or upsert adds, as in
+            // MongoDB 5.0 and later (an update of an existing document may not write them).
+            Some(_) => Ok(std::mem::take(&mut doc)),
         }
     }
 

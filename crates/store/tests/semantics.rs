@@ -144,6 +144,56 @@ fn update_counts_and_upserts_follow_mongodb() {
 }
 
 #[test]
+fn only_inserts_and_upserts_may_write_top_level_dollar_fields() {
+    // MongoDB's storage validation: an insert or an upsert may create `$price`; an update of an
+    // existing document may not write one (code 52), but may write nested ones and unset it.
+    let (_d, s) = seeded();
+    let ops = |u: Document| Change::Operators(u, vec![]);
+    let r = s
+        .update(
+            &ns(),
+            &doc! { "_id": 9 },
+            &ops(doc! { "$set": { "$price": 1 } }),
+            true,
+            false,
+        )
+        .expect("an upsert inserts it");
+    assert_eq!(r.upserted_id, Some(Bson::Int32(9)));
+    for update in [
+        doc! { "$set": { "$price": 2 } },
+        doc! { "$inc": { "$price.x": 1 } },
+        doc! { "$rename": { "a": "$a" } },
+    ] {
+        let err = s
+            .update(&ns(), &doc! { "_id": 9 }, &ops(update.clone()), true, false)
+            .expect_err("an update refuses it");
+        assert_eq!(
+            (err.code(), err.code_name()),
+            (52, "DollarPrefixedFieldName"),
+            "{update}"
+        );
+        assert!(
+            err.to_string().contains("'$price'") || err.to_string().contains("'$a'"),
+            "{err}"
+        );
+    }
+    for update in [
+        doc! { "$set": { "n": { "$nested": 1 } } },
+        doc! { "$set": { "a.$b": 1 } },
+        doc! { "$setOnInsert": { "$price": 3 } },
+        doc! { "$unset": { "$price": "" } },
+    ] {
+        s.update(&ns(), &doc! { "_id": 9 }, &ops(update.clone()), true, false)
+            .unwrap_or_else(|e| panic!("{update}: {e}"));
+    }
+    let doc = s
+        .find(&ns(), &doc! { "_id": 9 }, &FindOptions::default())
+        .expect("find")
+        .remove(0);
+    assert_eq!(doc, doc! { "_id": 9, "n": { "$nested": 1 }, "a": { "$b": 1 } });
+}
+
+#[test]
 fn duplicate_ids_are_code_11000_and_equal_numbers_are_the_same_id() {
     let (_d, s) = seeded();
     let (_, err) = s.insert(&ns(), vec![doc! { "_id": 1.0 }], true);
