@@ -17,13 +17,19 @@ const FOOTER: &str =
 /// The file's source inside its function wrapper (its opening ES module imports turned into
 /// `require` calls, as App Services' transpile did: `imports.rs`).
 pub fn wrap(source: &str) -> String {
-    let rewritten = crate::imports::rewrite(source);
+    let rewritten = imports_as_requires(source);
     let source = rewritten.as_deref().unwrap_or(source);
     let mut s = String::with_capacity(HEADER.len() + source.len() + FOOTER.len());
     s.push_str(HEADER);
     s.push_str(source);
     s.push_str(FOOTER);
     s
+}
+
+/// `source` with the ES module imports that open it turned into `require` calls on the same
+/// lines (what [`wrap`] runs), or `None` when it opens with none.
+pub fn imports_as_requires(source: &str) -> Option<String> {
+    crate::imports::rewrite(source)
 }
 
 /// A syntax error located in the original file.

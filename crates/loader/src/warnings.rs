@@ -77,6 +77,9 @@ fn required(line: &str) -> Vec<&str> {
 }
 
 fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
+    // Imports that open the file are `require` calls on the same lines.
+    let rewritten = engine::source::imports_as_requires(source);
+    let source = rewritten.as_deref().unwrap_or(source);
     for (i, line) in source.lines().enumerate() {
         let code = line.trim_start();
         if code.starts_with("//") || code.starts_with('*') || code.starts_with("/*") {
@@ -199,6 +202,20 @@ mod tests {
                 "functions/f.js:2: require('node:child_process'): Node's 'child_process' module is not available to functions (App Services did not offer it either); it loads, and using any of it throws",
                 "functions/f.js:4: crypto.publicEncrypt is not supported by writ yet",
                 "functions/f.js:6: collection.watch() (change streams) is not supported by writ yet",
+            ]
+        );
+        // The imports that open a file are `require` calls on their own lines.
+        let mut out = Vec::new();
+        scan(
+            "functions/g.js",
+            "// header\nimport path from 'path';\nimport {\n  Script,\n} from \"vm\";\nexports = () => 1;\n",
+            &mut out,
+        );
+        let lines: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "functions/g.js:3: require('vm'): Node's 'vm' module is not available to functions (App Services did not offer it either); it loads, and using any of it throws"
             ]
         );
     }
