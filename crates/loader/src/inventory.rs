@@ -265,9 +265,10 @@ fn classify(root: &Path, rel: &str, environment: &str) -> (Status, String) {
             s("relationships: the GraphQL API resolves them (Sync is not run)"),
         ),
         ["https_endpoints" | "http_endpoints", "config.json"] => match read_json(&root.join(rel)) {
-            // `null` is how an export (written in Go) says "no endpoints".
-            Some(serde_json::Value::Null) => (Ignored, s("no endpoints configured")),
-            Some(serde_json::Value::Array(a)) if a.is_empty() => (Ignored, s("no endpoints configured")),
+            // `null` is how an export (written in Go) says "no endpoints", as `[]` does.
+            Some(v) if v.is_null() || v.as_array().is_some_and(Vec::is_empty) => {
+                (Ignored, s("no endpoints configured"))
+            }
             v => match can_evaluate_problems(&v.unwrap_or_default(), "route") {
                 None => (Loaded, s("HTTPS endpoints")),
                 Some(p) => (Unsupported, format!("HTTPS endpoints; {p}")),
