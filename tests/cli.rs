@@ -514,7 +514,19 @@ fn check_names_npm_dependencies_that_are_not_installed() {
     std::fs::create_dir_all(functions.join("node_modules/present")).expect("mkdir");
     std::fs::write(functions.join("node_modules/present/package.json"), "{}").expect("write");
     std::fs::write(functions.join("hello.js"), "exports = () => require('present');").expect("write");
-    let manifest = r#"{"dependencies": {"present": "1.0.0", "lodash": "^4", "@scope/pkg": "1"}}"#;
+    // Required by name (a file of the package, an opening import): a problem.
+    std::fs::write(
+        functions.join("fp.js"),
+        "import { map } from '@scope/pkg';\nexports = () => require(\"lodash/fp\").map;",
+    )
+    .expect("write");
+    // Named only in a comment, or not at all: a warning, as App Services installed them all.
+    std::fs::write(
+        functions.join("old.js"),
+        "// const f = require('firebase-admin');\nexports = () => 1;",
+    )
+    .expect("write");
+    let manifest = r#"{"dependencies": {"present": "1.0.0", "lodash": "^4", "@scope/pkg": "1", "firebase-admin": "9", "mongoose": "8"}}"#;
     std::fs::write(functions.join("package.json"), manifest).expect("write");
     let (code, _, err) = writ(&["check", "--app", "."], dir.path());
     assert_ne!(code, 0);
@@ -524,17 +536,39 @@ fn check_names_npm_dependencies_that_are_not_installed() {
         ),
         "{err}"
     );
+    assert!(!err.contains("mongoose"), "{err}");
     std::fs::write(
         functions.join("package.json"),
-        r#"{"dependencies": {"present": "1"}}"#,
+        r#"{"dependencies": {"present": "1", "firebase-admin": "9", "mongoose": "8"}}"#,
     )
     .expect("write");
+    std::fs::remove_file(functions.join("fp.js")).expect("rm");
     let (code, out, err) = writ(&["check", "--app", "."], dir.path());
     assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "warning: functions/package.json:1: dependencies not installed: firebase-admin, mongoose; no function requires them by name"
+        ),
+        "{out}"
+    );
     assert!(
         line_for(&out, "functions/node_modules/").starts_with("loaded"),
         "{out}"
     );
+    // A call that requires one anyway fails with the module's name.
+    std::fs::write(
+        functions.join("late.js"),
+        "exports = () => { const name = 'mongoose'; return require(name); };",
+    )
+    .expect("write");
+    std::fs::write(
+        functions.join("config.json"),
+        r#"[{"name": "late"}, {"name": "hello"}, {"name": "old"}]"#,
+    )
+    .expect("write");
+    let (code, out, err) = writ(&["call", "late", "--app", "."], dir.path());
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("mongoose"), "{err}");
 }
 
 #[test]

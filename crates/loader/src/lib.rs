@@ -364,7 +364,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
     let rules = loader.rules(options.null_type_validation);
     let third_party = loader.third_party_services();
     let http_services = loader.http_services(&third_party);
-    let modules_root = loader.modules_root();
+    let (modules_root, uninstalled) = loader.modules_root(&functions);
     let hosting = loader.hosting();
     let graphql = loader.graphql();
     let log_forwarders = loader.log_forwarders(&|name| functions.contains_key(name));
@@ -393,6 +393,7 @@ pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Deployment, LoadEr
             e.insert(http_services);
             e.insert(graphql);
             e.insert(log_forwarders);
+            e.insert(uninstalled);
             if let Some(h) = hosting {
                 e.insert(h);
             }

@@ -1,13 +1,22 @@
 //! The app's npm packages: `functions/node_modules` as `npm install` in `functions/` leaves it,
 //! or the archive exports carry (`archive.rs`). Functions `require` them at run time; loading
 //! only finds the directory (unpacking an archive) and checks that every dependency
-//! `functions/package.json` declares is installed.
+//! `functions/package.json` declares is installed: one a function requires by name is a
+//! problem; one none does is a warning (exports often declare packages no function uses, and
+//! App Services installed them all).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use engine::FunctionSpec;
+
 use super::Loader;
+
+/// The declared dependencies that are not installed and that no function requires by name
+/// (`writ check` warns about them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Uninstalled(pub Vec<String>);
 
 #[derive(Deserialize, Default)]
 struct PackageJson {
@@ -16,9 +25,14 @@ struct PackageJson {
 }
 
 impl Loader<'_> {
-    /// The canonical `functions/node_modules` directory, if there is one; a problem for each
-    /// declared dependency that is not installed.
-    pub(crate) fn modules_root(&mut self) -> Option<String> {
+    /// The canonical `functions/node_modules` directory, if there is one, and the declared
+    /// dependencies that are not installed and no function requires (a problem for those that
+    /// one does).
+    pub(crate) fn modules_root(
+        &mut self,
+        specs: &BTreeMap<String, FunctionSpec>,
+    ) -> (Option<String>, Uninstalled) {
+        let mut uninstalled = Uninstalled::default();
         let functions = self.root.join("functions");
         let mut modules = functions.join("node_modules");
         if !modules.is_dir()
@@ -31,20 +45,25 @@ impl Loader<'_> {
                 Ok(dir) => modules = dir,
                 Err(e) => {
                     self.problem(&archive, None, format!("cannot unpack node_modules: {e}"));
-                    return None;
+                    return (None, uninstalled);
                 }
             }
         }
         let manifest = functions.join("package.json");
         if manifest.is_file() {
             let declared: PackageJson = self.json(&manifest).unwrap_or_default();
-            let missing: Vec<&String> = declared
+            let (required, unused): (Vec<&String>, Vec<&String>) = declared
                 .dependencies
                 .keys()
                 .filter(|name| !modules.join(name).join("package.json").is_file())
-                .collect();
-            if !missing.is_empty() {
-                let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+                .partition(|name| {
+                    specs
+                        .values()
+                        .any(|f| crate::warnings::requires_package(&f.source, name))
+                });
+            uninstalled.0 = unused.into_iter().cloned().collect();
+            if !required.is_empty() {
+                let names: Vec<&str> = required.iter().map(|s| s.as_str()).collect();
                 self.problem(
                     &manifest,
                     None,
@@ -55,7 +74,7 @@ impl Loader<'_> {
                 );
             }
         }
-        let canonical = modules.canonicalize().ok().filter(|p| p.is_dir())?;
-        Some(canonical.to_string_lossy().into_owned())
+        let canonical = modules.canonicalize().ok().filter(|p| p.is_dir());
+        (canonical.map(|c| c.to_string_lossy().into_owned()), uninstalled)
     }
 }

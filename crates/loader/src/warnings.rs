@@ -76,15 +76,32 @@ fn required(line: &str) -> Vec<&str> {
     names
 }
 
-fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
-    // Imports that open the file are `require` calls on the same lines.
+/// Each line of `source` that is not a comment, numbered from 0, with the imports that open
+/// the file as `require` calls on the same lines.
+fn code_lines(source: &str, mut each: impl FnMut(usize, &str)) {
     let rewritten = engine::source::imports_as_requires(source);
     let source = rewritten.as_deref().unwrap_or(source);
     for (i, line) in source.lines().enumerate() {
         let code = line.trim_start();
-        if code.starts_with("//") || code.starts_with('*') || code.starts_with("/*") {
-            continue;
+        if !(code.starts_with("//") || code.starts_with('*') || code.starts_with("/*")) {
+            each(i, line);
         }
+    }
+}
+
+/// Whether `source` requires (or imports) the package `name` or a file of it by a literal name.
+pub(crate) fn requires_package(source: &str, name: &str) -> bool {
+    let mut found = false;
+    code_lines(source, |_, line| {
+        found |= required(line)
+            .iter()
+            .any(|m| *m == name || m.strip_prefix(name).is_some_and(|rest| rest.starts_with('/')));
+    });
+    found
+}
+
+fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
+    code_lines(source, |i, line| {
         let mut warn = |message: String| {
             out.push(ApiWarning {
                 file: file.to_string(),
@@ -109,7 +126,7 @@ fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {
                 warn(message.to_string());
             }
         }
-    }
+    });
 }
 
 /// The app's third-party services (`services/<name>/config.json`: HTTP, Twilio, AWS, ...), by
@@ -132,6 +149,18 @@ pub fn api_warnings(deployment: &Deployment) -> Vec<ApiWarning> {
                 });
             }
         }
+    }
+    if let Some(crate::packages::Uninstalled(names)) = deployment.extensions.get()
+        && !names.is_empty()
+    {
+        out.push(ApiWarning {
+            file: "functions/package.json".into(),
+            line: 1,
+            message: format!(
+                "dependencies not installed: {}; no function requires them by name, and a require of one throws: run `npm install` in functions/",
+                names.join(", ")
+            ),
+        });
     }
     let services = deployment.extensions.get::<ThirdPartyServices>();
     for spec in deployment.functions.values() {
