@@ -160,6 +160,27 @@ fn endpoints_in_every_layout_answer_as_app_services_did() {
             "oid": {"$oid": "5f1a2b3c4d5e6f7a8b9c0d1e"},
         })
     );
+    // The request's Accept chooses the other format: JSON, the types App Services' "Data
+    // Formats" page gives (an ObjectId's hex, a date's RFC 3339 text, numbers as numbers).
+    let (status, head, body) = http(
+        base,
+        "GET",
+        &endpoint("ejson"),
+        &[("Accept", "application/json")],
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert_eq!(
+        json_of(&body),
+        json!({
+            "int": 1,
+            "long": 5,
+            "double": 1.5,
+            "date": "1970-01-01T00:00:00Z",
+            "oid": "5f1a2b3c4d5e6f7a8b9c0d1e",
+        })
+    );
 
     // Unknown and disabled routes, a method the route lacks, another app.
     for (method, path) in [
@@ -413,7 +434,12 @@ fn the_data_api_runs_every_action_under_the_rules() {
         &on_notes(json!({"document": {"owner": a, "n": 1, "text": "one"}})),
     );
     assert_eq!(status, 201, "{answer}");
-    assert!(answer["insertedId"]["$oid"].is_string(), "{answer}");
+    // JSON answers (the default): the ObjectId is its hex string, as App Services wrote it.
+    let hex = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    assert!(hex(&answer["insertedId"]), "{answer}");
     let docs = json!([{"owner": a, "n": 2, "text": "two"}, {"owner": a, "n": 3, "text": "three"}]);
     let (status, answer) = data(base, "insertMany", &as_a, &on_notes(json!({"documents": docs})));
     assert_eq!(status, 201, "{answer}");
@@ -467,7 +493,7 @@ fn the_data_api_runs_every_action_under_the_rules() {
     let (status, answer) = data(base, "updateMany", &as_a, &on_notes(upsert));
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["matchedCount"], 0);
-    assert!(answer["upsertedId"]["$oid"].is_string(), "{answer}");
+    assert!(hex(&answer["upsertedId"]), "{answer}");
     let replace = json!({"filter": {"n": 4}, "replacement": {"owner": a, "n": 4, "text": "IV"}});
     let (status, answer) = data(base, "replaceOne", &as_a, &on_notes(replace));
     assert_eq!(
@@ -545,6 +571,20 @@ fn the_data_api_runs_every_action_under_the_rules() {
     assert_eq!(
         json_of(&text),
         json!({"document": {"n": {"$numberLong": "5"}, "at": {"$date": {"$numberLong": "0"}}}})
+    );
+    // The same document in the JSON format: the long a number, the date its text.
+    let (status, head, text) = http(
+        base,
+        "POST",
+        &endpoint("data/v1/action/findOne"),
+        &[("Authorization", a_bearer.as_str())],
+        find.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{text}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert_eq!(
+        json_of(&text),
+        json!({"document": {"n": 5, "at": "1970-01-01T00:00:00Z"}})
     );
 
     // Every action again with EJSON bodies and answers: counts and numbers keep their types.

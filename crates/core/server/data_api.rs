@@ -2,8 +2,8 @@
 //! `database` and `collection` in a JSON or EJSON body, run as the user the credentials name
 //! (the app's rules apply), a fixed user, a script's choice or the system, as
 //! `data_api_config.json` says. Answers in the Data API's shapes (`{document}`,
-//! `{documents}`, `{insertedId}`, ...), as relaxed JSON or, when `Accept` asks for
-//! `application/ejson`, canonical EJSON.
+//! `{documents}`, `{insertedId}`, ...), in the JSON format (`formats::plain`) or, when
+//! `Accept` asks for `application/ejson`, canonical EJSON.
 
 use axum::{
     body::Bytes,
@@ -147,11 +147,11 @@ pub async fn action(
     .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code, e.message))?;
     let result = future.await.map_err(ApiError::database)?;
     let answer = shape(action, result);
-    let ejson = wants_ejson(headers, config.return_type);
+    let ejson = super::formats::wants_ejson(headers, config.return_type == ReturnType::Ejson);
     let (json, content_type) = if ejson {
         (canonical(answer), "application/ejson")
     } else {
-        (answer.into_relaxed_extjson(), "application/json")
+        (super::formats::plain(answer), "application/json")
     };
     let status = if action.starts_with("insert") {
         StatusCode::CREATED
@@ -164,15 +164,6 @@ pub async fn action(
         json.to_string(),
     )
         .into_response())
-}
-
-/// EJSON when `Accept` asks for it (or, without `Accept`, when the config says so).
-fn wants_ejson(headers: &HeaderMap, default: ReturnType) -> bool {
-    match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
-        Some(a) if a.contains("application/ejson") => true,
-        Some(a) if a.contains("application/json") => false,
-        _ => default == ReturnType::Ejson,
-    }
 }
 
 /// The collection operation an action is: its kind for `Request::parse` and its spec. Every

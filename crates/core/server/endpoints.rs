@@ -152,7 +152,7 @@ async fn serve(
     let value = outcome
         .result
         .map_err(|ex| ApiError::bad_request("FunctionExecutionError", ex.to_string()))?;
-    respond(&endpoint, value)
+    respond(&endpoint, headers, value)
 }
 
 /// Whose share of calls in flight a request uses: its user's, or for requests that run as
@@ -396,7 +396,7 @@ async fn application_user(
 }
 
 /// The HTTP answer to an endpoint call's `{result, response}`.
-fn respond(endpoint: &Endpoint, value: Bson) -> Result<Response, ApiError> {
+fn respond(endpoint: &Endpoint, request: &HeaderMap, value: Bson) -> Result<Response, ApiError> {
     let (result, response) = match value {
         Bson::Document(mut d) => (
             d.remove("result").unwrap_or(Bson::Null),
@@ -443,9 +443,13 @@ fn respond(endpoint: &Endpoint, value: Bson) -> Result<Response, ApiError> {
         Some(b) => (StatusCode::OK, b),
         None if !endpoint.respond_result => (StatusCode::NO_CONTENT, Vec::new()),
         None => {
-            let json = match endpoint.return_type {
-                ReturnType::Ejson => canonical(result),
-                ReturnType::Json => result.into_relaxed_extjson(),
+            // A legacy webhook answers relaxed EJSON, as it did before endpoints had formats.
+            let json = if endpoint.legacy {
+                result.into_relaxed_extjson()
+            } else if super::formats::wants_ejson(request, endpoint.return_type == ReturnType::Ejson) {
+                canonical(result)
+            } else {
+                super::formats::plain(result)
             };
             if !headers.contains_key(header::CONTENT_TYPE) {
                 headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

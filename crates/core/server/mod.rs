@@ -15,6 +15,7 @@ mod endpoints;
 mod error;
 mod extract;
 mod facebook;
+mod formats;
 mod forward;
 mod functions;
 mod graphql;
