@@ -1,9 +1,9 @@
 //! npm packages from the app's `functions/node_modules`: a test app whose `package.json`
-//! depends on lodash, dayjs, uuid, validator, jsonwebtoken, axios, node-fetch, nodemailer and
-//! the AWS SDK's S3 client,
+//! depends on lodash, dayjs, uuid, validator, jsonwebtoken, axios, node-fetch, nodemailer,
+//! the AWS SDK's S3 client and OpenAI's SDK,
 //! installed from npm with `npm ci`, served by a real `writ serve`; each function's result must
 //! equal what Node.js returns for the same file with the same packages
-//! (`tests/npm_app/functions/harness.cjs`). axios and node-fetch call a local HTTP server
+//! (`tests/npm_app/functions/harness.cjs`). axios, node-fetch and openai call a local HTTP server
 //! (`common::upstream`), nodemailer a local SMTP server (`smtp_server`, over `net`).
 
 mod common;
@@ -12,7 +12,7 @@ use std::{path::Path, process::Command};
 
 use serde_json::Value;
 
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 10] = [
     "useLodash",
     "useDayjs",
     "useUuid",
@@ -22,6 +22,7 @@ const FUNCTIONS: [&str; 9] = [
     "useNodeFetch",
     "useNodemailer",
     "useAwsS3",
+    "useOpenai",
 ];
 
 /// A minimal SMTP server (EHLO, MAIL, RCPT, DATA, RSET, QUIT) refusing recipients at
@@ -133,7 +134,7 @@ fn npm_packages_run_as_they_do_on_node() {
     };
     for name in FUNCTIONS {
         let arg = match name {
-            "useAxios" | "useNodeFetch" | "useAwsS3" => Some(upstream.as_str()),
+            "useAxios" | "useNodeFetch" | "useAwsS3" | "useOpenai" => Some(upstream.as_str()),
             "useNodemailer" => Some(smtp.as_str()),
             _ => None,
         };

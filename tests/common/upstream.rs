@@ -3,7 +3,9 @@
 //! `/redirect` (303 to `/echo?from=redirect`), `/fail` (500 "boom"), `/slow` (30 s), `/` and
 //! `/photos/a.txt` (S3's ListBuckets and PutObject, path style, SigV4-signed requests only) and
 //! `/digest` (HTTP digest authentication, RFC 7616 with MD5 and `qop=auth`, for `alice` with
-//! password `wonder`: 401 with a challenge, then `{"user": "alice"}` for a valid answer).
+//! password `wonder`: 401 with a challenge, then `{"user": "alice"}` for a valid answer), and
+//! enough of OpenAI's API for its SDK: `/v1/chat/completions` (echoes the last message) and
+//! `/v1/files` (a multipart/form-data upload: its file's name, size and purpose).
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -72,6 +74,65 @@ async fn digest(headers: HeaderMap) -> axum::response::Response {
     }
 }
 
+/// OpenAI's chat completion for a request with the test's key: the last message echoed.
+async fn openai_chat(headers: HeaderMap, Json(body): Json<serde_json::Value>) -> axum::response::Response {
+    if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some("Bearer sk-test") {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"message": "bad key"}})),
+        )
+            .into_response();
+    }
+    let said = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .map(|m| m["content"].clone());
+    Json(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": format!("echo: {}", said.unwrap_or_default())}}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+    }))
+    .into_response()
+}
+
+/// OpenAI's file upload: the multipart body's file name, file size and purpose.
+async fn openai_file(headers: HeaderMap, body: axum::body::Bytes) -> axum::response::Response {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(boundary) = kind.strip_prefix("multipart/form-data; boundary=") else {
+        return (StatusCode::BAD_REQUEST, "not multipart").into_response();
+    };
+    let text = String::from_utf8_lossy(&body);
+    let mut fields = BTreeMap::new();
+    for part in text.split(&format!("--{boundary}")).skip(1) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let field = |key: &str| {
+            head.split(&format!("{key}=\""))
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value).to_string();
+        match (field("name"), field("filename")) {
+            (Some(_), Some(file)) => {
+                fields.insert("filename".to_string(), json!(file));
+                fields.insert("bytes".to_string(), json!(value.len()));
+            }
+            (Some(name), None) => {
+                fields.insert(name.to_string(), json!(value));
+            }
+            _ => {}
+        }
+    }
+    fields.insert("id".into(), json!("file-1"));
+    fields.insert("object".into(), json!("file"));
+    Json(fields).into_response()
+}
+
 /// Starts the test HTTP server on a thread; returns its base URL.
 pub fn upstream() -> String {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -102,6 +163,8 @@ pub fn upstream() -> String {
                 .route("/redirect", get(|| async { Redirect::to("/echo?from=redirect") }))
                 .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response() }))
                 .route("/digest", get(digest))
+                .route("/v1/chat/completions", axum::routing::post(openai_chat))
+                .route("/v1/files", axum::routing::post(openai_file))
                 // S3 in path style, enough for the AWS SDK's ListBuckets and PutObject: the
                 // request must carry a SigV4 signature.
                 .route(

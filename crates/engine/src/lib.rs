@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
 pub mod api;
+mod class_keys;
 mod console;
 mod context;
 pub mod convert;

@@ -6,7 +6,8 @@
 //! call's `context` and yields what it assigned to `exports` (or `module.exports`; a `module`
 //! object is only made for files that mention `module`). The wrapper
 //! opens on the file's first line, so line numbers in errors are the file's own.
-//! Import declarations that open a file become `require` calls first (`imports.rs`).
+//! Import declarations that open a file become `require` calls first (`imports.rs`), and a
+//! class method name that defines a function moves into a static field's (`class_keys.rs`).
 
 use boa_engine::{Context, Source, ast::scope::Scope, interner::Interner, parser::Parser};
 
@@ -23,7 +24,8 @@ pub fn wrap(source: &str) -> String {
     s.push_str(HEADER);
     s.push_str(source);
     s.push_str(FOOTER);
-    s
+    // Boa cannot run a function defined in a class method's computed name (`class_keys.rs`).
+    crate::class_keys::hoist(&s).unwrap_or(s)
 }
 
 /// `source` with the ES module imports that open it turned into `require` calls on the same

@@ -25,7 +25,7 @@ impl fmt::Display for ApiWarning {
 }
 
 /// Text that names an API writ does not offer, and what to tell the user.
-const MISSING: [(&str, &str); 10] = [
+const MISSING: [(&str, &str); 8] = [
     (
         ".watch(",
         "collection.watch() (change streams) is not supported by writ yet",
@@ -50,8 +50,6 @@ const MISSING: [(&str, &str); 10] = [
         "Intl.",
         "Intl is not available on writ (its engine is built without locale data)",
     ),
-    ("new Blob(", "Blob is not available on writ yet"),
-    ("new FormData(", "FormData is not available on writ yet"),
     (
         "new ReadableStream(",
         "ReadableStream is not available on writ yet",

@@ -508,6 +508,8 @@
     },
     isAscii: (input) => Array.prototype.every.call(ArrayBuffer.isView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input), (b) => b < 128),
   };
-  internal.unsupported(exports, "buffer", ["Blob", "File", "resolveObjectURL", "transcode"]);
+  exports.Blob = require("internal/blob").Blob;
+  exports.File = require("internal/blob").File;
+  internal.unsupported(exports, "buffer", ["resolveObjectURL", "transcode"]);
   return exports;
 })

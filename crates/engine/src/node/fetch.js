@@ -1,9 +1,11 @@
-// `fetch` with `Headers`, `Request` and `Response` (WHATWG, as Node 20 has them), over the
+// `fetch` with `Headers`, `Request` and `Response` (WHATWG, as Node 20 has them; Blob and
+// FormData bodies from blob.js), over the
 // server's outbound HTTP service: the request runs on the server under its policy, and the
 // whole response body arrives at once (no streaming bodies).
 (function (natives, require, internal) {
   "use strict";
   const { Buffer } = require("buffer");
+  const blobs = require("internal/blob");
   const codeError = internal.codeError;
   const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -93,11 +95,16 @@
     if (body instanceof URLSearchParams) return [Buffer.from(body.toString()), "application/x-www-form-urlencoded;charset=UTF-8"];
     if (body instanceof ArrayBuffer) return [Buffer.from(new Uint8Array(body)), null];
     if (ArrayBuffer.isView(body)) return [Buffer.from(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)), null];
+    if (body instanceof blobs.Blob) return [Buffer.from(blobs.bytesOf(body)), body.type === "" ? null : body.type];
+    if (body instanceof blobs.FormData) {
+      const [bytes, type] = blobs.encodeForm(body);
+      return [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), type];
+    }
     if (body instanceof BSON.Binary) {
       const bytes = natives.binaryBytes(body);
       return [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), null];
     }
-    throw codeError(TypeError, "ERR_NOT_SUPPORTED_BY_WRIT", "fetch: only string, URLSearchParams, ArrayBuffer and typed array bodies are supported by writ");
+    throw codeError(TypeError, "ERR_NOT_SUPPORTED_BY_WRIT", "fetch: only string, URLSearchParams, ArrayBuffer, typed array, Blob and FormData bodies are supported by writ");
   }
 
   function consume(bytes, used) {
@@ -106,6 +113,7 @@
   }
   // Shared by Request and Response: the reading methods over a body held as bytes.
   function bodyMethods(Class, bytesOf, markUsed) {
+    const typeOf = (self) => self.headers.get("content-type");
     const read = (self) => {
       const b = bytesOf(self);
       markUsed(self);
@@ -133,6 +141,20 @@
       bytes() {
         try {
           return Promise.resolve(new Uint8Array(read(this)));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+      blob() {
+        try {
+          return Promise.resolve(new blobs.Blob([read(this)], { type: typeOf(this) || "" }));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+      formData() {
+        try {
+          return Promise.resolve(blobs.decodeForm(read(this), typeOf(this)));
         } catch (e) {
           return Promise.reject(e);
         }

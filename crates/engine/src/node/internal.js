@@ -236,6 +236,9 @@
       Headers: () => require("internal/fetch").Headers,
       Request: () => require("internal/fetch").Request,
       Response: () => require("internal/fetch").Response,
+      Blob: () => require("internal/blob").Blob,
+      File: () => require("internal/blob").File,
+      FormData: () => require("internal/blob").FormData,
     };
     for (const name of Object.keys(lazy)) {
       defineProperty(globalThis, name, { get: lazy[name], enumerable: false, configurable: true });

@@ -24,7 +24,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 23] = [
+const BUILTINS: [(&str, &str); 24] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -43,12 +43,13 @@ const BUILTINS: [(&str, &str); 23] = [
     ("dns", include_str!("dns.js")),
     ("fs", include_str!("fs.js")),
     ("dgram", include_str!("dgram.js")),
-    // Not Node modules (`require` does not offer `internal/*`): the `fetch` globals, and
+    // Not Node modules (`require` does not offer `internal/*`): the `fetch` and `Blob` globals, and
     // `tty` and `perf_hooks`, `http` and `https`, `net` and `tls` (aliases in internal.js).
     ("internal/small", include_str!("small.js")),
     ("internal/abort", include_str!("abort.js")),
     ("internal/http", include_str!("http.js")),
     ("internal/net", include_str!("net.js")),
+    ("internal/blob", include_str!("blob.js")),
     ("internal/fetch", include_str!("fetch.js")),
 ];
 

@@ -132,6 +132,8 @@ fn compile(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
     wrapped.push_str(HEADER);
     wrapped.push_str(body);
     wrapped.push_str(FOOTER);
+    // Boa cannot run a function defined in a class method's computed name (`class_keys.rs`).
+    let wrapped = crate::class_keys::hoist(&wrapped).unwrap_or(wrapped);
     // Stack traces name the package file from `node_modules/`, not the server's directories.
     let shown = path
         .rfind("/node_modules/")
