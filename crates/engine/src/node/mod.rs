@@ -24,7 +24,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 24] = [
+const BUILTINS: [(&str, &str); 25] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -43,6 +43,7 @@ const BUILTINS: [(&str, &str); 24] = [
     ("dns", include_str!("dns.js")),
     ("fs", include_str!("fs.js")),
     ("dgram", include_str!("dgram.js")),
+    ("diagnostics_channel", include_str!("diagnostics_channel.js")),
     // Not Node modules (`require` does not offer `internal/*`): the `fetch` and `Blob` globals, and
     // `tty` and `perf_hooks`, `http` and `https`, `net` and `tls` (aliases in internal.js).
     ("internal/small", include_str!("small.js")),
@@ -71,13 +72,7 @@ pub const NEVER_MODULES: [&str; 12] = [
 ];
 
 /// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
-pub const NOT_YET_MODULES: [&str; 5] = [
-    "async_hooks",
-    "diagnostics_channel",
-    "stream/web",
-    "stream/consumers",
-    "constants",
-];
+pub const NOT_YET_MODULES: [&str; 4] = ["async_hooks", "stream/web", "stream/consumers", "constants"];
 
 /// A plain object of native functions, for a module's factory.
 pub(crate) fn natives_object(
