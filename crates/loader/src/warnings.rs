@@ -25,7 +25,7 @@ impl fmt::Display for ApiWarning {
 }
 
 /// Text that names an API writ does not offer, and what to tell the user.
-const MISSING: [(&str, &str); 8] = [
+const MISSING: [(&str, &str); 7] = [
     (
         ".watch(",
         "collection.watch() (change streams) is not supported by writ yet",
@@ -49,10 +49,6 @@ const MISSING: [(&str, &str); 8] = [
     (
         "Intl.",
         "Intl is not available on writ (its engine is built without locale data)",
-    ),
-    (
-        "new ReadableStream(",
-        "ReadableStream is not available on writ yet",
     ),
     ("new WebSocket(", "WebSocket is not available on writ"),
 ];

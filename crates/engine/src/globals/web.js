@@ -44,9 +44,21 @@
     }
   }
   const labels = ["utf-8", "utf8", "unicode-1-1-utf-8"];
+  // How many bytes at the end of `bytes` begin a UTF-8 sequence they do not finish.
+  function unfinished(bytes) {
+    for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+      const b = bytes[bytes.length - back];
+      if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+      const needs = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+      return needs > back ? back : 0;
+    }
+    return 0;
+  }
   class TextDecoder {
     #fatal;
     #ignoreBOM;
+    #pending = null;
+    #streaming = false;
     constructor(label = "utf-8", options = {}) {
       const name = String(label).trim().toLowerCase();
       if (!labels.includes(name)) throw new RangeError(`The "${label}" encoding is not supported`);
@@ -56,13 +68,34 @@
     get encoding() { return "utf-8"; }
     get fatal() { return this.#fatal; }
     get ignoreBOM() { return this.#ignoreBOM; }
-    decode(input = new Uint8Array(0)) {
+    // With `{stream: true}`, a sequence cut at the end of `input` waits for the next call.
+    decode(input = new Uint8Array(0), options = {}) {
       let bytes;
       if (input instanceof ArrayBuffer) bytes = new Uint8Array(input);
       else if (ArrayBuffer.isView(input)) bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
       else throw new TypeError('The "input" argument must be an instance of ArrayBuffer or ArrayBufferView');
-      const text = utf8Decode(bytes, this.#fatal, this.#ignoreBOM);
-      if (text === null) throw new TypeError("The encoded data was not valid for encoding utf-8");
+      const stream = Boolean(options && options.stream);
+      if (this.#pending !== null) {
+        const joined = new Uint8Array(this.#pending.length + bytes.length);
+        joined.set(this.#pending);
+        joined.set(bytes, this.#pending.length);
+        bytes = joined;
+        this.#pending = null;
+      }
+      if (stream) {
+        const cut = unfinished(bytes);
+        if (cut > 0) {
+          this.#pending = bytes.slice(bytes.length - cut);
+          bytes = bytes.subarray(0, bytes.length - cut);
+        }
+      }
+      // A byte order mark is dropped at the start of a stream only.
+      const text = utf8Decode(bytes, this.#fatal, this.#ignoreBOM || this.#streaming);
+      if (text === null) {
+        this.#streaming = false;
+        throw new TypeError("The encoded data was not valid for encoding utf-8");
+      }
+      this.#streaming = stream && (this.#streaming || bytes.length > 0);
       return text;
     }
   }

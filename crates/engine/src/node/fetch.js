@@ -1,7 +1,7 @@
 // `fetch` with `Headers`, `Request` and `Response` (WHATWG, as Node 20 has them; Blob and
-// FormData bodies from blob.js), over the
+// FormData bodies from blob.js, `Response.body` a web_streams.js stream), over the
 // server's outbound HTTP service: the request runs on the server under its policy, and the
-// whole response body arrives at once (no streaming bodies).
+// whole response body arrives at once (`Response.body` streams it as one chunk).
 (function (natives, require, internal) {
   "use strict";
   const { Buffer } = require("buffer");
@@ -165,6 +165,7 @@
   let responseParts;
   class Response {
     #bytes;
+    #stream = undefined;
     #used = false;
     #status;
     #statusText;
@@ -221,8 +222,20 @@
     get bodyUsed() {
       return this.#used;
     }
+    // The body as a ReadableStream (the same one each time), whose first read uses the body.
     get body() {
-      return internal.missing("Response.body (streaming bodies)");
+      if (this.#bytes === null) return null;
+      if (this.#stream === undefined) {
+        const { ReadableStream } = require("stream/web");
+        const pull = (c) => {
+          const bytes = consume(this.#bytes, () => this.#used);
+          this.#used = true;
+          if (bytes.length > 0) c.enqueue(new Uint8Array(bytes));
+          c.close();
+        };
+        this.#stream = new ReadableStream({ pull }, { highWaterMark: 0 });
+      }
+      return this.#stream;
     }
     clone() {
       if (this.#used) throw new TypeError("Response.clone: Body has already been consumed.");

@@ -240,6 +240,9 @@
       File: () => require("internal/blob").File,
       FormData: () => require("internal/blob").FormData,
     };
+    for (const name of ["ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamDefaultController", "WritableStream", "WritableStreamDefaultWriter", "WritableStreamDefaultController", "TransformStream", "TransformStreamDefaultController", "TextEncoderStream", "TextDecoderStream", "ByteLengthQueuingStrategy", "CountQueuingStrategy"]) {
+      lazy[name] = () => require("stream/web")[name];
+    }
     for (const name of Object.keys(lazy)) {
       defineProperty(globalThis, name, { get: lazy[name], enumerable: false, configurable: true });
     }

@@ -24,7 +24,7 @@ use boa_engine::{
 };
 
 /// The built-in modules, in creation order (a module may require those before it).
-const BUILTINS: [(&str, &str); 25] = [
+const BUILTINS: [(&str, &str); 27] = [
     ("path", include_str!("path.js")),
     ("events", include_str!("events.js")),
     ("buffer", include_str!("buffer.js")),
@@ -33,6 +33,8 @@ const BUILTINS: [(&str, &str); 25] = [
     ("url", include_str!("url.js")),
     ("string_decoder", include_str!("string_decoder.js")),
     ("stream", include_str!("stream.js")),
+    ("stream/web", include_str!("web_streams.js")),
+    ("stream/consumers", include_str!("stream_consumers.js")),
     ("assert", include_str!("assert.js")),
     ("crypto", include_str!("crypto.js")),
     ("os", include_str!("os.js")),
@@ -72,7 +74,7 @@ pub const NEVER_MODULES: [&str; 12] = [
 ];
 
 /// Node modules writ does not have yet: `require` gives a stub whose members throw when used.
-pub const NOT_YET_MODULES: [&str; 4] = ["async_hooks", "stream/web", "stream/consumers", "constants"];
+pub const NOT_YET_MODULES: [&str; 2] = ["async_hooks", "constants"];
 
 /// A plain object of native functions, for a module's factory.
 pub(crate) fn natives_object(
