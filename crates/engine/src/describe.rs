@@ -55,7 +55,13 @@ pub fn exception(err: JsError, context: &mut Context) -> JsException {
             };
             let name = text(get(&obj, "name", context), context);
             let message = text(get(&obj, "message", context), context);
-            let stack = text(get(&obj, "stack", context), context);
+            // The frames alone: a stack opens with the error's `name: message` line(s).
+            let full = text(get(&obj, "stack", context), context);
+            let stack = match full.find("\n    at ") {
+                Some(i) => full[i + 1..].to_string(),
+                None if full.trim_start().starts_with("at ") => full,
+                None => String::new(),
+            };
             let code = get(&obj, "code", context).and_then(|c| js_to_bson(&c, context).ok());
             JsException {
                 name: if name.is_empty() { "Error".into() } else { name },

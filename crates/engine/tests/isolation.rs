@@ -143,7 +143,11 @@ fn node_builtins_cannot_carry_state_between_calls() {
     () => { require("util").inspect.defaultOptions.depth = 9; },
     () => { URL.prototype.toString = () => "hacked"; },
     () => { require("querystring").custom = 1; },
+    () => { Error.captureStackTrace = () => "hacked"; },
   ];
+  // The stack settings Node offers are the call's own.
+  Error.stackTraceLimit = 0;
+  Error.prepareStackTrace = () => "hacked";
   const failed = tries.filter((t) => { try { t(); return false; } catch (e) { return true; } }).length;
   class Mine extends require("events") {}
   Mine.prototype.emit = function () { return "own override"; };
@@ -167,6 +171,7 @@ fn node_builtins_cannot_carry_state_between_calls() {
     new URL("http://x/").toString(),
     typeof require("querystring").custom,
     require("diagnostics_channel").hasSubscribers("mysql2:query"),
+    [Error.stackTraceLimit, typeof Error.prepareStackTrace, new Error("e").stack.split("\n")[0]],
   ];
 };
 "#;
@@ -190,6 +195,7 @@ fn node_builtins_cannot_carry_state_between_calls() {
         "http://x/".into(),
         "undefined".into(),
         Bson::Boolean(false),
+        Bson::Array(vec![Bson::Int32(10), "undefined".into(), "Error: e".into()]),
     ]);
     assert_eq!(seen, expected);
 }

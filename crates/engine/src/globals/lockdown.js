@@ -22,7 +22,9 @@
   // not set them on its own promises and arrays.
   const overridable = [
     [Object.prototype, ["constructor", "toString", "valueOf", "toLocaleString", "hasOwnProperty"]],
-    [Function.prototype, ["constructor", "toString"]],
+    // `bind` as SES enables it: router (express) defines HTTP methods, BIND among them, on a
+    // function used as a prototype.
+    [Function.prototype, ["constructor", "toString", "bind"]],
     [Array.prototype, ["toString"]],
     [Date.prototype, ["toJSON", "toString"]],
     [RegExp.prototype, ["toString"]],

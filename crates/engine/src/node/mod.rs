@@ -135,6 +135,11 @@ pub(crate) fn freeze(_: &JsValue, args: &[JsValue], context: &mut Context) -> Js
 pub fn install(context: &mut Context) -> JsResult<Installed> {
     eval_fn(include_str!("annexb.js"), "annexb.js", context)?.call(&JsValue::undefined(), &[], context)?;
     let natives = natives::natives(context)?;
+    eval_fn(include_str!("error_stack.js"), "error_stack.js", context)?.call(
+        &JsValue::undefined(),
+        std::slice::from_ref(&natives),
+        context,
+    )?;
     let internal = eval_fn(include_str!("internal.js"), "internal.js", context)?.call(
         &JsValue::undefined(),
         &[natives],

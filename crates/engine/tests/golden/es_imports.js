@@ -16,7 +16,7 @@ exports = function () {
   try {
     inner();
   } catch (e) {
-    line = e.stack.split("\n")[0].trim();
+    line = e.stack.split("\n")[1].trim();
   }
   return {
     join: joinPath("a", "b"),

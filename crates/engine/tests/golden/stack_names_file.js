@@ -1,4 +1,5 @@
-// Stack traces name the function's file, with its own lines and columns.
+// Stack traces open with the error's line, as V8's do, and name the function's file, with its
+// own lines and columns.
 function inner() {
   return null.x;
 }
