@@ -213,6 +213,7 @@ fn worker_main(shared: &Shared, slot: &Slot) {
         let _ = job.reply.send(result);
         if worker.tainted() {
             tracing::warn!("a call changed the global object for good: replacing its JavaScript context");
+            shared.retired_total.fetch_add(1, Ordering::Relaxed);
             match new_worker() {
                 Some(w) => worker = w,
                 None => return,
@@ -366,7 +367,8 @@ impl Engine {
             .clone()
     }
 
-    /// How many workers were retired or killed and replaced since start.
+    /// How many workers (or, in threads, JavaScript contexts) were retired or killed and
+    /// replaced since start.
     pub fn retired_workers(&self) -> u64 {
         match &self.inner.backend {
             Backend::Threads(t) => t.shared.retired_total.load(Ordering::Relaxed),

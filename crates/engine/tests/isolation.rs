@@ -89,6 +89,34 @@ fn a_permanent_global_gets_the_context_replaced() {
     assert_eq!(call(&rt, &engine, "plant", vec![]), Bson::String("number".into()));
     let seen = call(&rt, &engine, "probe", vec![]);
     assert_eq!(seen, Bson::Array(vec!["undefined".into(), "undefined".into()]));
+    assert_eq!(engine.retired_workers(), 1);
+}
+
+/// A registry a package defines on the global object (openai's `Symbol.for` key, with
+/// `Object.defineProperty`'s default: not configurable) is removed when the call ends, and the
+/// worker keeps its context (and its compiled packages) for the next call.
+#[test]
+fn a_global_a_call_defines_is_removed_without_replacing_the_context() {
+    let define = r#"exports = function () {
+  const key = Symbol.for("registry.v1");
+  const had = globalThis[key] !== undefined;
+  Object.defineProperty(globalThis, key, { value: new WeakMap() });
+  Reflect.defineProperty(globalThis, "reflected", { value: 1 });
+  Object.defineProperties(globalThis, { several: { value: 2, enumerable: true } });
+  const own = Object.defineProperty({}, "fixed", { value: 3 });
+  return [had, Object.getOwnPropertyDescriptor(own, "fixed").configurable, typeof reflected, several];
+};
+"#;
+    let (rt, engine) = engine(&[("define", define)]);
+    let expected = Bson::Array(vec![
+        Bson::Boolean(false),
+        Bson::Boolean(false),
+        "number".into(),
+        Bson::Int32(2),
+    ]);
+    assert_eq!(call(&rt, &engine, "define", vec![]), expected);
+    assert_eq!(call(&rt, &engine, "define", vec![]), expected);
+    assert_eq!(engine.retired_workers(), 0);
 }
 
 #[test]

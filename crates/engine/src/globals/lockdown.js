@@ -10,6 +10,8 @@
 //    native side (`lockdown.rs`) walks and freezes them.
 // 3. The global object's own bindings (`Object`, `JSON`, `BSON`, `console`, ...) become
 //    read-only and permanent. New globals a call creates are deleted when it ends (Rust side).
+// 4. `Object.defineProperty` and its kin make what a call defines on the global object
+//    configurable, so that deletion always succeeds.
 (function (extraRoots, enable) {
   "use strict";
   const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf } = Object;
@@ -33,6 +35,43 @@
   for (const [proto, names] of overridable) {
     for (const name of names) enable(proto, name);
   }
+  // 4. A property a call defines on the global object is always configurable, so the call's end
+  //    can delete it (packages keep registries there: openai defines a non-configurable
+  //    `Symbol.for(...)` key, which would otherwise cost the worker its context every call).
+  const hasOwn = Object.prototype.hasOwnProperty;
+  const rawDefineProperty = Reflect.defineProperty;
+  const FIELDS = ["value", "writable", "get", "set", "enumerable"];
+  const deletable = (target, key, desc) => {
+    if (target !== globalThis || desc === null || typeof desc !== "object" || hasOwn.call(globalThis, key)) return desc;
+    const out = { configurable: true };
+    for (const f of FIELDS) if (f in desc) out[f] = desc[f];
+    return out;
+  };
+  const objectDefine = Object.defineProperty;
+  const objectDefineAll = Object.defineProperties;
+  const methods = {
+    defineProperty(target, key, desc) {
+      return objectDefine(target, key, deletable(target, key, desc));
+    },
+    defineProperties(target, props) {
+      if (target !== globalThis || props === null || typeof props !== "object") return objectDefineAll(target, props);
+      const out = {};
+      for (const key of ownKeys(Object(props))) {
+        const d = getOwnPropertyDescriptor(props, key);
+        if (d && d.enumerable) out[key] = deletable(target, key, props[key]);
+      }
+      return objectDefineAll(target, out);
+    },
+    reflectDefine(target, key, desc) {
+      return rawDefineProperty(target, key, deletable(target, key, desc));
+    },
+  };
+  const methodOptions = { writable: true, enumerable: false, configurable: true };
+  defineProperty(Object, "defineProperty", { value: methods.defineProperty, ...methodOptions });
+  defineProperty(Object, "defineProperties", { value: methods.defineProperties, ...methodOptions });
+  defineProperty(Reflect, "defineProperty", { value: methods.reflectDefine, ...methodOptions });
+  defineProperty(methods.reflectDefine, "name", { value: "defineProperty" });
+
   // The roots of the intrinsics the native side freezes (it follows prototypes and property
   // values from there): the global object's bindings and the hidden intrinsics.
   const roots = [
