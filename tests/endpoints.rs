@@ -102,23 +102,26 @@ fn endpoints_in_every_layout_answer_as_app_services_did() {
         assert_eq!(json_of(&body)["error_code"], "InvalidSecret");
     }
 
-    // VERIFY_PAYLOAD: the HMAC of the raw body.
+    // VERIFY_PAYLOAD: the HMAC of the raw body in `Endpoint-Signature`, as App Services
+    // documented it (a legacy webhook's `X-Hook-Signature` is taken too).
     let payload = br#"{"event": "paid"}"#;
     let signature = sign(payload);
-    let (status, _, body) = http(
-        base,
-        "POST",
-        &endpoint("signed"),
-        &[("X-Hook-Signature", &signature)],
-        payload,
-    );
-    assert_eq!(status, 200, "{body}");
+    for header in ["Endpoint-Signature", "X-Hook-Signature"] {
+        let (status, _, body) = http(
+            base,
+            "POST",
+            &endpoint("signed"),
+            &[(header, &signature)],
+            payload,
+        );
+        assert_eq!(status, 200, "{header}: {body}");
+    }
     let tampered = br#"{"event": "refunded"}"#;
     let (status, _, _) = http(
         base,
         "POST",
         &endpoint("signed"),
-        &[("X-Hook-Signature", &signature)],
+        &[("Endpoint-Signature", &signature)],
         tampered,
     );
     assert_eq!(status, 401);
@@ -126,7 +129,7 @@ fn endpoints_in_every_layout_answer_as_app_services_did() {
         base,
         "POST",
         &endpoint("signed"),
-        &[("X-Hook-Signature", "sha256=zz")],
+        &[("Endpoint-Signature", "sha256=zz")],
         payload,
     );
     assert_eq!(status, 401);

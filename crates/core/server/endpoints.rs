@@ -195,12 +195,15 @@ pub fn validate(
             }
         }
         Validation::VerifyPayload(key) => {
+            // `Endpoint-Signature` for HTTPS endpoints and the Data API, `X-Hook-Signature` for
+            // legacy webhooks, as App Services documented them; either is taken.
             let signature = headers
-                .get("x-hook-signature")
+                .get("endpoint-signature")
+                .or_else(|| headers.get("x-hook-signature"))
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("sha256="))
                 .and_then(|hex| hex::decode(hex).ok())
-                .ok_or_else(|| refused("this endpoint needs an X-Hook-Signature: sha256=<hex> header"))?;
+                .ok_or_else(|| refused("this endpoint needs an Endpoint-Signature: sha256=<hex> header"))?;
             let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
                 .map_err(|e| ApiError::internal("endpoint signature", e))?;
             mac.update(body);

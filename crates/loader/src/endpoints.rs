@@ -17,7 +17,8 @@ pub enum Validation {
     None,
     /// `?secret=<secret>` in the query string (removed before the function sees the query).
     SecretAsQueryParam(String),
-    /// `X-Hook-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>`.
+    /// `Endpoint-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>`
+    /// (`X-Hook-Signature` for legacy webhooks).
     VerifyPayload(String),
 }
 
