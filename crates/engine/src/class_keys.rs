@@ -18,7 +18,7 @@ use boa_engine::{
     Source,
     ast::{
         Spanned,
-        expression::Expression,
+        expression::{Expression, literal::ObjectMethodDefinition},
         function::{
             ArrowFunction, AsyncArrowFunction, AsyncFunctionExpression, AsyncGeneratorExpression,
             ClassElement, ClassElementName, ClassExpression, FunctionExpression, GeneratorExpression,
@@ -169,51 +169,31 @@ impl<'ast> Visitor<'ast> for Finder {
     }
 }
 
-/// Whether `key` defines a function (of any kind) or a class anywhere inside it.
+/// Whether `key` defines a function (of any kind) or a class anywhere inside it: the walk
+/// breaks at the first one.
 fn defines_function(key: &Expression) -> bool {
-    #[derive(Default)]
-    struct Any(bool);
-    impl<'ast> Visitor<'ast> for Any {
-        type BreakTy = ();
-        fn visit_function_expression(&mut self, _: &'ast FunctionExpression) -> ControlFlow<()> {
-            self.0 = true;
-            ControlFlow::Break(())
-        }
-        fn visit_arrow_function(&mut self, _: &'ast ArrowFunction) -> ControlFlow<()> {
-            self.0 = true;
-            ControlFlow::Break(())
-        }
-        fn visit_async_arrow_function(&mut self, _: &'ast AsyncArrowFunction) -> ControlFlow<()> {
-            self.0 = true;
-            ControlFlow::Break(())
-        }
-        fn visit_generator_expression(&mut self, _: &'ast GeneratorExpression) -> ControlFlow<()> {
-            self.0 = true;
-            ControlFlow::Break(())
-        }
-        fn visit_async_function_expression(&mut self, _: &'ast AsyncFunctionExpression) -> ControlFlow<()> {
-            self.0 = true;
-            ControlFlow::Break(())
-        }
-        fn visit_async_generator_expression(&mut self, _: &'ast AsyncGeneratorExpression) -> ControlFlow<()> {
-            self.0 = true;
-            ControlFlow::Break(())
-        }
-        fn visit_class_expression(&mut self, _: &'ast ClassExpression) -> ControlFlow<()> {
-            self.0 = true;
-            ControlFlow::Break(())
-        }
-        fn visit_object_method_definition(
-            &mut self,
-            _: &'ast boa_engine::ast::expression::literal::ObjectMethodDefinition,
-        ) -> ControlFlow<()> {
-            self.0 = true;
-            ControlFlow::Break(())
-        }
+    struct Any;
+    macro_rules! found {
+        ($($visit:ident($node:ty)),* $(,)?) => {
+            impl<'ast> Visitor<'ast> for Any {
+                type BreakTy = ();
+                $(fn $visit(&mut self, _: &'ast $node) -> ControlFlow<()> {
+                    ControlFlow::Break(())
+                })*
+            }
+        };
     }
-    let mut any = Any::default();
-    let _ = any.visit_expression(key);
-    any.0
+    found!(
+        visit_function_expression(FunctionExpression),
+        visit_arrow_function(ArrowFunction),
+        visit_async_arrow_function(AsyncArrowFunction),
+        visit_generator_expression(GeneratorExpression),
+        visit_async_function_expression(AsyncFunctionExpression),
+        visit_async_generator_expression(AsyncGeneratorExpression),
+        visit_class_expression(ClassExpression),
+        visit_object_method_definition(ObjectMethodDefinition),
+    );
+    Any.visit_expression(key).is_break()
 }
 
 #[cfg(test)]

@@ -52,18 +52,25 @@ impl Loader<'_> {
         let manifest = functions.join("package.json");
         if manifest.is_file() {
             let declared: PackageJson = self.json(&manifest).unwrap_or_default();
-            let (required, unused): (Vec<&String>, Vec<&String>) = declared
+            // What the functions require by name (a package, or a file of one: `lodash/fp`).
+            let required: Vec<String> = specs
+                .values()
+                .flat_map(|f| crate::warnings::required_modules(&f.source))
+                .collect();
+            let (missing, unused): (Vec<&String>, Vec<&String>) = declared
                 .dependencies
                 .keys()
                 .filter(|name| !modules.join(name).join("package.json").is_file())
                 .partition(|name| {
-                    specs
-                        .values()
-                        .any(|f| crate::warnings::requires_package(&f.source, name))
+                    required.iter().any(|m| {
+                        m == *name
+                            || m.strip_prefix(name.as_str())
+                                .is_some_and(|rest| rest.starts_with('/'))
+                    })
                 });
             uninstalled.0 = unused.into_iter().cloned().collect();
-            if !required.is_empty() {
-                let names: Vec<&str> = required.iter().map(|s| s.as_str()).collect();
+            if !missing.is_empty() {
+                let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
                 self.problem(
                     &manifest,
                     None,

@@ -83,15 +83,13 @@ fn code_lines(source: &str, mut each: impl FnMut(usize, &str)) {
     }
 }
 
-/// Whether `source` requires (or imports) the package `name` or a file of it by a literal name.
-pub(crate) fn requires_package(source: &str, name: &str) -> bool {
-    let mut found = false;
+/// The module names `source` requires (or imports) by a literal name, outside comments.
+pub(crate) fn required_modules(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
     code_lines(source, |_, line| {
-        found |= required(line)
-            .iter()
-            .any(|m| *m == name || m.strip_prefix(name).is_some_and(|rest| rest.starts_with('/')));
+        names.extend(required(line).into_iter().map(String::from))
     });
-    found
+    names
 }
 
 fn scan(file: &str, source: &str, out: &mut Vec<ApiWarning>) {

@@ -11,41 +11,29 @@
   // Boa's own getter: the frames alone, one "    at name (file:line:column)" per line.
   const frameText = getOwnPropertyDescriptor(Error.prototype, "stack").get;
 
+  // The two settings, as the running call left them (Node's defaults for a new call).
   let settingsCall = -1;
-  let prepare;
-  let limit = 10;
-  const settings = () => {
+  let settings;
+  const current = () => {
     const call = natives.epoch();
     if (call !== settingsCall) {
       settingsCall = call;
-      prepare = undefined;
-      limit = 10;
+      settings = { stackTraceLimit: 10, prepareStackTrace: undefined };
     }
+    return settings;
   };
-  defineProperty(Error, "stackTraceLimit", {
-    get() {
-      settings();
-      return limit;
-    },
-    set(value) {
-      settings();
-      limit = value;
-    },
-    enumerable: true,
-    configurable: false,
-  });
-  defineProperty(Error, "prepareStackTrace", {
-    get() {
-      settings();
-      return prepare;
-    },
-    set(value) {
-      settings();
-      prepare = value;
-    },
-    enumerable: false,
-    configurable: false,
-  });
+  for (const [name, enumerable] of [["stackTraceLimit", true], ["prepareStackTrace", false]]) {
+    defineProperty(Error, name, {
+      get() {
+        return current()[name];
+      },
+      set(value) {
+        current()[name] = value;
+      },
+      enumerable,
+      configurable: false,
+    });
+  }
 
   // One frame of Boa's text: "name (file:line:column)", "name (native)".
   function parse(line) {
@@ -150,7 +138,7 @@
   // The stack of `target` from Boa's frames (text lines), after `Error.stackTraceLimit` and
   // through `Error.prepareStackTrace` when one is set.
   function render(target, text) {
-    settings();
+    const { stackTraceLimit: limit, prepareStackTrace: prepare } = current();
     const bound = typeof limit === "number" && limit >= 0 ? limit : 0;
     const frames = text
       .split("\n")
