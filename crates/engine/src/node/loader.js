@@ -6,7 +6,7 @@
 // over here; function code never reaches them.
 (function (natives, requireBuiltin) {
   "use strict";
-  const { stat, read, compile, epoch, root } = natives;
+  const { stat, read, compile, epoch, root, recall, remember } = natives;
   const path = () => requireBuiltin("path");
   let cache = new Map();
   let cacheEpoch = -1;
@@ -151,6 +151,16 @@
       throw new TypeError(`The "id" argument must be of type string. Received ${typeof request}`);
     }
     if (request === "") throw new TypeError(`The argument 'id' must be a non-empty string. Received ''`);
+    // Package files are fixed for a deployment, so where a request leads from a directory is too.
+    const key = fromDir + "\0" + request;
+    const known = recall(key);
+    if (known !== undefined) return known;
+    const found = resolveAfresh(request, fromDir, fromFile);
+    remember(key, found);
+    return found;
+  }
+
+  function resolveAfresh(request, fromDir, fromFile) {
     if (request.startsWith("./") || request.startsWith("../") || request === "." || request === ".." || request.startsWith("/")) {
       const p = path().resolve(fromDir, request);
       const found = asFile(p) || (stat(p) === 2 ? asDirectory(p) : null);
