@@ -9,7 +9,13 @@ use bson::Bson;
 use engine::{Deployment, Engine, EngineConfig, FunctionConfig, FunctionSpec, Invocation, User};
 
 fn node_output(harness: &Path, case: &Path) -> Option<String> {
-    let out = Command::new("node").arg(harness).arg(case).output().ok()?;
+    // Functions run in UTC on writ, as they did on App Services; Node is run in UTC to match.
+    let out = Command::new("node")
+        .arg(harness)
+        .arg(case)
+        .env("TZ", "UTC")
+        .output()
+        .ok()?;
     assert!(
         out.status.success(),
         "node failed on {}: {}",

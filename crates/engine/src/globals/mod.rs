@@ -4,6 +4,8 @@
 //! globals and `require` are in `crate::node`.
 
 pub mod bson_types;
+pub mod date_parse;
+pub mod dates;
 pub mod ejson;
 pub mod json;
 pub mod lockdown;
@@ -17,6 +19,7 @@ use boa_engine::{Context, JsResult};
 /// Installs every global into a fresh worker context.
 pub fn install(context: &mut Context) -> JsResult<()> {
     bson_types::install(context)?;
+    dates::install(context)?;
     ejson::install(context)?;
     json::install(context)?;
     strings::install(context)?;
