@@ -201,9 +201,10 @@
     for (let i = 0; i < list.length; i++) {
       const b = list[i];
       if (!(b instanceof Uint8Array)) throw invalidArg(`list[${i}]`, "an instance of Buffer or Uint8Array", b);
-      const n = Math.min(b.length, totalLength - pos);
-      if (n <= 0) break;
-      out.set(n === b.length ? b : b.subarray(0, n), pos);
+      // An empty buffer (a cipher's `update` often gives one) copies nothing and goes on;
+      // every element is checked, as Node does, even past `totalLength`.
+      const n = Math.max(0, Math.min(b.length, totalLength - pos));
+      if (n > 0) out.set(n === b.length ? b : b.subarray(0, n), pos);
       pos += n;
     }
     return out;

@@ -36,6 +36,12 @@ exports = function () {
     search: [b.indexOf("l"), b.lastIndexOf("l"), b.includes("wör"), b.indexOf(Buffer.from("€")), b.indexOf(0x6f, 5), b.indexOf("zz")],
     compare: [Buffer.compare(Buffer.from("a"), Buffer.from("b")), Buffer.from("abc").equals(Buffer.from("abc")), Buffer.from("b").compare(Buffer.from("a"))],
     concat: Buffer.concat([Buffer.from("ab"), Buffer.from("cd")], 3).toString(),
+    concatEmpty: [
+      Buffer.concat([Buffer.alloc(0), Buffer.from("ab"), Buffer.alloc(0), Buffer.from("cd")]).toString(),
+      Buffer.concat([Buffer.from("ab"), Buffer.alloc(0), Buffer.from("cd")], 3).toString(),
+      Buffer.concat([Buffer.from("ab")], 4).toString("hex"),
+      (() => { try { return Buffer.concat([Buffer.from("ab"), "x"], 1); } catch (e) { return e.code; } })(),
+    ],
     view: [b.toString("utf8", 0, 4), view.length, Buffer.isBuffer(view), view instanceof Uint8Array],
     fill: [Buffer.alloc(5, "ab").toString(), Buffer.alloc(3, 1).toJSON().data, Buffer.alloc(4).fill("xy", 1).toString("hex")],
     write: (() => {
