@@ -113,6 +113,26 @@ fn node_result(functions: &Path, name: &str, arg: Option<&str>) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+/// The worker processes of the server `pid`, sorted.
+fn workers(pid: u32) -> Vec<u32> {
+    let mut found: Vec<u32> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            // The parent's pid is the second field after the command's closing parenthesis.
+            let ppid = stat
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.split(' ').nth(1)?.parse().ok());
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            ppid == Some(pid) && String::from_utf8_lossy(&cmdline).contains("worker")
+        })
+        .collect();
+    found.sort_unstable();
+    found
+}
+
 #[test]
 fn npm_packages_run_as_they_do_on_node() {
     let upstream = common::upstream::upstream();
@@ -133,9 +153,15 @@ fn npm_packages_run_as_they_do_on_node() {
         )
     };
     // Twice: the second round resolves every `require` from what the worker learned in the
-    // first (packages are fixed for a deployment), and must agree all the same.
+    // first (packages are fixed for a deployment), and must agree all the same. It runs on the
+    // same worker processes: what the first round compiled stays compiled (no worker is
+    // recycled for holding compiled packages, which would make every call compile them again).
     let mut expected = std::collections::HashMap::new();
+    let mut first_workers = Vec::new();
     for round in 0..2 {
+        if round == 1 {
+            first_workers = workers(server.process.child.id());
+        }
         for name in FUNCTIONS {
             let arg = match name {
                 "useAxios" | "useNodeFetch" | "useAwsS3" | "useOpenai" => Some(upstream.as_str()),
@@ -153,6 +179,11 @@ fn npm_packages_run_as_they_do_on_node() {
             assert_eq!(&got, node, "{name}, round {round}");
         }
     }
+    assert_eq!(
+        workers(server.process.child.id()),
+        first_workers,
+        "worker processes after the second round"
+    );
     // A file that opens with ES module imports of the same packages (Node cannot run it as a
     // function file, so its result is written out here).
     let (status, body) = call("useImports", None);

@@ -113,6 +113,9 @@ pub(crate) struct CallState {
     /// This call's `process.env`, made on first read.
     pub env_js: Option<JsValue>,
     pub request_js: Option<JsValue>,
+    /// This call's module cache (`require`'s evaluated package files by path), made on first
+    /// use and dropped with the call, so nothing the call evaluated stays reachable after it.
+    pub modules_js: Option<JsValue>,
     /// The timers the call set that have not run yet.
     pub timers: crate::timers::Timers,
 }

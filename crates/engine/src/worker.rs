@@ -87,6 +87,11 @@ impl<'a> CallInput<'a> {
     }
 }
 
+/// See [`Worker::collect`]: a subclass, its prototype and an instance each take a new
+/// prototype transition in the shape a class constructor, a prototype object and an ordinary
+/// object are made from.
+const PRUNER: &str = "(function () { for (let i = 0; i < 256; i++) { class A {} class B extends A { get g() { return 1; } static s = 0; f; } new B(); } })";
+
 /// Tracks promises rejected with no handler, to report them in the call's logs.
 struct Hooks {
     host: RefCell<Option<Rc<WorkerHost>>>,
@@ -124,6 +129,8 @@ pub(crate) struct Worker {
     tainted: bool,
     /// Makes an endpoint call's `response` object (`endpoint.js`), once needed.
     endpoint_response: Option<JsObject>,
+    /// Makes Boa prune its shape tree's prototype transitions ([`Worker::collect`]).
+    pruner: JsObject,
 }
 
 impl Worker {
@@ -198,6 +205,11 @@ impl Worker {
         });
         *hooks.host.borrow_mut() = Some(host.clone());
         context.insert_data(host.clone());
+        let pruner = context
+            .eval(boa_engine::Source::from_bytes(PRUNER))
+            .ok()
+            .and_then(|f| f.as_object())
+            .ok_or("the shape pruner did not compile")?;
         Ok(Self {
             context,
             host,
@@ -206,13 +218,34 @@ impl Worker {
             globals,
             tainted: false,
             endpoint_response: None,
+            pruner,
         })
+    }
+
+    /// Collects the garbage calls left, including what Boa's shape tree holds on to: Boa
+    /// 0.22 keeps every prototype an object or function was created with as a key of a
+    /// shape's transition map until it prunes that map, every 256 new prototypes, so a
+    /// call's classes (`class B extends A`, `new A()`, and all they reach: its package
+    /// modules) outlive it by many calls. [`PRUNER`] adds 256 throwaway prototypes to the
+    /// maps those paths use, after a collection, so each is pruned.
+    pub fn collect(&mut self) {
+        boa_gc::force_collect();
+        self.context
+            .runtime_limits_mut()
+            .set_loop_iteration_limit(u64::MAX);
+        let _ = self.pruner.call(&JsValue::undefined(), &[], &mut self.context);
+        boa_gc::force_collect();
     }
 
     /// True when a call left the context's global object changed beyond repair; the worker
     /// then replaces the context before the next call.
     pub fn tainted(&self) -> bool {
         self.tainted
+    }
+
+    /// How many package files this context holds compiled (for the current deployment).
+    pub fn package_files(&self) -> usize {
+        self.host.modules.borrow().compiled()
     }
 
     fn ensure_compiled(&mut self, deployment: &Arc<Deployment>) -> Result<(), EngineError> {
@@ -295,6 +328,7 @@ impl Worker {
             user_js: None,
             env_js: None,
             request_js: None,
+            modules_js: None,
             timers: Default::default(),
         });
         if let Link::Local { call: info, .. } = &self.host.link {

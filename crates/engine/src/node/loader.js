@@ -6,10 +6,8 @@
 // over here; function code never reaches them.
 (function (natives, requireBuiltin) {
   "use strict";
-  const { stat, read, compile, epoch, root, recall, remember } = natives;
+  const { stat, read, compile, cache, root, recall, remember } = natives;
   const path = () => requireBuiltin("path");
-  let cache = new Map();
-  let cacheEpoch = -1;
 
   const notFound = (request, from) => {
     const e = new Error(`Cannot find module '${request}'${from ? `\nRequire stack:\n- ${from}` : ""}`);
@@ -178,14 +176,12 @@
   }
 
   function load(file) {
-    if (cacheEpoch !== epoch()) {
-      cache = new Map();
-      cacheEpoch = epoch();
-    }
-    const known = cache.get(file);
+    // The running call's own modules: none survives the call.
+    const modules = cache();
+    const known = modules.get(file);
     if (known) return known.exports;
     const module = { id: file, filename: file, loaded: false, exports: {}, children: [], paths: [] };
-    cache.set(file, module);
+    modules.set(file, module);
     try {
       if (file.endsWith(".json")) {
         module.exports = JSON.parse(read(file));
@@ -198,7 +194,7 @@
         compile(file).call(module.exports, module.exports, req, module, file, dir);
       }
     } catch (e) {
-      cache.delete(file);
+      modules.delete(file);
       throw e;
     }
     module.loaded = true;

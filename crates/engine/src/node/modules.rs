@@ -76,6 +76,11 @@ impl PackageFiles {
     pub fn clear(&mut self) {
         *self = Self::default();
     }
+
+    /// How many package files are compiled.
+    pub fn compiled(&self) -> usize {
+        self.compiled.len()
+    }
 }
 
 /// `stat(path)`: 1 for a file, 2 for a directory, 0 for anything else or outside the root.
@@ -198,6 +203,20 @@ fn remember(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
         files.resolved.insert(key, file);
     }
     Ok(JsValue::undefined())
+}
+
+/// `cache()`: the running call's module cache, a `Map` from file to module made on first use
+/// (a fresh one each time outside a call).
+fn cache(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let host = worker_host(context)?;
+    if let Some(map) = host.call.borrow().as_ref().and_then(|c| c.modules_js.clone()) {
+        return Ok(map);
+    }
+    let map: JsValue = boa_engine::object::builtins::JsMap::new(context).into();
+    if let Some(call) = host.call.borrow_mut().as_mut() {
+        call.modules_js = Some(map.clone());
+    }
+    Ok(map)
 }
 
 /// `epoch()`: the running call's number; the loader forgets its modules when it changes.
@@ -355,7 +374,7 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("stat", stat),
             ("read", read),
             ("compile", compile),
-            ("epoch", epoch),
+            ("cache", cache),
             ("root", modules_root),
             ("recall", recall),
             ("remember", remember),

@@ -55,6 +55,9 @@ const TRIM_BYTES: isize = 8 * 1024 * 1024;
 /// A worker still holding this much more after a big call (its garbage collected) than after
 /// its first call is replaced.
 const RETAINED_BYTES: isize = 32 * 1024 * 1024;
+/// A slot may hold this much more than its fresh context did after a call that compiled
+/// package files (they stay compiled for later calls); past it the worker is replaced.
+const COMPILED_BYTES: isize = 256 * 1024 * 1024;
 
 /// Stack of each thread that runs JavaScript.
 const STACK_SIZE: usize = 64 * 1024 * 1024;
@@ -171,8 +174,8 @@ pub fn run(services: Vec<ServiceJs>) -> i32 {
 
 /// Collects the garbage a call left and returns the free pages to the kernel (glibc keeps them
 /// otherwise), so an idle worker is back near its baseline; returns the live bytes after.
-fn settle() -> isize {
-    boa_gc::force_collect();
+fn settle(worker: &mut Worker) -> isize {
+    worker.collect();
     // SAFETY: malloc_trim only releases free memory of glibc's heap.
     unsafe {
         libc::malloc_trim(0);
@@ -207,9 +210,11 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
     if slot == 0 && !matches!(worker.pipe().map(|mut p| p.send_ready()), Some(Ok(()))) {
         return;
     }
-    let mut baseline = alloc::live();
-    // What the slot holds after its first call (deployment compiled, garbage collected).
+    let mut built = alloc::live();
+    // What the slot holds after its first call (deployment compiled, garbage collected), and
+    // again after each call that compiled package files.
     let mut settled: Option<isize> = None;
+    let mut ran_on: Option<Arc<Deployment>> = None;
     let mut deployment: Option<Arc<Deployment>> = None;
     loop {
         let message = match first_message
@@ -268,6 +273,7 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
             limit,
             seq: Some(seq),
         };
+        let packages = worker.package_files();
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(&call)));
         let (outcome, crashed) = match ran {
             Ok(o) => (o, false),
@@ -283,20 +289,33 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
         let rose = alloc::peak() - start;
         alloc::limit_from_now(u64::MAX);
         let mut retained = 0;
-        // After the first call the slot measures what it holds settled (deployment
-        // compiled, garbage collected), once the answer is sent: nothing depends on it yet.
-        let first = settled.is_none();
-        if rose > TRIM_BYTES && !first {
-            retained = settle() - settled.unwrap_or_default();
+        // The slot's first call (or first on a new deployment) compiles the functions; after
+        // it the slot measures what it holds settled (garbage collected) once the answer is
+        // sent: nothing depends on it yet.
+        let fresh = settled.is_none() || !ran_on.as_ref().is_some_and(|d| Arc::ptr_eq(d, &current));
+        ran_on = Some(current.clone());
+        // A call that required package files not seen before leaves them compiled for later
+        // calls: what the slot then holds, settled, is its new level, not a leak, however
+        // much the call rose. Recycling it would make every call that requires a large
+        // package compile it again.
+        let packages = worker.package_files() != packages;
+        // A big call, or garbage piling up over calls, is collected before it is judged.
+        let held = alloc::live() - settled.unwrap_or(built);
+        if (rose > TRIM_BYTES || held > RETAINED_BYTES) && !fresh && !packages {
+            retained = settle(&mut worker) - settled.unwrap_or_default();
         }
         // A call can also leave memory held that is not garbage (the engine's grown value
-        // stack after deep recursion, caches): a worker holding much more than it started
-        // with is replaced.
+        // stack after deep recursion, caches): a worker holding much more than it held
+        // settled is replaced.
         let replace = crashed || worker.tainted();
         let recycle = replace
-            || rose > RECYCLE_BYTES
-            || retained > RETAINED_BYTES
-            || alloc::live() - baseline > RECYCLE_BYTES;
+            || if packages {
+                alloc::live() - built > COMPILED_BYTES
+            } else {
+                rose > RECYCLE_BYTES
+                    || retained > RETAINED_BYTES
+                    || alloc::live() - settled.unwrap_or(built) > RECYCLE_BYTES
+            };
         let outcome = outcome.map(Into::into);
         let sent = worker.pipe().map(|mut p| {
             p.send_done(&FromWorker::Done {
@@ -308,16 +327,17 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
         if !matches!(sent, Some(Ok(()))) {
             return;
         }
-        if first && !recycle {
-            settled = Some(settle());
+        if (fresh || packages) && !recycle {
+            settled = Some(settle(&mut worker));
         }
         // The engine retires a recycled worker; a context a call left broken is replaced at
         // once all the same, so no later call can run in it.
         if replace {
             drop(worker);
             worker = build(&services, pipe.reopen(), &options);
-            baseline = alloc::live();
+            built = alloc::live();
             settled = None;
+            ran_on = None;
         }
     }
 }
