@@ -227,7 +227,9 @@ impl Worker {
     /// shape's transition map until it prunes that map, every 256 new prototypes, so a
     /// call's classes (`class B extends A`, `new A()`, and all they reach: its package
     /// modules) outlive it by many calls. [`PRUNER`] adds 256 throwaway prototypes to the
-    /// maps those paths use, after a collection, so each is pruned.
+    /// maps those paths use, after a collection, so each is pruned. (An entry whose shape
+    /// is still used by an object its own key reaches is never pruned; what such a cycle
+    /// holds stays until the worker is replaced for it.)
     pub fn collect(&mut self) {
         boa_gc::force_collect();
         self.context

@@ -219,7 +219,8 @@ fn cache(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue>
     Ok(map)
 }
 
-/// `epoch()`: the running call's number; the loader forgets its modules when it changes.
+/// `epoch()`: the running call's number, to which state Node keeps in a module (named
+/// diagnostics channels, stack settings) is keyed.
 pub(super) fn epoch(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let host = worker_host(context)?;
     let seq = host.call.borrow().as_ref().map_or(0, |c| c.seq);

@@ -273,7 +273,7 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
             limit,
             seq: Some(seq),
         };
-        let packages = worker.package_files();
+        let compiled_before = worker.package_files();
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(&call)));
         let (outcome, crashed) = match ran {
             Ok(o) => (o, false),
@@ -298,7 +298,7 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
         // calls: what the slot then holds, settled, is its new level, not a leak, however
         // much the call rose. Recycling it would make every call that requires a large
         // package compile it again.
-        let packages = worker.package_files() != packages;
+        let packages = worker.package_files() != compiled_before;
         // A big call, or garbage piling up over calls, is collected before it is judged.
         let held = alloc::live() - settled.unwrap_or(built);
         if (rose > TRIM_BYTES || held > RETAINED_BYTES) && !fresh && !packages {
