@@ -174,8 +174,14 @@ pub fn run(services: Vec<ServiceJs>) -> i32 {
 
 /// Collects the garbage a call left and returns the free pages to the kernel (glibc keeps them
 /// otherwise), so an idle worker is back near its baseline; returns the live bytes after.
-fn settle(worker: &mut Worker) -> isize {
-    worker.collect();
+/// `deep` also frees what Boa's shape tree kept of earlier calls (`Worker::collect`: two
+/// collections instead of one).
+fn settle(worker: &mut Worker, deep: bool) -> isize {
+    if deep {
+        worker.collect();
+    } else {
+        boa_gc::force_collect();
+    }
     // SAFETY: malloc_trim only releases free memory of glibc's heap.
     unsafe {
         libc::malloc_trim(0);
@@ -302,7 +308,10 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
         // A big call, or garbage piling up over calls, is collected before it is judged.
         let held = alloc::live() - settled.unwrap_or(built);
         if (rose > TRIM_BYTES || held > RETAINED_BYTES) && !fresh && !packages {
-            retained = settle(&mut worker) - settled.unwrap_or_default();
+            retained = settle(&mut worker, false) - settled.unwrap_or_default();
+            if retained > RETAINED_BYTES {
+                retained = settle(&mut worker, true) - settled.unwrap_or_default();
+            }
         }
         // A call can also leave memory held that is not garbage (the engine's grown value
         // stack after deep recursion, caches): a worker holding much more than it held
@@ -328,7 +337,7 @@ fn serve(slot: usize, options: ChildOptions, services: Vec<ServiceJs>, mut pipe:
             return;
         }
         if (fresh || packages) && !recycle {
-            settled = Some(settle(&mut worker));
+            settled = Some(settle(&mut worker, false));
         }
         // The engine retires a recycled worker; a context a call left broken is replaced at
         // once all the same, so no later call can run in it.
