@@ -82,10 +82,12 @@
     }
   }
   // Prototypes whose methods code commonly replaces on its own subclasses
-  // (`Sub.prototype.write = ...`): every method gets the enablement.
+  // (`Sub.prototype.write = ...`): every method gets the enablement, `constructor` too, which
+  // TypeScript's and CoffeeScript's `extends` helpers set with `this.constructor = Sub` on an
+  // object inheriting the prototype (xml2js's Parser extends EventEmitter so).
   function subclassable(proto) {
     for (const name of Reflect.ownKeys(proto)) {
-      if (name !== "constructor" && typeof getOwnPropertyDescriptor(proto, name).value === "function") enable(proto, name);
+      if (typeof getOwnPropertyDescriptor(proto, name).value === "function") enable(proto, name);
     }
   }
   function structuredClone(value, options) {
