@@ -164,7 +164,7 @@
 
   // The built-in modules, created on first use. `natives.source(name)` evaluates a module's
   // file (null for a name that is not a built-in); the result is frozen before anyone sees it.
-  const aliases = { "stream/promises": ["stream", "promises"], http: ["internal/http", "http"], https: ["internal/http", "https"], http2: ["internal/http", "http2"], net: ["internal/net", "net"], tls: ["internal/net", "tls"], "dns/promises": ["dns", "promises"], "fs/promises": ["fs", "promises"], tty: ["internal/small", "tty"], perf_hooks: ["internal/small", "perf_hooks"], "util/types": ["util", "types"], "path/posix": ["path"], sys: ["util"], "assert/strict": ["assert", "strict"], "timers/promises": ["timers", "promises"] };
+  const aliases = { "stream/promises": ["stream", "promises"], http: ["internal/http", "http"], https: ["internal/http", "https"], http2: ["internal/http", "http2"], net: ["internal/net", "net"], tls: ["internal/net", "tls"], "dns/promises": ["dns", "promises"], "fs/promises": ["fs", "promises"], tty: ["internal/small", "tty"], perf_hooks: ["internal/small", "perf_hooks"], console: ["internal/small", "console"], "util/types": ["util", "types"], "path/posix": ["path"], sys: ["util"], "assert/strict": ["assert", "strict"], "timers/promises": ["timers", "promises"] };
   const builtins = Object.create(null);
   function require(name) {
     if (name in builtins) return builtins[name];

@@ -47,7 +47,7 @@ const BUILTINS: [(&str, &str); 27] = [
     ("dgram", include_str!("dgram.js")),
     ("diagnostics_channel", include_str!("diagnostics_channel.js")),
     // Not Node modules (`require` does not offer `internal/*`): the `fetch` and `Blob` globals, and
-    // `tty` and `perf_hooks`, `http` and `https`, `net` and `tls` (aliases in internal.js).
+    // `tty`, `perf_hooks` and `console`, `http` and `https`, `net` and `tls` (aliases in internal.js).
     ("internal/small", include_str!("small.js")),
     ("internal/abort", include_str!("abort.js")),
     ("internal/http", include_str!("http.js")),

@@ -1,5 +1,6 @@
-// Small modules: `tty` (a function has no terminal) and `perf_hooks` (`performance.now()` on
-// a monotonic clock; marks and measures are not built).
+// Small modules: `tty` (a function has no terminal), `perf_hooks` (`performance.now()` on
+// a monotonic clock; marks and measures are not built) and `console` (the call's console, and
+// `Console`, which writes formatted lines to the streams it is given).
 (function (natives, require, internal) {
   "use strict";
   const now = () => natives.now() / 1e6;
@@ -11,5 +12,30 @@
     isatty: () => false,
   };
   internal.unsupported(tty, "tty", ["ReadStream", "WriteStream"], "a function has no terminal");
-  return { tty, perf_hooks: perfHooks };
+  // `require("console")`: what the global console does (the call's log), looked up when called.
+  const METHODS = ["log", "info", "debug", "warn", "error"];
+  const consoleModule = {};
+  for (const name of METHODS) consoleModule[name] = (...args) => globalThis.console[name](...args);
+  class Console {
+    constructor(stdout, stderr) {
+      // `new Console({ stdout, stderr })` or `new Console(stdout, stderr)`, as in Node.
+      if (stdout && typeof stdout.write !== "function" && stdout.stdout) ({ stdout, stderr } = stdout);
+      if (!stdout || typeof stdout.write !== "function") {
+        const e = new TypeError('The "stdout" argument must be a writable stream');
+        e.code = "ERR_CONSOLE_WRITABLE_STREAM";
+        throw e;
+      }
+      const out = stdout;
+      const err = stderr && typeof stderr.write === "function" ? stderr : stdout;
+      const format = (...args) => require("util").format(...args) + "\n";
+      for (const name of METHODS) {
+        const stream = name === "warn" || name === "error" ? err : out;
+        this[name] = (...args) => {
+          stream.write(format(...args));
+        };
+      }
+    }
+  }
+  consoleModule.Console = Console;
+  return { tty, perf_hooks: perfHooks, console: consoleModule };
 })

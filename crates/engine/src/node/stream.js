@@ -426,9 +426,17 @@
         stream.destroy(err);
         return;
       }
+      if (s.queue.length > 0) {
+        // As Node's `onwrite`: what is buffered goes on at once, only callbacks wait a tick.
+        if (typeof callback === "function") later(() => callback(null));
+        writeNext(stream);
+        return;
+      }
+      // Not writing any more: a `write` in this same tick goes straight to `_write`.
+      s.writing = false;
       later(() => {
         if (typeof callback === "function") callback(null);
-        writeNext(stream);
+        if (!s.writing) writeNext(stream);
       });
     };
     try {
