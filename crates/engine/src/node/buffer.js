@@ -221,6 +221,21 @@
     if (!(b instanceof Uint8Array)) throw invalidArg("buf2", "an instance of Buffer or Uint8Array", b);
     return compareBytes(a, b);
   });
+  def(Buffer, "copyBytesFrom", function copyBytesFrom(view, offset, length) {
+    if (!ArrayBuffer.isView(view) || view instanceof DataView) throw invalidArg("view", "an instance of TypedArray", view);
+    const size = view.BYTES_PER_ELEMENT;
+    const start = offset === undefined ? 0 : Math.min(Math.max(0, Math.trunc(+offset) || 0), view.length);
+    const end = length === undefined ? view.length : Math.min(view.length, start + Math.max(0, Math.trunc(+length) || 0));
+    const bytes = new Uint8Array(view.buffer, view.byteOffset + start * size, (end - start) * size);
+    return Buffer.from(bytes);
+  });
+  // Node's statics are enumerable: packages copy them with for...in (safer-buffer, which
+  // asn1.js uses, so web-push and jwk-to-pem).
+  for (const key of ["poolSize", "from", "copyBytesFrom", "of", "alloc", "allocUnsafe", "allocUnsafeSlow", "isBuffer", "compare", "isEncoding", "concat", "byteLength"]) {
+    const value = Buffer[key];
+    delete Buffer[key];
+    Object.defineProperty(Buffer, key, { value, writable: true, enumerable: true, configurable: true });
+  }
 
   const proto = FastBuffer.prototype;
   const bounds = (buf, start, end) => {

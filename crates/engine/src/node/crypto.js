@@ -22,7 +22,7 @@
   }
   const output = (u8, encoding) => {
     const b = Buffer.from(u8.buffer, u8.byteOffset, u8.length);
-    return encoding === undefined || encoding === "buffer" ? b : b.toString(encoding);
+    return encoding === undefined || encoding === null || encoding === "buffer" ? b : b.toString(encoding);
   };
   function concat(chunks) {
     if (chunks.length === 1) return chunks[0];
@@ -58,6 +58,57 @@
     }
   }
   class Hmac extends Hash {}
+  // `createECDH(curve)`: Diffie-Hellman on P-256 (`prime256v1`) or P-384 (`secp384r1`), as
+  // web push encrypts its payloads.
+  const ECDH_CURVES = { prime256v1: "prime256v1", secp256r1: "prime256v1", "P-256": "prime256v1", secp384r1: "secp384r1", "P-384": "secp384r1" };
+  class ECDH {
+    #curve;
+    #keys = null;
+    constructor(curve) {
+      if (typeof curve !== "string") throw codeError(TypeError, "ERR_INVALID_ARG_TYPE", 'The "curve" argument must be of type string');
+      if (!ECDH_CURVES[curve]) throw new Error(`crypto.createECDH: the curve ${curve} is not supported by writ (prime256v1 and secp384r1 are)`);
+      this.#curve = ECDH_CURVES[curve];
+    }
+    #exchange(privateKey, peer) {
+      const [priv, uncompressed, compressed, shared] = natives.ecdh(this.#curve, privateKey, peer);
+      this.#keys = { priv, uncompressed, compressed };
+      return shared;
+    }
+    #public(encoding, format) {
+      if (this.#keys === null) throw new Error("Failed to get ECDH public key");
+      return output(format === "compressed" ? this.#keys.compressed : this.#keys.uncompressed, encoding);
+    }
+    generateKeys(encoding, format) {
+      this.#exchange(null, null);
+      return this.#public(encoding, format);
+    }
+    getPublicKey(encoding, format) {
+      return this.#public(encoding, format);
+    }
+    getPrivateKey(encoding) {
+      if (this.#keys === null) throw new Error("Failed to get ECDH private key");
+      // Node gives the key's number without its leading zero bytes.
+      const priv = this.#keys.priv;
+      let start = 0;
+      while (start < priv.length - 1 && priv[start] === 0) start++;
+      return output(priv.subarray(start), encoding);
+    }
+    setPrivateKey(key, encoding) {
+      this.#exchange(Uint8Array.from(bytes(key, encoding, "key")), null);
+      return this;
+    }
+    computeSecret(otherPublicKey, inputEncoding, outputEncoding) {
+      if (this.#keys === null) throw new Error("Failed to compute ECDH key: no private key (call generateKeys or setPrivateKey first)");
+      const peer = Uint8Array.from(bytes(otherPublicKey, inputEncoding, "otherPublicKey"));
+      let shared;
+      try {
+        shared = this.#exchange(this.#keys.priv, peer);
+      } catch (e) {
+        throw codeError(Error, "ERR_CRYPTO_ECDH_INVALID_PUBLIC_KEY", "Public key is not valid for specified curve");
+      }
+      return output(shared, outputEncoding);
+    }
+  }
 
   // Keys: secret ones (HMACs, `jsonwebtoken`'s HS algorithms), and RSA and EC (P-256, P-384)
   // private and public ones (PEM), for signatures. Asymmetric keys are held as normalized PEM
@@ -576,6 +627,8 @@
     Decipheriv: Decipher,
     getCiphers: () => Object.keys(ciphers).sort(),
     createSign: (alg) => new Sign(alg),
+    createECDH: (curve) => new ECDH(curve),
+    ECDH,
     createVerify: (alg) => new Verify(alg),
     Sign,
     Verify,
@@ -585,7 +638,7 @@
   };
   internal.unsupported(exports, "crypto", [
     "publicEncrypt", "privateDecrypt", "privateEncrypt", "publicDecrypt", "createDiffieHellman",
-    "createECDH", "getCurves",
+    "getCurves",
     "X509Certificate", "createCipher", "createDecipher", "diffieHellman", "hash",
   ]);
   return exports;

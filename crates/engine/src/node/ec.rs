@@ -172,3 +172,62 @@ pub(super) fn generate(curve: &str, rng: &mut rand::rngs::OsRng) -> boa_engine::
         ))),
     }
 }
+
+/// `ecdh(curve, privateKey, peerPublicKey)`: Diffie-Hellman on P-256 or P-384 for
+/// `crypto.createECDH` (web push payloads): `[private key, public key uncompressed, public key
+/// compressed, shared secret or null]`, with a new private key when `privateKey` is null.
+pub fn ecdh(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let curve = text_at(args, 0, context)?;
+    let optional = |i: usize, context: &mut Context| -> JsResult<Option<Vec<u8>>> {
+        if arg(args, i).is_null_or_undefined() {
+            Ok(None)
+        } else {
+            bytes_at(args, i, context).map(Some)
+        }
+    };
+    let private = optional(1, context)?;
+    let peer = optional(2, context)?;
+    macro_rules! exchange {
+        ($krate:ident) => {{
+            use $krate::elliptic_curve::sec1::ToEncodedPoint;
+            let secret = match &private {
+                Some(bytes) => $krate::SecretKey::from_slice(bytes)
+                    .map_err(|_| err("Private key is not valid for specified curve."))?,
+                None => $krate::SecretKey::random(&mut rand::rngs::OsRng),
+            };
+            let public = secret.public_key();
+            let shared = match &peer {
+                Some(bytes) => {
+                    let peer = $krate::PublicKey::from_sec1_bytes(bytes)
+                        .map_err(|_| err("Public key is not valid for specified curve"))?;
+                    let shared = $krate::ecdh::diffie_hellman(secret.to_nonzero_scalar(), peer.as_affine());
+                    Some(shared.raw_secret_bytes().to_vec())
+                }
+                None => None,
+            };
+            [
+                Some(secret.to_bytes().to_vec()),
+                Some(public.to_encoded_point(false).as_bytes().to_vec()),
+                Some(public.to_encoded_point(true).as_bytes().to_vec()),
+                shared,
+            ]
+        }};
+    }
+    let parts = match curve.as_str() {
+        "prime256v1" | "P-256" | "secp256r1" => exchange!(p256),
+        "secp384r1" | "P-384" => exchange!(p384),
+        other => {
+            return Err(err(format!(
+                "crypto.createECDH: the curve {other} is not supported by writ (prime256v1 and secp384r1 are)"
+            )));
+        }
+    };
+    let mut values = Vec::with_capacity(parts.len());
+    for part in parts {
+        values.push(match part {
+            Some(bytes) => crate::globals::util::uint8_array(&bytes, context)?.into(),
+            None => JsValue::null(),
+        });
+    }
+    Ok(boa_engine::object::builtins::JsArray::from_iter(values, context).into())
+}

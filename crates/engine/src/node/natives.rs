@@ -468,6 +468,7 @@ pub fn natives(context: &mut Context) -> JsResult<JsValue> {
             ("rsaVerify", super::keys::rsa_verify),
             ("ecSign", super::ec::ec_sign),
             ("ecVerify", super::ec::ec_verify),
+            ("ecdh", super::ec::ecdh),
             ("aes", super::cipher::aes),
         ],
         context,

@@ -1,7 +1,10 @@
 // `os`: the facts about the platform writ runs on (kernel release and version included). A function has no machine of its
-// own: host details (hostname, memory, interfaces, users) throw, naming what is missing. Its
-// home directory is the root of its file view, as its working directory is (`process.cwd()`):
-// nothing there is readable, so packages looking for configuration files there find none.
+// own: host details (memory, interfaces, users, CPUs) throw, naming what is missing. Its
+// host name is its sandbox's, `localhost` (never the machine's: packages read it at load for
+// log records and id fingerprints, pino, bunyan and formidable among them), and its temporary
+// directory `/tmp` (where `fs` writes nothing, as everywhere). Its home directory is the root
+// of its file view, as its working directory is (`process.cwd()`): nothing there is
+// readable, so packages looking for configuration files there find none.
 (function (natives, require, internal) {
   "use strict";
   const [platform, arch, kernelRelease, kernelVersion] = natives.platform();
@@ -15,6 +18,8 @@
     machine: () => arch,
     endianness: () => "LE",
     homedir: () => "/",
+    hostname: () => "localhost",
+    tmpdir: () => "/tmp",
     release: () => kernelRelease,
     version: () => kernelVersion,
     constants: { signals: {}, errno: {}, priority: {} },
@@ -22,7 +27,7 @@
   internal.unsupported(
     exports,
     "os",
-    ["cpus", "totalmem", "freemem", "loadavg", "networkInterfaces", "userInfo", "getPriority", "setPriority", "hostname", "tmpdir", "uptime", "availableParallelism"],
+    ["cpus", "totalmem", "freemem", "loadavg", "networkInterfaces", "userInfo", "getPriority", "setPriority", "uptime", "availableParallelism"],
     "a function cannot read the host machine",
   );
   return exports;

@@ -36,6 +36,8 @@ exports = function () {
     search: [b.indexOf("l"), b.lastIndexOf("l"), b.includes("wör"), b.indexOf(Buffer.from("€")), b.indexOf(0x6f, 5), b.indexOf("zz")],
     compare: [Buffer.compare(Buffer.from("a"), Buffer.from("b")), Buffer.from("abc").equals(Buffer.from("abc")), Buffer.from("b").compare(Buffer.from("a"))],
     concat: Buffer.concat([Buffer.from("ab"), Buffer.from("cd")], 3).toString(),
+    statics: Object.keys(Buffer),
+    copyBytesFrom: [Buffer.copyBytesFrom(new Uint16Array([1, 2, 3]), 1).toString("hex"), Buffer.copyBytesFrom(new Uint8Array([1, 2, 3]), 1, 1).toString("hex")],
     concatEmpty: [
       Buffer.concat([Buffer.alloc(0), Buffer.from("ab"), Buffer.alloc(0), Buffer.from("cd")]).toString(),
       Buffer.concat([Buffer.from("ab"), Buffer.alloc(0), Buffer.from("cd")], 3).toString(),

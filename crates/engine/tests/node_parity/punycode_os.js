@@ -16,6 +16,6 @@ exports = function () {
         return e.name;
       }
     })(),
-    os: [os.EOL, os.platform(), os.type(), os.endianness(), typeof os.arch(), os.devNull],
+    os: [os.EOL, os.platform(), os.type(), os.endianness(), typeof os.arch(), os.devNull, typeof os.hostname(), typeof os.tmpdir()],
   });
 };
