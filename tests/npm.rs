@@ -220,6 +220,8 @@ fn require_reaches_nothing_outside_node_modules() {
     attempt(() => require("fs").readdirSync(require("path").join(require.resolve("data"), "../../.."))),
     attempt(() => require("fs").statSync(require("path").join(require.resolve("data"), "../missing.json"))),
     attempt(() => require("fs").writeFileSync(require("path").join(require.resolve("data"), "../new.json"), "{}")),
+    // A package Boa misparses (`using` as a plain identifier, as rxjs has it) loads all the same.
+    String(require("usingpkg").using(21)),
   ].map((r) => r.replace(/'[^']*\/functions(\/|')/, "'<functions>$1"));
 };"#;
     let server = common::serve_prepared(false, &[], |app| {
@@ -234,6 +236,13 @@ fn require_reaches_nothing_outside_node_modules() {
         std::fs::create_dir_all(&data).expect("mkdir");
         std::fs::write(data.join("index.js"), "module.exports = 1;").expect("write");
         std::fs::write(data.join("values.json"), r#"{"own": true}"#).expect("write");
+        let using = functions.join("node_modules/usingpkg");
+        std::fs::create_dir_all(&using).expect("mkdir");
+        std::fs::write(
+            using.join("index.js"),
+            "function using(n) { return n * 2; }\nexports.using = using;\n",
+        )
+        .expect("write");
     });
     let base = server.process.base.clone();
     let token = common::anonymous(&base);
@@ -258,6 +267,7 @@ fn require_reaches_nothing_outside_node_modules() {
         "EACCES: permission denied, scandir '<functions>'",
         "ENOENT: no such file or directory, stat '<functions>/node_modules/data/missing.json'",
         "fs.writeFileSync is not supported by writ: functions cannot write files",
+        "42",
     ]);
     assert_eq!(body, expected);
 }

@@ -1,12 +1,11 @@
-//! A workaround for a Boa parser bug: `async` used as a plain identifier in a call
-//! (`async(callback)`, as `asynckit` does) is taken for the start of an async arrow function
-//! and fails to parse. When a package file fails that way, the loader retries once with every
-//! such identifier renamed; keyword uses (`async function`, `async (...) =>`, `async x =>`,
-//! async methods), property names (`.async`, `async:`) are left alone. Files that parse are
+//! Workarounds for two Boa parser bugs with contextual keywords used as plain identifiers:
+//! `async` in a call (`async(callback)`, as `asynckit` does) is taken for the start of an async
+//! arrow function, and `using` where an expression is expected (`exports.using = using;`, as
+//! rxjs has it) for a `using` declaration; both fail to parse. When a package file fails that
+//! way, the loader retries once with every such identifier renamed; keyword uses (`async
+//! function`, `async (...) =>`, `async x =>`, async methods, `using x = ...`, methods named
+//! `using`) and property names (`.async`, `async:`) are left alone. Files that parse are
 //! never touched.
-
-/// The name `async` identifiers get.
-const RENAMED: &str = "__writ_async";
 
 fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
@@ -73,8 +72,47 @@ fn keyword_use(s: &[u8], end: usize) -> bool {
     }
 }
 
+/// Whether the `using` ending just before `end` (starting at `start`) is the keyword or a
+/// method's name: `using x = ...` (a name follows on the same line) or `using(...) {` that is
+/// not a function declaration's name.
+fn using_keyword(s: &[u8], start: usize, end: usize) -> bool {
+    let mut i = end;
+    while i < s.len() && (s[i] == b' ' || s[i] == b'\t') {
+        i += 1;
+    }
+    match s.get(i) {
+        Some(&c) if is_ident(c) && !c.is_ascii_digit() => {
+            !s[i..].starts_with(b"in ") && !s[i..].starts_with(b"of ")
+        }
+        Some(b'(') => {
+            let before = s[..start].trim_ascii_end();
+            !before.ends_with(b"function")
+                && matching_paren(s, i).is_some_and(|close| s.get(skip_ws(s, close + 1)) == Some(&b'{'))
+        }
+        Some(b':') => true,
+        _ => false,
+    }
+}
+
 /// `source` with identifier uses of `async` renamed, or `None` when there are none.
 pub fn rename(source: &str) -> Option<String> {
+    rename_word(source, "async", "__writ_async", |s, _, end| keyword_use(s, end))
+}
+
+/// `source` with identifier uses of `using` renamed, or `None` when there are none.
+pub fn rename_using(source: &str) -> Option<String> {
+    rename_word(source, "using", "__writ_using", using_keyword)
+}
+
+/// `source` with the uses of `word` that `keyword` (given the text, the word's start and
+/// its end) does not claim renamed to `renamed`, skipping strings, comments and properties.
+fn rename_word(
+    source: &str,
+    word: &str,
+    renamed: &str,
+    keyword: impl Fn(&[u8], usize, usize) -> bool,
+) -> Option<String> {
+    let word = word.as_bytes();
     let s = source.as_bytes();
     let mut out = String::with_capacity(source.len() + 64);
     let (mut i, mut copied, mut changed) = (0, 0, false);
@@ -101,14 +139,15 @@ pub fn rename(source: &str) -> Option<String> {
             _ => {}
         }
         let starts_word = i == 0 || !(is_ident(s[i - 1]) || s[i - 1] == b'.');
-        if starts_word && s[i..].starts_with(b"async") && !s.get(i + 5).is_some_and(|&c| is_ident(c)) {
-            if !keyword_use(s, i + 5) {
+        let end = i + word.len();
+        if starts_word && s[i..].starts_with(word) && !s.get(end).is_some_and(|&c| is_ident(c)) {
+            if !keyword(s, i, end) {
                 out.push_str(&source[copied..i]);
-                out.push_str(RENAMED);
-                copied = i + 5;
+                out.push_str(renamed);
+                copied = end;
                 changed = true;
             }
-            i += 5;
+            i = end;
             continue;
         }
         i += 1;
@@ -134,5 +173,20 @@ mod tests {
              o = { async: 1, async m() {}, async *n() {} }; p.async(1); s = 'async(';"
         );
         assert_eq!(rename("const f = async () => 1;"), None);
+    }
+
+    #[test]
+    fn renames_using_where_it_is_an_identifier() {
+        let src = "function using(a, b) { return a; }\nexports.using = using;\n\
+                   const x = using(1, 2); o = { using: 1 }; class C { using(r) { return r; } }\n\
+                   { using res = get(); } for (const k of using) {} s = 'using;';";
+        let out = super::rename_using(src).expect("renamed");
+        assert_eq!(
+            out,
+            "function __writ_using(a, b) { return a; }\nexports.using = __writ_using;\n\
+             const x = __writ_using(1, 2); o = { using: 1 }; class C { using(r) { return r; } }\n\
+             { using res = get(); } for (const k of __writ_using) {} s = 'using;';"
+        );
+        assert_eq!(super::rename_using("const y = 1;"), None);
     }
 }

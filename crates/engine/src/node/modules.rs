@@ -157,16 +157,21 @@ fn compile(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
     let named = Source::from_bytes(wrapped.as_bytes()).with_path(std::path::Path::new(shown));
     let script = match boa_engine::Script::parse(named, None, context) {
         Ok(script) => script,
-        // Boa misreads `async(...)` calls of an identifier named `async` (see async_ident.rs).
-        Err(e) if e.to_string().contains("async") && super::async_ident::rename(&wrapped).is_some() => {
-            let renamed = super::async_ident::rename(&wrapped).unwrap_or_default();
-            boa_engine::Script::parse(Source::from_bytes(renamed.as_bytes()), None, context)
-                .map_err(|_| JsNativeError::syntax().with_message(format!("{path}: {e}")))?
-        }
         Err(e) => {
-            return Err(JsNativeError::syntax()
-                .with_message(format!("{path}: {e}"))
-                .into());
+            let fail = || JsNativeError::syntax().with_message(format!("{path}: {e}"));
+            // Boa misreads `async(...)` calls, and `using` where an expression is expected, of
+            // identifiers so named (see async_ident.rs): the file is read again with them renamed.
+            let message = e.to_string();
+            let renamed = if message.contains("async") {
+                super::async_ident::rename(&wrapped)
+            } else if message.contains("using") {
+                super::async_ident::rename_using(&wrapped)
+            } else {
+                None
+            };
+            let renamed = renamed.ok_or_else(fail)?;
+            let named = Source::from_bytes(renamed.as_bytes()).with_path(std::path::Path::new(shown));
+            boa_engine::Script::parse(named, None, context).map_err(|_| fail())?
         }
     };
     let value = script.evaluate(context)?;
