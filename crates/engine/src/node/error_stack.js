@@ -56,20 +56,8 @@
     constructor(frame) {
       this.#frame = frame;
     }
-    getThis() {
-      return undefined;
-    }
-    getTypeName() {
-      return null;
-    }
-    getFunction() {
-      return undefined;
-    }
     getFunctionName() {
       return this.#frame.name;
-    }
-    getMethodName() {
-      return null;
     }
     getFileName() {
       return this.#frame.file === null ? undefined : this.#frame.file;
@@ -89,39 +77,24 @@
     getEnclosingColumnNumber() {
       return this.#frame.column;
     }
-    getEvalOrigin() {
-      return undefined;
-    }
-    getScriptHash() {
-      return "";
-    }
-    getPosition() {
-      return 0;
-    }
-    getPromiseIndex() {
-      return null;
-    }
     isToplevel() {
       return this.#frame.name === null;
-    }
-    isEval() {
-      return false;
     }
     isNative() {
       return this.#frame.native;
     }
-    isConstructor() {
-      return false;
-    }
-    isAsync() {
-      return false;
-    }
-    isPromiseAll() {
-      return false;
-    }
     toString() {
       return this.#frame.text;
     }
+  }
+  // What Boa's frames do not know: the same answer for every frame.
+  for (const [name, value] of [
+    ["getThis", undefined], ["getTypeName", null], ["getFunction", undefined], ["getMethodName", null],
+    ["getEvalOrigin", undefined], ["getScriptHash", ""], ["getPosition", 0], ["getPromiseIndex", null],
+    ["isEval", false], ["isConstructor", false], ["isAsync", false], ["isPromiseAll", false],
+  ]) {
+    const method = { [name]() { return value; } }[name];
+    Object.defineProperty(CallSite.prototype, name, { value: method, writable: true, enumerable: false, configurable: true });
   }
 
   // The first line of a stack: what `Error.prototype.toString` gives, as V8 writes it.
